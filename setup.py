@@ -12,7 +12,7 @@ dev_requirements = (cfg.get('dev_requirements') or '').split()
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'],
     license=cfg['license'], author=cfg['author'], author_email=cfg['author_email'],
-    packages=setuptools.find_packages(include=['aitrader', 'aitrader.*']),
+    packages=setuptools.find_namespace_packages(include=['aitrader', 'aitrader.*']),
     include_package_data=True, install_requires=requirements,
     extras_require={'dev': dev_requirements}, python_requires='>=' + cfg['min_python'],
     zip_safe=False,
