@@ -34,9 +34,9 @@ sync-check: install
 	 echo "sync-check: library in sync, notebooks clean"
 
 nbtest: install
-	AITRADER_HOME=$$(mktemp -d) $(BIN)/nbdev_test --n_workers 2 --do_print --timing
+	OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 AITRADER_HOME=$$(mktemp -d) $(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
 pytest: install
-	AITRADER_HOME=$$(mktemp -d) $(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 AITRADER_HOME=$$(mktemp -d) $(BIN)/python -m pytest
 
 test: sync-check nbtest pytest
