@@ -223,7 +223,10 @@ class SignalsInUse(RuntimeError):
     "The date's signals already have hourly events; re-publishing needs `drop_events=True`."
 
 def _is_lock_error(e: Exception) -> bool:
-    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and "lock" in str(e).lower()
+    "A transient file-lock error worth retrying: another process holds the file, or two threads opened it at once."
+    msg = str(e).lower()
+    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
+        "lock" in msg or "unique file handle conflict" in msg)
 
 class SignalStore:
     "signals, signal_events and runs in the DuckDB file `cfg.store_path`; one connection per call."
