@@ -1,30 +1,45 @@
-"""The main job (`make run` -> `aitrader main`) end to end on the real NSE data, in a fresh AITRADER_HOME."""
+"""The main job (`make run` -> `aitrader main`) end to end on the real NSE data, in a fresh AITRADER_HOME:
+ingest, bootstrap a champion, daily job for the last trading day, top signals; a second run changes nothing."""
 import os, subprocess, sys
 from pathlib import Path
 
+import pandas as pd
 from aitrader.config import get_config
 from aitrader.data.ingest import data_status
+from aitrader.signals.store import SignalStore
 
 AITRADER = str(Path(sys.executable).parent / "aitrader")
 
 
 def _main(home):
-    env = {**os.environ, "AITRADER_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([AITRADER, "main"], env=env, capture_output=True, text=True, timeout=600)
+    env = {**os.environ, "AITRADER_HOME": str(home), "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([AITRADER, "main"], env=env, capture_output=True, text=True, timeout=900)
 
 
-def test_main_job_ingests_and_is_idempotent(home, data_dir):
-    r1 = _main(home)
-    assert r1.returncode == 0, r1.stdout[-3000:] + r1.stderr[-3000:]
-    assert "data status" in r1.stdout
+def _signals(cfg):
+    s = SignalStore(cfg, read_only=True).latest_signals(limit=1000)
+    return s.drop(columns=[c for c in ("run_id", "created_at", "status") if c in s]).sort_values("symbol").reset_index(drop=True)
+
+
+def test_main_job_end_to_end_and_idempotent(home, data_dir):
     cfg = get_config({"AITRADER_HOME": str(home), "AITRADER_DATA_DIR": str(data_dir)})
+    r1 = _main(home)
+    assert r1.returncode == 0, r1.stdout[-4000:] + r1.stderr[-4000:]
     st1 = data_status(cfg)
     daily = st1[st1.timeframe == "1d"]
     nifty50 = {p.stem.replace("MM", "M&M") for p in (data_dir / "daily").glob("*.csv")}
     assert nifty50 <= set(daily.symbol), nifty50 - set(daily.symbol)
     assert {"RELIANCE", "TCS", "INFY"} <= set(st1[st1.timeframe == "15m"].symbol)
+    # signals for the last trading day in the data, and the executed notebook on disk
+    last = pd.Timestamp(daily[daily.symbol.isin(nifty50)]["last"].max()).date()
+    s1 = _signals(cfg)
+    assert len(s1) > 0 and set(pd.to_datetime(s1.as_of).dt.date) == {last}
+    assert (home / "runs" / "out" / "daily" / f"{last}.ipynb").exists()
+    assert "top signals" in r1.stdout
+    assert SignalStore(cfg, read_only=True).violations().empty
+    # a second run: no count changes, the same signals
     r2 = _main(home)
-    assert r2.returncode == 0, r2.stdout[-3000:] + r2.stderr[-3000:]
-    st2 = data_status(cfg)
+    assert r2.returncode == 0, r2.stdout[-4000:] + r2.stderr[-4000:]
     cols = ["symbol", "timeframe", "first", "last", "bars", "quarantined"]
-    assert st1[cols].reset_index(drop=True).equals(st2[cols].reset_index(drop=True))
+    assert st1[cols].reset_index(drop=True).equals(data_status(cfg)[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(s1, _signals(cfg))
