@@ -85,11 +85,12 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
           epochs: int = typer.Option(3, help="training epochs per model"),
           symbols: str = typer.Option("", help="comma list; empty = every stored symbol"),
           config: str = typer.Option("default", help="model size: default | tiny"),
-          seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)")):
+          seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
+          drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)")):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
     from aitrader.train.walkforward import train_job
     from aitrader.jobs import JobFailed
-    try: r = train_job(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed)
+    try: r = train_job(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features)
     except JobFailed as e:
         console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
     console.print({k: v for k, v in r.glued.items() if not isinstance(v, (list, dict))})

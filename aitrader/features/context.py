@@ -15,8 +15,8 @@ from .smc import SMC_FEATURES, SMCParams, smc_vector
 
 # %% auto #0
 __all__ = ['CONTEXT_FEATURES', 'HORIZONS', 'VETO_MODEL_FEATURES', 'VETO_TA', 'VETO_SUMMARY', 'VETO_FEATURES', 'SCHEMA_VERSION',
-           'FEATURE_SCHEMA', 'schema_hash', 'veto_frame', 'Context', 'tail_rows', 'build_context', 'context_array',
-           'ModelInputs', 'model_inputs']
+           'FEATURE_SCHEMA', 'FEATURE_GROUPS', 'schema_hash', 'feature_mask', 'mask_context', 'veto_frame', 'Context',
+           'tail_rows', 'build_context', 'context_array', 'ModelInputs', 'model_inputs']
 
 # %% ../../nbs/24_features.context.ipynb #b6c105e8
 CONTEXT_FEATURES = MTF_FEATURES + SMC_FEATURES + TA_FEATURES  # the 29 context values, in order
@@ -44,6 +44,29 @@ def schema_hash(schema: dict = FEATURE_SCHEMA, # the schema to hash
                ) -> str:
     "sha256 hex digest of the canonical JSON (sorted keys, compact separators) of `schema`."
     return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+# %% ../../nbs/24_features.context.ipynb #51a88e35
+FEATURE_GROUPS = {"mtf": MTF_FEATURES, "smc": SMC_FEATURES, "ta": TA_FEATURES}  # context columns of each family
+
+def feature_mask(groups: str | list | tuple | None, # 'smc', 'smc,ta' or a list of group names; '' or None for none
+                ) -> list[str]:
+    "The context feature names of `groups`, in `CONTEXT_FEATURES` order. Raises `ValueError` on an unknown group."
+    gs = [g.strip() for g in (groups.split(",") if isinstance(groups, str) else (groups or [])) if g.strip()]
+    bad = sorted(set(gs) - set(FEATURE_GROUPS))
+    if bad: raise ValueError(f"unknown feature groups {bad}; known: {sorted(FEATURE_GROUPS)}")
+    drop = {n for g in gs for n in FEATURE_GROUPS[g]}
+    return [n for n in CONTEXT_FEATURES if n in drop]
+
+def mask_context(context: np.ndarray,        # float32 (N, 29) in `CONTEXT_FEATURES` order
+                 mask: list[str] | None,     # feature names to zero (`feature_mask`, or a bundle manifest's `feature_mask`)
+                ) -> np.ndarray:
+    "A copy of `context` with the masked columns set to 0.0 (the array itself when the mask is empty). Raises `ValueError` on an unknown name."
+    if not mask: return context
+    bad = sorted(set(mask) - set(CONTEXT_FEATURES))
+    if bad: raise ValueError(f"mask names {bad} are not context features")
+    out = np.array(context, dtype=np.float32, copy=True)
+    out[:, [CONTEXT_FEATURES.index(n) for n in mask]] = 0.0
+    return out
 
 # %% ../../nbs/24_features.context.ipynb #2ad5e8b5
 def veto_frame(model_out: pd.DataFrame, # symbol, ts + VETO_MODEL_FEATURES (StockFormer and TFT outputs)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from ..config import Config, get_config, project_root
 from ..data.store import BarStore
-from ..features.context import CONTEXT_FEATURES, HORIZONS, model_inputs, schema_hash, tail_rows, veto_frame
+from ..features.context import CONTEXT_FEATURES, HORIZONS, model_inputs, schema_hash, tail_rows, veto_frame, mask_context
 from ..features.mtf import MTF_AVAIL, MTF_FEATURES
 from ..features.smc import smc_events
 from .decision import DecisionParams, decide
@@ -201,8 +201,9 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     T["features"] = time.perf_counter() - t; t = time.perf_counter()
     if not (~stale).any(): return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
     kr, kst = kronos_embeddings(bundle, d, mi.index, env)
-    pred = predict(bundle, mi, kr)
-    pf = p_fail(bundle_veto(bundle), pred, mi)
+    mm = mi._replace(context=mask_context(mi.context, bundle.manifest.get("feature_mask")))  # ablation bundles: zeroed groups
+    pred = predict(bundle, mm, kr)
+    pf = p_fail(bundle_veto(bundle), pred, mm)
     T["inference"] = time.perf_counter() - t; t = time.perf_counter()
     ok = ~stale.to_numpy()
     x = sc.table.set_index("symbol").reindex(pred["symbol"][ok])

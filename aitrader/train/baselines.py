@@ -58,6 +58,7 @@ def catboost_ta(ds: Dataset, fold,
     m.fit(X[tr], np.clip(Y[tr], lo, hi))
     out = _frame(ds, fold.test_idx)
     out[PRED_COLS] = m.predict(X[fold.test_idx]).reshape(len(fold.test_idx), len(HORIZONS))
+    out.attrs["model"] = m   # the fitted regressor (evaluation trades it: `aitrader.eval.evaluate`)
     if veto:
         y = f["veto_fail"].to_numpy(float)
         vm = fit_veto(X[tr], y[tr], X[fold.valid_idx], y[fold.valid_idx], seed=seed, iterations=iterations,

@@ -69,8 +69,10 @@ def register_bundle(bundle_dir:str|Path,     # a saved v1 bundle (`save_bundle`)
                     metrics:dict|None=None,  # summary metrics to log on the run first (PRIMARY, BRIER, baselines)
                     cfg:Config|None=None,
                     expected_schema_hash:str|None=None, # the code's feature-schema hash; `schema_hash()` when None
+                    alias:str|None=CHALLENGER, # alias set on the new version; None for an ablation model, which must never be promoted
+                    tags:dict|None=None,       # extra version tags (e.g. drop_features)
                    ) -> int:
-    "Log the bundle as run artifacts `bundle/`, register it as a new version of `aitrader` with alias `challenger`; returns the version."
+    "Log the bundle as run artifacts `bundle/`, register it as a new version of `aitrader` with `alias` (default `challenger`); returns the version."
     cfg = cfg or get_config(); c = mlflow_client(cfg); d = Path(bundle_dir)
     probs = [p for p in bundle_problems(d, expected_schema_hash) if "Kronos" not in p]  # Kronos is checked where it is loaded
     if probs: raise BundleError("refusing to register an incomplete or altered bundle:\n- " + "\n- ".join(probs))
@@ -86,8 +88,9 @@ def register_bundle(bundle_dir:str|Path,     # a saved v1 bundle (`save_bundle`)
     man = json.loads((d / MANIFEST).read_text())
     mv = c.create_model_version(MODEL_NAME, source=f"runs:/{run_id}/bundle", run_id=run_id,
                                 tags={"bundle_version": str(man.get("bundle_version")), "feature_schema_hash": str(man.get("feature_schema_hash")),
-                                      "manifest_sha256": sha256_file(d / MANIFEST), "git_commit": str((man.get("git") or {}).get("commit"))})
-    c.set_registered_model_alias(MODEL_NAME, CHALLENGER, mv.version)
+                                      "manifest_sha256": sha256_file(d / MANIFEST), "git_commit": str((man.get("git") or {}).get("commit")),
+                                      **{k: str(v) for k, v in (tags or {}).items()}})
+    if alias: c.set_registered_model_alias(MODEL_NAME, alias, mv.version)
     return _version(mv)
 
 # %% ../../nbs/46_train.registry.ipynb #6d8d2eb8

@@ -5,13 +5,13 @@
 # %% ../../nbs/49_train.walkforward.ipynb #45423360
 from __future__ import annotations
 import json, os, tempfile, time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..config import Config, get_config, project_root
-from ..features.context import CONTEXT_FEATURES, HORIZONS, VETO_FEATURES, veto_frame, schema_hash
+from ..features.context import CONTEXT_FEATURES, HORIZONS, VETO_FEATURES, veto_frame, schema_hash, feature_mask
 from ..features.normalize import normalization_hash
 from .labels import bars_after
 from ..features.mtf import MTF_AVAIL
@@ -26,7 +26,8 @@ from .baselines import run_baselines, score_predictions
 # %% auto #0
 __all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'load_bars', 'add_excursions', 'get_dataset', 'FoldResult',
            'stack_predictions', 'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics',
-           'plot_ic_by_fold', 'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'train_job']
+           'plot_ic_by_fold', 'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle',
+           'train_job']
 
 # %% ../../nbs/49_train.walkforward.ipynb #3f62e814
 def load_bars(cfg:Config|None=None,      # settings: the bar store under cfg.home, else cfg.data_dir/daily CSVs
@@ -99,6 +100,7 @@ class FoldResult:
     history: pd.DataFrame    # model, epoch, train_loss, valid_loss, seconds, best
     sizes: dict              # sample counts of the parts
     seconds: float
+    baseline_models: dict = field(default_factory=dict)  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
 
 def stack_predictions(sf, tft, ds:Dataset, idx, batch_size:int=4096) -> pd.DataFrame:
     "row, symbol, ts + SF_COLS + TFT_COLS for the rows `idx`."
@@ -127,9 +129,11 @@ def veto_split(ds:Dataset, valid_idx, share:float=0.67, embargo:int=10) -> tuple
     return np.asarray(valid_idx)[fit], np.asarray(valid_idx)[ts >= cut]
 
 # %% ../../nbs/49_train.walkforward.ipynb #2581c542
-def _baseline_rows(ds:Dataset, fold, seed:int, trees:int) -> list[dict]:
-    "One score row per baseline of `run_baselines` on the fold's test part."
-    return [dict(model=name, **score_predictions(ds, p)) for name, p in run_baselines(ds, fold, seed=seed, iterations=trees).items()]
+def _baseline_rows(ds:Dataset, fold, seed:int, trees:int) -> tuple[list[dict], dict]:
+    "(one score row per baseline of `run_baselines` on the fold's test part, {name: fitted model} of the fitted ones)."
+    preds = run_baselines(ds, fold, seed=seed, iterations=trees)
+    return ([dict(model=name, **score_predictions(ds, p)) for name, p in preds.items()],
+            {name: p.attrs["model"] for name, p in preds.items() if "model" in p.attrs})
 
 def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (positions into ds.frame)
                sf_cfg=STOCKFORMER_DEFAULT, tft_cfg=TFT_DEFAULT,
@@ -154,11 +158,13 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
     stack = dict(model="stack", **score_predictions(ds, sp),
                  **{f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS})
     rows = [stack, dict(model="tft_p50", **score_predictions(ds, tp))]
-    if baselines: rows += _baseline_rows(ds, fold, seed, trees)
+    bmodels = {}
+    if baselines:
+        brows, bmodels = _baseline_rows(ds, fold, seed, trees); rows += brows
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0)
+    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels)
 
 # %% ../../nbs/49_train.walkforward.ipynb #7962d370
 def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
@@ -269,12 +275,14 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
           patience:int=2,
           cache:bool=True,             # reuse / write training_data/v1
           baselines:bool=True,
+          drop_features:str="",        # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
           verbose:bool=True,
          ) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
     t0 = time.perf_counter(); cfg = cfg or get_config()
     if config not in CONFIGS: raise ValueError(f"config must be one of {list(CONFIGS)}, got {config!r}")
     if register and not track: raise ValueError("register=True needs track=True")
+    mask = feature_mask(drop_features)   # ValueError on an unknown group, before any work
     sf_cfg, tft_cfg, trees = CONFIGS[config]
     num_threads = int(num_threads or os.environ.get("AITRADER_TRAIN_THREADS") or 1)
     years = sorted(int(y) for y in (folds or DEFAULT_TEST_YEARS))
@@ -283,17 +291,19 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     from aitrader.models.kronos import load_kronos
     kronos = load_kronos()   # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
+    if mask: ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))   # the ablation: these inputs carry nothing
     say(f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, bars from {src}{' (cached)' if cached else ''}")
     fl = dataset_folds(ds, years)
     params = dict(symbols=",".join(sorted(ds.frame.symbol.unique())) if symbols else f"all ({ds.frame.symbol.nunique()})",
                   folds=",".join(map(str, years)), epochs=epochs, config=config, seed=seed, batch_size=batch_size, lr=lr,
                   patience=patience, num_threads=num_threads, catboost_trees=trees, start=str(start), bars_source=src, n_samples=len(ds),
                   kronos=str(ds.manifest.get("kronos", {}).get("kronos")), veto_scheme="fit on validation-year predictions, calibrated on its last third",
-                  final_model="last fold", stockformer_params=None, tft_params=None)
+                  final_model="last fold", stockformer_params=None, tft_params=None, drop_features=drop_features or "none")
     run_id = None
     if track:
         from aitrader.train.registry import start_run
-        run_id = start_run(cfg, run_name=f"train-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}", tags={"job": "train", "config": config})
+        run_id = start_run(cfg, run_name=f"train-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}", tags={"job": "train", "config": config,
+                                                                                                     "drop_features": drop_features or "none"})
     results = []
     for f in fl:
         r = train_fold(ds, f, sf_cfg, tft_cfg, epochs, batch_size, lr, seed, num_threads, patience, baselines=baselines, trees=trees)
@@ -326,26 +336,50 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
                       final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(fl[-1], ds)].date()), test_years=years)
         man = dict(data_range=drange, metrics=dict(summary=summary, walkforward=[{k: _jsonable(v) for k, v in r.items()} for r in table.to_dict("records")]),
                    kronos=ds.manifest.get("kronos"), training=params, dataset={k: ds.manifest.get(k) for k in ("dataset_version", "symbols", "date_range", "counts", "labels")},
-                   mlflow_run_id=run_id, final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions")
-        bundle_dir = cfg.artifacts_dir / "train" / run_id
-        save_bundle(bundle_dir, last.stockformer, last.tft, last.veto.model, man, veto_config=veto_config(last.veto))
-        version = register_bundle(bundle_dir, run_id, summary, cfg)
-        say(f"registered {MODEL_NAME} v{version} (alias challenger), run {run_id}")
+                   mlflow_run_id=run_id, feature_mask=mask,
+                   final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions")
+        bundle_dir = save_fold_bundle(cfg.artifacts_dir / "train" / run_id, last, man)
+        fdir = cfg.artifacts_dir / "train" / f"{run_id}-folds"
+        for f, r in zip(fl, results):
+            fr = dict(drange, final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(f, ds)].date()), test_years=[r.year])
+            save_fold_bundle(fdir / str(r.year), r, dict(man, data_range=fr, fold_year=r.year,
+                             final_model=f"fold {r.year}: StockFormer/TFT fitted before {r.year - 1}, veto on {r.year - 1} predictions"))
+        mlflow_client(cfg).log_artifacts(run_id, str(fdir), "fold_bundles")
+        from aitrader.train.registry import CHALLENGER
+        version = register_bundle(bundle_dir, run_id, summary, cfg, alias=None if mask else CHALLENGER,
+                                  tags={"drop_features": drop_features or "none"})
+        say(f"registered {MODEL_NAME} v{version}" + (f" (ablation without {drop_features}, no alias)" if mask else " (alias challenger)") + f", run {run_id}")
     if track: mlflow_client(cfg).set_terminated(run_id)
     return TrainResult(run_id, version, table, summary, bundle_dir, charts, results, dict(ds.manifest, cached=cached), params,
                        time.perf_counter() - t0)
 
 
 
+# %% ../../nbs/49_train.walkforward.ipynb #8f90510b
+def save_fold_bundle(dir:str|Path,    # target folder (created)
+                     r:FoldResult,    # one fold's models
+                     manifest:dict,   # training facts for `save_bundle` (data_range, metrics, ...)
+                    ) -> Path:
+    "Save a fold's StockFormer, TFT and veto as a v1 bundle in `dir`, its fitted baselines as `baselines/<name>.cbm` (sha256 in the manifest's `baseline_files`); returns `dir`."
+    from aitrader.train.bundle import save_bundle, sha256_file
+    d = Path(dir); extra = {}
+    for name, m in r.baseline_models.items():
+        (d / "baselines").mkdir(parents=True, exist_ok=True)
+        m.save_model(str(d / "baselines" / f"{name}.cbm"))
+        extra[f"baselines/{name}.cbm"] = sha256_file(d / "baselines" / f"{name}.cbm")
+    save_bundle(d, r.stockformer, r.tft, r.veto.model, dict(manifest, baseline_files=extra), veto_config=veto_config(r.veto))
+    return d
+
 # %% ../../nbs/49_train.walkforward.ipynb #12362bca
 def train_job(symbols:str="",       # comma list; empty = all
               folds:str="",         # comma list of test years; empty = 2019..2024
               epochs:int=3, config:str="default", seed:int=0,
+              drop_features:str="", # feature groups to zero ('smc'): an ablation model, registered without alias
               cfg:Config|None=None, timeout:int=6 * 3600,
              ):
     "Execute runs/train.ipynb with papermill; returns `aitrader.jobs.JobResult` (glued run_id, model_version, ...). Raises `JobFailed`."
     from aitrader.jobs import execute_job, config_env
     cfg = cfg or get_config()
     out = cfg.runs_out / "train" / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.ipynb"
-    params = dict(symbols=symbols, folds=folds, epochs=int(epochs), config=config, seed=int(seed))
+    params = dict(symbols=symbols, folds=folds, epochs=int(epochs), config=config, seed=int(seed), drop_features=drop_features)
     return execute_job(project_root() / "runs" / "train.ipynb", out, params, timeout=timeout, env=config_env(cfg))
