@@ -151,20 +151,23 @@ def run_hourly_cmd(at: Optional[str] = typer.Option(None, help='"YYYY-MM-DD HH:M
 def evaluate(start: str = typer.Option(..., help="first decision date (ISO)"),
              end: str = typer.Option(..., help="last decision date (ISO)"),
              data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
-             model: str = typer.Option("champion", help="champion | challenger | a registered version number")):
-    "Causal walk-forward evaluation of the signals with costs, against baselines."
+             model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
+             walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
+             no_smc_model: Optional[str] = typer.Option(None, help="version of the no-SMC ablation model; default: the newest registered")):
+    "Causal evaluation of the signals with costs, against ablations and baselines."
     from aitrader.eval.evaluate import evaluate_cli
-    raise typer.Exit(evaluate_cli(start, end, data_dir=data_dir, model=model))
+    raise typer.Exit(evaluate_cli(start, end, data_dir=data_dir, model=model, walk_forward=walk_forward, no_smc_model=no_smc_model))
 
 @app.command()
 def report(start: str = typer.Option(..., help="first decision date (ISO)"),
            end: str = typer.Option(..., help="last decision date (ISO)"),
            model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
-           data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store")):
+           data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
+           walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models")):
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
     from aitrader.eval.evaluate import report_job
     from aitrader.jobs import JobFailed
-    try: r = report_job(start, end, model=model, data_dir=data_dir)
+    try: r = report_job(start, end, model=model, data_dir=data_dir, walk_forward=walk_forward)
     except (JobFailed, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
     console.print(r.glued.get("summary", r.glued))
     console.print(f"executed notebook: {r.out_path} ({r.seconds:.0f} s)")

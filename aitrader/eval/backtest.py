@@ -13,7 +13,8 @@ from .costs import CostModel, cost_frame, buy_rate
 from ..train.labels import wilder_atr
 
 # %% auto #0
-__all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'equal_weight_buy_and_hold']
+__all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'topk_signals',
+           'equal_weight_buy_and_hold']
 
 # %% ../../nbs/61_eval.backtest.ipynb #6b6d7909
 @dataclass(frozen=True)
@@ -172,12 +173,22 @@ def momentum_signals(bars:pd.DataFrame, # bars frame, sorted by symbol, ts
                     ) -> pd.DataFrame:
     "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session; uses bars up to as_of only."
     b = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
-    g = b.groupby("symbol", sort=False)
-    atr = np.concatenate([wilder_atr(x.high, x.low, x.close, atr_n) for _, x in g])
-    mom = b.close / g.close.shift(lookback) - 1
+    mom = b.close / b.groupby("symbol", sort=False).close.shift(lookback) - 1
+    return topk_signals(b, mom.to_numpy(), k, atr_n, stop_atr, target_atr)
+
+def topk_signals(bars:pd.DataFrame,   # bars frame, sorted by symbol, ts
+                 score:np.ndarray,    # float64 per row of `bars`, known at that bar's close (NaN = no signal)
+                 k:int=5,             # signals per session
+                 atr_n:int=14, stop_atr:float=2.0, target_atr:float=4.0, # Wilder ATR window; stop and target distances in ATRs
+                 min_score:float=-np.inf, # only rows with score > min_score (0.0: a positive expected return)
+                ) -> pd.DataFrame:
+    "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest scores, entry at that close, ATR stop and target."
+    b = bars.reset_index(drop=True)
+    if len(score) != len(b): raise ValueError(f"score has {len(score)} values for {len(b)} bars")
+    atr = np.concatenate([wilder_atr(x.high, x.low, x.close, atr_n) for _, x in b.groupby("symbol", sort=False)]) if len(b) else np.array([])
     s = pd.DataFrame({"symbol": b.symbol, "as_of": b.ts, "entry": b.close, "stop_loss": b.close - stop_atr * atr,
-                      "take_profit": b.close + target_atr * atr, "score": mom}).dropna()
-    s = s[s.stop_loss > 0]
+                      "take_profit": b.close + target_atr * atr, "score": np.asarray(score, np.float64)}).dropna()
+    s = s[(s.stop_loss > 0) & (s.score > min_score)]
     s = s.sort_values(["as_of", "score"], ascending=[True, False], kind="stable")
     return s.groupby("as_of", sort=False).head(k).reset_index(drop=True)
 

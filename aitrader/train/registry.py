@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 # %% auto #0
 __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHALLENGER', 'PRIMARY', 'BRIER', 'BASELINE_PREFIX',
            'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision', 'comparison_table',
-           'promote', 'promote_cli', 'load_champion']
+           'promote', 'promote_cli', 'load_champion', 'resolve_version', 'ablation_version']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
 MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
@@ -207,3 +207,20 @@ def load_champion(mode:str|None=None,  # 'dev' or 'prod'; the configured MODE wh
     b = load_bundle(path, mode=mode, expected_schema_hash=expected_schema_hash, env=env)
     b.origin, b.problems = f"models:/{MODEL_NAME}/{champ.version}", extra + b.problems
     return b
+
+# %% ../../nbs/46_train.registry.ipynb #c5b9c437
+def resolve_version(ref, cfg:Config|None=None):
+    "The `ModelVersion` of 'champion', 'challenger' (any alias) or a version number. Raises `LookupError` when there is none."
+    c = mlflow_client(cfg or get_config())
+    try: mv = c.get_model_version(MODEL_NAME, str(int(ref))) if str(ref).isdigit() else _alias(c, str(ref))
+    except MlflowException: mv = None
+    if mv is None: raise LookupError(f"no version of {MODEL_NAME!r} is {ref!r}")
+    return mv
+
+def ablation_version(drop:str="smc", cfg:Config|None=None) -> int|None:
+    "The newest version registered with the tag drop_features == `drop`, or None."
+    c = mlflow_client(cfg or get_config())
+    try: vs = c.search_model_versions(f"name='{MODEL_NAME}'")
+    except MlflowException: return None
+    vs = [int(v.version) for v in vs if (v.tags or {}).get("drop_features") == drop]
+    return max(vs) if vs else None
