@@ -271,7 +271,8 @@ def evaluate(start, end,                    # first and last decision date (str/
     if bars is None:
         bars, syms = _store_bars(cfg, data_dir, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30))
     else: syms = sorted(set(syms) & set(bars["symbol"]))
-    if bars.empty: raise LookupError("no daily bars for the universe")
+    if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
+                                     f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
     lo, hi = (x.tz_localize("Asia/Kolkata") for x in (s0, s1))
     sim = bars[(bars.ts >= lo) & (bars.ts <= hi)].reset_index(drop=True)
