@@ -144,17 +144,21 @@ def catboost_ta_signals(scores: pd.DataFrame, # `catboost_ta_scores`
 def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
                   bars: pd.DataFrame,     # daily bars covering the labels' windows
                  ) -> tuple[dict, pd.DataFrame]:
-    "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n}, per-row frame with the labels)."
+    "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
     lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels
     s = signals.assign(ts=pd.to_datetime(signals["as_of"]))
-    x = s.merge(lab[["symbol", "ts", "ret_5", "ret_10", "veto_fail"]], on=["symbol", "ts"], how="inner")
+    x = s.merge(lab[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner")
     nan = float("nan")
-    if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0), x
+    if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
+                            **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
     ric = ic_summary(rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts))
     m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(x.exp_ret_5d, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
              hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
              veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
              band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d), n=len(x))
+    for h in (h for h in HORIZONS if h != 5):   # the other horizons' expectations against their own realized returns
+        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
+        m[f"ic_{h}d"] = ic_summary(ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
     return m, x
 
 # %% ../../nbs/63_eval.evaluate.ipynb #c30a3f81
