@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_eval.evaluate.ipynb #be56c97f
 from __future__ import annotations
-import shutil, tempfile, time, warnings
+import tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
-from .backtest import BacktestConfig, backtest, momentum_signals, topk_signals, equal_weight_buy_and_hold
+from .backtest import BacktestConfig, backtest, momentum_signals, momentum_score, topk_signals, equal_weight_buy_and_hold
 from .costs import CostModel
 from .metrics import trade_metrics, portfolio_metrics
 
@@ -39,11 +39,6 @@ class WalkForwardModel:
         if y < ys[0]: raise ValueError(f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on it")
         return self.bundles[max(x for x in ys if x <= y)]
 
-def _download(c, mv, what: str, dst: Path) -> Path:
-    if dst.exists(): shutil.rmtree(dst)
-    dst.mkdir(parents=True)
-    return Path(c.download_artifacts(mv.run_id, what, str(dst)))
-
 def load_model(model="champion",          # 'champion', an alias ('challenger'), a version number ('3'), or a `Bundle`
                cfg: Config | None = None,
                mode: str | None = None,   # 'dev' or 'prod'; cfg.mode when None
@@ -51,19 +46,19 @@ def load_model(model="champion",          # 'champion', an alias ('challenger'),
               ):
     "The `Bundle` (or `WalkForwardModel`) to evaluate, `origin` = 'models:/aitrader/<k>'. Raises `LookupError` for a missing version or fold bundles."
     if not isinstance(model, (str, int)): return model
-    from aitrader.train.registry import load_champion, mlflow_client, resolve_version, MODEL_NAME
+    from aitrader.train.registry import load_champion, mlflow_client, resolve_version, download_version, MODEL_NAME
     from aitrader.train.bundle import load_bundle
     cfg = cfg or get_config()
     if str(model) == "champion" and not folds: return load_champion(mode, cfg)
     c, mv = mlflow_client(cfg), resolve_version(model, cfg)
     mode = mode or cfg.mode
     if not folds:
-        b = load_bundle(_download(c, mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"), mode=mode)
+        b = load_bundle(download_version(c, mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"), mode=mode)
         b.origin = f"models:/{MODEL_NAME}/{mv.version}"
         return b
     if not c.list_artifacts(mv.run_id, "fold_bundles"):
         raise LookupError(f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader train`")
-    p = _download(c, mv, "fold_bundles", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}-folds")
+    p = download_version(c, mv, "fold_bundles", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}-folds")
     bs = {}
     for d in sorted(x for x in p.iterdir() if x.is_dir()):
         bs[int(d.name)] = b = load_bundle(d, mode=mode)
@@ -103,16 +98,19 @@ def score_range(cfg: Config, bundle,      # settings; a `Bundle` or a `WalkForwa
     "{name: signals of every session (score_daily's columns)} for each decision parameter set; errors are dropped (as in the daily job)."
     params, models = params or {"stack": DecisionParams()}, models or {}
     out = {k: [] for k in params}
+    groups = {}   # one score_daily per model and session; the model's other parameter sets are decided as its variants
+    for k in params: groups.setdefault(id(models.get(k, bundle)), (models.get(k, bundle), []))[1].append(k)
     days = sessions(bars, start, end)
     it = days
     if progress:
         from tqdm.auto import tqdm; it = tqdm(days, desc="scoring")
     for d in it:
         w = bars[(bars["ts"] <= d) & (bars["ts"] >= d - pd.Timedelta(days=HISTORY_DAYS))].reset_index(drop=True)
-        for k, p in params.items():
-            m = models.get(k, bundle)
+        for m, (first, *rest) in groups.values():
             m = m.for_session(d) if isinstance(m, WalkForwardModel) else m
-            out[k].append(score_daily(cfg, m, as_of=d, universe=symbols, bars=w, params=p).signals)
+            r = score_daily(cfg, m, as_of=d, universe=symbols, bars=w, params=params[first], variants={k: params[k] for k in rest})
+            out[first].append(r.signals)
+            for k in rest: out[k].append(r.variants[k])
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
 
 # %% ../../nbs/63_eval.evaluate.ipynb #607d32fe
@@ -123,10 +121,11 @@ def catboost_ta_scores(model,              # a `Bundle` or `WalkForwardModel` wh
     "symbol, ts, score = predicted 5-day return (fraction, float64) per bar in [lo, hi] with all 12 TA features; None when a bundle lacks the baseline."
     ta = ta_vector(bars)
     ta = ta[(ta.ts >= lo) & (ta.ts <= hi)].dropna(subset=TA_FEATURES).reset_index(drop=True)
-    out = []
+    out, loaded = [], {}
     for y, g in ta.groupby(ta.ts.dt.year, sort=True):
         b = model.for_session(pd.Timestamp(f"{y}-07-01")) if isinstance(model, WalkForwardModel) else model
-        m = baseline_model(b)
+        if id(b) not in loaded: loaded[id(b)] = baseline_model(b)   # each bundle's file read once
+        m = loaded[id(b)]
         if m is None: return None
         p = np.asarray(m.predict(g[TA_FEATURES].to_numpy(np.float32))).reshape(len(g), len(HORIZONS))
         out.append(g[["symbol", "ts"]].assign(score=p[:, HORIZONS.index(5)].astype(np.float64)))
@@ -143,9 +142,10 @@ def catboost_ta_signals(scores: pd.DataFrame, # `catboost_ta_scores`
 # %% ../../nbs/63_eval.evaluate.ipynb #e8f3ea46
 def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
                   bars: pd.DataFrame,     # daily bars covering the labels' windows
+                  labels: pd.DataFrame | None = None, # `make_labels(bars).labels` when already computed
                  ) -> tuple[dict, pd.DataFrame]:
     "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
-    lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels
+    lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels if labels is None else labels
     s = signals.assign(ts=pd.to_datetime(signals["as_of"]))
     x = s.merge(lab[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner")
     nan = float("nan")
@@ -293,13 +293,14 @@ def evaluate(start, end,                    # first and last decision date (str/
     bt = bt or BacktestConfig(entry=entry)
     init = bt.initial_capital
     trades, equity, rows, ric = {}, {}, {}, {}
-    scores, lab = signal_scores(sg["stack"], bars)
+    labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals
+    scores, lab = signal_scores(sg["stack"], bars, labels)
     for k, s in sg.items():
         buys = s[s.direction == "BUY"] if len(s) else s
         r = backtest(sim, buys[["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]] if len(buys) else
                      pd.DataFrame(columns=["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]), bt, cm)
         trades[k], equity[k] = r.trades, r.equity
-        x = lab if k == "stack" else signal_scores(s, bars)[1]
+        x = lab if k == "stack" else signal_scores(s, bars, labels)[1]
         ric[k] = rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)
         rows[k] = _row(r.equity, r.trades, init, scores["rank_ic_5d"] if k == "stack" else ic_summary(ric[k])["mean"])
     if baselines:
@@ -312,7 +313,7 @@ def evaluate(start, end,                    # first and last decision date (str/
             ric["catboost_ta"] = rank_ic_on(lab, cs)
             rows["catboost_ta"] = _row(r.equity, r.trades, init, ic_summary(ric["catboost_ta"])["mean"])
         ms = momentum_signals(hist)
-        mom = hist[["symbol", "ts"]].assign(score=(hist.close / hist.groupby("symbol").close.shift(20) - 1).to_numpy())
+        mom = hist[["symbol", "ts"]].assign(score=momentum_score(hist))
         ms = ms[(ms.as_of >= lo) & (ms.as_of <= hi)]
         r = backtest(sim, ms, bt, cm)
         trades["momentum_20d"], equity["momentum_20d"] = r.trades, r.equity

@@ -118,6 +118,7 @@ class DailyScore:
     as_of: pd.Timestamp      # the session scored (IST, 00:00)
     model_version: str
     timings: dict = field(default_factory=dict)  # seconds per step
+    variants: dict = field(default_factory=dict) # {name: signals} decided with `score_daily`'s `variants` parameter sets on the same model outputs
 
 def _by_symbol(fn, frame: pd.DataFrame, errors: dict, what: str) -> pd.DataFrame:
     "fn(frame) at once; on an exception, fn per symbol, recording the failing symbols in `errors`."
@@ -172,6 +173,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
                 screen_kw: dict | None = None,    # keyword arguments of `screen` (floors, bands)
                 params: DecisionParams = DecisionParams(),
                 env: dict | None = None,   # environment for Kronos (os.environ when None)
+                variants: dict | None = None, # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
                ) -> DailyScore:
     "Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError` without bars."
     cfg, T = cfg or get_config(), {}
@@ -185,11 +187,12 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     T["screen"] = time.perf_counter() - t; t = time.perf_counter()
     errors: dict = {}
     version = model_version(bundle)
-    def done(sig: pd.DataFrame) -> DailyScore:
+    variants = variants or {}
+    def done(sig: pd.DataFrame, var: dict | None = None) -> DailyScore:
         n = sig["direction"].value_counts()
         counts = dict(symbols_in=len(syms), passed_screen=len(sc.passed), scored=len(sig), n_buy=int(n.get("BUY", 0)),
                       n_sell=int(n.get("SELL", 0)), n_hold=int(n.get("HOLD", 0)), errors=len(errors))
-        return DailyScore(sig, sc, errors, counts, day, version, T)
+        return DailyScore(sig, sc, errors, counts, day, version, T, var if var is not None else {k: sig for k in variants})
     if not sc.passed: return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
     d = bars[bars["symbol"].isin(sc.passed)].reset_index(drop=True)
     d = d[d["ts"] < day + pd.Timedelta(days=1)].reset_index(drop=True)
@@ -213,16 +216,17 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     inp = inp.merge(ctx, on="symbol", how="left")
     ev = _by_symbol(lambda g: smc_events(g), d[d["symbol"].isin(inp["symbol"])].reset_index(drop=True), errors, "smc")
     inp = inp[~inp["symbol"].isin(list(errors))].reset_index(drop=True)
-    dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], params), inp, errors, "decision")
-    T["smc_decision"] = time.perf_counter() - t; t = time.perf_counter()
-    sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
-    rows = prepare_signals(sig, "check", day.date())
-    v = validate_signals(rows)
-    for r in v.itertuples():
-        if r.symbol is not None: errors.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")
-    sig = sig[~sig["symbol"].isin(list(errors))].reset_index(drop=True)
-    T["assemble"] = time.perf_counter() - t
-    return done(sig)
+    def decided(p: DecisionParams, err: dict) -> pd.DataFrame:
+        "Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and dropped."
+        dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), inp, err, "decision")
+        sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
+        for r in validate_signals(prepare_signals(sig, "check", day.date())).itertuples():
+            if r.symbol is not None: err.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")
+        return sig[~sig["symbol"].isin(list(err))].reset_index(drop=True)
+    var = {k: decided(p, dict(errors)) for k, p in variants.items()}   # each variant's own decision errors stay its own
+    sig = decided(params, errors)
+    T["smc_decision"] = time.perf_counter() - t
+    return done(sig, var)
 
 # %% ../../nbs/55_signals.daily.ipynb #1ba65ef7
 def plot_signal(cfg: Config, signal: dict, # settings; one signal (symbol, direction, entry, stop_loss, take_profit, ...)

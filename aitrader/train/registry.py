@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 # %% auto #0
 __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHALLENGER', 'PRIMARY', 'BRIER', 'BASELINE_PREFIX',
            'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision', 'comparison_table',
-           'promote', 'promote_cli', 'load_champion', 'resolve_version', 'ablation_version']
+           'promote', 'promote_cli', 'download_version', 'load_champion', 'resolve_version', 'ablation_version']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
 MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
@@ -185,6 +185,15 @@ def promote_cli(force:bool=False, reason:str="", min_improvement:float=0.0, cfg:
     return 0 if d.decision in ("promoted", "forced", "unchanged") else 1
 
 # %% ../../nbs/46_train.registry.ipynb #9125e3b1
+def download_version(c:MlflowClient, mv,  # client; a ModelVersion
+                     what:str,            # artifact folder of its run ('bundle', 'fold_bundles')
+                     dst:Path,            # local folder, emptied first
+                    ) -> Path:
+    "Download `what` of the version's run into a fresh `dst`; the local path of `what`."
+    if dst.exists(): shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    return Path(c.download_artifacts(mv.run_id, what, str(dst)))
+
 def load_champion(mode:str|None=None,  # 'dev' or 'prod'; the configured MODE when None
                   cfg:Config|None=None,
                   env:dict|None=None,  # environment for the Kronos check (os.environ when None)
@@ -194,10 +203,7 @@ def load_champion(mode:str|None=None,  # 'dev' or 'prod'; the configured MODE wh
     cfg = cfg or get_config(); c = mlflow_client(cfg)
     champ = _alias(c, CHAMPION)
     if champ is None: raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHAMPION!r}: run `aitrader promote`")
-    dst = cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{champ.version}"
-    if dst.exists(): shutil.rmtree(dst)
-    dst.mkdir(parents=True)
-    path = Path(c.download_artifacts(champ.run_id, "bundle", str(dst)))
+    path = download_version(c, champ, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{champ.version}")
     mode, extra = mode or cfg.mode, []
     want = champ.tags.get("manifest_sha256")
     if want and (path / MANIFEST).is_file() and sha256_file(path / MANIFEST) != want:

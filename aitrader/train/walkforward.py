@@ -178,11 +178,15 @@ def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
 
 REPORT_COLS = ["ic_5d", "rank_ic_3d", "rank_ic_5d", "rank_ic_10d", "dir_acc_5d", "veto_brier", "veto_precision_block", "band_coverage_10d"]
 
+def _metric_prefix(model:str) -> str:
+    "MLflow metric-name prefix of a table row: '' for the stack, 'tft_p50_', else 'baseline_<name>_'."
+    return "" if model == "stack" else ("tft_p50_" if model == "tft_p50" else f"baseline_{model}_")
+
 def summary_metrics(table:pd.DataFrame) -> dict:
     "MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`, `baseline_<name>_<metric>_mean`."
     out = {}
     for _, r in table[table["year"] == "mean"].iterrows():
-        pre = "" if r["model"] == "stack" else ("tft_p50_" if r["model"] == "tft_p50" else f"baseline_{r['model']}_")
+        pre = _metric_prefix(r["model"])
         for k, v in r.drop(["year", "model"]).items():
             if pd.notna(v): out[f"{pre}{k}_mean"] = float(v)
     return out
@@ -257,7 +261,7 @@ def _fold_metrics(scores:pd.DataFrame) -> dict:
     "Flat per-fold metric names: `<metric>` (stack), `tft_p50_<metric>`, `baseline_<name>_<metric>`."
     out = {}
     for _, r in scores.iterrows():
-        pre = "" if r["model"] == "stack" else ("tft_p50_" if r["model"] == "tft_p50" else f"baseline_{r['model']}_")
+        pre = _metric_prefix(r["model"])
         out.update({f"{pre}{k}": v for k, v in r.drop(["model", "year"]).items() if pd.notna(v)})
     return out
 
