@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from .costs import CostModel, cost_frame, buy_rate
-from ..train.labels import wilder_atr
+from ..features.atr import group_bounds, wilder_atr
 
 # %% auto #0
 __all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'momentum_score', 'topk_signals',
@@ -190,7 +190,7 @@ def topk_signals(bars:pd.DataFrame,   # bars frame, sorted by symbol, ts
     "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest scores, entry at that close, ATR stop and target."
     b = bars.reset_index(drop=True)
     if len(score) != len(b): raise ValueError(f"score has {len(score)} values for {len(b)} bars")
-    atr = np.concatenate([wilder_atr(x.high, x.low, x.close, atr_n) for _, x in b.groupby("symbol", sort=False)]) if len(b) else np.array([])
+    atr = wilder_atr(b.high, b.low, b.close, atr_n, group_bounds(b.symbol.to_numpy()))
     s = pd.DataFrame({"symbol": b.symbol, "as_of": b.ts, "entry": b.close, "stop_loss": b.close - stop_atr * atr,
                       "take_profit": b.close + target_atr * atr, "score": np.asarray(score, np.float64)}).dropna()
     s = s[(s.stop_loss > 0) & (s.score > min_score)]
