@@ -11,7 +11,7 @@ from .atr import group_bounds, group_pos, wilder_atr
 
 # %% auto #0
 __all__ = ['TA_WARMUP', 'TA_FEATURES', 'TA_MIN_BARS', 'INCREMENTAL_TAIL', 'ewm_grouped', 'rolling_grouped', 'shift_grouped',
-           'ta_frame', 'ta_vector']
+           'momentum_score', 'ta_frame', 'ta_vector']
 
 # %% ../../nbs/21_features.ta.ipynb #a8aad9d3
 @njit(cache=True)
@@ -51,6 +51,15 @@ def shift_grouped(x: np.ndarray, bounds: np.ndarray, k: int = 1) -> np.ndarray:
     out[k:] = x[:-k]
     out[group_pos(bounds) < k] = np.nan
     return out
+
+# %% ../../nbs/21_features.ta.ipynb #fa1d5d15
+def momentum_score(close: np.ndarray,          # float closes (INR) of rows sorted by symbol, ts
+                   bounds: np.ndarray | None = None, # `group_bounds` of the rows; None: one symbol
+                   lookback: int = 20,         # window, bars
+                  ) -> np.ndarray:
+    "float64 per row: close[t] / close[t - lookback] - 1 within each symbol run (NaN for its first `lookback` bars)."
+    c = np.asarray(close, np.float64)
+    return c / shift_grouped(c, np.array([0, len(c)], np.int64) if bounds is None else bounds, lookback) - 1
 
 # %% ../../nbs/21_features.ta.ipynb #062000cc
 TA_WARMUP = {"rsi_14": 14, "ema_12": 11, "ema_26": 25, "macd": 25, "macd_signal": 33, "macd_hist": 33,
