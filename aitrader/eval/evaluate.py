@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_eval.evaluate.ipynb #be56c97f
 from __future__ import annotations
-import tempfile, time, warnings
+import time, warnings
 from dataclasses import dataclass, field
 from typing import Callable
 from pathlib import Path
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from ..config import Config, get_config
 from ..data.store import BarStore
+from ..data.window import read_window
 from ..features.context import HORIZONS
 from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import HISTORY_DAYS, score_daily, model_version
@@ -279,22 +280,6 @@ register(Strategy("momentum_20d", TopK(), momentum_20d_score))
 register(Strategy("ew_buy_hold", BuyAndHold()))
 
 # %% ../../nbs/63_eval.evaluate.ipynb #b5583e02
-def _store_bars(cfg: Config, data_dir, symbols, lo, hi) -> tuple[pd.DataFrame, list[str]]:
-    "Daily bars of `symbols` from the store, or from `data_dir` ingested into a throwaway store (no retraining)."
-    tmp = None
-    if data_dir is not None:
-        from aitrader.data.ingest import ingest
-        tmp = tempfile.TemporaryDirectory()
-        cfg = get_config({"AITRADER_HOME": tmp.name, "AITRADER_DATA_DIR": str(data_dir)})
-        p = Path(data_dir); p = p / "daily" if (p / "daily").is_dir() else p
-        ingest(cfg, "csv", path=p, timeframe="1d", symbols=symbols, progress=False)
-    try:
-        with BarStore(cfg, read_only=True) as st:
-            have = sorted(set(symbols) & set(st.symbols("1d")))
-            return st.bars(have, "1d", start=lo, end=hi), have
-    finally:
-        if tmp is not None: tmp.cleanup()
-
 def _ablation_model(cfg, ref, walk_forward: bool, notes: list):
     "The no-SMC model (`ref`, else the newest version tagged drop_features=smc), or None with the reason in `notes`."
     from aitrader.train.registry import ablation_version
@@ -374,8 +359,9 @@ def evaluate(start, end,                    # first and last decision date (str/
     if "no_kronos" in ablations and not _uses_kronos(b):
         notes.append("no_kronos: not run; the Kronos weights are absent, so the stack itself runs without Kronos")
     if bars is None:
-        bars, syms = _store_bars(cfg, data_dir, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30))
-    else: syms = sorted(set(syms) & set(bars["symbol"]))
+        bars = read_window(cfg, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
+                           source="store" if data_dir is None else "csv", data_dir=data_dir)
+    syms = sorted(set(syms) & set(bars["symbol"]))
     if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
                                      f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
