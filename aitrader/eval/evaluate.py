@@ -6,7 +6,6 @@
 from __future__ import annotations
 import time, warnings
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -20,18 +19,16 @@ from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
-from .backtest import BacktestConfig, backtest, topk_signals, equal_weight_buy_and_hold
-from ..features.atr import group_bounds
-from ..features.ta import momentum_score
+from .backtest import BacktestConfig
+from .strategies import (TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
+                                     EvalContext, labeled_rows, rank_ic_on, run_strategy, momentum_20d_score)
 from .costs import CostModel
 from .metrics import trade_metrics, portfolio_metrics
 
 # %% auto #0
-__all__ = ['NO_VETO', 'TABLE_COLS', 'STRATEGIES', 'NO_SMC', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start',
-           'baseline_model', 'sessions', 'score_range', 'catboost_ta_scores', 'signal_scores', 'EvalResult',
-           'rank_ic_on', 'TopK', 'DecisionBuys', 'BuyAndHold', 'Strategy', 'StrategySkipped', 'register', 'EvalContext',
-           'catboost_ta_score', 'momentum_20d_score', 'known_ablations', 'run_strategy', 'evaluate', 'evaluate_cli',
-           'summary_dict', 'report_job', 'log_summary']
+__all__ = ['NO_VETO', 'TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_model',
+           'sessions', 'score_range', 'catboost_ta_scores', 'signal_scores', 'EvalResult', 'catboost_ta_score',
+           'known_ablations', 'evaluate', 'evaluate_cli', 'summary_dict', 'report_job', 'log_summary']
 
 # %% ../../nbs/63_eval.evaluate.ipynb #4b341f07
 @dataclass
@@ -144,8 +141,7 @@ def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp
                  ) -> tuple[dict, pd.DataFrame]:
     "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
     lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels if labels is None else labels
-    s = signals.assign(ts=pd.to_datetime(signals["as_of"]))
-    x = s.merge(lab[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner")
+    x = labeled_rows(signals, lab)
     nan = float("nan")
     if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
                             **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
@@ -189,87 +185,15 @@ def _row(eq, trades, init, ric=float("nan")) -> dict:
                 profit_factor=t.get("profit_factor", np.nan), rank_ic_5d=ric,
                 n_trades=t.get("n_trades", np.nan), total_return=p["total_return"])
 
-def _naive(ts: pd.Series) -> pd.Series:
-    "Timestamps as naive IST dates (00:00)."
-    ts = pd.to_datetime(ts)
-    return (ts.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None) if ts.dt.tz is not None else ts).dt.normalize()
-
-def rank_ic_on(labeled: pd.DataFrame,  # rows with symbol, ts, ret_5 (the stack's labeled rows, `signal_scores`)
-               scores: pd.DataFrame,   # symbol, ts, score (a baseline's ranking)
-              ) -> pd.Series:
-    "Rank IC (Spearman) of `score` against `ret_5` per date on the rows of `labeled`, float64 indexed by date."
-    a = labeled[["symbol", "ts", "ret_5"]].assign(ts=lambda x: _naive(x.ts))
-    x = a.merge(scores[["symbol", "ts", "score"]].assign(ts=lambda x: _naive(x.ts)), on=["symbol", "ts"], how="inner")
-    return rank_ic_by_date(x.score, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)
-
 def _by_year(ric: pd.Series) -> pd.Series:
     return ric.groupby(pd.DatetimeIndex(ric.index).year).mean() if len(ric) else pd.Series(dtype=float)
 
-# %% ../../nbs/63_eval.evaluate.ipynb #86f69624
-@dataclass(frozen=True)
-class TopK:
-    "Selection and exits of a ranking strategy: each session's `k` highest scores above `min_score`, ATR stop and target (`topk_signals`)."
-    k: int = 5                      # signals per session
-    min_score: float = -np.inf      # only scores above this (0.0: a positive predicted return)
-    atr_n: int = 14                 # Wilder ATR window, bars
-    stop_atr: float = 2.0           # stop this many ATRs below the entry (the session's close)
-    target_atr: float = 4.0         # target this many ATRs above it
-
-@dataclass(frozen=True)
-class DecisionBuys:
-    "Selection and exits of the decision engine: BUY rows of `score_daily` on `model`'s outputs decided with `params`."
-    params: DecisionParams = DecisionParams()
-    model: str = "stack"            # 'stack': the evaluated model; else the key of an ablation model ('no_smc')
-
-@dataclass(frozen=True)
-class BuyAndHold:
-    "Equal-weight buy-and-hold of the universe from the first session (`equal_weight_buy_and_hold`): no signals, no Rank IC."
-
-@dataclass(frozen=True)
-class Strategy:
-    "A row of the evaluation table: a score function and its selection and exit parameters."
-    name: str                                     # table row and key of trades / equity
-    select: TopK | DecisionBuys | BuyAndHold
-    score: Callable | None = None                 # TopK only: score(ctx: EvalContext) -> frame symbol, ts, score (float64)
-    group: str = "baseline"                       # 'stack', 'ablation' or 'baseline' (when it runs, see above)
-
-class StrategySkipped(Exception):
-    "Raised by a score function that cannot run (the message says why; it becomes a note)."
-
-STRATEGIES: dict[str, Strategy] = {}
-
-def register(s: Strategy) -> Strategy:
-    "Add (or replace) a strategy; table rows follow registration order. Raises `ValueError` on a bad group or a TopK without score."
-    if s.group not in ("stack", "ablation", "baseline"): raise ValueError(f"{s.name}: group must be 'stack', 'ablation' or 'baseline', got {s.group!r}")
-    if isinstance(s.select, TopK) and s.score is None: raise ValueError(f"{s.name}: a TopK strategy needs a score function")
-    STRATEGIES[s.name] = s
-    return s
-
 # %% ../../nbs/63_eval.evaluate.ipynb #059fa2a9
-@dataclass
-class EvalContext:
-    "What score functions may read: the inputs of one `evaluate` call (bars after `hi` only in `bars`, for the labels)."
-    cfg: Config
-    model: object                   # the evaluated `Bundle` or `WalkForwardModel`
-    bars: pd.DataFrame              # daily bars of the universe, sorted by symbol, ts (history before lo; label windows after hi)
-    hist: pd.DataFrame              # `bars` with ts <= hi: what the strategies' scores may use
-    sim: pd.DataFrame               # `bars` in [lo, hi]: what the simulator trades
-    lo: pd.Timestamp                # first session (IST, tz-aware)
-    hi: pd.Timestamp                # last session
-    symbols: list                   # the universe present in the bars
-    notes: list                     # what was not run, in words
-    signals: dict = field(default_factory=dict)   # {decision strategy: its score_daily signals}
-
 def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
     "Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without the baseline."
     cs = catboost_ta_scores(ctx.model, ctx.hist, ctx.lo, ctx.hi)
     if cs is None: raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
     return cs
-
-def momentum_20d_score(ctx: EvalContext, lookback: int = 20) -> pd.DataFrame:
-    "Score of the `momentum_20d` strategy: the trailing `lookback`-session return (`momentum_score`) per bar of `hist`."
-    h = ctx.hist
-    return h[["symbol", "ts"]].assign(score=momentum_score(h["close"], group_bounds(h["symbol"].to_numpy()), lookback))
 
 NO_SMC = "no_smc"   # key of the model trained without the SMC inputs
 register(Strategy("stack", DecisionBuys(), group="stack"))
@@ -278,6 +202,12 @@ register(Strategy("no_smc", DecisionBuys(model=NO_SMC), group="ablation"))
 register(Strategy("catboost_ta", TopK(min_score=0.0), catboost_ta_score))
 register(Strategy("momentum_20d", TopK(), momentum_20d_score))
 register(Strategy("ew_buy_hold", BuyAndHold()))
+
+def known_ablations() -> list[str]:
+    "Names `evaluate(ablations=...)` accepts: the registered ablation strategies and 'no_kronos' (a note only)."
+    return [k for k, s in STRATEGIES.items() if s.group == "ablation"] + ["no_kronos"]
+
+ABLATIONS = tuple(known_ablations())   # the default set (at import time)
 
 # %% ../../nbs/63_eval.evaluate.ipynb #b5583e02
 def _ablation_model(cfg, ref, walk_forward: bool, notes: list):
@@ -293,35 +223,6 @@ def _uses_kronos(m) -> bool:
     bs = m.bundles.values() if isinstance(m, WalkForwardModel) else [m]
     return any(getattr(b.stockformer.cfg, "kronos_dim", 0) or getattr(b.tft.cfg, "kronos_dim", 0) for b in bs)
 
-def known_ablations() -> list[str]:
-    "Names `evaluate(ablations=...)` accepts: the registered ablation strategies and 'no_kronos' (a note only)."
-    return [k for k, s in STRATEGIES.items() if s.group == "ablation"] + ["no_kronos"]
-
-ABLATIONS = tuple(known_ablations())   # the default set (at import time)
-
-def run_strategy(s: Strategy, ctx: EvalContext,
-                 lab: pd.DataFrame,      # the stack's labeled rows (`signal_scores`): where TopK scores are ranked
-                 labels: pd.DataFrame,   # `make_labels(ctx.bars).labels`
-                 bt: BacktestConfig, cm: CostModel,
-                ) -> tuple | None:
-    "(closed trades or None, equity, per-date Rank IC 5d or None) of one strategy on `ctx.sim`; None when it did not run (a note says why)."
-    if isinstance(s.select, BuyAndHold): return None, equal_weight_buy_and_hold(ctx.sim, bt.initial_capital, cm), None
-    if isinstance(s.select, DecisionBuys):
-        sg = ctx.signals.get(s.name)
-        if sg is None: return None                     # its model is missing (noted when it was looked up)
-        cols = ["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]
-        buys = sg[sg.direction == "BUY"] if len(sg) else sg
-        r = backtest(ctx.sim, buys[cols] if len(buys) else pd.DataFrame(columns=cols), bt, cm)
-        x = lab if s.name == "stack" else signal_scores(sg, ctx.bars, labels)[1]
-        return r.trades, r.equity, (rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
-    try: sc = s.score(ctx)
-    except StrategySkipped as e:
-        ctx.notes.append(f"{s.name}: not run; {e}"); return None
-    t = s.select
-    v = ctx.hist[["symbol", "ts"]].merge(sc[["symbol", "ts", "score"]], on=["symbol", "ts"], how="left")["score"].to_numpy(np.float64)
-    sig = topk_signals(ctx.hist, v, t.k, t.atr_n, t.stop_atr, t.target_atr, t.min_score)
-    r = backtest(ctx.sim, sig[(sig.as_of >= ctx.lo) & (sig.as_of <= ctx.hi)], bt, cm)
-    return r.trades, r.equity, rank_ic_on(lab, sc)
 
 def evaluate(start, end,                    # first and last decision date (str/date)
              cfg: Config | None = None,
@@ -382,10 +283,10 @@ def evaluate(start, end,                    # first and last decision date (str/
     bt = bt or BacktestConfig(entry=entry)
     labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals
     scores, lab = signal_scores(sg["stack"], bars, labels)
-    ctx = EvalContext(cfg, b, bars, bars[bars.ts <= hi].reset_index(drop=True), sim, lo, hi, syms, notes, sg)
+    ctx = EvalContext(cfg, b, bars, bars[bars.ts <= hi].reset_index(drop=True), sim, lo, hi, syms, notes, sg, labels, lab)
     trades, equity, rows, ric = {}, {}, {}, {}
     for s in run:
-        out = run_strategy(s, ctx, lab, labels, bt, cm)
+        out = run_strategy(s, ctx, bt, cm)
         if out is None: continue
         trades[s.name], equity[s.name], r = out
         if r is not None: ric[s.name] = r
