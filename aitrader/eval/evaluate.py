@@ -28,7 +28,7 @@ from .metrics import trade_metrics, portfolio_metrics
 # %% auto #0
 __all__ = ['NO_VETO', 'TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_model',
            'sessions', 'score_range', 'catboost_ta_scores', 'signal_scores', 'EvalResult', 'catboost_ta_score',
-           'known_ablations', 'evaluate', 'evaluate_cli', 'summary_dict', 'report_job', 'log_summary']
+           'known_ablations', 'evaluate', 'evaluate_cli', 'summary_dict', 'log_summary']
 
 # %% ../../nbs/63_eval.evaluate.ipynb #4b341f07
 @dataclass
@@ -331,26 +331,6 @@ def summary_dict(r: EvalResult) -> dict:
                 table={k: {c: _num(v) for c, v in row.items()} for k, row in r.table.iterrows()},
                 signals={k: _num(v) for k, v in r.signal_metrics.items()},
                 rank_ic_5d_by_year={str(y): {k: _num(v) for k, v in row.items()} for y, row in r.ic_by_year.iterrows()})
-
-def report_job(start: str, end: str,         # ISO decision dates
-               model: str = "champion",      # 'champion', 'challenger' or a version number
-               cfg: Config | None = None,
-               data_dir: str | None = None,  # folder of daily CSVs to score instead of the store
-               symbols: list[str] | None = None, # the universe; None = nifty50
-               timeout: int = 3600,          # seconds per cell
-               log_mlflow: bool = True,      # log the summary on the evaluated version's MLflow run (`log_summary`)
-               walk_forward: bool = False,   # each session scored by its own fold's models
-              ):
-    "Execute runs/report.ipynb into `<home>/runs/out/report/<end>/report.ipynb`; a `JobResult` (glued `summary`). Raises `JobFailed`."
-    from aitrader.config import project_root
-    from aitrader.jobs import execute_job, config_env
-    cfg = cfg or get_config()
-    out = cfg.runs_out / "report" / f"{pd.Timestamp(end):%Y-%m-%d}" / "report.ipynb"
-    params = dict(start=str(start), end=str(end), model=str(model), data_dir=str(data_dir or ""), symbols=",".join(symbols or []),
-                  walk_forward=bool(walk_forward))
-    res = execute_job(project_root() / "runs" / "report.ipynb", out, params, timeout=timeout, env=config_env(cfg))
-    if log_mlflow: log_summary(res.glued["summary"], cfg)
-    return res
 
 def log_summary(summary: dict, cfg: Config | None = None) -> str | None:
     "Log the table as metrics `eval_<strategy>_<col>` (+ `eval_signal_<name>`) on the evaluated version's MLflow run; its run id, None for a bundle outside the registry."

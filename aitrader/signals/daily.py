@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from ..config import Config, get_config
 from ..data.store import BarStore
+from ..data.window import read_window
 from ..features.context import HORIZONS, model_inputs, schema_hash
 from ..features.mtf import MTF_AVAIL, MTF_FEATURES
 from ..features.smc import smc_events
@@ -48,15 +49,11 @@ def read_bars(cfg: Config,             # settings
              ) -> tuple[pd.DataFrame, dict | None]:
     "(daily bars up to as_of, {'4h', '1h'} bars complete at the as_of close or None when no symbol has 15m data)."
     day = session_on_or_before(as_of).tz_localize(None)
-    with BarStore(cfg, read_only=True) as st:
-        d = st.bars(symbols, "1d", start=day - pd.Timedelta(days=history_days), end=day)
-        have = sorted(set(symbols) & set(st.symbols("15m")))
-        intra = None
-        if have and intraday_days > 0:
-            close = day + pd.Timedelta(hours=15, minutes=30)
-            kw = dict(start=day - pd.Timedelta(days=intraday_days), end=day, as_of=close)
-            intra = {tf: st.bars(have, tf, **kw) for tf in ("4h", "1h")}
-    return d, intra
+    d = read_window(cfg, symbols, day - pd.Timedelta(days=history_days), day)
+    with BarStore(cfg, read_only=True) as st: have = sorted(set(symbols) & set(st.symbols("15m")))
+    if not have or intraday_days <= 0: return d, None
+    close = day + pd.Timedelta(hours=15, minutes=30)
+    return d, {tf: read_window(cfg, have, day - pd.Timedelta(days=intraday_days), day, tf, as_of=close) for tf in ("4h", "1h")}
 
 # %% ../../nbs/55_signals.daily.ipynb #dd80c555
 INFERENCE_THREADS = 1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower

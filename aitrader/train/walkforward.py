@@ -27,7 +27,7 @@ from .baselines import run_baselines, score_predictions
 # %% auto #0
 __all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions',
            'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold',
-           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle', 'train_job']
+           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
 
 # %% ../../nbs/49_train.walkforward.ipynb #e69511cd
 def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
@@ -353,17 +353,3 @@ def save_fold_bundle(dir:str|Path,    # target folder (created)
         extra[f"baselines/{name}.cbm"] = sha256_file(d / "baselines" / f"{name}.cbm")
     save_bundle(d, r.stockformer, r.tft, r.veto.model, dict(manifest, baseline_files=extra), veto_config=veto_config(r.veto))
     return d
-
-# %% ../../nbs/49_train.walkforward.ipynb #12362bca
-def train_job(symbols:str="",       # comma list; empty = all
-              folds:str="",         # comma list of test years; empty = 2019..2024
-              epochs:int=3, config:str="default", seed:int=0,
-              drop_features:str="", # feature groups to zero ('smc'): an ablation model, registered without alias
-              cfg:Config|None=None, timeout:int=6 * 3600,
-             ):
-    "Execute runs/train.ipynb with papermill; returns `aitrader.jobs.JobResult` (glued run_id, model_version, ...). Raises `JobFailed`."
-    from aitrader.jobs import execute_job, config_env
-    cfg = cfg or get_config()
-    out = cfg.runs_out / "train" / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.ipynb"
-    params = dict(symbols=symbols, folds=folds, epochs=int(epochs), config=config, seed=int(seed), drop_features=drop_features)
-    return execute_job(project_root() / "runs" / "train.ipynb", out, params, timeout=timeout, env=config_env(cfg))
