@@ -89,13 +89,7 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
           seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
           drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)")):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
-    from aitrader.train.walkforward import train_job
-    from aitrader.jobs import JobFailed
-    try: r = train_job(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features)
-    except JobFailed as e:
-        console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
-    console.print({k: v for k, v in r.glued.items() if not isinstance(v, (list, dict))})
-    console.print(f"executed notebook: {r.out_path} ({r.seconds:.0f} s)")
+    _report_job(_run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features)))
 
 @app.command()
 def promote(force: bool = typer.Option(False, help="promote even if it does not beat the reference"),
@@ -108,6 +102,14 @@ def promote(force: bool = typer.Option(False, help="promote even if it does not 
 # %% ../nbs/90_cli.ipynb #31831f0d
 run_app = typer.Typer(no_args_is_help=True, help="Run the production jobs (papermill).")
 app.add_typer(run_app, name="run")
+
+def _run_job(job: str, params: dict, cfg=None):
+    "`aitrader.jobs.run`; a refused start (bad parameter: exit 2; no data or another run holding the lock: exit 1) prints why, no traceback."
+    from aitrader.jobs import run
+    from aitrader.signals.store import RunLocked
+    try: return run(job, params, cfg)
+    except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
+    except (RunLocked, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
 
 def _report_job(r) -> None:
     "Print a JobRun's summary; exit 1 when it failed."
@@ -130,10 +132,7 @@ def run_daily_cmd(date: Optional[str] = typer.Option(None, help="ISO date; defau
                   universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...)"),
                   replace_events: bool = typer.Option(False, help="re-running a date that has hourly events deletes them")):
     "The daily job: screen, features, models, decision; signals for one date (idempotent per date)."
-    from aitrader.signals.daily import run_daily
-    from aitrader.signals.store import RunLocked
-    try: r = run_daily(date, universe=universe, drop_events=replace_events)
-    except (RunLocked, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
+    r = _run_job("daily", dict(run_date=date or "", universe=universe, drop_events=replace_events))
     _report_job(r)
     _print_frame(_top_signals(get_config(), r.run_date), f"top signals {r.run_date}")
 
@@ -141,11 +140,7 @@ def run_daily_cmd(date: Optional[str] = typer.Option(None, help="ISO date; defau
 def run_hourly_cmd(at: Optional[str] = typer.Option(None, help='"YYYY-MM-DD HH:MM" (IST); default: now'),
                    replay: Optional[str] = typer.Option(None, help="a session date: walk the whole day hour by hour")):
     "The hourly job: READY_TO_ENTER / WAIT for the day's BUY/SELL signals; never changes a direction."
-    from aitrader.signals.hourly_job import run_hourly
-    from aitrader.signals.store import RunLocked
-    try: r = run_hourly(at=at, replay=replay)
-    except (RunLocked, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
-    _report_job(r)
+    _report_job(_run_job("hourly", dict(at=at or "", replay=replay or "")))
 
 # %% ../nbs/90_cli.ipynb #12d97512
 @app.command()
@@ -166,12 +161,9 @@ def report(start: str = typer.Option(..., help="first decision date (ISO)"),
            data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
            walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models")):
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
-    from aitrader.eval.evaluate import report_job
-    from aitrader.jobs import JobFailed
-    try: r = report_job(start, end, model=model, data_dir=data_dir, walk_forward=walk_forward)
-    except (JobFailed, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
-    console.print(r.glued.get("summary", r.glued))
-    console.print(f"executed notebook: {r.out_path} ({r.seconds:.0f} s)")
+    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward))
+    if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
+    _report_job(r)
 
 # %% ../nbs/90_cli.ipynb #dc0cc322
 keys_app = typer.Typer(no_args_is_help=True, help="Manage API keys.")
@@ -216,9 +208,9 @@ def main_job(train_if_missing: bool = typer.Option(True, help="train and promote
     _print_frame(main, f"data status: {len(main)} series with >= 250 bars; {len(st) - len(main)} more in `aitrader data status`", max_rows=120)
     errs = {s: e for r in reports for s, e in r.errors.items()}
     for s, e in errs.items(): console.print(f"[red]{s}: {e}[/red]")
-    from aitrader.signals.daily import ensure_champion, run_daily
+    from aitrader.train.registry import ensure_champion
     if train_if_missing: console.print(f"champion: {ensure_champion(cfg)}")
-    r = run_daily(None, cfg)
+    r = _run_job("daily", {}, cfg)
     _report_job(r)
     _print_frame(_top_signals(cfg, r.run_date), f"top signals {r.run_date}")
     console.print(f"main job done in {time.perf_counter() - t0:.1f} s")

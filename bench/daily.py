@@ -1,7 +1,7 @@
 """Speed of the daily job on the real NSE data; prints a table.
 
 Usage: .venv/bin/python bench/daily.py [--home DIR] [--config tiny|default] [--repeat 3]
-Targets (2-core machine): the daily job for the NIFTY 50 end to end including papermill (`run_daily`: lock, kernel
+Targets (2-core machine): the daily job for the NIFTY 50 end to end including papermill (`jobs.run('daily')`: lock, kernel
 start, imports, champion load, scoring, charts, staging, one-transaction publish) < 60 s; the library's scoring part,
 bars to stored signals (`score_daily` reading the bar store + `publish_signals`), < 10 s for the 50 symbols and < 30 s
 for 500 (the 50 real daily series of the data folder replicated 10 times under new names; their bars are handed over in memory, so the 500 row leaves
@@ -20,10 +20,11 @@ warnings.filterwarnings("ignore")
 logging.getLogger("mlflow").setLevel(logging.WARNING)
 from aitrader.config import get_config
 from aitrader.data.ingest import ingest
-from aitrader.signals.daily import ensure_champion, last_trading_day, read_bars, run_daily, score_daily
+from aitrader.jobs import run
+from aitrader.signals.daily import last_trading_day, read_bars, score_daily
 from aitrader.signals.screen import load_universe
 from aitrader.signals.store import SignalStore
-from aitrader.train.registry import load_champion
+from aitrader.train.registry import ensure_champion, load_champion
 
 
 def setup(home: str, config: str):
@@ -84,9 +85,9 @@ def main():
                  s500.counts["scored"], statistics.median(warm5), cold5, 30.0))
     steps500 = score_and_store(cfg, bundle, day, u500, bars=b500, intraday=i500)[1].timings
     # end to end through papermill
-    r = run_daily(str(day.date()), cfg, universe="nifty50")
-    if not r.ok: raise SystemExit(f"run_daily failed: {r.error}")
-    rows.append(("job: run_daily NIFTY 50 end to end (papermill)", r.glued["symbols_in"], r.glued["passed_screen"],
+    r = run("daily", {"run_date": str(day.date()), "universe": "nifty50"}, cfg)
+    if not r.ok: raise SystemExit(f"daily job failed: {r.error}")
+    rows.append(("job: jobs.run('daily') NIFTY 50 end to end (papermill)", r.glued["symbols_in"], r.glued["passed_screen"],
                  r.glued["n_buy"] + r.glued["n_sell"] + r.glued["n_hold"], r.seconds, None, 60.0))
     c = Console(width=150)
     t = Table(title=f"daily job, as of {day.date()}, bundle {a.config} ({bundle.origin}); setup {t_setup:.0f} s (not timed)")

@@ -8,16 +8,15 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config, project_root
+from ..config import Config, get_config
 from ..data.calendar import previous_session
 from ..data.resample import as_of_ts
 from ..data.store import BarStore
 from .hourly import HOURS, HourlyParams, refine
 from .store import SignalStore
-from .daily import JobRun, run_job
 
 # %% auto #0
-__all__ = ['STEP_COLS', 'signals_day', 'actionable', 'read_15m', 'refine_signals', 'replay_signals', 'run_hourly']
+__all__ = ['STEP_COLS', 'signals_day', 'actionable', 'read_15m', 'refine_signals', 'replay_signals']
 
 # %% ../../nbs/56_signals.hourly_job.ipynb #0d801e9e
 def signals_day(at) -> pd.Timestamp:
@@ -70,23 +69,3 @@ def replay_signals(cfg: Config | None, day, # the session to replay (date / str)
         r, e = refine_signals(cfg, f"{day} {h}", run_id, params)
         out.append(r); errs.update(e)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=STEP_COLS), errs
-
-# %% ../../nbs/56_signals.hourly_job.ipynb #4056dd52
-def run_hourly(at=None,                 # refinement time 'YYYY-MM-DD HH:MM' (IST); None = now
-               replay=None,             # a session date: walk HOURS of that day instead of one step
-               cfg: Config | None = None,
-               mode: str | None = None,
-               timeout: int = 600,      # seconds per notebook cell
-              ) -> JobRun:
-    "Execute runs/hourly.ipynb into runs/out/hourly/<date>T<HHMM>.ipynb (or <date>.replay.ipynb); lock + runs record. Raises `RunLocked`."
-    cfg = cfg or get_config()
-    if replay:
-        day = pd.Timestamp(replay).date(); at_s = ""
-        final = cfg.runs_out / "hourly" / f"{day}.replay.ipynb"
-    else:
-        t = as_of_ts(at) if at else pd.Timestamp.now(tz="Asia/Kolkata").floor("min")
-        day, at_s = t.date(), f"{t:%Y-%m-%d %H:%M}"
-        final = cfg.runs_out / "hourly" / f"{t:%Y-%m-%dT%H%M}.ipynb"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    params = dict(at=at_s, replay=str(day) if replay else "", mode=mode or cfg.mode)
-    return run_job("hourly", day, project_root() / "runs" / "hourly.ipynb", final, params, cfg, timeout)

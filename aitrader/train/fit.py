@@ -12,10 +12,11 @@ import torch
 from ..models.stockformer import StockFormer, StockFormerConfig, STOCKFORMER_DEFAULT, stockformer_loss
 from ..models.tft import TFT, TFTConfig, TFT_DEFAULT, tft_loss
 from ..features.context import CONTEXT_FEATURES, HORIZONS
+from ..models.stack import SF_COLS, TFT_COLS, predict_arrays
 
 # %% auto #0
-__all__ = ['RET_COLS', 'UP_COLS', 'VOL_COL', 'EXC_COLS', 'SF_COLS', 'TFT_COLS', 'torch_session', 'kronos_array', 'Batches',
-           'fit_model', 'fit_stockformer', 'fit_tft', 'predict_arrays', 'predict_stockformer', 'predict_tft']
+__all__ = ['RET_COLS', 'UP_COLS', 'VOL_COL', 'EXC_COLS', 'torch_session', 'kronos_array', 'Batches', 'fit_model',
+           'fit_stockformer', 'fit_tft', 'predict_stockformer', 'predict_tft']
 
 # %% ../../nbs/48_train.fit.ipynb #9d418b77
 @contextlib.contextmanager
@@ -140,25 +141,6 @@ def fit_tft(ds, train_idx, valid_idx, cfg:TFTConfig=TFT_DEFAULT,
     return fit_model(m, lambda out, b: tft_loss(out, b, cfg), ds, train_idx, valid_idx, epochs, batch_size, lr, seed=seed, **kw)
 
 # %% ../../nbs/48_train.fit.ipynb #8525e906
-SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]
-TFT_COLS = [f"tft_{q}_{h}d" for h in HORIZONS for q in ("p10", "p50", "p90")] + ["tft_vol_10d", "tft_upper_10d", "tft_lower_10d"]
-
-def _sf_out(o) -> np.ndarray: return torch.cat([o["returns"], o["up_probs"]], 1).numpy()
-def _tft_out(o) -> np.ndarray:
-    return torch.cat([o["returns"].flatten(1), o["vol_10d"][:, None], o["upper_10d"][:, None], o["lower_10d"][:, None]], 1).numpy()
-
-def predict_arrays(model:torch.nn.Module, ohlcv:np.ndarray, context:np.ndarray, # float32 (N,120,5), (N,29)
-                   kronos:np.ndarray|None=None, batch_size:int=4096) -> np.ndarray:
-    "float32 (N, 6) for StockFormer (SF_COLS order) or (N, 12) for the TFT (TFT_COLS order), eval mode, no grad."
-    f = _sf_out if isinstance(model, StockFormer) else _tft_out
-    model.eval(); out = []
-    with torch.inference_mode():
-        for s in range(0, len(ohlcv), batch_size):
-            k = None if kronos is None or not getattr(model.cfg, "kronos_dim", 0) else torch.from_numpy(kronos[s:s + batch_size])
-            out.append(f(model(torch.from_numpy(ohlcv[s:s + batch_size]), torch.from_numpy(context[s:s + batch_size]), k)))
-    w = 6 if f is _sf_out else 12
-    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, w), np.float32)
-
 def _predict(model, ds, idx, batch_size, cols) -> pd.DataFrame:
     idx = np.asarray(idx, np.int64)
     ctx = ds.frame[CONTEXT_FEATURES].to_numpy(np.float32)[idx]

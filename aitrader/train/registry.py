@@ -24,7 +24,8 @@ from mlflow.exceptions import MlflowException
 # %% auto #0
 __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHALLENGER', 'PRIMARY', 'BRIER', 'BASELINE_PREFIX',
            'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision', 'comparison_table',
-           'promote', 'promote_cli', 'download_version', 'load_champion', 'resolve_version', 'ablation_version']
+           'promote', 'promote_cli', 'download_version', 'load_champion', 'resolve_version', 'ablation_version',
+           'load_stack', 'ensure_champion']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
 MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
@@ -230,3 +231,35 @@ def ablation_version(drop:str="smc", cfg:Config|None=None) -> int|None:
     except MlflowException: return None
     vs = [int(v.version) for v in vs if (v.tags or {}).get("drop_features") == drop]
     return max(vs) if vs else None
+
+# %% ../../nbs/46_train.registry.ipynb #79e41279
+def load_stack(mode:str|None=None, cfg:Config|None=None, env:dict|None=None):
+    "The champion as a `models.stack.Stack` (see `load_champion`). Raises LookupError, BundleError."
+    from aitrader.models.stack import Stack
+    return Stack.of(load_champion(mode, cfg, env))
+
+def ensure_champion(cfg:Config|None=None,
+                    symbols:list[str]|None=None,  # training symbols; None = the `universe` symbols with daily bars stored
+                    universe:str="nifty50",       # see `symbols`
+                    folds:tuple=(2024,),          # test years of the walk-forward
+                    epochs:int=1, config:str="tiny", seed:int=0,
+                    num_threads:int=1,            # torch threads
+                    verbose:bool=True,
+                   ) -> str:
+    "The champion's origin ('models:/aitrader/<k>'), training and force-promoting a small bundle when there is none."
+    import logging; logging.getLogger("mlflow").setLevel(logging.WARNING)
+    from aitrader.data.store import BarStore
+    from aitrader.signals.screen import load_universe
+    cfg = cfg or get_config()
+    try: return load_champion("dev", cfg).origin
+    except LookupError: pass
+    from aitrader.train.walkforward import train
+    say = print if verbose else (lambda *a: None)
+    if symbols is None:
+        with BarStore(cfg, read_only=True) as st: symbols = sorted(set(load_universe(universe, cfg)) & set(st.symbols("1d")))
+    say(f"no champion: training a {config} bundle ({epochs} epoch, folds {list(folds)}) on {len(symbols)} symbols")
+    res = train(symbols, list(folds), epochs=epochs, config=config, seed=seed, cfg=cfg, baselines=False, verbose=False,
+                num_threads=num_threads)
+    d = promote(force=True, reason=f"bootstrap: no champion existed; {config} bundle, {epochs} epoch(s), folds {list(folds)}", cfg=cfg)
+    say(f"{d.decision}: champion v{d.champion} ({res.seconds:.0f} s of training)")
+    return f"models:/{MODEL_NAME}/{d.champion}"

@@ -13,15 +13,12 @@ from catboost import CatBoostClassifier, Pool
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from ..features.context import VETO_FEATURES
+from ..models.veto import BLOCK, BOOST, VETO_TARGET, VetoModel, _sigmoid, apply_calibrator, veto_from_config
 
 # %% auto #0
-__all__ = ['BLOCK', 'BOOST', 'VETO_TARGET', 'catboost_params', 'fit_calibrator', 'apply_calibrator', 'VetoModel', 'fit_veto',
-           'veto_config', 'veto_from_config', 'save_veto', 'load_veto']
+__all__ = ['catboost_params', 'fit_calibrator', 'fit_veto', 'veto_config', 'save_veto', 'load_veto']
 
 # %% ../../nbs/47_train.veto.ipynb #761d797e
-BLOCK, BOOST = 0.65, 0.35   # p_fail >= BLOCK blocks a BUY; p_fail <= BOOST boosts its confidence (DESIGN.md)
-VETO_TARGET = "veto_fail"
-
 def catboost_params(seed: int = 0,            # random_seed
                     iterations: int = 400,    # trees (no early stopping)
                     depth: int = 6,           # tree depth
@@ -33,8 +30,6 @@ def catboost_params(seed: int = 0,            # random_seed
                 random_seed=seed, thread_count=thread_count, verbose=False, allow_writing_files=False, **kw)
 
 # %% ../../nbs/47_train.veto.ipynb #bf2a1d6e
-def _sigmoid(z): return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
 def fit_calibrator(raw: np.ndarray,  # model's raw log-odds on the validation rows (float)
                    y: np.ndarray,    # outcomes 0/1 on the same rows
                    method: str = "platt", # 'platt' (on log-odds) or 'isotonic' (on the uncalibrated probability)
@@ -53,45 +48,6 @@ def fit_calibrator(raw: np.ndarray,  # model's raw log-odds on the validation ro
         return dict(method="isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist(), **info)
     raise ValueError(f"method must be 'platt' or 'isotonic', got {method!r}")
 
-def apply_calibrator(cal: dict,       # from `fit_calibrator`; {'method': 'none'} for the raw probability
-                     raw: np.ndarray, # model's raw log-odds (float)
-                    ) -> np.ndarray:
-    "Calibrated probability float64 in [0, 1]."
-    raw = np.asarray(raw, np.float64)
-    if cal["method"] == "platt": return _sigmoid(cal["a"] * raw + cal["b"])
-    if cal["method"] == "isotonic": return np.interp(_sigmoid(raw), cal["x"], cal["y"])
-    if cal["method"] == "none": return _sigmoid(raw)
-    raise ValueError(f"unknown calibration method {cal['method']!r}")
-
-# %% ../../nbs/47_train.veto.ipynb #cce0b2a2
-@dataclass
-class VetoModel:
-    "A fitted veto: CatBoost classifier + calibrator + thresholds. `predict_p_fail(X)` is the calibrated P(stop first)."
-    model: CatBoostClassifier        # fitted on the training part
-    features: list                   # column order the model reads
-    calibration: dict                # `fit_calibrator` output (fitted on the validation part)
-    thresholds: dict = field(default_factory=lambda: dict(block=BLOCK, boost=BOOST))
-    info: dict = field(default_factory=dict)  # seed, sizes, validation Brier before/after calibration
-
-    def _X(self, X) -> np.ndarray:
-        if isinstance(X, pd.DataFrame):
-            miss = [c for c in self.features if c not in X.columns]
-            if miss: raise ValueError(f"X lacks veto features {miss[:5]}{'...' if len(miss) > 5 else ''}")
-            X = X[self.features]
-        X = np.asarray(X, np.float32)
-        if X.ndim != 2 or X.shape[1] != len(self.features): raise ValueError(f"X must be (n, {len(self.features)})")
-        return X
-    def predict_raw(self, X) -> np.ndarray:
-        "Uncalibrated log-odds float64 (n,)."
-        X = self._X(X)
-        return self.model.predict(X, prediction_type="RawFormulaVal").astype(np.float64) if len(X) else np.zeros(0)
-    def predict_p_fail(self, X) -> np.ndarray:
-        "Calibrated P(stop before target within 10 sessions), float64 (n,) in [0, 1]."
-        return apply_calibrator(self.calibration, self.predict_raw(X))
-    def decide(self, p) -> np.ndarray:
-        "'block' where p >= block, 'boost' where p <= boost, else 'pass' (object array)."
-        p = np.asarray(p, np.float64)
-        return np.where(p >= self.thresholds["block"], "block", np.where(p <= self.thresholds["boost"], "boost", "pass")).astype(object)
 
 # %% ../../nbs/47_train.veto.ipynb #1a2fd62b
 def _xy(X, y, features):
@@ -128,13 +84,6 @@ def veto_config(vm: VetoModel) -> dict:
     return dict(veto_version="veto-v1", target=VETO_TARGET, veto_features=list(vm.features),
                 thresholds=dict(vm.thresholds), calibration=dict(vm.calibration), fit=dict(vm.info),
                 meaning="p_fail = P(stop at entry - a*ATR14 before target at entry + b*ATR14 within 10 sessions)")
-
-def veto_from_config(model: CatBoostClassifier, # the fitted classifier (e.g. `Bundle.veto`)
-                     cfg: dict,                 # `veto_config` output (veto/config.json)
-                    ) -> VetoModel:
-    "The `VetoModel` rebuilt from its classifier and config (no pickle). Raises ValueError on a config without calibration."
-    if "calibration" not in cfg or "veto_features" not in cfg: raise ValueError("config lacks calibration or veto_features")
-    return VetoModel(model, list(cfg["veto_features"]), dict(cfg["calibration"]), dict(cfg["thresholds"]), dict(cfg.get("fit", {})))
 
 def save_veto(vm: VetoModel, dir) -> Path:
     "Write `catboost.cbm` and `config.json` into `dir` (created); returns it."
