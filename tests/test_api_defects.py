@@ -155,8 +155,9 @@ def test_unknown_key_without_database(plain, monkeypatch):
     cfg, c, H = plain
     c.get("/signals/latest", headers=H["pro"])                      # key table loaded once
     opens = []
-    real = K.connect
-    monkeypatch.setattr(K, "connect", lambda *a, **k: opens.append(a) or real(*a, **k))
+    import aitrader.apistore as S
+    real = S.connect
+    monkeypatch.setattr(S, "connect", lambda *a, **k: opens.append(a) or real(*a, **k))
     t0 = time.process_time()
     for i in range(200): assert c.get("/signals/latest", headers={"X-API-Key": f"ait_{i:08x}_" + "z" * 43}).status_code == 401
     assert opens == []                                              # no database round trip
