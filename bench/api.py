@@ -171,21 +171,21 @@ def step_reruns(srv, reruns):
 
 def main(rate=200, seconds=10.0, reruns=10, compare=None) -> int:
     rows = []
-    order = [(compare, " [before]"), (None, " [after]")] * 2 if compare else [(None, "")]
+    order = [(compare, " (before)"), (None, " (after)")] * 2 if compare else [(None, "")]
     for tree, label in order:
         srv = Server(tree)
         try:
             rows.append(step_load(srv, rate, seconds, label))
             if tree is not None and not any("unknown" in r[0] for r in rows):      # the old path is slow: a short, light load
                 rows.append(step_unknown(srv, 20, 3, label))
-            if tree is None and not any("unknown" in r[0] and "[before]" not in r[0] for r in rows):
+            if tree is None and not any("unknown" in r[0] and "(before)" not in r[0] for r in rows):
                 rows.append(step_unknown(srv, rate, seconds)); rows.append(step_reruns(srv, reruns))
         finally: srv.close()
     tab = Table(title=f"bench/api.py (uvicorn, 1 process; {os.cpu_count()} CPUs)")
     for c in ["step", "throughput", "p50 ms", "p99 ms", "target ms", "ok", "detail"]: tab.add_column(c)
     for r in rows: tab.add_row(*r)
     Console(width=200).print(tab)
-    return 0 if all(r[5] == "yes" for r in rows if "[before]" not in r[0]) else 1
+    return 0 if all(r[5] == "yes" for r in rows if "(before)" not in r[0]) else 1
 
 
 if __name__ == "__main__":
