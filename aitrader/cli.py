@@ -89,7 +89,10 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
           seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
           drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)")):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
-    _report_job(_run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features)))
+    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features))
+    if r.ok and r.glued.get("fold_table"):   # the walk-forward table, per test year and model (out of sample)
+        _print_frame(pd.DataFrame(r.glued["fold_table"]).round(4), "walk-forward fold table (test years)", max_rows=200)
+    _report_job(r)
 
 @app.command()
 def promote(force: bool = typer.Option(False, help="promote even if it does not beat the reference"),

@@ -21,7 +21,8 @@ from aitrader.train.dataset import dataset_folds
 from aitrader.train.fit import fit_stockformer, fit_tft, predict_arrays, SF_COLS, TFT_COLS
 from aitrader.train.veto import fit_veto
 from aitrader.train.baselines import run_baselines
-from aitrader.train.walkforward import CONFIGS, load_bars, get_dataset, stack_predictions, veto_split, veto_inputs
+from aitrader.data.window import read_window
+from aitrader.train.walkforward import CONFIGS, get_dataset, stack_predictions, veto_split, veto_inputs
 
 
 def clock(fn, label=None):
@@ -73,7 +74,8 @@ def main():
     a = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     cfg = get_config()
-    (bars, src), t_load, _ = clock(lambda: load_bars(cfg, None, "2012-01-01"), "load bars")
+    bars, t_load, _ = clock(lambda: read_window(cfg, None, "2012-01-01", source="auto"), "load bars")
+    src = bars.attrs["source"]
     ds, t_ds, _ = clock(lambda: get_dataset(bars, cfg, end=f"{a.year}-12-31")[0], "build (or load) dataset")
     fold = dataset_folds(ds, [a.year])[0]
     sf_cfg, tft_cfg, trees = CONFIGS[a.config]

@@ -10,10 +10,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from .costs import CostModel, cost_frame, buy_rate
-from ..train.labels import wilder_atr
+from ..features.atr import group_bounds, wilder_atr
+from ..features.ta import momentum_score
 
 # %% auto #0
-__all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'momentum_score', 'topk_signals',
+__all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'topk_signals',
            'equal_weight_buy_and_hold']
 
 # %% ../../nbs/61_eval.backtest.ipynb #6b6d7909
@@ -173,13 +174,7 @@ def momentum_signals(bars:pd.DataFrame, # bars frame, sorted by symbol, ts
                     ) -> pd.DataFrame:
     "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session; uses bars up to as_of only."
     b = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
-    return topk_signals(b, momentum_score(b, lookback), k, atr_n, stop_atr, target_atr)
-
-def momentum_score(bars:pd.DataFrame, # bars frame, sorted by symbol, ts
-                   lookback:int=20,   # momentum window, sessions
-                  ) -> np.ndarray:
-    "float64 per row: close[t] / close[t - lookback] - 1 within each symbol (NaN for the first `lookback` bars)."
-    return (bars.close / bars.groupby("symbol", sort=False).close.shift(lookback) - 1).to_numpy(np.float64)
+    return topk_signals(b, momentum_score(b.close, group_bounds(b.symbol.to_numpy()), lookback), k, atr_n, stop_atr, target_atr)
 
 def topk_signals(bars:pd.DataFrame,   # bars frame, sorted by symbol, ts
                  score:np.ndarray,    # float64 per row of `bars`, known at that bar's close (NaN = no signal)
@@ -190,7 +185,7 @@ def topk_signals(bars:pd.DataFrame,   # bars frame, sorted by symbol, ts
     "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest scores, entry at that close, ATR stop and target."
     b = bars.reset_index(drop=True)
     if len(score) != len(b): raise ValueError(f"score has {len(score)} values for {len(b)} bars")
-    atr = np.concatenate([wilder_atr(x.high, x.low, x.close, atr_n) for _, x in b.groupby("symbol", sort=False)]) if len(b) else np.array([])
+    atr = wilder_atr(b.high, b.low, b.close, atr_n, group_bounds(b.symbol.to_numpy()))
     s = pd.DataFrame({"symbol": b.symbol, "as_of": b.ts, "entry": b.close, "stop_loss": b.close - stop_atr * atr,
                       "take_profit": b.close + target_atr * atr, "score": np.asarray(score, np.float64)}).dropna()
     s = s[(s.stop_loss > 0) & (s.score > min_score)]

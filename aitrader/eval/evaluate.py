@@ -4,13 +4,14 @@
 
 # %% ../../nbs/63_eval.evaluate.ipynb #be56c97f
 from __future__ import annotations
-import tempfile, time, warnings
+import time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..config import Config, get_config
 from ..data.store import BarStore
+from ..data.window import read_window
 from ..features.context import HORIZONS
 from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import HISTORY_DAYS, score_daily, model_version
@@ -18,14 +19,16 @@ from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
-from .backtest import BacktestConfig, backtest, momentum_signals, momentum_score, topk_signals, equal_weight_buy_and_hold
+from .backtest import BacktestConfig
+from .strategies import (TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
+                                     EvalContext, labeled_rows, rank_ic_on, run_strategy, momentum_20d_score)
 from .costs import CostModel
 from .metrics import trade_metrics, portfolio_metrics
 
 # %% auto #0
-__all__ = ['NO_VETO', 'TABLE_COLS', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_model', 'sessions',
-           'score_range', 'catboost_ta_scores', 'catboost_ta_signals', 'signal_scores', 'EvalResult', 'rank_ic_on',
-           'evaluate', 'evaluate_cli', 'summary_dict', 'report_job', 'log_summary']
+__all__ = ['NO_VETO', 'TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_model',
+           'sessions', 'score_range', 'catboost_ta_scores', 'signal_scores', 'EvalResult', 'catboost_ta_score',
+           'known_ablations', 'evaluate', 'evaluate_cli', 'summary_dict', 'report_job', 'log_summary']
 
 # %% ../../nbs/63_eval.evaluate.ipynb #4b341f07
 @dataclass
@@ -131,14 +134,6 @@ def catboost_ta_scores(model,              # a `Bundle` or `WalkForwardModel` wh
         out.append(g[["symbol", "ts"]].assign(score=p[:, HORIZONS.index(5)].astype(np.float64)))
     return pd.concat(out, ignore_index=True) if out else ta[["symbol", "ts"]].assign(score=np.float64(0))[:0]
 
-def catboost_ta_signals(scores: pd.DataFrame, # `catboost_ta_scores`
-                        bars: pd.DataFrame,   # daily bars sorted by symbol, ts
-                        k: int = 5,           # signals per session
-                       ) -> pd.DataFrame:
-    "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest positive predictions (`topk_signals`)."
-    s = bars[["symbol", "ts"]].merge(scores, on=["symbol", "ts"], how="left")["score"].to_numpy(np.float64)
-    return topk_signals(bars.reset_index(drop=True), s, k=k, min_score=0.0)
-
 # %% ../../nbs/63_eval.evaluate.ipynb #e8f3ea46
 def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
                   bars: pd.DataFrame,     # daily bars covering the labels' windows
@@ -146,8 +141,7 @@ def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp
                  ) -> tuple[dict, pd.DataFrame]:
     "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
     lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels if labels is None else labels
-    s = signals.assign(ts=pd.to_datetime(signals["as_of"]))
-    x = s.merge(lab[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner")
+    x = labeled_rows(signals, lab)
     nan = float("nan")
     if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
                             **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
@@ -191,41 +185,31 @@ def _row(eq, trades, init, ric=float("nan")) -> dict:
                 profit_factor=t.get("profit_factor", np.nan), rank_ic_5d=ric,
                 n_trades=t.get("n_trades", np.nan), total_return=p["total_return"])
 
-def _naive(ts: pd.Series) -> pd.Series:
-    "Timestamps as naive IST dates (00:00)."
-    ts = pd.to_datetime(ts)
-    return (ts.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None) if ts.dt.tz is not None else ts).dt.normalize()
-
-def rank_ic_on(labeled: pd.DataFrame,  # rows with symbol, ts, ret_5 (the stack's labeled rows, `signal_scores`)
-               scores: pd.DataFrame,   # symbol, ts, score (a baseline's ranking)
-              ) -> pd.Series:
-    "Rank IC (Spearman) of `score` against `ret_5` per date on the rows of `labeled`, float64 indexed by date."
-    a = labeled[["symbol", "ts", "ret_5"]].assign(ts=lambda x: _naive(x.ts))
-    x = a.merge(scores[["symbol", "ts", "score"]].assign(ts=lambda x: _naive(x.ts)), on=["symbol", "ts"], how="inner")
-    return rank_ic_by_date(x.score, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)
-
 def _by_year(ric: pd.Series) -> pd.Series:
     return ric.groupby(pd.DatetimeIndex(ric.index).year).mean() if len(ric) else pd.Series(dtype=float)
 
+# %% ../../nbs/63_eval.evaluate.ipynb #059fa2a9
+def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
+    "Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without the baseline."
+    cs = catboost_ta_scores(ctx.model, ctx.hist, ctx.lo, ctx.hi)
+    if cs is None: raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
+    return cs
+
+NO_SMC = "no_smc"   # key of the model trained without the SMC inputs
+register(Strategy("stack", DecisionBuys(), group="stack"))
+register(Strategy("no_veto", DecisionBuys(NO_VETO), group="ablation"))
+register(Strategy("no_smc", DecisionBuys(model=NO_SMC), group="ablation"))
+register(Strategy("catboost_ta", TopK(min_score=0.0), catboost_ta_score))
+register(Strategy("momentum_20d", TopK(), momentum_20d_score))
+register(Strategy("ew_buy_hold", BuyAndHold()))
+
+def known_ablations() -> list[str]:
+    "Names `evaluate(ablations=...)` accepts: the registered ablation strategies and 'no_kronos' (a note only)."
+    return [k for k, s in STRATEGIES.items() if s.group == "ablation"] + ["no_kronos"]
+
+ABLATIONS = tuple(known_ablations())   # the default set (at import time)
+
 # %% ../../nbs/63_eval.evaluate.ipynb #b5583e02
-def _store_bars(cfg: Config, data_dir, symbols, lo, hi) -> tuple[pd.DataFrame, list[str]]:
-    "Daily bars of `symbols` from the store, or from `data_dir` ingested into a throwaway store (no retraining)."
-    tmp = None
-    if data_dir is not None:
-        from aitrader.data.ingest import ingest
-        tmp = tempfile.TemporaryDirectory()
-        cfg = get_config({"AITRADER_HOME": tmp.name, "AITRADER_DATA_DIR": str(data_dir)})
-        p = Path(data_dir); p = p / "daily" if (p / "daily").is_dir() else p
-        ingest(cfg, "csv", path=p, timeframe="1d", symbols=symbols, progress=False)
-    try:
-        with BarStore(cfg, read_only=True) as st:
-            have = sorted(set(symbols) & set(st.symbols("1d")))
-            return st.bars(have, "1d", start=lo, end=hi), have
-    finally:
-        if tmp is not None: tmp.cleanup()
-
-ABLATIONS = ("no_veto", "no_smc", "no_kronos")
-
 def _ablation_model(cfg, ref, walk_forward: bool, notes: list):
     "The no-SMC model (`ref`, else the newest version tagged drop_features=smc), or None with the reason in `notes`."
     from aitrader.train.registry import ablation_version
@@ -239,6 +223,7 @@ def _uses_kronos(m) -> bool:
     bs = m.bundles.values() if isinstance(m, WalkForwardModel) else [m]
     return any(getattr(b.stockformer.cfg, "kronos_dim", 0) or getattr(b.tft.cfg, "kronos_dim", 0) for b in bs)
 
+
 def evaluate(start, end,                    # first and last decision date (str/date)
              cfg: Config | None = None,
              model="champion",              # 'champion', 'challenger', a version number, a `Bundle` or a `WalkForwardModel`
@@ -246,18 +231,20 @@ def evaluate(start, end,                    # first and last decision date (str/
              symbols: list[str] | None = None, # the universe; None = `universe`
              universe: str = "nifty50",
              entry: str = "limit",          # 'limit' or 'open' (see `BacktestConfig.entry`)
-             ablations: tuple = ("no_veto", "no_smc", "no_kronos"),
-             baselines: bool = True,
+             ablations: tuple | None = None, # ablation strategies to run (`known_ablations()`); None = all
+             baselines: bool = True,        # run the 'baseline' strategies
              bars: pd.DataFrame | None = None, # daily bars to use instead of the store (tests: truncated data)
              bt: BacktestConfig | None = None, cm: CostModel = CostModel(),
              progress: bool = False,
              walk_forward: bool = False,    # score each session with its own fold's models (`load_model(folds=True)`)
              no_smc_model=None,             # the no-SMC ablation model (version or model); None = the newest registered one
             ) -> EvalResult:
-    "Score, simulate and compare (see above). Raises `LookupError` without a model or bars, `ValueError` on an unknown ablation or a session before the first walk-forward fold."
+    "Score, simulate and compare every selected strategy of `STRATEGIES` (see above). Raises `LookupError` without a model or bars, `ValueError` on an unknown ablation or a session before the first walk-forward fold."
     t0, cfg = time.perf_counter(), cfg or get_config()
-    bad = set(ablations) - set(ABLATIONS)
-    if bad: raise ValueError(f"unknown ablations {sorted(bad)}; known: {list(ABLATIONS)}")
+    known = known_ablations()
+    ablations = tuple(known) if ablations is None else tuple(ablations)
+    bad = set(ablations) - set(known)
+    if bad: raise ValueError(f"unknown ablations {sorted(bad)}; known: {known}")
     b = load_model(model, cfg, folds=walk_forward)
     wf = isinstance(b, WalkForwardModel)
     syms = list(symbols) if symbols is not None else load_universe(universe, cfg)
@@ -265,16 +252,17 @@ def evaluate(start, end,                    # first and last decision date (str/
     if wf: b.for_session(s0)   # ValueError before the first fold
     notes = []
     models = {}
-    if "no_smc" in ablations:
+    if NO_SMC in ablations:
         m = _ablation_model(cfg, no_smc_model, wf, notes)
         if m is not None:
             if wf and min(m.bundles) > s0.year: notes.append(f"no_smc: not run; its first fold is {min(m.bundles)}")
-            else: models["no_smc"] = m
+            else: models[NO_SMC] = m
     if "no_kronos" in ablations and not _uses_kronos(b):
         notes.append("no_kronos: not run; the Kronos weights are absent, so the stack itself runs without Kronos")
     if bars is None:
-        bars, syms = _store_bars(cfg, data_dir, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30))
-    else: syms = sorted(set(syms) & set(bars["symbol"]))
+        bars = read_window(cfg, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
+                           source="store" if data_dir is None else "csv", data_dir=data_dir)
+    syms = sorted(set(syms) & set(bars["symbol"]))
     if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
                                      f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
@@ -287,41 +275,22 @@ def evaluate(start, end,                    # first and last decision date (str/
     if n_in:
         notes.append(f"{n_in} of {len(days)} sessions precede {oos:%Y-%m-%d}, the first date the model never saw: those are in-sample")
         warnings.warn(notes[-1], stacklevel=2)
-    params = {"stack": DecisionParams(), **({"no_veto": NO_VETO} if "no_veto" in ablations else {}),
-              **({"no_smc": DecisionParams()} if "no_smc" in models else {})}
-    sg = score_range(cfg, b, bars[bars.ts <= hi], s0, s1, syms, params, progress, models)
+    run = [s for s in STRATEGIES.values()
+           if s.group == "stack" or (s.group == "ablation" and s.name in ablations) or (s.group == "baseline" and baselines)]
+    dec = [s for s in run if isinstance(s.select, DecisionBuys) and (s.select.model == "stack" or s.select.model in models)]
+    sg = score_range(cfg, b, bars[bars.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
+                     {s.name: models[s.select.model] for s in dec if s.select.model != "stack"})
     bt = bt or BacktestConfig(entry=entry)
-    init = bt.initial_capital
-    trades, equity, rows, ric = {}, {}, {}, {}
     labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals
     scores, lab = signal_scores(sg["stack"], bars, labels)
-    for k, s in sg.items():
-        buys = s[s.direction == "BUY"] if len(s) else s
-        r = backtest(sim, buys[["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]] if len(buys) else
-                     pd.DataFrame(columns=["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]), bt, cm)
-        trades[k], equity[k] = r.trades, r.equity
-        x = lab if k == "stack" else signal_scores(s, bars, labels)[1]
-        ric[k] = rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)
-        rows[k] = _row(r.equity, r.trades, init, scores["rank_ic_5d"] if k == "stack" else ic_summary(ric[k])["mean"])
-    if baselines:
-        hist = bars[bars.ts <= hi].reset_index(drop=True)
-        cs = catboost_ta_scores(b, hist, lo, hi)
-        if cs is None: notes.append("catboost_ta: not run; the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
-        else:
-            r = backtest(sim, catboost_ta_signals(cs, hist), bt, cm)
-            trades["catboost_ta"], equity["catboost_ta"] = r.trades, r.equity
-            ric["catboost_ta"] = rank_ic_on(lab, cs)
-            rows["catboost_ta"] = _row(r.equity, r.trades, init, ic_summary(ric["catboost_ta"])["mean"])
-        ms = momentum_signals(hist)
-        mom = hist[["symbol", "ts"]].assign(score=momentum_score(hist))
-        ms = ms[(ms.as_of >= lo) & (ms.as_of <= hi)]
-        r = backtest(sim, ms, bt, cm)
-        trades["momentum_20d"], equity["momentum_20d"] = r.trades, r.equity
-        ric["momentum_20d"] = rank_ic_on(lab, mom)
-        rows["momentum_20d"] = _row(r.equity, r.trades, init, ic_summary(ric["momentum_20d"])["mean"])
-        ew = equal_weight_buy_and_hold(sim, init, cm)
-        equity["ew_buy_hold"], trades["ew_buy_hold"] = ew, None
-        rows["ew_buy_hold"] = _row(ew, None, init)
+    ctx = EvalContext(cfg, b, bars, bars[bars.ts <= hi].reset_index(drop=True), sim, lo, hi, syms, notes, sg, labels, lab)
+    trades, equity, rows, ric = {}, {}, {}, {}
+    for s in run:
+        out = run_strategy(s, ctx, bt, cm)
+        if out is None: continue
+        trades[s.name], equity[s.name], r = out
+        if r is not None: ric[s.name] = r
+        rows[s.name] = _row(equity[s.name], trades[s.name], bt.initial_capital, float("nan") if r is None else ic_summary(r)["mean"])
     table = pd.DataFrame.from_dict(rows, orient="index")[TABLE_COLS].rename_axis("strategy")
     iy = pd.DataFrame({k: _by_year(v) for k, v in ric.items()}).rename_axis("year")
     return EvalResult(sg["stack"], trades, equity, table, scores, lab, b.origin if wf else model_version(b), lo, hi,

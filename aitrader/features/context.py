@@ -9,7 +9,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from .normalize import OHLCV_COLS, WINDOW, NORM_PARAMS, NORM_VERSION, normalization_hash, ohlcv_windows
-from .ta import TA_FEATURES, TA_WARMUP, INCREMENTAL_TAIL, ta_vector, group_bounds, group_pos
+from .atr import group_bounds, group_pos
+from .ta import TA_FEATURES, TA_WARMUP, INCREMENTAL_TAIL, ta_vector
 from .mtf import MTF_FEATURES, MTF_AVAIL, EMA_FAST, EMA_SLOW, mtf_vector, htf_asof_bias, daily_bias, intraday_asof_bias
 from .smc import SMC_FEATURES, SMCParams, smc_vector
 

@@ -6,7 +6,8 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from .ta import group_bounds, group_pos, ewm_grouped, shift_grouped
+from .atr import group_bounds, group_pos
+from .ta import ewm_grouped, shift_grouped
 
 # %% auto #0
 __all__ = ['MTF_FEATURES', 'MTF_AVAIL', 'EMA_FAST', 'EMA_SLOW', 'MTF_MIN_BARS', 'trend_bias', 'htf_asof_bias', 'daily_bias',

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from .atr import group_bounds, group_pos
 
 # %% auto #0
 __all__ = ['OHLCV_COLS', 'WINDOW', 'NORM_VERSION', 'NORM_PARAMS', 'normalization_hash', 'normalize_windows', 'Windows',
@@ -52,12 +53,8 @@ class Windows(NamedTuple):
     excluded: pd.DataFrame # symbol, ts, reason: requests that got no window
 
 def _group_pos(sym: np.ndarray) -> np.ndarray:
-    "Position of each row inside its run of equal `sym` values (0 at each symbol's first bar)."
-    n = len(sym)
-    if n == 0: return np.zeros(0, np.int64)
-    new = np.r_[True, sym[1:] != sym[:-1]]
-    starts = np.flatnonzero(new)
-    return np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    "Position of each row inside its run of equal `sym` values (0 at each symbol's first bar): `group_pos(group_bounds(sym))`."
+    return group_pos(group_bounds(sym))
 
 # %% ../../nbs/20_features.normalize.ipynb #c27e595f
 def _excl(sym, ts, reason: str) -> pd.DataFrame:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numba import njit
+from .atr import group_bounds, wilder_atr
 
 # %% auto #0
-__all__ = ['TIES', 'KINDS', 'K', 'STATE_COLS', 'EVENT_COLS', 'SMC_FEATURES', 'SMCParams', 'atr_wilder', 'swing_flags',
-           'structure_pass', 'liquidity_pass', 'fvg_flags', 'zone_pass', 'smc_arrays', 'smc_run', 'events_frame',
-           'smc_events', 'smc_state', 'state_vector', 'smc_vector']
+__all__ = ['TIES', 'KINDS', 'K', 'STATE_COLS', 'EVENT_COLS', 'SMC_FEATURES', 'SMCParams', 'swing_flags', 'structure_pass',
+           'liquidity_pass', 'fvg_flags', 'zone_pass', 'smc_arrays', 'smc_run', 'events_frame', 'smc_events',
+           'smc_state', 'state_vector', 'smc_vector']
 
 # %% ../../nbs/22_features.smc.ipynb #0145b665
 @dataclass(frozen=True)
@@ -45,19 +46,6 @@ def _jit(f):
     "numba `njit(cache=True, nogil=True)`; without the disk cache where the source has no file (a notebook cell)."
     try: return njit(cache=True, nogil=True)(f)
     except RuntimeError: return njit(nogil=True)(f)
-
-# %% ../../nbs/22_features.smc.ipynb #cec82c75
-@_jit
-def atr_wilder(h, l, c, n=14):
-    "Wilder ATR (float64, price units); the first n bars use the expanding mean of the true range (causal)."
-    m = len(c); out = np.empty(m); tr = np.empty(m); s = 0.0
-    for i in range(m):
-        tr[i] = h[i] - l[i] if i == 0 else max(h[i] - l[i], abs(h[i] - c[i-1]), abs(l[i] - c[i-1]))
-        if i < n:
-            s += tr[i]; out[i] = s / (i + 1)
-        else:
-            out[i] = out[i-1] + (tr[i] - out[i-1]) / n
-    return out
 
 # %% ../../nbs/22_features.smc.ipynb #2bdc74c3
 @_jit
@@ -261,7 +249,7 @@ STATE_COLS = ["trend", "bos_dir", "bos_age", "choch_dir", "choch_age", "choch_ms
 
 def smc_arrays(o, h, l, c, p: SMCParams = SMCParams()):
     "One symbol's SMC run: (events float64 (n, 7) [t, kind, dir, top, bottom, origin, mitigated], state (m, 24))."
-    atr = atr_wilder(h, l, c)
+    atr = wilder_atr(h, l, c, partial=True)
     sh, sl = swing_flags(h, l, p.k if p.k_left is None else p.k_left, p.k, TIES[p.ties])
     Es, trend, pdz, st = structure_pass(o, h, l, c, atr, sh, sl, p.k, p.close_break, p.mss_mult, p.ob_disp_mult, p.ob_lookback, p.ob_body)
     El, liq, sw = liquidity_pass(h, l, c, atr, sh, sl, p.k, p.eq_tol, p.pool_lookback, p.liq_lookback, p.dist_cap)
@@ -280,8 +268,7 @@ def _spans(bars: pd.DataFrame):
     if np.isnan(px).any(): raise ValueError(f"NaN prices in {int(np.isnan(px).any(axis=1).sum())} bars: validate first")
     sym = bars["symbol"].to_numpy(); ts = bars["ts"].values  # datetime64[ns] (UTC when tz-aware)
     if len(bars) == 0: return px, sym, ts, []
-    cut = np.flatnonzero(sym[1:] != sym[:-1]) + 1
-    st = np.r_[0, cut]; en = np.r_[cut, len(bars)]
+    bd = group_bounds(sym); st, en = bd[:-1], bd[1:]
     if len(set(sym[st])) != len(st): raise ValueError("bars must be sorted by symbol, ts (a symbol's rows are split)")
     for a, b in zip(st, en):
         if b - a > 1 and not (ts[a + 1:b] > ts[a:b - 1]).all(): raise ValueError(f"ts not strictly increasing for {sym[a]}")

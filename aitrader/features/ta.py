@@ -7,24 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numba import njit
+from .atr import group_bounds, group_pos, wilder_atr
 
 # %% auto #0
-__all__ = ['TA_WARMUP', 'TA_FEATURES', 'TA_MIN_BARS', 'INCREMENTAL_TAIL', 'group_bounds', 'group_pos', 'ewm_grouped',
-           'rolling_grouped', 'shift_grouped', 'ta_frame', 'ta_vector']
+__all__ = ['TA_WARMUP', 'TA_FEATURES', 'TA_MIN_BARS', 'INCREMENTAL_TAIL', 'ewm_grouped', 'rolling_grouped', 'shift_grouped',
+           'momentum_score', 'ta_frame', 'ta_vector']
 
 # %% ../../nbs/21_features.ta.ipynb #a8aad9d3
-def group_bounds(symbols: np.ndarray, # symbol of each row, rows sorted by symbol then ts
-                ) -> np.ndarray:
-    "int64 row offsets where each symbol's run starts, plus the total length at the end (len = n_symbols + 1)."
-    symbols = np.asarray(symbols)
-    n = len(symbols)
-    if n == 0: return np.zeros(1, np.int64)
-    return np.r_[np.flatnonzero(np.r_[True, symbols[1:] != symbols[:-1]]), n].astype(np.int64)
-
-def group_pos(bounds: np.ndarray) -> np.ndarray:
-    "Position of each row inside its symbol (0 at the first bar), int64."
-    return np.arange(bounds[-1]) - np.repeat(bounds[:-1], np.diff(bounds))
-
 @njit(cache=True)
 def ewm_grouped(x, bounds, alpha):
     "EMA (adjust=False) of float64 x per symbol run; NaN inputs skipped; float64 like x."
@@ -63,6 +52,15 @@ def shift_grouped(x: np.ndarray, bounds: np.ndarray, k: int = 1) -> np.ndarray:
     out[group_pos(bounds) < k] = np.nan
     return out
 
+# %% ../../nbs/21_features.ta.ipynb #fa1d5d15
+def momentum_score(close: np.ndarray,          # float closes (INR) of rows sorted by symbol, ts
+                   bounds: np.ndarray | None = None, # `group_bounds` of the rows; None: one symbol
+                   lookback: int = 20,         # window, bars
+                  ) -> np.ndarray:
+    "float64 per row: close[t] / close[t - lookback] - 1 within each symbol run (NaN for its first `lookback` bars)."
+    c = np.asarray(close, np.float64)
+    return c / shift_grouped(c, np.array([0, len(c)], np.int64) if bounds is None else bounds, lookback) - 1
+
 # %% ../../nbs/21_features.ta.ipynb #062000cc
 TA_WARMUP = {"rsi_14": 14, "ema_12": 11, "ema_26": 25, "macd": 25, "macd_signal": 33, "macd_hist": 33,
              "bb_mid": 19, "bb_upper": 19, "bb_lower": 19, "bb_pos": 19, "atr_14": 13, "plus_di": 14,
@@ -88,7 +86,7 @@ def ta_frame(bars: pd.DataFrame, # long bars frame: symbol, ts, open, high, low,
     sig = ewm_grouped(macd, bd, 2 / 10)
     mid, sd = rolling_grouped(c, bd, 20), rolling_grouped(c, bd, 20, "std")
     tr = np.where(np.isnan(pc), h - l, np.maximum(h, pc) - np.minimum(l, pc))
-    atr = ewm_grouped(tr, bd, W)
+    atr = wilder_atr(h, l, c, 14, bd)    # the one ATR (`features.atr`): NaN before bar 13, seeded with the mean of 14 true ranges
     um, dm = h - ph, pl - l
     pdm = np.where((um > dm) & (um > 0), um, 0.0) + nan0
     mdm = np.where((dm > um) & (dm > 0), dm, 0.0) + nan0

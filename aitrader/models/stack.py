@@ -17,7 +17,7 @@ from .tft import TFT
 from .veto import VetoModel, veto_from_config
 
 # %% auto #0
-__all__ = ['SF_COLS', 'TFT_COLS', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember', 'Stack']
+__all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember', 'Stack']
 
 # %% ../../nbs/35_models.stack.ipynb #80866fc0
 SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]   # StockFormer: returns (fractions), P(up)
@@ -102,6 +102,9 @@ class VetoMember(Member):
         return self
 
 # %% ../../nbs/35_models.stack.ipynb #81fdc330
+DEFAULT_FUSION = {"method": "rank_blend", "weights": {"sf_ret_5d": 0.5, "tft_p50_5d": 0.5},
+                  "note": "bundle without fitted fusion weights: equal weights on the networks' 5-day returns"}
+
 class Stack:
     "The members of one bundle, run in order by `predict`, with the bundle's identity."
     def __init__(self, members: list,            # `Member`s, in prediction order
@@ -156,6 +159,17 @@ class Stack:
                 out = pd.concat([out, pd.DataFrame(p, columns=m.columns)], axis=1)
         finally: torch.set_num_threads(prev)
         return out
+
+    def score(self, pred: pd.DataFrame, # `predict` output for ONE date's cross-section
+             ) -> np.ndarray:
+        "Fused score float64 (N,), higher = better: the manifest's `fusion` weights over per-date percentile ranks of member columns (NaN where an input is NaN)."
+        fu = self.manifest.get("fusion") or DEFAULT_FUSION
+        w = {c: float(v) for c, v in fu["weights"].items() if float(v) != 0.0}
+        miss = [c for c in w if c not in pred]
+        if miss: raise ValueError(f"fusion weights name columns the Stack does not predict: {miss}")
+        if not w: raise ValueError("fusion has no non-zero weight")
+        tot = sum(abs(v) for v in w.values())
+        return sum(v / tot * pred[c].rank(pct=True).to_numpy(np.float64) for c, v in w.items())
 
     def kronos_embeddings(self, daily: pd.DataFrame, index: pd.DataFrame, env: dict | None = None) -> tuple[np.ndarray | None, str]:
         "(float32 (N, 512) Kronos embeddings of the raw 120-bar windows ending at `index` rows, or None; kronos_status)."

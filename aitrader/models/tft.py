@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['TFT_DEFAULT', 'TFT_TINY', 'TFTConfig', 'GLU', 'GRN', 'ScalarEmbedding', 'VSN', 'InterpretableMHA', 'TFT', 'pinball',
-           'tft_loss', 'band_coverage', 'n_params']
+           'tft_loss', 'n_params']
 
 # %% ../../nbs/32_models.tft.ipynb #006c7b58
 @dataclass(frozen=True)
@@ -184,12 +184,6 @@ def tft_loss(out:dict, batch:dict, # model output; batch: y_ret (B,3) fractions,
         if f"y_{k}" in batch:
             t = batch[f"y_{k}"]; el = el + _mmean(pinball(out[f"{k}_10d"] / s, torch.nan_to_num(t) / s, 0.5), ~torch.isnan(t))
     return ql + w_vol * vl + w_exc * el, {"quantile": ql.item(), "vol": vl.item(), "excursion": el.item()}
-
-def band_coverage(p10, p90, y) -> float:
-    "Share of finite `y` with p10 <= y <= p90 (arrays or tensors of one shape); NaN when no y is finite."
-    p10, p90, y = (np.asarray(t.detach().cpu() if torch.is_tensor(t) else t, dtype=np.float64) for t in (p10, p90, y))
-    ok = np.isfinite(y)
-    return float(((p10 <= y) & (y <= p90))[ok].mean()) if ok.any() else float("nan")
 
 # %% ../../nbs/32_models.tft.ipynb #132ac55d
 def n_params(m:nn.Module) -> int:

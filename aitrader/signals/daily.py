@@ -14,14 +14,14 @@ from ..data.store import BarStore
 from ..features.context import HORIZONS, model_inputs, schema_hash
 from ..features.mtf import MTF_AVAIL, MTF_FEATURES
 from ..features.smc import smc_events
-from .decision import DecisionParams, decide
+from .decision import DecisionParams, cross_section, decide
 from .screen import ScreenResult, load_universe, screen, session_on_or_before
 from .store import SignalStore, prepare_signals, validate_signals
 from ..models.stack import Stack, StackInputs
 
 # %% auto #0
-__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'SIGNAL_FRAME_COLS', 'last_trading_day', 'read_bars',
-           'model_version', 'DailyScore', 'score_daily', 'plot_signal']
+__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'last_trading_day',
+           'read_bars', 'model_version', 'DailyScore', 'score_daily', 'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
 HISTORY_DAYS = 2200   # calendar days of daily bars read before as_of (~1,500 sessions)
@@ -60,6 +60,7 @@ def read_bars(cfg: Config,             # settings
 
 # %% ../../nbs/55_signals.daily.ipynb #dd80c555
 INFERENCE_THREADS = 1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower
+DAILY_PARAMS = DecisionParams(rule="topk", k=5, min_pct=0.5)  # the daily job's rule: BUY the 5 best-ranked, SELL the 5 worst
 
 def model_version(model) -> str:
     "Version label of a `Stack` or `Bundle`: the registry origin ('models:/aitrader/3') or 'bundle:<manifest created_at>'."
@@ -129,7 +130,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
                 bars: pd.DataFrame | None = None, # daily bars to use instead of the store (tests, benchmarks)
                 intraday: dict | None = None,     # {'4h', '1h'} bars with `bars`; None = no intraday alignment
                 screen_kw: dict | None = None,    # keyword arguments of `screen` (floors, bands)
-                params: DecisionParams = DecisionParams(),
+                params: DecisionParams = DAILY_PARAMS, # the decision rule (default: top-k on the Stack's fused score)
                 env: dict | None = None,   # environment for Kronos (os.environ when None)
                 variants: dict | None = None, # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
                ) -> DailyScore:
@@ -170,6 +171,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     x = sc.table.set_index("symbol").reindex(pred["symbol"][ok])
     inp = pred[ok].reset_index(drop=True).assign(as_of=day.tz_localize(None), close=x["close"].to_numpy(),
                                                  atr14=(x["atr_pct"] * x["close"]).to_numpy(), p_fail=pf[ok])
+    inp = pd.concat([inp, cross_section(stack.score(inp))], axis=1)   # rank across the screened universe of this date
     ctx = pd.DataFrame(mi.context[:, :len(MTF_FEATURES)], columns=MTF_FEATURES).assign(symbol=mi.index["symbol"].to_numpy())
     inp = inp.merge(ctx, on="symbol", how="left")
     ev = _by_symbol(lambda g: smc_events(g), d[d["symbol"].isin(inp["symbol"])].reset_index(drop=True), errors, "smc")

@@ -10,7 +10,8 @@ import pandas as pd
 from ..features.mtf import MTF_FEATURES
 
 # %% auto #0
-__all__ = ['INPUT_COLS', 'DECISION_COLS', 'DIRECTIONS', 'USED_KINDS', 'DecisionParams', 'fuse', 'smc_asof', 'levels', 'decide']
+__all__ = ['INPUT_COLS', 'DECISION_COLS', 'DIRECTIONS', 'TOPK_COLS', 'USED_KINDS', 'DecisionParams', 'fuse', 'cross_section',
+           'fuse_topk', 'smc_asof', 'levels', 'decide']
 
 # %% ../../nbs/52_signals.decision.ipynb #c48b19dc
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class DecisionParams:
     stop_max_atr: float = 3.0      # ... upper bound
     stop_default_atr: float = 1.5  # stop distance when no structural level exists (the veto label's stop)
     min_rr: float = 2.0            # target at least min_rr * risk away from the entry
+    rule: str = "threshold"        # 'threshold': the absolute rules of `fuse`; 'topk': cross-sectional ranks (`fuse_topk`)
+    k: int = 5                     # topk: BUY the k best-ranked symbols, SELL (informational) the k worst
+    min_pct: float = 0.5           # topk: a BUY needs a score percentile >= min_pct (a SELL <= 1 - min_pct)
+    use_veto: bool = False         # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
 
 INPUT_COLS = ["symbol", "as_of", "close", "atr14", "sf_ret_5d", "sf_up_5d", "tft_p50_5d", "tft_upper_10d",
               "tft_lower_10d", "p_fail"]   # required; MTF_FEATURES (tf_1M .. tf_1H) are optional
@@ -38,6 +43,8 @@ def fuse(x: pd.DataFrame,                   # INPUT_COLS, one row per symbol
          p: DecisionParams = DecisionParams(),
         ) -> pd.DataFrame:
     "Per row: cand, dir (int8: 1 BUY, -1 SELL, 0 HOLD), e (float, expected 5d move), conf in [0, 1], and the rule flags."
+    if p.rule == "topk": return fuse_topk(x, p)
+    if p.rule != "threshold": raise ValueError(f"unknown decision rule {p.rule!r}: 'threshold' or 'topk'")
     e_sf, e_tft, up, pf = (x[k].to_numpy(np.float64) for k in ("sf_ret_5d", "tft_p50_5d", "sf_up_5d", "p_fail"))
     c, a = x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
     e = (e_sf + e_tft) / 2
@@ -53,6 +60,39 @@ def fuse(x: pd.DataFrame,                   # INPUT_COLS, one row per symbol
     return pd.DataFrame({"cand": cand, "dir": d, "e": e, "conf": np.nan_to_num(conf, nan=0.0), "missing": missing,
                          "disagree": disagree & ~missing, "small": small & ~missing, "blocked": blocked & ~missing,
                          "boosted": boosted & ~missing}, index=x.index)
+
+# %% ../../nbs/52_signals.decision.ipynb #8c573644
+TOPK_COLS = ["score", "rank", "n_ranked", "pct"]   # the cross-sectional inputs of the top-k rule
+
+def cross_section(score: np.ndarray, # fused score per symbol of ONE date (higher = better); NaN = not ranked
+                 ) -> pd.DataFrame:
+    "score, rank (1 = best; NaN rows unranked), n_ranked, pct (average-rank percentile in [0, 1]) for one date's rows."
+    s = pd.Series(np.asarray(score, np.float64))
+    n = int(s.notna().sum())
+    r = s.rank(ascending=False, method="first")
+    pct = s.rank(pct=True, method="average")
+    return pd.DataFrame({"score": s.to_numpy(), "rank": r.to_numpy(), "n_ranked": n, "pct": pct.to_numpy()})
+
+def fuse_topk(x: pd.DataFrame,          # INPUT_COLS + TOPK_COLS, one row per symbol of one date
+              p: DecisionParams = DecisionParams(rule="topk"),
+             ) -> pd.DataFrame:
+    "As `fuse`, from the cross-sectional rank: BUY the top k (pct >= min_pct), SELL the bottom k, HOLD the rest."
+    miss = set(TOPK_COLS) - set(x.columns)
+    if miss: raise ValueError(f"the top-k rule needs columns {sorted(miss)} (see `cross_section`)")
+    rank, n, pct = (x[k].to_numpy(np.float64) for k in ("rank", "n_ranked", "pct"))
+    e = (x["sf_ret_5d"].to_numpy(np.float64) + x["tft_p50_5d"].to_numpy(np.float64)) / 2
+    pf, c, a = x["p_fail"].to_numpy(np.float64), x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
+    missing = np.isnan(rank) | np.isnan(x[["tft_upper_10d", "tft_lower_10d"]].to_numpy(np.float64)).any(axis=1) | ~(c > 0) | ~(a > 0)
+    top = (rank <= p.k) & (pct >= p.min_pct)
+    bottom = (rank > n - p.k) & (pct <= 1 - p.min_pct) & ~top
+    blocked = top & p.use_veto & (pf >= p.veto_block)
+    cand = np.where(bottom, -1, 1).astype(np.int8)
+    d = np.where(missing, 0, np.where(top & ~blocked, 1, np.where(bottom, -1, 0))).astype(np.int8)
+    conf = np.where(cand == 1, pct, 1 - pct)
+    z = np.zeros(len(x), bool)
+    return pd.DataFrame({"cand": cand, "dir": d, "e": e, "conf": np.nan_to_num(conf, nan=0.0), "missing": missing,
+                         "disagree": z, "small": z, "blocked": blocked & ~missing, "boosted": z,
+                         "rank": rank, "n_ranked": n, "pct": pct, "topk": True}, index=x.index)
 
 # %% ../../nbs/52_signals.decision.ipynb #f4c528cb
 USED_KINDS = ["ob", "fvg", "swing_low", "swing_high", "bos", "choch", "mss"]  # the event kinds the decision reads
@@ -132,21 +172,9 @@ def _px(v: float) -> str: return f"{v:,.1f}"
 def _pct(v: float) -> str: return f"{100 * v:+.1f}%"
 def _num(v): return None if v is None or pd.isna(v) else float(v)
 
-def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
-    "Short strings for one row: the rules that fired, then the levels."
-    out = []; side = "BUY" if fz.cand == 1 else "SELL"
-    if fz.missing: return ["missing input: model output NaN or close/ATR not positive"]
-    if fz.disagree: out.append(f"models disagree on 5d sign (StockFormer {_pct(r.sf_ret_5d)}, TFT {_pct(r.tft_p50_5d)})")
-    if fz.small: out.append(f"expected 5d move {abs(100 * fz.e):.1f}% < {100 * p.min_move:.1f}%")
-    if fz.blocked:
-        out.append(f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}" if fz.cand == 1
-                   else f"veto contradicts SELL: p_fail {r.p_fail:.2f} <= {p.veto_boost:.2f}")
-    if fz.dir == 0: return out
-    out.append(f"{side}: models agree, expected 5d move {_pct(fz.e)}")
-    if fz.boosted: out.append(f"veto boost +{p.boost:.2f}: p_fail {r.p_fail:.2f} {'<=' if fz.cand == 1 else '>='} "
-                              f"{p.veto_boost if fz.cand == 1 else p.veto_block:.2f}")
-    if fz.cand == -1: out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
-    z = {"fvg": "FVG", "ob": "OB"}
+def _level_reasons(fz, lv, p: DecisionParams) -> list[str]:
+    "The entry, stop and target strings of an actionable row."
+    out, z = [], {"fvg": "FVG", "ob": "OB"}
     if isinstance(lv.zone, str):
         out.append(f"entry at {'bullish' if fz.cand == 1 else 'bearish'} {z[lv.zone]} {'top' if fz.cand == 1 else 'bottom'} "
                    f"{_px(lv.entry)} within {p.zone_atr:g} ATR")
@@ -160,6 +188,36 @@ def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     if lv.target == lv.target_model: out.append(f"target {_px(lv.target)}: TFT {band}_10d, {lv.rr:.1f}R")
     else: out.append(f"target {_px(lv.target)}: {p.min_rr:g}R (TFT {band}_10d {_px(lv.target_model)} is closer)")
     return out
+
+def _topk_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
+    "Reasons of a top-k BUY/SELL: rank, percentile, the members' top feature attributions, then the levels."
+    side = "BUY" if fz.dir == 1 else "SELL"
+    out = [f"{side}: rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score ({'top' if fz.dir == 1 else 'bottom'} {p.k}), "
+           f"score percentile {fz.pct:.0%}, expected 5d move {_pct(fz.e)}"]
+    att = getattr(r, "attributions", None)
+    if isinstance(att, (list, tuple)) and len(att):
+        out.append("top attributions: " + ", ".join(f"{k} {v:+.4f}" for k, v in list(att)[:3]))
+    if fz.dir == -1: out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
+    return out + _level_reasons(fz, lv, p)
+
+def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
+    "Short strings for one row: the rules that fired, then the levels."
+    out = []; side = "BUY" if fz.cand == 1 else "SELL"
+    if fz.missing: return ["missing input: model output NaN or close/ATR not positive"]
+    if getattr(fz, "topk", False): return _topk_reasons(r, fz, lv, p) if fz.dir != 0 else (
+        [f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}"] if fz.blocked else []) + [
+        f"rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score (percentile {fz.pct:.0%}): not in the top or bottom {p.k}"]
+    if fz.disagree: out.append(f"models disagree on 5d sign (StockFormer {_pct(r.sf_ret_5d)}, TFT {_pct(r.tft_p50_5d)})")
+    if fz.small: out.append(f"expected 5d move {abs(100 * fz.e):.1f}% < {100 * p.min_move:.1f}%")
+    if fz.blocked:
+        out.append(f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}" if fz.cand == 1
+                   else f"veto contradicts SELL: p_fail {r.p_fail:.2f} <= {p.veto_boost:.2f}")
+    if fz.dir == 0: return out
+    out.append(f"{side}: models agree, expected 5d move {_pct(fz.e)}")
+    if fz.boosted: out.append(f"veto boost +{p.boost:.2f}: p_fail {r.p_fail:.2f} {'<=' if fz.cand == 1 else '>='} "
+                              f"{p.veto_boost if fz.cand == 1 else p.veto_block:.2f}")
+    if fz.cand == -1: out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
+    return out + _level_reasons(fz, lv, p)
 
 def _flags(known: pd.DataFrame, lv: pd.DataFrame) -> list[dict]:
     "Per row of `lv` (x order): a dict of the SMC facts used (JSON-ready: str, float, int or None)."

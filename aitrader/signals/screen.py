@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from ..config import Config, get_config
 from ..data.calendar import previous_session
-from ..features.ta import group_bounds, group_pos, rolling_grouped, shift_grouped, ta_frame
+from ..features.atr import group_bounds, group_pos
+from ..features.ta import rolling_grouped, shift_grouped, ta_frame
 
 # %% auto #0
 __all__ = ['UNIVERSE_FILES', 'UNIVERSE_FALLBACK', 'SMA_LEN', 'SLOPE_LOOKBACK', 'FLAT_TOL', 'VALUE_WINDOW', 'SCREEN_TAIL',

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from catboost import CatBoostRegressor
-from ..features.ta import TA_FEATURES
+from ..features.ta import TA_FEATURES, momentum_score
 from .labels import HORIZONS
 from .metrics import signal_metrics, brier_score, reliability_table, calibration_error, precision_at
 from .veto import BLOCK, BOOST, fit_veto, apply_calibrator, fit_calibrator
@@ -33,9 +33,10 @@ def persistence(ds: Dataset, fold) -> pd.DataFrame:
     return out
 
 def momentum_20(ds: Dataset, fold, n: int = 20) -> pd.DataFrame:
-    "Trailing n-session return (close[t]/close[t-n] - 1) scaled by h/n per horizon."
+    "Trailing n-session return (`momentum_score`: close[t]/close[t-n] - 1) scaled by h/n per horizon."
     out = _frame(ds, fold.test_idx)
-    mom = 1.0 / ds.ohlcv(fold.test_idx)[:, -(n + 1), 3].astype(np.float64) - 1.0
+    c = ds.ohlcv(fold.test_idx)[:, -(n + 1):, 3].astype(np.float64)   # each row's last n+1 closes: one run per row
+    mom = momentum_score(c.ravel(), np.arange(0, c.size + 1, n + 1), n)[n::n + 1]
     for h, c in zip(HORIZONS, PRED_COLS): out[c] = mom * h / n
     return out
 

@@ -7,37 +7,21 @@ from __future__ import annotations
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
+from ..features.atr import group_bounds, wilder_atr
 
 # %% auto #0
-__all__ = ['HORIZONS', 'LABEL_COLS', 'wilder_atr', 'bars_after', 'triple_barrier', 'LabelSet', 'make_labels']
+__all__ = ['HORIZONS', 'LABEL_COLS', 'bars_after', 'triple_barrier', 'LabelSet', 'make_labels']
 
 # %% ../../nbs/40_train.labels.ipynb #cdeaf887
 HORIZONS = (3, 5, 10)   # forward-return horizons, trading days
 LABEL_COLS = ("entry", "atr", "stop", "target", "tb_outcome", "hit_day", "veto_fail", "label_end")
 
-def wilder_atr(high, low, close, # one symbol's bars, ascending, INR
-               n:int=14,         # window, bars
-              ) -> np.ndarray:
-    "Wilder's average true range (float64, INR, same length; NaN for the first n-1 bars); the first true range is high - low."
-    h, l, c = (np.asarray(x, dtype="float64") for x in (high, low, close))
-    pc = np.r_[np.nan, c[:-1]]
-    tr = np.fmax(h - l, np.fmax(np.abs(h - pc), np.abs(l - pc)))
-    out = np.full(len(c), np.nan)
-    if len(c) < n: return out
-    out[n-1] = seed = tr[:n].mean()
-    if len(c) > n: out[n:] = lfilter([1/n], [1, -(1 - 1/n)], tr[n:], zi=[(1 - 1/n) * seed])[0]
-    return out
 
 # %% ../../nbs/40_train.labels.ipynb #dbe82a6c
 def bars_after(symbol) -> np.ndarray:
     "For rows sorted by symbol: how many bars of the same symbol follow each row (int64)."
-    s = np.asarray(symbol)
-    n = len(s)
-    brk = np.flatnonzero(s[1:] != s[:-1]) + 1
-    ends = np.r_[brk, n]
-    gid = np.searchsorted(brk, np.arange(n), side="right")
-    return ends[gid] - np.arange(n) - 1
+    bd = group_bounds(symbol)
+    return np.repeat(bd[1:], np.diff(bd)) - np.arange(bd[-1]) - 1
 
 def _fwd(x:np.ndarray, after:np.ndarray, k:int) -> np.ndarray:
     "x[i+k] within the symbol (float64), NaN where fewer than k bars follow."
@@ -98,9 +82,7 @@ def make_labels(bars:pd.DataFrame,           # bars frame (symbol, ts, open, hig
     sym = bars.symbol.to_numpy()
     o, h, l, c = (bars[k].to_numpy("float64") for k in ("open", "high", "low", "close"))
     n, after = len(bars), bars_after(sym)
-    atr = np.full(n, np.nan)
-    starts = np.r_[0, np.flatnonzero(sym[1:] != sym[:-1]) + 1] if n else np.array([], int)
-    for s, e in zip(starts, np.r_[starts[1:], n]): atr[s:e] = wilder_atr(h[s:e], l[s:e], c[s:e], atr_n)
+    atr = wilder_atr(h, l, c, atr_n, group_bounds(sym))
     out = {"symbol": sym, "ts": bars.ts.array}
     entry = _fwd(o, after, 1)
     out.update(entry=entry, atr=atr)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..config import Config, get_config, project_root
+from ..data.window import read_window
 from ..features.context import CONTEXT_FEATURES, HORIZONS, VETO_FEATURES, veto_frame, schema_hash, feature_mask
 from ..features.normalize import normalization_hash
 from .labels import bars_after
@@ -24,32 +25,9 @@ from .veto import BLOCK, BOOST, fit_veto, veto_config
 from .baselines import run_baselines, score_predictions
 
 # %% auto #0
-__all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'load_bars', 'add_excursions', 'get_dataset', 'FoldResult',
-           'stack_predictions', 'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics',
-           'plot_ic_by_fold', 'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle',
-           'train_job']
-
-# %% ../../nbs/49_train.walkforward.ipynb #3f62e814
-def load_bars(cfg:Config|None=None,      # settings: the bar store under cfg.home, else cfg.data_dir/daily CSVs
-              symbols:list[str]|None=None, # None: every stored (or CSV) symbol
-              start="2012-01-01",         # first bar (Yahoo's Indian data before ~2010 is unreliable)
-             ) -> tuple[pd.DataFrame, str]:
-    "(validated daily bars frame sorted by symbol, ts; 'store' or 'csv'). Raises ValueError without data."
-    cfg = cfg or get_config()
-    from aitrader.data.store import BarStore
-    have = []
-    if cfg.store_path.exists() and (cfg.cache_dir / "timeframe=1d").is_dir():
-        with BarStore(cfg, read_only=True) as st: have = st.symbols("1d")
-    if have and (symbols is None or set(symbols) <= set(have)):
-        with BarStore(cfg, read_only=True) as st: b = st.bars(symbols, "1d", start=start)
-        return b[BAR_COLS].sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True), "store"
-    from aitrader.data.sources import read_csv_folder
-    from aitrader.data.validate import validate_bars
-    if cfg.data_dir is None: raise ValueError("no daily bars: the store is empty and no data_dir is set (AITRADER_DATA_DIR)")
-    b, _ = validate_bars(read_csv_folder(cfg.data_dir / "daily", symbols=symbols, progress=False).bars, "1d")
-    if start is not None: b = b[b["ts"] >= pd.Timestamp(start, tz="Asia/Kolkata")]
-    if len(b) == 0: raise ValueError(f"no daily bars for {symbols}")
-    return b[BAR_COLS].sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True), "csv"
+__all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions',
+           'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold',
+           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle', 'train_job']
 
 # %% ../../nbs/49_train.walkforward.ipynb #e69511cd
 def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
@@ -291,7 +269,9 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     num_threads = int(num_threads or os.environ.get("AITRADER_TRAIN_THREADS") or 1)
     years = sorted(int(y) for y in (folds or DEFAULT_TEST_YEARS))
     say = print if verbose else (lambda *a, **k: None)
-    bars, src = load_bars(cfg, symbols, start)
+    bars = read_window(cfg, symbols, start, source="auto")
+    if bars.empty: raise ValueError(f"no daily bars for {symbols or 'any symbol'} from {start}")
+    bars, src = bars[BAR_COLS], bars.attrs["source"]
     from aitrader.models.kronos import load_kronos
     kronos = load_kronos()   # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
