@@ -14,7 +14,8 @@ from .config import get_config
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'console', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'ingest', 'data_status', 'bars', 'train',
-           'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'report', 'serve', 'keys_create', 'main_job']
+           'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'report', 'serve', 'keys_create', 'keys_revoke',
+           'main_job']
 
 # %% ../nbs/90_cli.ipynb #d52dac13
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -185,6 +186,12 @@ def keys_create(tier: str = typer.Option(..., help="basic | pro | elite | admin"
     from aitrader.api.keys import keys_create as _create
     try: _create(tier, name)  # prints the key once
     except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="the key id (8 hex characters after `ait_`) or the whole key")):
+    "Revoke an API key; every running server refuses it from its next request."
+    from aitrader.api.keys import keys_revoke as _revoke
+    if not _revoke(key_id): raise typer.Exit(1)
 
 # %% ../nbs/90_cli.ipynb #cb7379de
 @app.command("main")

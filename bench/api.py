@@ -1,31 +1,46 @@
-"""Latency of the signal API under a bounded load, and read consistency while a date is re-published.
+"""Latency of the signal API under a bounded load, the cost of an unknown key, and read consistency while a date is re-published.
 
-Usage: .venv/bin/python bench/api.py [--rate 200] [--seconds 10] [--reruns 10]
+Usage: .venv/bin/python bench/api.py [--rate 200] [--seconds 10] [--reruns 10] [--compare OLD_TREE]
 Starts uvicorn (one process, as `aitrader serve`) on 127.0.0.1 and a free port, in a subprocess, on a temporary
 AITRADER_HOME holding ~500 SYNTHETIC test signals per date (never model output), then:
 1. load: GET /signals/latest?limit=50 with a pro key at --rate requests/s for --seconds (open loop: request i is
    sent at t0 + i/rate by a pool of threads); prints achieved req/s and p50/p99 latency. Target: p99 < 25 ms at 200 req/s.
-2. re-runs: while reader threads read GET /signals/latest?limit=500, the admin re-runs the daily job for the latest
-   date --reruns times (POST /pipeline/run-daily with a launcher that re-publishes synthetic rows, 500 and 450
-   rows alternately, each a new run); every response must carry rows of one run only, as many as that run wrote.
+2. unknown keys: the same load with well-formed keys whose ids do not exist; the server's CPU time per request
+   (user + system, /proc) must stay under 2 ms (no database read on this path).
+3. re-runs: while reader threads read GET /signals/latest?limit=500, the admin re-runs the daily job for the latest
+   date --reruns times (POST /pipeline/run-daily with a runner that re-publishes synthetic rows under the job's
+   lock, 500 and 450 rows alternately, each a new run); every response must carry rows of one run only, as many as
+   that run wrote.
+--compare OLD_TREE: also run steps 1 and 2 (2 at 20 req/s for 3 s) against the code in OLD_TREE (a folder holding an
+older `aitrader/`, e.g. from `git archive`), alternating old, new, old, new in the same run; prints both.
 Everything is bounded in count and time and stops by itself.
 """
-import argparse, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, os, secrets, socket, subprocess, sys, tempfile, threading, time
 import httpx
 from rich.console import Console
 from rich.table import Table
 
 SERVER = """
-import sys, uvicorn
+import inspect, sys, uvicorn
 from aitrader.config import get_config
-from aitrader.api.app import create_app, publish_synthetic
+from aitrader.api.app import create_app
+from aitrader.api.keys import create_key
+try: from aitrader.testing import publish_synthetic
+except ImportError: from aitrader.api.app import publish_synthetic      # code before the split
 cfg = get_config({"AITRADER_HOME": sys.argv[1]})
+for d, seed in [("2024-11-21", 1), ("2024-11-22", 2)]: publish_synthetic(cfg, d, n=500, seed=seed)
+print("KEYS", create_key("pro", "bench", cfg), create_key("admin", "bench", cfg), flush=True)
 k = {"n": 0}
-def republish(cfg, job, params):   # a 're-run' of the latest date: synthetic test rows, 500 and 450 alternately
-    k["n"] += 1
-    n = 450 if k["n"] % 2 else 500
-    return {"run_id": publish_synthetic(cfg, params.get("run_date") or "2024-11-22", n=n, seed=100 + k["n"]), "rows": n}
-uvicorn.run(create_app(cfg, launcher=republish), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+def republish(job, params, cfg):   # a 're-run' of the latest date: synthetic test rows, 500 and 450 alternately
+    from aitrader.signals.store import SignalStore
+    from aitrader.testing import synthetic_signals
+    k["n"] += 1; n = 450 if k["n"] % 2 else 500; day = params.get("run_date") or "2024-11-22"
+    st = SignalStore(cfg)
+    with st.run(job, day) as rid:
+        st.publish_signals(rid, day, synthetic_signals(day, n, 100 + k["n"]), drop_events=True); st.update_run(rid, counts={"rows": n})
+    return {"run_id": rid}
+kw = {"runner": republish} if "runner" in inspect.signature(create_app).parameters else {}
+uvicorn.run(create_app(cfg, **kw), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
 
 
@@ -44,45 +59,25 @@ def cpu_s(pid) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_hist(base):
-    "Cumulative bucket counts {le: count} of the server's latency histogram for GET /signals/latest."
-    out = {}
-    for l in httpx.get(base + "/metrics").text.splitlines():
-        if l.startswith("aitrader_api_request_seconds_bucket") and 'route="/signals/latest"' in l and 'method="GET"' in l:
-            le = l.split('le="')[1].split('"')[0]
-            out[float("inf") if le == "+Inf" else float(le)] = float(l.rsplit(" ", 1)[1])
-    return out
-
-
-def hist_q(h0, h1, q):
-    "Upper bucket bound (s) holding quantile q of the requests between two scrapes."
-    d = {k: h1.get(k, 0) - h0.get(k, 0) for k in h1}
-    tot = d.get(float("inf"), 0)
-    for k in sorted(d):
-        if tot and d[k] >= q * tot: return k
-    return float("nan")
-
-
-def load(url, headers, rate, seconds, threads=16):
+def load(url, headers, rate, seconds, threads=16, expect=200):
     "Open-loop load: request i at t0 + i/rate; returns (latencies s, errors, wall s, max lateness s)."
     n = int(rate * seconds); lat, errs, late = [], [], [0.0]
     nxt, lock = [0], threading.Lock()
     t0 = time.perf_counter() + 0.2
     def worker():
-        with httpx.Client(headers=headers, timeout=5.0) as c:
+        with httpx.Client(timeout=5.0) as c:
             while True:
                 with lock:
                     i = nxt[0]; nxt[0] += 1
                 if i >= n or time.perf_counter() - t0 > seconds * 3: return
-                due = t0 + i / rate
-                d = due - time.perf_counter()
+                d = t0 + i / rate - time.perf_counter()
                 if d > 0: time.sleep(d)
                 else: late[0] = max(late[0], -d)
                 s = time.perf_counter()
                 try:
-                    r = c.get(url)
+                    r = c.get(url, headers=headers() if callable(headers) else headers)
                     dt = time.perf_counter() - s
-                    if r.status_code == 200: lat.append(dt)
+                    if r.status_code == expect: lat.append(dt)
                     else: errs.append(r.status_code)
                 except httpx.HTTPError as e: errs.append(type(e).__name__)
     ts = [threading.Thread(target=worker) for _ in range(threads)]
@@ -91,85 +86,106 @@ def load(url, headers, rate, seconds, threads=16):
     return lat, errs, time.perf_counter() - t0, late[0]
 
 
-def main(rate=200, seconds=10.0, reruns=10) -> int:
-    from aitrader.config import get_config
-    from aitrader.api.app import publish_synthetic
-    from aitrader.api.keys import create_key
+class Server:
+    "uvicorn in a subprocess on a fresh home, with the code of `tree` (None: this checkout)."
+    def __init__(self, tree=None):
+        self.home = tempfile.TemporaryDirectory(); self.port = free_port(); self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(tree or os.getcwd()), "OMP_NUM_THREADS": "1"}
+        self.p = subprocess.Popen([sys.executable, "-c", SERVER, self.home.name, str(self.port)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env)
+        line = self.p.stdout.readline().split()
+        if not line or line[0] != "KEYS": raise RuntimeError("server setup failed: " + self.p.stderr.read()[-2000:])
+        self.pro, self.admin = {"X-API-Key": line[1]}, {"X-API-Key": line[2]}
+        for _ in range(300):
+            try:
+                if httpx.get(self.base + "/health", timeout=1).status_code == 200: break
+            except httpx.HTTPError: pass
+            time.sleep(0.1)
+        else: raise RuntimeError("server did not start: " + (self.p.stderr.read() if self.p.poll() is not None else ""))
+        for _ in range(50): httpx.get(self.base + "/signals/latest?limit=50", headers=self.pro)   # warm up (snapshot, keys)
+
+    def close(self):
+        self.p.terminate()
+        try: self.p.wait(10)
+        except subprocess.TimeoutExpired: self.p.kill()
+        self.home.cleanup()
+
+
+def step_load(srv, rate, seconds, label):
+    c0 = cpu_s(srv.p.pid)
+    lat, errs, wall, late = load(srv.base + "/signals/latest?limit=50", srv.pro, rate, seconds)
+    cpu_ms = (cpu_s(srv.p.pid) - c0) / max(1, len(lat) + len(errs)) * 1e3
+    p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+    return (f"{label.strip()} load: GET /signals/latest?limit=50 (pro)".strip(), f"{len(lat) / wall:.0f} req/s", f"{p50:.1f}", f"{p99:.1f}", "< 25",
+            "yes" if p99 < 25 and not errs else "NO",
+            f"{len(lat)} ok, {len(errs)} errors, target {rate:g} req/s for {seconds:g} s; server CPU {cpu_ms:.2f} ms/request; "
+            f"max client lateness {late * 1e3:.0f} ms; load average {os.getloadavg()[0]:.1f}")
+
+
+def step_unknown(srv, rate, seconds, label=""):
+    unknown = lambda: {"X-API-Key": f"ait_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"}
+    c0 = cpu_s(srv.p.pid)
+    lat, errs, wall, late = load(srv.base + "/signals/latest?limit=50", unknown, rate, seconds, expect=401)
+    cpu_ms = (cpu_s(srv.p.pid) - c0) / max(1, len(lat) + len(errs)) * 1e3
+    return (f"{label.strip()} unknown key ids: 401 without a database read".strip(), f"{len(lat) / wall:.0f} req/s", f"{pct(lat, 50) * 1e3:.1f}",
+            f"{pct(lat, 99) * 1e3:.1f}", "CPU < 2", "yes" if cpu_ms < 2 and not errs else "NO",
+            f"server CPU {cpu_ms:.2f} ms/request (user + system); {len(lat)} x 401, {len(errs)} other")
+
+
+def step_reruns(srv, reruns):
+    stop, seen, bad, rlat, rerr, sizes = threading.Event(), {}, [], [], [], {}
+    def reader():
+        with httpx.Client(headers=srv.pro, timeout=5.0) as c:
+            while not stop.is_set():
+                s = time.perf_counter(); r = c.get(srv.base + "/signals/latest?limit=500"); dt = time.perf_counter() - s
+                if r.status_code != 200: rerr.append(r.status_code); continue
+                rlat.append(dt); b = r.json()
+                ids = {x["run_id"] for x in b["signals"]}
+                key = (tuple(b["run_ids"]), len(b["signals"]))
+                seen[key] = seen.get(key, 0) + 1
+                if len(ids) != 1 or ids != set(b["run_ids"]): bad.append(("mixed", sorted(ids)))
+                time.sleep(0.002)
+    ths = [threading.Thread(target=reader) for _ in range(4)]
+    for t in ths: t.start()
+    t_end = time.perf_counter() + 120
+    with httpx.Client(headers=srv.admin, timeout=30.0) as c:
+        for i in range(reruns):
+            r = c.post(srv.base + "/pipeline/run-daily", json={"run_date": "2024-11-22"})
+            if r.status_code != 202: bad.append(("launch", r.status_code, r.text[:100])); continue
+            rid = r.json()["run_id"]
+            while time.perf_counter() < t_end:
+                run = c.get(srv.base + f"/pipeline/runs/{rid}").json()
+                if run["status"] != "running": break
+                time.sleep(0.05)
+            if run["status"] != "success": bad.append(("run", run.get("errors")))
+            else: sizes[rid] = run["counts"]["rows"]
+    time.sleep(0.3); stop.set()
+    for t in ths: t.join()
+    wrong = sum(n for (rids, cnt), n in seen.items() if rids and rids[0] in sizes and sizes[rids[0]] != cnt)
+    mixed = sum(1 for b in bad if b[0] == "mixed")
+    return (f"reads during {reruns} re-runs of 2024-11-22 (limit=500)", f"{sum(seen.values())} reads", f"{pct(rlat, 50) * 1e3:.1f}",
+            f"{pct(rlat, 99) * 1e3:.1f}", "", "yes" if not bad and not wrong else "NO",
+            f"{len({k[0] for k in seen})} distinct runs seen, {mixed} mixed responses, {wrong} with another run's size, "
+            f"{len(rerr)} non-200, launch problems: {[b for b in bad if b[0] != 'mixed'][:3]}")
+
+
+def main(rate=200, seconds=10.0, reruns=10, compare=None) -> int:
     rows = []
-    with tempfile.TemporaryDirectory() as home:
-        cfg = get_config({"AITRADER_HOME": home})
-        for d, seed in [("2024-11-21", 1), ("2024-11-22", 2)]: publish_synthetic(cfg, d, n=500, seed=seed)
-        pro = {"X-API-Key": create_key("pro", "bench", cfg)}
-        admin = {"X-API-Key": create_key("admin", "bench", cfg)}
-        port = free_port(); base = f"http://127.0.0.1:{port}"
-        srv = subprocess.Popen([sys.executable, "-c", SERVER, home, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    order = [(compare, " (before)"), (None, " (after)")] * 2 if compare else [(None, "")]
+    for tree, label in order:
+        srv = Server(tree)
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(base + "/health", timeout=1).status_code == 200: break
-                except httpx.HTTPError: pass
-                time.sleep(0.1)
-            else: raise RuntimeError("server did not start: " + (srv.stderr.read() if srv.poll() is not None else ""))
-            url = base + "/signals/latest?limit=50"
-            for _ in range(50): httpx.get(url, headers=pro)                      # warm up (snapshot, key cache)
-            c0 = cpu_s(srv.pid)
-            h0 = server_hist(base)
-            la0 = os.getloadavg()[0]
-            lat, errs, wall, late = load(url, pro, rate, seconds)
-            h1 = server_hist(base)
-            cpu_ms = (cpu_s(srv.pid) - c0) / max(1, len(lat) + len(errs)) * 1e3
-            sp50, sp99 = hist_q(h0, h1, 0.5), hist_q(h0, h1, 0.99)
-            p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
-            rows.append(("load: GET /signals/latest?limit=50 (pro)", f"{len(lat) / wall:.0f} req/s", f"{p50:.1f}",
-                         f"{p99:.1f}", "< 25" , "yes" if p99 < 25 and not errs else "NO",
-                         f"{len(lat)} ok, {len(errs)} errors, target {rate} req/s for {seconds:g} s; in-server (histogram) p50 <= {sp50 * 1e3:g} ms, "
-                         f"p99 <= {sp99 * 1e3:g} ms; server CPU {cpu_ms:.2f} ms/request; max client lateness {late * 1e3:.0f} ms; load average {la0:.1f} before"))
-            # re-runs of the latest date while readers read
-            stop, seen, bad, rlat, rerr = threading.Event(), {}, [], [], []
-            sizes = {}
-            def reader():
-                with httpx.Client(headers=pro, timeout=5.0) as c:
-                    while not stop.is_set():
-                        s = time.perf_counter(); r = c.get(base + "/signals/latest?limit=500"); dt = time.perf_counter() - s
-                        if r.status_code != 200: rerr.append(r.status_code); continue
-                        rlat.append(dt); b = r.json()
-                        ids = {x["run_id"] for x in b["signals"]}
-                        key = (tuple(b["run_ids"]), len(b["signals"]))
-                        seen[key] = seen.get(key, 0) + 1
-                        if len(ids) != 1 or ids != set(b["run_ids"]): bad.append(("mixed", sorted(ids)))
-                        time.sleep(0.002)
-            ths = [threading.Thread(target=reader) for _ in range(4)]
-            for t in ths: t.start()
-            t_end = time.perf_counter() + 120
-            with httpx.Client(headers=admin, timeout=10.0) as c:
-                for i in range(reruns):
-                    r = c.post(base + "/pipeline/run-daily", json={"run_date": "2024-11-22"})
-                    if r.status_code != 202: bad.append(("launch", r.status_code)); continue
-                    lid = r.json()["id"]
-                    while time.perf_counter() < t_end:
-                        run = c.get(base + f"/pipeline/runs/{lid}").json()
-                        if run["status"] != "running": break
-                        time.sleep(0.05)
-                    if run["status"] != "success": bad.append(("run", run.get("error")))
-                    else: sizes[run["result"]["run_id"]] = run["result"]["rows"]
-            time.sleep(0.3); stop.set()
-            for t in ths: t.join()
-            wrong_size = sum(n for (rids, cnt), n in seen.items() if rids and rids[0] in sizes and sizes[rids[0]] != cnt)
-            mixed = sum(1 for b in bad if b[0] == "mixed")
-            reads = sum(seen.values())
-            rows.append((f"reads during {reruns} re-runs of 2024-11-22 (limit=500)", f"{reads} reads",
-                         f"{pct(rlat, 50) * 1e3:.1f}", f"{pct(rlat, 99) * 1e3:.1f}", "", "yes" if not mixed and not wrong_size and not bad else "NO",
-                         f"{len({k[0] for k in seen})} distinct runs seen, {mixed} mixed responses, {wrong_size} with another run's size, "
-                         f"{len(rerr)} non-200, launch problems: {[b for b in bad if b[0] != 'mixed'][:3]}"))
-        finally:
-            srv.terminate()
-            try: srv.wait(10)
-            except subprocess.TimeoutExpired: srv.kill()
+            rows.append(step_load(srv, rate, seconds, label))
+            if tree is not None and not any("unknown" in r[0] for r in rows):      # the old path is slow: a short, light load
+                rows.append(step_unknown(srv, 20, 3, label))
+            if tree is None and not any("unknown" in r[0] and "(before)" not in r[0] for r in rows):
+                rows.append(step_unknown(srv, rate, seconds)); rows.append(step_reruns(srv, reruns))
+        finally: srv.close()
     tab = Table(title=f"bench/api.py (uvicorn, 1 process; {os.cpu_count()} CPUs)")
     for c in ["step", "throughput", "p50 ms", "p99 ms", "target ms", "ok", "detail"]: tab.add_column(c)
     for r in rows: tab.add_row(*r)
     Console(width=200).print(tab)
-    return 0 if all(r[5] == "yes" for r in rows) else 1
+    return 0 if all(r[5] == "yes" for r in rows if "(before)" not in r[0]) else 1
 
 
 if __name__ == "__main__":
@@ -177,5 +193,6 @@ if __name__ == "__main__":
     ap.add_argument("--rate", type=float, default=200, help="requests per second")
     ap.add_argument("--seconds", type=float, default=10, help="duration of the load")
     ap.add_argument("--reruns", type=int, default=10, help="re-runs of the latest date during the consistency check")
+    ap.add_argument("--compare", default=None, help="folder with the older code to measure in the same run")
     a = ap.parse_args()
-    sys.exit(main(a.rate, a.seconds, a.reruns))
+    sys.exit(main(a.rate, a.seconds, a.reruns, a.compare))
