@@ -122,6 +122,16 @@ def test_special_sessions_keep_their_own_date(cfg):
     assert b.ts.is_unique                                     # the Saturday budget and the Muhurat session are their own rows
 
 
+def test_daily_special_session_stamped_at_its_time(cfg, tmp_path):
+    f = tmp_path / "RELIANCE_day.csv"   # a vendor stamps the Muhurat bar at the session's start time
+    f.write_text("timestamp,open,high,low,close,volume\n2025-10-20 00:00:00+05:30,1445,1460,1440,1450,7000000\n"
+                 "2025-10-21 13:45:00+05:30,1452,1458,1449,1455,900000\n2025-10-23 00:00:00+05:30,1456,1475,1452,1470,8000000\n")
+    r = ingest(cfg, "csv", f, "1d", progress=False)
+    assert r.status == "done" and "own date" in r.intervals.action.iat[0]
+    with BarStore(cfg) as st:
+        assert st.bars("RELIANCE").ts.dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2025-10-20 00:00", "2025-10-21 00:00", "2025-10-23 00:00"]
+
+
 def test_broker_symbol_and_conflicts_by_kind(cfg, tmp_path):
     d = tmp_path / "broker"; d.mkdir()
     (d / "INFY_2024-01-01_to_2024-01-03.csv").write_text(     # a broker's view of INFY, 2% off Yahoo on 2024-01-02
