@@ -13,9 +13,9 @@ import pandas as pd
 from .config import get_config
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'console', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'ingest', 'data_status', 'bars', 'train',
-           'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'report', 'serve', 'keys_create', 'keys_revoke',
-           'main_job']
+__all__ = ['app', 'data_app', 'console', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'ingest', 'data_conflicts', 'data_status',
+           'bars', 'train', 'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'report', 'serve', 'keys_create',
+           'keys_revoke', 'main_job']
 
 # %% ../nbs/90_cli.ipynb #d52dac13
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -48,19 +48,42 @@ def _tf(tf: str) -> str:
 @app.command()
 def ingest(source: Optional[str] = typer.Option(None, help="csv | bhavcopy | yfinance | alphavantage; default: csv with local data, else yfinance"),
            path: Optional[str] = typer.Option(None, help="file or folder (csv, bhavcopy)"),
-           timeframe: str = typer.Option("1d", help="1d | 15m | 1h"),
+           timeframe: str = typer.Option("1d", help="stored timeframe: 1d | 15m | 1h (1m/5m files are aggregated into 15m)"),
            symbols: Optional[list[str]] = typer.Option(None, "--symbols", "-s", help="restrict to these symbols"),
-           adjusted: Optional[bool] = typer.Option(None, help="data already split/bonus adjusted (default: detect from format)")):
-    "Ingest bars from a source into the store; prints the ingest report."
-    from aitrader.data.ingest import ingest as _ingest
+           adjusted: Optional[bool] = typer.Option(None, help="data already split/bonus adjusted (default: detect from format)"),
+           symbol_map: Optional[str] = typer.Option(None, help="CSV with columns file,symbol overriding the symbol taken from file names"),
+           sep: Optional[str] = typer.Option(None, help="field separator, e.g. ';' (default: ',')"),
+           series: str = typer.Option("EQ", help="comma list of series read from files with a series column; 'all' for every series"),
+           priority: Optional[str] = typer.Option(None, help="source kinds, highest first (default nse,bhavcopy,broker,yahoo,alphavantage)")):
+    """Ingest bars from a source into the store; prints the ingest report and every failed file.
+
+    Exit codes: 0 everything ingested; 1 nothing ingested (every file failed, or a bad argument); 3 partly ingested
+    (some files or symbols failed, the rest stored)."""
+    from aitrader.data.ingest import ingest as _ingest, summarize
+    from aitrader.data.sources import SourceError
     cfg = get_config()
     t0 = time.perf_counter()
-    from aitrader.data.ingest import summarize
-    rep = _ingest(cfg, source or cfg.default_source, path=path, timeframe=_tf(timeframe), symbols=symbols or None, adjusted=adjusted)
+    try:
+        rep = _ingest(cfg, source or cfg.default_source, path=path, timeframe=timeframe, symbols=symbols or None, adjusted=adjusted,
+                      symbol_map=symbol_map, sep=sep, series=None if series.lower() == "all" else tuple(series.upper().split(",")),
+                      priority=priority)
+    except (SourceError, ValueError, OSError) as e:   # a user error: the message, no traceback
+        console.print(f"[red]ingest failed: {e}[/red]"); raise typer.Exit(1)
     _print_frame(summarize([rep]).drop(columns=["path"]), "ingest")
+    if rep.intervals is not None and (rep.intervals.action != "as is").any():
+        _print_frame(rep.intervals[rep.intervals.action != "as is"], "intervals")
+    for f, e in rep.failed.items(): console.print(f"[red]failed {f}: {e}[/red]")
     for s, e in rep.errors.items(): console.print(f"[red]{s}: {e}[/red]")
-    console.print(f"ingest took {time.perf_counter() - t0:.1f} s")
-    if rep.errors: raise typer.Exit(1)  # the other symbols were stored; cron still notices
+    console.print(f"ingest {rep.status} in {time.perf_counter() - t0:.1f} s")
+    if rep.exit_code: raise typer.Exit(rep.exit_code)  # cron notices; 3: the other files were stored
+
+@data_app.command("conflicts")
+def data_conflicts():
+    "Bars two sources disagree on, per symbol: bars, fields, kept and other source kinds, largest relative difference."
+    from aitrader.data.store import BarStore
+    with BarStore(get_config()) as st: c = st.conflict_summary()
+    if c.empty: console.print("no conflicts between sources"); return
+    _print_frame(c, "conflicts", max_rows=200)
 
 @data_app.command("status")
 def data_status():
