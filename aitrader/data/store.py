@@ -12,6 +12,7 @@ import pyarrow as pa, pyarrow.parquet as pq
 import duckdb
 from tqdm.auto import tqdm
 from fastcore.basics import patch
+from ..db import connect
 from ..config import Config, get_config
 from .resample import resample_bars, muhurat_mask
 
@@ -176,13 +177,15 @@ class BarStore:
     "Bars in Parquet (one file per timeframe and symbol) with a DuckDB catalog; the only class that speaks SQL."
     def __init__(self, cfg: Config | None = None, # settings; `get_config()` when None
                  read_only: bool = False,         # open the catalog read-only (several readers may share it)
+                 retry_s: float = 30.0,           # seconds to wait while another process holds the catalog (`aitrader.db.connect`)
                 ):
         self.cfg = cfg or get_config()
         self.cache_dir = Path(self.cfg.cache_dir)
         self.cfg.store_path.parent.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         if read_only and not self.cfg.store_path.exists(): read_only = False
-        self.con = duckdb.connect(str(self.cfg.store_path), read_only=read_only)
+        self._cm = connect(self.cfg.store_path, read_only=read_only, retry_s=retry_s)   # the one connect with lock retry
+        self.con = self._cm.__enter__()
         if not read_only:
             _migrate(self.con)
             self.con.execute(CATALOG_DDL)
@@ -204,7 +207,8 @@ class BarStore:
         "Parquet file of one stored series."
         return symbol_path(self.cache_dir, timeframe, symbol)
 
-    def close(self): self.con.close()
+    def close(self):
+        if self._cm is not None: self._cm.__exit__(None, None, None); self._cm = None
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
 

@@ -65,10 +65,10 @@ SMA_LEN, SLOPE_LOOKBACK, FLAT_TOL, VALUE_WINDOW = 150, 20, 0.005, 20  # sessions
 SCREEN_TAIL = 400  # bars per symbol read by the screen
 
 def session_on_or_before(as_of) -> pd.Timestamp:
-    "The last NSE session on or before `as_of` (str/date/Timestamp), as an IST Timestamp at 00:00."
+    "The last NSE session on or before `as_of` (str/date/Timestamp), as an IST Timestamp at 00:00; a Muhurat date is its own session."
     d = pd.Timestamp(as_of)
     d = (d.tz_convert("Asia/Kolkata") if d.tzinfo else d).tz_localize(None).normalize()
-    return previous_session(d + pd.Timedelta(days=1)).tz_localize("Asia/Kolkata")
+    return previous_session(d + pd.Timedelta(days=1), muhurat=True).tz_localize("Asia/Kolkata")   # never maps a Muhurat bar onto the day before
 
 def weinstein_stage(close: np.ndarray, sma: np.ndarray, slope: np.ndarray, flat_tol: float = FLAT_TOL) -> np.ndarray:
     "int8 stage 1-4 per row from close vs SMA and the SMA slope (0 where SMA or slope is NaN); rules in the table above."
