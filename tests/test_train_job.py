@@ -16,7 +16,7 @@ def test_train_job_ci(home, monkeypatch):
     assert r.ok, r.error
     g = r.glued
     assert g["model_version"] == 1 and g["n_folds"] == 1
-    assert {r["year"] for r in g["fold_table"]} == {2019} and "rank_ic_5d" in g["fold_table"][0]   # aitrader train prints it
+    assert {r["year"] for r in g["fold_table"]} == {"2019", "mean"} and "rank_ic_5d" in g["fold_table"][0]   # aitrader train prints it
     assert math.isfinite(g["rank_ic_5d_mean"]) and 0 < g["veto_brier_mean"] < 1
     assert "baseline_momentum_20_rank_ic_5d_mean" in g["baselines"]
     assert r.notebook.parent == home / "runs" / "out" / "train" and r.notebook.is_file()
