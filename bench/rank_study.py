@@ -12,7 +12,7 @@ import argparse, json, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from aitrader.features.alpha import ALL_FEATURES, build_features, cs_normalize, industry_map
+from aitrader.features.alpha import ALL_FEATURES, build_features, cs_normalize, industry_map, features_on
 from aitrader.models.gbm import GBMRanker
 from aitrader.train.rank_study import load_bars, study_data, study_folds, run_study, implausible_ic, _part
 
@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--out", default="bench/rank_study_result")
     ap.add_argument("--no-checks", action="store_true")
     ap.add_argument("--no-catboost", action="store_true")
+    ap.add_argument("--timing-only", action="store_true", help="skip the study; time the last fold with the params in OUT/folds.csv")
     a = ap.parse_args()
     years = tuple(int(y) for y in a.years.split(","))
     seeds = tuple(int(s) for s in a.seeds.split(","))
@@ -61,6 +62,10 @@ def main():
           f"index bars {0 if ix is None else len(ix)}; {len(D.frame)} samples x {len(ALL_FEATURES)} features; "
           f"features + labels {feat_s:.1f} s (load {t1 - t0:.1f} s)", flush=True)
     print("universe: today's NIFTY 50 list carried back in time (survivorship bias); labels close(t+h)/open(t+1)-1", flush=True)
+    if a.timing_only:
+        info = pd.read_csv(out / "folds.csv")
+        info["params"] = info.params.map(lambda x: __import__("ast").literal_eval(x))
+        return timing(D, folds, info, bars, ix, ind, seeds)
     res = run_study(D, folds, n_trials=a.n_trials, seeds=seeds, checks=not a.no_checks, catboost=not a.no_catboost,
                     log=lambda s: print(s, flush=True))
     py, sm, info = res["per_year"], res["summary"], res["info"]
@@ -94,29 +99,33 @@ def main():
           f"{'met' if r5 >= GOAL_RIC5 and t5 >= GOAL_T else f'not met ({r5 / GOAL_RIC5:.0%} of the target Rank IC)'}; "
           f"qlib_recipe_5d {s.loc['qlib_recipe_5d', 'rank_ic_5']:.4f}, qlib_recipe {s.loc['qlib_recipe', 'rank_ic_5']:.4f}")
 
-    # timing: one fold's fit (last fold), features + scoring of 500 symbols on one date
+    timing(D, folds, info, bars, ix, ind, seeds)
+    print(f"tables written to {out}/ (per_year.csv, summary.csv, folds.csv)")
+
+
+def timing(D, folds, info, bars, ix, ind, seeds):
+    "One fold's fit (last fold) with its chosen params; features + scoring of 500 symbols on one date."
     last = folds[-1]
     tr, va = _part(D, last.train_idx, ALL_FEATURES), _part(D, last.valid_idx, ALL_FEATURES)
     r_last = info.iloc[-1]
     m = GBMRanker(ALL_FEATURES, "y_5", r_last.params, seed=seeds[0]).fit(tr, va)
     print(f"\ntiming: one fold ({last.year}, {len(tr)} fit rows, {len(va)} validation rows) fit with the chosen params: "
           f"{m.fit_seconds:.1f} s, {m.best_iteration} trees; the fold's Optuna search ({int(r_last.n_trials)} trials): "
-          f"{r_last.tune_s:.0f} s; whole fold incl. baselines and checks {r_last.fold_s:.0f} s")
+          f"{r_last.tune_s:.0f} s; whole fold incl. baselines and checks {r_last.fold_s:.0f} s (during the study)")
     b500 = synth_500(bars)
     ix_tail = None if ix is None else ix[ix.ts >= b500.ts.min()]
     ind500 = {s: ind.get(s.rsplit("_", 1)[0], "?") for s in b500.symbol.unique()}
     times = []
     for _ in range(3):
         t = time.perf_counter()
-        F = build_features(b500, ix_tail, ind500)
-        last_day = F[F.ts == F.ts.max()]
-        Z = cs_normalize(last_day)
+        Z = features_on(b500, None, ix_tail, ind500)
         sc = m.predict(Z)
-        top = m.top_features(Z.iloc[:10])
+        top = m.top_features(Z)
         times.append(time.perf_counter() - t)
-    print(f"timing: features ({len(b500)} bars) + normalise + score + attributions for {len(sc)} symbols on one date: "
-          f"median {np.median(times):.2f} s of 3 (target < 10 s)")
-    print(f"tables written to {out}/ (per_year.csv, summary.csv, folds.csv)")
+    print(f"timing: features_on ({len(b500)} bars) + normalise + score + top-3 attributions for {len(sc)} symbols on "
+          f"one date: median {np.median(times):.2f} s of 3 (target < 10 s); e.g. {Z.symbol.iloc[0]}: {top[0]}")
+    t = time.perf_counter(); build_features(b500, ix_tail, ind500)
+    print(f"timing: full-history features of the same {len(b500)} bars (every row): {time.perf_counter() - t:.1f} s")
 
 
 if __name__ == "__main__":
