@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--out", default="bench/rank_study_result")
     ap.add_argument("--no-checks", action="store_true")
     ap.add_argument("--no-catboost", action="store_true")
+    ap.add_argument("--labels", default="y_5", help="training labels the per-fold search may choose from (y_1,y_5,y_10,y_510)")
     ap.add_argument("--timing-only", action="store_true", help="skip the study; time the last fold with the params in OUT/folds.csv")
     a = ap.parse_args()
     years = tuple(int(y) for y in a.years.split(","))
@@ -67,6 +68,7 @@ def main():
         info["params"] = info.params.map(lambda x: __import__("ast").literal_eval(x))
         return timing(D, folds, info, bars, ix, ind, seeds)
     res = run_study(D, folds, n_trials=a.n_trials, seeds=seeds, checks=not a.no_checks, catboost=not a.no_catboost,
+                    labels=tuple(a.labels.split(",")),
                     log=lambda s: print(s, flush=True))
     py, sm, info = res["per_year"], res["summary"], res["info"]
     py.to_csv(out / "per_year.csv", index=False, float_format="%.5g")
@@ -108,7 +110,7 @@ def timing(D, folds, info, bars, ix, ind, seeds):
     last = folds[-1]
     tr, va = _part(D, last.train_idx, ALL_FEATURES), _part(D, last.valid_idx, ALL_FEATURES)
     r_last = info.iloc[-1]
-    m = GBMRanker(ALL_FEATURES, "y_5", r_last.params, seed=seeds[0]).fit(tr, va)
+    m = GBMRanker(ALL_FEATURES, r_last.get("label", "y_5"), r_last.params, seed=seeds[0], eval_label="y_5").fit(tr, va)
     print(f"\ntiming: one fold ({last.year}, {len(tr)} fit rows, {len(va)} validation rows) fit with the chosen params: "
           f"{m.fit_seconds:.1f} s, {m.best_iteration} trees; the fold's Optuna search ({int(r_last.n_trials)} trials): "
           f"{r_last.tune_s:.0f} s; whole fold incl. baselines and checks {r_last.fold_s:.0f} s (during the study)")
