@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--out", default="bench/rank_study_result")
     ap.add_argument("--no-checks", action="store_true")
     ap.add_argument("--no-catboost", action="store_true")
+    ap.add_argument("--with-ta", action="store_true", help="add the 12 TA features (ta_vector) to the lgb_all family")
     ap.add_argument("--labels", default="y_5", help="training labels the per-fold search may choose from (y_1,y_5,y_10,y_510)")
     ap.add_argument("--timing-only", action="store_true", help="skip the study; time the last fold with the params in OUT/folds.csv")
     a = ap.parse_args()
@@ -56,19 +57,20 @@ def main():
     bars, ix = load_bars(start="2011-01-01")
     ind = industry_map()
     t1 = time.perf_counter()
-    D = study_data(bars, ix, ind, start="2012-01-01")
+    D = study_data(bars, ix, ind, start="2012-01-01", with_ta=a.with_ta)
+    feats = list(D.raw.columns)
     feat_s = time.perf_counter() - t1
     folds = study_folds(D.frame, years)
     print(f"data: {bars.symbol.nunique()} symbols, {len(bars)} bars {bars.ts.min():%Y-%m-%d}..{bars.ts.max():%Y-%m-%d}; "
-          f"index bars {0 if ix is None else len(ix)}; {len(D.frame)} samples x {len(ALL_FEATURES)} features; "
+          f"index bars {0 if ix is None else len(ix)}; {len(D.frame)} samples x {len(feats)} features; "
           f"features + labels {feat_s:.1f} s (load {t1 - t0:.1f} s)", flush=True)
     print("universe: today's NIFTY 50 list carried back in time (survivorship bias); labels close(t+h)/open(t+1)-1", flush=True)
     if a.timing_only:
         info = pd.read_csv(out / "folds.csv")
         info["params"] = info.params.map(lambda x: __import__("ast").literal_eval(x))
-        return timing(D, folds, info, bars, ix, ind, seeds)
+        return timing(D, folds, info, bars, ix, ind, seeds, feats)
     res = run_study(D, folds, n_trials=a.n_trials, seeds=seeds, checks=not a.no_checks, catboost=not a.no_catboost,
-                    labels=tuple(a.labels.split(",")),
+                    labels=tuple(a.labels.split(",")), features=feats,
                     log=lambda s: print(s, flush=True))
     py, sm, info = res["per_year"], res["summary"], res["info"]
     py.to_csv(out / "per_year.csv", index=False, float_format="%.5g")
@@ -101,14 +103,14 @@ def main():
           f"{'met' if r5 >= GOAL_RIC5 and t5 >= GOAL_T else f'not met ({r5 / GOAL_RIC5:.0%} of the target Rank IC)'}; "
           f"qlib_recipe_5d {s.loc['qlib_recipe_5d', 'rank_ic_5']:.4f}, qlib_recipe {s.loc['qlib_recipe', 'rank_ic_5']:.4f}")
 
-    timing(D, folds, info, bars, ix, ind, seeds)
+    timing(D, folds, info, bars, ix, ind, seeds, feats)
     print(f"tables written to {out}/ (per_year.csv, summary.csv, folds.csv)")
 
 
-def timing(D, folds, info, bars, ix, ind, seeds):
+def timing(D, folds, info, bars, ix, ind, seeds, feats):
     "One fold's fit (last fold) with its chosen params; features + scoring of 500 symbols on one date."
     last = folds[-1]
-    tr, va = _part(D, last.train_idx, ALL_FEATURES), _part(D, last.valid_idx, ALL_FEATURES)
+    tr, va = _part(D, last.train_idx, feats), _part(D, last.valid_idx, feats)
     r_last = info.iloc[-1]
     m = GBMRanker(ALL_FEATURES, r_last.get("label", "y_5"), r_last.params, seed=seeds[0], eval_label="y_5").fit(tr, va)
     print(f"\ntiming: one fold ({last.year}, {len(tr)} fit rows, {len(va)} validation rows) fit with the chosen params: "
