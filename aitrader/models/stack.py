@@ -17,7 +17,8 @@ from .tft import TFT
 from .veto import VetoModel, veto_from_config
 
 # %% auto #0
-__all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember', 'Stack']
+__all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember',
+           'GBMMember', 'Stack']
 
 # %% ../../nbs/35_models.stack.ipynb #80866fc0
 SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]   # StockFormer: returns (fractions), P(up)
@@ -101,6 +102,32 @@ class VetoMember(Member):
         self.veto = fit_veto(train_X, train_y, valid_X, valid_y, **kw)
         return self
 
+# %% ../../nbs/35_models.stack.ipynb #8ea13038
+class GBMMember(Member):
+    "The gradient-boosting ranker (`models.gbm.GBMRanker`, a seed ensemble): `gbm_score` from the factor features in `inputs.features`."
+    name, columns = "gbm", ["gbm_score"]
+    def __init__(self, models: list | None = None): self.models = list(models or [])
+    @property
+    def features(self) -> list: return list(self.models[0].features) if self.models else []
+    def _X(self, x: StackInputs) -> pd.DataFrame:
+        if not self.models: raise RuntimeError("gbm is not fitted")
+        if x.features is None: raise ValueError("the gbm member needs StackInputs.features (the factor library, `features.alpha`)")
+        return x.features
+    def predict(self, x: StackInputs, prior=None) -> np.ndarray:
+        X = self._X(x)
+        return np.mean([m.predict(X) for m in self.models], axis=0).astype(np.float64)[:, None]
+    def attributions(self, x: StackInputs, k: int = 3) -> list:
+        "Per row the k features with the largest positive mean SHAP attribution (LightGBM `pred_contrib`): [[(name, value), ...], ...]."
+        X = self._X(x)
+        c = sum(m.contrib(X).drop(columns="bias").to_numpy() for m in self.models) / len(self.models)
+        idx = np.argsort(-c, axis=1)[:, :k]
+        return [[(self.features[j], float(c[i, j])) for j in r] for i, r in enumerate(idx)]
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame, features: list, label: str = "y_5", seeds=(0, 1, 2), **kw) -> "GBMMember":
+        "Fit one `GBMRanker` per seed (early stopping on the validation year's Rank IC); returns self."
+        from aitrader.models.gbm import GBMRanker
+        self.models = [GBMRanker(features, label, seed=s, **kw).fit(train, valid) for s in seeds]
+        return self
+
 # %% ../../nbs/35_models.stack.ipynb #81fdc330
 DEFAULT_FUSION = {"method": "rank_blend", "weights": {"sf_ret_5d": 0.5, "tft_p50_5d": 0.5},
                   "note": "bundle without fitted fusion weights: equal weights on the networks' 5-day returns"}
@@ -131,8 +158,12 @@ class Stack:
     def from_bundle(cls, bundle) -> "Stack":
         "A loaded v1 `Bundle` (`train.bundle.load_bundle` / `registry.load_champion`) as a Stack. Raises ValueError without veto calibration."
         vcfg = json.loads((Path(bundle.path) / "veto" / "config.json").read_text())
-        return cls([NetMember("stockformer", bundle.stockformer), NetMember("tft", bundle.tft), VetoMember(veto_from_config(bundle.veto, vcfg))],
+        gbm = [GBMMember(bundle.gbm)] if getattr(bundle, "gbm", None) else []
+        return cls([NetMember("stockformer", bundle.stockformer), NetMember("tft", bundle.tft), *gbm, VetoMember(veto_from_config(bundle.veto, vcfg))],
                    bundle.manifest, bundle.origin, Path(bundle.path), getattr(bundle, "problems", []))
+
+    @property
+    def needs_features(self) -> bool: return "gbm" in self.members
 
     @property
     def version(self) -> str:

@@ -19,13 +19,16 @@ from .decision import DecisionParams, cross_section, decide
 from .screen import ScreenResult, load_universe, screen, session_on_or_before
 from .store import SignalStore, prepare_signals, validate_signals
 from ..models.stack import Stack, StackInputs
+from ..features.alpha import cs_normalize, features_on, industry_map, split_index
 
 # %% auto #0
-__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'last_trading_day',
-           'read_bars', 'model_version', 'DailyScore', 'score_daily', 'plot_signal']
+__all__ = ['HISTORY_DAYS', 'INDEX_SYMBOL', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS',
+           'last_trading_day', 'read_bars', 'model_version', 'factor_inputs', 'DailyScore', 'score_daily',
+           'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
 HISTORY_DAYS = 2200   # calendar days of daily bars read before as_of (~1,500 sessions)
+INDEX_SYMBOL = "NIFTY50"  # the NIFTY 50 index series in the bar store (market-relative factor features); never scored
 INTRADAY_DAYS = 60    # calendar days of 4H/1H bars read before as_of
 
 def last_trading_day(cfg: Config | None = None,  # settings; `get_config()` when None
@@ -49,7 +52,7 @@ def read_bars(cfg: Config,             # settings
              ) -> tuple[pd.DataFrame, dict | None]:
     "(daily bars up to as_of, {'4h', '1h'} bars complete at the as_of close or None when no symbol has 15m data)."
     day = session_on_or_before(as_of).tz_localize(None)
-    d = read_window(cfg, symbols, day - pd.Timedelta(days=history_days), day)
+    d = read_window(cfg, sorted(set(symbols) | {INDEX_SYMBOL}), day - pd.Timedelta(days=history_days), day)   # + the index (factor features)
     with BarStore(cfg, read_only=True) as st: have = sorted(set(symbols) & set(st.symbols("15m")))
     if not have or intraday_days <= 0: return d, None
     close = day + pd.Timedelta(hours=15, minutes=30)
@@ -62,6 +65,31 @@ DAILY_PARAMS = DecisionParams(rule="topk", k=5, min_pct=0.5)  # the daily job's 
 def model_version(model) -> str:
     "Version label of a `Stack` or `Bundle`: the registry origin ('models:/aitrader/3') or 'bundle:<manifest created_at>'."
     return Stack.of(model).version
+
+def factor_inputs(bars: pd.DataFrame,         # daily bars of the whole universe (symbol, ts, OHLCV), sorted; the index excluded
+                  index_bars: pd.DataFrame | None, # the index's daily bars (RELI* features), or None
+                  day,                        # the as-of session
+                  symbols: list,              # the rows wanted, in order
+                  features: list,             # the columns the gradient-boosting member reads
+                 ) -> pd.DataFrame:
+    "float32 (len(symbols), len(features)): factor features at `day`, normalized across the universe of that date (`features.alpha`)."
+    from aitrader.features.ta import ta_vector
+    raw = features_on(bars, day, index_bars, _industry(), normalize=False)
+    extra = [f for f in features if f not in raw.columns]
+    if extra:                                  # the 12 TA values, where the member was trained with them
+        b = bars[bars["ts"] <= raw["ts"].iat[0]].groupby("symbol", sort=False).tail(400).reset_index(drop=True)
+        ta = ta_vector(b)
+        raw = raw.merge(ta[ta["ts"] == raw["ts"].iat[0]][["symbol", *extra]], on="symbol", how="left")
+    miss = [f for f in features if f not in raw.columns]
+    if miss: raise ValueError(f"the gbm member reads features this code does not compute: {miss[:5]}")
+    norm = cs_normalize(raw[["symbol", "ts", *features]])
+    return norm.set_index("symbol").reindex(list(symbols))[features].astype(np.float32).reset_index(drop=True)
+
+_IND: dict = {}
+def _industry() -> dict:
+    "The NSE lists' {symbol: Industry}, read once per process."
+    if not _IND: _IND.update(industry_map() or {"": ""})
+    return _IND
 
 # %% ../../nbs/55_signals.daily.ipynb #df17fb77
 @dataclass
@@ -138,6 +166,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     if as_of is None: as_of = last_trading_day(cfg, syms) if bars is None else bars["ts"].max()
     day = session_on_or_before(as_of)
     if bars is None: bars, intraday = read_bars(cfg, syms, day)
+    bars, index_bars = split_index(bars, INDEX_SYMBOL)
     T["read"] = time.perf_counter() - t; t = time.perf_counter()
     sc = screen(bars, day, syms, **(screen_kw or {}))
     T["screen"] = time.perf_counter() - t; t = time.perf_counter()
@@ -161,7 +190,13 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     T["features"] = time.perf_counter() - t; t = time.perf_counter()
     if not (~stale).any(): return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
     kr, kst = stack.kronos_embeddings(d, mi.index, env)
-    pred = stack.predict(StackInputs.of(mi, kr), num_threads=INFERENCE_THREADS)   # applies an ablation bundle's feature mask
+    fx = None
+    if stack.needs_features:                   # the gradient-boosting member reads the factor library
+        u = bars[bars["symbol"].isin(syms)].reset_index(drop=True)
+        fx = factor_inputs(u, index_bars, day, list(mi.index["symbol"]), stack.members["gbm"].features)
+    xin = StackInputs.of(mi, kr, fx)
+    pred = stack.predict(xin, num_threads=INFERENCE_THREADS)   # applies an ablation bundle's feature mask
+    att = stack.members["gbm"].attributions(xin) if stack.needs_features else None
     pf = pred["p_fail"].to_numpy(np.float64)
     T["inference"] = time.perf_counter() - t; t = time.perf_counter()
     ok = ~stale.to_numpy()
@@ -169,6 +204,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
     inp = pred[ok].reset_index(drop=True).assign(as_of=day.tz_localize(None), close=x["close"].to_numpy(),
                                                  atr14=(x["atr_pct"] * x["close"]).to_numpy(), p_fail=pf[ok])
     inp = pd.concat([inp, cross_section(stack.score(inp))], axis=1)   # rank across the screened universe of this date
+    if att is not None: inp["attributions"] = [a for a, k in zip(att, ok) if k]   # the gbm member's top 3 SHAP values per row
     ctx = pd.DataFrame(mi.context[:, :len(MTF_FEATURES)], columns=MTF_FEATURES).assign(symbol=mi.index["symbol"].to_numpy())
     inp = inp.merge(ctx, on="symbol", how="left")
     ev = _by_symbol(lambda g: smc_events(g), d[d["symbol"].isin(inp["symbol"])].reset_index(drop=True), errors, "smc")

@@ -87,6 +87,7 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
                 stockformer:StockFormer, tft:TFT, veto:CatBoostClassifier,  # fitted models
                 manifest:dict,               # training facts, see `make_manifest`
                 veto_config:dict|None=None,  # extra veto settings for veto/config.json (thresholds, calibration)
+                gbm:list|None=None,          # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
                 overwrite:bool=False,        # replace an existing bundle in `dir`
                ) -> Path:
     "Write the v1 layout and return the manifest path. FileExistsError on an existing bundle, ValueError on a bad manifest."
@@ -103,6 +104,9 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
             "classes": [c.item() if isinstance(c, np.generic) else c for c in veto.classes_]}
     _dump({**vcfg, **(veto_config or {})}, d / "veto" / "config.json")
     files = {f: sha256_file(d / f) for f in BUNDLE_FILES}
+    for k, m in enumerate(gbm or []):
+        m.save(d / "gbm" / f"seed{k}")
+        files.update({f"gbm/seed{k}/{n}": sha256_file(d / "gbm" / f"seed{k}" / n) for n in ("model.txt", "config.json")})
     _dump(make_manifest(manifest, stockformer, tft, veto, files), d / MANIFEST)
     return d / MANIFEST
 
@@ -117,6 +121,9 @@ def bundle_problems(dir:str|Path,                  # bundle folder
     try: man = json.loads((d / MANIFEST).read_text())
     except json.JSONDecodeError as e: return [f"{MANIFEST} is not valid JSON: {e}"]
     files = man.get("files") or {}
+    for f in sorted(set(files) - set(BUNDLE_FILES)):   # optional members (gbm/...): every file the manifest lists
+        if not (d / f).is_file(): out.append(f"missing {f}")
+        elif sha256_file(d / f) != files[f]: out.append(f"sha256 mismatch for {f}")
     for f in BUNDLE_FILES:
         if not (d / f).is_file(): out.append(f"missing {f}")
         elif f not in files: out.append(f"{f} has no sha256 in the manifest")
@@ -144,6 +151,7 @@ class Bundle:
     path: Path                         # folder it was loaded from
     problems: list = field(default_factory=list)  # what `bundle_problems` found (dev mode; always empty in prod)
     origin: str = ""                   # where it came from, e.g. 'models:/aitrader/3' (set by the registry)
+    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble (`models.gbm.GBMRanker`), [] when absent
 
 def _config(cls, path:Path):
     "A config dataclass from config.json; tuple-typed defaults come back as tuples. BundleError on unknown keys."
@@ -177,4 +185,6 @@ def load_bundle(dir:str|Path,                       # bundle folder (the v1 layo
     tft = _torch_model(d, "tft", TFT, TFTConfig)
     if not (d / "veto" / "catboost.cbm").is_file(): raise BundleError("cannot build veto: missing veto/catboost.cbm")
     veto = CatBoostClassifier(); veto.load_model(str(d / "veto" / "catboost.cbm"))
-    return Bundle(sf, tft, veto, man, d, probs)
+    from aitrader.models.gbm import GBMRanker
+    gbm = [GBMRanker.load(p) for p in sorted((d / "gbm").glob("seed*"), key=lambda p: int(p.name[4:]))] if (d / "gbm").is_dir() else []
+    return Bundle(sf, tft, veto, man, d, probs, gbm=gbm)

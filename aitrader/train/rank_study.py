@@ -143,7 +143,7 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
               features=None,                       # features of the lgb_all family; None: ALL_FEATURES
               log=print,
              ) -> dict:
-    "{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit details}."
+    "{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit details, 'scores': {model: symbol, ts, score of every test row}}."
     F = data.frame
     feats = list(features or ALL_FEATURES)
     leak = F.groupby("symbol").y_5.shift(-1).to_numpy()                       # the label of t+1: a deliberate leak
@@ -203,8 +203,9 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
         r = [x for x in rows if x["year"] == fo.year]
         log(f"{fo.year}: " + ", ".join(f"{x['model']} {x['rank_ic_5']:.4f}" for x in r if not x["model"].startswith("lgb_all_seed"))
             + f" | tune {tune_s:.0f}s, fold {rec['fold_s']:.0f}s")
-    summ = []
+    summ, scores = [], {}
     for name, parts in preds.items():
         idx = np.concatenate([i for i, _ in parts]); p = np.concatenate([q for _, q in parts])
         summ.append(dict(model=name, **score(p, F.iloc[idx])))
-    return dict(per_year=pd.DataFrame(rows), summary=pd.DataFrame(summ), info=pd.DataFrame(info))
+        scores[name] = F.iloc[idx][["symbol", "ts"]].reset_index(drop=True).assign(score=p)
+    return dict(per_year=pd.DataFrame(rows), summary=pd.DataFrame(summ), info=pd.DataFrame(info), scores=scores)

@@ -23,9 +23,9 @@ from mlflow.exceptions import MlflowException
 
 # %% auto #0
 __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHALLENGER', 'PRIMARY', 'BRIER', 'BASELINE_PREFIX',
-           'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision', 'comparison_table',
-           'promote', 'promote_cli', 'download_version', 'load_champion', 'resolve_version', 'ablation_version',
-           'load_stack', 'ensure_champion']
+           'GATE_BASELINES', 'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision',
+           'comparison_table', 'baseline_gate', 'promote', 'promote_cli', 'download_version', 'load_champion',
+           'resolve_version', 'ablation_version', 'load_stack', 'ensure_champion']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
 MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
@@ -131,6 +131,17 @@ def comparison_table(ch:dict, ref:dict, min_improvement:float=0.0) -> pd.DataFra
                          "better": ["higher", "lower"], "ok": [ok_p, ok_b]}, index=[PRIMARY, BRIER])
 
 # %% ../../nbs/46_train.registry.ipynb #8faf76e7
+GATE_BASELINES = ("catboost_ta", "qlib_recipe")   # a challenger must beat each of these on PRIMARY (when the training measured it)
+
+def baseline_gate(metrics:dict) -> list[str]:
+    "Why a challenger's metrics lose to a required baseline on PRIMARY (walk-forward mean Rank IC 5d); [] when they beat every one measured."
+    a, out = metrics.get(PRIMARY), []
+    for b in GATE_BASELINES:
+        v = metrics.get(f"{BASELINE_PREFIX}{b}_{PRIMARY}")
+        if v is None or not np.isfinite(v): continue
+        if a is None or not np.isfinite(a) or a <= v: out.append(f"{PRIMARY} {a if a is None else round(a, 4)} <= {b} {v:.4f}")
+    return out
+
 def _record(c:MlflowClient, cfg:Config, d:PromotionDecision, forced_reason:str):
     "Tag the challenger version and log the decision as a run in PROMOTION_EXPERIMENT; returns the run id."
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -163,7 +174,9 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
     v = _version(ch)
     if champ_v == v:
         return PromotionDecision("unchanged", False, "the challenger is already the champion", v, label, tab, v)
+    gate = baseline_gate(chm)
     if force: decision, why = "forced", reason.strip()
+    elif gate: decision, why = "refused", "loses to a required baseline: " + "; ".join(gate)
     elif tab.ok.all(): decision, why = "promoted", f"beats {label}" + (f"; {reason.strip()}" if reason.strip() else "")
     else:
         fails = [f"{m} {tab.loc[m, 'challenger']:.4f} vs {tab.loc[m, 'reference']:.4f}" for m in tab.index[~tab.ok]]

@@ -25,9 +25,9 @@ from .veto import BLOCK, BOOST, fit_veto, veto_config
 from .baselines import run_baselines, score_predictions
 
 # %% auto #0
-__all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions',
-           'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold',
-           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
+__all__ = ['CONFIGS', 'INDEX_SYMBOL', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult',
+           'stack_predictions', 'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics',
+           'plot_ic_by_fold', 'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
 
 # %% ../../nbs/49_train.walkforward.ipynb #e69511cd
 def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
@@ -67,6 +67,7 @@ def get_dataset(bars:pd.DataFrame, cfg:Config|None=None, end=None, kronos=None,
 
 # %% ../../nbs/49_train.walkforward.ipynb #624786ac
 CONFIGS = {"default": (STOCKFORMER_DEFAULT, TFT_DEFAULT, 400), "tiny": (STOCKFORMER_TINY, TFT_TINY, 50)}  # networks, CatBoost trees
+INDEX_SYMBOL = "NIFTY50"   # the index series in the store: the market-relative factor features, never a sample
 
 @dataclass
 class FoldResult:
@@ -79,6 +80,8 @@ class FoldResult:
     sizes: dict              # sample counts of the parts
     seconds: float
     baseline_models: dict = field(default_factory=dict)  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
+    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
+    fusion: dict | None = None               # the rank-blend weights fitted on the validation year (`train.fusion`)
 
 def stack_predictions(sf, tft, ds:Dataset, idx, batch_size:int=4096) -> pd.DataFrame:
     "row, symbol, ts + SF_COLS + TFT_COLS for the rows `idx`."
@@ -118,6 +121,8 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
                epochs:int=3, batch_size:int=256, lr:float=1e-3, seed:int=0, num_threads:int=1,
                patience:int=2, veto_fit_share:float=0.67, baselines:bool=True,
                trees:int=400,                    # CatBoost trees of the veto (and of the catboost_ta baseline)
+               gd=None, gfold=None,              # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
+               gbm_kw:dict|None=None,            # `train.gbm_member.fit_member` keywords (seeds, n_trials)
               ) -> FoldResult:
     "Fit the stack on one fold and score it (and the baselines) on the fold's test year."
     t0 = time.perf_counter(); kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads, patience=patience)
@@ -133,16 +138,32 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
     for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]: pt[k] = f[k].to_numpy(float)
     sp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"sf_ret_{h}d"] for h in HORIZONS}, p_fail=pt.p_fail)
     tp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"tft_p50_{h}d"] for h in HORIZONS})
-    stack = dict(model="stack", **score_predictions(ds, sp),
-                 **{f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS})
-    rows = [stack, dict(model="tft_p50", **score_predictions(ds, tp))]
+    bands = {f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS}
+    gbm, fusion, extra = [], None, []
+    if gd is not None:      # the gbm member, the qlib recipe, and the fusion of every member on the validation year
+        from aitrader.train.gbm_member import fit_member, member_scores, qlib_recipe_scores, with_member, fuse_members, fused_score
+        m, ginfo = fit_member(gd, gfold, **(gbm_kw or {}))
+        gbm = m.models
+        pvv = with_member(stack_predictions(sf, tft, ds, fold.valid_idx), member_scores(m, gd, gfold.valid_idx))
+        fusion = dict(fuse_members(pvv, gd), gbm=ginfo)
+        pt = with_member(pt, member_scores(m, gd, gfold.test_idx))
+        pt["score"] = fused_score(pt, fusion)
+        q = pt[["symbol", "ts"]].merge(qlib_recipe_scores(gd, gfold), on=["symbol", "ts"], how="left")
+        gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
+        qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
+        extra = [dict(model="gbm", **score_predictions(ds, gp)), dict(model="qlib_recipe", **score_predictions(ds, qp))]
+        fp = pt[["row"]].assign(**{f"ret_{h}d": pt["score"] for h in HORIZONS}, p_fail=pt.p_fail)
+        stack = dict(model="stack", **score_predictions(ds, fp), **bands)      # the fused score: what the daily job ranks by
+        rows = [stack, dict(model="stockformer", **score_predictions(ds, sp)), dict(model="tft_p50", **score_predictions(ds, tp)), *extra]
+    else:
+        rows = [dict(model="stack", **score_predictions(ds, sp), **bands), dict(model="tft_p50", **score_predictions(ds, tp))]
     bmodels = {}
     if baselines:
         brows, bmodels = _baseline_rows(ds, fold, seed, trees); rows += brows
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels)
+    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion)
 
 # %% ../../nbs/49_train.walkforward.ipynb #7962d370
 def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
@@ -157,8 +178,8 @@ def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
 REPORT_COLS = ["ic_5d", "rank_ic_3d", "rank_ic_5d", "rank_ic_10d", "dir_acc_5d", "veto_brier", "veto_precision_block", "band_coverage_10d"]
 
 def _metric_prefix(model:str) -> str:
-    "MLflow metric-name prefix of a table row: '' for the stack, 'tft_p50_', else 'baseline_<name>_'."
-    return "" if model == "stack" else ("tft_p50_" if model == "tft_p50" else f"baseline_{model}_")
+    "MLflow metric-name prefix of a table row: '' for the stack, '<member>_' for a member, else 'baseline_<name>_'."
+    return "" if model == "stack" else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm") else f"baseline_{model}_")
 
 def summary_metrics(table:pd.DataFrame) -> dict:
     "MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`, `baseline_<name>_<metric>_mean`."
@@ -258,6 +279,8 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
           cache:bool=True,             # reuse / write training_data/v1
           baselines:bool=True,
           drop_features:str="",        # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
+          gbm:bool=True,               # fit the gradient-boosting member and the fusion weights (`train.gbm_member`)
+          gbm_kw:dict|None=None,       # `fit_member` keywords (seeds, n_trials); None: `RECIPE`
           verbose:bool=True,
          ) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
@@ -271,13 +294,25 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     say = print if verbose else (lambda *a, **k: None)
     bars = read_window(cfg, symbols, start, source="auto")
     if bars.empty: raise ValueError(f"no daily bars for {symbols or 'any symbol'} from {start}")
-    bars, src = bars[BAR_COLS], bars.attrs["source"]
+    src = bars.attrs["source"]
+    from aitrader.features.alpha import split_index
+    bars, index_bars = split_index(bars[BAR_COLS], INDEX_SYMBOL)     # the index never joins the cross-section
+    if index_bars is None and gbm:
+        ib = read_window(cfg, [INDEX_SYMBOL], start, source="auto")
+        index_bars = ib[BAR_COLS] if len(ib) else None
     from aitrader.models.kronos import load_kronos
     kronos = load_kronos()   # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
     if mask: ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))   # the ablation: these inputs carry nothing
     say(f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, bars from {src}{' (cached)' if cached else ''}")
     fl = dataset_folds(ds, years)
+    gd = gfolds = None
+    if gbm:
+        from aitrader.train.rank_study import study_data, study_folds
+        t_g = time.perf_counter()
+        gd = study_data(bars, index_bars, start=str(pd.Timestamp(start) + pd.Timedelta(days=365)))   # a year of warm-up for the 252-bar features
+        gfolds = {g.year: g for g in study_folds(gd.frame, years)}
+        say(f"factor library: {len(gd.frame)} samples x {gd.frame.shape[1]} columns in {time.perf_counter() - t_g:.0f} s")
     params = dict(symbols=",".join(sorted(ds.frame.symbol.unique())) if symbols else f"all ({ds.frame.symbol.nunique()})",
                   folds=",".join(map(str, years)), epochs=epochs, config=config, seed=seed, batch_size=batch_size, lr=lr,
                   patience=patience, num_threads=num_threads, catboost_trees=trees, start=str(start), bars_source=src, n_samples=len(ds),
@@ -290,7 +325,8 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
                                                                                                      "drop_features": drop_features or "none"})
     results = []
     for f in fl:
-        r = train_fold(ds, f, sf_cfg, tft_cfg, epochs, batch_size, lr, seed, num_threads, patience, baselines=baselines, trees=trees)
+        r = train_fold(ds, f, sf_cfg, tft_cfg, epochs, batch_size, lr, seed, num_threads, patience, baselines=baselines, trees=trees,
+                       gd=gd, gfold=None if gfolds is None else gfolds[f.year], gbm_kw=gbm_kw)
         results.append(r)
         say(f"fold {f.year}: {r.seconds:.0f}s, sizes {r.sizes}\n" + r.scores.set_index("model")[[c for c in REPORT_COLS if c in r.scores]].round(4).to_string())
         if track:
@@ -320,7 +356,7 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
                       final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(fl[-1], ds)].date()), test_years=years)
         man = dict(data_range=drange, metrics=dict(summary=summary, walkforward=[{k: _jsonable(v) for k, v in r.items()} for r in table.to_dict("records")]),
                    kronos=ds.manifest.get("kronos"), training=params, dataset={k: ds.manifest.get(k) for k in ("dataset_version", "symbols", "date_range", "counts", "labels")},
-                   mlflow_run_id=run_id, feature_mask=mask,
+                   mlflow_run_id=run_id, feature_mask=mask, universe="carried back: today's index members (survivorship)",
                    final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions")
         bundle_dir = save_fold_bundle(cfg.artifacts_dir / "train" / run_id, last, man)
         fdir = cfg.artifacts_dir / "train" / f"{run_id}-folds"
@@ -340,6 +376,14 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
 
 
 # %% ../../nbs/49_train.walkforward.ipynb #8f90510b
+def _jsonable_tree(o):
+    "Nested dicts/lists with numpy scalars as plain floats/ints (NaN -> None)."
+    if isinstance(o, dict): return {str(k): _jsonable_tree(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_jsonable_tree(v) for v in o]
+    if isinstance(o, (np.integer,)): return int(o)
+    if isinstance(o, (float, np.floating)): return None if not np.isfinite(o) else float(o)
+    return o
+
 def save_fold_bundle(dir:str|Path,    # target folder (created)
                      r:FoldResult,    # one fold's models
                      manifest:dict,   # training facts for `save_bundle` (data_range, metrics, ...)
@@ -351,5 +395,6 @@ def save_fold_bundle(dir:str|Path,    # target folder (created)
         (d / "baselines").mkdir(parents=True, exist_ok=True)
         m.save_model(str(d / "baselines" / f"{name}.cbm"))
         extra[f"baselines/{name}.cbm"] = sha256_file(d / "baselines" / f"{name}.cbm")
-    save_bundle(d, r.stockformer, r.tft, r.veto.model, dict(manifest, baseline_files=extra), veto_config=veto_config(r.veto))
+    man = dict(manifest, baseline_files=extra, **({"fusion": _jsonable_tree(r.fusion)} if r.fusion else {}))
+    save_bundle(d, r.stockformer, r.tft, r.veto.model, man, veto_config=veto_config(r.veto), gbm=r.gbm)
     return d
