@@ -14,8 +14,8 @@ from .config import get_config
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'console', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'ingest', 'data_conflicts', 'data_status',
-           'bars', 'train', 'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'report', 'serve', 'keys_create',
-           'keys_revoke', 'main_job']
+           'bars', 'train', 'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'benchmark', 'report', 'serve',
+           'keys_create', 'keys_revoke', 'main_job']
 
 # %% ../nbs/90_cli.ipynb #d52dac13
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -175,19 +175,51 @@ def evaluate(start: str = typer.Option(..., help="first decision date (ISO)"),
              data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
              model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
              walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
-             no_smc_model: Optional[str] = typer.Option(None, help="version of the no-SMC ablation model; default: the newest registered")):
+             no_smc_model: Optional[str] = typer.Option(None, help="version of the no-SMC ablation model; default: the newest registered"),
+             universe: Optional[str] = typer.Option(None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50")):
     "Causal evaluation of the signals with costs, against ablations and baselines."
     from aitrader.eval.evaluate import evaluate_cli
-    raise typer.Exit(evaluate_cli(start, end, data_dir=data_dir, model=model, walk_forward=walk_forward, no_smc_model=no_smc_model))
+    raise typer.Exit(evaluate_cli(start, end, data_dir=data_dir, model=model, walk_forward=walk_forward, no_smc_model=no_smc_model,
+                                  universe=universe))
+
+@app.command()
+def benchmark(universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...) or a CSV of symbols"),
+              years: str = typer.Option("2019,2020,2021,2022,2023,2024", help="comma list of test years"),
+              trials: int = typer.Option(8, help="Optuna trials per fold (validation year only)"),
+              seeds: str = typer.Option("0,1,2", help="seeds of the chosen configuration"),
+              checks: bool = typer.Option(True, help="permutation, leak and held-out-symbol checks"),
+              model: Optional[str] = typer.Option(None, help="a registered version whose member rows (from its training run) are shown beside")):
+    "Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k portfolios after costs (MLflow)."
+    from aitrader.eval.benchmark import benchmark as _bench
+    from aitrader.signals.screen import load_universe
+    cfg = get_config()
+    try:
+        syms = load_universe(universe, cfg)
+        r = _bench(cfg, syms, years=tuple(int(y) for y in years.split(",") if y.strip()), n_trials=trials,
+                   seeds=tuple(int(s) for s in seeds.split(",") if s.strip()), checks=checks, model=model)
+    except (ValueError, LookupError, FileNotFoundError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
+    cols = ["ic_1", "rank_ic_1", "hac_t_1", "ic_5", "rank_ic_5", "rank_icir_5", "hac_t_5", "ic_10", "rank_ic_10", "hac_t_10"]
+    _print_frame(r.summary[cols].round(4).reset_index(), "pooled over the test years (daily IC / Rank IC, HAC t)", max_rows=40)
+    _print_frame(r.per_year.pivot_table(index="model", columns="year", values="rank_ic_5").round(4).reset_index(), "Rank IC 5d by test year", max_rows=40)
+    _print_frame(r.strategies.round(3).reset_index(names="strategy"), "top-k portfolios (k 10, weekly, buffer 5, next-open fills, net of costs)")
+    if r.members is not None: _print_frame(r.members.round(4), f"members of {model} (from its training run; close-to-close labels)", max_rows=80)
+    _print_frame(r.info.drop(columns=["params"], errors="ignore").round(3), "folds: sizes, trials, trees, seconds")
+    for n in r.notes: console.print(f"note: {n}")
+    console.print(f"benchmark done in {r.seconds:.0f} s; MLflow run {r.mlflow_run_id}")
 
 @app.command()
 def report(start: str = typer.Option(..., help="first decision date (ISO)"),
            end: str = typer.Option(..., help="last decision date (ISO)"),
            model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
            data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
-           walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models")):
+           walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
+           universe: Optional[str] = typer.Option(None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50")):
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
-    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward))
+    syms = ""
+    if universe:
+        from aitrader.signals.screen import load_universe
+        syms = ",".join(load_universe(universe, get_config()))
+    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, symbols=syms))
     if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
     _report_job(r)
 

@@ -52,7 +52,9 @@ def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = Por
 def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
     "Per fold year, rank_ic_{3,5,10}d and ic_5d of the version's stack, stockformer, tft_p50 and gbm rows, from its MLflow training run (None when absent)."
     from aitrader.train.registry import mlflow_client, resolve_version
-    c = mlflow_client(cfg); mv = resolve_version(version, cfg)
+    c = mlflow_client(cfg)
+    try: mv = resolve_version(version, cfg)
+    except LookupError: return None
     rows = []
     for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"),
                       ("baseline_catboost_ta_", "catboost_ta"), ("baseline_qlib_recipe_", "qlib_recipe")):

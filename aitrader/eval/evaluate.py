@@ -303,10 +303,17 @@ def evaluate_cli(start: str, end: str,       # ISO decision dates
                  cfg: Config | None = None,
                  walk_forward: bool = False,  # each session scored by its own fold's models
                  no_smc_model: str | None = None, # the no-SMC ablation version; None = the newest registered one
+                 universe: str | None = None,  # a universe list (nifty50, nifty100, ...) or a CSV of symbols; None: nifty50
                 ) -> int:
     "Print the evaluation table, Rank IC by year, signal metrics and notes; 0 on success, 1 when the model or the bars are missing, 2 on a bad range."
-    try: r = evaluate(start, end, cfg, model=model, data_dir=data_dir, progress=True, walk_forward=walk_forward, no_smc_model=no_smc_model)
-    except LookupError as e:
+    try:
+        syms = None
+        if universe:
+            from aitrader.signals.screen import load_universe
+            syms = load_universe(universe, cfg or get_config())
+        r = evaluate(start, end, cfg, model=model, data_dir=data_dir, progress=True, walk_forward=walk_forward, no_smc_model=no_smc_model,
+                     symbols=syms)
+    except (LookupError, FileNotFoundError) as e:
         print(f"evaluate: {e}"); return 1
     except ValueError as e:
         print(f"evaluate: {e}"); return 2

@@ -230,6 +230,7 @@ def plot_signal(cfg: Config, signal: dict, # settings; one signal (symbol, direc
     import matplotlib.pyplot as plt
     from aitrader.features.smc_plot import plot_smc
     d = read_bars(cfg, [signal["symbol"]], as_of, intraday_days=0)[0]
+    d = d[d["symbol"] == signal["symbol"]].reset_index(drop=True)      # read_bars adds the index series
     ev = smc_events(d)
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=dpi)
     plot_smc(d, ev, start=d.ts.iloc[max(len(d) - n_bars, 0)], ax=ax,
