@@ -5,7 +5,7 @@
 # %% ../../nbs/63_eval.evaluate.ipynb #be56c97f
 from __future__ import annotations
 import time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,7 +14,8 @@ from ..data.store import BarStore
 from ..data.window import read_window
 from ..features.context import HORIZONS
 from ..features.ta import TA_FEATURES, ta_vector
-from ..signals.daily import HISTORY_DAYS, score_daily, model_version
+from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, INDEX_SYMBOL, score_daily, model_version
+from ..features.alpha import split_index
 from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
@@ -196,9 +197,10 @@ def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
     return cs
 
 NO_SMC = "no_smc"   # key of the model trained without the SMC inputs
-register(Strategy("stack", DecisionBuys(), group="stack"))
-register(Strategy("no_veto", DecisionBuys(NO_VETO), group="ablation"))
-register(Strategy("no_smc", DecisionBuys(model=NO_SMC), group="ablation"))
+register(Strategy("stack", DecisionBuys(DAILY_PARAMS), group="stack"))     # the daily job's rule: top-k on the fused score
+register(Strategy("no_veto", DecisionBuys(replace(DAILY_PARAMS, use_veto=False)), group="ablation"))
+register(Strategy("no_smc", DecisionBuys(DAILY_PARAMS, model=NO_SMC), group="ablation"))
+register(Strategy("threshold_rule", DecisionBuys(DecisionParams()), group="ablation"))  # the absolute-threshold rule it replaced
 register(Strategy("catboost_ta", TopK(min_score=0.0), catboost_ta_score))
 register(Strategy("momentum_20d", TopK(), momentum_20d_score))
 register(Strategy("ew_buy_hold", BuyAndHold()))
@@ -260,8 +262,9 @@ def evaluate(start, end,                    # first and last decision date (str/
     if "no_kronos" in ablations and not _uses_kronos(b):
         notes.append("no_kronos: not run; the Kronos weights are absent, so the stack itself runs without Kronos")
     if bars is None:
-        bars = read_window(cfg, syms, s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
+        bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
                            source="store" if data_dir is None else "csv", data_dir=data_dir)
+    bars, index_bars = split_index(bars, INDEX_SYMBOL)     # the index feeds the factor features only; it is never traded
     syms = sorted(set(syms) & set(bars["symbol"]))
     if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
                                      f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
@@ -278,7 +281,8 @@ def evaluate(start, end,                    # first and last decision date (str/
     run = [s for s in STRATEGIES.values()
            if s.group == "stack" or (s.group == "ablation" and s.name in ablations) or (s.group == "baseline" and baselines)]
     dec = [s for s in run if isinstance(s.select, DecisionBuys) and (s.select.model == "stack" or s.select.model in models)]
-    sg = score_range(cfg, b, bars[bars.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
+    sb = bars if index_bars is None else pd.concat([bars, index_bars], ignore_index=True)
+    sg = score_range(cfg, b, sb[sb.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
                      {s.name: models[s.select.model] for s in dec if s.select.model != "stack"})
     bt = bt or BacktestConfig(entry=entry)
     labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals
