@@ -52,6 +52,23 @@ def fit_fold(ds, fold, sf_cfg, tft_cfg, trees, kw, seed, rows):
     return sf, tft, vm
 
 
+def fit_gbm(cfg, bars, year, rows):
+    "The gradient-boosting member of the new recipe on one fold: factor library + labels, 3-seed ensemble, the qlib recipe beside it."
+    from aitrader.features.alpha import split_index
+    from aitrader.train.rank_study import study_data, study_folds
+    from aitrader.train.gbm_member import fit_member, qlib_recipe_scores
+    b, ix = split_index(bars[["symbol", "ts", "open", "high", "low", "close", "volume"]], "NIFTY50")
+    if ix is None:
+        ib = read_window(cfg, ["NIFTY50"], "2012-01-01", source="auto"); ix = ib[b.columns] if len(ib) else None
+    gd, w, c = clock(lambda: study_data(b, ix, start="2013-01-01"))
+    rows.append(("factor library + rank labels", w, c, f"{len(gd.frame):,} samples x {len(gd.frame.columns)} columns, {b.symbol.nunique()} symbols"))
+    gf = study_folds(gd.frame, (year,))[0]
+    (m, info), w, c = clock(lambda: fit_member(gd, gf))
+    rows.append(("fit gbm member (3 seeds, early stop on valid Rank IC)", w, c, f"trees {info['trees']}, fit rows {len(gf.train_idx):,}"))
+    _, w, c = clock(lambda: qlib_recipe_scores(gd, gf))
+    rows.append(("fit qlib recipe (baseline)", w, c, "Alpha158 raw, qlib's LightGBM parameters"))
+
+
 def untrained(ds, fold, sf_cfg, tft_cfg, trees, seed):
     "Default-size models with initial weights and a veto fitted on their outputs for 2,000 validation rows: for timing only."
     import torch
@@ -71,10 +88,18 @@ def main():
     ap.add_argument("--threads", type=int, default=1); ap.add_argument("--config", default="default")
     ap.add_argument("--batch-size", type=int, default=256); ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--infer-only", action="store_true", help="skip the fold; time inference with untrained weights (speed only)")
+    ap.add_argument("--gbm-only", action="store_true", help="time only the gradient-boosting member of the new recipe on the fold")
     a = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     cfg = get_config()
     bars, t_load, _ = clock(lambda: read_window(cfg, None, "2012-01-01", source="auto"), "load bars")
+    if a.gbm_only:
+        rows = []; fit_gbm(cfg, bars, a.year, rows)
+        tab = Table(title=f"bench/train.py --gbm-only: NIFTY 50, fold {a.year}")
+        for h in ("step", "wall s", "cpu s", "detail"): tab.add_column(h)
+        for r in rows: tab.add_row(r[0], f"{r[1]:.1f}", f"{r[2]:.1f}", r[3])
+        tab.add_row("ONE FOLD, gbm member + qlib recipe", f"{sum(r[1] for r in rows[1:]):.1f}", f"{sum(r[2] for r in rows[1:]):.1f}", "(scoring 500 symbols: bench/rank_study.py --timing-only)")
+        Console().print(tab); return
     src = bars.attrs["source"]
     ds, t_ds, _ = clock(lambda: get_dataset(bars, cfg, end=f"{a.year}-12-31")[0], "build (or load) dataset")
     fold = dataset_folds(ds, [a.year])[0]
@@ -100,6 +125,7 @@ def main():
     tab.add_row("load bars (not timed in the fold)", f"{t_load:.1f}", "", f"{len(bars):,} bars from {src}")
     tab.add_row("build or load dataset (not timed in the fold)", f"{t_ds:.1f}", "", f"{len(ds):,} samples; fold train {len(fold.train_idx):,} valid {len(fold.valid_idx):,} test {len(fold.test_idx):,}")
     for r in rows: tab.add_row(r[0], f"{r[1]:.1f}", f"{r[2]:.1f}", r[3])
+    if rows: fit_gbm(cfg, bars, a.year, rows)
     if rows: tab.add_row("ONE FOLD, full stack (target < 600 s)", f"{total_w:.1f}", f"{total_c:.1f}", "PASS" if total_w < 600 else "FAIL")
     tab.add_row("inference, 500 symbols (target < 2 s)", f"{statistics.median(ts):.3f}", f"{statistics.median(cs):.3f}",
                 ("PASS" if statistics.median(ts) < 2 else "FAIL") + ": StockFormer + TFT + veto vector + p_fail, median of 5" + (" (untrained weights)" if a.infer_only else ""))
