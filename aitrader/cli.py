@@ -110,9 +110,10 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
           symbols: str = typer.Option("", help="comma list; empty = every stored symbol"),
           config: str = typer.Option("default", help="model size: default | tiny"),
           seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
-          drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)")):
+          drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)"),
+          universe: str = typer.Option("", help="universe list (nifty50, nifty100, ...) or a CSV of symbols, when --symbols is empty")):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
-    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features))
+    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features, universe=universe))
     if r.ok and r.glued.get("fold_table"):   # the walk-forward table, per test year and model (out of sample)
         _print_frame(pd.DataFrame(r.glued["fold_table"]).round(4), "walk-forward fold table (test years)", max_rows=200)
     _report_job(r)
@@ -215,11 +216,7 @@ def report(start: str = typer.Option(..., help="first decision date (ISO)"),
            walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
            universe: Optional[str] = typer.Option(None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50")):
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
-    syms = ""
-    if universe:
-        from aitrader.signals.screen import load_universe
-        syms = ",".join(load_universe(universe, get_config()))
-    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, symbols=syms))
+    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, universe=universe or ""))
     if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
     _report_job(r)
 
