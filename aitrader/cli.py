@@ -115,7 +115,8 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
     r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features, universe=universe))
     if r.ok and r.glued.get("fold_table"):   # the walk-forward table, per test year and model (out of sample)
-        _print_frame(pd.DataFrame(r.glued["fold_table"]).round(4), "walk-forward fold table (test years)", max_rows=200)
+        ft = pd.DataFrame(r.glued["fold_table"])
+        _print_frame(ft[["year", "model", *[c for c in ft.columns if c not in ("year", "model")]]].round(4), "walk-forward fold table (test years)", max_rows=200)
     _report_job(r)
 
 @app.command()
