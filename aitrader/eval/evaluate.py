@@ -146,13 +146,14 @@ def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp
     nan = float("nan")
     if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
                             **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
-    ric = ic_summary(rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts))
-    m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(x.exp_ret_5d, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
+    rv = x["score"] if "score" in x and x["score"].notna().any() else x.exp_ret_5d   # what the decision ranks by: the fused score
+    ric = ic_summary(rank_ic_by_date(rv, x.ret_5, x.ts))
+    m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(rv, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
              hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
              veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
              band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d), n=len(x))
     for h in (h for h in HORIZONS if h != 5):   # the other horizons' expectations against their own realized returns
-        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
+        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(rv if rv is not x.exp_ret_5d else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
         m[f"ic_{h}d"] = ic_summary(ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
     return m, x
 

@@ -115,7 +115,8 @@ def run_strategy(s: Strategy, ctx: EvalContext,
         buys = sg[sg.direction == "BUY"] if len(sg) else sg
         r = backtest(ctx.sim, buys[cols] if len(buys) else pd.DataFrame(columns=cols), bt, cm)
         x = ctx.lab if s.name == "stack" else labeled_rows(sg, ctx.labels)
-        return r.trades, r.equity, (rank_ic_by_date(x.exp_ret_5d, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
+        rv = x["score"] if "score" in x and x["score"].notna().any() else x.exp_ret_5d if len(x) else None   # the fused score it ranks by
+        return r.trades, r.equity, (rank_ic_by_date(rv, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
     try: sc = s.score(ctx)
     except StrategySkipped as e:
         ctx.notes.append(f"{s.name}: not run; {e}"); return None

@@ -131,7 +131,8 @@ def _model_inputs(d: pd.DataFrame, it: dict | None, errors: dict):
 SIGNAL_FRAME_COLS = ["symbol", "as_of", "direction", "confidence", "entry", "stop_loss", "take_profit", "risk_reward", "atr14",
                      "smc_flags", "tf_align", "reasons", *[f"{k}_{h}d" for h in HORIZONS for k in ("exp_ret", "up_prob")],
                      "p10_10d", "p50_10d", "p90_10d", "vol_10d", "upper_10d", "lower_10d", "p_fail", "model_version",
-                     "feature_schema_hash", "kronos_status", "status"]   # what `score_daily` returns, in this order
+                     "feature_schema_hash", "kronos_status", "status", "score"]   # what `score_daily` returns, in this order
+                     # (`score`, the Stack's fused cross-sectional score the decision ranks by, is not stored: the evaluation reads it)
 
 def _signals_frame(dec: pd.DataFrame, pred: pd.DataFrame, pf: np.ndarray, version: str, shash: str, kst: str) -> pd.DataFrame:
     "The decision rows joined with the model outputs, named as the `signals` table."
@@ -145,7 +146,7 @@ def _signals_frame(dec: pd.DataFrame, pred: pd.DataFrame, pf: np.ndarray, versio
     out["vol_10d"], out["upper_10d"], out["lower_10d"] = (p[f"tft_{k}"].to_numpy(np.float64) for k in ("vol_10d", "upper_10d", "lower_10d"))
     out["p_fail"] = pd.Series(pf, index=pred["symbol"]).reindex(dec["symbol"]).to_numpy(np.float64)
     out["model_version"], out["feature_schema_hash"], out["kronos_status"], out["status"] = version, shash, kst, "NEW"
-    return out[SIGNAL_FRAME_COLS].reset_index(drop=True)
+    return out[SIGNAL_FRAME_COLS[:-1]].reset_index(drop=True)
 
 # %% ../../nbs/55_signals.daily.ipynb #4676a43e
 def score_daily(cfg: Config | None,        # settings (bar store, data_dir for the universe list); `get_config()` when None
@@ -213,6 +214,7 @@ def score_daily(cfg: Config | None,        # settings (bar store, data_dir for t
         "Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and dropped."
         dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), inp, err, "decision")
         sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
+        sig["score"] = inp.set_index("symbol")["score"].reindex(sig["symbol"]).to_numpy(np.float64)
         for r in validate_signals(prepare_signals(sig, "check", day.date())).itertuples():
             if r.symbol is not None: err.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")
         return sig[~sig["symbol"].isin(list(err))].reset_index(drop=True)
