@@ -57,9 +57,10 @@ def fit_gbm(cfg, bars, year, rows):
     from aitrader.features.alpha import split_index
     from aitrader.train.rank_study import study_data, study_folds
     from aitrader.train.gbm_member import fit_member, qlib_recipe_scores
-    b, ix = split_index(bars[["symbol", "ts", "open", "high", "low", "close", "volume"]], "NIFTY50")
+    from aitrader.features.alpha import INDEX_SYMBOL
+    b, ix = split_index(bars[["symbol", "ts", "open", "high", "low", "close", "volume"]], INDEX_SYMBOL)
     if ix is None:
-        ib = read_window(cfg, ["NIFTY50"], "2012-01-01", source="auto"); ix = ib[b.columns] if len(ib) else None
+        ib = read_window(cfg, [INDEX_SYMBOL], "2012-01-01", source="auto"); ix = ib[b.columns] if len(ib) else None
     gd, w, c = clock(lambda: study_data(b, ix, start="2013-01-01"))
     rows.append(("factor library + rank labels", w, c, f"{len(gd.frame):,} samples x {len(gd.frame.columns)} columns, {b.symbol.nunique()} symbols"))
     gf = study_folds(gd.frame, (year,))[0]

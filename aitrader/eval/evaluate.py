@@ -14,14 +14,14 @@ from ..data.store import BarStore
 from ..data.window import read_window
 from ..features.context import HORIZONS
 from ..features.ta import TA_FEATURES, ta_vector
-from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, INDEX_SYMBOL, score_daily, model_version
-from ..features.alpha import split_index
+from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, score_daily, model_version
+from ..features.alpha import INDEX_SYMBOL, split_index
 from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
 from .backtest import BacktestConfig
-from .strategies import (TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
+from .strategies import (rank_variable, TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
                                      EvalContext, labeled_rows, rank_ic_on, run_strategy, momentum_20d_score)
 from .costs import CostModel
 from .metrics import trade_metrics, portfolio_metrics
@@ -146,14 +146,14 @@ def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp
     nan = float("nan")
     if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
                             **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
-    rv = x["score"] if "score" in x and x["score"].notna().any() else x.exp_ret_5d   # what the decision ranks by: the fused score
+    rv = rank_variable(x)   # what the decision ranks by: the fused score
     ric = ic_summary(rank_ic_by_date(rv, x.ret_5, x.ts))
     m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(rv, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
              hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
              veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
              band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d), n=len(x))
     for h in (h for h in HORIZONS if h != 5):   # the other horizons' expectations against their own realized returns
-        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(rv if rv is not x.exp_ret_5d else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
+        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(rv if "score" in rv.name else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
         m[f"ic_{h}d"] = ic_summary(ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
     return m, x
 
@@ -265,7 +265,8 @@ def evaluate(start, end,                    # first and last decision date (str/
     if bars is None:
         bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
                            source="store" if data_dir is None else "csv", data_dir=data_dir)
-    bars, index_bars = split_index(bars, INDEX_SYMBOL)     # the index feeds the factor features only; it is never traded
+    scoring_bars = bars                                    # the index feeds the factor features only; it is never traded
+    bars, _ = split_index(bars, INDEX_SYMBOL)
     syms = sorted(set(syms) & set(bars["symbol"]))
     if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
                                      f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
@@ -282,8 +283,7 @@ def evaluate(start, end,                    # first and last decision date (str/
     run = [s for s in STRATEGIES.values()
            if s.group == "stack" or (s.group == "ablation" and s.name in ablations) or (s.group == "baseline" and baselines)]
     dec = [s for s in run if isinstance(s.select, DecisionBuys) and (s.select.model == "stack" or s.select.model in models)]
-    sb = bars if index_bars is None else pd.concat([bars, index_bars], ignore_index=True)
-    sg = score_range(cfg, b, sb[sb.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
+    sg = score_range(cfg, b, scoring_bars[scoring_bars.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
                      {s.name: models[s.select.model] for s in dec if s.select.model != "stack"})
     bt = bt or BacktestConfig(entry=entry)
     labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals

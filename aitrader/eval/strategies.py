@@ -18,7 +18,7 @@ from .costs import CostModel
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'TopK', 'DecisionBuys', 'BuyAndHold', 'Strategy', 'StrategySkipped', 'register', 'EvalContext',
-           'labeled_rows', 'rank_ic_on', 'momentum_20d_score', 'run_strategy']
+           'rank_variable', 'labeled_rows', 'rank_ic_on', 'momentum_20d_score', 'run_strategy']
 
 # %% ../../nbs/62a_eval.strategies.ipynb #b4067f57
 @dataclass(frozen=True)
@@ -77,6 +77,10 @@ class EvalContext:
     labels: pd.DataFrame | None = None            # `make_labels(bars).labels`: realized outcomes (scoring only)
     lab: pd.DataFrame | None = None               # the stack's signals joined with their labels (`labeled_rows`)
 
+def rank_variable(x: pd.DataFrame) -> pd.Series:
+    "What a decision strategy's rows are ranked by: the Stack's fused `score` where the rows carry it, else `exp_ret_5d`."
+    return x["score"] if "score" in x and x["score"].notna().any() else x["exp_ret_5d"]
+
 def labeled_rows(signals: pd.DataFrame,  # rows with symbol, as_of (+ anything)
                  labels: pd.DataFrame,   # `make_labels(...).labels`
                 ) -> pd.DataFrame:
@@ -115,8 +119,7 @@ def run_strategy(s: Strategy, ctx: EvalContext,
         buys = sg[sg.direction == "BUY"] if len(sg) else sg
         r = backtest(ctx.sim, buys[cols] if len(buys) else pd.DataFrame(columns=cols), bt, cm)
         x = ctx.lab if s.name == "stack" else labeled_rows(sg, ctx.labels)
-        rv = x["score"] if "score" in x and x["score"].notna().any() else x.exp_ret_5d if len(x) else None   # the fused score it ranks by
-        return r.trades, r.equity, (rank_ic_by_date(rv, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
+        return r.trades, r.equity, (rank_ic_by_date(rank_variable(x), x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
     try: sc = s.score(ctx)
     except StrategySkipped as e:
         ctx.notes.append(f"{s.name}: not run; {e}"); return None

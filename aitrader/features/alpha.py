@@ -12,8 +12,9 @@ from .ta import group_bounds, shift_grouped
 
 # %% auto #0
 __all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING_OPS', 'ALPHA158', 'REL_WINDOWS', 'MARKET', 'SECTOR_WINDOWS', 'SECTOR', 'MISC',
-           'FAMILIES', 'ALL_FEATURES', 'WARMUP', 'roll', 'roll_corr', 'alpha158', 'market_features', 'industry_map',
-           'sector_features', 'misc_features', 'split_index', 'build_features', 'features_on', 'cs_normalize']
+           'FAMILIES', 'ALL_FEATURES', 'WARMUP', 'INDEX_SYMBOL', 'roll', 'roll_corr', 'alpha158', 'market_features',
+           'industry_map', 'sector_features', 'misc_features', 'split_index', 'build_features', 'features_on',
+           'cs_normalize']
 
 # %% ../../nbs/25_features.alpha.ipynb #68ff5d85
 _OPS = {"sum": 0, "mean": 1, "std": 2, "max": 3, "min": 4, "idxmax": 5, "idxmin": 6, "quantile": 7, "rank": 8,
@@ -315,8 +316,10 @@ FAMILIES = {"kbar": KBAR, "price": PRICE, "rolling": ALPHA158[len(KBAR) + len(PR
 ALL_FEATURES = ALPHA158 + MARKET + SECTOR + MISC
 WARMUP = 252   # bars a symbol needs before every feature is defined (DHI252)
 
+INDEX_SYMBOL = "NIFTY50"   # the NIFTY 50 index series in the bar store: market-relative features only, never a sample
+
 def split_index(bars:pd.DataFrame,      # bars frame that may hold an index series among the stocks
-                index_symbol:str="NIFTY50", # the index's symbol in the store
+                index_symbol:str=INDEX_SYMBOL, # the index's symbol in the store
                ) -> tuple[pd.DataFrame, pd.DataFrame|None]:
     "(stock bars, index bars or None); the index never joins the cross-section."
     m = bars["symbol"].to_numpy() == index_symbol

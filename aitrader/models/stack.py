@@ -18,7 +18,7 @@ from .veto import VetoModel, veto_from_config
 
 # %% auto #0
 __all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember',
-           'GBMMember', 'Stack']
+           'GBMMember', 'rank_blend', 'Stack']
 
 # %% ../../nbs/35_models.stack.ipynb #80866fc0
 SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]   # StockFormer: returns (fractions), P(up)
@@ -129,6 +129,15 @@ class GBMMember(Member):
         return self
 
 # %% ../../nbs/35_models.stack.ipynb #81fdc330
+def rank_blend(frame: pd.DataFrame, # ts + the member columns
+               weights: dict,       # {column: weight}; zero weights are skipped
+              ) -> np.ndarray:
+    "Rank blend float64 (N,): sum over columns of weight / sum|weights| * the column's percentile rank within its date (NaN stays NaN)."
+    w = {c: float(v) for c, v in weights.items() if float(v) != 0.0}
+    if not w: raise ValueError("blend needs at least one non-zero weight")
+    tot, g = sum(abs(v) for v in w.values()), frame["ts"].to_numpy()
+    return sum(v / tot * frame[c].groupby(g).rank(pct=True).to_numpy(np.float64) for c, v in w.items())
+
 DEFAULT_FUSION = {"method": "rank_blend", "weights": {"sf_ret_5d": 0.5, "tft_p50_5d": 0.5},
                   "note": "bundle without fitted fusion weights: equal weights on the networks' 5-day returns"}
 
@@ -194,13 +203,10 @@ class Stack:
     def score(self, pred: pd.DataFrame, # `predict` output for ONE date's cross-section
              ) -> np.ndarray:
         "Fused score float64 (N,), higher = better: the manifest's `fusion` weights over per-date percentile ranks of member columns (NaN where an input is NaN)."
-        fu = self.manifest.get("fusion") or DEFAULT_FUSION
-        w = {c: float(v) for c, v in fu["weights"].items() if float(v) != 0.0}
-        miss = [c for c in w if c not in pred]
+        w = (self.manifest.get("fusion") or DEFAULT_FUSION)["weights"]
+        miss = [c for c, v in w.items() if float(v) != 0.0 and c not in pred]
         if miss: raise ValueError(f"fusion weights name columns the Stack does not predict: {miss}")
-        if not w: raise ValueError("fusion has no non-zero weight")
-        tot = sum(abs(v) for v in w.values())
-        return sum(v / tot * pred[c].rank(pct=True).to_numpy(np.float64) for c, v in w.items())
+        return rank_blend(pred.assign(ts=0), w)   # the rows are one cross-section, whatever their stamps
 
     def kronos_embeddings(self, daily: pd.DataFrame, index: pd.DataFrame, env: dict | None = None) -> tuple[np.ndarray | None, str]:
         "(float32 (N, 512) Kronos embeddings of the raw 120-bar windows ending at `index` rows, or None; kronos_status)."

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/55_signals.daily.ipynb #299c1514
 from __future__ import annotations
-import time
+import functools, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -19,16 +19,14 @@ from .decision import DecisionParams, cross_section, decide
 from .screen import ScreenResult, load_universe, screen, session_on_or_before
 from .store import SignalStore, prepare_signals, validate_signals
 from ..models.stack import Stack, StackInputs
-from ..features.alpha import cs_normalize, features_on, industry_map, split_index
+from ..features.alpha import INDEX_SYMBOL, cs_normalize, features_on, industry_map, split_index
 
 # %% auto #0
-__all__ = ['HISTORY_DAYS', 'INDEX_SYMBOL', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS',
-           'last_trading_day', 'read_bars', 'model_version', 'factor_inputs', 'DailyScore', 'score_daily',
-           'plot_signal']
+__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'last_trading_day',
+           'read_bars', 'model_version', 'factor_inputs', 'DailyScore', 'score_daily', 'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
 HISTORY_DAYS = 2200   # calendar days of daily bars read before as_of (~1,500 sessions)
-INDEX_SYMBOL = "NIFTY50"  # the NIFTY 50 index series in the bar store (market-relative factor features); never scored
 INTRADAY_DAYS = 60    # calendar days of 4H/1H bars read before as_of
 
 def last_trading_day(cfg: Config | None = None,  # settings; `get_config()` when None
@@ -85,11 +83,10 @@ def factor_inputs(bars: pd.DataFrame,         # daily bars of the whole universe
     norm = cs_normalize(raw[["symbol", "ts", *features]])
     return norm.set_index("symbol").reindex(list(symbols))[features].astype(np.float32).reset_index(drop=True)
 
-_IND: dict = {}
+@functools.lru_cache(maxsize=1)
 def _industry() -> dict:
     "The NSE lists' {symbol: Industry}, read once per process."
-    if not _IND: _IND.update(industry_map() or {"": ""})
-    return _IND
+    return industry_map()
 
 # %% ../../nbs/55_signals.daily.ipynb #df17fb77
 @dataclass

@@ -7,23 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .metrics import rank_ic_by_date
+from ..models.stack import rank_blend
 
 # %% auto #0
 __all__ = ['blend', 'mean_rank_ic', 'fit_fusion']
 
 # %% ../../nbs/48a_train.fusion.ipynb #a5819958
-def _pct_by_date(x: pd.Series, ts: pd.Series) -> np.ndarray:
-    "Percentile rank of `x` within each date (float64, NaN stays NaN)."
-    return x.groupby(ts.to_numpy()).rank(pct=True).to_numpy(np.float64)
-
-def blend(frame: pd.DataFrame,   # ts + the member columns
-          weights: dict,         # {column: weight}
-         ) -> np.ndarray:
-    "Rank blend: sum over columns of weight / sum|weights| * per-date percentile rank (float64 (N,)), as `Stack.score`."
-    w = {c: float(v) for c, v in weights.items() if float(v) != 0.0}
-    if not w: raise ValueError("blend needs at least one non-zero weight")
-    tot = sum(abs(v) for v in w.values())
-    return sum(v / tot * _pct_by_date(frame[c], frame["ts"]) for c, v in w.items())
+blend = rank_blend   # the rank blend of `Stack.score`, one implementation (`models.stack.rank_blend`)
 
 def mean_rank_ic(pred, frame: pd.DataFrame, label: str) -> float:
     "Mean daily Rank IC of `pred` against `frame[label]` (rows with a NaN label or prediction dropped)."

@@ -8,7 +8,7 @@ import time
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
-from ..features.alpha import ALPHA158, ALL_FEATURES, build_features, cs_normalize, industry_map, split_index
+from ..features.alpha import ALPHA158, ALL_FEATURES, INDEX_SYMBOL, build_features, cs_normalize, industry_map, split_index
 from .rank_labels import rank_labels, cs_zscore_norm
 from .folds import walk_forward_folds
 from .metrics import ic_by_date, rank_ic_by_date
@@ -67,7 +67,7 @@ class StudyData(NamedTuple):
     bars: pd.DataFrame    # stock bars used (symbol, ts, OHLCV)
     index_bars: pd.DataFrame | None
 
-def load_bars(symbols=None, start="2011-01-01", end=None, index_symbol:str="NIFTY50", cfg=None):
+def load_bars(symbols=None, start="2011-01-01", end=None, index_symbol:str=INDEX_SYMBOL, cfg=None):
     "(stock bars, index bars or None) from the bar store (1d)."
     from aitrader.data.store import BarStore
     with BarStore(cfg, read_only=True) as st:

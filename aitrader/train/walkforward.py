@@ -25,9 +25,9 @@ from .veto import BLOCK, BOOST, fit_veto, veto_config
 from .baselines import run_baselines, score_predictions
 
 # %% auto #0
-__all__ = ['CONFIGS', 'INDEX_SYMBOL', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult',
-           'stack_predictions', 'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics',
-           'plot_ic_by_fold', 'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
+__all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions',
+           'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold',
+           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
 
 # %% ../../nbs/49_train.walkforward.ipynb #e69511cd
 def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
@@ -67,7 +67,6 @@ def get_dataset(bars:pd.DataFrame, cfg:Config|None=None, end=None, kronos=None,
 
 # %% ../../nbs/49_train.walkforward.ipynb #624786ac
 CONFIGS = {"default": (STOCKFORMER_DEFAULT, TFT_DEFAULT, 400), "tiny": (STOCKFORMER_TINY, TFT_TINY, 50)}  # networks, CatBoost trees
-INDEX_SYMBOL = "NIFTY50"   # the index series in the store: the market-relative factor features, never a sample
 
 @dataclass
 class FoldResult:
@@ -295,7 +294,7 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     bars = read_window(cfg, symbols, start, source="auto")
     if bars.empty: raise ValueError(f"no daily bars for {symbols or 'any symbol'} from {start}")
     src = bars.attrs["source"]
-    from aitrader.features.alpha import split_index
+    from aitrader.features.alpha import INDEX_SYMBOL, split_index
     bars, index_bars = split_index(bars[BAR_COLS], INDEX_SYMBOL)     # the index never joins the cross-section
     if index_bars is None and gbm:
         ib = read_window(cfg, [INDEX_SYMBOL], start, source="auto")
