@@ -10,34 +10,35 @@ from pathlib import Path
 import pandas as pd
 from fastcore.basics import patch
 from .config import Config, get_config
-from .db import StoreBusy, connect
+from .db import StoreBusy, connect, db_url, frame, lock
+from .migrations import bump_version, migrate, register_schema
 
 # %% auto #0
 __all__ = ['API_DDL', 'AUTO_COLS', 'FILL_COLS', 'api_db_path', 'ApiStore']
 
 # %% ../nbs/69_apistore.ipynb #ac771441
 API_DDL = """
-CREATE TABLE IF NOT EXISTS api_keys (key_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, tier VARCHAR NOT NULL, salt BLOB NOT NULL,
-  hash BLOB NOT NULL, created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS kill_switch (id INTEGER PRIMARY KEY, engaged BOOLEAN NOT NULL, reason VARCHAR, set_by VARCHAR, set_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS kill_events (event_at TIMESTAMPTZ, engaged BOOLEAN, reason VARCHAR, set_by VARCHAR);
-CREATE TABLE IF NOT EXISTS auto_settings (key_id VARCHAR PRIMARY KEY, enabled BOOLEAN NOT NULL, max_open_positions INTEGER NOT NULL,
-  max_notional DOUBLE NOT NULL, daily_loss_limit DOUBLE NOT NULL, updated_at TIMESTAMPTZ);
-ALTER TABLE auto_settings ADD COLUMN IF NOT EXISTS max_total_notional DOUBLE;
-CREATE SEQUENCE IF NOT EXISTS order_seq START 1;
-CREATE TABLE IF NOT EXISTS orders (order_id BIGINT PRIMARY KEY, key_id VARCHAR NOT NULL, idempotency_key VARCHAR,
-  request_hash VARCHAR NOT NULL, signal_id VARCHAR, symbol VARCHAR NOT NULL, side VARCHAR NOT NULL CHECK (side = 'BUY'),
-  qty BIGINT NOT NULL CHECK (qty > 0), order_type VARCHAR NOT NULL, limit_price DOUBLE, signal_as_of DATE NOT NULL,
-  status VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL, response VARCHAR, UNIQUE (key_id, idempotency_key));
-ALTER TABLE orders ADD COLUMN IF NOT EXISTS est_price DOUBLE;
-CREATE TABLE IF NOT EXISTS fills (order_id BIGINT PRIMARY KEY, key_id VARCHAR NOT NULL, symbol VARCHAR NOT NULL,
-  side VARCHAR NOT NULL CHECK (side = 'BUY'), qty BIGINT NOT NULL, bar_ts TIMESTAMPTZ NOT NULL, ref_price DOUBLE NOT NULL,
-  fill_price DOUBLE, value DOUBLE, brokerage DOUBLE, stt DOUBLE, exchange DOUBLE, sebi DOUBLE, stamp DOUBLE, dp DOUBLE,
-  ipft DOUBLE, gst DOUBLE, charges DOUBLE, slippage DOUBLE, total DOUBLE, filled_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS positions (key_id VARCHAR NOT NULL, symbol VARCHAR NOT NULL, qty BIGINT NOT NULL,
-  cost DOUBLE NOT NULL, opened_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY (key_id, symbol));
-CREATE TABLE IF NOT EXISTS bhavcopy_uploads (sha256 VARCHAR PRIMARY KEY, name VARCHAR, uploaded_at TIMESTAMPTZ, report VARCHAR);
+CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL, salt BYTEA NOT NULL,
+  hash BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS kill_switch (id INTEGER PRIMARY KEY, engaged BOOLEAN NOT NULL, reason TEXT, set_by TEXT, set_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS kill_events (event_at TIMESTAMPTZ, engaged BOOLEAN, reason TEXT, set_by TEXT);
+CREATE TABLE IF NOT EXISTS auto_settings (key_id TEXT PRIMARY KEY, enabled BOOLEAN NOT NULL, max_open_positions INTEGER NOT NULL,
+  max_notional DOUBLE PRECISION NOT NULL, daily_loss_limit DOUBLE PRECISION NOT NULL, updated_at TIMESTAMPTZ);
+ALTER TABLE auto_settings ADD COLUMN IF NOT EXISTS max_total_notional DOUBLE PRECISION;
+CREATE TABLE IF NOT EXISTS orders (order_id BIGINT PRIMARY KEY, key_id TEXT NOT NULL, idempotency_key TEXT,
+  request_hash TEXT NOT NULL, signal_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL CHECK (side = 'BUY'),
+  qty BIGINT NOT NULL CHECK (qty > 0), order_type TEXT NOT NULL, limit_price DOUBLE PRECISION, signal_as_of DATE NOT NULL,
+  status TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, response TEXT, UNIQUE (key_id, idempotency_key));
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS est_price DOUBLE PRECISION;
+CREATE TABLE IF NOT EXISTS fills (order_id BIGINT PRIMARY KEY, key_id TEXT NOT NULL, symbol TEXT NOT NULL,
+  side TEXT NOT NULL CHECK (side = 'BUY'), qty BIGINT NOT NULL, bar_ts TIMESTAMPTZ NOT NULL, ref_price DOUBLE PRECISION NOT NULL,
+  fill_price DOUBLE PRECISION, value DOUBLE PRECISION, brokerage DOUBLE PRECISION, stt DOUBLE PRECISION, exchange DOUBLE PRECISION, sebi DOUBLE PRECISION, stamp DOUBLE PRECISION, dp DOUBLE PRECISION,
+  ipft DOUBLE PRECISION, gst DOUBLE PRECISION, charges DOUBLE PRECISION, slippage DOUBLE PRECISION, total DOUBLE PRECISION, filled_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS positions (key_id TEXT NOT NULL, symbol TEXT NOT NULL, qty BIGINT NOT NULL,
+  cost DOUBLE PRECISION NOT NULL, opened_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY (key_id, symbol));
+CREATE TABLE IF NOT EXISTS bhavcopy_uploads (sha256 TEXT PRIMARY KEY, name TEXT, uploaded_at TIMESTAMPTZ, report TEXT);
 """
+register_schema("api", API_DDL)   # applied by `migrate` on DuckDB and PostgreSQL alike
 _ready: set = set()   # files whose tables exist (created once per process)
 
 def api_db_path(cfg: Config) -> Path:
@@ -53,15 +54,16 @@ class ApiStore:
     def __enter__(self) -> ApiStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._cm = connect(self.path, retry_s=self.wait); self.con = self._cm.__enter__()
-        if str(self.path) not in _ready: self.con.execute(API_DDL); _ready.add(str(self.path))
+        where = db_url() or str(self.path)
+        if where not in _ready: migrate(self.con, ["api"]); _ready.add(where)
         return self
 
     def __exit__(self, *exc): self._cm.__exit__(*exc)
 
     @contextmanager
     def transaction(self):
-        "BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception)."
-        self.con.execute("BEGIN")
+        "BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception); writers of every process one at a time (PostgreSQL advisory lock)."
+        self.con.execute("BEGIN"); lock(self.con, "aitrader-api")
         try: yield self
         except BaseException: self.con.execute("ROLLBACK"); raise
         self.con.execute("COMMIT")
@@ -77,23 +79,26 @@ def add_key(self: ApiStore, tier: str, name: str, salt: bytes, digest: bytes) ->
         kid = secrets.token_hex(4)
         if not self.one("SELECT 1 FROM api_keys WHERE key_id = ?", [kid]): break
     self.con.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, now(), NULL)", [kid, name, tier, salt, digest])
+    bump_version(self.con, "keys")
     return kid
 
 @patch
 def key_rows(self: ApiStore, key_id: str | None = None) -> dict[str, tuple]:
     "{key_id: (name, tier, salt, hash, revoked)} of every key (or of `key_id`)."
-    rows = self.all("SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE ? IS NULL OR key_id = ?", [key_id, key_id])
+    rows = self.all("SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE CAST(? AS TEXT) IS NULL OR key_id = ?", [key_id, key_id])
     return {r[0]: (r[1], r[2], bytes(r[3]), bytes(r[4]), bool(r[5])) for r in rows}
 
 @patch
 def revoke_key(self: ApiStore, key_id: str) -> bool:
     "Set revoked_at on a live key; True when one was revoked."
-    return len(self.all("UPDATE api_keys SET revoked_at = now() WHERE key_id = ? AND revoked_at IS NULL RETURNING key_id", [key_id])) == 1
+    n = len(self.all("UPDATE api_keys SET revoked_at = now() WHERE key_id = ? AND revoked_at IS NULL RETURNING key_id", [key_id]))
+    bump_version(self.con, "keys")
+    return n == 1
 
 @patch
 def list_keys(self: ApiStore) -> pd.DataFrame:
     "key_id, name, tier, created_at, revoked_at of every key (never the hash)."
-    return self.con.execute("SELECT key_id, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at").df()
+    return frame(self.con.execute("SELECT key_id, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at"))
 
 # %% ../nbs/69_apistore.ipynb #d75eeb04
 @patch
@@ -107,7 +112,9 @@ def kill(self: ApiStore) -> dict:
 def set_kill(self: ApiStore, engaged: bool, reason: str, set_by: str) -> int:
     "Set the switch and log the change; engaging cancels every PENDING order. One transaction; returns the orders cancelled."
     with self.transaction():
-        self.con.execute("INSERT OR REPLACE INTO kill_switch VALUES (1, ?, ?, ?, now())", [bool(engaged), reason, set_by])
+        self.con.execute("INSERT INTO kill_switch VALUES (1, ?, ?, ?, now()) ON CONFLICT (id) DO UPDATE SET engaged = excluded.engaged, "
+                         "reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at", [bool(engaged), reason, set_by])
+        bump_version(self.con, "kill")
         self.con.execute("INSERT INTO kill_events VALUES (now(), ?, ?, ?)", [bool(engaged), reason, set_by])
         pend = [r[0] for r in self.all("SELECT order_id FROM orders WHERE status = 'PENDING'")] if engaged else []
         for oid in pend: self.set_order(oid, "CANCELLED", reason="kill switch engaged")
@@ -116,14 +123,15 @@ def set_kill(self: ApiStore, engaged: bool, reason: str, set_by: str) -> int:
 @patch
 def kill_events(self: ApiStore) -> pd.DataFrame:
     "Every change of the kill switch, oldest first."
-    return self.con.execute("SELECT * FROM kill_events ORDER BY event_at").df()
+    return frame(self.con.execute("SELECT * FROM kill_events ORDER BY event_at"))
 
 AUTO_COLS = ["enabled", "max_open_positions", "max_notional", "daily_loss_limit", "max_total_notional"]
 
 @patch
 def set_auto(self: ApiStore, key_id: str, s: dict) -> None:
     "Store the key's settings (AUTO_COLS), replacing any."
-    self.con.execute(f"INSERT OR REPLACE INTO auto_settings (key_id, {', '.join(AUTO_COLS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, now())",
+    self.con.execute(f"INSERT INTO auto_settings (key_id, {', '.join(AUTO_COLS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, now()) "
+                     f"ON CONFLICT (key_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in AUTO_COLS)}, updated_at = excluded.updated_at",
                      [key_id, *[s[c] for c in AUTO_COLS]])
 
 @patch
@@ -141,10 +149,10 @@ def order_by_key(self: ApiStore, key_id: str, idempotency_key: str) -> tuple | N
 @patch
 def add_order(self: ApiStore, key_id: str, idempotency_key: str | None, request_hash: str, resp: dict, est_price: float) -> int:
     "Insert a PENDING order from its response dict (a new order_id is set in it); returns the id."
-    oid = int(self.one("SELECT nextval('order_seq')")[0]); resp["order_id"] = oid
+    oid = int(self.one("SELECT coalesce(max(order_id), 0) + 1 FROM orders")[0]); resp["order_id"] = oid   # inside `transaction` (locked)
     self.con.execute("INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, order_type, "
                      "limit_price, signal_as_of, status, created_at, response, est_price) "
-                     "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, ?::DATE, ?, now(), ?, ?)",
+                     "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, now(), ?, ?)",
                      [oid, key_id, idempotency_key, request_hash, resp["signal_id"], resp["symbol"], resp["qty"], resp["order_type"],
                       resp["limit_price"], resp["signal_as_of"], resp["status"], json.dumps(resp), est_price])
     return oid
@@ -159,7 +167,7 @@ def set_order(self: ApiStore, order_id: int, status: str, **fields) -> None:
 def pending(self: ApiStore, key_id: str | None = None) -> list[dict]:
     "PENDING orders (of `key_id`, or all), oldest first: order_id, key_id, symbol, qty, order_type, limit_price, signal_as_of."
     cols = ["order_id", "key_id", "symbol", "qty", "order_type", "limit_price", "signal_as_of"]
-    rows = self.all(f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (? IS NULL OR key_id = ?) ORDER BY order_id", [key_id, key_id])
+    rows = self.all(f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (CAST(? AS TEXT) IS NULL OR key_id = ?) ORDER BY order_id", [key_id, key_id])
     return [dict(zip(cols, r)) for r in rows]
 
 @patch
@@ -174,7 +182,7 @@ def exposure(self: ApiStore, key_id: str, before_order: int | None = None) -> di
     out: dict[str, float] = {}
     for sym, v in self.all("SELECT symbol, cost FROM positions WHERE key_id = ? AND qty > 0 UNION ALL "
                            "SELECT symbol, qty * coalesce(est_price, 0) FROM orders WHERE key_id = ? AND status = 'PENDING' "
-                           "AND (? IS NULL OR order_id < ?)", [key_id, key_id, before_order, before_order]):
+                           "AND (CAST(? AS BIGINT) IS NULL OR order_id < ?)", [key_id, key_id, before_order, before_order]):
         out[sym] = out.get(sym, 0.0) + float(v)
     return out
 
@@ -183,7 +191,7 @@ FILL_COLS = ["fill_price", "value", "brokerage", "stt", "exchange", "sebi", "sta
 @patch
 def add_fill(self: ApiStore, order_id: int, key_id: str, symbol: str, qty: int, f: dict) -> None:
     "Insert a fill (bar_ts, ref_price and FILL_COLS of `f`, INR) and add it to the position (cost = value + charges)."
-    self.con.execute(f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, ?::TIMESTAMPTZ, ?, {', '.join('?' * len(FILL_COLS))}, now())",
+    self.con.execute(f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, CAST(? AS TIMESTAMPTZ), ?, {', '.join('?' * len(FILL_COLS))}, now())",
                      [order_id, key_id, symbol, qty, f["bar_ts"], f["ref_price"], *[f[c] for c in FILL_COLS]])
     self.con.execute("""INSERT INTO positions VALUES (?, ?, ?, ?, now(), now()) ON CONFLICT (key_id, symbol) DO UPDATE
                         SET qty = positions.qty + excluded.qty, cost = positions.cost + excluded.cost, updated_at = now()""",
@@ -192,13 +200,13 @@ def add_fill(self: ApiStore, order_id: int, key_id: str, symbol: str, qty: int, 
 @patch
 def fills(self: ApiStore, key_id: str) -> pd.DataFrame:
     "symbol, qty, bar_ts, fill_price, charges of the key's fills."
-    return self.con.execute("SELECT symbol, qty, bar_ts, fill_price, charges FROM fills WHERE key_id = ?", [key_id]).df()
+    return frame(self.con.execute("SELECT symbol, qty, bar_ts, fill_price, charges FROM fills WHERE key_id = ?", [key_id]))
 
 @patch
 def positions(self: ApiStore, key_id: str) -> pd.DataFrame:
     "symbol, qty, cost (INR, fills + charges), avg_cost (INR per share) of the key's open positions."
-    return self.con.execute("SELECT symbol, qty, cost, cost / qty AS avg_cost FROM positions WHERE key_id = ? AND qty > 0 "
-                            "ORDER BY symbol", [key_id]).df()
+    return frame(self.con.execute("SELECT symbol, qty, cost, cost / qty AS avg_cost FROM positions WHERE key_id = ? AND qty > 0 "
+                                  "ORDER BY symbol", [key_id]))
 
 # %% ../nbs/69_apistore.ipynb #b894ef6a
 @patch
@@ -210,4 +218,4 @@ def upload(self: ApiStore, sha256: str) -> dict | None:
 @patch
 def add_upload(self: ApiStore, sha256: str, name: str, report: dict) -> None:
     "Record an ingested upload (a second one of the same content is ignored)."
-    self.con.execute("INSERT OR IGNORE INTO bhavcopy_uploads VALUES (?, ?, now(), ?)", [sha256, name, json.dumps(report, default=str)])
+    self.con.execute("INSERT INTO bhavcopy_uploads VALUES (?, ?, now(), ?) ON CONFLICT (sha256) DO NOTHING", [sha256, name, json.dumps(report, default=str)])

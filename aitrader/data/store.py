@@ -184,7 +184,7 @@ class BarStore:
         self.cfg.store_path.parent.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         if read_only and not self.cfg.store_path.exists(): read_only = False
-        self._cm = connect(self.cfg.store_path, read_only=read_only, retry_s=retry_s)   # the one connect with lock retry
+        self._cm = connect(self.cfg.store_path, read_only=read_only, retry_s=retry_s, backend="duckdb")   # bars: always the DuckDB file
         self.con = self._cm.__enter__()
         if not read_only:
             _migrate(self.con)

@@ -12,7 +12,8 @@ import pandas as pd
 import duckdb
 from fastcore.basics import patch
 from ..config import Config, get_config
-from ..db import connect
+from ..db import connect, frame, is_pg
+from ..migrations import bump_version, migrate, register_schema
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'STATUSES', 'RUN_STATUSES', 'PROB_COLS', 'PRICE_COLS', 'JSON_COLS', 'FLOAT_COLS', 'SIGNAL_COLS',
@@ -34,33 +35,34 @@ _IN = lambda vals: "(" + ", ".join(f"'{v}'" for v in vals) + ")"
 
 STORE_DDL = f"""
 CREATE TABLE IF NOT EXISTS runs (
-  run_id VARCHAR PRIMARY KEY, job VARCHAR NOT NULL, run_date DATE, status VARCHAR NOT NULL CHECK (status IN {_IN(RUN_STATUSES)}),
-  started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, duration_s DOUBLE, model_version VARCHAR,
-  counts JSON, errors JSON, notebook VARCHAR, pid INTEGER, host VARCHAR);
+  run_id TEXT PRIMARY KEY, job TEXT NOT NULL, run_date DATE, status TEXT NOT NULL CHECK (status IN {_IN(RUN_STATUSES)}),
+  started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ, duration_s DOUBLE PRECISION, model_version TEXT,
+  counts TEXT, errors TEXT, notebook TEXT, pid INTEGER, host TEXT);
 CREATE TABLE IF NOT EXISTS signals (
-  id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL REFERENCES runs (run_id), as_of DATE NOT NULL, symbol VARCHAR NOT NULL,
-  direction VARCHAR NOT NULL CHECK (direction IN {_IN(DIRECTIONS)}),
-  confidence DOUBLE NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-  exp_ret_3d DOUBLE, exp_ret_5d DOUBLE, exp_ret_10d DOUBLE,
-  up_prob_3d DOUBLE CHECK (up_prob_3d BETWEEN 0 AND 1), up_prob_5d DOUBLE CHECK (up_prob_5d BETWEEN 0 AND 1),
-  up_prob_10d DOUBLE CHECK (up_prob_10d BETWEEN 0 AND 1), vol_10d DOUBLE CHECK (vol_10d >= 0),
-  p10_10d DOUBLE, p50_10d DOUBLE, p90_10d DOUBLE, upper_10d DOUBLE, lower_10d DOUBLE,
-  p_fail DOUBLE CHECK (p_fail BETWEEN 0 AND 1),
-  entry DOUBLE CHECK (entry > 0 AND isfinite(entry)), stop_loss DOUBLE CHECK (stop_loss > 0 AND isfinite(stop_loss)),
-  take_profit DOUBLE CHECK (take_profit > 0 AND isfinite(take_profit)), risk_reward DOUBLE CHECK (risk_reward > 0 AND isfinite(risk_reward)),
-  atr14 DOUBLE CHECK (atr14 > 0 AND isfinite(atr14)),
-  smc_flags JSON, tf_align JSON, reasons JSON,
-  model_version VARCHAR NOT NULL CHECK (model_version <> ''), feature_schema_hash VARCHAR NOT NULL CHECK (feature_schema_hash <> ''),
-  kronos_status VARCHAR, status VARCHAR NOT NULL CHECK (status IN {_IN(STATUSES)}), created_at TIMESTAMPTZ NOT NULL,
+  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (run_id), as_of DATE NOT NULL, symbol TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN {_IN(DIRECTIONS)}),
+  confidence DOUBLE PRECISION NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+  exp_ret_3d DOUBLE PRECISION, exp_ret_5d DOUBLE PRECISION, exp_ret_10d DOUBLE PRECISION,
+  up_prob_3d DOUBLE PRECISION CHECK (up_prob_3d BETWEEN 0 AND 1), up_prob_5d DOUBLE PRECISION CHECK (up_prob_5d BETWEEN 0 AND 1),
+  up_prob_10d DOUBLE PRECISION CHECK (up_prob_10d BETWEEN 0 AND 1), vol_10d DOUBLE PRECISION CHECK (vol_10d >= 0),
+  p10_10d DOUBLE PRECISION, p50_10d DOUBLE PRECISION, p90_10d DOUBLE PRECISION, upper_10d DOUBLE PRECISION, lower_10d DOUBLE PRECISION,
+  p_fail DOUBLE PRECISION CHECK (p_fail BETWEEN 0 AND 1),
+  entry DOUBLE PRECISION CHECK (entry > 0 AND entry < 1e300), stop_loss DOUBLE PRECISION CHECK (stop_loss > 0 AND stop_loss < 1e300),
+  take_profit DOUBLE PRECISION CHECK (take_profit > 0 AND take_profit < 1e300), risk_reward DOUBLE PRECISION CHECK (risk_reward > 0 AND risk_reward < 1e300),
+  atr14 DOUBLE PRECISION CHECK (atr14 > 0 AND atr14 < 1e300),
+  smc_flags TEXT, tf_align TEXT, reasons TEXT,
+  model_version TEXT NOT NULL CHECK (model_version <> ''), feature_schema_hash TEXT NOT NULL CHECK (feature_schema_hash <> ''),
+  kronos_status TEXT, status TEXT NOT NULL CHECK (status IN {_IN(STATUSES)}), created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (as_of, symbol), UNIQUE (id, direction),
   CHECK ((entry IS NULL AND stop_loss IS NULL AND take_profit IS NULL)
          OR (stop_loss < entry AND entry < take_profit) OR (take_profit < entry AND entry < stop_loss)));
 CREATE TABLE IF NOT EXISTS signal_events (
-  signal_id VARCHAR NOT NULL, "at" TIMESTAMPTZ NOT NULL,
-  old_status VARCHAR NOT NULL CHECK (old_status IN {_IN(STATUSES)}), new_status VARCHAR NOT NULL CHECK (new_status IN {_IN(STATUSES)}),
-  direction VARCHAR NOT NULL, reasons JSON, run_id VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
+  signal_id TEXT NOT NULL, "at" TIMESTAMPTZ NOT NULL,
+  old_status TEXT NOT NULL CHECK (old_status IN {_IN(STATUSES)}), new_status TEXT NOT NULL CHECK (new_status IN {_IN(STATUSES)}),
+  direction TEXT NOT NULL, reasons TEXT, run_id TEXT, recorded_at TIMESTAMPTZ NOT NULL,
   FOREIGN KEY (signal_id, direction) REFERENCES signals (id, direction));
 """
+register_schema("signals", STORE_DDL)   # applied by `migrate` on DuckDB and PostgreSQL alike
 
 # %% ../../nbs/51_signals.store.ipynb #093653d7
 REQUIRED = ["id", "as_of", "symbol", "direction", "confidence", "model_version", "feature_schema_hash"]
@@ -240,25 +242,29 @@ class SignalStore:
         self.path = Path(self.cfg.store_path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.connect() as con: con.execute(STORE_DDL)
+            with self.connect() as con: migrate(con, ["signals"])
 
     def connect(self):
-        "A DuckDB connection to the store (context manager), closed on exit; retried while another process holds the file (`aitrader.db.connect`)."
+        "A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a pooled PostgreSQL connection (`aitrader.db.connect`)."
         return connect(self.path, read_only=self.read_only, retry_s=self.retry_s)
 
+    def exists(self) -> bool:
+        "Whether there is a store to read: always with PostgreSQL, else when the DuckDB file exists."
+        return is_pg() or self.path.exists()
+
     @contextmanager
-    def transaction(self):
+    def transaction(self, consistent: bool = False): # True: all reads see one moment (PostgreSQL REPEATABLE READ, read only)
         "A connection inside BEGIN ... COMMIT (ROLLBACK on any exception)."
         with self.connect() as con:
-            con.begin()
+            con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") if consistent and is_pg() else con.begin()
             try: yield con
             except BaseException: con.rollback(); raise
             con.commit()
 
     def _df(self, sql: str, params=()) -> pd.DataFrame:
         "Query result as a frame; TIMESTAMPTZ columns in IST; empty frame when a reader finds no store."
-        if self.read_only and not self.path.exists(): return pd.DataFrame()
-        with self.connect() as con: return _ist(con.execute(sql, list(params)).df())
+        if self.read_only and not self.exists(): return pd.DataFrame()
+        with self.connect() as con: return _ist(frame(con.execute(sql, list(params))))
 
     def lock_path(self, job: str) -> Path: return Path(self.cfg.home) / ".locks" / f"{job}.lock"
 
@@ -320,6 +326,7 @@ def finish_run(self: SignalStore, run_id: str, status: str, # 'success' or 'fail
         job, started = con.execute("SELECT job, started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()
         con.execute("UPDATE runs SET status = ?, finished_at = ?, duration_s = ? WHERE run_id = ?",
                     [status, now, (now - pd.Timestamp(started)).total_seconds(), run_id])
+        bump_version(con, "signals")
     release_lock(self.lock_path(job), run_id)
     return self.get_run(run_id)
 
@@ -365,16 +372,18 @@ def publish_signals(self: SignalStore, run_id: str, # a running run (from `start
         with self.transaction() as con:
             dropped = con.execute(f"SELECT count(*) {ev_sql}", [day]).fetchone()[0]
             con.execute(f"DELETE {ev_sql}", [day])
+            bump_version(con, "signals")
     with self.transaction() as con:
         st = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
         if st is None or st[0] != "running": raise ValueError(f"run {run_id!r} is {st and st[0]}; only a running run publishes")
         n_ev = con.execute(f"SELECT count(*) {ev_sql}", [day]).fetchone()[0]
         if n_ev: raise SignalsInUse(f"{n_ev} hourly event(s) refer to the signals of {day}; pass drop_events=True to replace them")
-        deleted = con.execute("DELETE FROM signals WHERE as_of = ?", [day]).fetchone()[0]
+        deleted = con.execute("SELECT count(*) FROM signals WHERE as_of = ?", [day]).fetchone()[0]
+        con.execute("DELETE FROM signals WHERE as_of = ?", [day])
         if len(rows):
-            con.register("new_rows", rows)
-            con.execute(f"INSERT INTO signals ({', '.join(SIGNAL_COLS)}) SELECT {', '.join(SIGNAL_COLS)} FROM new_rows")
-            con.unregister("new_rows")
+            vals = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
+            con.executemany(f"INSERT INTO signals ({', '.join(SIGNAL_COLS)}) VALUES ({', '.join('?' * len(SIGNAL_COLS))})", list(vals))
+        bump_version(con, "signals")
     return dict(deleted=int(deleted), inserted=len(rows), events_dropped=int(dropped))
 
 def _decode(df: pd.DataFrame) -> pd.DataFrame:
@@ -391,7 +400,7 @@ def latest_signals(self: SignalStore, limit: int = 50, # most rows returned
            ) -> pd.DataFrame:
     "Signals of one date (the latest by default), most confident first; JSON columns decoded."
     if direction is not None and direction not in DIRECTIONS: raise ValueError(f"direction must be one of {DIRECTIONS}")
-    if self.read_only and not self.path.exists(): return pd.DataFrame(columns=SIGNAL_COLS)
+    if self.read_only and not self.exists(): return pd.DataFrame(columns=SIGNAL_COLS)
     day = "(SELECT max(as_of) FROM signals)" if as_of is None else "?"
     p = ([] if as_of is None else [pd.Timestamp(as_of).date()]) + ([direction] if direction else [])
     sql = (f"SELECT * FROM signals WHERE as_of = {day}" + (" AND direction = ?" if direction else "")
@@ -413,13 +422,14 @@ def violations(self: SignalStore) -> pd.DataFrame:
 def snapshot(self: SignalStore, dates: int = 2, # how many of the latest dates
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(signals of the `dates` latest dates, newest date first then most confident; the last successful run per job), read in one transaction."
-    if self.read_only and not self.path.exists(): return pd.DataFrame(columns=SIGNAL_COLS), pd.DataFrame()
-    with self.transaction() as con:
-        rows = con.execute("SELECT * FROM signals WHERE as_of IN (SELECT DISTINCT as_of FROM signals ORDER BY as_of DESC "
-                           f"LIMIT {int(dates)}) ORDER BY as_of DESC, confidence DESC, symbol").df()
-        runs = con.execute("SELECT job, run_id, CAST(run_date AS VARCHAR) AS run_date, finished_at, duration_s, model_version "
-                           "FROM runs WHERE status = 'success' "
-                           "QUALIFY row_number() OVER (PARTITION BY job ORDER BY finished_at DESC) = 1").df()
+    if self.read_only and not self.exists(): return pd.DataFrame(columns=SIGNAL_COLS), pd.DataFrame()
+    with self.transaction(consistent=True) as con:
+        rows = frame(con.execute("SELECT * FROM signals WHERE as_of IN (SELECT DISTINCT as_of FROM signals ORDER BY as_of DESC "
+                                 f"LIMIT {int(dates)}) ORDER BY as_of DESC, confidence DESC, symbol"))
+        runs = frame(con.execute("SELECT job, run_id, run_date, finished_at, duration_s, model_version FROM ("
+                                 "SELECT job, run_id, CAST(run_date AS TEXT) AS run_date, finished_at, duration_s, model_version, "
+                                 "row_number() OVER (PARTITION BY job ORDER BY finished_at DESC) AS rn "
+                                 "FROM runs WHERE status = 'success') AS last WHERE rn = 1 ORDER BY job"))
     return _decode(_ist(rows)), _ist(runs)
 
 # %% ../../nbs/51_signals.store.ipynb #dfc6dfc7
@@ -447,6 +457,7 @@ def set_status(self: SignalStore, signal_id: str, # e.g. '2024-11-22:RELIANCE'
                   reasons=json.dumps(list(reasons or [])), run_id=run_id, recorded_at=pd.Timestamp.now(tz="UTC"))
         con.execute("INSERT INTO signal_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(ev.values()))
         con.execute("UPDATE signals SET status = ? WHERE id = ?", [new_status, signal_id])
+        bump_version(con, "signals")
     return ev
 
 @patch
