@@ -227,10 +227,12 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="interface to bind"),
-          port: int = typer.Option(8000, help="TCP port")):
-    "Serve the signal API with uvicorn."
+          port: int = typer.Option(8000, help="TCP port"),
+          workers: int = typer.Option(1, help="uvicorn worker processes (more than 1 needs AITRADER_DB_URL=postgresql://...)")):
+    "Serve the signal API (and the dashboard at /ui) with uvicorn."
     from aitrader.api.app import serve as _serve
-    _serve(host=host, port=port)
+    try: _serve(host=host, port=port, workers=workers)
+    except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
 
 @keys_app.command("create")
 def keys_create(tier: str = typer.Option(..., help="basic | pro | elite | admin"),

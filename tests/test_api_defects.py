@@ -17,6 +17,7 @@ from aitrader.config import get_config
 from aitrader.data.calendar import IST
 from aitrader.testing import ingest_real, publish_synthetic
 
+pytestmark = pytest.mark.usefixtures("backend")   # every test on DuckDB and on PostgreSQL
 EVENING = pd.Timestamp("2024-11-21 18:00", tz=IST)
 REAL = [("RELIANCE", "BUY", 1230.0), ("TCS", "BUY", 4100.0), ("INFY", "HOLD", float("nan"))]
 
@@ -210,9 +211,9 @@ def test_bhavcopy_symbols_checked_and_reupload_changes_nothing(env):
     bc = data_dir / "bhavcopy" / "cm27OCT2021bhav.csv"
     up = lambda data, name: c.post("/data/bhavcopy", files={"file": (name, data, "text/csv")}, headers=H["admin"])
     assert up(bc.read_bytes(), bc.name).status_code == 200
-    from aitrader.signals.store import SignalStore
+    from aitrader.data.store import BarStore
     def state():
-        with SignalStore(cfg).connect() as con: n = con.execute("SELECT count(*) FROM ingest_log").fetchone()[0]
+        with BarStore(cfg) as bs: n = bs.con.execute("SELECT count(*) FROM ingest_log").fetchone()[0]   # the bar catalog (DuckDB)
         files = sorted((p.name, p.stat().st_mtime_ns) for p in cfg.cache_dir.rglob("*.parquet"))
         return n, files
     before = state()

@@ -5,7 +5,8 @@
 # %% ../../nbs/77_api.app.ipynb #3bd6e1d2
 from __future__ import annotations
 from typing import Callable
-import duckdb
+import os
+import duckdb, psycopg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +18,8 @@ from .deps import ApiState, Champion
 from .admin import Jobs, job_runner
 from . import public, signals, elite, admin, data
 from ..eval.costs import CostModel
+from ..db import is_pg
+from . import web
 
 # %% auto #0
 __all__ = ['create_app', 'serve']
@@ -39,9 +42,11 @@ def create_app(cfg: Config | None = None,          # settings; `get_config()` wh
     if clock is not None: st.clock = clock
     app.state.api = st
     for r in (public, signals, elite, admin, data): app.include_router(r.router)
+    app.include_router(web.router)                      # the dashboard under /ui
     busy = lambda request, exc: JSONResponse({"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"})
     app.add_exception_handler(StoreBusy, busy)
     app.add_exception_handler(duckdb.Error, busy)       # a DuckDB file held by another process, or a write conflict
+    app.add_exception_handler(psycopg.OperationalError, busy)   # PostgreSQL unreachable or a serialization conflict
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(BodyLimit, default=max_body_bytes, limits={"/data/bhavcopy": max_upload_bytes})
     app.add_middleware(SecurityHeaders)
@@ -51,7 +56,12 @@ def create_app(cfg: Config | None = None,          # settings; `get_config()` wh
 def serve(host: str = "127.0.0.1", # interface to bind
           port: int = 8000,          # TCP port
           cfg: Config | None = None,
+          workers: int = 1,          # uvicorn worker processes; more than 1 needs AITRADER_DB_URL (PostgreSQL)
          ) -> None:
-    "Run the API with uvicorn (one process: DuckDB allows one writing process per file)."
+    "Run the API with uvicorn: one process on DuckDB (one writing process per file), `workers` processes on PostgreSQL. Raises `ValueError`."
     import uvicorn
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level="info", access_log=False)
+    if workers > 1:
+        if not is_pg(): raise ValueError("--workers > 1 needs AITRADER_DB_URL=postgresql://...: DuckDB allows one writing process per file")
+        if cfg is not None: os.environ["AITRADER_HOME"] = str(cfg.home)   # the workers build their app from the environment
+        uvicorn.run("aitrader.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False)
+    else: uvicorn.run(create_app(cfg), host=host, port=port, log_level="info", access_log=False)

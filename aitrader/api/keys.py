@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 from ..config import Config, get_config
-from ..db import StoreBusy
+from ..db import StoreBusy, is_pg
+from ..migrations import current_versions
 from ..apistore import ApiStore
 
 # %% auto #0
@@ -49,7 +50,8 @@ def bump_generation(cfg: Config) -> int:
     return n
 
 def generation_stamp(cfg: Config) -> tuple | None:
-    "(inode, counter) of the generation file, None when absent: it changes with every key change."
+    "(inode, counter) of the generation file, None when absent: it changes with every key change. With PostgreSQL: the store's 'keys' counter (every worker, every host)."
+    if is_pg(): return ("pg", current_versions().get("keys", 0))
     try:
         with open(gen_path(cfg), "rb") as f: return (os.fstat(f.fileno()).st_ino, f.read(32))
     except FileNotFoundError: return None

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from ..config import Config
 from ..signals.store import SignalStore
+from ..db import is_pg
+from ..migrations import current_versions
 
 # %% auto #0
 __all__ = ['BASIC_FIELDS', 'HIDDEN_FROM_PRO', 'ACTIONABLE', 'jsonable', 'records', 'Snapshot', 'SignalCache', 'project', 'view',
@@ -66,6 +68,8 @@ class SignalCache:
         return self._store
 
     def stamp(self) -> tuple:
+        "Changes whenever the store does: the DuckDB file's (mtime, size) and its WAL's, or PostgreSQL's 'signals' counter."
+        if is_pg(): return ("pg", current_versions().get("signals", 0))
         p = Path(self.cfg.store_path); out = []
         for f in (p, p.with_name(p.name + ".wal")):
             try: s = os.stat(f); out.append((s.st_mtime_ns, s.st_size))
