@@ -1,0 +1,134 @@
+"""The dashboard in a real browser: Playwright for Python driving Debian's Chromium (/usr/bin/chromium, never a
+downloaded browser) against a uvicorn server on a fresh home.
+
+Bars are the real NSE daily files of RELIANCE, TCS and INFY cut after 2024-11-21 (plus RELIANCE's 15-minute bars for
+the 4H chart); signals are SYNTHETIC test data on those symbols. Screenshots go to tests/artifacts/screens (or
+$AITRADER_SCREENS); they are test artifacts, git-ignored.
+"""
+import os, shutil, socket, threading, time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aitrader.api import keys as K
+from aitrader.api.app import create_app
+from aitrader.config import get_config
+from aitrader.data.calendar import IST
+from aitrader.data.ingest import ingest
+from aitrader.testing import ingest_real, publish_synthetic
+
+CHROMIUM = os.environ.get("AITRADER_CHROMIUM", "/usr/bin/chromium")
+SCREENS = Path(os.environ.get("AITRADER_SCREENS", Path(__file__).parent / "artifacts" / "screens"))
+EVENING = pd.Timestamp("2024-11-21 18:00", tz=IST)
+REAL = [("RELIANCE", "BUY", 1230.0), ("TCS", "BUY", 4100.0), ("INFY", "HOLD", float("nan"))]
+SID = "2024-11-21:RELIANCE"
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, data_dir):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"): pytest.fail(f"{CHROMIUM} missing: .ci/run installs the Debian package chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    import uvicorn
+    home = tmp_path_factory.mktemp("web")
+    cfg = get_config({"AITRADER_HOME": str(home), "AITRADER_DATA_DIR": str(data_dir)})
+    ingest_real(cfg, data_dir, ["RELIANCE", "TCS", "INFY"], last="2024-11-21")
+    ingest(cfg, "csv", data_dir / "intraday_15m" / "RELIANCE_15min.csv", "15m", progress=False)
+    for d, seed in [("2024-11-20", 1), ("2024-11-21", 2)]: publish_synthetic(cfg, d, n=8, seed=seed, real=REAL)
+    keys = {t: K.create_key(t, f"browser {t}", cfg) for t in K.TIERS}
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg, clock=lambda: EVENING), host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True); th.start()
+    t_end = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < t_end, "uvicorn did not start"
+        time.sleep(0.1)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield f"http://127.0.0.1:{port}", keys, browser
+        browser.close()
+    server.should_exit = True; th.join(10)
+
+
+def _login(browser, base, key, **ctx):
+    page = browser.new_context(**ctx).new_page()
+    page.goto(f"{base}/ui/login")
+    page.fill("input[name=key]", key)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/ui/signals")
+    return page
+
+
+def _until(page, expr, timeout=60):
+    "Poll a JavaScript expression until truthy (page.evaluate: the strict CSP forbids wait_for_function's eval)."
+    t_end = time.monotonic() + timeout
+    while not page.evaluate(expr):
+        assert time.monotonic() < t_end, f"timed out waiting for {expr}"
+        time.sleep(0.1)
+
+
+def _shot(page, name):
+    p = SCREENS / f"{name}.png"; page.screenshot(path=str(p), full_page=True); print(f"screenshot: {p}")
+    return p
+
+
+def test_each_tier_sees_its_own(site):
+    base, keys, browser = site
+    seen = {}
+    for tier in K.TIERS:
+        page = _login(browser, base, keys[tier])
+        heads = page.locator("#signals th").all_inner_texts()
+        nav = page.locator("header a").all_inner_texts()
+        seen[tier] = (page.inner_text("#as-of"), "stop_loss" in heads, "status" in heads, "Admin" in nav, "Execution" in nav)
+        if tier == "elite": _shot(page, "signals_elite")
+        page.context.close()
+    assert seen == {"basic": ("2024-11-20", False, False, False, False), "pro": ("2024-11-21", True, False, False, False),
+                    "elite": ("2024-11-21", True, True, False, True), "admin": ("2024-11-21", True, True, True, True)}
+    page = _login(browser, base, keys["pro"], viewport={"width": 390, "height": 844}, is_mobile=True)   # a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400   # the table scrolls inside its card
+    _shot(page, "signals_phone"); page.context.close()
+    bad = browser.new_context().new_page(); bad.goto(f"{base}/ui/login")
+    bad.fill("input[name=key]", "ait_00000000_" + "x" * 30); bad.click("button:has-text('Sign in')")
+    assert "Unknown or revoked key" in bad.inner_text("#msg"); bad.context.close()
+
+
+def test_signal_detail_chart_draws_the_levels(site):
+    base, keys, browser = site
+    page = _login(browser, base, keys["pro"], viewport={"width": 1200, "height": 900})
+    page.click(f"a[href='/ui/signals/{SID}']")
+    _until(page, "window.aitraderChart && window.aitraderChart.ready")
+    c = page.evaluate("window.aitraderChart")
+    assert c["levels"] == ["entry", "stop", "target"] and c["tf"] == "1d" and c["bars"] > 150
+    assert page.locator("#chart canvas").count() > 0
+    assert "entry 1,230.00" in page.inner_text("#levels") and "synthetic test data" in page.inner_text("#reasons")
+    _shot(page, "signal_detail_1d")
+    page.click(".tabs button[data-tf='4h']")
+    _until(page, "window.aitraderChart.tf === '4h'")
+    assert page.evaluate("window.aitraderChart")["levels"] == ["entry", "stop", "target"]
+    _shot(page, "signal_detail_4h"); page.context.close()
+
+
+def test_kill_switch_from_admin_page_refuses_elite_execution(site):
+    base, keys, browser = site
+    elite = _login(browser, base, keys["elite"])
+    elite.goto(f"{base}/ui/elite"); elite.click("#auto-toggle")
+    assert elite.inner_text("#auto-state") == "on"
+    elite.goto(f"{base}/ui/signals/{SID}"); elite.click("#execute button")
+    assert "accepted: PENDING" in elite.inner_text("#msg")
+    admin = _login(browser, base, keys["admin"])
+    admin.goto(f"{base}/ui/admin"); admin.fill("#kill-form input[name=reason]", "browser test"); admin.click("#kill-button")
+    assert admin.inner_text("#kill-state") == "ENGAGED" and "1 pending order(s) cancelled" in admin.inner_text("#msg")
+    _shot(admin, "admin_kill_engaged")
+    elite.goto(f"{base}/ui/signals/{SID}"); elite.click("#execute button")
+    assert "Refused (kill_switch)" in elite.inner_text("#msg")
+    _shot(elite, "elite_execution_refused")
+    elite.goto(f"{base}/ui/elite")
+    assert "CANCELLED" in elite.inner_text("#orders") and "ENGAGED" in elite.inner_text("main")
+    _shot(elite, "elite_orders")
+    admin.click("#kill-button")   # release
+    assert admin.inner_text("#kill-state") == "released"
+    for p in (elite, admin): p.context.close()
