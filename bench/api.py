@@ -13,6 +13,10 @@ AITRADER_HOME holding ~500 SYNTHETIC test signals per date (never model output),
    that run wrote.
 --compare OLD_TREE: also run steps 1 and 2 (2 at 20 req/s for 3 s) against the code in OLD_TREE (a folder holding an
 older `aitrader/`, e.g. from `git archive`), alternating old, new, old, new in the same run; prints both.
+--pg: the PostgreSQL mode instead: a throwaway PostgreSQL server (`aitrader.pgserver.TempPostgres`), then
+`aitrader serve` with DuckDB and 1 worker, PostgreSQL and 1 worker, PostgreSQL and 2 workers (each on a fresh
+home and database with the same synthetic signals), GET /signals/latest?limit=50 at each --pg-rates for --seconds;
+one table of p50/p99 and errors. Target: PostgreSQL, 2 workers, 200 req/s: p99 < 25 ms and 0 failures.
 Everything is bounded in count and time and stops by itself.
 """
 import argparse, os, secrets, socket, subprocess, sys, tempfile, threading, time
@@ -169,6 +173,75 @@ def step_reruns(srv, reruns):
             f"{len(rerr)} non-200, launch problems: {[b for b in bad if b[0] != 'mixed'][:3]}")
 
 
+PG_SERVER = """
+import os, sys
+from aitrader.config import get_config
+from aitrader.api.app import serve
+from aitrader.api.keys import create_key
+from aitrader.testing import publish_synthetic
+cfg = get_config({"AITRADER_HOME": sys.argv[1]})
+for d, seed in [("2024-11-21", 1), ("2024-11-22", 2)]: publish_synthetic(cfg, d, n=500, seed=seed)
+print("KEYS", create_key("pro", "bench", cfg), create_key("admin", "bench", cfg), flush=True)
+os.environ["AITRADER_HOME"] = sys.argv[1]
+serve(port=int(sys.argv[2]), workers=int(sys.argv[3]), cfg=cfg)
+"""
+
+
+class WorkersServer(Server):
+    "`aitrader.api.app.serve` with `workers` processes in a subprocess on a fresh home; PostgreSQL when `db_url` is given."
+    def __init__(self, workers=1, db_url=None):
+        self.home = tempfile.TemporaryDirectory(); self.port = free_port(); self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "AITRADER_DB_URL"}
+        env.update(PYTHONPATH=os.getcwd(), OMP_NUM_THREADS="1", **({"AITRADER_DB_URL": db_url} if db_url else {}))
+        self.p = subprocess.Popen([sys.executable, "-c", PG_SERVER, self.home.name, str(self.port), str(workers)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        line = self.p.stdout.readline().split()
+        if not line or line[0] != "KEYS": raise RuntimeError("server setup failed: " + self.p.stderr.read()[-2000:])
+        self.pro, self.admin = {"X-API-Key": line[1]}, {"X-API-Key": line[2]}
+        for _ in range(600):
+            try:
+                if httpx.get(self.base + "/health", timeout=1).status_code == 200: break
+            except httpx.HTTPError: pass
+            time.sleep(0.1)
+        else: raise RuntimeError("server did not start: " + (self.p.stderr.read() if self.p.poll() is not None else ""))
+        for _ in range(100):   # warm every worker (new connections spread over them)
+            with httpx.Client(timeout=5) as c: c.get(self.base + "/signals/latest?limit=50", headers=self.pro)
+
+    def close(self):
+        import signal
+        try: os.killpg(self.p.pid, signal.SIGTERM)
+        except ProcessLookupError: pass
+        try: self.p.wait(15)
+        except subprocess.TimeoutExpired: os.killpg(self.p.pid, signal.SIGKILL)
+        self.home.cleanup()
+
+
+def main_pg(rates=(200, 500), seconds=10.0) -> int:
+    "DuckDB 1 worker, PostgreSQL 1 and 2 workers, each at every rate: one table."
+    from aitrader.pgserver import TempPostgres
+    rows, ok = [], True
+    with TempPostgres() as pg:
+        for backend, workers in [("duckdb", 1), ("postgres", 1), ("postgres", 2)]:
+            url = pg.create_db() if backend == "postgres" else None
+            srv = WorkersServer(workers, url)
+            try:
+                for rate in rates:
+                    lat, errs, wall, late = load(srv.base + "/signals/latest?limit=50", srv.pro, rate, seconds)
+                    p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+                    target = backend == "postgres" and workers == 2 and rate == 200
+                    good = p99 < 25 and not errs
+                    ok &= good or not target
+                    rows.append((backend, str(workers), f"{rate:g}", f"{len(lat) / wall:.0f}", f"{p50:.1f}", f"{p99:.1f}",
+                                 str(len(errs)), ("yes" if good else "NO") + (" (target)" if target else ""),
+                                 f"{len(lat)} ok; max client lateness {late * 1e3:.0f} ms; load average {os.getloadavg()[0]:.1f}"))
+            finally: srv.close()
+    tab = Table(title=f"bench/api.py --pg: GET /signals/latest?limit=50 (pro), {seconds:g} s per row; {os.cpu_count()} CPUs")
+    for c in ["store", "workers", "target req/s", "achieved req/s", "p50 ms", "p99 ms", "errors", "p99 < 25 ms, 0 errors", "detail"]: tab.add_column(c)
+    for r in rows: tab.add_row(*r)
+    Console(width=200).print(tab)
+    return 0 if ok else 1
+
+
 def main(rate=200, seconds=10.0, reruns=10, compare=None) -> int:
     rows = []
     order = [(compare, " (before)"), (None, " (after)")] * 2 if compare else [(None, "")]
@@ -194,5 +267,8 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=10, help="duration of the load")
     ap.add_argument("--reruns", type=int, default=10, help="re-runs of the latest date during the consistency check")
     ap.add_argument("--compare", default=None, help="folder with the older code to measure in the same run")
+    ap.add_argument("--pg", action="store_true", help="PostgreSQL mode: DuckDB 1 worker vs PostgreSQL 1 and 2 workers")
+    ap.add_argument("--pg-rates", default="200,500", help="request rates of the PostgreSQL mode, comma separated")
     a = ap.parse_args()
+    if a.pg: sys.exit(main_pg(tuple(float(x) for x in a.pg_rates.split(",")), a.seconds))
     sys.exit(main(a.rate, a.seconds, a.reruns, a.compare))

@@ -6,7 +6,7 @@ POST /pipeline/run-daily (admin key) -> 202 with a run id; the run is in `runs` 
 and its signals are served by GET /signals/latest; the same for POST /pipeline/run-hourly (it refines the
 daily signals of the session before its time).
 """
-import json, time
+import json, os, time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,12 +34,25 @@ def _follow(c, H, st, job, rid, timeout=900):
     raise AssertionError(f"{job} run {rid} still running after {timeout} s")
 
 
-def test_pipeline_endpoints_run_the_real_jobs(home, data_dir):
+def test_pipeline_endpoints_run_the_real_jobs(home, data_dir, request, monkeypatch):
+    "One tiny champion trained once; the daily + hourly flow then runs on DuckDB and on PostgreSQL (the signal and API stores switch, bars and models stay)."
     cfg = get_config({"AITRADER_HOME": str(home), "AITRADER_DATA_DIR": str(data_dir)})
     ingest_real(cfg, data_dir, SYMBOLS)
     for s in SYMBOLS: ingest(cfg, "csv", data_dir / "intraday_15m" / f"{s}_15min.csv", "15m", progress=False)
     from aitrader.train.registry import ensure_champion
     ensure_champion(cfg, symbols=SYMBOLS, verbose=False)
+    monkeypatch.delenv("AITRADER_DB_URL", raising=False)
+    _flow(cfg)
+    from aitrader.pgserver import pg_bin
+    if pg_bin() is None and not os.environ.get("CI"):
+        print("PostgreSQL part skipped: PostgreSQL is not installed"); return
+    pg = request.getfixturevalue("pg_server")
+    url = pg.create_db(); monkeypatch.setenv("AITRADER_DB_URL", url)
+    try: _flow(cfg)
+    finally: monkeypatch.delenv("AITRADER_DB_URL"); pg.drop_db(url)
+
+
+def _flow(cfg):
     c, st = TestClient(create_app(cfg)), SignalStore(cfg)
     A = {"X-API-Key": create_key("admin", "test", cfg)}
 
