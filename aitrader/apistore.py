@@ -62,11 +62,18 @@ class ApiStore:
 
     @contextmanager
     def transaction(self):
-        "BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception); writers of every process one at a time (PostgreSQL advisory lock)."
-        self.con.execute("BEGIN"); lock(self.con, "aitrader-api")
+        "BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception); writers of every process one at a time (PostgreSQL advisory lock). Nested: joins the open one."
+        if getattr(self, "_in_tx", False): yield self; return
+        self.con.execute("BEGIN"); lock(self.con, "aitrader-api"); self._in_tx = True
         try: yield self
-        except BaseException: self.con.execute("ROLLBACK"); raise
-        self.con.execute("COMMIT")
+        except BaseException: self._in_tx = False; self.con.execute("ROLLBACK"); raise
+        self._in_tx = False; self.con.execute("COMMIT")
+
+    @contextmanager
+    def exclusive(self):
+        "On PostgreSQL the block runs in one transaction holding the API writers' lock (checks and writes of every worker one at a time); on DuckDB a no-op (one process: its own lock serializes)."
+        if getattr(self.con, "backend", "duckdb") != "postgres": yield self; return
+        with self.transaction(): yield self
 
     def one(self, sql: str, params=()) -> tuple | None: return self.con.execute(sql, list(params)).fetchone()
     def all(self, sql: str, params=()) -> list[tuple]: return self.con.execute(sql, list(params)).fetchall()

@@ -31,7 +31,7 @@ def set_kill(cfg: Config,
              set_by: str = "",       # key id of the admin
             ) -> dict:
     "Engage or release the kill switch; returns the new `kill_state` plus `cancelled` (orders cancelled). No order commits after this returns."
-    with _exec_lock, ApiStore(cfg) as db:
+    with _exec_lock, ApiStore(cfg) as db, db.exclusive():
         n = db.set_kill(engaged, reason, set_by)
         return {**db.kill(), "cancelled": n}
 
@@ -118,7 +118,7 @@ def execute(cfg: Config,
     "(response dict, replayed) of an accepted order (PENDING until its bar is stored). Raises `ExecutionRefused`."
     req = dict(signal_id=str(signal.get("id")), side=side, qty=qty, notional=notional, order_type=order_type, limit_price=limit_price)
     h, now = _request_hash(**req), pd.Timestamp.now(tz=IST) if now is None else pd.Timestamp(now)
-    with _exec_lock, ApiStore(cfg) as db:
+    with _exec_lock, ApiStore(cfg) as db, db.exclusive():   # PostgreSQL: every worker's checks and insert one at a time
         if idempotency_key is not None and (r := db.order_by_key(key_id, idempotency_key)) is not None:
             if r[0] != h: raise ExecutionRefused(422, "idempotency_mismatch", "this Idempotency-Key was used for a different request")
             return json.loads(r[1]), True
@@ -158,7 +158,7 @@ def settle_pending(cfg: Config, cm: CostModel | None = None,
                   ) -> int:
     "Fill, expire or cancel (limits broken at the fill price) the PENDING orders whose next bar is stored; how many changed. Nothing while the kill switch is on."
     n = 0
-    with _exec_lock, ApiStore(cfg) as db:
+    with _exec_lock, ApiStore(cfg) as db, db.exclusive():
         if db.kill()["engaged"]: return 0
         for o in db.pending(key_id):
             oid, kid, sym, qty = o["order_id"], o["key_id"], o["symbol"], int(o["qty"])
