@@ -225,15 +225,21 @@ def main_pg(rates=(200, 500), seconds=10.0) -> int:
             url = pg.create_db() if backend == "postgres" else None
             srv = WorkersServer(workers, url)
             try:
+                import psutil
+                procs = lambda: [psutil.Process(srv.p.pid), *psutil.Process(srv.p.pid).children(recursive=True)]
+                cpu = lambda: sum(sum(q.cpu_times()[:2]) for q in procs())
                 for rate in rates:
+                    c0 = cpu()
                     lat, errs, wall, late = load(srv.base + "/signals/latest?limit=50", srv.pro, rate, seconds)
+                    cpu_ms = (cpu() - c0) / max(1, len(lat) + len(errs)) * 1e3
                     p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
                     target = backend == "postgres" and workers == 2 and rate == 200
                     good = p99 < 25 and not errs
                     ok &= good or not target
                     rows.append((backend, str(workers), f"{rate:g}", f"{len(lat) / wall:.0f}", f"{p50:.1f}", f"{p99:.1f}",
                                  str(len(errs)), ("yes" if good else "NO") + (" (target)" if target else ""),
-                                 f"{len(lat)} ok; max client lateness {late * 1e3:.0f} ms; load average {os.getloadavg()[0]:.1f}"))
+                                 f"{len(lat)} ok; server CPU {cpu_ms:.2f} ms/request (uvicorn processes); "
+                                 f"max client lateness {late * 1e3:.0f} ms; load average {os.getloadavg()[0]:.1f}"))
             finally: srv.close()
     tab = Table(title=f"bench/api.py --pg: GET /signals/latest?limit=50 (pro), {seconds:g} s per row; {os.cpu_count()} CPUs")
     for c in ["store", "workers", "target req/s", "achieved req/s", "p50 ms", "p99 ms", "errors", "p99 < 25 ms, 0 errors", "detail"]: tab.add_column(c)
