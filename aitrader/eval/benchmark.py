@@ -112,7 +112,7 @@ def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
     try: mv = resolve_version(version, cfg)
     except LookupError: return None
     rows = []
-    for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"),
+    for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"), ("cbta_", "cbta"),
                       ("baseline_catboost_ta_", "catboost_ta"), ("baseline_qlib_recipe_", "qlib_recipe")):
         for met in ("rank_ic_5d", "rank_ic_10d", "rank_ic_3d", "ic_5d"):
             for m in c.get_metric_history(mv.run_id, pre + met):
