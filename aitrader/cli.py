@@ -274,3 +274,7 @@ def main_job(train_if_missing: bool = typer.Option(True, help="train and promote
     _print_frame(_top_signals(cfg, r.run_date), f"top signals {r.run_date}")
     console.print(f"main job done in {time.perf_counter() - t0:.1f} s")
     if errs: raise typer.Exit(1)
+
+# %% ../nbs/90_cli.ipynb #c242654e
+from .exits.evaluate import exits_app
+app.add_typer(exits_app, name="exits")
