@@ -204,6 +204,9 @@ def benchmark(universe: str = typer.Option("nifty50", help="universe list (nifty
     _print_frame(r.summary[cols].round(4).reset_index(), "pooled over the test years (daily IC / Rank IC, HAC t)", max_rows=40)
     _print_frame(r.per_year.pivot_table(index="model", columns="year", values="rank_ic_5").round(4).reset_index(), "Rank IC 5d by test year", max_rows=40)
     _print_frame(r.strategies.round(3).reset_index(names="strategy"), "top-k portfolios (k 10, weekly, buffer 5, next-open fills, net of costs)")
+    if r.selection is not None:
+        _print_frame(r.selection.round(4).reset_index(names="recipe"), "recipes on validation (mean validation-year Rank IC 5d; LightGBM rows early-stopped on it) and test")
+    if r.grid is not None: _print_frame(r.grid.round(3).reset_index(), "portfolio configurations of the chosen recipe (chosen on the first test years, evaluated on the later ones)")
     if r.members is not None: _print_frame(r.members.round(4), f"members of {model} (from its training run; close-to-close labels)", max_rows=80)
     _print_frame(r.info.drop(columns=["params"], errors="ignore").round(3), "folds: sizes, trials, trees, seconds")
     for n in r.notes: console.print(f"note: {n}")
@@ -273,6 +276,10 @@ def main_job(train_if_missing: bool = typer.Option(True, help="train and promote
     _print_frame(_top_signals(cfg, r.run_date), f"top signals {r.run_date}")
     console.print(f"main job done in {time.perf_counter() - t0:.1f} s")
     if errs: raise typer.Exit(1)
+
+# %% ../nbs/90_cli.ipynb #c242654e
+from .exits.evaluate import exits_app
+app.add_typer(exits_app, name="exits")
 
 # %% ../nbs/90_cli.ipynb #a7db0517
 from .migrations import db_app

@@ -90,3 +90,13 @@ def test_readers_see_one_run_or_the_other(cfg):
     obs = [s for s in seen if s[0]]
     assert len(obs) >= 5, f"only {len(obs)} reads"
     assert all(s[1] == 1 and s[0] == sizes[s[2]] for s in obs), [s for s in obs if s[1] != 1 or s[0] != sizes[s[2]]][:3]
+
+
+def test_later_tables_registered_with_one_line(cfg, backend):
+    "The exits branch's BRACKET_DDL (registered with one `register_schema` line) works on both backends."
+    from aitrader.exits.bracket import BracketStore, exit_setting, set_exit_setting
+    set_exit_setting(cfg, "policy", {"trail_atr": 2.5}); set_exit_setting(cfg, "policy", {"trail_atr": 3.0})
+    assert exit_setting(cfg, "policy") == {"trail_atr": 3.0} and exit_setting(cfg, "nope", 1) == 1
+    with BracketStore(cfg) as db:
+        assert db.one("SELECT count(*) FROM brackets")[0] == 0
+        if backend == "postgres": assert db.one("SELECT count(*) FROM schema_migrations WHERE name = 'bracket'")[0] == 1

@@ -15,11 +15,13 @@ from .portfolio import PortfolioConfig, topk_portfolio
 from ..train.rank_study import load_bars, run_study, study_data, study_folds
 
 # %% auto #0
-__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'BenchmarkResult', 'portfolio_table', 'member_rows', 'benchmark', 'log_benchmark']
+__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'portfolio_table',
+           'selection_table', 'portfolio_grid', 'member_rows', 'benchmark', 'log_benchmark']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
-STRATEGY_MODELS = ("lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "momentum_20", "reversal_5")
+STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "momentum_20", "reversal_5")
+RECIPE_CANDIDATES = ("stack", "blend_equal", "lgb_all", "lgb_all_default", "lgb_alpha158", "catboost_ta", "qlib_recipe_5d", "reversal_5")
 
 @dataclass
 class BenchmarkResult:
@@ -31,6 +33,10 @@ class BenchmarkResult:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     mlflow_run_id: str | None = None
+    valid: pd.DataFrame | None = None      # model, year, valid_rank_ic_5: every candidate recipe on each fold's validation year
+    selection: pd.DataFrame | None = None  # `selection_table`: candidates ranked by mean validation Rank IC 5d, with their test numbers
+    grid: pd.DataFrame | None = None       # `portfolio_grid` of the chosen recipe's scores (config chosen on the first test years)
+    scores: dict | None = None             # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
 
 def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = PortfolioConfig(),
                    ) -> tuple[pd.DataFrame, dict]:
@@ -48,6 +54,56 @@ def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = Por
     keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover"]
     return pd.DataFrame(rows).T[keep].astype(float), eq
 
+# %% ../../nbs/65_eval.benchmark.ipynb #b3d9d6ba
+def selection_table(valid: pd.DataFrame,     # `run_study(...)["valid"]`: model, year, valid_rank_ic_5
+                    per_year: pd.DataFrame,  # `run_study(...)["per_year"]`: model, year, rank_ic_5 (test year)
+                    candidates=RECIPE_CANDIDATES,
+                   ) -> pd.DataFrame:
+    """One row per candidate recipe, best validation first: valid_rank_ic_5 (mean over folds of the validation-year Rank IC 5d),
+    test_rank_ic_5 (mean over the test years), chosen (True for the best on validation), and `walk_forward`: the Rank IC 5d of
+    the recipe chosen anew each year by the validation years up to that fold only (no test year ever picks a recipe)."""
+    v = valid[valid.model.isin(candidates)].pivot_table(index="year", columns="model", values="valid_rank_ic_5")
+    t = per_year[per_year.model.isin(candidates)].pivot_table(index="year", columns="model", values="rank_ic_5")
+    out = pd.DataFrame({"valid_rank_ic_5": v.mean(), "test_rank_ic_5": t.mean().reindex(v.columns)})
+    out = out.sort_values("valid_rank_ic_5", ascending=False).assign(chosen=False)
+    out.iloc[0, out.columns.get_loc("chosen")] = True
+    wf = [t.loc[y, v.loc[:y].mean().idxmax()] for y in v.index if y in t.index]   # folds up to y: validation years before y's test year
+    out.attrs["walk_forward_rank_ic_5"] = float(np.mean(wf)) if wf else float("nan")
+    out.attrs["walk_forward_choices"] = {int(y): v.loc[:y].mean().idxmax() for y in v.index}
+    return out
+
+PORTFOLIO_GRID = dict(k=(5, 10), rebalance=(5, 10, 20), weighting=("equal", "inverse_vol"))
+
+def portfolio_grid(bars: pd.DataFrame,      # daily bars (symbol, ts, open, close)
+                   scores: pd.DataFrame,    # symbol, ts, score: one model's out-of-sample scores
+                   grid: dict = PORTFOLIO_GRID,
+                   select_years=(2019, 2020, 2021), # the config is chosen by Sharpe on these years only
+                   buffer: int = 5, cost=None,
+                  ) -> pd.DataFrame:
+    """One row per (k, rebalance, weighting) and 'ew_buy_hold': cagr, sharpe, max_drawdown, turnover on the selection years and on
+    the later years (suffix `_sel` / `_eval`); `chosen` marks the best Sharpe on the selection years (the later years never choose)."""
+    import itertools
+    cost = cost or PortfolioConfig().cost
+    def split(eq: pd.DataFrame) -> dict:
+        y = eq.index.year
+        out = {}
+        for tag, m in (("sel", np.isin(y, select_years)), ("eval", y > max(select_years))):
+            if m.sum() < 20: continue
+            part = eq[m]; r = portfolio_metrics(part, float(part["equity"].iloc[0]))
+            out |= {f"{k}_{tag}": r[k] for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
+        return out
+    rows = []
+    for k, rb, w in itertools.product(grid["k"], grid["rebalance"], grid["weighting"]):
+        r = topk_portfolio(bars, scores, PortfolioConfig(k=k, rebalance=rb, buffer=buffer, weighting=w, cost=cost))
+        rows.append(dict(config=f"k{k}_r{rb}_{w}", k=k, rebalance=rb, weighting=w, **split(r.equity)))
+    held = bars[(bars.ts >= scores.ts.min()) & (bars.ts <= scores.ts.max())]
+    bh = topk_portfolio(bars, pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0}),
+                        PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
+    rows.append(dict(config="ew_buy_hold", **split(bh.equity)))
+    out = pd.DataFrame(rows).set_index("config")
+    best = out.drop(index="ew_buy_hold")["sharpe_sel"].idxmax()
+    return out.assign(chosen=out.index == best)
+
 # %% ../../nbs/65_eval.benchmark.ipynb #75bdb70a
 def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
     "Per fold year, rank_ic_{3,5,10}d and ic_5d of the version's stack, stockformer, tft_p50 and gbm rows, from its MLflow training run (None when absent)."
@@ -56,7 +112,7 @@ def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
     try: mv = resolve_version(version, cfg)
     except LookupError: return None
     rows = []
-    for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"),
+    for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"), ("cbta_", "cbta"),
                       ("baseline_catboost_ta_", "catboost_ta"), ("baseline_qlib_recipe_", "qlib_recipe")):
         for met in ("rank_ic_5d", "rank_ic_10d", "rank_ic_3d", "ic_5d"):
             for m in c.get_metric_history(mv.run_id, pre + met):
@@ -92,8 +148,19 @@ def benchmark(cfg: Config | None = None,
     strat, _ = portfolio_table(data.bars, scores, portfolio)
     members = member_rows(model, cfg) if model else None
     if model and members is None: notes.append(f"model {model}: its training run logged no per-fold member rows")
+    sel = selection_table(res["valid"], res["per_year"]) if len(res["valid"]) else None
+    grid = None
+    if sel is not None:
+        chosen = sel.index[0]
+        notes.append(f"recipe chosen on validation: {chosen} (mean validation Rank IC 5d {sel.valid_rank_ic_5.iloc[0]:.4f} over "
+                     f"{len(sel)} candidates); chosen anew each year from the validation years only it scores "
+                     f"{sel.attrs['walk_forward_rank_ic_5']:.4f} on the test years ({sel.attrs['walk_forward_choices']})")
+        if len(years) > 3:
+            grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost)
+            notes.append(f"portfolio of {chosen}: {len(grid) - 1} configurations; chosen by Sharpe on {list(years[:3])}: "
+                         f"{grid.index[grid.chosen][0]} (the later years are its out-of-sample test)")
     out = BenchmarkResult(res["per_year"], res["summary"].set_index("model"), strat, res["info"], members, notes,
-                          time.perf_counter() - t0)
+                          time.perf_counter() - t0, valid=res["valid"], selection=sel, grid=grid, scores=res["scores"])
     if log_mlflow: out.mlflow_run_id = log_benchmark(out, cfg, dict(symbols=len(symbols), years=",".join(map(str, years)),
                                                                      n_trials=n_trials, seeds=",".join(map(str, seeds)), checks=checks))
     return out
@@ -115,7 +182,10 @@ def log_benchmark(r: BenchmarkResult, cfg: Config, params: dict) -> str:
         for k, v in row.items():
             if np.isfinite(v): c.log_metric(rid, f"strategy_{m}_{k}", float(v))
     with tempfile.TemporaryDirectory() as d:
-        for name in ("per_year", "summary", "strategies", "info"): getattr(r, name).to_csv(Path(d) / f"{name}.csv")
+        for name in ("per_year", "summary", "strategies", "info", "valid", "selection", "grid"):
+            if getattr(r, name) is not None: getattr(r, name).to_csv(Path(d) / f"{name}.csv")
+        sc = r.scores
+        if sc: pd.concat([v.assign(model=k) for k, v in sc.items()], ignore_index=True).to_parquet(Path(d) / "scores.parquet")
         if r.members is not None: r.members.to_csv(Path(d) / "members.csv", index=False)
         (Path(d) / "notes.json").write_text(json.dumps(r.notes, indent=1))
         c.log_artifacts(rid, d, "benchmark")

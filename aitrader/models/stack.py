@@ -18,7 +18,7 @@ from .veto import VetoModel, veto_from_config
 
 # %% auto #0
 __all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInputs', 'Member', 'NetMember', 'VetoMember',
-           'GBMMember', 'rank_blend', 'Stack']
+           'GBMMember', 'TAMember', 'rank_blend', 'Stack']
 
 # %% ../../nbs/35_models.stack.ipynb #80866fc0
 SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]   # StockFormer: returns (fractions), P(up)
@@ -128,6 +128,31 @@ class GBMMember(Member):
         self.models = [GBMRanker(features, label, seed=s, **kw).fit(train, valid) for s in seeds]
         return self
 
+class TAMember(Member):
+    """CatBoost on the 12 TA features of the context (`features.ta.TA_FEATURES`, the CatBoost-on-TA baseline as a member):
+    `cbta_score`, its predicted 5-day return (fraction; only its rank within a date is used by the fusion)."""
+    name, columns = "cbta", ["cbta_score"]
+    def __init__(self, model=None): self.model = model   # a fitted `catboost.CatBoostRegressor` on TA_FEATURES
+    @staticmethod
+    def X(context: np.ndarray) -> np.ndarray:
+        "float32 (N, 12): the TA_FEATURES columns of a (N, 29) context array (CONTEXT_FEATURES order)."
+        from aitrader.features.ta import TA_FEATURES
+        return np.ascontiguousarray(context[:, [CONTEXT_FEATURES.index(c) for c in TA_FEATURES]], np.float32)
+    def predict(self, x: StackInputs, prior=None) -> np.ndarray:
+        if self.model is None: raise RuntimeError("cbta is not fitted")
+        return np.asarray(self.model.predict(self.X(x.context)), np.float64).reshape(-1, 1)
+    def fit(self, X: np.ndarray, y: np.ndarray,   # float32 (N, 12) TA features, float (N,) forward 5-day returns
+            iterations: int = 300, depth: int = 6, learning_rate: float = 0.05, seed: int = 0, thread_count: int = 1) -> "TAMember":
+        "CatBoost RMSE on y clipped to its 1st-99th percentiles (rows with a NaN label dropped); returns self."
+        from catboost import CatBoostRegressor
+        y = np.asarray(y, np.float64); ok = np.isfinite(y)
+        if ok.sum() < 10: raise ValueError(f"cbta needs labelled rows, got {int(ok.sum())}")
+        lo, hi = np.nanpercentile(y[ok], [1, 99])
+        self.model = CatBoostRegressor(iterations=iterations, depth=depth, learning_rate=learning_rate, random_seed=seed,
+                                       thread_count=thread_count, verbose=False, allow_writing_files=False)
+        self.model.fit(np.asarray(X, np.float32)[ok], np.clip(y[ok], lo, hi))
+        return self
+
 # %% ../../nbs/35_models.stack.ipynb #81fdc330
 def rank_blend(frame: pd.DataFrame, # ts + the member columns
                weights: dict,       # {column: weight}; zero weights are skipped
@@ -168,7 +193,8 @@ class Stack:
         "A loaded v1 `Bundle` (`train.bundle.load_bundle` / `registry.load_champion`) as a Stack. Raises ValueError without veto calibration."
         vcfg = json.loads((Path(bundle.path) / "veto" / "config.json").read_text())
         gbm = [GBMMember(bundle.gbm)] if getattr(bundle, "gbm", None) else []
-        return cls([NetMember("stockformer", bundle.stockformer), NetMember("tft", bundle.tft), *gbm, VetoMember(veto_from_config(bundle.veto, vcfg))],
+        ta = [TAMember(bundle.cbta)] if getattr(bundle, "cbta", None) is not None else []
+        return cls([NetMember("stockformer", bundle.stockformer), NetMember("tft", bundle.tft), *gbm, *ta, VetoMember(veto_from_config(bundle.veto, vcfg))],
                    bundle.manifest, bundle.origin, Path(bundle.path), getattr(bundle, "problems", []))
 
     @property

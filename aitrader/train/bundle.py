@@ -65,6 +65,13 @@ def _model_info(m) -> dict:
     return {"class": f"{type(m).__module__}.{type(m).__name__}", "n_params": n_params(m),
             "config_sha256": hashlib.sha256(json.dumps(asdict(m.cfg), sort_keys=True).encode()).hexdigest()}
 
+def _exit_policy() -> dict:
+    "The active exit policy for the manifest (`aitrader.exits.evaluate.manifest_entry`): which exit the product uses and why."
+    try:
+        from aitrader.exits.evaluate import manifest_entry
+        return manifest_entry()
+    except Exception as e: return {"policy": "fixed", "kind": "rule", "reason": f"exit policy unreadable ({type(e).__name__}): today's fixed exit"}
+
 def make_manifest(manifest:dict, # training facts: data_range, metrics (+ anything else JSON-able)
                   stockformer:StockFormer, tft:TFT, veto:CatBoostClassifier,
                   files:dict,    # {relative path: sha256} of BUNDLE_FILES
@@ -77,7 +84,8 @@ def make_manifest(manifest:dict, # training facts: data_range, metrics (+ anythi
            "feature_schema": FEATURE_SCHEMA, "feature_schema_hash": schema_hash(FEATURE_SCHEMA),
            "normalization_hash": normalization_hash(), "kronos": kr, "kronos_required": kr.get("kronos") == "enabled",
            "models": {"stockformer": _model_info(stockformer), "tft": _model_info(tft), "veto": _model_info(veto)},
-           "git": git_commit(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+           "git": git_commit(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "exit_policy": _exit_policy()}
     out.update({k: v for k, v in manifest.items() if k != "files"})
     out["files"] = dict(files)
     return out
@@ -88,6 +96,7 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
                 manifest:dict,               # training facts, see `make_manifest`
                 veto_config:dict|None=None,  # extra veto settings for veto/config.json (thresholds, calibration)
                 gbm:list|None=None,          # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
+                cbta=None,                   # the CatBoost-on-TA member: a fitted `catboost.CatBoostRegressor`, saved as cbta/model.cbm
                 overwrite:bool=False,        # replace an existing bundle in `dir`
                ) -> Path:
     "Write the v1 layout and return the manifest path. FileExistsError on an existing bundle, ValueError on a bad manifest."
@@ -107,6 +116,9 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
     for k, m in enumerate(gbm or []):
         m.save(d / "gbm" / f"seed{k}")
         files.update({f"gbm/seed{k}/{n}": sha256_file(d / "gbm" / f"seed{k}" / n) for n in ("model.txt", "config.json")})
+    if cbta is not None:
+        (d / "cbta").mkdir(parents=True, exist_ok=True); cbta.save_model(str(d / "cbta" / "model.cbm"))
+        files["cbta/model.cbm"] = sha256_file(d / "cbta" / "model.cbm")
     _dump(make_manifest(manifest, stockformer, tft, veto, files), d / MANIFEST)
     return d / MANIFEST
 
@@ -152,6 +164,7 @@ class Bundle:
     problems: list = field(default_factory=list)  # what `bundle_problems` found (dev mode; always empty in prod)
     origin: str = ""                   # where it came from, e.g. 'models:/aitrader/3' (set by the registry)
     gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble (`models.gbm.GBMRanker`), [] when absent
+    cbta: object = None                # the CatBoost-on-TA member (`catboost.CatBoostRegressor`), None when absent
 
 def _config(cls, path:Path):
     "A config dataclass from config.json; tuple-typed defaults come back as tuples. BundleError on unknown keys."
@@ -187,4 +200,8 @@ def load_bundle(dir:str|Path,                       # bundle folder (the v1 layo
     veto = CatBoostClassifier(); veto.load_model(str(d / "veto" / "catboost.cbm"))
     from aitrader.models.gbm import GBMRanker
     gbm = [GBMRanker.load(p) for p in sorted((d / "gbm").glob("seed*"), key=lambda p: int(p.name[4:]))] if (d / "gbm").is_dir() else []
-    return Bundle(sf, tft, veto, man, d, probs, gbm=gbm)
+    cbta = None
+    if (d / "cbta" / "model.cbm").is_file():
+        from catboost import CatBoostRegressor
+        cbta = CatBoostRegressor(); cbta.load_model(str(d / "cbta" / "model.cbm"))
+    return Bundle(sf, tft, veto, man, d, probs, gbm=gbm, cbta=cbta)

@@ -49,7 +49,7 @@ def qlib_recipe_scores(gd: StudyData, gfold) -> pd.DataFrame:
     return te[["symbol", "ts"]].assign(score=q.predict(te))
 
 # %% ../../nbs/48b_train.gbm_member.ipynb #d264e2e3
-FUSION_CANDIDATES = ["gbm_score", "sf_ret_5d", "tft_p50_5d"]
+FUSION_CANDIDATES = ["gbm_score", "cbta_score", "sf_ret_5d", "tft_p50_5d"]   # those present in the rows compete
 
 def with_member(pred: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     "`pred` (symbol, ts, ...) with `gbm_score` joined on (symbol, ts); a row the factor library does not cover gets its date's median."
@@ -58,9 +58,9 @@ def with_member(pred: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 
 def fuse_members(valid_pred: pd.DataFrame, # symbol, ts + SF_COLS/TFT_COLS + gbm_score on the validation rows
                  gd: StudyData, min_gain: float = 0.002) -> dict:
-    "The `fusion` entry of the manifest (`fit_fusion` on the validation rows against the study's ret_5)."
+    "The `fusion` entry of the manifest (`fit_fusion` of the `FUSION_CANDIDATES` present in the rows, on the validation rows against the study's ret_5)."
     v = valid_pred.merge(gd.frame[["symbol", "ts", "ret_5"]], on=["symbol", "ts"], how="inner")
-    return fit_fusion(v, FUSION_CANDIDATES, "ret_5", min_gain)
+    return fit_fusion(v, [c for c in FUSION_CANDIDATES if c in v], "ret_5", min_gain)
 
 def fused_score(pred: pd.DataFrame, fusion: dict) -> np.ndarray:
     "The fused score of `pred` rows (ts + member columns): `train.fusion.blend` with the manifest's weights (as `Stack.score` per date)."

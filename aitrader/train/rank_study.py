@@ -15,8 +15,8 @@ from .metrics import ic_by_date, rank_ic_by_date
 from ..models.gbm import GBMRanker, QLIB_PARAMS, DEFAULT_PARAMS, tune_gbm
 
 # %% auto #0
-__all__ = ['hac_tstat', 'score', 'implausible_ic', 'daily_rank_ic_series', 'StudyData', 'load_bars', 'study_data', 'study_folds',
-           'run_study']
+__all__ = ['FUSED_MEMBERS', 'hac_tstat', 'score', 'implausible_ic', 'daily_rank_ic_series', 'StudyData', 'load_bars',
+           'study_data', 'study_folds', 'run_study']
 
 # %% ../../nbs/49a_train.rank_study.ipynb #3bb471d3
 def hac_tstat(x,                 # daily IC series (NaN dropped)
@@ -132,7 +132,9 @@ def _catboost_ta(data, tr, va, te, ta, seed=0):
     m = CatBoostRegressor(iterations=300, depth=6, learning_rate=0.05, random_seed=seed, thread_count=1, verbose=False,
                           allow_writing_files=False)
     m.fit(X(tr)[ok], np.clip(y[ok], lo, hi))
-    return m.predict(X(te))
+    return m.predict(X(te)), m.predict(X(va))
+
+FUSED_MEMBERS = ("lgb_all_default", "catboost_ta")   # the members the study's `stack` row fuses on the validation year
 
 def run_study(data:StudyData, folds,               # `study_data` and `study_folds`
               n_trials:int=8,                      # Optuna trials per fold (validation part only)
@@ -143,7 +145,7 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
               features=None,                       # features of the lgb_all family; None: ALL_FEATURES
               log=print,
              ) -> dict:
-    "{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit details, 'scores': {model: symbol, ts, score of every test row}}."
+    "{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the candidates' mean daily Rank IC 5d on each fold's validation year: fitted on train, early-stopped on that same year for the LightGBM rows, so optimistic for them)}."
     F = data.frame
     feats = list(features or ALL_FEATURES)
     leak = F.groupby("symbol").y_5.shift(-1).to_numpy()                       # the label of t+1: a deliberate leak
@@ -152,7 +154,9 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
     if catboost:
         from aitrader.features.ta import ta_vector
         ta = ta_vector(data.bars)
-    preds, rows, info = {}, [], []
+    from .fusion import fit_fusion, mean_rank_ic, blend
+    preds, rows, info, vrows = {}, [], [], []
+    def vadd(name, year, p): vrows.append(dict(model=name, year=year, valid_rank_ic_5=mean_rank_ic(p, va, "ret_5")))
     def add(name, year, idx, p):
         preds.setdefault(name, []).append((np.asarray(idx), np.asarray(p, np.float64)))
         rows.append(dict(model=name, year=year, **score(p, F.iloc[idx])))
@@ -163,29 +167,43 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
         best = tune_gbm(tr, va, feats, "y_5", n_trials=n_trials, seed=fo.year, labels=labels)
         lab = best["label"]
         tune_s = time.perf_counter() - t0
-        ps, trees, fit_s = [], [], []
+        ps, pvs, trees, fit_s = [], [], [], []
         for sd in seeds:
             m = GBMRanker(feats, lab, best["params"], seed=sd, eval_label="y_5").fit(tr, va)
-            p = m.predict(te); ps.append(p); trees.append(m.best_iteration); fit_s.append(m.fit_seconds)
+            p = m.predict(te); ps.append(p); pvs.append(m.predict(va)); trees.append(m.best_iteration); fit_s.append(m.fit_seconds)
             add(f"lgb_all_seed{sd}", fo.year, fo.test_idx, p)
         ens = np.mean(ps, axis=0)
         add("lgb_all", fo.year, fo.test_idx, ens)
-        md = GBMRanker(feats, "y_5").fit(tr, va); add("lgb_all_default", fo.year, fo.test_idx, md.predict(te))
+        vadd("lgb_all", fo.year, np.mean(pvs, axis=0))
+        md = GBMRanker(feats, "y_5").fit(tr, va); pmd = md.predict(te); add("lgb_all_default", fo.year, fo.test_idx, pmd)
+        vmd = md.predict(va); vadd("lgb_all_default", fo.year, vmd)
         ma = GBMRanker(ALPHA158, "y_5").fit(tr, va); add("lgb_alpha158", fo.year, fo.test_idx, ma.predict(te))
+        vadd("lgb_alpha158", fo.year, ma.predict(va))
         trq, vaq, teq = (_part(data, i, ALPHA158, raw=True) for i in (fo.train_idx, fo.valid_idx, fo.test_idx))
         qk = dict(eval_metric="l2", merge_defaults=False, smooth_window=1, min_rounds=1)   # qlib's LGBModel: plain early stopping
         q = GBMRanker(ALPHA158, "y_qlib", QLIB_PARAMS, **qk).fit(trq, vaq)
         add("qlib_recipe", fo.year, fo.test_idx, q.predict(teq))
         q5 = GBMRanker(ALPHA158, "y5z", QLIB_PARAMS, **qk).fit(trq, vaq)
-        add("qlib_recipe_5d", fo.year, fo.test_idx, q5.predict(teq))
+        add("qlib_recipe_5d", fo.year, fo.test_idx, q5.predict(teq)); vadd("qlib_recipe_5d", fo.year, q5.predict(vaq))
         R = data.raw.iloc[fo.test_idx]
         add("momentum_20", fo.year, fo.test_idx, R.RET20.to_numpy())
         add("reversal_5", fo.year, fo.test_idx, R.REV5.to_numpy())
-        if catboost: add("catboost_ta", fo.year, fo.test_idx, _catboost_ta(data, tr, va, te, ta))
+        vadd("reversal_5", fo.year, data.raw.iloc[fo.valid_idx].REV5.to_numpy())
+        if catboost:
+            pcb, vcb = _catboost_ta(data, tr, va, te, ta)
+            add("catboost_ta", fo.year, fo.test_idx, pcb); vadd("catboost_ta", fo.year, vcb)
+            vf = va[["ts", "ret_5"]].assign(lgb_all_default=vmd, catboost_ta=vcb)
+            fus = fit_fusion(vf, list(FUSED_MEMBERS), "ret_5")
+            tf = te[["ts"]].assign(lgb_all_default=pmd, catboost_ta=pcb)
+            add("stack", fo.year, fo.test_idx, blend(tf, fus["weights"]))
+            vadd("stack", fo.year, blend(vf, fus["weights"]))
+            add("blend_equal", fo.year, fo.test_idx, blend(tf, {c: 1.0 for c in FUSED_MEMBERS}))
+            vadd("blend_equal", fo.year, blend(vf, {c: 1.0 for c in FUSED_MEMBERS}))
         rec = dict(year=fo.year, label=lab, n_train=len(tr), n_valid=len(va), n_test=len(te), n_trials=best["n_trials"],
                    tune_valid_rank_ic=best["valid_rank_ic"], tune_s=tune_s, fit_s=float(np.mean(fit_s)),
                    trees=trees, default_trees=md.best_iteration, qlib_trees=q.best_iteration,
                    qlib_5d_trees=q5.best_iteration, qlib_fit_s=q.fit_seconds,
+                   stack_weights=fus["weights"] if catboost else None,
                    params={k: best["params"][k] for k in best["trials"].filter(like="params_").columns.str[7:] if k != "label"})
         if checks:
             trp, vap = tr.copy(), va.copy()
@@ -208,4 +226,5 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
         idx = np.concatenate([i for i, _ in parts]); p = np.concatenate([q for _, q in parts])
         summ.append(dict(model=name, **score(p, F.iloc[idx])))
         scores[name] = F.iloc[idx][["symbol", "ts"]].reset_index(drop=True).assign(score=p)
-    return dict(per_year=pd.DataFrame(rows), summary=pd.DataFrame(summ), info=pd.DataFrame(info), scores=scores)
+    return dict(per_year=pd.DataFrame(rows), summary=pd.DataFrame(summ), info=pd.DataFrame(info), scores=scores,
+                valid=pd.DataFrame(vrows))

@@ -120,13 +120,15 @@ def _reference(c:MlflowClient, challenger_metrics:dict) -> tuple[str, dict, int|
     best = max(base, key=base.get)
     return f"baseline {best}", {PRIMARY: base[best], BRIER: challenger_metrics.get(f"{BASELINE_PREFIX}{best}_{BRIER}")}, None
 
-def comparison_table(ch:dict, ref:dict, min_improvement:float=0.0) -> pd.DataFrame:
-    "Rows PRIMARY (higher wins, by more than `min_improvement`) and BRIER (lower or equal passes; n/a passes)."
+def comparison_table(ch:dict, ref:dict, min_improvement:float=0.0,
+                     veto_used:bool=True,  # the daily decision filters BUYs with the veto; when False the BRIER row is shown but passes
+                    ) -> pd.DataFrame:
+    "Rows PRIMARY (higher wins, by more than `min_improvement`) and BRIER (lower or equal passes; n/a passes; passes when the veto is not used)."
     def _f(v): return np.nan if v is None else float(v)
     a, b = _f(ch.get(PRIMARY)), _f(ref.get(PRIMARY))
     x, y = _f(ch.get(BRIER)), _f(ref.get(BRIER))
     ok_p = bool(np.isfinite(a) and np.isfinite(b) and a - b > min_improvement)
-    ok_b = bool(np.isnan(y) or (np.isfinite(x) and x <= y))
+    ok_b = bool(not veto_used or np.isnan(y) or (np.isfinite(x) and x <= y))
     return pd.DataFrame({"challenger": [a, x], "reference": [b, y], "diff": [a - b, x - y],
                          "better": ["higher", "lower"], "ok": [ok_p, ok_b]}, index=[PRIMARY, BRIER])
 
@@ -162,6 +164,7 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
             force:bool=False,          # promote whatever the comparison says (needs `reason`)
             reason:str="",             # why (required with force; recorded either way)
             cfg:Config|None=None,
+            veto_used:bool|None=None,  # does the veto's Brier gate? None: only when the daily decision filters BUYs with it (`DAILY_PARAMS.use_veto`)
            ) -> PromotionDecision:
     "Compare challenger vs champion (or best baseline), move `champion` if it wins (or is forced), record it. LookupError without a challenger; ValueError on force without reason."
     if force and not reason.strip(): raise ValueError("--force needs a non-empty --reason")
@@ -170,7 +173,10 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
     if ch is None: raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHALLENGER!r}: train and register first")
     chm = c.get_run(ch.run_id).data.metrics
     label, ref, champ_v = _reference(c, chm)
-    tab = comparison_table(chm, ref, min_improvement)
+    if veto_used is None:
+        from aitrader.signals.daily import DAILY_PARAMS  # the daily decision's rule: the veto gates promotion only if it filters BUYs
+        veto_used = bool(DAILY_PARAMS.use_veto)
+    tab = comparison_table(chm, ref, min_improvement, veto_used=veto_used)
     v = _version(ch)
     if champ_v == v:
         return PromotionDecision("unchanged", False, "the challenger is already the champion", v, label, tab, v)

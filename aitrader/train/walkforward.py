@@ -81,6 +81,7 @@ class FoldResult:
     baseline_models: dict = field(default_factory=dict)  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
     gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
     fusion: dict | None = None               # the rank-blend weights fitted on the validation year (`train.fusion`)
+    cbta: object = None                      # the CatBoost-on-TA member's regressor (`models.stack.TAMember`), None when not trained
 
 def stack_predictions(sf, tft, ds:Dataset, idx, batch_size:int=4096) -> pd.DataFrame:
     "row, symbol, ts + SF_COLS + TFT_COLS for the rows `idx`."
@@ -138,19 +139,28 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
     sp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"sf_ret_{h}d"] for h in HORIZONS}, p_fail=pt.p_fail)
     tp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"tft_p50_{h}d"] for h in HORIZONS})
     bands = {f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS}
-    gbm, fusion, extra = [], None, []
+    gbm, fusion, extra, cbta = [], None, [], None
     if gd is not None:      # the gbm member, the qlib recipe, and the fusion of every member on the validation year
         from aitrader.train.gbm_member import fit_member, member_scores, qlib_recipe_scores, with_member, fuse_members, fused_score
+        from aitrader.models.stack import TAMember
         m, ginfo = fit_member(gd, gfold, **(gbm_kw or {}))
         gbm = m.models
+        ta = TAMember().fit(TAMember.X(ds.context(fold.train_idx)), ds.frame["ret_5"].to_numpy(np.float64)[fold.train_idx],
+                            iterations=trees, seed=seed)
+        cbta = ta.model
+        ta_score = lambda p: ta.model.predict(TAMember.X(ds.context(p["row"].to_numpy())))
         pvv = with_member(stack_predictions(sf, tft, ds, fold.valid_idx), member_scores(m, gd, gfold.valid_idx))
+        pvv["cbta_score"] = ta_score(pvv)
         fusion = dict(fuse_members(pvv, gd), gbm=ginfo)
         pt = with_member(pt, member_scores(m, gd, gfold.test_idx))
+        pt["cbta_score"] = ta_score(pt)
         pt["score"] = fused_score(pt, fusion)
         q = pt[["symbol", "ts"]].merge(qlib_recipe_scores(gd, gfold), on=["symbol", "ts"], how="left")
         gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
         qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
-        extra = [dict(model="gbm", **score_predictions(ds, gp)), dict(model="qlib_recipe", **score_predictions(ds, qp))]
+        cp = pt[["row"]].assign(**{f"ret_{h}d": pt["cbta_score"] for h in HORIZONS})
+        extra = [dict(model="gbm", **score_predictions(ds, gp)), dict(model="cbta", **score_predictions(ds, cp)),
+                 dict(model="qlib_recipe", **score_predictions(ds, qp))]
         fp = pt[["row"]].assign(**{f"ret_{h}d": pt["score"] for h in HORIZONS}, p_fail=pt.p_fail)
         stack = dict(model="stack", **score_predictions(ds, fp), **bands)      # the fused score: what the daily job ranks by
         rows = [stack, dict(model="stockformer", **score_predictions(ds, sp)), dict(model="tft_p50", **score_predictions(ds, tp)), *extra]
@@ -162,7 +172,7 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion)
+    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta)
 
 # %% ../../nbs/49_train.walkforward.ipynb #7962d370
 def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
@@ -178,7 +188,7 @@ REPORT_COLS = ["ic_5d", "rank_ic_3d", "rank_ic_5d", "rank_ic_10d", "dir_acc_5d",
 
 def _metric_prefix(model:str) -> str:
     "MLflow metric-name prefix of a table row: '' for the stack, '<member>_' for a member, else 'baseline_<name>_'."
-    return "" if model == "stack" else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm") else f"baseline_{model}_")
+    return "" if model == "stack" else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm", "cbta") else f"baseline_{model}_")
 
 def summary_metrics(table:pd.DataFrame) -> dict:
     "MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`, `baseline_<name>_<metric>_mean`."
@@ -395,5 +405,5 @@ def save_fold_bundle(dir:str|Path,    # target folder (created)
         m.save_model(str(d / "baselines" / f"{name}.cbm"))
         extra[f"baselines/{name}.cbm"] = sha256_file(d / "baselines" / f"{name}.cbm")
     man = dict(manifest, baseline_files=extra, **({"fusion": _jsonable_tree(r.fusion)} if r.fusion else {}))
-    save_bundle(d, r.stockformer, r.tft, r.veto.model, man, veto_config=veto_config(r.veto), gbm=r.gbm)
+    save_bundle(d, r.stockformer, r.tft, r.veto.model, man, veto_config=veto_config(r.veto), gbm=r.gbm, cbta=r.cbta)
     return d
