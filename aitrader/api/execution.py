@@ -33,7 +33,10 @@ def set_kill(cfg: Config,
     "Engage or release the kill switch; returns the new `kill_state` plus `cancelled` (orders cancelled). No order commits after this returns."
     with _exec_lock, ApiStore(cfg) as db:
         n = db.set_kill(engaged, reason, set_by)
-        return {**db.kill(), "cancelled": n}
+        st = {**db.kill(), "cancelled": n}
+    if engaged:
+        from aitrader.track.hooks import kill_engaged; kill_engaged(cfg, st)   # alert (never raises)
+    return st
 
 # %% ../../nbs/71_api.execution.ipynb #667b3f44
 @dataclass(frozen=True)
