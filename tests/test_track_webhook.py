@@ -111,3 +111,16 @@ def test_performance_tiers(env):
     assert "equity" in e and e["rows"][0]["regime"] == "n/a"
     assert c.get("/performance?by=password", headers=H["pro"]).status_code == 422
     assert c.get("/performance?start=2024-13-45", headers=H["pro"]).status_code == 422
+
+
+def test_kill_switch_alert_once(env, monkeypatch):
+    from aitrader.notify import Receiver
+    cfg, c, H = env
+    rx = Receiver()
+    try:
+        monkeypatch.setenv("AITRADER_ALERT_URLS", rx.url)
+        assert c.post("/kill", json={"reason": "test"}, headers=H["admin"]).json()["engaged"]
+        assert c.post("/kill", json={"engaged": False}, headers=H["admin"]).status_code == 200   # a release sends nothing
+        assert [m["title"] for m in rx.got] == ["aitrader kill switch ENGAGED"]
+    finally:
+        rx.close()
