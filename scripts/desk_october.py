@@ -47,11 +47,27 @@ for d in nse_sessions(start, end):
         except CardRefused as e: print("  refused:", e)
     eod = "" if "--no-eod" in sys.argv else run_job("eod", {"run_date": f"{d:%Y-%m-%d}"}, cfg)
     print(f"{d:%Y-%m-%d} session {s} approved {ok} rejected {rej} eod {getattr(eod, 'status', '-')} {time.perf_counter() - t:.1f}s", flush=True)
-rep = eod_report(cfg, end if pd.Timestamp(end) in nse_sessions(start, end) else nse_sessions(start, end)[-1])
-cols = ["capital", "equity", "pnl", "drawdown", "open_risk", "n_open", "n_pending", "closed_trades"]
-print(rep["summary"].set_index("account_id")[cols].T.round(2).to_string())
-allc = cards(cfg)
-print(allc.groupby(["account_id", "status"]).size().unstack(fill_value=0).to_string())
-sn = snapshots(cfg, kind="eod"); sn = sn[sn.account_id != "*"]
-print("max drawdown:", sn.groupby("account_id")["drawdown"].max().round(4).to_dict())
-print("kill events:", len(rep["kills"]), "| audit:", verify(cfg))
+last = nse_sessions(start, end)[-1]
+rep = eod_report(cfg, last)
+from aitrader.desk.book import desk_brackets
+brk, allc = desk_brackets(cfg), cards(cfg)
+sn = snapshots(cfg, kind="eod")
+side = {}
+for a in accounts(cfg).account_id:
+    r = rep["summary"].set_index("account_id").loc[a]
+    b = brk[(brk.account == f"desk:{a}") & (brk.status == "CLOSED")]
+    pnl = pd.to_numeric(b.net_pnl, errors="coerce")
+    c = allc[allc.account_id == a]
+    s_ = sn[sn.account_id == a]
+    side[a] = {"capital INR": r.capital, "equity INR": r.equity, "P&L INR": r.pnl, "P&L % of capital": 100 * r.pnl / r.capital,
+               "max drawdown %": 100 * s_.drawdown.max(), "cards": len(c), "approved": int(c.bracket_id.notna().sum()),
+               "rejected": int((c.status == "REJECTED").sum()), "expired unanswered": int((c.status == "EXPIRED").sum()),
+               "entries filled": int(b.shape[0] + ((brk.account == f"desk:{a}") & (brk.status == "OPEN")).sum()),
+               "entries not filled": int(((brk.account == f"desk:{a}") & brk.status.isin(["EXPIRED", "CANCELLED"])).sum()),
+               "closed trades": len(b), "win rate %": 100 * float((pnl > 0).mean()) if len(b) else float("nan"),
+               "mean net R": float(pd.to_numeric(b.get("net_r", pd.Series(dtype=float)), errors="coerce").mean()) if len(b) else float("nan"),
+               "open at end": int(r.n_open), "kill-switch trips": int((rep["kills"].account_id == a).sum()) if len(rep["kills"]) else 0,
+               "exit reasons": ", ".join(f"{k} {v}" for k, v in b.exit_reason.value_counts().items())}
+print(pd.DataFrame(side).to_string())
+from aitrader.desk.risk import kill_events
+print("kill events in the month:", len(kill_events(cfg)), "| eod reports:", len(list((cfg.runs_out / "eod").glob("*.html"))), "|", verify(cfg))
