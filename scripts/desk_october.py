@@ -16,7 +16,7 @@ from aitrader.desk.audit import verify
 from aitrader.desk.cards import approve, cards, reject, CardRefused
 from aitrader.desk.eod import run_session, eod_report
 from aitrader.desk.events import ingest_events
-from aitrader.desk.risk import snapshots
+from aitrader.desk.risk import kill_events, snapshots
 from aitrader.jobs import run as run_job
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
@@ -52,7 +52,7 @@ rep = eod_report(cfg, last)
 from aitrader.desk.book import desk_brackets
 brk, allc = desk_brackets(cfg), cards(cfg)
 sn = snapshots(cfg, kind="eod")
-side = {}
+side, kev = {}, kill_events(cfg)
 for a in accounts(cfg).account_id:
     r = rep["summary"].set_index("account_id").loc[a]
     b = brk[(brk.account == f"desk:{a}") & (brk.status == "CLOSED")]
@@ -66,8 +66,7 @@ for a in accounts(cfg).account_id:
                "entries not filled": int(((brk.account == f"desk:{a}") & brk.status.isin(["EXPIRED", "CANCELLED"])).sum()),
                "closed trades": len(b), "win rate %": 100 * float((pnl > 0).mean()) if len(b) else float("nan"),
                "mean net R": float(pd.to_numeric(b.get("net_r", pd.Series(dtype=float)), errors="coerce").mean()) if len(b) else float("nan"),
-               "open at end": int(r.n_open), "kill-switch trips": int((rep["kills"].account_id == a).sum()) if len(rep["kills"]) else 0,
+               "open at end": int(r.n_open), "kill-switch trips": int((kev.account_id.eq(a) & kev.engaged).sum()),
                "exit reasons": ", ".join(f"{k} {v}" for k, v in b.exit_reason.value_counts().items())}
 print(pd.DataFrame(side).to_string())
-from aitrader.desk.risk import kill_events
 print("kill events in the month:", len(kill_events(cfg)), "| eod reports:", len(list((cfg.runs_out / "eod").glob("*.html"))), "|", verify(cfg))

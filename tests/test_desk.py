@@ -127,3 +127,17 @@ def test_no_unattended_execution(desk):
     assert callers == ["cards.py"], callers
     body = src["cards.py"].split("def approve(")[1].split("\ndef ")[0]
     assert "B.open_bracket(" in body and src["cards.py"].count("open_bracket(") == 1
+
+
+def test_eod_job_renders_html(desk):
+    from aitrader.desk.cards import approve, cards
+    from aitrader.desk.eod import run_session
+    from aitrader.jobs import run
+    publish_test_signals(desk, "2024-10-21", ["TCS", "COALINDIA"])
+    run_session(desk, "2024-10-21")
+    approve(desk, cards(desk, "PENDING", account_id="a").card_id.iat[0], "tester", day="2024-10-21")
+    r = run("eod", {"run_date": "2024-10-21"}, desk)
+    assert r.ok, r.error
+    assert r.glued["n_accounts"] == 2 and r.glued["n_cards"] >= 2 and set(r.glued["equity"]) == {"a", "b", "*"}
+    html = (desk.runs_out / "eod" / r.glued["html"]).read_text()
+    assert html.count("data:image/png;base64") == 2 and "Audit trail of the day" in html
