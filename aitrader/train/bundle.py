@@ -65,6 +65,13 @@ def _model_info(m) -> dict:
     return {"class": f"{type(m).__module__}.{type(m).__name__}", "n_params": n_params(m),
             "config_sha256": hashlib.sha256(json.dumps(asdict(m.cfg), sort_keys=True).encode()).hexdigest()}
 
+def _exit_policy() -> dict:
+    "The active exit policy for the manifest (`aitrader.exits.evaluate.manifest_entry`): which exit the product uses and why."
+    try:
+        from aitrader.exits.evaluate import manifest_entry
+        return manifest_entry()
+    except Exception as e: return {"policy": "fixed", "kind": "rule", "reason": f"exit policy unreadable ({type(e).__name__}): today's fixed exit"}
+
 def make_manifest(manifest:dict, # training facts: data_range, metrics (+ anything else JSON-able)
                   stockformer:StockFormer, tft:TFT, veto:CatBoostClassifier,
                   files:dict,    # {relative path: sha256} of BUNDLE_FILES
@@ -77,7 +84,8 @@ def make_manifest(manifest:dict, # training facts: data_range, metrics (+ anythi
            "feature_schema": FEATURE_SCHEMA, "feature_schema_hash": schema_hash(FEATURE_SCHEMA),
            "normalization_hash": normalization_hash(), "kronos": kr, "kronos_required": kr.get("kronos") == "enabled",
            "models": {"stockformer": _model_info(stockformer), "tft": _model_info(tft), "veto": _model_info(veto)},
-           "git": git_commit(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+           "git": git_commit(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "exit_policy": _exit_policy()}
     out.update({k: v for k, v in manifest.items() if k != "files"})
     out["files"] = dict(files)
     return out
