@@ -288,3 +288,7 @@ app.command("replay")(replay_cmd); app.command("track-record")(track_record_cmd)
 # %% ../nbs/90_cli.ipynb #c242654e
 from .exits.evaluate import exits_app
 app.add_typer(exits_app, name="exits")
+
+# %% ../nbs/90_cli.ipynb #536a3574
+from .desk.cli import desk_app, audit_app, ingest_events_cmd   # issue #16: the trading desk
+app.add_typer(desk_app, name="desk"); app.add_typer(audit_app, name="audit"); app.command("ingest-events")(ingest_events_cmd)

@@ -275,3 +275,12 @@ def _report_log(store, rid, glued, params, cfg):
     return {"mlflow_run": log_summary(glued["summary"], cfg)}
 
 register(Job("report", "report.ipynb", _report_prepare, _report_log, timeout=3600))
+
+# %% ../nbs/80_jobs.ipynb #8154d47a
+def _eod_prepare(params: dict, cfg: Config):
+    "The desk's end-of-day report (`runs/eod.ipynb`, issue #16): run_date (ISO session; empty = today)."
+    p = _check("eod", params, dict(run_date=""))
+    day = session_date(p["run_date"]) if p["run_date"] else pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None)
+    return dict(run_date=f"{day:%Y-%m-%d}"), day.date(), cfg.runs_out / "eod" / f"{day:%Y-%m-%d}.ipynb"
+
+register(Job("eod", "eod.ipynb", _eod_prepare, timeout=900))

@@ -16,7 +16,7 @@ from .guard import BodyLimit, Metrics, Observe, SecurityHeaders, validation_erro
 from .deps import ApiState, Champion
 from .admin import Jobs, job_runner
 from . import public, signals, elite, admin, data
-from . import track
+from . import track, desk
 from ..eval.costs import CostModel
 
 # %% auto #0
@@ -39,7 +39,7 @@ def create_app(cfg: Config | None = None,          # settings; `get_config()` wh
                   max_upload_bytes=max_upload_bytes)
     if clock is not None: st.clock = clock
     app.state.api = st
-    for r in (public, signals, elite, admin, data, track): app.include_router(r.router)
+    for r in (public, signals, elite, admin, data, track, desk): app.include_router(r.router)
     busy = lambda request, exc: JSONResponse({"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"})
     app.add_exception_handler(StoreBusy, busy)
     app.add_exception_handler(duckdb.Error, busy)       # a DuckDB file held by another process, or a write conflict
