@@ -122,9 +122,15 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
 @app.command()
 def promote(force: bool = typer.Option(False, help="promote even if it does not beat the reference"),
             reason: str = typer.Option("", help="required with --force; recorded in MLflow"),
-            min_improvement: float = typer.Option(0.0, help="Rank IC margin the challenger must clear")):
+            min_improvement: float = typer.Option(0.0, help="Rank IC margin the challenger must clear"),
+            min_shadow: int = typer.Option(0, help="closed shadow trades the challenger needs first (0: none)")):
     "Move the `champion` alias to the challenger if it beats the current champion; prints the comparison."
     from aitrader.train.registry import promote_cli
+    if min_shadow and not force:
+        from aitrader.track.cli import shadow_gate
+        ok, why = shadow_gate(min_shadow)
+        console.print(f"shadow record: {why}")
+        if not ok: raise typer.Exit(1)
     raise typer.Exit(promote_cli(force=force, reason=reason, min_improvement=min_improvement))
 
 # %% ../nbs/90_cli.ipynb #31831f0d
@@ -277,9 +283,17 @@ def main_job(train_if_missing: bool = typer.Option(True, help="train and promote
     console.print(f"main job done in {time.perf_counter() - t0:.1f} s")
     if errs: raise typer.Exit(1)
 
+# %% ../nbs/90_cli.ipynb #3cbb6fa2
+from .track.cli import replay_cmd, track_record_cmd, regimes_cmd
+app.command("replay")(replay_cmd); app.command("track-record")(track_record_cmd); app.command("regimes")(regimes_cmd)
+
 # %% ../nbs/90_cli.ipynb #c242654e
 from .exits.evaluate import exits_app
 app.add_typer(exits_app, name="exits")
+
+# %% ../nbs/90_cli.ipynb #536a3574
+from .desk.cli import desk_app, audit_app, ingest_events_cmd   # issue #16: the trading desk
+app.add_typer(desk_app, name="desk"); app.add_typer(audit_app, name="audit"); app.command("ingest-events")(ingest_events_cmd)
 
 # %% ../nbs/90_cli.ipynb #a7db0517
 from .migrations import db_app

@@ -177,6 +177,7 @@ def run(job: str,                  # a name in `JOBS`
         if tmp.exists(): os.replace(tmp, nbp)
         else: nbp = None
         store.finish_run(rid, "failed", errors={"_run": err}, notebook=_rel(cfg, nbp) if nbp else None)
+        from aitrader.track.hooks import job_failed; job_failed(cfg, job, rid, err)   # alert (deduplicated by run id; never raises)
         if not isinstance(e, Exception): raise
     finally:
         stage_path(cfg, rid).unlink(missing_ok=True)
@@ -226,7 +227,9 @@ def _daily_publish(store: SignalStore, rid: str, glued: dict, params: dict, cfg:
     "Publish the staged parquet of the run for its date (one transaction). Raises RuntimeError when nothing was staged."
     p = stage_path(cfg, rid)
     if not p.exists(): raise RuntimeError("the daily notebook staged no signals")
-    return store.publish_signals(rid, pd.Timestamp(params["run_date"]).date(), pd.read_parquet(p), drop_events=bool(params.get("drop_events")))
+    out = store.publish_signals(rid, pd.Timestamp(params["run_date"]).date(), pd.read_parquet(p), drop_events=bool(params.get("drop_events")))
+    from aitrader.track.hooks import after_daily   # outcomes, regimes, shadow challenger, external signals, alerts (issue 14)
+    return {**out, "track": after_daily(store, rid, params, cfg)}
 
 register(Job("daily", "daily.ipynb", _daily_prepare, _daily_publish, timeout=1800))
 
@@ -241,7 +244,12 @@ def _hourly_prepare(params: dict, cfg: Config):
     session_date(f"{t:%Y-%m-%d}", "at")
     return dict(at=f"{t:%Y-%m-%d %H:%M}", replay="", mode=p["mode"]), t.date(), cfg.runs_out / "hourly" / f"{t:%Y-%m-%dT%H%M}.ipynb"
 
-register(Job("hourly", "hourly.ipynb", _hourly_prepare, timeout=600))
+def _hourly_alerts(store, rid, glued, params, cfg):
+    "READY_TO_ENTER alerts of the run (`track.hooks.after_hourly`)."
+    from aitrader.track.hooks import after_hourly
+    return after_hourly(store, rid, glued, params, cfg)
+
+register(Job("hourly", "hourly.ipynb", _hourly_prepare, _hourly_alerts, timeout=600))
 
 def _train_prepare(params: dict, cfg: Config):
     p = _check("train", params, dict(symbols="", folds="", epochs=3, config="default", seed=0, drop_features="", universe=""))
@@ -267,3 +275,12 @@ def _report_log(store, rid, glued, params, cfg):
     return {"mlflow_run": log_summary(glued["summary"], cfg)}
 
 register(Job("report", "report.ipynb", _report_prepare, _report_log, timeout=3600))
+
+# %% ../nbs/80_jobs.ipynb #8154d47a
+def _eod_prepare(params: dict, cfg: Config):
+    "The desk's end-of-day report (`runs/eod.ipynb`, issue #16): run_date (ISO session; empty = today)."
+    p = _check("eod", params, dict(run_date=""))
+    day = session_date(p["run_date"]) if p["run_date"] else pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None)
+    return dict(run_date=f"{day:%Y-%m-%d}"), day.date(), cfg.runs_out / "eod" / f"{day:%Y-%m-%d}.ipynb"
+
+register(Job("eod", "eod.ipynb", _eod_prepare, timeout=900))

@@ -17,6 +17,7 @@ from .guard import BodyLimit, Metrics, Observe, SecurityHeaders, validation_erro
 from .deps import ApiState, Champion
 from .admin import Jobs, job_runner
 from . import public, signals, elite, admin, data
+from . import track, desk
 from ..eval.costs import CostModel
 from ..db import is_pg
 from . import web
@@ -41,14 +42,14 @@ def create_app(cfg: Config | None = None,          # settings; `get_config()` wh
                   max_upload_bytes=max_upload_bytes)
     if clock is not None: st.clock = clock
     app.state.api = st
-    for r in (public, signals, elite, admin, data): app.include_router(r.router)
+    for r in (public, signals, elite, admin, data, track, desk): app.include_router(r.router)
     app.include_router(web.router)                      # the dashboard under /ui
     busy = lambda request, exc: JSONResponse({"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"})
     app.add_exception_handler(StoreBusy, busy)
     app.add_exception_handler(duckdb.Error, busy)       # a DuckDB file held by another process, or a write conflict
     app.add_exception_handler(psycopg.OperationalError, busy)   # PostgreSQL unreachable or a serialization conflict
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_middleware(BodyLimit, default=max_body_bytes, limits={"/data/bhavcopy": max_upload_bytes})
+    app.add_middleware(BodyLimit, default=max_body_bytes, limits={"/data/bhavcopy": max_upload_bytes, "/webhooks/tradingview": 8 * 2**10})
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Observe, metrics=M)
     return app

@@ -33,7 +33,10 @@ def set_kill(cfg: Config,
     "Engage or release the kill switch; returns the new `kill_state` plus `cancelled` (orders cancelled). No order commits after this returns."
     with _exec_lock, ApiStore(cfg) as db, db.exclusive():
         n = db.set_kill(engaged, reason, set_by)
-        return {**db.kill(), "cancelled": n}
+        st = {**db.kill(), "cancelled": n}
+    if engaged:
+        from aitrader.track.hooks import kill_engaged; kill_engaged(cfg, st)   # alert (never raises)
+    return st
 
 # %% ../../nbs/71_api.execution.ipynb #667b3f44
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def execute(cfg: Config,
         s = _auto(db, key_id)
         if s is None or not s.enabled: raise ExecutionRefused(409, "auto_disabled", "auto execution is not enabled for this key: POST /elite/auto/enable")
         _check_signal(cfg, signal, latest_as_of, now)
-        if signal.get("status") in ("WAIT", "EXPIRED"):
+        if signal.get("status") in ("WAIT", "EXPIRED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"):   # closed: the trade is over
             raise ExecutionRefused(409, "not_actionable", f"signal status is {signal['status']}: not entered")
         if order_type not in ("market", "limit") or (order_type == "limit") != (limit_price is not None) or (limit_price is not None and not limit_price > 0):
             raise ExecutionRefused(422, "bad_order", "order_type is 'market' (no limit_price) or 'limit' with a positive limit_price")

@@ -24,10 +24,10 @@ def signals_day(at) -> pd.Timestamp:
     return previous_session(as_of_ts(at).tz_localize(None).normalize())
 
 def actionable(store: SignalStore, day) -> pd.DataFrame:
-    "BUY/SELL signals of `day` that are not EXPIRED (JSON decoded)."
+    "BUY/SELL signals of `day` still waiting for entry: NEW, READY_TO_ENTER or WAIT (JSON decoded)."
     s = store.latest_signals(limit=100_000, as_of=day)
     if s.empty: return s
-    return s[s["direction"].isin(["BUY", "SELL"]) & (s["status"] != "EXPIRED")].reset_index(drop=True)
+    return s[s["direction"].isin(["BUY", "SELL"]) & s["status"].isin(["NEW", "READY_TO_ENTER", "WAIT"])].reset_index(drop=True)
 
 def read_15m(cfg: Config, symbols: list[str], at, days: int = 40) -> pd.DataFrame:
     "15m bars of `symbols` starting within `days` calendar days before `at` and complete at `at`."

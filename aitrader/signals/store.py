@@ -16,13 +16,18 @@ from ..db import connect, frame, is_pg
 from ..migrations import bump_version, migrate, register_schema
 
 # %% auto #0
-__all__ = ['DIRECTIONS', 'STATUSES', 'RUN_STATUSES', 'PROB_COLS', 'PRICE_COLS', 'JSON_COLS', 'FLOAT_COLS', 'SIGNAL_COLS',
-           'STORE_DDL', 'REQUIRED', 'validate_signals', 'prepare_signals', 'RunLocked', 'proc_start', 'acquire_lock',
-           'release_lock', 'SignalsInvalid', 'SignalsInUse', 'SignalStore']
+__all__ = ['DIRECTIONS', 'STATUSES', 'TRANSITIONS', 'RUN_STATUSES', 'PROB_COLS', 'PRICE_COLS', 'JSON_COLS', 'FLOAT_COLS',
+           'SIGNAL_COLS', 'STORE_DDL', 'REQUIRED', 'validate_signals', 'prepare_signals', 'RunLocked', 'proc_start',
+           'acquire_lock', 'release_lock', 'SignalsInvalid', 'SignalsInUse', 'SignalStore']
 
 # %% ../../nbs/51_signals.store.ipynb #5dfe9c88
 DIRECTIONS = ("BUY", "SELL", "HOLD")
-STATUSES = ("NEW", "READY_TO_ENTER", "WAIT", "EXPIRED")
+STATUSES = ("NEW", "READY_TO_ENTER", "WAIT", "EXPIRED", "FILLED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME")
+TRANSITIONS = {"NEW": ("READY_TO_ENTER", "WAIT", "FILLED", "EXPIRED"),          # the one transition table (DESIGN.md):
+               "READY_TO_ENTER": ("WAIT", "FILLED", "EXPIRED"),                # hourly refines NEW/READY/WAIT,
+               "WAIT": ("READY_TO_ENTER", "FILLED", "EXPIRED"),                # the outcome tracker fills, expires
+               "FILLED": ("CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"),      # and closes; EXPIRED and CLOSED_* are final
+               "EXPIRED": (), "CLOSED_TARGET": (), "CLOSED_STOP": (), "CLOSED_TIME": ()}
 RUN_STATUSES = ("running", "success", "failed")
 PROB_COLS = ["confidence", "up_prob_3d", "up_prob_5d", "up_prob_10d", "p_fail"]
 PRICE_COLS = ["entry", "stop_loss", "take_profit"]
@@ -232,6 +237,22 @@ def _ist(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(df[c].dtype, pd.DatetimeTZDtype): df[c] = df[c].dt.tz_convert("Asia/Kolkata")
     return df
 
+def _widen_statuses(con) -> bool:
+    "A store created before FILLED/CLOSED_* existed: rebuild signals and signal_events with the current CHECKs (rows kept); True when rebuilt."
+    try: ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()
+    except Exception: return False          # not DuckDB: the tables were created by this DDL
+    if ddl is None or "'CLOSED_TIME'" in ddl[0]: return False
+    con.execute("BEGIN")
+    try:
+        con.execute("CREATE TEMP TABLE _sig AS SELECT * FROM signals; CREATE TEMP TABLE _ev AS SELECT * FROM signal_events")
+        con.execute("DROP TABLE signal_events; DROP TABLE signals")
+        con.execute(STORE_DDL)
+        con.execute("INSERT INTO signals SELECT * FROM _sig; INSERT INTO signal_events SELECT * FROM _ev")
+        con.execute("DROP TABLE _sig; DROP TABLE _ev")
+    except BaseException: con.execute("ROLLBACK"); raise
+    con.execute("COMMIT")
+    return True
+
 class SignalStore:
     "signals, signal_events and runs in the DuckDB file `cfg.store_path`; one connection per call."
     def __init__(self, cfg: Config | None = None, # settings; `get_config()` when None
@@ -242,7 +263,7 @@ class SignalStore:
         self.path = Path(self.cfg.store_path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.connect() as con: migrate(con, ["signals"])
+            with self.connect() as con: migrate(con, ["signals"]); _widen_statuses(con)
 
     def connect(self):
         "A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a pooled PostgreSQL connection (`aitrader.db.connect`)."
@@ -435,7 +456,7 @@ def snapshot(self: SignalStore, dates: int = 2, # how many of the latest dates
 # %% ../../nbs/51_signals.store.ipynb #dfc6dfc7
 @patch
 def set_status(self: SignalStore, signal_id: str, # e.g. '2024-11-22:RELIANCE'
-                new_status: str,            # 'READY_TO_ENTER', 'WAIT' or 'EXPIRED' (or 'NEW')
+                new_status: str,            # a status `TRANSITIONS` allows from the current one
                 at=None,                    # time of the state change (tz-aware or naive IST); now when None
                 reasons: list[str] | None = None, # short strings, why
                 run_id: str | None = None,  # the hourly run
@@ -453,6 +474,7 @@ def set_status(self: SignalStore, signal_id: str, # e.g. '2024-11-22:RELIANCE'
             raise ValueError(f"{signal_id} is {d}: the hourly job never changes a direction (got {direction})")
         if old == new_status: return None
         if old == "EXPIRED": raise ValueError(f"{signal_id} is EXPIRED: no further state changes")
+        if new_status not in TRANSITIONS[old]: raise ValueError(f"{signal_id}: {old} -> {new_status} is not in the transition table")
         ev = dict(signal_id=signal_id, at=t, old_status=old, new_status=new_status, direction=d,
                   reasons=json.dumps(list(reasons or [])), run_id=run_id, recorded_at=pd.Timestamp.now(tz="UTC"))
         con.execute("INSERT INTO signal_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(ev.values()))
