@@ -28,6 +28,7 @@ ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
 ap.add_argument("--recipes", nargs="+", default=["old", "rank"])
 ap.add_argument("--w-rank", type=float, default=1.0); ap.add_argument("--kind", default="ic")
 ap.add_argument("--dates-per-batch", type=int, default=8)
+ap.add_argument("--patience", type=int, default=2)
 ap.add_argument("--out", default="/tmp/rank_loss"); ap.add_argument("--no-gbm", action="store_true")
 a = ap.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -53,12 +54,15 @@ def ric(idx, score):
     p = pd.DataFrame({"row": idx, "ret_5d": score})
     return score_predictions(ds, p)["rank_ic_5d"]
 
-for year in a.years:
+done = set()
+if (out / 'runs.jsonl').is_file():
+    done = {(r['year'], r['recipe'], r['net'], r['seed']) for r in map(json.loads, (out / 'runs.jsonl').read_text().splitlines()) if r}
+def run_fold(year, seed):
     f = dataset_folds(ds, [year])[0]
     print(f"fold {year}: {f.sizes()}", flush=True)
     key = ["symbol", "ts"]
     vf, tf = ds.frame.iloc[f.valid_idx][key].reset_index(drop=True), ds.frame.iloc[f.test_idx][key].reset_index(drop=True)
-    if gd is not None:   # the gbm member of the fold, for the fusion
+    if gd is not None and not (out / f"gbm_{year}.parquet").is_file():   # the gbm member of the fold, for the fusion
         from aitrader.train.gbm_member import fit_member, member_scores
         t0 = time.perf_counter()
         gm, ginfo = fit_member(gd, gfolds[year])
@@ -66,18 +70,19 @@ for year in a.years:
                        member_scores(gm, gd, gfolds[year].test_idx).assign(part="test")], ignore_index=True)
         g.to_parquet(out / f"gbm_{year}.parquet")
         print(f"gbm member {year}: {time.perf_counter() - t0:.0f} s, {ginfo}", flush=True)
-    for seed in a.seeds:
+    if True:
         for recipe in a.recipes:
             for net in ("stockformer", "tft"):
+                if (year, recipe, net, seed) in done: continue
                 t0, c0 = time.perf_counter(), time.process_time()
                 c = sf_cfg if net == "stockformer" else tft_cfg
                 if recipe == "old":
                     fn = fit_stockformer if net == "stockformer" else fit_tft
-                    m, h = fn(ds, f.train_idx, f.valid_idx, c, epochs=a.epochs, seed=seed, patience=2)
+                    m, h = fn(ds, f.train_idx, f.valid_idx, c, epochs=a.epochs, seed=seed, patience=a.patience)
                 else:
                     rk = None if recipe == "rank_none" else a.kind
                     m, h = fit_net(net, ds, f.train_idx, f.valid_idx, c, rank_loss=rk, w_rank=a.w_rank, seed=seed,
-                                   data=data_rank, epochs=a.epochs, patience=3)
+                                   data=data_rank, epochs=a.epochs, patience=a.patience)
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 cols = SF_COLS if net == "stockformer" else TFT_COLS
                 col = "sf_ret_5d" if net == "stockformer" else "tft_p50_5d"
@@ -92,3 +97,7 @@ for year in a.years:
                            wall_s=round(wall, 1), cpu_s=round(cpu, 1), kind=a.kind if recipe == "rank" else None, w_rank=a.w_rank if recipe == "rank" else None)
                 print(json.dumps(rec), flush=True)
                 with open(out / "runs.jsonl", "a") as fh: fh.write(json.dumps(rec) + "\n")
+
+for seed in a.seeds:
+    for year in a.years:
+        run_fold(year, seed)

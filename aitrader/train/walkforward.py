@@ -299,6 +299,7 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     mask = feature_mask(drop_features)   # ValueError on an unknown group, before any work
     sf_cfg, tft_cfg, trees = CONFIGS[config]
     if n_seeds < 1: raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
+    if rank_loss not in (None, "ic", "listnet"): raise ValueError(f"rank_loss must be None, 'ic' or 'listnet', got {rank_loss!r}")
     net_kw = None if rank_loss is None and n_seeds == 1 else dict(rank_loss=rank_loss, w_rank=w_rank, seeds=tuple(range(seed, seed + n_seeds)))
     num_threads = int(num_threads or os.environ.get("AITRADER_TRAIN_THREADS") or 1)
     years = sorted(int(y) for y in (folds or DEFAULT_TEST_YEARS))
