@@ -25,7 +25,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--years", type=int, nargs="+", default=[2024, 2023])
 ap.add_argument("--config", default="tiny"); ap.add_argument("--epochs", type=int, default=10)
 ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-ap.add_argument("--recipes", nargs="+", default=["old", "rank"])
+ap.add_argument("--recipes", nargs="+", default=["old", "rank"], help="old | rank | rank_none (whole dates + Rank-IC stopping, no ranking term)")
+ap.add_argument("--nets", nargs="+", default=["stockformer", "tft"])
 ap.add_argument("--w-rank", type=float, default=1.0); ap.add_argument("--kind", default="ic")
 ap.add_argument("--dates-per-batch", type=int, default=8)
 ap.add_argument("--patience", type=int, default=2)
@@ -76,7 +77,7 @@ def run_fold(year, seed):
         print(f"gbm member {year}: {time.perf_counter() - t0:.0f} s, {ginfo}", flush=True)
     if True:
         for recipe in a.recipes:
-            for net in ("stockformer", "tft"):
+            for net in a.nets:
                 if (year, recipe, net, seed) in done: continue
                 t0, c0 = time.perf_counter(), time.process_time()
                 c = sf_cfg if net == "stockformer" else tft_cfg
