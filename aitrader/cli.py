@@ -111,9 +111,12 @@ def train(folds: str = typer.Option("", help="comma list of test years, e.g. 202
           config: str = typer.Option("default", help="model size: default | tiny"),
           seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
           drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)"),
-          universe: str = typer.Option("", help="universe list (nifty50, nifty100, ...) or a CSV of symbols, when --symbols is empty")):
+          universe: str = typer.Option("", help="universe list (nifty50, nifty100, ...) or a CSV of symbols, when --symbols is empty"),
+          rank_loss: str = typer.Option("", help="networks trained to rank: ic | listnet (whole dates per batch, early stopping on validation Rank IC); empty = their own losses"),
+          n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)")):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
-    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features, universe=universe))
+    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features, universe=universe,
+                                    rank_loss=rank_loss, n_seeds=n_seeds))
     if r.ok and r.glued.get("fold_table"):   # the walk-forward table, per test year and model (out of sample)
         ft = pd.DataFrame(r.glued["fold_table"])
         _print_frame(ft[["year", "model", *[c for c in ft.columns if c not in ("year", "model")]]].round(4), "walk-forward fold table (test years)", max_rows=200)

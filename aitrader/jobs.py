@@ -252,7 +252,7 @@ def _hourly_alerts(store, rid, glued, params, cfg):
 register(Job("hourly", "hourly.ipynb", _hourly_prepare, _hourly_alerts, timeout=600))
 
 def _train_prepare(params: dict, cfg: Config):
-    p = _check("train", params, dict(symbols="", folds="", epochs=3, config="default", seed=0, drop_features="", universe=""))
+    p = _check("train", params, dict(symbols="", folds="", epochs=3, config="default", seed=0, drop_features="", universe="", rank_loss="", n_seeds=1))
     now = pd.Timestamp.now(tz="UTC")
     return p, None, cfg.runs_out / "train" / f"{now:%Y%m%dT%H%M%SZ}.ipynb"
 

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from ..features.context import CONTEXT_FEATURES, HORIZONS, VETO_FEATURES, mask_context, tail_rows, veto_frame
 from ..features.mtf import MTF_AVAIL
-from .stockformer import StockFormer
+from .stockformer import StockFormer, StockFormerConfig
 from .tft import TFT
 from .veto import VetoModel, veto_from_config
 
@@ -31,7 +31,7 @@ def _tft_out(o) -> np.ndarray:
 def predict_arrays(model:torch.nn.Module, ohlcv:np.ndarray, context:np.ndarray, # float32 (N,120,5), (N,29)
                    kronos:np.ndarray|None=None, batch_size:int=4096) -> np.ndarray:
     "float32 (N, 6) for StockFormer (SF_COLS order) or (N, 12) for the TFT (TFT_COLS order), eval mode, no grad."
-    f = _sf_out if isinstance(model, StockFormer) else _tft_out
+    f = _sf_out if isinstance(getattr(model, "cfg", None), StockFormerConfig) else _tft_out   # a network or a seed ensemble of one
     model.eval(); out = []
     with torch.inference_mode():
         for s in range(0, len(ohlcv), batch_size):

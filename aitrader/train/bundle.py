@@ -105,7 +105,9 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
     if not isinstance(veto, CatBoostClassifier) or not veto.is_fitted(): raise ValueError("veto must be a fitted CatBoostClassifier")
     for name, m in (("stockformer", stockformer), ("tft", tft)):
         (d / name).mkdir(parents=True, exist_ok=True)
-        torch.save(m.state_dict(), d / name / "weights.pt")
+        nets = list(getattr(m, "members", [m]))   # a seed ensemble (`train.rank_loss.SeedEnsemble`): seed 0 in weights.pt, the others in seed<k>.pt
+        torch.save(nets[0].state_dict(), d / name / "weights.pt")
+        for k, x in enumerate(nets[1:], 1): torch.save(x.state_dict(), d / name / f"seed{k}.pt")
         _dump(asdict(m.cfg), d / name / "config.json")
     (d / "veto").mkdir(parents=True, exist_ok=True)
     veto.save_model(str(d / "veto" / "catboost.cbm"))
@@ -113,6 +115,7 @@ def save_bundle(dir:str|Path,                # target folder; created; must not 
             "classes": [c.item() if isinstance(c, np.generic) else c for c in veto.classes_]}
     _dump({**vcfg, **(veto_config or {})}, d / "veto" / "config.json")
     files = {f: sha256_file(d / f) for f in BUNDLE_FILES}
+    files.update({str(p.relative_to(d)): sha256_file(p) for name in ("stockformer", "tft") for p in sorted((d / name).glob("seed*.pt"))})
     for k, m in enumerate(gbm or []):
         m.save(d / "gbm" / f"seed{k}")
         files.update({f"gbm/seed{k}/{n}": sha256_file(d / "gbm" / f"seed{k}" / n) for n in ("model.txt", "config.json")})
@@ -176,9 +179,13 @@ def _config(cls, path:Path):
 def _torch_model(d:Path, name:str, cls, cfg_cls):
     for f in ("weights.pt", "config.json"):
         if not (d / name / f).is_file(): raise BundleError(f"cannot build {name}: missing {name}/{f}")
-    m = cls(_config(cfg_cls, d / name / "config.json"))
-    m.load_state_dict(torch.load(d / name / "weights.pt", map_location="cpu", weights_only=True), strict=True)
-    return m.eval()
+    cfg = _config(cfg_cls, d / name / "config.json")
+    nets = []
+    for f in [d / name / "weights.pt", *sorted((d / name).glob("seed*.pt"), key=lambda p: int(p.stem[4:]))]:
+        m = cls(cfg); m.load_state_dict(torch.load(f, map_location="cpu", weights_only=True), strict=True); nets.append(m.eval())
+    if len(nets) == 1: return nets[0]
+    from aitrader.train.rank_loss import SeedEnsemble   # seed<k>.pt beside weights.pt: a seed ensemble, outputs averaged
+    return SeedEnsemble(nets).eval()
 
 # %% ../../nbs/45_train.bundle.ipynb #0fdebb81
 def load_bundle(dir:str|Path,                       # bundle folder (the v1 layout)

@@ -123,11 +123,18 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
                trees:int=400,                    # CatBoost trees of the veto (and of the catboost_ta baseline)
                gd=None, gfold=None,              # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
                gbm_kw:dict|None=None,            # `train.gbm_member.fit_member` keywords (seeds, n_trials)
+               net_kw:dict|None=None,            # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
               ) -> FoldResult:
     "Fit the stack on one fold and score it (and the baselines) on the fold's test year."
     t0 = time.perf_counter(); kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads, patience=patience)
-    sf, hs = fit_stockformer(ds, fold.train_idx, fold.valid_idx, sf_cfg, **kw)
-    tft, ht = fit_tft(ds, fold.train_idx, fold.valid_idx, tft_cfg, **kw)
+    if net_kw:   # whole dates per batch, a per-date ranking term, early stopping on validation Rank IC, a seed ensemble
+        from aitrader.train.rank_loss import fit_seeds
+        nk = {**dict(epochs=epochs, lr=lr, num_threads=num_threads, patience=patience), **net_kw}
+        sf, hs = fit_seeds("stockformer", ds, fold.train_idx, fold.valid_idx, sf_cfg, **nk)
+        tft, ht = fit_seeds("tft", ds, fold.train_idx, fold.valid_idx, tft_cfg, **nk)
+    else:
+        sf, hs = fit_stockformer(ds, fold.train_idx, fold.valid_idx, sf_cfg, **kw)
+        tft, ht = fit_tft(ds, fold.train_idx, fold.valid_idx, tft_cfg, **kw)
     vfit, vcal = veto_split(ds, fold.valid_idx, veto_fit_share)
     pv = stack_predictions(sf, tft, ds, np.r_[vfit, vcal]); pt = stack_predictions(sf, tft, ds, fold.test_idx)
     yf = ds.frame["veto_fail"].to_numpy(float)
@@ -290,6 +297,9 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
           drop_features:str="",        # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
           gbm:bool=True,               # fit the gradient-boosting member and the fusion weights (`train.gbm_member`)
           gbm_kw:dict|None=None,       # `fit_member` keywords (seeds, n_trials); None: `RECIPE`
+          rank_loss:str|None=None,     # networks trained to rank ('ic' or 'listnet', `train.rank_loss`); None: their own losses
+          n_seeds:int=1,               # networks per seed ensemble (seeds seed..seed+n-1); > 1 or rank_loss: the `train.rank_loss` path
+          w_rank:float=1.0,            # weight of the ranking term
           verbose:bool=True,
          ) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
@@ -298,6 +308,9 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     if register and not track: raise ValueError("register=True needs track=True")
     mask = feature_mask(drop_features)   # ValueError on an unknown group, before any work
     sf_cfg, tft_cfg, trees = CONFIGS[config]
+    if n_seeds < 1: raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
+    if rank_loss not in (None, "ic", "listnet"): raise ValueError(f"rank_loss must be None, 'ic' or 'listnet', got {rank_loss!r}")
+    net_kw = None if rank_loss is None and n_seeds == 1 else dict(rank_loss=rank_loss, w_rank=w_rank, seeds=tuple(range(seed, seed + n_seeds)))
     num_threads = int(num_threads or os.environ.get("AITRADER_TRAIN_THREADS") or 1)
     years = sorted(int(y) for y in (folds or DEFAULT_TEST_YEARS))
     say = print if verbose else (lambda *a, **k: None)
@@ -326,7 +339,8 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
                   folds=",".join(map(str, years)), epochs=epochs, config=config, seed=seed, batch_size=batch_size, lr=lr,
                   patience=patience, num_threads=num_threads, catboost_trees=trees, start=str(start), bars_source=src, n_samples=len(ds),
                   kronos=str(ds.manifest.get("kronos", {}).get("kronos")), veto_scheme="fit on validation-year predictions, calibrated on its last third",
-                  final_model="last fold", stockformer_params=None, tft_params=None, drop_features=drop_features or "none")
+                  final_model="last fold", stockformer_params=None, tft_params=None, drop_features=drop_features or "none",
+                  rank_loss=str(rank_loss), n_seeds=n_seeds, w_rank=w_rank)
     run_id = None
     if track:
         from aitrader.train.registry import start_run
@@ -335,7 +349,7 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     results = []
     for f in fl:
         r = train_fold(ds, f, sf_cfg, tft_cfg, epochs, batch_size, lr, seed, num_threads, patience, baselines=baselines, trees=trees,
-                       gd=gd, gfold=None if gfolds is None else gfolds[f.year], gbm_kw=gbm_kw)
+                       gd=gd, gfold=None if gfolds is None else gfolds[f.year], gbm_kw=gbm_kw, net_kw=net_kw)
         results.append(r)
         say(f"fold {f.year}: {r.seconds:.0f}s, sizes {r.sizes}\n" + r.scores.set_index("model")[[c for c in REPORT_COLS if c in r.scores]].round(4).to_string())
         if track:
