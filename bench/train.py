@@ -53,7 +53,7 @@ def fit_fold(ds, fold, sf_cfg, tft_cfg, trees, kw, seed, rows):
 
 
 def fit_gbm(cfg, bars, year, rows):
-    "The gradient-boosting member of the new recipe on one fold: factor library + labels, 3-seed ensemble, the qlib recipe beside it."
+    "The factor members of the new recipe on one fold: factor library + labels, the 3-seed LightGBM ensemble, the CatBoost-TA member, the qlib recipe beside them."
     from aitrader.features.alpha import split_index
     from aitrader.train.rank_study import study_data, study_folds
     from aitrader.train.gbm_member import fit_member, qlib_recipe_scores
@@ -66,6 +66,12 @@ def fit_gbm(cfg, bars, year, rows):
     gf = study_folds(gd.frame, (year,))[0]
     (m, info), w, c = clock(lambda: fit_member(gd, gf))
     rows.append(("fit gbm member (3 seeds, early stop on valid Rank IC)", w, c, f"trees {info['trees']}, fit rows {len(gf.train_idx):,}"))
+    from aitrader.features.ta import ta_vector, TA_FEATURES
+    from aitrader.models.stack import TAMember
+    tr = gd.frame.iloc[gf.train_idx][["symbol", "ts", "ret_5"]]
+    X = tr.merge(ta_vector(b), on=["symbol", "ts"], how="left")[TA_FEATURES].to_numpy("float32")
+    _, w, c = clock(lambda: TAMember().fit(X, tr.ret_5.to_numpy(), iterations=400))
+    rows.append(("fit cbta member (CatBoost on the 12 TA features, 400 trees)", w, c, f"fit rows {len(tr):,}"))
     _, w, c = clock(lambda: qlib_recipe_scores(gd, gf))
     rows.append(("fit qlib recipe (baseline)", w, c, "Alpha158 raw, qlib's LightGBM parameters"))
 
