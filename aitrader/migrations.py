@@ -8,8 +8,8 @@ import hashlib, os, threading, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SCHEMAS', 'CORE_DDL', 'VERSION_DDL', 'VERSION_TTL_S', 'db_app', 'register_schema', 'statements', 'sha', 'migrate',
-           'applied', 'bump_version', 'versions', 'current_versions', 'db_migrate', 'db_status']
+__all__ = ['SCHEMAS', 'CORE_DDL', 'VERSION_DDL', 'VERSION_TTL_S', 'db_app', 'SIGNALS_FILE', 'register_schema', 'statements',
+           'sha', 'migrate', 'applied', 'bump_version', 'versions', 'current_versions', 'db_migrate', 'db_status']
 
 # %% ../nbs/05a_db.migrations.ipynb #510b9eb9
 SCHEMAS: dict[str, str] = {}      # name -> DDL text, in registration order
@@ -106,8 +106,11 @@ import typer
 db_app = typer.Typer(help="The store database: backend, schema migrations.", no_args_is_help=True)
 
 def _load_schemas() -> None:
-    "Import the modules that register schemas (signals, API; later ones register on import too)."
-    import aitrader.signals.store, aitrader.apistore   # noqa: F401
+    "Import the modules that register schemas (signals, API, track, notify, desk)."
+    import aitrader.signals.store, aitrader.apistore, aitrader.track.outcomes, aitrader.track.regimes   # noqa: F401
+    import aitrader.track.external, aitrader.notify, aitrader.desk.cards, aitrader.exits.bracket        # noqa: F401
+
+SIGNALS_FILE = ("signals", "track", "regimes", "external", "alerts")   # DuckDB: the tables of the signals store file
 
 @db_app.command("migrate")
 def db_migrate():
@@ -117,7 +120,8 @@ def db_migrate():
     from aitrader.apistore import api_db_path
     from aitrader import migrations as M   # the registry the stores fill
     _load_schemas(); cfg = get_config()
-    targets = [("postgres", None)] if db_url() else [(str(cfg.store_path), ["signals"]), (str(api_db_path(cfg)), ["api"])]
+    targets = [("postgres", None)] if db_url() else [(str(cfg.store_path), [n for n in M.SCHEMAS if n in SIGNALS_FILE]),
+                                                  (str(api_db_path(cfg)), [n for n in M.SCHEMAS if n not in SIGNALS_FILE and n != "demo"])]
     for where, names in targets:
         if names: Path(where).parent.mkdir(parents=True, exist_ok=True)
         with connect(where) as con: print(f"{where}: applied {M.migrate(con, names) or 'nothing (up to date)'}")

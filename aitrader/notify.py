@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from .config import Config, get_config
 from .db import connect
+from .migrations import register_schema
 
 # %% auto #0
 __all__ = ['ALERT_KINDS', 'ALERTS_DDL', 'alert_urls', 'redact', 'notify', 'sent_alerts', 'Receiver']
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS sent_alerts (
   event_key TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, body TEXT, status TEXT NOT NULL,
   targets INTEGER NOT NULL, sent_at TIMESTAMPTZ NOT NULL);
 """
+register_schema("alerts", ALERTS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 
 def _send(urls: list[str], title: str, body: str) -> bool:
     "Send with apprise to every URL; True when all accepted. apprise's own log is kept quiet (its messages can quote URLs)."

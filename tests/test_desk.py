@@ -34,7 +34,8 @@ def publish_test_signals(cfg, day, symbols):
 
 
 @pytest.fixture()
-def desk(home, data_dir):
+def desk(home, data_dir, backend):
+    "Two funded accounts (a, b) and the fixture events, on DuckDB and on PostgreSQL."
     from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
     from aitrader.desk.events import ingest_events
     cfg = get_config()
@@ -44,6 +45,9 @@ def desk(home, data_dir):
     create_account(cfg, "B", "LUMP_SUM", Mandate(objective="RISK_MINIMIZED", max_daily_loss_pct=0.02), plan(), "tester", account_id="b")
     for a in ("a", "b"): apply_funding(cfg, a, "2024-10-01")
     ingest_events(cfg, [FIX / "events_2024_10.csv", FIX / "events_2024_10.json"])
+    if backend == "postgres":                                         # the desk tables live in the server, not in a file
+        from aitrader.apistore import api_db_path
+        assert not api_db_path(cfg).exists()
     return cfg
 
 

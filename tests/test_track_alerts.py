@@ -43,7 +43,7 @@ def _tiny(d: Path) -> Path:
     return f
 
 
-def test_daily_rerun_alerts_once_and_outcomes_identical(tmp_path, data_dir, monkeypatch):
+def test_daily_rerun_alerts_once_and_outcomes_identical(tmp_path, data_dir, monkeypatch, backend):   # the job on both backends
     rx = Receiver()
     try:
         monkeypatch.setenv("AITRADER_ALERT_URLS", rx.url)
@@ -74,6 +74,10 @@ def test_daily_rerun_alerts_once_and_outcomes_identical(tmp_path, data_dir, monk
         log = sent_alerts(cfg.store_path)
         assert (log.status == "sent").all() and log.event_key.is_unique
         assert rx.url not in log.to_string()                     # the URL (a secret in real use) is never stored
+        import duckdb                                            # PostgreSQL: the DuckDB file holds the bars only
+        with duckdb.connect(str(cfg.store_path), read_only=True) as con:
+            t = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert ({"signals", "signal_outcomes", "sent_alerts"} <= t) == (backend == "duckdb"), t
     finally:
         rx.close()
 

@@ -10,7 +10,7 @@ from aitrader.testing import publish_synthetic, synthetic_signals
 OLD = STORE_DDL.replace(", 'FILLED', 'CLOSED_TARGET', 'CLOSED_STOP', 'CLOSED_TIME'", "")
 
 
-def test_transition_table_in_code_and_store(tmp_path):
+def test_transition_table_in_code_and_store(tmp_path, backend):
     cfg = get_config({"AITRADER_HOME": str(tmp_path)})
     publish_synthetic(cfg, "2024-11-22", n=6, seed=1)
     st = SignalStore(cfg)
@@ -21,13 +21,13 @@ def test_transition_table_in_code_and_store(tmp_path):
     st.set_status(sid, "CLOSED_TARGET", at="2024-11-27 15:30")
     with pytest.raises(ValueError, match="transition table"): st.set_status(sid, "FILLED")
     assert list(st.events(sid).new_status) == ["FILLED", "CLOSED_TARGET"]
-    with st.connect() as con, pytest.raises(duckdb.ConstraintException):
+    with st.connect() as con, pytest.raises(Exception, match="(?i)constraint"):   # DuckDB ConstraintException, psycopg CheckViolation
         con.execute("UPDATE signals SET status = 'WON' WHERE id = ?", [sid])
     assert set(TRANSITIONS) == set(STATUSES)
     assert all(set(v) <= set(STATUSES) for v in TRANSITIONS.values())
 
 
-def test_old_store_is_widened_with_its_rows(tmp_path, monkeypatch):
+def test_old_store_is_widened_with_its_rows(tmp_path, monkeypatch):   # DuckDB only: a file from before issue 14
     import aitrader.signals.store as S
     cfg = get_config({"AITRADER_HOME": str(tmp_path)})
     cfg.store_path.parent.mkdir(parents=True)

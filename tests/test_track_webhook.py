@@ -17,6 +17,7 @@ from aitrader.testing import ingest_real, publish_synthetic
 from aitrader.track.external import read_external
 from aitrader.track.outcomes import outcomes, save_outcomes, track_store
 
+pytestmark = pytest.mark.usefixtures("backend")   # every test on DuckDB and on PostgreSQL
 EVENING = pd.Timestamp("2024-11-22 18:00", tz=IST)
 SECRET = "tv-secret-for-tests-123"
 

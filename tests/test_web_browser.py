@@ -16,7 +16,12 @@ from aitrader.api.app import create_app
 from aitrader.config import get_config
 from aitrader.data.calendar import IST
 from aitrader.data.ingest import ingest
-from aitrader.testing import ingest_real, publish_synthetic
+from aitrader.data.window import read_window
+from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
+from aitrader.desk.cards import make_cards
+from aitrader.signals.store import SignalStore
+from aitrader.testing import ingest_real, publish_synthetic, synthetic_signals, with_real
+from aitrader.track.outcomes import track_live
 
 CHROMIUM = os.environ.get("AITRADER_CHROMIUM", "/usr/bin/chromium")
 SCREENS = Path(os.environ.get("AITRADER_SCREENS", Path(__file__).parent / "artifacts" / "screens"))
@@ -25,6 +30,17 @@ REAL = [("RELIANCE", "BUY", 1230.0), ("TCS", "BUY", 4100.0), ("INFY", "HOLD", fl
 SID = "2024-11-21:RELIANCE"
 
 sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def publish_desk_ready(cfg, day, seed):
+    "The synthetic rows of `day` with REAL's symbols, plus the horizon returns and ATR the desk's allocator needs (ATR14 from the real bars)."
+    b = read_window(cfg, ["RELIANCE", "TCS"], pd.Timestamp(day) - pd.Timedelta(days=40), pd.Timestamp(day))
+    rows = with_real(synthetic_signals(day, 8, seed), REAL)
+    for s, g in b.groupby("symbol"):
+        tr = pd.concat([g.high - g.low, (g.high - g.close.shift()).abs(), (g.low - g.close.shift()).abs()], axis=1).max(axis=1)
+        rows.loc[rows.symbol == s, ["exp_ret_3d", "exp_ret_5d", "exp_ret_10d", "atr14", "vol_10d"]] = [0.006, 0.01, 0.015, float(tr.tail(14).mean()), 0.02]
+    st = SignalStore(cfg)
+    with st.run("daily", day) as rid: st.publish_signals(rid, day, rows, drop_events=True)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +53,16 @@ def site(tmp_path_factory, data_dir):
     cfg = get_config({"AITRADER_HOME": str(home), "AITRADER_DATA_DIR": str(data_dir)})
     ingest_real(cfg, data_dir, ["RELIANCE", "TCS", "INFY"], last="2024-11-21")
     ingest(cfg, "csv", data_dir / "intraday_15m" / "RELIANCE_15min.csv", "15m", progress=False)
-    for d, seed in [("2024-11-20", 1), ("2024-11-21", 2)]: publish_synthetic(cfg, d, n=8, seed=seed, real=REAL)
+    for d, seed in [("2024-10-01", 3), ("2024-10-15", 4), ("2024-11-01", 5)]:   # earlier signals at the real closes
+        px = read_window(cfg, ["RELIANCE", "TCS"], pd.Timestamp(d) - pd.Timedelta(days=10), pd.Timestamp(d)).groupby("symbol").close.last()
+        publish_synthetic(cfg, d, n=4, seed=seed, real=[("RELIANCE", "BUY", float(px["RELIANCE"])), ("TCS", "BUY", float(px["TCS"]))])
+    publish_synthetic(cfg, "2024-11-20", n=8, seed=1, real=REAL)
+    publish_desk_ready(cfg, "2024-11-21", seed=2)
+    track_live(cfg, through="2024-11-21")                                      # the tracker: outcomes for the track record page
+    create_account(cfg, "Growth", "LUMP_SUM", Mandate(objective="MAX_PROFIT"), FundingPlan("LUMP_SUM", "2024-10-01", lump_amount=1e6,
+                   tranches=[1.0]), "tester", account_id="growth")
+    apply_funding(cfg, "growth", "2024-10-01")
+    make_cards(cfg, "2024-11-21")                                              # the desk's approval queue
     keys = {t: K.create_key(t, f"browser {t}", cfg) for t in K.TIERS}
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(cfg, clock=lambda: EVENING), host="127.0.0.1", port=port, log_level="warning"))
@@ -132,3 +157,49 @@ def test_kill_switch_from_admin_page_refuses_elite_execution(site):
     admin.click("#kill-button")   # release
     assert admin.inner_text("#kill-state") == "released"
     for p in (elite, admin): p.context.close()
+
+
+def test_track_record_page_and_signal_outcome(site):
+    base, keys, browser = site
+    pro = _login(browser, base, keys["pro"])
+    pro.click("header a:has-text('Track record')"); pro.wait_for_url("**/ui/track")
+    heads = pro.locator("#record th").all_inner_texts()
+    assert {"model_version", "source", "direction", "regime", "hit rate [95% CI]", "avg R [95% CI]"} <= set(heads), heads
+    assert pro.locator("#record tr").count() >= 2 and pro.locator("#equity-data").count() == 0    # pro: no equity curve
+    pro.context.close()
+    admin = _login(browser, base, keys["admin"], viewport={"width": 1200, "height": 900})
+    admin.goto(f"{base}/ui/track")
+    _until(admin, "window.aitraderEquity && window.aitraderEquity.ready")
+    assert admin.evaluate("window.aitraderEquity.points") >= 1 and admin.locator("#equity canvas").count() > 0
+    _shot(admin, "track_record")
+    admin.goto(f"{base}/ui/signals/2024-10-01:RELIANCE")                       # a followed signal: its outcome is shown
+    out = admin.inner_text("#outcome")
+    assert "Not known yet" not in out and "net_return" in out and "through" in out, out
+    _shot(admin, "signal_outcome"); admin.context.close()
+
+
+def test_desk_queue_approve_from_the_browser(site):
+    base, keys, browser = site
+    pro = _login(browser, base, keys["pro"])
+    assert "Desk approvals" not in pro.locator("header").inner_text()
+    pro.goto(f"{base}/ui/desk"); assert "needs the admin tier" in pro.content(); pro.context.close()
+    admin = _login(browser, base, keys["admin"], viewport={"width": 1200, "height": 1000})
+    admin.click("header a:has-text('Desk approvals')"); admin.wait_for_url("**/ui/desk")
+    cards = admin.locator("#account-growth .pending")
+    n = cards.count()
+    assert n >= 1 and admin.inner_text("#session-day") == "2024-11-21"
+    first = cards.first; cid = first.get_attribute("id")
+    assert "Buy " in first.locator(".thesis").inner_text() and first.locator(".checklist li").count() == 6
+    _shot(admin, "desk_queue")
+    first.locator("form.approve button").click(); admin.wait_for_url("**/ui/desk?msg=*")
+    assert admin.inner_text("#msg").startswith("Approved"), admin.inner_text("#msg")
+    assert admin.locator("#account-growth .pending").count() == n - 1
+    row = admin.locator("#decided tr", has_text=cid).locator("td").all_inner_texts()
+    assert row[3] == "APPROVED" and row[5].strip(), row                          # approved, with its bracket on the paper broker
+    _shot(admin, "desk_approved")
+    if n > 1:                                                                   # a rejection needs a reason (the form requires one)
+        nxt = admin.locator("#account-growth .pending").first
+        nxt.locator("form.reject input[name=reason]").fill("browser test: too close to results")
+        nxt.locator("form.reject button").click(); admin.wait_for_url("**/ui/desk?msg=*")
+        assert admin.inner_text("#msg").startswith("Rejected")
+    admin.context.close()

@@ -21,6 +21,7 @@ from . import track, desk
 from ..eval.costs import CostModel
 from ..db import is_pg
 from . import web
+from . import webpages   # track record and desk pages (registers the signal page's outcome hook)
 
 # %% auto #0
 __all__ = ['create_app', 'serve']
@@ -44,6 +45,7 @@ def create_app(cfg: Config | None = None,          # settings; `get_config()` wh
     app.state.api = st
     for r in (public, signals, elite, admin, data, track, desk): app.include_router(r.router)
     app.include_router(web.router)                      # the dashboard under /ui
+    app.include_router(webpages.router)                 # its track record and desk pages
     busy = lambda request, exc: JSONResponse({"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"})
     app.add_exception_handler(StoreBusy, busy)
     app.add_exception_handler(duckdb.Error, busy)       # a DuckDB file held by another process, or a write conflict

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/78_api.web.ipynb #495130ba
 from __future__ import annotations
-import hashlib, hmac, json, os
+import hashlib, hmac, json, os, secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -24,10 +24,11 @@ from ..signals.store import RunLocked
 
 # %% auto #0
 __all__ = ['NAV', 'COOKIE', 'CSS', 'TEMPLATES', 'ENV', 'CSP', 'CHART_JS', 'ZONE_COLORS', 'OUTCOME_HOOKS', 'router', 'PRO_FIELDS',
-           'NavItem', 'register_page', 'nav_for', 'csrf_token', 'Session', 'session', 'check_csrf', 'fmt', 'render',
-           'static_dir', 'active_zones', 'chart_data', 'outcome', 'columns', 'static', 'ping', 'home', 'login_page',
-           'login', 'logout', 'signals_page', 'signal_page', 'signal_execute', 'runs_page', 'admin_page', 'admin_kill',
-           'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of', 'elite_page', 'elite_auto']
+           'LOGIN_CSRF', 'NavItem', 'register_page', 'nav_for', 'csrf_token', 'Session', 'session', 'check_csrf', 'fmt',
+           'render', 'static_dir', 'active_zones', 'chart_data', 'outcome', 'columns', 'static', 'ping', 'home',
+           'login_form', 'login_page', 'login', 'logout', 'signals_page', 'signal_page', 'signal_execute', 'runs_page',
+           'admin_page', 'admin_kill', 'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of', 'elite_page',
+           'elite_auto']
 
 # %% ../../nbs/78_api.web.ipynb #7c56c535
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ TEMPLATES = {
 {% if msg %}<p class="msg {{ msg_kind or '' }}" id="msg">{{ msg }}</p>{% endif %}
 {% block body %}{% endblock %}</main></body></html>""",
 "login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
+<input type="hidden" name="csrf" value="{{ login_csrf }}">
 <label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br><button>Sign in</button></form></div>{% endblock %}""",
 "signals.html": """{% extends "base.html" %}{% block body %}
 <form class="card" method="get"><label>Direction <select name="direction"><option value="">all</option>
@@ -307,14 +309,26 @@ def ping(): return JSONResponse({"pid": os.getpid()})   # which worker answered 
 @router.get("")
 def home(): return RedirectResponse("/ui/signals", 303)
 
+LOGIN_CSRF = "aitrader_login_csrf"   # the sign-in form's double-submit cookie (there is no session yet to derive a token from)
+
+def login_form(request: Request, msg: str | None = None, status: int = 200) -> HTMLResponse:
+    "The sign-in page with a fresh random token in the form and in a short-lived HttpOnly SameSite=Strict cookie."
+    tok = secrets.token_urlsafe(24)
+    r = render("login.html", title="Sign in", login_csrf=tok, msg=msg, msg_kind="err" if msg else None, status=status)
+    r.set_cookie(LOGIN_CSRF, tok, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/ui/login", max_age=3600)
+    return r
+
 @router.get("/login")
-def login_page(request: Request): return render("login.html", title="Sign in")
+def login_page(request: Request): return login_form(request)
 
 @router.post("/login")
-def login(request: Request, key: str = Form(..., max_length=200)):
-    "Check the key; on success set the session cookie and go to the signals."
-    if api(request).keys.verify(key) is None: return render("login.html", title="Sign in", msg="Unknown or revoked key", msg_kind="err", status=401)
+def login(request: Request, key: str = Form(..., max_length=200), csrf: str = Form("", max_length=100)):
+    "Check the form's token against its cookie (403 otherwise: a cross-site sign-in), then the key; on success set the session cookie and go to the signals."
+    tok = request.cookies.get(LOGIN_CSRF, "")
+    if not tok or not hmac.compare_digest(str(csrf), tok): return login_form(request, "Bad or missing sign-in form token: reload and try again", 403)
+    if api(request).keys.verify(key) is None: return login_form(request, "Unknown or revoked key", 401)
     r = RedirectResponse("/ui/signals", 303)
+    r.delete_cookie(LOGIN_CSRF, path="/ui/login")
     r.set_cookie(COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/ui", max_age=12 * 3600)
     return r
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 from ..config import Config, get_config
 from .audit import AUDIT_DDL, append, desk_db, new_id
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['ACCOUNT_TYPES', 'ACCOUNT_STATUSES', 'OBJECTIVES', 'TX_KINDS', 'ACCOUNTS_DDL', 'DDLS', 'TX_COLS', 'sectors',
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS desk_capital_tx (tx_id TEXT PRIMARY KEY, account_id T
   amount DOUBLE PRECISION NOT NULL, value_date DATE NOT NULL, status TEXT NOT NULL, counterparty TEXT, pair_id TEXT,
   note TEXT, created_by TEXT NOT NULL, approved_by TEXT, created_at TIMESTAMPTZ NOT NULL);
 """
+register_schema("accounts", ACCOUNTS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 DDLS = (AUDIT_DDL, ACCOUNTS_DDL)
 
 # %% ../../nbs/85_desk.accounts.ipynb #f38aee8d

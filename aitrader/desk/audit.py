@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from ..apistore import ApiStore
 from ..config import Config, get_config
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['AUDIT_DDL', 'GENESIS', 'KINDS', 'AUDIT_COLS', 'log', 'NOTIFIERS', 'desk_db', 'new_id', 'canon', 'entry_hash',
@@ -41,6 +42,7 @@ AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS desk_audit (seq BIGINT PRIMARY KEY, at_utc TEXT NOT NULL, kind TEXT NOT NULL, account_id TEXT,
   actor TEXT NOT NULL, model_version TEXT, ref TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 """
+register_schema("audit", AUDIT_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 GENESIS = "0" * 64
 KINDS = ("ingestion", "signal", "allocation", "card", "approval", "rejection", "order", "fill", "exit", "transfer",
          "capital", "mandate", "account", "kill", "reset", "report")

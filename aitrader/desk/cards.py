@@ -14,6 +14,7 @@ from .allocator import allocate, market_stats
 from .book import account_key, account_state, book, bracket_api, desk_brackets
 from .events import EVENTS_DDL, blackout, events
 from .risk import R_DDLS, is_paused, kill_state
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['CARD_STATUSES', 'CARDS_DDL', 'C_DDLS', 'CARD_COLS', 'thesis', 'regime', 'checklist', 'expire_cards', 'make_cards',
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS desk_cards (card_id TEXT PRIMARY KEY, account_id TEXT
   warnings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, expires_on DATE NOT NULL, bracket_id TEXT, pnl DOUBLE PRECISION,
   created_at TIMESTAMPTZ NOT NULL, decided_at TIMESTAMPTZ, decided_by TEXT, UNIQUE (account_id, signal_id));
 """
+register_schema("cards", CARDS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 C_DDLS = (*R_DDLS, EVENTS_DDL, CARDS_DDL)
 CARD_COLS = ["card_id", "account_id", "signal_id", "as_of", "symbol", "sector", "mandate_version", "model_version", "rank", "score", "entry", "qty",
              "size_inr", "stop", "target", "trail_on", "trail_atr", "risk_inr", "reward_inr", "rr", "horizon", "thesis", "checklist", "warnings",

@@ -239,8 +239,9 @@ def _ist(df: pd.DataFrame) -> pd.DataFrame:
 
 def _widen_statuses(con) -> bool:
     "A store created before FILLED/CLOSED_* existed: rebuild signals and signal_events with the current CHECKs (rows kept); True when rebuilt."
+    if getattr(con, "backend", "duckdb") == "postgres": return False   # PostgreSQL stores were created with the widened CHECKs
     try: ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()
-    except Exception: return False          # not DuckDB: the tables were created by this DDL
+    except Exception: return False
     if ddl is None or "'CLOSED_TIME'" in ddl[0]: return False
     con.execute("BEGIN")
     try:

@@ -12,6 +12,7 @@ from ..features.atr import wilder_atr
 from ..signals.decision import DecisionParams
 from ..signals.store import SignalStore
 from .outcomes import SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, select, _py
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['SOURCE_RE', 'ACTIONS', 'EXTERNAL_DDL', 'EXT_COLS', 'MAX_AGE_H', 'SHRINK_K', 'tv_secrets', 'check_secret',
@@ -85,6 +86,7 @@ CREATE TABLE IF NOT EXISTS external_signals (
   support DOUBLE PRECISION, resistance DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL,
   take_profit DOUBLE PRECISION NOT NULL, payload TEXT);
 """
+register_schema("external", EXTERNAL_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 EXT_COLS = ["id", "source", "strategy", "ticker", "symbol", "direction", "price", "bar_time", "as_of", "interval", "received_at",
             "last_close", "atr14", "support", "resistance", "entry", "stop_loss", "take_profit", "payload"]
 MAX_AGE_H = 48.0   # an alert whose bar time is older than this (hours) is stale

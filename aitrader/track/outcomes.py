@@ -12,6 +12,7 @@ from ..config import Config, get_config
 from ..eval.backtest import BacktestConfig
 from ..eval.costs import CostModel, cost_frame
 from ..signals.store import SignalStore, STATUSES, TRANSITIONS
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['OUTCOME_STATUSES', 'VALIDITY', 'OUTCOME_COLS', 'SIGNAL_KEYS', 'TRACK_DDL', 'OUTCOME_TABLE_COLS', 'FINAL',
@@ -135,6 +136,7 @@ CREATE TABLE IF NOT EXISTS track_signals (
   take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION, model_version TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (source, model_version, as_of, symbol));
 """
+register_schema("track", TRACK_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 OUTCOME_TABLE_COLS = SIGNAL_KEYS + OUTCOME_COLS + ["through"]
 
 def track_store(cfg: Config | None = None) -> SignalStore:

@@ -9,6 +9,7 @@ import pandas as pd
 from ..config import Config, get_config
 from ..features.alpha import INDEX_SYMBOL
 from ..signals.store import SignalStore
+from ..migrations import register_schema
 
 # %% auto #0
 __all__ = ['TRENDS', 'VOLS', 'REGIMES', 'REGIMES_DDL', 'REGIME_COLS', 'regimes', 'index_closes', 'update_regimes', 'read_regimes',
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS market_regimes (
   day DATE PRIMARY KEY, symbol TEXT NOT NULL, close DOUBLE PRECISION NOT NULL, sma DOUBLE PRECISION, slope DOUBLE PRECISION,
   rv DOUBLE PRECISION, rv_lo DOUBLE PRECISION, rv_hi DOUBLE PRECISION, trend TEXT NOT NULL, vol TEXT NOT NULL, regime TEXT NOT NULL);
 """
+register_schema("regimes", REGIMES_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
 REGIME_COLS = ["day", "symbol", "close", "sma", "slope", "rv", "rv_lo", "rv_hi", "trend", "vol", "regime"]
 
 def index_closes(cfg: Config, through=None, symbol: str = INDEX_SYMBOL) -> pd.Series:

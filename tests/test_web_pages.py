@@ -1,0 +1,91 @@
+"""The dashboard's track record and desk pages on both store backends (TestClient; the browser test drives them on
+DuckDB). Bars are the real NSE daily files of RELIANCE and TCS cut after 2024-11-21; signals are SYNTHETIC test rows on
+those symbols at their real closes (earlier dates, followed by the tracker) or at REAL's entries (2024-11-21, with the
+horizon returns and the ATR14 of the real bars that the desk's allocator needs)."""
+import json, re
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from aitrader.api import keys as K
+from aitrader.api.app import create_app
+from aitrader.api.web import csrf_token
+from aitrader.config import get_config
+from aitrader.data.calendar import IST
+from aitrader.data.window import read_window
+from aitrader.signals.store import SignalStore
+from aitrader.testing import ingest_real, publish_synthetic, synthetic_signals, with_real
+
+pytestmark = pytest.mark.usefixtures("backend")   # every test on DuckDB and on PostgreSQL
+EVENING = pd.Timestamp("2024-11-21 18:00", tz=IST)
+REAL = [("RELIANCE", "BUY", 1230.0), ("TCS", "BUY", 4100.0)]
+
+
+@pytest.fixture()
+def site(tmp_path, data_dir):
+    from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
+    from aitrader.desk.cards import make_cards
+    from aitrader.track.outcomes import track_live
+    cfg = get_config({"AITRADER_HOME": str(tmp_path), "AITRADER_DATA_DIR": str(data_dir)})
+    ingest_real(cfg, data_dir, ["RELIANCE", "TCS"], last="2024-11-21")
+    for d, seed in [("2024-10-01", 3), ("2024-10-15", 4)]:
+        px = read_window(cfg, ["RELIANCE", "TCS"], pd.Timestamp(d) - pd.Timedelta(days=10), pd.Timestamp(d)).groupby("symbol").close.last()
+        publish_synthetic(cfg, d, n=3, seed=seed, real=[(s, "BUY", float(px[s])) for s in ("RELIANCE", "TCS")])
+    b = read_window(cfg, ["RELIANCE", "TCS"], pd.Timestamp("2024-10-10"), pd.Timestamp("2024-11-21"))
+    rows = with_real(synthetic_signals("2024-11-21", 4, 2), REAL)
+    for s, g in b.groupby("symbol"):
+        tr = pd.concat([g.high - g.low, (g.high - g.close.shift()).abs(), (g.low - g.close.shift()).abs()], axis=1).max(axis=1)
+        rows.loc[rows.symbol == s, ["exp_ret_3d", "exp_ret_5d", "exp_ret_10d", "atr14", "vol_10d"]] = [0.006, 0.01, 0.015, float(tr.tail(14).mean()), 0.02]
+    st = SignalStore(cfg)
+    with st.run("daily", "2024-11-21") as rid: st.publish_signals(rid, "2024-11-21", rows, drop_events=True)
+    track_live(cfg, through="2024-11-21")
+    create_account(cfg, "Growth", "LUMP_SUM", Mandate(objective="MAX_PROFIT"),
+                   FundingPlan("LUMP_SUM", "2024-10-01", lump_amount=1e6, tranches=[1.0]), "tester", account_id="growth")
+    apply_funding(cfg, "growth", "2024-10-01")
+    assert len(make_cards(cfg, "2024-11-21")) == 2
+    keys = {t: K.create_key(t, f"pages {t}", cfg) for t in K.TIERS}
+    def client(tier):
+        c = TestClient(create_app(cfg, clock=lambda: EVENING), base_url="https://testserver")
+        tok = re.search(r'name="csrf" value="([^"]+)"', c.get("/ui/login").text).group(1)
+        assert c.post("/ui/login", data={"key": keys[tier], "csrf": tok}, follow_redirects=False).status_code == 303
+        return c
+    return cfg, client, keys
+
+
+def test_track_page_by_tier_and_signal_outcome(site):
+    cfg, client, keys = site
+    b, p, a = client("basic"), client("pro"), client("admin")
+    rb, rp, ra = (c.get("/ui/track").text for c in (b, p, a))
+    assert "<th>regime</th>" not in rb and "<th>regime</th>" in rp and "hit rate [95% CI]" in rp
+    assert 'id="equity-data"' not in rp
+    pts = json.loads(re.search(r'<script type="application/json" id="equity-data">(.*?)</script>', ra, re.S).group(1))
+    from aitrader.track.record import equity, load_outcomes
+    eq = equity(load_outcomes(cfg))
+    assert len(pts) == len(eq) > 0 and pts[-1]["value"] == pytest.approx(float(eq.equity.iat[-1]), abs=0.01)
+    page = a.get("/ui/signals/2024-10-01:RELIANCE").text
+    out = page.split('id="outcome"')[1].split("</div>")[0]
+    assert "Not known yet" not in out and "CLOSED_" in out and "net_return" in out
+
+
+def test_desk_queue_approve_and_reject(site):
+    cfg, client, keys = site
+    from aitrader.desk.audit import audit_log
+    from aitrader.desk.cards import cards
+    assert client("pro").get("/ui/desk").status_code == 403
+    a = client("admin")
+    page = a.get("/ui/desk").text
+    ids = re.findall(r'class="card pending" id="(card-[0-9a-f]{10})"', page)
+    assert len(ids) == 2 and page.count('class="checklist"') == 2
+    tok = csrf_token(keys["admin"])
+    assert a.post(f"/ui/desk/cards/{ids[0]}/approve", data={}).status_code == 403                        # no CSRF token
+    r = a.post(f"/ui/desk/cards/{ids[0]}/approve", data={"csrf": tok})
+    assert r.status_code == 200 and "Approved" in r.text and "APPROVED" in r.text
+    r = a.post(f"/ui/desk/cards/{ids[1]}/reject", data={"csrf": tok, "reason": "test: not today"})
+    assert "Rejected" in r.text
+    r = a.post(f"/ui/desk/cards/{ids[0]}/approve", data={"csrf": tok})
+    assert "Refused (not_pending)" in r.text
+    got = cards(cfg).set_index("card_id")
+    assert got.status[ids[0]] == "APPROVED" and got.bracket_id[ids[0]] and got.status[ids[1]] == "REJECTED"
+    who = audit_log(cfg, kind="approval").actor.iat[-1]
+    assert who == f"key:{K.parse_key(keys['admin'])[0]}:pages admin"                                    # the signed-in person
