@@ -26,7 +26,10 @@ def _follow(c, H, st, job, rid, timeout=900):
     "Poll GET /pipeline/runs/{rid} until it finishes; whether the job's lock named the run meanwhile."
     held, t_end = False, time.monotonic() + timeout
     while time.monotonic() < t_end:
-        run = c.get(f"/pipeline/runs/{rid}", headers=H).json()
+        r = c.get(f"/pipeline/runs/{rid}", headers=H); run = r.json()
+        if r.status_code == 503:        # the DuckDB file is held by the job's writer: the documented answer is 503 + Retry-After
+            assert r.headers.get("Retry-After"), r.headers; time.sleep(0.5); continue
+        assert r.status_code == 200, (r.status_code, run)
         if run["status"] != "running": return run, held
         try: held = held or json.loads(st.lock_path(job).read_text()).get("run_id") == rid
         except (FileNotFoundError, ValueError): pass
