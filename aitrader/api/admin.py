@@ -100,6 +100,6 @@ def run_hourly(request: Request, body: RunIn = Body(default_factory=RunIn), who:
 def pipeline_run(request: Request, run_id: str = PathParam(..., pattern=r"^[A-Za-z0-9_\-]{1,80}$"), who: KeyInfo = Depends(need("admin"))):
     "A run of the store's `runs` table (status running, success or failed; counts, errors, duration)."
     try: r = api(request).cache.store().get_run(run_id)
-    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}")
+    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
     if r is None: raise HTTPException(404, "no such run")
     return {k: jsonable(v) for k, v in r.items()}

@@ -71,7 +71,7 @@ def ingest_upload(cfg: Config, data: bytes, filename: str, store=None) -> dict:
             else:
                 with store.connect(): rep = ingest(cfg, "bhavcopy", p, "1d", progress=False)   # keeps the database attached meanwhile
         except Exception as e:
-            if "lock" in str(e).lower() or "in use" in str(e).lower(): raise HTTPException(503, "the store is held by a running job; retry later")
+            if "lock" in str(e).lower() or "in use" in str(e).lower(): raise HTTPException(503, "the store is held by a running job; retry later", headers={"Retry-After": "5"})
             raise HTTPException(422, f"ingest failed: {clip(f'{type(e).__name__}: {e}')}")
     out = {k: jsonable(v) for k, v in rep.row().items()}
     with ApiStore(cfg) as db: db.add_upload(h, name, out)

@@ -31,7 +31,7 @@ def find_signal(request: Request, signal_id: str) -> dict | None:
     a = api(request); r = a.cache.get().by_id.get(signal_id)
     if r is not None: return r
     try: r = a.cache.store().get_signal(signal_id)
-    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}")
+    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
     return None if r is None else {k: jsonable(v) for k, v in r.items()}
 
 @router.get("/signals/{signal_id}", response_model=SignalOut, response_model_exclude_unset=True, responses=errs(401, 403, 404, 422, 503))
