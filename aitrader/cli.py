@@ -228,6 +228,8 @@ def report(start: str = typer.Option(..., help="first decision date (ISO)"),
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
     r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, universe=universe or ""))
     if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
+    br = r.glued.get("summary", {}).get("by_regime") if r.ok else None
+    if br: _print_frame(pd.DataFrame([dict(strategy=k, regime=g, **v) for k, d in br.items() for g, v in d.items()]).round(4), "trades by market regime of the decision date", max_rows=80)
     _report_job(r)
 
 # %% ../nbs/90_cli.ipynb #dc0cc322
