@@ -231,6 +231,12 @@ def report(start: str = typer.Option(..., help="first decision date (ISO)"),
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
     r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, universe=universe or ""))
     if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
+    br = r.glued.get("summary", {}).get("by_regime") if r.ok else None
+    if br:
+        from aitrader.eval.regimes import LABELS, REGIME_TABLE_COLS
+        x = pd.DataFrame([dict(strategy=k, regime=g, **v) for k, d in br.items() for g, v in d.items()])[REGIME_TABLE_COLS]
+        x = x.assign(_o=x.regime.map(LABELS.index)).sort_values(["strategy", "_o"], kind="stable").drop(columns="_o")
+        _print_frame(x.round(4), f"trades by market regime of the decision date ({r.glued['summary'].get('regime_source', '')})", max_rows=100)
     _report_job(r)
 
 # %% ../nbs/90_cli.ipynb #dc0cc322

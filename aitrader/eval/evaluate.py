@@ -19,6 +19,7 @@ from ..features.alpha import INDEX_SYMBOL, split_index
 from ..signals.decision import DecisionParams
 from ..signals.screen import load_universe
 from ..train.labels import make_labels
+from .regimes import regime_table, eval_closes
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
 from .backtest import BacktestConfig
 from .strategies import (rank_variable, TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
@@ -178,6 +179,8 @@ class EvalResult:
     notes: list = field(default_factory=list)            # what was not run or not clean, in words
     in_sample_sessions: int = 0                          # sessions scored by a model that trained on them
     walk_forward: bool = False                           # each session scored by its own fold's models
+    by_regime: pd.DataFrame = field(default_factory=pd.DataFrame)  # trades, hit rate, avg net return, profit factor per strategy and regime (`regime_table`)
+    regime_source: str = ""                              # where the regime labels' index closes came from
 
 def _row(eq, trades, init, ric=float("nan")) -> dict:
     "One table row from an equity curve and its trades."
@@ -298,8 +301,10 @@ def evaluate(start, end,                    # first and last decision date (str/
         rows[s.name] = _row(equity[s.name], trades[s.name], bt.initial_capital, float("nan") if r is None else ic_summary(r)["mean"])
     table = pd.DataFrame.from_dict(rows, orient="index")[TABLE_COLS].rename_axis("strategy")
     iy = pd.DataFrame({k: _by_year(v) for k, v in ric.items()}).rename_axis("year")
+    closes, why = eval_closes(cfg, s1, scoring_bars)   # the index's stored history up to the last decision date (regime of each entry's decision date)
     return EvalResult(sg["stack"], trades, equity, table, scores, lab, b.origin if wf else model_version(b), lo, hi,
-                      time.perf_counter() - t0, {k: v for k, v in sg.items() if k != "stack"}, iy, notes, n_in, wf)
+                      time.perf_counter() - t0, {k: v for k, v in sg.items() if k != "stack"}, iy, notes, n_in, wf,
+                      regime_table(trades, closes), why)
 
 # %% ../../nbs/63_eval.evaluate.ipynb #9108bfc3
 def evaluate_cli(start: str, end: str,       # ISO decision dates
@@ -327,6 +332,8 @@ def evaluate_cli(start: str, end: str,       # ISO decision dates
     print(r.table.to_string(float_format=lambda v: f"{v:.4f}"))
     print("Rank IC 5d by year:\n" + r.ic_by_year.to_string(float_format=lambda v: f"{v:.4f}"))
     print("signals: " + ", ".join(f"{k} {v:.4f}" for k, v in r.signal_metrics.items()))
+    if len(r.by_regime):
+        print(f"trades by market regime of the decision date ({r.regime_source}):\n" + r.by_regime.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     for n in r.notes: print("note:", n)
     return 0
 
@@ -337,12 +344,16 @@ def _num(v):
     return v if np.isfinite(v) else None
 
 def summary_dict(r: EvalResult) -> dict:
-    "The headline numbers of `r` as plain JSON types: model_version, start, end, walk_forward, in_sample_sessions, notes, table {strategy: {col: value}}, signals, rank_ic_5d_by_year {year: {strategy: value}}."
+    "The headline numbers of `r` as plain JSON types: model_version, start, end, walk_forward, in_sample_sessions, notes, table {strategy: {col: value}}, signals, rank_ic_5d_by_year {year: {strategy: value}}, by_regime {strategy: {regime: {trades, hit_rate, avg_net_return, profit_factor}}}, regime_source."
     return dict(model_version=r.model_version, start=f"{r.start:%Y-%m-%d}", end=f"{r.end:%Y-%m-%d}", walk_forward=bool(r.walk_forward),
                 in_sample_sessions=int(r.in_sample_sessions), notes=list(r.notes),
                 table={k: {c: _num(v) for c, v in row.items()} for k, row in r.table.iterrows()},
                 signals={k: _num(v) for k, v in r.signal_metrics.items()},
-                rank_ic_5d_by_year={str(y): {k: _num(v) for k, v in row.items()} for y, row in r.ic_by_year.iterrows()})
+                rank_ic_5d_by_year={str(y): {k: _num(v) for k, v in row.items()} for y, row in r.ic_by_year.iterrows()},
+                by_regime={k: {x.regime: dict(trades=int(x.trades), hit_rate=_num(x.hit_rate), avg_net_return=_num(x.avg_net_return),
+                                              profit_factor=_num(x.profit_factor)) for x in g.itertuples()}
+                           for k, g in r.by_regime.groupby("strategy", sort=False)} if len(r.by_regime) else {},
+                regime_source=r.regime_source)
 
 def log_summary(summary: dict, cfg: Config | None = None) -> str | None:
     "Log the table as metrics `eval_<strategy>_<col>` (+ `eval_signal_<name>`) on the evaluated version's MLflow run; its run id, None for a bundle outside the registry."

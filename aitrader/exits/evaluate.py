@@ -39,16 +39,23 @@ def evaluate_exits(cfg: Config | None = None,
                    first_year: int = 2016,        # first year of training entries
                    seeds: tuple = (0, 1, 2),
                    timesteps: int = 20_000,       # PPO steps per seed and test year
-                   strategy: str = "momentum_20d", # the TopK evaluation strategy giving the entries
+                   strategy: str = "momentum_20d", # the TopK evaluation strategy giving the entries, or 'stack': `model`'s walk-forward stack signals
+                   model: str = "champion",       # with strategy 'stack': the registered version (its per-fold bundles score each year)
+                   universe: str = "nifty50",
                    cm: CostModel = CostModel(),
                    panel: Panel | None = None, bars: pd.DataFrame | None = None, # instead of the store (tests)
                    log=print,
                   ) -> ExitEval:
     "Rules and PPO per test year on the same entries; the table, the choice (validation year = the last test year) and timings."
     T, t0 = {}, time.perf_counter()
-    if panel is None: panel, bars = load_panel(cfg or get_config(), f"{first_year}-01-01", f"{max(test_years)}-12-31")
+    if panel is None: panel, bars = load_panel(cfg or get_config(), f"{first_year}-01-01", f"{max(test_years)}-12-31", universe=universe)
     T["panel_s"] = time.perf_counter() - t0
-    t = time.perf_counter(); E = product_entries(bars, f"{first_year}-01-01", f"{max(test_years)}-12-31", strategy); T["entries_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if strategy == "stack":   # training entries too: the stack's signals of first_year .. Y-1, each year scored by its own fold
+        from aitrader.exits.stack import stack_entries
+        E = stack_entries(cfg or get_config(), model, first_year, max(test_years), universe, log=log)
+    else: E = product_entries(bars, f"{first_year}-01-01", f"{max(test_years)}-12-31", strategy)
+    T["entries_s"] = time.perf_counter() - t
     rows, models, T["rules_s"], T["ppo_train_s"] = [], {}, 0.0, []
     for y in test_years:
         te, tr = E[E.year == y], E[(E.year >= first_year) & (E.year < y)]
@@ -70,7 +77,8 @@ def evaluate_exits(cfg: Config | None = None,
             log(f"{y} ppo seed {s}: avg R {rows[-1]['avg_r']:+.3f} ({secs:.0f} s, {timesteps} steps)")
     long = pd.DataFrame(rows)
     T["total_s"] = time.perf_counter() - t0
-    return ExitEval(long, exit_table(long), select_policy(long, max(test_years)), T, E[E.year.isin(test_years)], models)
+    choice = dict(select_policy(long, max(test_years)), entries=f"stack models:/aitrader/{model} walk-forward" if strategy == "stack" else strategy)
+    return ExitEval(long, exit_table(long), choice, T, E[E.year.isin(test_years)], models)
 
 # %% ../../nbs/59d_exits.evaluate.ipynb #9074f692
 def exit_table(long: pd.DataFrame, metric: str = "avg_r") -> pd.DataFrame:
@@ -144,17 +152,25 @@ def detail_table(long: pd.DataFrame) -> pd.DataFrame:
 
 @exits_app.command("evaluate")
 def evaluate_cmd(years: str = typer.Option("2022,2023,2024", help="test years, comma separated; the last is the validation year"),
-                 first_year: int = typer.Option(2016, help="first year of training entries"),
+                 first_year: int = typer.Option(None, help="first year of training entries; default 2016, with --entries stack the model's first fold year"),
                  seeds: int = typer.Option(3, help="PPO seeds"),
                  timesteps: int = typer.Option(20_000, help="PPO steps per seed and test year"),
-                 strategy: str = typer.Option("momentum_20d", help="the TopK evaluation strategy giving the entries"),
+                 strategy: str = typer.Option("momentum_20d", "--entries", "--strategy", help="'stack' (the walk-forward signals of --model) or a TopK evaluation strategy"),
+                 model: str = typer.Option("champion", help="with --entries stack: the registered version whose per-fold bundles score each year"),
+                 universe: str = typer.Option("nifty50", help="universe list"),
                  save: bool = typer.Option(True, help="make the choice the active exit policy")):
     "Walk-forward exit table: every rule exit and PPO (seed spread) on the same entries, per test year; the selected policy."
     import torch; torch.set_num_threads(1)
     cfg = get_config()
-    ev = evaluate_exits(cfg, tuple(int(y) for y in years.split(",")), first_year, tuple(range(seeds)), timesteps, strategy)
+    if first_year is None:
+        if strategy != "stack": first_year = 2016
+        else:
+            from aitrader.eval.evaluate import load_model
+            first_year = min(load_model(model, cfg, folds=True).bundles)
+    ev = evaluate_exits(cfg, tuple(int(y) for y in years.split(",")), first_year, tuple(range(seeds)), timesteps, strategy, model=model, universe=universe)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"\nentries: {strategy} top-k, {len(ev.entries)} in the test years; net of Indian costs; R = entry - signal stop\n")
+        print(f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, {len(ev.entries)} in the test years "
+              f"(training entries from {first_year}); net of Indian costs; R = entry - signal stop\n")
         print("avg net R per trade, exit policy x test year\n" + ev.table.round(3).to_string())
         print("\nall metrics (PPO: mean over seeds)\n" + detail_table(ev.long).round(3).to_string())
         print("\nPPO per seed\n" + ev.long[ev.long.policy == "ppo"][["year", "seed", "avg_r", "profit_factor", "max_dd_r", "avg_days", "train_s"]].round(3).to_string(index=False))
