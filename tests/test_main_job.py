@@ -37,6 +37,13 @@ def test_main_job_end_to_end_and_idempotent(home, data_dir):
     assert (home / "runs" / "out" / "daily" / f"{last}.ipynb").exists()
     assert "top signals" in r1.stdout
     assert SignalStore(cfg, read_only=True).violations().empty
+    from aitrader.signals.daily import DAILY_PARAMS
+    buys = s1[s1.direction == "BUY"]          # the top-k rule: k BUYs, each with its rank and the ranker's attributions
+    assert len(buys) == DAILY_PARAMS.k, s1[["symbol", "direction"]]
+    for r in buys.reasons:
+        r = list(r) if not isinstance(r, str) else __import__("json").loads(r)
+        assert r[0].startswith("BUY: rank ") and "score percentile" in r[0], r
+        assert any(x.startswith("top attributions: ") for x in r), r
     # a second run: no count changes, the same signals
     r2 = _main(home)
     assert r2.returncode == 0, r2.stdout[-4000:] + r2.stderr[-4000:]
