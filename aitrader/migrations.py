@@ -83,7 +83,7 @@ def versions(con) -> dict[str, int]:
 
 # %% ../nbs/05a_db.migrations.ipynb #ef315558
 _vlock, _vcache = threading.Lock(), {}
-VERSION_TTL_S = float(os.environ.get("AITRADER_VERSION_TTL_S", "0.05"))   # how stale another worker's change may be seen
+VERSION_TTL_S = float(os.environ.get("AITRADER_VERSION_TTL_S", "0"))   # how stale another worker's change may be seen (0: read on every request, so a revoke or a kill switch holds at once)
 
 def current_versions(max_age_s: float | None = None) -> dict[str, int]:
     "{name: counter} from the PostgreSQL store, re-read at most every `max_age_s` (VERSION_TTL_S) seconds per process, and always just after this process bumped one; {} on DuckDB."
