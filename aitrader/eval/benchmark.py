@@ -15,8 +15,8 @@ from .portfolio import PortfolioConfig, topk_portfolio
 from ..train.rank_study import load_bars, run_study, study_data, study_folds
 
 # %% auto #0
-__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'portfolio_table',
-           'selection_table', 'portfolio_grid', 'member_rows', 'benchmark', 'log_benchmark']
+__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'buy_and_hold',
+           'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows', 'benchmark', 'log_benchmark']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
@@ -38,6 +38,12 @@ class BenchmarkResult:
     grid: pd.DataFrame | None = None       # `portfolio_grid` of the chosen recipe's scores (config chosen on the first test years)
     scores: dict | None = None             # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
 
+def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
+    "Equal-weight buy-and-hold of every symbol with bars in [lo, hi] (one purchase at the first open after lo, never traded again)."
+    held = bars[(bars.ts >= lo) & (bars.ts <= hi)]
+    bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
+    return topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
+
 def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = PortfolioConfig(),
                    ) -> tuple[pd.DataFrame, dict]:
     "(one row of `portfolio_metrics` per scored model + 'ew_buy_hold', {name: equity frame}) over the scores' span."
@@ -46,10 +52,7 @@ def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = Por
         r = topk_portfolio(bars, s, cfg)
         rows[name], eq[name] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
     if scores:
-        lo = min(s.ts.min() for s in scores.values()); hi = max(s.ts.max() for s in scores.values())
-        held = bars[(bars.ts >= lo) & (bars.ts <= hi)]
-        bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
-        r = topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cfg.cost))
+        r = buy_and_hold(bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost)
         rows["ew_buy_hold"], eq["ew_buy_hold"] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
     keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover"]
     return pd.DataFrame(rows).T[keep].astype(float), eq
@@ -67,9 +70,10 @@ def selection_table(valid: pd.DataFrame,     # `run_study(...)["valid"]`: model,
     out = pd.DataFrame({"valid_rank_ic_5": v.mean(), "test_rank_ic_5": t.mean().reindex(v.columns)})
     out = out.sort_values("valid_rank_ic_5", ascending=False).assign(chosen=False)
     out.iloc[0, out.columns.get_loc("chosen")] = True
-    wf = [t.loc[y, v.loc[:y].mean().idxmax()] for y in v.index if y in t.index]   # folds up to y: validation years before y's test year
+    picks = {int(y): v.loc[:y].mean().idxmax() for y in v.index}   # folds up to y: validation years before y's test year
+    wf = [t.loc[y, m] for y, m in picks.items() if y in t.index]
     out.attrs["walk_forward_rank_ic_5"] = float(np.mean(wf)) if wf else float("nan")
-    out.attrs["walk_forward_choices"] = {int(y): v.loc[:y].mean().idxmax() for y in v.index}
+    out.attrs["walk_forward_choices"] = picks
     return out
 
 PORTFOLIO_GRID = dict(k=(5, 10), rebalance=(5, 10, 20), weighting=("equal", "inverse_vol"))
@@ -96,10 +100,7 @@ def portfolio_grid(bars: pd.DataFrame,      # daily bars (symbol, ts, open, clos
     for k, rb, w in itertools.product(grid["k"], grid["rebalance"], grid["weighting"]):
         r = topk_portfolio(bars, scores, PortfolioConfig(k=k, rebalance=rb, buffer=buffer, weighting=w, cost=cost))
         rows.append(dict(config=f"k{k}_r{rb}_{w}", k=k, rebalance=rb, weighting=w, **split(r.equity)))
-    held = bars[(bars.ts >= scores.ts.min()) & (bars.ts <= scores.ts.max())]
-    bh = topk_portfolio(bars, pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0}),
-                        PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
-    rows.append(dict(config="ew_buy_hold", **split(bh.equity)))
+    rows.append(dict(config="ew_buy_hold", **split(buy_and_hold(bars, scores.ts.min(), scores.ts.max(), cost).equity)))
     out = pd.DataFrame(rows).set_index("config")
     best = out.drop(index="ew_buy_hold")["sharpe_sel"].idxmax()
     return out.assign(chosen=out.index == best)
