@@ -125,3 +125,18 @@ def test_kill_switch_alert_once(env, monkeypatch):
         assert [m["title"] for m in rx.got] == ["aitrader kill switch ENGAGED"]
     finally:
         rx.close()
+
+
+def test_concurrent_duplicate_alerts_store_one_row(env):
+    "Eight simultaneous posts of the same alert: exactly one is created (201), the others are duplicates (200), one row stored."
+    import threading
+    cfg, c, H = env
+    codes, lock = [], threading.Lock()
+    def go():
+        r = c.post("/webhooks/tradingview", json=alert(strategy="concurrent"))
+        with lock: codes.append(r.status_code)
+    ts = [threading.Thread(target=go) for _ in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert sorted(codes) == [200] * 7 + [201], codes
+    assert len(read_external(cfg)) == 1

@@ -89,3 +89,35 @@ def test_desk_queue_approve_and_reject(site):
     assert got.status[ids[0]] == "APPROVED" and got.bracket_id[ids[0]] and got.status[ids[1]] == "REJECTED"
     who = audit_log(cfg, kind="approval").actor.iat[-1]
     assert who == f"key:{K.parse_key(keys['admin'])[0]}:pages admin"                                    # the signed-in person
+
+
+def test_desk_api_refuses_bad_input_and_approves_a_card_once_under_concurrency(site):
+    "The desk API: unauthorised 401/403, malformed 422, unknown 404, oversized 413; four simultaneous approvals of one card open one bracket."
+    import threading
+    from aitrader.desk.cards import cards
+    from aitrader.exits.bracket import brackets
+    cfg, _, keys = site
+    c = TestClient(create_app(cfg, clock=lambda: EVENING))
+    A = {"X-API-Key": keys["admin"]}
+    cid = cards(cfg, status="PENDING").card_id.iat[0]
+    assert c.post(f"/desk/cards/{cid}/approve", json={}).status_code == 401                                   # no key
+    assert c.post(f"/desk/cards/{cid}/approve", json={}, headers={"X-API-Key": keys["elite"]}).status_code == 403
+    assert c.post("/desk/cards/not-a-card/approve", json={}, headers=A).status_code == 422                    # malformed id
+    assert c.post(f"/desk/cards/{cid}/approve", json={"day": "2024-13-45"}, headers=A).status_code == 422       # not a date
+    assert c.post(f"/desk/cards/{cid}/approve", json={"entry_type": 1.5}, headers=A).status_code == 422         # wrong type
+    assert c.post(f"/desk/cards/{cid}/approve", content=b'{"day": NaN}', headers={**A, "Content-Type": "application/json"}).status_code == 422
+    assert c.post(f"/desk/cards/{cid}/reject", json={"reason": "x" * 501}, headers=A).status_code == 422        # reason too long
+    assert c.post(f"/desk/cards/{cid}/approve", content=b"{" + b" " * (70 * 2**10) + b"}",
+                  headers={**A, "Content-Type": "application/json"}).status_code == 413                        # oversized body
+    assert c.post("/desk/cards/card-0000000000/approve", json={}, headers=A).status_code == 404
+    codes, lock = [], threading.Lock()
+    def go():
+        r = c.post(f"/desk/cards/{cid}/approve", json={"day": "2024-11-21"}, headers=A)   # the session of the card
+        with lock: codes.append(r.status_code)
+    ts = [threading.Thread(target=go) for _ in range(4)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert sorted(codes) == [200, 409, 409, 409], codes                                                      # approved once
+    got = cards(cfg).set_index("card_id")
+    assert got.status[cid] == "APPROVED"
+    assert (brackets(cfg).bracket_id == got.bracket_id[cid]).sum() == 1 and len(brackets(cfg)) == 1           # one bracket

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/85f_desk.cards.ipynb #88d89ac5
 from __future__ import annotations
-import json
+import json, threading
 import numpy as np
 import pandas as pd
 from ..config import Config, get_config
@@ -169,8 +169,8 @@ def reject(cfg: Config | None, card_id: str, actor: str, reason: str) -> dict:
     if not reason or not reason.strip(): raise CardRefused("no_reason", "a rejection needs a reason")
     c = card(cfg, card_id)
     if c["status"] != "PENDING": raise CardRefused("not_pending", f"card {card_id} is {c['status']}, not PENDING")
-    with desk_db(cfg, *C_DDLS) as db, db.transaction():
-        db.con.execute("UPDATE desk_cards SET status = 'REJECTED', reason = ?, decided_at = now(), decided_by = ? WHERE card_id = ?", [reason, actor, card_id])
+    with _claim_lock, desk_db(cfg, *C_DDLS) as db, db.transaction():
+        _claim(db, "REJECTED", "reason = ?, decided_at = now(), decided_by = ?", [reason, actor], card_id)
         append(db.con, "rejection", dict(reason=reason, symbol=c["symbol"], signal_id=c["signal_id"]), actor, account_id=c["account_id"],
                model_version=c["model_version"], ref=card_id)
     return card(cfg, card_id)
@@ -194,8 +194,8 @@ def approve(cfg: Config | None, card_id: str, actor: str,
     if sig is None: raise CardRefused("no_signal", f"signal {c['signal_id']} of card {card_id} is gone")
     _, m = mandate(cfg, c["account_id"], c["mandate_version"])
     s = dict(sig, entry=c["entry"], stop_loss=c["stop"], take_profit=c["target"])
-    with desk_db(cfg, *C_DDLS) as db, db.transaction():
-        db.con.execute("UPDATE desk_cards SET status = 'APPROVED', decided_at = now(), decided_by = ? WHERE card_id = ?", [actor, card_id])
+    with _claim_lock, desk_db(cfg, *C_DDLS) as db, db.transaction():
+        _claim(db, "APPROVED", "decided_at = now(), decided_by = ?", [actor], card_id)
         append(db.con, "approval", dict(symbol=c["symbol"], qty=c["qty"], entry=c["entry"], stop=c["stop"], target=c["target"],
                                         warnings=c["warnings"]), actor, account_id=c["account_id"], model_version=c["model_version"], ref=card_id)
     try: bid = B.open_bracket(cfg, account_key(c["account_id"]), s, int(c["qty"]), policy=exit_policy(m, c["account_id"]), entry_type=entry_type)
@@ -210,6 +210,14 @@ def approve(cfg: Config | None, card_id: str, actor: str,
                                      limit=c["entry"], stop=c["stop"], target=c["target"], policy=exit_policy(m, c["account_id"])),
                actor, account_id=c["account_id"], model_version=c["model_version"], ref=bid)
     return card(cfg, card_id)
+
+_claim_lock = threading.Lock()   # one decision at a time in this process (DuckDB: concurrent writers of one row conflict)
+
+def _claim(db, status: str, sets: str, params: list, card_id: str) -> None:
+    "PENDING -> `status` in one conditional UPDATE, inside the caller's transaction held under `_claim_lock`; CardRefused('not_pending') when another decision got there first."
+    won = db.con.execute(f"UPDATE desk_cards SET status = '{status}', {sets} WHERE card_id = ? AND status = 'PENDING' RETURNING card_id",
+                         [*params, card_id]).fetchall()
+    if not won: raise CardRefused("not_pending", f"card {card_id} was decided meanwhile, not PENDING")
 
 # %% ../../nbs/85f_desk.cards.ipynb #a9779e6f
 def sync_cards(cfg: Config | None, actor: str = "system:broker") -> dict:
