@@ -128,8 +128,8 @@ def test_kill_switch_alert_once(env, monkeypatch):
 
 
 def test_concurrent_duplicate_alerts_store_one_row(env):
-    "Eight simultaneous posts of the same alert: exactly one is created (201), one row stored; the others are duplicates (200) or,
-    on DuckDB while the writer holds the file, 503 (a known weakness: TradingView does not retry, see the closing note)."
+    """Eight simultaneous posts of the same alert: exactly one is created (201), one row stored; the others are duplicates (200) or,
+    on DuckDB while the writer holds the file, 503 (a known weakness: TradingView does not retry, see the closing note)."""
     import threading
     cfg, c, H = env
     codes, lock = [], threading.Lock()
