@@ -8,12 +8,12 @@ import json, logging, os, re, threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 import pandas as pd
-from .config import Config, get_config
-from .db import connect
-from .migrations import register_schema
+from .core.config import Config, get_config
+from .storage.db import connect
+from .storage.migrations import register_schema
 
 # %% auto #0
-__all__ = ['ALERT_KINDS', 'ALERTS_DDL', 'alert_urls', 'redact', 'notify', 'sent_alerts', 'Receiver']
+__all__ = ['ALERT_KINDS', 'ALERTS_DDL', 'alert_urls', 'redact', 'notify', 'sent_alerts', 'Receiver', 'kill_engaged']
 
 # %% ../nbs/67_notify.ipynb #8ddd9849
 ALERT_KINDS = ("new_buy", "ready_to_enter", "target", "stop", "kill_switch", "job_failed")
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS sent_alerts (
   event_key TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, body TEXT, status TEXT NOT NULL,
   targets INTEGER NOT NULL, sent_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("alerts", ALERTS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("alerts", ALERTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 
 def _send(urls: list[str], title: str, body: str) -> bool:
     "Send with apprise to every URL; True when all accepted. apprise's own log is kept quiet (its messages can quote URLs)."
@@ -97,3 +97,11 @@ class Receiver:
         self.url = f"json://127.0.0.1:{self.srv.server_port}/hook"
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
     def close(self): self.srv.shutdown(); self.srv.server_close()
+
+# %% ../nbs/67_notify.ipynb #b532f4de
+def kill_engaged(cfg: Config, state: dict) -> str:
+    "Alert that the kill switch was engaged (the API's file holds the record); the `notify` result, never raises."
+    from aitrader.storage.apistore import api_db_path
+    try: return notify("kill_switch", f"kill_switch:{state.get('set_at')}", "aitrader kill switch ENGAGED",
+                       f"reason: {state.get('reason') or '-'}; by key {state.get('set_by') or '-'}", db_path=api_db_path(cfg), cfg=cfg)
+    except Exception as e: return f"error: {type(e).__name__}"

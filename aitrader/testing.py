@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .config import Config
+from .core.config import Config
 
 # %% auto #0
 __all__ = ['synthetic_signals', 'with_real', 'publish_synthetic', 'cut_csv', 'ingest_real']

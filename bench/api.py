@@ -13,7 +13,7 @@ AITRADER_HOME holding ~500 SYNTHETIC test signals per date (never model output),
    that run wrote.
 --compare OLD_TREE: also run steps 1 and 2 (2 at 20 req/s for 3 s) against the code in OLD_TREE (a folder holding an
 older `aitrader/`, e.g. from `git archive`), alternating old, new, old, new in the same run; prints both.
---pg: the PostgreSQL mode instead: a throwaway PostgreSQL server (`aitrader.pgserver.TempPostgres`), then
+--pg: the PostgreSQL mode instead: a throwaway PostgreSQL server (`aitrader.storage.pgserver.TempPostgres`), then
 `aitrader serve` with DuckDB and 1 worker, PostgreSQL and 1 worker, PostgreSQL and 2 workers (each on a fresh
 home and database with the same synthetic signals), GET /signals/latest?limit=50 at each --pg-rates for --seconds;
 one table of p50/p99 and errors. Target: PostgreSQL, 2 workers, 200 req/s: p99 < 25 ms and 0 failures.
@@ -26,7 +26,7 @@ from rich.table import Table
 
 SERVER = """
 import inspect, sys, uvicorn
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.api.app import create_app
 from aitrader.api.keys import create_key
 try: from aitrader.testing import publish_synthetic
@@ -175,7 +175,7 @@ def step_reruns(srv, reruns):
 
 PG_SERVER = """
 import os, sys
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.api.app import serve
 from aitrader.api.keys import create_key
 from aitrader.testing import publish_synthetic
@@ -218,7 +218,7 @@ class WorkersServer(Server):
 
 def main_pg(rates=(200, 500), seconds=10.0) -> int:
     "DuckDB 1 worker, PostgreSQL 1 and 2 workers, each at every rate: one table."
-    from aitrader.pgserver import TempPostgres
+    from aitrader.storage.pgserver import TempPostgres
     rows, ok = [], True
     with TempPostgres() as pg:
         for backend, workers in [("duckdb", 1), ("postgres", 1), ("postgres", 2)]:

@@ -18,13 +18,15 @@ from rich.table import Table
 
 warnings.filterwarnings("ignore")
 logging.getLogger("mlflow").setLevel(logging.WARNING)
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
-from aitrader.jobs import run
-from aitrader.signals.daily import last_trading_day, read_bars, score_daily
-from aitrader.signals.screen import load_universe
+from aitrader.jobs.runner import run
+from aitrader.data.window import last_trading_day
+from aitrader.signals.daily import read_bars, score_daily
+from aitrader.data.universe import load_universe
 from aitrader.signals.store import SignalStore
-from aitrader.train.registry import ensure_champion, load_champion
+from aitrader.jobs.bootstrap import ensure_champion
+from aitrader.train.registry import load_champion
 
 
 def setup(home: str, config: str):

@@ -17,14 +17,15 @@ from rich.table import Table
 
 warnings.filterwarnings("ignore")
 logging.getLogger("mlflow").setLevel(logging.WARNING)
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
 from aitrader.data.store import BarStore
 from aitrader.signals.daily import HISTORY_DAYS
-from aitrader.train.registry import ensure_champion
-from aitrader.signals.screen import load_universe
+from aitrader.jobs.bootstrap import ensure_champion
+from aitrader.data.universe import load_universe
 from aitrader.eval.backtest import BacktestConfig, backtest, momentum_signals
-from aitrader.eval.evaluate import evaluate, load_model, catboost_ta_scores, score_range, sessions
+from aitrader.eval.evaluate import evaluate
+from aitrader.eval.scoring import load_model, catboost_ta_scores, score_range, sessions
 
 
 def main():

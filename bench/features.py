@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from aitrader.config import get_config
-from aitrader.data.sources import read_csv_folder
+from aitrader.core.config import get_config
+from aitrader.data.csv_source import read_csv_folder
 from aitrader.data.validate import validate_bars
 from aitrader.data.resample import resample_intraday
 from aitrader.features.normalize import ohlcv_windows

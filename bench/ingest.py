@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
 from aitrader.data.store import BarStore
 
@@ -20,7 +20,7 @@ from aitrader.data.store import BarStore
 def make_big_15m(path: Path, mb: float = 200, seed: int = 0) -> int:
     "Write a synthetic multi-symbol 15-minute CSV of about `mb` MB (symbol,date,open,high,low,close,volume); returns its rows."
     import pyarrow as pa, pyarrow.csv as pcsv
-    from aitrader.data.calendar import nse_sessions
+    from aitrader.core.calendar import nse_sessions
     rng = np.random.default_rng(seed)
     days = nse_sessions("2014-01-01", "2024-10-31").to_numpy("datetime64[m]")
     stamps = (days[:, None] + (np.arange(25) * 15 + 555).astype("timedelta64[m]")[None, :]).ravel()
@@ -37,7 +37,7 @@ def make_big_15m(path: Path, mb: float = 200, seed: int = 0) -> int:
 
 _BIG = """
 import resource, sys, time
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
 t = time.perf_counter()
 r = ingest(get_config(), "csv", sys.argv[1], "15m", progress=False)

@@ -10,11 +10,11 @@ per-fold ensembles and fusion to <out>/folds.jsonl. 1 torch thread.
 import argparse, dataclasses, json, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.window import read_window
 from aitrader.features.alpha import INDEX_SYMBOL, split_index
 from aitrader.train.dataset import dataset_folds, BAR_COLS
-from aitrader.train.walkforward import CONFIGS, get_dataset
+from aitrader.train.fold import CONFIGS, get_dataset
 from aitrader.train.fit import fit_stockformer, fit_tft, Batches
 from aitrader.train.baselines import score_predictions
 from aitrader.train.rank_loss import fit_net, DateBatches, valid_rank_ic, sf_scores, tft_scores

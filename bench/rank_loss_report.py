@@ -19,7 +19,7 @@ agg = runs.groupby(["year", "net", "recipe"]).agg(
 
 def label_frame():
     "symbol, ts, ret_5 of the gbm study (the fusion's label), and of the network dataset"
-    from aitrader.config import get_config
+    from aitrader.core.config import get_config
     from aitrader.data.window import read_window
     from aitrader.features.alpha import INDEX_SYMBOL, split_index
     from aitrader.train.dataset import BAR_COLS

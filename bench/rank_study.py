@@ -12,7 +12,8 @@ import argparse, json, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from aitrader.features.alpha import ALL_FEATURES, build_features, cs_normalize, industry_map, features_on
+from aitrader.features.alpha import ALL_FEATURES, build_features, cs_normalize, features_on
+from aitrader.features.cross_section import industry_map
 from aitrader.models.gbm import GBMRanker
 from aitrader.train.rank_study import load_bars, study_data, study_folds, run_study, implausible_ic, _part
 

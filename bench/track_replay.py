@@ -30,7 +30,7 @@ def main():
     os.environ["AITRADER_HOME"] = a.home
     from rich.console import Console
     from rich.table import Table
-    from aitrader.config import get_config
+    from aitrader.core.config import get_config
     from aitrader.track.replay import replay
     cfg = get_config()
     roles = ("champion",) if a.champion_only else ("champion", "challenger")

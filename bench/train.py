@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.features.context import CONTEXT_FEATURES
 from aitrader.models.stockformer import n_params
 from aitrader.train.dataset import dataset_folds
@@ -22,7 +22,7 @@ from aitrader.train.fit import fit_stockformer, fit_tft, predict_arrays, SF_COLS
 from aitrader.train.veto import fit_veto
 from aitrader.train.baselines import run_baselines
 from aitrader.data.window import read_window
-from aitrader.train.walkforward import CONFIGS, get_dataset, stack_predictions, veto_split, veto_inputs
+from aitrader.train.fold import CONFIGS, get_dataset, stack_predictions, veto_split, veto_inputs
 
 
 def clock(fn, label=None):

@@ -9,15 +9,15 @@ Prints the month of both accounts side by side.
 """
 import sys, time
 import pandas as pd
-from aitrader.config import get_config, project_root
-from aitrader.data.calendar import nse_sessions
+from aitrader.core.config import get_config, project_root
+from aitrader.core.calendar import nse_sessions
 from aitrader.desk.accounts import FundingPlan, Mandate, accounts, create_account
 from aitrader.desk.audit import verify
 from aitrader.desk.cards import approve, cards, reject, CardRefused
 from aitrader.desk.eod import run_session, eod_report
 from aitrader.desk.events import ingest_events
 from aitrader.desk.risk import kill_events, snapshots
-from aitrader.jobs import run as run_job
+from aitrader.jobs.runner import run as run_job
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 start, end = (args + ["2024-10-01", "2024-10-31"])[:2]

@@ -6,8 +6,8 @@ without papermill's kernel start per date.
 """
 import sys, time
 import pandas as pd
-from aitrader.config import get_config
-from aitrader.data.calendar import nse_sessions
+from aitrader.core.config import get_config
+from aitrader.core.calendar import nse_sessions
 from aitrader.signals.daily import score_daily
 from aitrader.signals.store import SignalStore
 from aitrader.train.registry import load_stack

@@ -1,7 +1,7 @@
 """Shared pytest fixtures: the real NSE data folder (skipped with a reason when absent) and a fresh AITRADER_HOME."""
 import os
 import pytest
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +20,7 @@ def home(tmp_path, monkeypatch, data_dir):
 
 
 # --- Store backends: every store/job/API test module that uses `backend` runs on DuckDB and on a real PostgreSQL ---
-from aitrader.pgserver import TempPostgres, pg_bin
+from aitrader.storage.pgserver import TempPostgres, pg_bin
 
 
 @pytest.fixture(scope="session")

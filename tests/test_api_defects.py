@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.api.execution import positions
-from aitrader.config import get_config
-from aitrader.data.calendar import IST
+from aitrader.broker.execution import positions
+from aitrader.core.config import get_config
+from aitrader.core.calendar import IST
 from aitrader.testing import ingest_real, publish_synthetic
 
 pytestmark = pytest.mark.usefixtures("backend")   # every test on DuckDB and on PostgreSQL
@@ -156,7 +156,7 @@ def test_unknown_key_without_database(plain, monkeypatch):
     cfg, c, H = plain
     c.get("/signals/latest", headers=H["pro"])                      # key table loaded once
     opens = []
-    import aitrader.apistore as S
+    import aitrader.storage.apistore as S
     real = S.connect
     monkeypatch.setattr(S, "connect", lambda *a, **k: opens.append(a) or real(*a, **k))
     t0 = time.process_time()
@@ -169,7 +169,7 @@ def test_revoke_takes_effect_at_once(plain):
     cfg, c, H = plain
     assert c.get("/signals/latest", headers=H["pro"]).status_code == 200
     kid = K.parse_key(H["pro"]["X-API-Key"])[0]
-    p = subprocess.run([sys.executable, "-c", "from aitrader.cli import app; app()", "keys", "revoke", kid],
+    p = subprocess.run([sys.executable, "-c", "from aitrader.cli.main import app; app()", "keys", "revoke", kid],
                        env={**os.environ, "AITRADER_HOME": str(cfg.home)}, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     assert c.get("/signals/latest", headers=H["pro"]).status_code == 401       # another process revoked it: no cache window

@@ -1,4 +1,4 @@
-"""The pipeline endpoints start the real jobs through the one job runner (`aitrader.jobs.run`).
+"""The pipeline endpoints start the real jobs through the one job runner (`aitrader.jobs.runner.run`).
 
 Real app (TestClient on `create_app`), real daily and 15-minute NSE bars of RELIANCE, TCS and INFY in a fresh
 AITRADER_HOME, a tiny champion trained and promoted once (`ensure_champion`, as `aitrader main` does), then:
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from aitrader.api.app import create_app
 from aitrader.api.keys import create_key
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
 from aitrader.signals.store import SignalStore
 from aitrader.testing import ingest_real
@@ -42,11 +42,11 @@ def test_pipeline_endpoints_run_the_real_jobs(home, data_dir, request, monkeypat
     cfg = get_config({"AITRADER_HOME": str(home), "AITRADER_DATA_DIR": str(data_dir)})
     ingest_real(cfg, data_dir, SYMBOLS)
     for s in SYMBOLS: ingest(cfg, "csv", data_dir / "intraday_15m" / f"{s}_15min.csv", "15m", progress=False)
-    from aitrader.train.registry import ensure_champion
+    from aitrader.jobs.bootstrap import ensure_champion
     ensure_champion(cfg, symbols=SYMBOLS, verbose=False)
     monkeypatch.delenv("AITRADER_DB_URL", raising=False)
     _flow(cfg)
-    from aitrader.pgserver import pg_bin
+    from aitrader.storage.pgserver import pg_bin
     if pg_bin() is None and not os.environ.get("CI"):
         print("PostgreSQL part skipped: PostgreSQL is not installed"); return
     pg = request.getfixturevalue("pg_server")

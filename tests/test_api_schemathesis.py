@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 
 from aitrader.api.app import create_app
 from aitrader.api.keys import create_key
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.signals.store import SignalStore
 from aitrader.testing import publish_synthetic, synthetic_signals
 

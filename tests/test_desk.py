@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
-from aitrader.config import get_config, project_root
+from aitrader.core.config import get_config, project_root
 from aitrader.testing import ingest_real
 
 SYMS = ["POWERGRID", "INDUSINDBK", "HINDUNILVR", "APOLLOHOSP", "TCS", "COALINDIA"]
@@ -46,13 +46,13 @@ def desk(home, data_dir, backend):
     for a in ("a", "b"): apply_funding(cfg, a, "2024-10-01")
     ingest_events(cfg, [FIX / "events_2024_10.csv", FIX / "events_2024_10.json"])
     if backend == "postgres":                                         # the desk tables live in the server, not in a file
-        from aitrader.apistore import api_db_path
+        from aitrader.storage.apistore import api_db_path
         assert not api_db_path(cfg).exists()
     return cfg
 
 
 def test_audit_tamper_named(desk):
-    from aitrader.cli import app
+    from aitrader.cli.main import app
     from aitrader.desk.audit import AUDIT_DDL, desk_db
     r = CliRunner().invoke(app, ["audit", "verify"])
     assert r.exit_code == 0 and "intact" in r.output, r.output
@@ -139,7 +139,7 @@ def test_no_unattended_execution(desk):
 def test_eod_job_renders_html(desk):
     from aitrader.desk.cards import approve, cards
     from aitrader.desk.eod import run_session
-    from aitrader.jobs import run
+    from aitrader.jobs.runner import run
     publish_test_signals(desk, "2024-10-21", ["TCS", "COALINDIA"])
     run_session(desk, "2024-10-21")
     approve(desk, cards(desk, "PENDING", account_id="a").card_id.iat[0], "tester", day="2024-10-21")

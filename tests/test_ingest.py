@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import pytest
 from typer.testing import CliRunner
-from aitrader.config import get_config
-from aitrader.cli import app
+from aitrader.core.config import get_config
+from aitrader.cli.main import app
 from aitrader.data.ingest import ingest, data_status, EXIT_OK, EXIT_FAILED, EXIT_PARTIAL
-from aitrader.data.store import BarStore, read_series
+from aitrader.data.store import BarStore
+from aitrader.data.bar_files import read_series
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 IST = "Asia/Kolkata"
@@ -258,7 +259,7 @@ def test_timeframe_4h_and_5m_give_a_message(cfg):
 KILLER = """
 import os, signal, sys
 from unittest import mock
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data import store
 from aitrader.data.ingest import ingest
 n, real = [0], store.write_parquet_atomic

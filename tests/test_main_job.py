@@ -4,7 +4,7 @@ import os, subprocess, sys
 from pathlib import Path
 
 import pandas as pd
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.data.ingest import data_status
 from aitrader.signals.store import SignalStore
 

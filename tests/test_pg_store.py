@@ -7,10 +7,10 @@ import math, threading
 import pandas as pd
 import pytest
 
-from aitrader.apistore import ApiStore
-from aitrader.config import get_config
-from aitrader.db import connect, is_pg
-from aitrader.migrations import SCHEMAS, applied
+from aitrader.storage.apistore import ApiStore
+from aitrader.core.config import get_config
+from aitrader.storage.db import connect, is_pg
+from aitrader.storage.migrations import SCHEMAS, applied
 from aitrader.signals.store import SignalStore
 from aitrader.testing import synthetic_signals
 

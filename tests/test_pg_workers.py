@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from aitrader.api.keys import create_key, parse_key
-from aitrader.config import get_config
+from aitrader.core.config import get_config
 from aitrader.testing import publish_synthetic
 
 
@@ -26,7 +26,7 @@ def two_workers(tmp_path, pg_server, monkeypatch):
     keys = {t: create_key(t, f"w {t}", cfg) for t in ("pro", "elite", "admin")}
     port = _port()
     env = {**os.environ, "AITRADER_HOME": str(tmp_path), "AITRADER_DB_URL": url, "AITRADER_DB_POOL": "4"}
-    p = subprocess.Popen([sys.executable, "-c", "from aitrader.cli import app; app()", "serve", "--workers", "2", "--port", str(port)], env=env,
+    p = subprocess.Popen([sys.executable, "-c", "from aitrader.cli.main import app; app()", "serve", "--workers", "2", "--port", str(port)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     t_end = time.monotonic() + 120

@@ -3,8 +3,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from aitrader.config import get_config
-from aitrader.signals.store import STORE_DDL, STATUSES, TRANSITIONS, SignalStore
+from aitrader.core.config import get_config
+from aitrader.signals.store import STORE_DDL, SignalStore
+from aitrader.signals.frame import STATUSES, TRANSITIONS
 from aitrader.testing import publish_synthetic, synthetic_signals
 
 OLD = STORE_DDL.replace(", 'FILLED', 'CLOSED_TARGET', 'CLOSED_STOP', 'CLOSED_TIME'", "")

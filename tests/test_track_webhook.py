@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.config import get_config
-from aitrader.data.calendar import IST
+from aitrader.core.config import get_config
+from aitrader.core.calendar import IST
 from aitrader.testing import ingest_real, publish_synthetic
 from aitrader.track.external import read_external
 from aitrader.track.outcomes import outcomes, save_outcomes, track_store

@@ -13,8 +13,8 @@ import pytest
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.config import get_config
-from aitrader.data.calendar import IST
+from aitrader.core.config import get_config
+from aitrader.core.calendar import IST
 from aitrader.data.ingest import ingest
 from aitrader.data.window import read_window
 from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account

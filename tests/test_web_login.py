@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.api.web import COOKIE, LOGIN_CSRF
-from aitrader.config import get_config
+from aitrader.api.session import COOKIE, LOGIN_CSRF
+from aitrader.core.config import get_config
 
 
 def _token(html: str) -> str: return re.search(r'name="csrf" value="([^"]+)"', html).group(1)

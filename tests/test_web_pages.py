@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.api.web import csrf_token
-from aitrader.config import get_config
-from aitrader.data.calendar import IST
+from aitrader.api.session import csrf_token
+from aitrader.core.config import get_config
+from aitrader.core.calendar import IST
 from aitrader.data.window import read_window
 from aitrader.signals.store import SignalStore
 from aitrader.testing import ingest_real, publish_synthetic, synthetic_signals, with_real

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any, Callable
 from fastapi import APIRouter, Body, Depends, HTTPException, Path as PathParam, Request
 from fastapi.responses import JSONResponse
-from ..config import Config
+from ..core.config import Config
 from .keys import KeyInfo, revoke_key
 from .deps import api, need
 from .schemas import KillIn, KillOut, RevokeOut, RunIn, RunOut, errs
 from .snapshot import jsonable
-from . import execution as X
-from ..signals.store import RunLocked, SignalStore
-from ..jobs import prepare
+from ..broker import execution as X
+from ..signals.runlock import RunLocked
+from ..signals.store import SignalStore
+from ..jobs.runner import prepare
 
 # %% auto #0
 __all__ = ['router', 'kill_get', 'kill_set', 'key_revoke', 'job_runner', 'Jobs', 'run_daily', 'run_hourly', 'pipeline_run']
@@ -42,8 +43,8 @@ def key_revoke(request: Request, key_id: str = PathParam(..., pattern=r"^[0-9a-f
 
 # %% ../../nbs/76c_api.admin.ipynb #af240b9a
 def job_runner(job: str, params: dict, cfg: Config):
-    "The one job runner, `aitrader.jobs.run` (lock, `runs` row, notebook, publish on success)."
-    from aitrader.jobs import run
+    "The one job runner, `aitrader.jobs.runner.run` (lock, `runs` row, notebook, publish on success)."
+    from aitrader.jobs.runner import run
     return run(job, params, cfg)
 
 def _held_by_me(lock: Path) -> str | None:
@@ -58,7 +59,7 @@ class Jobs:
         self.cfg, self.runner, self.on_done, self._lock = cfg, runner, on_done, threading.Lock()
 
     def start(self, job: str, params: dict, wait_s: float = 60.0) -> str:
-        "Run `job` in a daemon thread; its run id. Raises `RunLocked` (already running), or ValueError / LookupError from `aitrader.jobs.prepare` before anything starts."
+        "Run `job` in a daemon thread; its run id. Raises `RunLocked` (already running), or ValueError / LookupError from `aitrader.jobs.runner.prepare` before anything starts."
         if self.runner is job_runner: prepare(job, params, self.cfg)     # bad parameters or no data: refused at once
         store = SignalStore(self.cfg, retry_s=5.0); lock = store.lock_path(job)
         with self._lock:

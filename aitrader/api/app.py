@@ -10,7 +10,7 @@ import duckdb, psycopg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .keys import KeyRing, StoreBusy
 from .snapshot import SignalCache
 from .guard import BodyLimit, Metrics, Observe, SecurityHeaders, validation_error
@@ -18,8 +18,8 @@ from .deps import ApiState, Champion
 from .admin import Jobs, job_runner
 from . import public, signals, elite, admin, data
 from . import track, desk
-from ..eval.costs import CostModel
-from ..db import is_pg
+from ..trading.costs import CostModel
+from ..storage.db import is_pg
 from . import web
 from . import webpages   # track record and desk pages (registers the signal page's outcome hook)
 

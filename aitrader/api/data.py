@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.datastructures import UploadFile
-from ..config import Config
+from ..core.config import Config
 from .keys import KeyInfo
-from ..apistore import ApiStore
+from ..storage.apistore import ApiStore
 from .deps import api, need
 from .schemas import errs
 from .snapshot import jsonable
@@ -52,7 +52,7 @@ def bad_symbols(symbols) -> list[str]:
 # %% ../../nbs/76d_api.data.ipynb #a32ef7ef
 def ingest_upload(cfg: Config, data: bytes, filename: str, store=None) -> dict:
     "Check, then ingest an uploaded bhavcopy (once per content); the ingest report row. Raises `HTTPException` 422 / 503."
-    from aitrader.data.sources import read_bhavcopy
+    from aitrader.data.bhavcopy import read_bhavcopy
     from aitrader.data.ingest import ingest
     h = hashlib.sha256(data).hexdigest()
     with ApiStore(cfg) as db: prev = db.upload(h)

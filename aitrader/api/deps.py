@@ -10,12 +10,12 @@ from typing import Any, Callable, Optional
 import pandas as pd
 from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
-from ..config import Config
+from ..core.config import Config
 from .keys import KeyInfo, KeyRing, tier_rank
 from .snapshot import SignalCache
 from .guard import Metrics
-from ..data.calendar import IST
-from ..eval.costs import CostModel
+from ..core.calendar import IST
+from ..trading.costs import CostModel
 
 # %% auto #0
 __all__ = ['HEADER', 'Champion', 'ApiState', 'api', 'need', 'optional_key']

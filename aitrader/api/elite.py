@@ -13,7 +13,7 @@ from .keys import KeyInfo
 from .deps import api, need
 from .schemas import IDEMPOTENCY_KEY, AutoIn, ExecuteIn, OrderOut, errs
 from .signals import find_signal
-from . import execution as X
+from ..broker import execution as X
 from ..exits import bracket as B
 
 # %% auto #0
@@ -56,9 +56,9 @@ def _with_bracket(cfg, key_id: str, sig: dict, resp: dict) -> dict:
     s = {**sig, "entry": resp["limit_price"] if resp["order_type"] == "limit" else sig.get("entry")}
     try: bid = B.open_bracket(cfg, key_id, s, resp["qty"], None, resp["order_type"], order_ref=resp["order_id"])
     except X.ExecutionRefused as e:
-        with X._exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], "CANCELLED", reason=f"no bracket: {e.msg}")
+        with X.exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], "CANCELLED", reason=f"no bracket: {e.msg}")
         raise HTTPException(e.status, {"code": e.code, "message": e.msg})
-    with X._exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], resp["status"], bracket_id=bid)
+    with X.exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], resp["status"], bracket_id=bid)
     return {**resp, "bracket_id": bid}
 
 @router.get("/elite/orders/{order_id}", response_model=OrderOut, responses=errs(401, 403, 404, 422, 503))

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .keys import KeyInfo, StoreBusy
 from .deps import api, optional_key
 from .schemas import HealthOut
-from . import execution as X
+from ..broker import execution as X
 
 # %% auto #0
 __all__ = ['router', 'health', 'metrics']

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any, Literal, Optional
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from ..data.calendar import IST, is_session
+from ..core.calendar import IST, is_session
 
 # %% auto #0
 __all__ = ['SIGNAL_ID', 'IDEMPOTENCY_KEY', 'Strict', 'AutoIn', 'ExecuteIn', 'KillIn', 'session_date', 'RunIn', 'ErrorOut',

@@ -8,10 +8,10 @@ import json, os, threading, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config
+from ..core.config import Config
 from ..signals.store import SignalStore
-from ..db import is_pg
-from ..migrations import current_versions
+from ..storage.db import is_pg
+from ..storage.versions import current_versions
 
 # %% auto #0
 __all__ = ['BASIC_FIELDS', 'HIDDEN_FROM_PRO', 'ACTIONABLE', 'jsonable', 'records', 'Snapshot', 'SignalCache', 'project', 'view',

@@ -18,261 +18,34 @@ from .keys import KeyInfo, TIERS, create_key, revoke_key, list_keys, tier_rank
 from .deps import api
 from .snapshot import BASIC_FIELDS, jsonable, project, view
 from .signals import find_signal
-from . import execution as X
-from ..apistore import ApiStore
-from ..signals.store import RunLocked
+from ..broker import execution as X
+from ..storage.apistore import ApiStore
+from ..signals.runlock import RunLocked
+from .charts import chart_data
+from .session import COOKIE
+from .session import LOGIN_CSRF
+from .session import Session
+from .session import check_csrf
+from .session import session
+from .templates import CHART_JS
+from .templates import CSS
+from .templates import render
+from .templates import static_dir
+from .charts import chart_data
+from .session import COOKIE
+from .session import LOGIN_CSRF
+from .session import Session
+from .session import check_csrf
+from .session import session
+from .templates import CHART_JS
+from .templates import CSS
+from .templates import render
+from .templates import static_dir
 
 # %% auto #0
-__all__ = ['NAV', 'COOKIE', 'CSS', 'TEMPLATES', 'ENV', 'CSP', 'CHART_JS', 'ZONE_COLORS', 'OUTCOME_HOOKS', 'router', 'PRO_FIELDS',
-           'LOGIN_CSRF', 'NavItem', 'register_page', 'nav_for', 'csrf_token', 'Session', 'session', 'check_csrf', 'fmt',
-           'render', 'static_dir', 'active_zones', 'chart_data', 'outcome', 'columns', 'static', 'ping', 'home',
-           'login_form', 'login_page', 'login', 'logout', 'signals_page', 'signal_page', 'signal_execute', 'runs_page',
-           'admin_page', 'admin_kill', 'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of', 'elite_page',
-           'elite_auto']
-
-# %% ../../nbs/78_api.web.ipynb #7c56c535
-@dataclass(frozen=True)
-class NavItem:
-    path: str        # '/ui/...'
-    label: str       # shown in the menu
-    min_tier: str    # lowest tier that sees it (TIERS)
-    order: int = 50  # position in the menu
-
-NAV: dict[str, NavItem] = {}
-
-def register_page(path: str, label: str, min_tier: str = "basic", order: int = 50) -> NavItem:
-    "Add (or replace) a menu entry; returns it. Raises `ValueError` on an unknown tier."
-    tier_rank(min_tier)
-    NAV[path] = it = NavItem(path, label, min_tier, order)
-    return it
-
-def nav_for(tier: str) -> list[NavItem]:
-    "The menu entries `tier` sees, in order."
-    return sorted((n for n in NAV.values() if tier_rank(tier) >= tier_rank(n.min_tier)), key=lambda n: (n.order, n.label))
-
-register_page("/ui/signals", "Signals", "basic", 10)
-register_page("/ui/elite", "Execution", "elite", 60)
-register_page("/ui/runs", "Runs & health", "admin", 80)
-register_page("/ui/admin", "Admin", "admin", 90)
-
-# %% ../../nbs/78_api.web.ipynb #cbac66de
-COOKIE = "aitrader_session"
-
-def csrf_token(key: str) -> str:
-    "The form token for a session key (32 hex characters)."
-    return hmac.new(key.encode(), b"aitrader-csrf", hashlib.sha256).hexdigest()[:32]
-
-@dataclass
-class Session:
-    who: KeyInfo
-    key: str
-    @property
-    def csrf(self) -> str: return csrf_token(self.key)
-    @property
-    def view_tier(self) -> str: return "elite" if self.who.tier == "admin" else self.who.tier
-
-def _login_redirect() -> HTTPException: return HTTPException(303, "sign in", headers={"Location": "/ui/login"})
-
-def session(min_tier: str = "basic") -> Callable:
-    "A dependency: the signed-in `Session`; 303 to the login page without a valid key, 403 below `min_tier`."
-    def dep(request: Request) -> Session:
-        key = request.cookies.get(COOKIE)
-        who = api(request).keys.verify(key) if key else None
-        if who is None: raise _login_redirect()
-        if tier_rank(who.tier) < tier_rank(min_tier): raise HTTPException(403, f"this page needs the {min_tier} tier")
-        return Session(who, key)
-    return dep
-
-def check_csrf(s: Session, token: str) -> None:
-    "Raises a 403 `HTTPException` unless `token` is the session's CSRF token."
-    if not hmac.compare_digest(str(token or ""), s.csrf): raise HTTPException(403, "bad or missing CSRF token")
-
-# %% ../../nbs/78_api.web.ipynb #bfd0d704
-CSS = """
-*{box-sizing:border-box} body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
-header{background:#12263a;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
-header a{color:#cfe3ff;text-decoration:none} header .me{margin-left:auto;font-size:.85rem;opacity:.85}
-main{padding:1rem;max-width:1100px;margin:auto} h1{font-size:1.3rem} .card{background:#fff;border-radius:8px;padding:1rem;margin:.8rem 0;box-shadow:0 1px 2px #0002}
-.scroll{overflow-x:auto} table{border-collapse:collapse;width:100%;font-size:.9rem} th,td{padding:.35rem .5rem;border-bottom:1px solid #e3e6ea;text-align:left;white-space:nowrap}
-.BUY{color:#0a7d32;font-weight:600} .SELL{color:#b42318;font-weight:600} .HOLD{color:#666}
-form.inline{display:inline} input,select,button{font:inherit;padding:.35rem .5rem;margin:.15rem 0} button{cursor:pointer}
-.msg{padding:.6rem;border-radius:6px;background:#e8f1ff} .err{background:#fdecea;color:#8a1c12} .ok{background:#e7f6ec}
-.chart{width:100%;height:360px} .tabs button{margin-right:.3rem} .tabs button.on{font-weight:700}
-.pill{display:inline-block;padding:0 .4rem;border-radius:4px;background:#eef} code{word-break:break-all}
-"""
-
-TEMPLATES = {
-"base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }} - aitrader</title>
-<link rel="stylesheet" href="/ui/static/app.css"></head><body>
-<header><strong>aitrader</strong>{% for n in nav %}<a href="{{ n.path }}">{{ n.label }}</a>{% endfor %}
-{% if s %}<span class="me">{{ s.who.name }} · <span id="tier">{{ s.who.tier }}</span>
-<form class="inline" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Sign out</button></form></span>{% endif %}
-</header><main><h1>{{ title }}</h1>
-{% if msg %}<p class="msg {{ msg_kind or '' }}" id="msg">{{ msg }}</p>{% endif %}
-{% block body %}{% endblock %}</main></body></html>""",
-"login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
-<input type="hidden" name="csrf" value="{{ login_csrf }}">
-<label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br><button>Sign in</button></form></div>{% endblock %}""",
-"signals.html": """{% extends "base.html" %}{% block body %}
-<form class="card" method="get"><label>Direction <select name="direction"><option value="">all</option>
-{% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select></label>
-<label>Min confidence <input name="min_conf" type="number" step="0.05" min="0" max="1" value="{{ f.min_conf or '' }}" style="width:5rem"></label>
-<label>Symbol <input name="q" value="{{ f.q or '' }}" size="10"></label> <button>Filter</button></form>
-<p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong> · {{ rows|length }} signal(s) · {{ s.view_tier }} view</p>
-<div class="card scroll"><table id="signals"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt(r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
-</table></div>{% endblock %}""",
-"signal.html": """{% extends "base.html" %}{% block body %}
-<div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span> · confidence {{ fmt(r.confidence) }} · as of {{ r.as_of }}
-{% if r.status %} · status <span class="pill" id="status">{{ r.status }}</span>{% endif %}
-{% if levels %}<p id="levels">{% for l in levels %}{{ l.title }} <strong>{{ fmt(l.price) }}</strong>{{ ' · ' if not loop.last }}{% endfor %}</p>{% endif %}</div>
-<div class="card"><div class="tabs">{% for tf in charts %}<button data-tf="{{ tf }}" class="{{ 'on' if loop.first }}">{{ tf }}</button>{% endfor %}</div>
-{% if charts %}<div id="chart" class="chart"></div>{% else %}<p id="no-chart">No stored bars for {{ r.symbol }}.</p>{% endif %}
-<script type="application/json" id="chart-data">{{ chart_json|safe }}</script></div>
-{% if zones %}<div class="card scroll"><h3>SMC zones (active at {{ r.as_of }})</h3><table id="zones"><tr><th>zone</th><th>bottom</th><th>top</th><th>since</th></tr>
-{% for z in zones %}<tr><td>{{ z.label }}</td><td>{{ fmt(z.bottom) }}</td><td>{{ fmt(z.top) }}</td><td>{{ z.since }}</td></tr>{% endfor %}</table></div>{% endif %}
-{% if r.reasons %}<div class="card"><h3>Reasons</h3><ul id="reasons">{% for x in r.reasons %}<li>{{ x }}</li>{% endfor %}</ul></div>{% endif %}
-<div class="card" id="outcome"><h3>Outcome</h3>{% if outcome %}<table>{% for k, v in outcome.items() %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table>{% else %}<p>Not known yet.</p>{% endif %}</div>
-{% if can_execute %}<div class="card"><h3>Paper order (BUY only)</h3><form method="post" action="/ui/signals/{{ r.id }}/execute" id="execute">
-<input type="hidden" name="csrf" value="{{ s.csrf }}"><label>Quantity <input name="qty" type="number" min="1" value="1" style="width:6rem"></label> <button>Execute</button></form></div>{% endif %}
-<div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table></div>
-<script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/static/chart.js"></script>{% endblock %}""",
-"runs.html": """{% extends "base.html" %}{% block body %}
-<div class="card" id="health">Store: <strong>{{ 'reachable' if health.ok else 'degraded' }}</strong>{% if health.stale %} (stale){% endif %} ·
-latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if health.kill else 'released' }}</strong>{% if health.error %}<br><code>{{ health.error }}</code>{% endif %}</div>
-<div class="card scroll"><table id="runs"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% endblock %}""",
-"admin.html": """{% extends "base.html" %}{% block body %}
-{% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code></p>{% endif %}
-<div class="card"><h3>Kill switch: <span id="kill-state">{{ 'ENGAGED' if kill.engaged else 'released' }}</span></h3>
-{% if kill.engaged %}<p>{{ kill.reason }} (by {{ kill.set_by }}, {{ kill.set_at }})</p>{% endif %}
-<form method="post" action="/ui/admin/kill" id="kill-form"><input type="hidden" name="csrf" value="{{ s.csrf }}">
-<input type="hidden" name="engaged" value="{{ 'false' if kill.engaged else 'true' }}">
-{% if not kill.engaged %}<input name="reason" placeholder="reason" maxlength="500">{% endif %}
-<button id="kill-button">{{ 'Release' if kill.engaged else 'Engage kill switch' }}</button></form></div>
-<div class="card"><h3>Jobs</h3>{% for job, field, ph in [("daily", "run_date", "YYYY-MM-DD (default: last session)"), ("hourly", "at", "YYYY-MM-DD HH:MM")] %}
-<form method="post" action="/ui/admin/run/{{ job }}"><input type="hidden" name="csrf" value="{{ s.csrf }}">
-<input name="{{ field }}" placeholder="{{ ph }}" size="28"> <button>Run {{ job }}</button></form>{% endfor %}</div>
-<div class="card"><h3>Keys</h3><form method="post" action="/ui/admin/keys"><input type="hidden" name="csrf" value="{{ s.csrf }}">
-<select name="tier">{% for t in tiers %}<option>{{ t }}</option>{% endfor %}</select> <input name="name" placeholder="name" maxlength="100" required> <button>Create key</button></form>
-<div class="scroll"><table id="keys"><tr><th>id</th><th>name</th><th>tier</th><th>created</th><th>revoked</th><th></th></tr>
-{% for k in keys %}<tr><td>{{ k.key_id }}</td><td>{{ k.name }}</td><td>{{ k.tier }}</td><td>{{ fmt(k.created_at) }}</td><td>{{ fmt(k.revoked_at) }}</td>
-<td>{% if not k.revoked_at %}<form class="inline" method="post" action="/ui/admin/keys/{{ k.key_id }}/revoke"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Revoke</button></form>{% endif %}</td></tr>{% endfor %}
-</table></div></div>{% endblock %}""",
-"elite.html": """{% extends "base.html" %}{% block body %}
-<div class="card"><h3>Automatic execution: <span id="auto-state">{{ 'on' if auto and auto.enabled else 'off' }}</span></h3>
-<form method="post" action="/ui/elite/auto"><input type="hidden" name="csrf" value="{{ s.csrf }}"><input type="hidden" name="enabled" value="{{ 'false' if auto and auto.enabled else 'true' }}">
-<button id="auto-toggle">{{ 'Turn off' if auto and auto.enabled else 'Turn on' }}</button></form>
-{% if auto %}<p>max {{ auto.max_open_positions }} positions · {{ fmt(auto.max_notional) }} INR per symbol · daily loss limit {{ fmt(auto.daily_loss_limit) }} INR</p>{% endif %}
-<p>Kill switch: <strong>{{ 'ENGAGED: no order is accepted' if kill.engaged else 'released' }}</strong></p></div>
-<div class="card scroll"><h3>Positions</h3><table id="positions"><tr><th>symbol</th><th>qty</th><th>cost (INR)</th><th>avg cost</th></tr>
-{% for p in positions %}<tr><td>{{ p.symbol }}</td><td>{{ p.qty }}</td><td>{{ fmt(p.cost) }}</td><td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table></div>
-<div class="card scroll"><h3>Orders</h3><table id="orders"><tr><th>id</th><th>signal</th><th>qty</th><th>type</th><th>status</th><th>created</th></tr>
-{% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td><td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table></div>{% endblock %}""",
-}
-
-def fmt(v) -> str:
-    "A cell as text: floats to 4 significant decimals, None/NaN as '-', lists joined."
-    v = jsonable(v)
-    if v is None: return "-"
-    if isinstance(v, bool): return "yes" if v else "no"
-    if isinstance(v, float): return f"{v:,.2f}" if abs(v) >= 10 else f"{v:.4g}"
-    if isinstance(v, list): return ", ".join(map(str, v))
-    if isinstance(v, dict): return ", ".join(f"{k}: {x}" for k, x in v.items()) or "-"
-    return str(v)
-
-ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
-ENV.globals["fmt"] = fmt
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-
-def render(name: str, s: Session | None = None, status: int = 200, **ctx) -> HTMLResponse:
-    "A page from TEMPLATES with the menu of the session's tier and a strict CSP."
-    html = ENV.get_template(name).render(s=s, nav=nav_for(s.who.tier) if s else [], **ctx)
-    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-                                                           "Referrer-Policy": "same-origin"})
-
-# %% ../../nbs/78_api.web.ipynb #e1dc99cf
-CHART_JS = r"""
-(function(){
-  const el = document.getElementById('chart'); const data = JSON.parse(document.getElementById('chart-data').textContent || '{}');
-  window.aitraderChart = {ready: false, levels: [], zones: 0, bars: 0, tf: null};
-  if (!el || !window.LightweightCharts) return;
-  const chart = LightweightCharts.createChart(el, {autoSize: true, layout: {background: {color: '#ffffff'}, textColor: '#222'},
-    timeScale: {timeVisible: true}, rightPriceScale: {borderVisible: false}});
-  let series = [];
-  function draw(tf) {
-    series.forEach(s => chart.removeSeries(s)); series = [];
-    const c = data.charts[tf]; const candles = chart.addCandlestickSeries({upColor: '#0a7d32', downColor: '#b42318', wickUpColor: '#0a7d32', wickDownColor: '#b42318', borderVisible: false});
-    candles.setData(c.bars); series.push(candles);
-    const levels = [];
-    (data.levels || []).forEach(l => { candles.createPriceLine({price: l.price, color: l.color, lineWidth: 2, lineStyle: 0, axisLabelVisible: true, title: l.title}); levels.push(l.title); });
-    (c.zones || []).forEach(z => { ['top', 'bottom'].forEach(edge => {
-      const s = chart.addLineSeries({color: z.color, lineWidth: 1, lineStyle: 2, priceLineVisible: false, lastValueVisible: false});
-      s.setData(z.points.map(p => ({time: p, value: z[edge]}))); series.push(s); }); });
-    if (c.signal_time) candles.setMarkers([{time: c.signal_time, position: 'belowBar', color: '#12263a', shape: 'arrowUp', text: 'signal'}]);
-    chart.timeScale().fitContent();
-    window.aitraderChart = {ready: true, levels: levels, zones: (c.zones || []).length, bars: c.bars.length, tf: tf};
-  }
-  document.querySelectorAll('.tabs button').forEach(b => b.addEventListener('click', () => {
-    document.querySelectorAll('.tabs button').forEach(x => x.classList.remove('on')); b.classList.add('on'); draw(b.dataset.tf); }));
-  const first = Object.keys(data.charts || {})[0]; if (first) draw(first);
-})();
-"""
-def static_dir() -> Path:
-    "The package's vendored assets (`aitrader/static`)."
-    import aitrader
-    return Path(aitrader.__file__).parent / "static"
-
-# %% ../../nbs/78_api.web.ipynb #bfd17431
-ZONE_COLORS = {("ob", 1): "#0a7d32", ("ob", -1): "#b42318", ("fvg", 1): "#2f6fde", ("fvg", -1): "#c77700"}
-
-def _epoch(ts) -> int: return int(pd.Timestamp(ts).tz_convert("UTC").timestamp()) if pd.Timestamp(ts).tzinfo else int(pd.Timestamp(ts).tz_localize("Asia/Kolkata").timestamp())
-
-def active_zones(bars: pd.DataFrame, # one symbol's bars (ts, open, high, low, close), ascending
-                 as_of,               # the signal date: zones confirmed by its close and not mitigated then
-                 last: int = 4,       # most recent zones kept
-                ) -> list[dict]:
-    "Order blocks and fair value gaps active at `as_of`: kind, direction, top, bottom, since (ISO date), confirmed_at."
-    from aitrader.features.smc import smc_events
-    if len(bars) < 30: return []
-    end = pd.Timestamp(as_of).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=23, minutes=59) if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of)
-    b = bars[bars.ts <= end].reset_index(drop=True).assign(symbol="X")
-    if len(b) < 30: return []
-    e = smc_events(b[["symbol", "ts", "open", "high", "low", "close"]])
-    filled = set(e.loc[e.kind == "fvg_filled", "origin_ts"])
-    z = e[e.kind.isin(["ob", "fvg"]) & e.mitigated_at.isna()]
-    z = z[~((z.kind == "fvg") & z.origin_ts.isin(filled))].tail(last)
-    return [dict(kind=str(r.kind), direction=int(r.direction), top=float(r.top), bottom=float(r.bottom),
-                 since=str(pd.Timestamp(r.confirmed_at).date()), confirmed_at=r.confirmed_at,
-                 label=f"{'bullish' if r.direction > 0 else 'bearish'} {'order block' if r.kind == 'ob' else 'fair value gap'}")
-            for r in z.itertuples()]
-
-def chart_data(cfg, signal: dict) -> tuple[dict, list[dict]]:
-    "({'levels', 'charts': {'1d'|'4h': {'bars', 'zones', 'signal_time'}}}, daily zones) for a signal; charts empty without stored bars."
-    from aitrader.data.window import read_window
-    day = pd.Timestamp(signal["as_of"]); sym = signal["symbol"]
-    levels = [dict(title=t, price=float(signal[k]), color=c) for k, t, c in
-              [("entry", "entry", "#12263a"), ("stop_loss", "stop", "#b42318"), ("take_profit", "target", "#0a7d32")]
-              if signal.get(k) is not None and np.isfinite(float(signal[k]))]
-    charts, zones = {}, []
-    for tf, back, fwd in [("1d", 270, 45), ("4h", 35, 10)]:
-        try: b = read_window(cfg, [sym], day - pd.Timedelta(days=back), day + pd.Timedelta(days=fwd), tf)
-        except (ValueError, LookupError, FileNotFoundError): continue
-        if b.empty: continue
-        b = b[b.symbol == sym].reset_index(drop=True)
-        zs = active_zones(b, day)
-        if tf == "1d": zones = zs
-        t = [_epoch(x) for x in b.ts]
-        after = [x for x, ts in zip(t, b.ts) if ts.tz_convert("Asia/Kolkata").normalize().tz_localize(None) <= day]
-        charts[tf] = dict(bars=[dict(time=x, open=o, high=h, low=l, close=c) for x, o, h, l, c in
-                                zip(t, b.open.astype(float), b.high.astype(float), b.low.astype(float), b.close.astype(float))],
-                          zones=[dict(top=z["top"], bottom=z["bottom"], color=ZONE_COLORS.get((z["kind"], z["direction"]), "#888"),
-                                      points=[x for x in t if x >= _epoch(z["confirmed_at"])]) for z in zs],
-                          signal_time=after[-1] if after else None)
-    for z in zones: z.pop("confirmed_at", None)
-    return dict(levels=levels, charts=charts), zones
+__all__ = ['OUTCOME_HOOKS', 'router', 'PRO_FIELDS', 'outcome', 'columns', 'static', 'ping', 'home', 'login_form', 'login_page',
+           'login', 'logout', 'signals_page', 'signal_page', 'signal_execute', 'runs_page', 'admin_page', 'admin_kill',
+           'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of', 'elite_page', 'elite_auto']
 
 # %% ../../nbs/78_api.web.ipynb #951b841f
 OUTCOME_HOOKS: list[Callable] = []
@@ -309,8 +82,7 @@ def ping(): return JSONResponse({"pid": os.getpid()})   # which worker answered 
 @router.get("")
 def home(): return RedirectResponse("/ui/signals", 303)
 
-LOGIN_CSRF = "aitrader_login_csrf"   # the sign-in form's double-submit cookie (there is no session yet to derive a token from)
-
+# %% ../../nbs/78_api.web.ipynb #63becdef
 def login_form(request: Request, msg: str | None = None, status: int = 200) -> HTMLResponse:
     "The sign-in page with a fresh random token in the form and in a short-lived HttpOnly SameSite=Strict cookie."
     tok = secrets.token_urlsafe(24)

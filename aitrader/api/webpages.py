@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from .deps import api
 from .keys import tier_rank
-from .web import OUTCOME_HOOKS, TEMPLATES, Session, check_csrf, register_page, render, session
+from .web import OUTCOME_HOOKS
+from .templates import TEMPLATES, render
+from .session import Session, check_csrf, register_page, session
 
 # %% auto #0
 __all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'track_outcome', 'record_rows', 'equity_points', 'equity_js', 'track_page',

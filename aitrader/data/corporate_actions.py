@@ -5,7 +5,7 @@
 # %% ../../nbs/13_data.corporate_actions.ipynb #0e6eac30
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .calendar import IST, nse_sessions
+from ..core.calendar import IST, nse_sessions
 
 # %% auto #0
 __all__ = ['ACTION_COLS', 'STANDARD_RATIOS', 'PRICE_RATIOS', 'MIN_RATIO', 'LABEL_TOL', 'NEAR', 'FAR', 'detect_corporate_actions',

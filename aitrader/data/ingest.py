@@ -8,8 +8,9 @@ import time, uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
-from ..config import Config, get_config
-from .store import BarStore, STORED_TIMEFRAMES
+from ..core.config import Config, get_config
+from .store import BarStore
+from .bar_files import STORED_TIMEFRAMES
 
 # %% auto #0
 __all__ = ['SOURCES', 'LOCAL_FOLDERS', 'KIND_OF_SOURCE', 'REPORT_COLS', 'EXIT_OK', 'EXIT_FAILED', 'EXIT_PARTIAL',

@@ -5,7 +5,7 @@
 # %% ../../nbs/15_data.resample.ipynb #b30708fa
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .calendar import is_muhurat_date, nse_sessions
+from ..core.calendar import is_muhurat_date, nse_sessions
 
 # %% auto #0
 __all__ = ['IST', 'OPEN_MIN', 'CLOSE_MIN', 'MUHURAT_FROM_MIN', 'BASE_MINUTES', 'BIN_MINUTES', 'DAILY_CLOSE', 'wall_ns',

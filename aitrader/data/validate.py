@@ -5,7 +5,7 @@
 # %% ../../nbs/12_data.validate.ipynb #1f8b771d
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .calendar import IST, is_session, in_session, nse_sessions, evening_dates
+from ..core.calendar import IST, is_session, in_session, nse_sessions, evening_dates
 from .corporate_actions import action_factor
 
 # %% auto #0
@@ -109,7 +109,7 @@ def validate_bars(bars:pd.DataFrame, # bars frame (+ src_file, src_line, any ext
     if timeframe not in TIMEFRAMES: raise ValueError(f"timeframe must be one of {list(TIMEFRAMES)}, got {timeframe!r}")
     minutes = TIMEFRAMES[timeframe]
     order = ["symbol", "ts"] + (["src_file", "src_line"] if "src_line" in bars else [])
-    from aitrader.data.sources import _sorted_unique
+    from aitrader.data.contract import _sorted_unique
     b = (bars if isinstance(bars.index, pd.RangeIndex) and bars.index.start == 0 and bars.index.step == 1 else bars.reset_index(drop=True)) if _sorted_unique(bars) else bars.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
     n = len(b)
     rule = np.full(n, None, dtype=object); detail = np.full(n, None, dtype=object)

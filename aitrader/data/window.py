@@ -8,11 +8,12 @@ import math, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from .store import BarStore, TIMEFRAMES, as_ts, _empty_bars
+from ..core.config import Config, get_config
+from .store import BarStore, TIMEFRAMES, _empty_bars
+from .bar_files import as_ts
 
 # %% auto #0
-__all__ = ['SOURCES', 'SESSIONS_PER_BAR', 'CSV_FOLDERS', 'warmup_start', 'read_window']
+__all__ = ['SOURCES', 'SESSIONS_PER_BAR', 'CSV_FOLDERS', 'warmup_start', 'read_window', 'last_trading_day']
 
 # %% ../../nbs/17_data.window.ipynb #159b2b1a
 SOURCES = ("store", "csv", "auto")
@@ -89,3 +90,17 @@ def read_window(cfg: Config | None = None,     # settings; `get_config()` when N
     b = b.reset_index(drop=True)
     b.attrs["source"] = source
     return b
+
+# %% ../../nbs/17_data.window.ipynb #2b28f767
+def last_trading_day(cfg: Config | None = None,  # settings; `get_config()` when None
+                     symbols: list[str] | None = None, # restrict to these symbols; None = every stored daily series
+                    ) -> pd.Timestamp:
+    "The latest daily bar date (IST, 00:00) in the store. Raises `LookupError` on an empty store."
+    cfg = cfg or get_config()
+    if not cfg.store_path.exists(): raise LookupError("the bar store is empty: run `aitrader ingest` first")
+    with BarStore(cfg, read_only=True) as st:
+        have = st.symbols("1d")
+        files = [str(st.path("1d", s)) for s in (have if symbols is None else sorted(set(symbols) & set(have)))]
+        if not files: raise LookupError("no daily bars in the store for these symbols")
+        t = st.con.execute("SELECT max(ts) FROM read_parquet(?)", [files]).fetchone()[0]
+    return pd.Timestamp(t).tz_convert("Asia/Kolkata").normalize()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .audit import AUDIT_DDL, append, desk_db, new_id
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['ACCOUNT_TYPES', 'ACCOUNT_STATUSES', 'OBJECTIVES', 'TX_KINDS', 'ACCOUNTS_DDL', 'DDLS', 'TX_COLS', 'sectors',
@@ -20,8 +20,8 @@ __all__ = ['ACCOUNT_TYPES', 'ACCOUNT_STATUSES', 'OBJECTIVES', 'TX_KINDS', 'ACCOU
 # %% ../../nbs/85_desk.accounts.ipynb #12a0a884
 def sectors() -> dict:
     "{symbol: Industry} of every NSE list in the data folder (cached per process)."
-    from aitrader.signals.daily import _industry
-    return _industry()
+    from aitrader.features.cross_section import industry_map
+    return industry_map()
 
 def sector_of(symbol: str) -> str:
     "The symbol's NSE `Industry`, or 'Unknown'."
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS desk_capital_tx (tx_id TEXT PRIMARY KEY, account_id T
   amount DOUBLE PRECISION NOT NULL, value_date DATE NOT NULL, status TEXT NOT NULL, counterparty TEXT, pair_id TEXT,
   note TEXT, created_by TEXT NOT NULL, approved_by TEXT, created_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("accounts", ACCOUNTS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("accounts", ACCOUNTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 DDLS = (AUDIT_DDL, ACCOUNTS_DDL)
 
 # %% ../../nbs/85_desk.accounts.ipynb #f38aee8d
@@ -213,7 +213,7 @@ def capital_tx(cfg: Config | None, account_id: str | None = None) -> pd.DataFram
 # %% ../../nbs/85_desk.accounts.ipynb #f9756038
 def _period_start(plan: FundingPlan, day: pd.Timestamp) -> pd.Timestamp:
     "First session of the SIP period holding `day`."
-    from aitrader.data.calendar import nse_sessions
+    from aitrader.core.calendar import nse_sessions
     lo = day.to_period("M").start_time if plan.sip_frequency == "monthly" else day - pd.Timedelta(days=day.weekday())
     return nse_sessions(lo, day)[0]
 
@@ -237,7 +237,7 @@ def budget(cfg: Config | None, account_id: str, day,
            realised: float = 0.0,  # INR realised P&L to date
           ) -> dict:
     "{'capital', 'equity_cash', 'buffer', 'cap', 'deployable'} in INR on `day` under the funding plan."
-    from aitrader.data.calendar import nse_sessions
+    from aitrader.core.calendar import nse_sessions
     plan, d = funding_plan(cfg, account_id), pd.Timestamp(day).normalize()
     with desk_db(cfg, *DDLS) as db:
         cap = float(db.one("SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "

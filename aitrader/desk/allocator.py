@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .accounts import Mandate, sector_of
 
 # %% auto #0

@@ -8,9 +8,9 @@ import hashlib, json, logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 import pandas as pd
-from ..apistore import ApiStore
-from ..config import Config, get_config
-from ..migrations import register_schema
+from ..storage.apistore import ApiStore
+from ..core.config import Config, get_config
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['AUDIT_DDL', 'GENESIS', 'KINDS', 'AUDIT_COLS', 'log', 'NOTIFIERS', 'desk_db', 'new_id', 'canon', 'entry_hash',
@@ -42,7 +42,7 @@ AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS desk_audit (seq BIGINT PRIMARY KEY, at_utc TEXT NOT NULL, kind TEXT NOT NULL, account_id TEXT,
   actor TEXT NOT NULL, model_version TEXT, ref TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 """
-register_schema("audit", AUDIT_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("audit", AUDIT_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 GENESIS = "0" * 64
 KINDS = ("ingestion", "signal", "allocation", "card", "approval", "rejection", "order", "fill", "exit", "transfer",
          "capital", "mandate", "account", "kill", "reset", "report")
@@ -137,10 +137,9 @@ def notify(event: str,   # short event name, e.g. 'kill:max_daily_loss'
     if cfg is not None:
         e = audit(cfg, "kill", {"event": event, **payload}, actor, account_id=payload.get("account_id"))
         try:
-            from aitrader.notify import notify as send       # the track record's apprise notifier (issue #14), when merged
+            from aitrader.notify import notify as send       # the one alert path (apprise, rate-limited, de-duplicated)
             send("kill_switch", f"desk:{e['seq']}:{event}", f"aitrader desk: {event} {payload.get('account_id', '')}".strip(),
                  canon(payload), cfg=cfg)
-        except ImportError: pass
         except Exception as x: log.error("apprise notifier failed: %s", x)
     for f in NOTIFIERS:
         try: f(event, payload)

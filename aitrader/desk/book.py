@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .accounts import DDLS, budget, desk_db, funding_plan, _period_start, sector_of
 from .allocator import AccountState
 
@@ -26,10 +26,8 @@ def use_brackets(mod) -> None:
 def bracket_api():
     "The bracket-order module, or None when issue #15's `aitrader.exits.bracket` is not installed."
     if _override: return _override[0]
-    try:
-        from aitrader.exits import bracket
-        return bracket
-    except ImportError: return None
+    from aitrader.exits import bracket
+    return bracket
 
 def account_key(account_id: str) -> str:
     "The bracket owner of a desk account."
@@ -54,7 +52,7 @@ def marks(cfg: Config | None, symbols: list, day, source: str = "auto",
          ) -> dict:
     "{symbol: INR mark} at the close of `day` (or at `at`); symbols without bars absent."
     from aitrader.data.window import read_window
-    from aitrader.data.calendar import previous_session
+    from aitrader.core.calendar import previous_session
     if not len(symbols): return {}
     cfg, syms = cfg or get_config(), sorted(set(symbols))
     d = pd.Timestamp(day).normalize() if at is None else previous_session(pd.Timestamp(at).tz_localize(None).normalize() if pd.Timestamp(at).tzinfo is None else pd.Timestamp(at).tz_convert("Asia/Kolkata").tz_localize(None).normalize())

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json, threading
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .audit import AUDIT_DDL, append, audit, canon, desk_db, new_id
 from .accounts import DDLS, Mandate, accounts, mandate, sector_of
 from .allocator import allocate, market_stats
 from .book import account_key, account_state, book, bracket_api, desk_brackets
 from .events import EVENTS_DDL, blackout, events
 from .risk import R_DDLS, is_paused, kill_state
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['CARD_STATUSES', 'CARDS_DDL', 'C_DDLS', 'CARD_COLS', 'thesis', 'regime', 'checklist', 'expire_cards', 'make_cards',
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS desk_cards (card_id TEXT PRIMARY KEY, account_id TEXT
   warnings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, expires_on DATE NOT NULL, bracket_id TEXT, pnl DOUBLE PRECISION,
   created_at TIMESTAMPTZ NOT NULL, decided_at TIMESTAMPTZ, decided_by TEXT, UNIQUE (account_id, signal_id));
 """
-register_schema("cards", CARDS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("cards", CARDS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 C_DDLS = (*R_DDLS, EVENTS_DDL, CARDS_DDL)
 CARD_COLS = ["card_id", "account_id", "signal_id", "as_of", "symbol", "sector", "mandate_version", "model_version", "rank", "score", "entry", "qty",
              "size_inr", "stop", "target", "trail_on", "trail_atr", "risk_inr", "reward_inr", "rr", "horizon", "thesis", "checklist", "warnings",
@@ -91,7 +91,7 @@ def make_cards(cfg: Config | None, day, account_ids: list | None = None, actor: 
     "New PENDING cards (CARD_COLS) of session `day` for the active accounts (or `account_ids`); the allocations are audited."
     from aitrader.signals.store import SignalStore
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
-    from aitrader.data.calendar import next_session
+    from aitrader.core.calendar import next_session
     expire_cards(cfg, d)
     sig = SignalStore(cfg).latest_signals(limit=10_000, as_of=d)
     mv = None if sig.empty else str(sig["model_version"].iat[0])

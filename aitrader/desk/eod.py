@@ -8,7 +8,7 @@ import base64, html, io, json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .audit import audit, audit_log
 from .accounts import accounts, apply_funding, capital_tx
 from .book import book, bracket_api, desk_brackets

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 import pandas as pd
-from ..config import Config, get_config, project_root
+from ..core.config import Config, get_config, project_root
 from .audit import AUDIT_DDL, append, desk_db
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['EVENT_FIELDS', 'TYPE_RULES', 'NEG', 'POS', 'EVENTS_DDL', 'EVENT_COLS', 'BLACKOUT_TYPES', 'read_events', 'Tag',
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS desk_events (event_id TEXT PRIMARY KEY, symbol TEXT N
   event_date DATE NOT NULL, title TEXT NOT NULL, body TEXT, source_url TEXT, given_type TEXT, stance TEXT NOT NULL,
   tag_rule TEXT NOT NULL, tagger TEXT NOT NULL, src_file TEXT, ingested_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("events", EVENTS_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("events", EVENTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 EVENT_COLS = ["event_id", "symbol", "event_type", "event_date", "title", "body", "source_url", "given_type", "stance", "tag_rule", "tagger", "src_file"]
 
 def ingest_events(cfg: Config | None, paths: list, tagger: Tagger | None = None, actor: str = "system:ingest-events") -> dict:

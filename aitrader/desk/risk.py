@@ -7,11 +7,11 @@ from __future__ import annotations
 import json, math
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .audit import AUDIT_DDL, append, canon, desk_db, notify
 from .accounts import DDLS, accounts, mandate
 from .book import book, desk_brackets, marks
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['RISK_DDL', 'R_DDLS', 'SNAP_COLS', 'snapshot', 'snapshots', 'kill_state', 'is_paused', 'engage', 'release',
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS desk_kill (account_id TEXT PRIMARY KEY, engaged BOOLE
 CREATE TABLE IF NOT EXISTS desk_kill_events (account_id TEXT NOT NULL, at_utc TEXT NOT NULL, day DATE, engaged BOOLEAN NOT NULL,
   rule TEXT, reason TEXT, actor TEXT NOT NULL);
 """
-register_schema("risk", RISK_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("risk", RISK_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 R_DDLS = (*DDLS, RISK_DDL)
 SNAP_COLS = ["account_id", "at_utc", "kind", "day", "capital", "equity", "cash", "realised", "unrealised", "pnl", "daily_pnl", "open_risk",
              "daily_new_risk", "drawdown", "gross", "n_open", "n_pending", "sectors"]

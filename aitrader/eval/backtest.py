@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
-from .costs import CostModel, cost_frame, buy_rate
+from ..trading.costs import CostModel, cost_frame, buy_rate
 from ..features.atr import group_bounds, wilder_atr
 from ..features.ta import momentum_score
+from ..trading.costs import trade_charges
 
 # %% auto #0
 __all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'momentum_signals', 'topk_signals',
@@ -53,14 +54,6 @@ def _day(x, tz) -> pd.DatetimeIndex:
     x = pd.DatetimeIndex(pd.to_datetime(x))
     if tz is None: return (x.tz_localize(None) if x.tz is not None else x).normalize()
     return (x.tz_convert(tz).tz_localize(None) if x.tz is not None else x).normalize().tz_localize(tz)
-
-# %% ../../nbs/61_eval.backtest.ipynb #7efe231b
-def _charges(cm:CostModel, buy:bool, v:float) -> float:
-    "Charges of one order of filled value `v` (INR, float): the `charges` column of `cost_frame`."
-    br = min(cm.brokerage_pct * v, cm.brokerage_cap) if cm.brokerage_pct > 0 else 0.0
-    dp = 0.0 if buy else cm.dp_charge
-    return (br + (cm.stt + cm.exchange + cm.sebi + cm.ipft + (cm.stamp if buy else 0.0)) * v + dp
-            + cm.gst * (br + cm.exchange * v + cm.sebi * v + dp))
 
 # %% ../../nbs/61_eval.backtest.ipynb #388a3bcd
 def _signals(signals:pd.DataFrame, dates:pd.DatetimeIndex, symbols:pd.Index) -> pd.DataFrame:
@@ -116,7 +109,7 @@ def backtest(bars:pd.DataFrame,     # bars frame (symbol, ts, open, high, low, c
             fill = px * (1 + slip)
             q = math.floor(min(cfg.risk_per_trade * eq_prev / (lim - st), cfg.max_weight * eq_prev / fill, cash / (fill * (1 + br))))
             if q < 1: status[r] = "size_zero"; continue
-            ch = _charges(cm, True, q * fill)
+            ch = trade_charges(cm, True, q * fill)
             cash -= q * fill + ch; traded += q * fill
             pos[j] = [q, px, st, tg, d, 0, r, ch, at_open]; n_open += 1; status[r] = "filled"
         for j in list(pos):
@@ -130,7 +123,7 @@ def backtest(bars:pd.DataFrame,     # bars frame (symbol, ts, open, high, low, c
             elif p[5] >= cfg.max_hold: x, why = c[j], "time"
             else: continue
             xf = x * (1 - slip)
-            ch = _charges(cm, False, q * xf)
+            ch = trade_charges(cm, False, q * xf)
             cash += q * xf - ch; traded += q * xf
             trades.append((j, p[6], e, px, d, x, why, q, p[5], p[7], ch))
             del pos[j]

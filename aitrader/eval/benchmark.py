@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from .metrics import portfolio_metrics
+from ..core.config import Config, get_config
+from ..trading.metrics import portfolio_metrics
 from .portfolio import PortfolioConfig, topk_portfolio
 from ..train.rank_study import load_bars, run_study, study_data, study_folds
+from .portfolio import PortfolioResult
 
 # %% auto #0
 __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'buy_and_hold',
@@ -136,7 +137,7 @@ def benchmark(cfg: Config | None = None,
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
     t0 = time.perf_counter(); cfg = cfg or get_config()
     if symbols is None:
-        from aitrader.signals.screen import load_universe
+        from aitrader.data.universe import load_universe
         symbols = load_universe("nifty50", cfg)
     bars, ix = load_bars(symbols, start="2011-01-01", cfg=cfg)
     notes = [SURVIVORSHIP, "labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return"]

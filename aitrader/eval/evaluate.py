@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..data.store import BarStore
 from ..data.window import read_window
 from ..features.context import HORIZONS
@@ -17,146 +17,25 @@ from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, score_daily, model_version
 from ..features.alpha import INDEX_SYMBOL, split_index
 from ..signals.decision import DecisionParams
-from ..signals.screen import load_universe
+from ..data.universe import load_universe
 from ..train.labels import make_labels
 from .regimes import regime_table, eval_closes
 from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
 from .backtest import BacktestConfig
 from .strategies import (rank_variable, TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
                                      EvalContext, labeled_rows, rank_ic_on, run_strategy, momentum_20d_score)
-from .costs import CostModel
-from .metrics import trade_metrics, portfolio_metrics
+from ..trading.costs import CostModel
+from ..trading.metrics import trade_metrics, portfolio_metrics
+from .scoring import WalkForwardModel
+from .scoring import catboost_ta_score
+from .scoring import load_model
+from .scoring import oos_start
+from .scoring import score_range
+from .scoring import sessions
+from .scoring import signal_scores
 
 # %% auto #0
-__all__ = ['NO_VETO', 'TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_model',
-           'sessions', 'score_range', 'catboost_ta_scores', 'signal_scores', 'EvalResult', 'catboost_ta_score',
-           'known_ablations', 'evaluate', 'evaluate_cli', 'summary_dict', 'log_summary']
-
-# %% ../../nbs/63_eval.evaluate.ipynb #4b341f07
-@dataclass
-class WalkForwardModel:
-    "One bundle per walk-forward test year, all from one training run."
-    bundles: dict            # {test year: Bundle}
-    origin: str              # 'models:/aitrader/<k>'
-    def for_session(self, d) -> "Bundle":
-        "The bundle for session `d`: fold year(d), else the latest fold before it. Raises `ValueError` before the first test year."
-        y, ys = pd.Timestamp(d).year, sorted(self.bundles)
-        if y < ys[0]: raise ValueError(f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on it")
-        return self.bundles[max(x for x in ys if x <= y)]
-
-def load_model(model="champion",          # 'champion', an alias ('challenger'), a version number ('3'), or a `Bundle`
-               cfg: Config | None = None,
-               mode: str | None = None,   # 'dev' or 'prod'; cfg.mode when None
-               folds: bool = False,       # the version's per-fold bundles as a `WalkForwardModel`
-              ):
-    "The `Bundle` (or `WalkForwardModel`) to evaluate, `origin` = 'models:/aitrader/<k>'. Raises `LookupError` for a missing version or fold bundles."
-    if not isinstance(model, (str, int)): return model
-    from aitrader.train.registry import load_champion, mlflow_client, resolve_version, download_version, MODEL_NAME
-    from aitrader.train.bundle import load_bundle
-    cfg = cfg or get_config()
-    if str(model) == "champion" and not folds: return load_champion(mode, cfg)
-    c, mv = mlflow_client(cfg), resolve_version(model, cfg)
-    mode = mode or cfg.mode
-    if not folds:
-        b = load_bundle(download_version(c, mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"), mode=mode)
-        b.origin = f"models:/{MODEL_NAME}/{mv.version}"
-        return b
-    if not c.list_artifacts(mv.run_id, "fold_bundles"):
-        raise LookupError(f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader train`")
-    p = download_version(c, mv, "fold_bundles", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}-folds")
-    bs = {}
-    for d in sorted(x for x in p.iterdir() if x.is_dir()):
-        bs[int(d.name)] = b = load_bundle(d, mode=mode)
-        b.origin = f"models:/{MODEL_NAME}/{mv.version}@fold{d.name}"
-    return WalkForwardModel(bs, f"models:/{MODEL_NAME}/{mv.version}")
-
-def oos_start(bundle) -> pd.Timestamp | None:
-    "First date a bundle's models never saw: 1 January of its fold year (`fold_year`, else the last of `data_range.test_years`); None when unknown."
-    y = bundle.manifest.get("fold_year") or max((bundle.manifest.get("data_range") or {}).get("test_years") or [0])
-    return pd.Timestamp(f"{int(y)}-01-01") if y else None
-
-def baseline_model(bundle, name: str = "catboost_ta"):
-    "The baseline fitted with this bundle's fold (`baselines/<name>.cbm`, a `CatBoostRegressor`), or None."
-    p = Path(bundle.path) / "baselines" / f"{name}.cbm"
-    if not p.is_file(): return None
-    from catboost import CatBoostRegressor
-    m = CatBoostRegressor(); m.load_model(str(p))
-    return m
-
-# %% ../../nbs/63_eval.evaluate.ipynb #982bcb1e
-NO_VETO = DecisionParams(veto_block=float("inf"), veto_boost=float("-inf"))  # the veto never blocks nor boosts
-
-def sessions(bars: pd.DataFrame, start, end) -> pd.DatetimeIndex:
-    "Sessions (IST 00:00, tz-aware) with a daily bar of any symbol in [start, end]."
-    lo, hi = (pd.Timestamp(x).tz_localize("Asia/Kolkata") if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x) for x in (start, end))
-    t = pd.DatetimeIndex(bars["ts"].unique()).sort_values()
-    return t[(t >= lo) & (t <= hi)]
-
-def score_range(cfg: Config, bundle,      # settings; a `Bundle` or a `WalkForwardModel` (`load_model`)
-                bars: pd.DataFrame,       # daily bars of the universe (history before start included)
-                start, end,               # first and last decision date
-                symbols: list[str],       # the universe
-                params: dict | None = None, # {name: DecisionParams}; default {'stack': DecisionParams()}
-                progress: bool = False,
-                models: dict | None = None, # {name: Bundle or WalkForwardModel} replacing `bundle` for that name (ablation models)
-               ) -> dict[str, pd.DataFrame]:
-    "{name: signals of every session (score_daily's columns)} for each decision parameter set; errors are dropped (as in the daily job)."
-    params, models = params or {"stack": DecisionParams()}, models or {}
-    out = {k: [] for k in params}
-    groups = {}   # one score_daily per model and session; the model's other parameter sets are decided as its variants
-    for k in params: groups.setdefault(id(models.get(k, bundle)), (models.get(k, bundle), []))[1].append(k)
-    days = sessions(bars, start, end)
-    it = days
-    if progress:
-        from tqdm.auto import tqdm; it = tqdm(days, desc="scoring")
-    for d in it:
-        w = bars[(bars["ts"] <= d) & (bars["ts"] >= d - pd.Timedelta(days=HISTORY_DAYS))].reset_index(drop=True)
-        for m, (first, *rest) in groups.values():
-            m = m.for_session(d) if isinstance(m, WalkForwardModel) else m
-            r = score_daily(cfg, m, as_of=d, universe=symbols, bars=w, params=params[first], variants={k: params[k] for k in rest})
-            out[first].append(r.signals)
-            for k in rest: out[k].append(r.variants[k])
-    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
-
-# %% ../../nbs/63_eval.evaluate.ipynb #607d32fe
-def catboost_ta_scores(model,              # a `Bundle` or `WalkForwardModel` whose bundles carry `baselines/catboost_ta.cbm`
-                       bars: pd.DataFrame, # daily bars sorted by symbol, ts (history before `lo` included)
-                       lo, hi,             # first and last session to score (tz-aware)
-                      ) -> pd.DataFrame | None:
-    "symbol, ts, score = predicted 5-day return (fraction, float64) per bar in [lo, hi] with all 12 TA features; None when a bundle lacks the baseline."
-    ta = ta_vector(bars)
-    ta = ta[(ta.ts >= lo) & (ta.ts <= hi)].dropna(subset=TA_FEATURES).reset_index(drop=True)
-    out, loaded = [], {}
-    for y, g in ta.groupby(ta.ts.dt.year, sort=True):
-        b = model.for_session(pd.Timestamp(f"{y}-07-01")) if isinstance(model, WalkForwardModel) else model
-        if id(b) not in loaded: loaded[id(b)] = baseline_model(b)   # each bundle's file read once
-        m = loaded[id(b)]
-        if m is None: return None
-        p = np.asarray(m.predict(g[TA_FEATURES].to_numpy(np.float32))).reshape(len(g), len(HORIZONS))
-        out.append(g[["symbol", "ts"]].assign(score=p[:, HORIZONS.index(5)].astype(np.float64)))
-    return pd.concat(out, ignore_index=True) if out else ta[["symbol", "ts"]].assign(score=np.float64(0))[:0]
-
-# %% ../../nbs/63_eval.evaluate.ipynb #e8f3ea46
-def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
-                  bars: pd.DataFrame,     # daily bars covering the labels' windows
-                  labels: pd.DataFrame | None = None, # `make_labels(bars).labels` when already computed
-                 ) -> tuple[dict, pd.DataFrame]:
-    "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
-    lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels if labels is None else labels
-    x = labeled_rows(signals, lab)
-    nan = float("nan")
-    if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
-                            **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
-    rv = rank_variable(x)   # what the decision ranks by: the fused score
-    ric = ic_summary(rank_ic_by_date(rv, x.ret_5, x.ts))
-    m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(rv, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
-             hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
-             veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
-             band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d), n=len(x))
-    for h in (h for h in HORIZONS if h != 5):   # the other horizons' expectations against their own realized returns
-        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(rv if "score" in rv.name else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
-        m[f"ic_{h}d"] = ic_summary(ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
-    return m, x
+__all__ = ['TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'EvalResult', 'known_ablations', 'evaluate', 'summary_dict', 'log_summary']
 
 # %% ../../nbs/63_eval.evaluate.ipynb #c30a3f81
 TABLE_COLS = ["cagr", "sharpe", "max_drawdown", "win_rate", "profit_factor", "rank_ic_5d", "n_trades", "total_return"]
@@ -194,12 +73,6 @@ def _by_year(ric: pd.Series) -> pd.Series:
     return ric.groupby(pd.DatetimeIndex(ric.index).year).mean() if len(ric) else pd.Series(dtype=float)
 
 # %% ../../nbs/63_eval.evaluate.ipynb #059fa2a9
-def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
-    "Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without the baseline."
-    cs = catboost_ta_scores(ctx.model, ctx.hist, ctx.lo, ctx.hi)
-    if cs is None: raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
-    return cs
-
 NO_SMC = "no_smc"   # key of the model trained without the SMC inputs
 register(Strategy("stack", DecisionBuys(DAILY_PARAMS), group="stack"))     # the daily job's rule: top-k on the fused score
 register(Strategy("no_veto", DecisionBuys(replace(DAILY_PARAMS, use_veto=False)), group="ablation"))
@@ -305,37 +178,6 @@ def evaluate(start, end,                    # first and last decision date (str/
     return EvalResult(sg["stack"], trades, equity, table, scores, lab, b.origin if wf else model_version(b), lo, hi,
                       time.perf_counter() - t0, {k: v for k, v in sg.items() if k != "stack"}, iy, notes, n_in, wf,
                       regime_table(trades, closes), why)
-
-# %% ../../nbs/63_eval.evaluate.ipynb #9108bfc3
-def evaluate_cli(start: str, end: str,       # ISO decision dates
-                 data_dir: str | None = None, # folder of daily CSVs to score instead of the store
-                 model: str = "champion",     # 'champion', 'challenger' or a version number
-                 cfg: Config | None = None,
-                 walk_forward: bool = False,  # each session scored by its own fold's models
-                 no_smc_model: str | None = None, # the no-SMC ablation version; None = the newest registered one
-                 universe: str | None = None,  # a universe list (nifty50, nifty100, ...) or a CSV of symbols; None: nifty50
-                ) -> int:
-    "Print the evaluation table, Rank IC by year, signal metrics and notes; 0 on success, 1 when the model or the bars are missing, 2 on a bad range."
-    try:
-        syms = None
-        if universe:
-            from aitrader.signals.screen import load_universe
-            syms = load_universe(universe, cfg or get_config())
-        r = evaluate(start, end, cfg, model=model, data_dir=data_dir, progress=True, walk_forward=walk_forward, no_smc_model=no_smc_model,
-                     symbols=syms)
-    except (LookupError, FileNotFoundError) as e:
-        print(f"evaluate: {e}"); return 1
-    except ValueError as e:
-        print(f"evaluate: {e}"); return 2
-    print(f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, {r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, "
-          f"{r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s")
-    print(r.table.to_string(float_format=lambda v: f"{v:.4f}"))
-    print("Rank IC 5d by year:\n" + r.ic_by_year.to_string(float_format=lambda v: f"{v:.4f}"))
-    print("signals: " + ", ".join(f"{k} {v:.4f}" for k, v in r.signal_metrics.items()))
-    if len(r.by_regime):
-        print(f"trades by market regime of the decision date ({r.regime_source}):\n" + r.by_regime.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    for n in r.notes: print("note:", n)
-    return 0
 
 # %% ../../nbs/63_eval.evaluate.ipynb #3d452fc2
 def _num(v):

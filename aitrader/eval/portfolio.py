@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from .costs import CostModel, cost_frame
+from ..trading.costs import CostModel, cost_frame
 
 # %% auto #0
 __all__ = ['PortfolioConfig', 'PortfolioResult', 'topk_portfolio']

@@ -6,8 +6,8 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from ..track.regimes import REGIMES, regimes, index_closes
+from ..core.config import Config, get_config
+from ..features.regimes import REGIMES, regimes, index_closes
 
 # %% auto #0
 __all__ = ['NA', 'LABELS', 'REGIME_TABLE_COLS', 'decision_regimes', 'regime_table', 'eval_closes']

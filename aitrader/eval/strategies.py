@@ -14,7 +14,7 @@ from ..features.ta import momentum_score
 from ..signals.decision import DecisionParams
 from ..train.metrics import rank_ic_by_date
 from .backtest import BacktestConfig, backtest, topk_signals, equal_weight_buy_and_hold
-from .costs import CostModel
+from ..trading.costs import CostModel
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'TopK', 'DecisionBuys', 'BuyAndHold', 'Strategy', 'StrategySkipped', 'register', 'EvalContext',

@@ -8,15 +8,15 @@ import json, math, uuid
 from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
-from ..config import Config
-from ..apistore import ApiStore, api_db_path
-from ..migrations import register_schema
-from ..data.calendar import IST
-from ..data.store import read_series, symbol_path
-from ..eval.costs import CostModel, trade_costs
+from ..core.config import Config
+from ..storage.apistore import ApiStore, api_db_path
+from ..storage.migrations import register_schema
+from ..core.calendar import IST
+from ..data.bar_files import read_series, symbol_path
+from ..trading.costs import CostModel, trade_costs
 from ..features.atr import wilder_atr
-from ..api.execution import ExecutionRefused, _exec_lock, settle_pending
-from .rules import ExitPolicy, open_state, on_bar, on_close
+from ..broker.execution import ExecutionRefused, exec_lock, settle_pending
+from ..trading.exit_rules import ExitPolicy, open_state, on_bar, on_close
 
 # %% auto #0
 __all__ = ['BRACKET_DDL', 'TRANSITION_COLS', 'DEFAULT_POLICY', 'BracketStore', 'set_exit_setting', 'exit_setting', 'open_bracket',
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS exit_settings (name TEXT PRIMARY KEY, value TEXT NOT 
 CREATE TABLE IF NOT EXISTS exit_decisions (bracket_id TEXT NOT NULL, bar_date DATE NOT NULL, decided_at TIMESTAMPTZ NOT NULL,
   policy TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, obs TEXT, PRIMARY KEY (bracket_id, bar_date));
 """
-register_schema("bracket", BRACKET_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("bracket", BRACKET_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 TRANSITION_COLS = ["bracket_id", "seq", "entity", "entity_id", "from_state", "to_state", "reason", "bar_ts", "detail", "recorded_at"]
 _ready: set = set()
 
@@ -117,8 +117,8 @@ class _Rec:
 DEFAULT_POLICY = ExitPolicy("bracket", breakeven_r=1.0, trail_atr=3.0, trail_after_r=1.0, max_days=20)  # an example: breakeven at +1R, then a 3-ATR chandelier
 
 def _policy(policy, cfg: Config | None = None) -> ExitPolicy:
-    if policy is None:   # the active exit policy (`aitrader.exits.evaluate.active_exit_policy`)
-        from aitrader.exits.evaluate import active_exit_policy, policy_for
+    if policy is None:   # the active exit policy (`aitrader.trading.exit_policy.active_exit_policy`)
+        from aitrader.trading.exit_policy import active_exit_policy, policy_for
         return policy_for(active_exit_policy(cfg))
     if isinstance(policy, ExitPolicy): return policy
     if isinstance(policy, dict): return ExitPolicy(**policy)
@@ -140,7 +140,7 @@ def open_bracket(cfg: Config,
     e, sl, tp = (float(signal.get(k) or "nan") for k in ("entry", "stop_loss", "take_profit"))
     if not (sl > 0 and sl < e < tp): raise ExecutionRefused(422, "bad_prices", f"signal {signal.get('id')}: need 0 < stop {sl} < entry {e} < target {tp}")
     pol, bid = _policy(policy, cfg), uuid.uuid4().hex[:16]
-    with _exec_lock, BracketStore(cfg) as db:
+    with exec_lock, BracketStore(cfg) as db:
         k = db.kill()
         if k["engaged"]: raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
         with db.transaction():
@@ -279,7 +279,7 @@ def step_brackets(cfg: Config,
     cm, bars, made = cm or CostModel(), _Bars(cfg), []
     until = None if until is None else pd.Timestamp(until).date()
     settle_pending(cfg, cm)
-    with _exec_lock, BracketStore(cfg) as db:
+    with exec_lock, BracketStore(cfg) as db:
         kill = db.kill()["engaged"]; kill_closes = kill and bool(json.loads((db.one("SELECT value FROM exit_settings WHERE name = 'kill_closes'") or ["false"])[0]))
         for b in _load(db):
             pol = ExitPolicy.from_json(b["policy"]); d = bars.daily(b["symbol"], pol.atr_n)
@@ -327,7 +327,7 @@ def _ist(df: pd.DataFrame, *cols) -> pd.DataFrame:
 
 def close_bracket(cfg: Config, bracket_id: str, reason: str = "manual") -> str:
     "Cancel a PENDING bracket or schedule its position's exit at the next open; the bracket's status after. Raises `KeyError` for an unknown id."
-    with _exec_lock, BracketStore(cfg) as db:
+    with exec_lock, BracketStore(cfg) as db:
         bs = _load(db, "bracket_id = ?", [bracket_id])
         if not bs: raise KeyError(f"no bracket {bracket_id!r}")
         b = bs[0]

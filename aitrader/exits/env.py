@@ -8,18 +8,19 @@ import numpy as np
 import pandas as pd
 import gymnasium as gym
 from gymnasium import spaces
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..data.window import read_window
 from ..eval.backtest import topk_signals
-from ..eval.costs import CostModel
+from ..trading.costs import CostModel
 from ..eval.strategies import STRATEGIES, EvalContext
 from ..features.alpha import INDEX_SYMBOL, split_index
 from ..features.atr import group_bounds
-from .rules import ExitPolicy, Panel, PositionSim
+from ..trading.exit_rules import ExitPolicy, Panel, PositionSim
+from ..trading.exit_policy import BASE_POLICY
 
 # %% auto #0
-__all__ = ['MARKET_FEATURES', 'HOLD', 'TIGHTEN', 'PARTIAL', 'EXIT', 'BASE_POLICY', 'product_entries', 'market_features',
-           'load_panel', 'observation', 'ExitEnv', 'poisoned']
+__all__ = ['MARKET_FEATURES', 'HOLD', 'TIGHTEN', 'PARTIAL', 'EXIT', 'product_entries', 'market_features', 'load_panel',
+           'observation', 'ExitEnv', 'poisoned']
 
 # %% ../../nbs/59b_exits.env.ipynb #669171b7
 def product_entries(bars: pd.DataFrame,     # daily bars of the universe (no index), sorted by symbol, ts
@@ -67,7 +68,7 @@ def market_features(panel: Panel, index: pd.DataFrame | None = None) -> None:
 
 def load_panel(cfg: Config | None, start, end, symbols: list[str] | None = None, universe: str = "nifty50") -> tuple[Panel, pd.DataFrame]:
     "(Panel with market features, stock bars) of the store's daily bars from 400 days before `start` to `end`."
-    from aitrader.signals.screen import load_universe
+    from aitrader.data.universe import load_universe
     cfg = cfg or get_config()
     syms = symbols or load_universe(universe, cfg)
     bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), pd.Timestamp(start) - pd.Timedelta(days=400), end)
@@ -78,8 +79,8 @@ def load_panel(cfg: Config | None, start, end, symbols: list[str] | None = None,
 
 # %% ../../nbs/59b_exits.env.ipynb #b088d0fc
 HOLD, TIGHTEN, PARTIAL, EXIT = range(4)
-BASE_POLICY = ExitPolicy("ppo_base", target_r=0, max_days=30)
 
+# %% ../../nbs/59b_exits.env.ipynb #b088d0fc
 def observation(s: dict,          # the position state (`open_state`, after the close of t)
                 a: dict,          # the symbol's Panel arrays with MARKET_FEATURES
                 t: int,           # the row of session t

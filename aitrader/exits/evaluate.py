@@ -10,16 +10,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from ..eval.costs import CostModel
-from .rules import RULES, ExitPolicy, Panel, exit_metrics, simulate_exits
+from ..core.config import Config, get_config
+from ..trading.costs import CostModel
+from ..trading.exit_rules import RULES, ExitPolicy, Panel, exit_metrics, simulate_exits
 from .env import load_panel, product_entries
 from .ppo import agent_trades, cut, ppo_act, train_ppo
+from ..trading.exit_policy import choice_path
 
 # %% auto #0
-__all__ = ['METRIC_COLS', 'FALLBACK', 'exits_app', 'ExitEval', 'evaluate_exits', 'exit_table', 'select_policy', 'choice_path',
-           'save_choice', 'active_exit_policy', 'policy_for', 'manifest_entry', 'detail_table', 'evaluate_cmd',
-           'kill_closes_cmd', 'step_cmd', 'brackets_cmd']
+__all__ = ['METRIC_COLS', 'ExitEval', 'evaluate_exits', 'exit_table', 'select_policy', 'save_choice']
 
 # %% ../../nbs/59d_exits.evaluate.ipynb #2c371a76
 METRIC_COLS = ["n_trades", "expectancy_inr", "avg_r", "win_rate", "profit_factor", "max_dd_r", "avg_days"]
@@ -107,10 +106,6 @@ def select_policy(long: pd.DataFrame, val_year: int, metric: str = "avg_r") -> d
                 f"{best} ({b:+.3f}) on {val_year} by more than its seed spread (margin {pm - b:+.3f}): the rule is used", **d)
 
 # %% ../../nbs/59d_exits.evaluate.ipynb #b1d4dd65
-FALLBACK = dict(policy="fixed", kind="rule", reason="no exit evaluation has run: today's fixed stop / target / time exit")
-
-def choice_path(cfg: Config) -> Path: return cfg.artifacts_dir / "exits" / "exit_policy.json"
-
 def save_choice(cfg: Config, ev: ExitEval) -> dict:
     "Store the choice of `ev` (rule parameters, or the median-seed PPO model saved beside it) as the active exit policy; returns it."
     c = dict(ev.choice, evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -122,81 +117,3 @@ def save_choice(cfg: Config, ev: ExitEval) -> dict:
         s = int(v.seed.iloc[len(v) // 2]); ev.models[s].save(str(d / f"ppo_seed{s}.zip")); c["model"] = f"ppo_seed{s}.zip"
     choice_path(cfg).write_text(json.dumps(c, indent=1, default=str))
     return c
-
-def active_exit_policy(cfg: Config | None = None) -> dict:
-    "The active exit policy (the stored choice, else FALLBACK)."
-    p = choice_path(cfg or get_config())
-    return json.loads(p.read_text()) if p.is_file() else dict(FALLBACK)
-
-def policy_for(choice: dict) -> ExitPolicy:
-    "The engine policy of a choice: the rule's parameters, or PPO's base (the signal's stop as a hard stop, no target, 30 sessions at most)."
-    from aitrader.exits.env import BASE_POLICY
-    if choice.get("kind") == "ppo": return BASE_POLICY
-    if choice.get("spec"): return ExitPolicy(**choice["spec"])
-    return RULES[choice["policy"]]
-
-def manifest_entry(cfg: Config | None = None) -> dict:
-    "The bundle manifest's `exit_policy`: policy, kind, reason, val_year and the numbers behind the choice."
-    c = active_exit_policy(cfg)
-    return {k: c[k] for k in ("policy", "kind", "reason", "val_year", "best_rule", "best_rule_value", "ppo_mean", "ppo_spread",
-                              "evaluated_at", "spec", "model") if k in c}
-
-# %% ../../nbs/59d_exits.evaluate.ipynb #217f4f32
-import typer
-
-exits_app = typer.Typer(no_args_is_help=True, help="Exit policies: paper brackets, rule exits and the PPO exit manager.")
-
-def detail_table(long: pd.DataFrame) -> pd.DataFrame:
-    "Every metric by policy and test year (PPO: the mean over seeds)."
-    return long.groupby(["policy", "year"], sort=False)[METRIC_COLS].mean()
-
-@exits_app.command("evaluate")
-def evaluate_cmd(years: str = typer.Option("2022,2023,2024", help="test years, comma separated; the last is the validation year"),
-                 first_year: int = typer.Option(None, help="first year of training entries; default 2016, with --entries stack the model's first fold year"),
-                 seeds: int = typer.Option(3, help="PPO seeds"),
-                 timesteps: int = typer.Option(20_000, help="PPO steps per seed and test year"),
-                 strategy: str = typer.Option("momentum_20d", "--entries", "--strategy", help="'stack' (the walk-forward signals of --model) or a TopK evaluation strategy"),
-                 model: str = typer.Option("champion", help="with --entries stack: the registered version whose per-fold bundles score each year"),
-                 universe: str = typer.Option("nifty50", help="universe list"),
-                 save: bool = typer.Option(True, help="make the choice the active exit policy")):
-    "Walk-forward exit table: every rule exit and PPO (seed spread) on the same entries, per test year; the selected policy."
-    import torch; torch.set_num_threads(1)
-    cfg = get_config()
-    if first_year is None:
-        if strategy != "stack": first_year = 2016
-        else:
-            from aitrader.eval.evaluate import load_model
-            first_year = min(load_model(model, cfg, folds=True).bundles)
-    ev = evaluate_exits(cfg, tuple(int(y) for y in years.split(",")), first_year, tuple(range(seeds)), timesteps, strategy, model=model, universe=universe)
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, {len(ev.entries)} in the test years "
-              f"(training entries from {first_year}); net of Indian costs; R = entry - signal stop\n")
-        print("avg net R per trade, exit policy x test year\n" + ev.table.round(3).to_string())
-        print("\nall metrics (PPO: mean over seeds)\n" + detail_table(ev.long).round(3).to_string())
-        print("\nPPO per seed\n" + ev.long[ev.long.policy == "ppo"][["year", "seed", "avg_r", "profit_factor", "max_dd_r", "avg_days", "train_s"]].round(3).to_string(index=False))
-    t = ev.timings
-    print(f"\ntimings: panel {t['panel_s']:.1f} s, entries {t['entries_s']:.1f} s, rules {t['rules_s']:.1f} s, "
-          f"PPO {len(t['ppo_train_s'])} runs x {timesteps} steps: {np.mean(t['ppo_train_s']):.0f} s each, total {t['total_s']:.0f} s")
-    print(f"\nchoice: {ev.choice['policy']} ({ev.choice['kind']}): {ev.choice['reason']}")
-    if save: save_choice(cfg, ev); print(f"active exit policy written to {choice_path(cfg)}")
-
-@exits_app.command("kill-closes")
-def kill_closes_cmd(on: bool = typer.Option(..., "--on/--off", help="close open bracket positions at the next open while the kill switch is engaged")):
-    "Configure what the kill switch does to open paper brackets (off: it only blocks new entries; resting stops keep working)."
-    from aitrader.exits.bracket import set_exit_setting
-    set_exit_setting(get_config(), "kill_closes", bool(on)); print(f"kill_closes = {bool(on)}")
-
-@exits_app.command("step")
-def step_cmd(until: str = typer.Option("", help="last session (ISO date); empty: every stored one")):
-    "Advance the paper brackets on the stored bars; print the transitions made."
-    from aitrader.exits.bracket import step_brackets
-    t = step_brackets(get_config(), until or None)
-    print(t[["bracket_id", "entity", "from_state", "to_state", "reason", "bar_ts"]].to_string(index=False) if len(t) else "no transitions")
-
-@exits_app.command("brackets")
-def brackets_cmd(account: str = typer.Option("", help="only this account"), status: str = typer.Option("", help="only this status")):
-    "List the paper brackets with their positions."
-    from aitrader.exits.bracket import brackets
-    b = brackets(get_config(), account or None, status or None)
-    cols = ["bracket_id", "account", "symbol", "status", "qty", "entry_price", "stop", "target", "net_pnl", "net_r", "exit_reason", "days_held"]
-    print(b[cols].to_string(index=False) if len(b) else "no brackets")

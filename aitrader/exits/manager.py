@@ -9,14 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from ..data.store import read_series, symbol_path
+from ..core.config import Config, get_config
+from ..data.bar_files import read_series, symbol_path
 from ..features.alpha import INDEX_SYMBOL
-from ..api.execution import _exec_lock
-from .rules import ExitPolicy, Panel
+from ..broker.execution import exec_lock
+from ..trading.exit_rules import ExitPolicy, Panel
 from .env import HOLD, TIGHTEN, PARTIAL, EXIT, market_features, observation
 from .bracket import BracketStore, _Rec, _load, _now, _request_exit, _save
-from .evaluate import active_exit_policy, choice_path, policy_for
+from ..trading.exit_policy import active_exit_policy, choice_path, policy_for
 
 # %% auto #0
 __all__ = ['ACTIONS', 'DECISION_COLS', 'policy_act', 'manage_exits']
@@ -56,7 +56,7 @@ def manage_exits(cfg: Config | None = None,
     cfg = cfg or get_config(); choice = choice or active_exit_policy(cfg)
     act = act or policy_act(cfg, choice); name = choice["policy"]
     out = []
-    with _exec_lock, BracketStore(cfg) as db:
+    with exec_lock, BracketStore(cfg) as db:
         if db.kill()["engaged"]: return pd.DataFrame(columns=DECISION_COLS)
         for b in _load(db, "status = 'OPEN'"):
             st = json.loads(b["state"]); last = st["last_date"]

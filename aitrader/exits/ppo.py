@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..eval.costs import CostModel
-from .rules import Panel, PositionSim
-from .env import ExitEnv, BASE_POLICY, HOLD, EXIT
+from ..trading.costs import CostModel
+from ..trading.exit_rules import Panel, PositionSim
+from .env import ExitEnv, HOLD, EXIT
+from ..trading.exit_policy import BASE_POLICY
 
 # %% auto #0
 __all__ = ['cut', 'train_ppo', 'ppo_act', 'agent_trades']

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 
 # %% auto #0
 __all__ = ['ENTRY_COLS', 'signal_entries', 'cache_path', 'stack_signals', 'stack_entries']
@@ -40,10 +40,10 @@ def cache_path(cfg: Config, version, universe: str, year: int, last) -> Path:
 def stack_signals(cfg: Config | None, model, years, universe: str = "nifty50", progress: bool = False, log=print):
     "(signals of `years` (score_daily columns), their sessions (tz-aware)). Raises `LookupError` without fold bundles, `ValueError` for a year before the first fold."
     from aitrader.data.window import read_window
-    from aitrader.eval.evaluate import load_model, score_range, sessions
+    from aitrader.eval.scoring import load_model, score_range, sessions
     from aitrader.features.alpha import INDEX_SYMBOL, split_index
     from aitrader.signals.daily import DAILY_PARAMS, HISTORY_DAYS
-    from aitrader.signals.screen import load_universe
+    from aitrader.data.universe import load_universe
     from aitrader.train.registry import resolve_version
     cfg = cfg or get_config()
     ver = resolve_version(model, cfg).version

@@ -9,131 +9,21 @@ import numpy as np
 import pandas as pd
 from numba import njit
 from .ta import group_bounds, shift_grouped
+from .cross_section import MARKET
+from .cross_section import MISC
+from .cross_section import SECTOR
+from .cross_section import _date_codes
+from .cross_section import industry_map
+from .cross_section import misc_features
+from .cross_section import sector_features
+from .cross_section import market_features
+from .rolling import _bars_arrays
+from .rolling import roll
+from .rolling import roll_corr
 
 # %% auto #0
-__all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING_OPS', 'ALPHA158', 'REL_WINDOWS', 'MARKET', 'SECTOR_WINDOWS', 'SECTOR', 'MISC',
-           'FAMILIES', 'ALL_FEATURES', 'WARMUP', 'INDEX_SYMBOL', 'roll', 'roll_corr', 'alpha158', 'market_features',
-           'industry_map', 'sector_features', 'misc_features', 'split_index', 'build_features', 'features_on',
-           'cs_normalize']
-
-# %% ../../nbs/25_features.alpha.ipynb #68ff5d85
-_OPS = {"sum": 0, "mean": 1, "std": 2, "max": 3, "min": 4, "idxmax": 5, "idxmin": 6, "quantile": 7, "rank": 8,
-        "slope": 9, "rsquare": 10, "resi": 11}
-
-@njit(cache=True)
-def _apply(b, w, op, q, scratch):
-    if op == 0 or op == 1:
-        s = 0.0
-        for j in range(w): s += b[j]
-        return s if op == 0 else s / w
-    if op == 2:
-        if w < 2: return np.nan
-        m = 0.0
-        for j in range(w): m += b[j]
-        m /= w
-        v = 0.0
-        for j in range(w): v += (b[j] - m) ** 2
-        return np.sqrt(v / (w - 1))
-    if op == 3 or op == 5:
-        k = 0
-        for j in range(1, w):
-            if b[j] > b[k]: k = j
-        return b[k] if op == 3 else k + 1.0
-    if op == 4 or op == 6:
-        k = 0
-        for j in range(1, w):
-            if b[j] < b[k]: k = j
-        return b[k] if op == 4 else k + 1.0
-    if op == 7:
-        scratch[:] = b
-        scratch.sort()
-        srt = scratch
-        p = q * (w - 1)
-        lo = int(np.floor(p))
-        hi = min(lo + 1, w - 1)
-        return srt[lo] + (srt[hi] - srt[lo]) * (p - lo)
-    if op == 8:
-        last, less, le = b[w - 1], 0, 0
-        for j in range(w):
-            if b[j] < last: less += 1
-            if b[j] <= last: le += 1
-        return (less + le + 1) * 0.5 / w
-    # regressions of the window on x = 1..w: 9 slope, 10 r-squared, 11 residual of the last bar
-    sx, sy, sxx, sxy, syy = 0.0, 0.0, 0.0, 0.0, 0.0
-    for j in range(w):
-        x = j + 1.0
-        sx += x; sy += b[j]; sxx += x * x; sxy += x * b[j]; syy += b[j] * b[j]
-    dx = w * sxx - sx * sx
-    slope = (w * sxy - sx * sy) / dx
-    if op == 9: return slope
-    if op == 10:
-        dy = w * syy - sy * sy
-        if dy <= 0: return np.nan
-        r = (w * sxy - sx * sy) / np.sqrt(dx * dy)
-        return r * r
-    icpt = (sy - slope * sx) / w
-    return b[w - 1] - (icpt + slope * w)
-
-@njit(cache=True)
-def _roll(x, bounds, w, op, q, last):
-    out = np.full(len(x), np.nan)
-    b, scratch = np.empty(w), np.empty(w)
-    for g in range(len(bounds) - 1):
-        i0 = bounds[g] + w - 1
-        if last > 0: i0 = max(i0, bounds[g + 1] - last)
-        for i in range(i0, bounds[g + 1]):
-            ok = True
-            for j in range(w):
-                v = x[i - w + 1 + j]
-                if v != v:
-                    ok = False
-                    break
-                b[j] = v
-            if ok: out[i] = _apply(b, w, op, q, scratch)
-    return out
-
-def roll(x, bounds, # float values (n,), rows sorted by symbol then ts; `group_bounds` of the symbols
-         w:int,     # window, bars of the symbol
-         op:str,    # one of sum, mean, std (ddof 1), max, min, idxmax, idxmin (1-based from the oldest bar), quantile, rank, slope, rsquare, resi
-         q:float=0.5, # quantile level for op='quantile' (linear interpolation, as pandas)
-         last:int=0,  # compute only the last `last` rows of each symbol (others NaN); 0: every row
-        ) -> np.ndarray:
-    "Rolling `op` over the last `w` bars of each symbol (float64, n); NaN while fewer than w bars or a NaN is in the window."
-    if op not in _OPS: raise ValueError(f"unknown rolling op {op!r}; one of {sorted(_OPS)}")
-    if w < 1: raise ValueError(f"window must be >= 1, got {w}")
-    return _roll(np.asarray(x, np.float64), np.asarray(bounds, np.int64), int(w), _OPS[op], float(q), int(last))
-
-# %% ../../nbs/25_features.alpha.ipynb #624054ea
-@njit(cache=True)
-def _rcorr(x, y, bounds, w, tol, last):
-    out = np.full(len(x), np.nan)
-    for g in range(len(bounds) - 1):
-        i0 = bounds[g] + w - 1
-        if last > 0: i0 = max(i0, bounds[g + 1] - last)
-        for i in range(i0, bounds[g + 1]):
-            sx, sy, ok = 0.0, 0.0, True
-            for j in range(i - w + 1, i + 1):
-                if x[j] != x[j] or y[j] != y[j] or np.isinf(x[j]) or np.isinf(y[j]):
-                    ok = False
-                    break
-                sx += x[j]; sy += y[j]
-            if not ok: continue
-            mx, my = sx / w, sy / w
-            cxy, cxx, cyy = 0.0, 0.0, 0.0
-            for j in range(i - w + 1, i + 1):
-                a, b = x[j] - mx, y[j] - my
-                cxy += a * b; cxx += a * a; cyy += b * b
-            if np.sqrt(cxx / (w - 1)) <= tol or np.sqrt(cyy / (w - 1)) <= tol: continue
-            out[i] = cxy / np.sqrt(cxx * cyy)
-    return out
-
-def roll_corr(x, y, bounds, # float arrays (n,), rows sorted by symbol then ts; `group_bounds`
-              w:int,        # window, bars
-              tol:float=2e-5, # NaN where either side's rolling std (ddof 1) is <= tol (qlib's `Corr` does the same)
-              last:int=0,     # compute only the last `last` rows of each symbol; 0: every row
-             ) -> np.ndarray:
-    "Rolling Pearson correlation of x and y over the last w bars of each symbol (float64, n; NaN as `roll`, or on an inf)."
-    return _rcorr(np.asarray(x, np.float64), np.asarray(y, np.float64), np.asarray(bounds, np.int64), int(w), float(tol), int(last))
+__all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING_OPS', 'ALPHA158', 'FAMILIES', 'ALL_FEATURES', 'WARMUP', 'INDEX_SYMBOL',
+           'alpha158', 'split_index', 'build_features', 'features_on', 'cs_normalize']
 
 # %% ../../nbs/25_features.alpha.ipynb #56fffb67
 WINDOWS = (5, 10, 20, 30, 60)
@@ -144,15 +34,7 @@ ROLLING_OPS = ["ROC", "MA", "STD", "BETA", "RSQR", "RESI", "MAX", "MIN", "QTLU",
                "VSUMN", "VSUMD"]
 ALPHA158 = KBAR + PRICE + [f"{op}{d}" for op in ROLLING_OPS for d in WINDOWS]
 
-def _bars_arrays(bars:pd.DataFrame):
-    need = {"symbol", "ts", "open", "high", "low", "close", "volume"} - set(bars.columns)
-    if need: raise ValueError(f"bars lack columns {sorted(need)}")
-    sym = bars["symbol"].to_numpy()
-    t = pd.DatetimeIndex(bars["ts"]).asi8
-    if len(sym) > 1 and ((sym[1:] < sym[:-1]) | ((sym[1:] == sym[:-1]) & (t[1:] <= t[:-1]))).any():
-        raise ValueError("bars are not sorted by (symbol, ts) or not unique")
-    return sym, group_bounds(sym), *(bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume"))
-
+# %% ../../nbs/25_features.alpha.ipynb #56fffb67
 def _alpha158_cols(sym, bd, o, h, l, c, v, windows=WINDOWS, last=0) -> dict:
     e = 1e-12
     f = {"KMID": (c - o) / o, "KLEN": (h - l) / o, "KMID2": (c - o) / (h - l + e),
@@ -195,120 +77,6 @@ def alpha158(bars:pd.DataFrame, # bars frame (symbol, ts, open, high, low, close
     sym, bd, o, h, l, c, v = _bars_arrays(bars)
     f = _alpha158_cols(sym, bd, o, h, l, c, v, last=last)
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in ALPHA158})], axis=1)
-
-# %% ../../nbs/25_features.alpha.ipynb #2c027451
-REL_WINDOWS = (1, 5, 10, 20, 60)
-MARKET = ([f"RET{d}" for d in REL_WINDOWS] + [f"RELU{d}" for d in REL_WINDOWS] + [f"RELI{d}" for d in REL_WINDOWS]
-          + ["BETAM60", "CORRM60", "IVOL20", "IVOL60", "RVOL20", "RVOL60"])
-
-def _date_codes(ts) -> tuple[np.ndarray, np.ndarray]:
-    "(sorted unique dates as int64 ns, code of each row)."
-    t = pd.DatetimeIndex(ts).asi8
-    u, code = np.unique(t, return_inverse=True)
-    return u, code
-
-def _date_mean(x, code, n) -> np.ndarray:
-    "Per-date mean of the finite values of x (NaN where none), indexed by date code."
-    ok = np.isfinite(x)
-    s = np.bincount(code[ok], weights=x[ok], minlength=n); k = np.bincount(code[ok], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"): return np.where(k > 0, s / np.maximum(k, 1), np.nan)
-
-def market_features(bars:pd.DataFrame,            # bars frame (symbol, ts, OHLCV), sorted; the universe of each date is the symbols with a bar on it
-                    index_bars:pd.DataFrame|None=None, # one index's bars (ts, close), e.g. NIFTY 50; None: RELI* are NaN
-                    last:int=0,                      # rolling values only for each symbol's last `last` bars; 0: all
-                   ) -> pd.DataFrame:
-    """symbol, ts + `MARKET`: RET{d} log return over the symbol's last d bars; RELU{d} RET{d} minus the same sum of the
-    universe's equal-weight daily log returns; RELI{d} minus the index's; BETAM60, CORRM60 vs the equal-weight
-    universe return (60 bars); IVOL20/60 residual volatility of that regression; RVOL20/60 return volatility (daily)."""
-    sym, bd, o, h, l, c, v = _bars_arrays(bars)
-    lr = np.log(c / shift_grouped(c, bd, 1))
-    days, code = _date_codes(bars["ts"])
-    r = np.expm1(lr)
-    m = _date_mean(r, code, len(days))[code]                    # equal-weight universe simple return of the row's date
-    lm = np.log1p(m)
-    li = np.full(len(c), np.nan)
-    if index_bars is not None and len(index_bars):
-        ib = index_bars.sort_values("ts")
-        ic = pd.Series(np.log(ib["close"].to_numpy(np.float64)), index=pd.DatetimeIndex(ib["ts"]).asi8).diff()
-        li = ic.reindex(days).to_numpy()[code]
-    f = {}
-    for d in REL_WINDOWS:
-        R = lambda x: roll(x, bd, d, "sum", last=last)
-        f[f"RET{d}"] = R(lr); f[f"RELU{d}"] = f[f"RET{d}"] - R(lm); f[f"RELI{d}"] = f[f"RET{d}"] - R(li)
-    M = lambda x, w: roll(x, bd, w, "mean", last=last)
-    for w in (20, 60):
-        cov = M(r * m, w) - M(r, w) * M(m, w)
-        vm, vr = M(m * m, w) - M(m, w) ** 2, M(r * r, w) - M(r, w) ** 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta = cov / vm
-            if w == 60: f["BETAM60"], f["CORRM60"] = beta, cov / np.sqrt(vm * vr)
-            f[f"IVOL{w}"] = np.sqrt(np.maximum(vr - beta * cov, 0) * w / (w - 1))
-        f[f"RVOL{w}"] = roll(r, bd, w, "std", last=last)
-    return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in MARKET})], axis=1)
-
-# %% ../../nbs/25_features.alpha.ipynb #266e12db
-SECTOR_WINDOWS = (5, 20, 60)
-SECTOR = [f"SECREL{d}" for d in SECTOR_WINDOWS] + [f"SECMOM{d}" for d in SECTOR_WINDOWS]
-MISC = ["REV1", "REV5", "GAP", "MAXRET20", "VSHK1", "VSHK5", "DVZ20", "AMIHUD20", "DHI252", "DLO252", "HIAGE252"]
-
-def industry_map(data_dir=None, # folder with the NSE list files (`universe/ind_*list*.csv`); None: the configured data dir
-                ) -> dict:
-    "{symbol: Industry} from every NSE index list found (broader lists first, narrower ones win); {} when none is found."
-    if data_dir is None:
-        from aitrader.config import get_config
-        data_dir = get_config().data_dir
-    if data_dir is None: return {}
-    files = sorted(Path(data_dir).glob("universe/ind_*.csv"), key=lambda p: -p.stat().st_size)
-    out = {}
-    for p in files:
-        df = pd.read_csv(p)
-        if not {"Symbol", "Industry"} <= set(df.columns): raise ValueError(f"{p}: no Symbol/Industry columns")
-        out |= dict(zip(df["Symbol"].astype(str).str.strip(), df["Industry"].astype(str).str.strip()))
-    return out
-
-def sector_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
-                    industry:dict,     # {symbol: Industry}; a symbol missing here is its own sector ('?SYMBOL')
-                    last:int=0,        # rolling values only for each symbol's last `last` bars; 0: all
-                   ) -> pd.DataFrame:
-    """symbol, ts + `SECTOR`: SECREL{d} the symbol's d-bar log return minus its industry's equal-weight mean that date;
-    SECMOM{d} the industry's mean minus the universe's mean (strength of the sector)."""
-    sym, bd, o, h, l, c, v = _bars_arrays(bars)
-    lr = np.log(c / shift_grouped(c, bd, 1))
-    days, code = _date_codes(bars["ts"])
-    sec = pd.Series(sym).map(lambda s: industry.get(s, "?" + s)).to_numpy()
-    su, scode = np.unique(sec, return_inverse=True)
-    key = code * len(su) + scode
-    f = {}
-    for d in SECTOR_WINDOWS:
-        ret = roll(lr, bd, d, "sum", last=last)
-        ku, kc = np.unique(key, return_inverse=True)
-        smean = _date_mean(ret, kc, len(ku))[kc]
-        f[f"SECREL{d}"] = ret - smean
-        f[f"SECMOM{d}"] = smean - _date_mean(ret, code, len(days))[code]
-    return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in SECTOR})], axis=1)
-
-def misc_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
-                  last:int=0,        # rolling values only for each symbol's last `last` bars; 0: all
-                 ) -> pd.DataFrame:
-    """symbol, ts + `MISC`: REV1/REV5 minus the 1/5-bar log return (short-term reversal); GAP open over the previous
-    close - 1; MAXRET20 the largest daily return of 20 bars; VSHK1 log((v+1)/(mean20 v+1)); VSHK5 log(mean5/mean60 of
-    v+1); DVZ20 z-score of log traded value vs its 20 bars; AMIHUD20 log of the mean |r| per crore INR traded (20 bars);
-    DHI252/DLO252 close over the 252-bar max high/min low - 1; HIAGE252 bars since that high / 252."""
-    sym, bd, o, h, l, c, v = _bars_arrays(bars)
-    c1 = shift_grouped(c, bd, 1)
-    lr = np.log(c / c1)
-    R = lambda x, w, op: roll(x, bd, w, op, last=last)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ldv = np.log(c * v + 1)
-        f = {"REV1": -lr, "REV5": -R(lr, 5, "sum"), "GAP": o / c1 - 1, "MAXRET20": R(np.expm1(lr), 20, "max"),
-             "VSHK1": np.log((v + 1) / (R(v, 20, "mean") + 1)),
-             "VSHK5": np.log((R(v, 5, "mean") + 1) / (R(v, 60, "mean") + 1)),
-             "DVZ20": (ldv - R(ldv, 20, "mean")) / R(ldv, 20, "std"),
-             "AMIHUD20": np.log(R(np.abs(np.expm1(lr)) / (c * v / 1e7 + 1e-9), 20, "mean") + 1e-12),
-             "DHI252": c / R(h, 252, "max") - 1, "DLO252": c / R(l, 252, "min") - 1,
-             "HIAGE252": (252 - R(h, 252, "idxmax")) / 252}
-    f = {k: np.where(np.isinf(x), np.nan, x) for k, x in f.items()}
-    return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in MISC})], axis=1)
 
 # %% ../../nbs/25_features.alpha.ipynb #c49eb464
 FAMILIES = {"kbar": KBAR, "price": PRICE, "rolling": ALPHA158[len(KBAR) + len(PRICE):], "market": MARKET,

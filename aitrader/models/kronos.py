@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from safetensors.torch import load_file
 from kronos_finance._vendor.kronos_model import Kronos, KronosTokenizer
-from ..config import get_config
+from ..core.config import get_config
 
 # %% auto #0
 __all__ = ['KRONOS_PINS', 'KRONOS_MODEL', 'KRONOS_TOKENIZER', 'KRONOS_D_MODEL', 'KRONOS_WINDOW', 'KRONOS_CLIP', 'KRONOS_POOLING',

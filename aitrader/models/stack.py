@@ -80,11 +80,6 @@ class NetMember(Member):
     def predict(self, x: StackInputs, prior=None) -> np.ndarray:
         if self.model is None: raise RuntimeError(f"{self.name} is not fitted")
         return predict_arrays(self.model, x.ohlcv, x.context, x.kronos)
-    def fit(self, ds, train_idx, valid_idx, **kw) -> "NetMember":
-        "Fit on a `train.dataset.Dataset`'s rows (`train.fit.fit_stockformer` / `fit_tft`, kw passed on); returns self."
-        from aitrader.train.fit import fit_stockformer, fit_tft
-        self.model, self.history = (fit_stockformer if self.name == "stockformer" else fit_tft)(ds, train_idx, valid_idx, **kw)
-        return self
 
 class VetoMember(Member):
     "The calibrated CatBoost veto: `p_fail` from the networks' outputs (`prior`) and the context summaries (`veto_frame`)."
@@ -96,11 +91,6 @@ class VetoMember(Member):
         ctx = pd.concat([x.index.reset_index(drop=True), pd.DataFrame(x.context, columns=CONTEXT_FEATURES)], axis=1)
         v = prior[["symbol", "ts"]].merge(veto_frame(prior, ctx), on=["symbol", "ts"], how="left", validate="one_to_one")
         return np.asarray(self.veto.predict_p_fail(v[self.veto.features]), np.float64)[:, None]
-    def fit(self, train_X, train_y, valid_X, valid_y, **kw) -> "VetoMember":
-        "Fit and calibrate (`train.veto.fit_veto`, kw passed on); returns self."
-        from aitrader.train.veto import fit_veto
-        self.veto = fit_veto(train_X, train_y, valid_X, valid_y, **kw)
-        return self
 
 # %% ../../nbs/35_models.stack.ipynb #8ea13038
 class GBMMember(Member):

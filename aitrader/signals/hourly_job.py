@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from ..data.calendar import previous_session
+from ..core.config import Config, get_config
+from ..core.calendar import previous_session
 from ..data.resample import as_of_ts
 from ..data.store import BarStore
 from .hourly import HOURS, HourlyParams, refine

@@ -9,67 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
-from ..data.calendar import previous_session
+from ..core.config import Config, get_config
+from ..core.calendar import previous_session
 from ..features.atr import group_bounds, group_pos
 from ..features.ta import rolling_grouped, shift_grouped, ta_frame
+from ..core.calendar import session_on_or_before
 
 # %% auto #0
-__all__ = ['UNIVERSE_FILES', 'UNIVERSE_FALLBACK', 'SMA_LEN', 'SLOPE_LOOKBACK', 'FLAT_TOL', 'VALUE_WINDOW', 'SCREEN_TAIL',
-           'SCREEN_STEPS', 'universe_path', 'load_universe', 'session_on_or_before', 'weinstein_stage', 'screen_values',
-           'ScreenResult', 'screen']
-
-# %% ../../nbs/50_signals.screen.ipynb #27c48187
-UNIVERSE_FILES = {"nifty50": "ind_nifty50list.csv", "nifty100": "ind_nifty100list.csv",
-                  "nifty500": "ind_nifty500list.csv", "midcap100": "ind_niftymidcap100list.csv",
-                  "largemidcap250": "ind_niftylargemidcap250list.csv", "smallcap250": "ind_niftysmallcap250list.csv",
-                  "totalmarket": "ind_niftytotalmarket_list.csv"}
-UNIVERSE_FALLBACK = {"nifty500": "totalmarket"}  # stand-in list when a file is missing (a superset of NIFTY 500)
-
-def _universe_key(name: str) -> str:
-    "Canonical key of a universe name: 'NIFTY 50' -> 'nifty50', 'Nifty Midcap 100' -> 'midcap100'."
-    k = "".join(ch for ch in str(name).lower() if ch.isalnum())
-    for cand in (k, k.removeprefix("nifty"), "nifty" + k):
-        if cand in UNIVERSE_FILES: return cand
-    return k
-
-def universe_path(name: str,              # 'nifty50', 'NIFTY 100', 'nifty500', 'midcap100', ... or a CSV path
-                  cfg: Config | None = None, # settings (data_dir); `get_config()` when None
-                 ) -> Path:
-    "Path of the constituent CSV for `name` (NIFTY 500 falls back to Total Market, with a warning). Raises `FileNotFoundError`, `ValueError`."
-    if str(name).lower().endswith(".csv"): return Path(name)
-    key = _universe_key(name)
-    if key not in UNIVERSE_FILES: raise ValueError(f"unknown universe {name!r}; one of {sorted(UNIVERSE_FILES)} or a CSV path")
-    cfg = cfg or get_config()
-    if cfg.data_dir is None: raise FileNotFoundError("no data folder (set AITRADER_DATA_DIR) to read universe lists from")
-    p = cfg.data_dir / "universe" / UNIVERSE_FILES[key]
-    if not p.exists() and key in UNIVERSE_FALLBACK:
-        alt = cfg.data_dir / "universe" / UNIVERSE_FILES[UNIVERSE_FALLBACK[key]]
-        if alt.exists():
-            warnings.warn(f"{UNIVERSE_FILES[key]} not found: using {alt.name} (NIFTY Total Market, a superset) for {name!r}")
-            return alt
-    if not p.exists(): raise FileNotFoundError(f"universe list {p.name} not found under data_dir/universe")
-    return p
-
-def load_universe(name: str,              # universe name (see `universe_path`) or a CSV path
-                  cfg: Config | None = None, # settings; `get_config()` when None
-                 ) -> list[str]:
-    "Sorted unique NSE symbols (str, as in the bar store: 'M&M', 'BAJAJ-AUTO') of the `Symbol` column."
-    df = pd.read_csv(universe_path(name, cfg), dtype=str)
-    df.columns = [c.strip() for c in df.columns]
-    if "Symbol" not in df: raise ValueError(f"{name!r}: no 'Symbol' column in {list(df.columns)}")
-    return sorted(set(df["Symbol"].dropna().str.strip()) - {""})
+__all__ = ['SMA_LEN', 'SLOPE_LOOKBACK', 'FLAT_TOL', 'VALUE_WINDOW', 'SCREEN_TAIL', 'SCREEN_STEPS', 'weinstein_stage',
+           'screen_values', 'ScreenResult', 'screen']
 
 # %% ../../nbs/50_signals.screen.ipynb #f6b041c2
 SMA_LEN, SLOPE_LOOKBACK, FLAT_TOL, VALUE_WINDOW = 150, 20, 0.005, 20  # sessions, sessions, fraction, sessions
 SCREEN_TAIL = 400  # bars per symbol read by the screen
 
-def session_on_or_before(as_of) -> pd.Timestamp:
-    "The last NSE session on or before `as_of` (str/date/Timestamp), as an IST Timestamp at 00:00; a Muhurat date is its own session."
-    d = pd.Timestamp(as_of)
-    d = (d.tz_convert("Asia/Kolkata") if d.tzinfo else d).tz_localize(None).normalize()
-    return previous_session(d + pd.Timedelta(days=1), muhurat=True).tz_localize("Asia/Kolkata")   # never maps a Muhurat bar onto the day before
-
+# %% ../../nbs/50_signals.screen.ipynb #f6b041c2
 def weinstein_stage(close: np.ndarray, sma: np.ndarray, slope: np.ndarray, flat_tol: float = FLAT_TOL) -> np.ndarray:
     "int8 stage 1-4 per row from close vs SMA and the SMA slope (0 where SMA or slope is NaN); rules in the table above."
     st = np.where(close > sma, np.where(slope > flat_tol, 2, 1), np.where(slope < -flat_tol, 4, 3))

@@ -11,31 +11,26 @@ import numpy as np
 import pandas as pd
 import duckdb
 from fastcore.basics import patch
-from ..config import Config, get_config
-from ..db import connect, frame, is_pg
-from ..migrations import bump_version, migrate, register_schema
+from ..core.config import Config, get_config
+from ..storage.db import connect, frame, is_pg
+from ..storage.migrations import bump_version, migrate, register_schema
+from .frame import JSON_COLS
+from .frame import SIGNAL_COLS
+from .frame import TRANSITIONS
+from .frame import prepare_signals
+from .frame import validate_signals
+from .runlock import acquire_lock
+from .runlock import proc_start
+from .runlock import release_lock
+from .frame import DIRECTIONS, STATUSES
 
 # %% auto #0
-__all__ = ['DIRECTIONS', 'STATUSES', 'TRANSITIONS', 'RUN_STATUSES', 'PROB_COLS', 'PRICE_COLS', 'JSON_COLS', 'FLOAT_COLS',
-           'SIGNAL_COLS', 'STORE_DDL', 'REQUIRED', 'validate_signals', 'prepare_signals', 'RunLocked', 'proc_start',
-           'acquire_lock', 'release_lock', 'SignalsInvalid', 'SignalsInUse', 'SignalStore']
+__all__ = ['RUN_STATUSES', 'STORE_DDL', 'SignalsInvalid', 'SignalsInUse', 'SignalStore']
 
 # %% ../../nbs/51_signals.store.ipynb #5dfe9c88
-DIRECTIONS = ("BUY", "SELL", "HOLD")
-STATUSES = ("NEW", "READY_TO_ENTER", "WAIT", "EXPIRED", "FILLED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME")
-TRANSITIONS = {"NEW": ("READY_TO_ENTER", "WAIT", "FILLED", "EXPIRED"),          # the one transition table (DESIGN.md):
-               "READY_TO_ENTER": ("WAIT", "FILLED", "EXPIRED"),                # hourly refines NEW/READY/WAIT,
-               "WAIT": ("READY_TO_ENTER", "FILLED", "EXPIRED"),                # the outcome tracker fills, expires
-               "FILLED": ("CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"),      # and closes; EXPIRED and CLOSED_* are final
-               "EXPIRED": (), "CLOSED_TARGET": (), "CLOSED_STOP": (), "CLOSED_TIME": ()}
 RUN_STATUSES = ("running", "success", "failed")
-PROB_COLS = ["confidence", "up_prob_3d", "up_prob_5d", "up_prob_10d", "p_fail"]
-PRICE_COLS = ["entry", "stop_loss", "take_profit"]
-JSON_COLS = ["smc_flags", "tf_align", "reasons"]
-FLOAT_COLS = ["confidence", "exp_ret_3d", "exp_ret_5d", "exp_ret_10d", "up_prob_3d", "up_prob_5d", "up_prob_10d",
-              "vol_10d", "p10_10d", "p50_10d", "p90_10d", "upper_10d", "lower_10d", "p_fail", *PRICE_COLS, "risk_reward", "atr14"]
-SIGNAL_COLS = ["id", "run_id", "as_of", "symbol", "direction", *FLOAT_COLS, *JSON_COLS, "model_version",
-               "feature_schema_hash", "kronos_status", "status", "created_at"]
+
+# %% ../../nbs/51_signals.store.ipynb #5dfe9c88
 _IN = lambda vals: "(" + ", ".join(f"'{v}'" for v in vals) + ")"
 
 STORE_DDL = f"""
@@ -68,157 +63,6 @@ CREATE TABLE IF NOT EXISTS signal_events (
   FOREIGN KEY (signal_id, direction) REFERENCES signals (id, direction));
 """
 register_schema("signals", STORE_DDL)   # applied by `migrate` on DuckDB and PostgreSQL alike
-
-# %% ../../nbs/51_signals.store.ipynb #093653d7
-REQUIRED = ["id", "as_of", "symbol", "direction", "confidence", "model_version", "feature_schema_hash"]
-
-def _json_obj(v):
-    "Python object of a JSON cell (str parsed; None/NaN -> None)."
-    if v is None or (isinstance(v, float) and np.isnan(v)): return None
-    return json.loads(v) if isinstance(v, (str, bytes)) else v
-
-def _json_rule(col: str, v) -> str | None:
-    "Why a JSON cell breaks its shape, or None."
-    try: o = _json_obj(v)
-    except (TypeError, ValueError) as e: return f"not JSON: {e}"
-    if o is None: return None
-    if col == "tf_align":
-        o = list(o) if isinstance(o, (tuple, np.ndarray)) else o
-        try: ok = isinstance(o, list) and len(o) == 5 and all(not isinstance(x, (str, bool)) and x in (-1, 0, 1) for x in o)
-        except (TypeError, ValueError): ok = False
-        return None if ok else f"expected 5 ints in {{-1, 0, 1}}, got {o!r}"
-    if col == "reasons":
-        ok = isinstance(o, (list, tuple, np.ndarray)) and all(isinstance(x, str) for x in o)
-        return None if ok else f"expected a list of strings, got {o!r}"
-    return None if isinstance(o, dict) else f"expected a JSON object, got {o!r}"
-
-def validate_signals(df: pd.DataFrame, # signals frame (columns of SIGNAL_COLS; optional ones may be absent)
-                    ) -> pd.DataFrame:
-    "Violations: row (int, -1 = frame), id, symbol, rule, detail; empty when every invariant holds."
-    out = []
-    add = lambda m, rule, detail: out.extend((i, df["id"].iat[i] if "id" in df else None, df["symbol"].iat[i] if "symbol" in df else None,
-                                             rule, detail(i)) for i in np.flatnonzero(np.asarray(m, bool)))
-    miss = [c for c in REQUIRED if c not in df]
-    for c in miss: out.append((-1, None, None, "missing_column", f"column {c!r} is required"))
-    col = lambda c: pd.to_numeric(df[c], errors="coerce").astype(float).to_numpy() if c in df else np.full(len(df), np.nan)
-    d = df["direction"].astype(object).to_numpy() if "direction" in df else np.full(len(df), None, object)
-    add(~np.isin(d, DIRECTIONS) & ("direction" in df), "direction", lambda i: f"direction {d[i]!r}")
-    if "status" in df:
-        s = df["status"].to_numpy(object); add(~np.isin(s, STATUSES), "status", lambda i: f"status {s[i]!r}")
-    for c in PROB_COLS:
-        v = col(c); bad = ~((v >= 0) & (v <= 1)) & (~np.isnan(v) | (c == "confidence"))
-        add(bad & (c in df), "probability", lambda i, c=c, v=v: f"{c} = {v[i]}")
-    trade = np.isin(d, ("BUY", "SELL"))
-    for c in PRICE_COLS:
-        v = col(c); add((~(v > 0) | ~np.isfinite(v)) & (trade | ~np.isnan(v)), "price", lambda i, c=c, v=v: f"{c} = {v[i]}")
-    e, sl, tp = col("entry"), col("stop_loss"), col("take_profit")
-    add((d == "BUY") & ~((sl < e) & (e < tp)), "buy_order", lambda i: f"need stop {sl[i]} < entry {e[i]} < target {tp[i]}")
-    add((d == "SELL") & ~((tp < e) & (e < sl)), "sell_order", lambda i: f"need target {tp[i]} < entry {e[i]} < stop {sl[i]}")
-    rr = col("risk_reward"); add(~np.isnan(rr) & ~((rr > 0) & np.isfinite(rr)), "risk_reward", lambda i: f"risk_reward = {rr[i]}")
-    atr = col("atr14"); add(~np.isnan(atr) & ~((atr > 0) & np.isfinite(atr)), "atr14", lambda i: f"atr14 = {atr[i]}")
-    p10, p50, p90 = col("p10_10d"), col("p50_10d"), col("p90_10d")
-    add((p10 > p50) | (p50 > p90) | (p10 > p90), "quantiles", lambda i: f"p10 {p10[i]} p50 {p50[i]} p90 {p90[i]}")
-    lo, hi = col("lower_10d"), col("upper_10d"); add(lo > hi, "band", lambda i: f"lower {lo[i]} > upper {hi[i]}")
-    vol = col("vol_10d"); add(vol < 0, "vol", lambda i: f"vol_10d = {vol[i]}")
-    for c, rule in [("model_version", "model_version"), ("feature_schema_hash", "schema_hash")]:
-        if c in df:
-            v = df[c].to_numpy(object); add([not (isinstance(x, str) and x.strip()) for x in v], rule, lambda i, c=c: f"{c} is empty")
-    for c in JSON_COLS:
-        if c in df:
-            why = [_json_rule(c, v) for v in df[c].to_numpy(object)]
-            add([w is not None for w in why], c, lambda i, why=why: why[i])
-    if not miss:
-        day = pd.to_datetime(df["as_of"]).dt.strftime("%Y-%m-%d").to_numpy(object)
-        ids = day + ":" + df["symbol"].astype(str).to_numpy(object)
-        add(df["id"].to_numpy(object) != ids, "id", lambda i: f"expected {ids[i]!r}")
-        add(pd.Series(ids).duplicated().to_numpy(), "duplicate", lambda i: f"{ids[i]} appears twice")
-    return pd.DataFrame(out, columns=["row", "id", "symbol", "rule", "detail"])
-
-# %% ../../nbs/51_signals.store.ipynb #89ba180a
-def _to_json(v) -> str | None:
-    "Canonical JSON text of a cell (numpy values converted), or None."
-    o = _json_obj(v)
-    if o is None: return None
-    return json.dumps(o, default=lambda x: x.tolist() if hasattr(x, "tolist") else str(x), separators=(",", ":"))
-
-def prepare_signals(df: pd.DataFrame,   # one row per symbol: symbol, direction, confidence, ... (SIGNAL_COLS)
-                    run_id: str,        # the run writing them
-                    as_of,              # decision date (str/date/Timestamp)
-                    created_at: pd.Timestamp | None = None, # write time; now (UTC) when None
-                   ) -> pd.DataFrame:
-    "Rows in SIGNAL_COLS order: id = 'YYYY-MM-DD:SYMBOL', as_of a date, JSON columns as text. Raises `ValueError` on a different as_of."
-    day = pd.Timestamp(as_of).date()
-    if "as_of" in df and len(df) and (pd.to_datetime(df["as_of"]).dt.date != day).any():
-        raise ValueError(f"rows carry an as_of other than {day}")
-    out = pd.DataFrame(index=range(len(df)))
-    for c in SIGNAL_COLS: out[c] = df[c].to_numpy() if c in df else None
-    out["as_of"], out["run_id"] = day, run_id
-    out["id"] = [f"{day}:{s}" for s in df["symbol"]] if "symbol" in df else None
-    out["status"] = out["status"].fillna("NEW") if "status" in df else "NEW"
-    out["created_at"] = created_at or pd.Timestamp.now(tz="UTC")
-    for c in FLOAT_COLS: out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in JSON_COLS: out[c] = [_to_json(v) for v in out[c]]
-    return out[SIGNAL_COLS]
-
-# %% ../../nbs/51_signals.store.ipynb #f6bb3f56
-class RunLocked(RuntimeError):
-    "Another run of the same job holds the lock."
-
-def _pid_alive(pid: int) -> bool:
-    try: os.kill(int(pid), 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    except (ValueError, OverflowError): return False
-    return True
-
-def proc_start(pid: int) -> str | None:
-    "Start time of process `pid` (Linux /proc clock ticks since boot) to tell a reused pid apart; None elsewhere."
-    try: return Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError, ValueError): return None
-
-def _lock_live(held: dict) -> bool:
-    "Is the owner of a lock alive: same host, pid alive and (where known) the same process start time."
-    if held.get("host") != socket.gethostname(): return True      # another host: cannot tell, assume alive
-    pid = held.get("pid", -1)
-    if not _pid_alive(pid): return False
-    return not (held.get("pid_start") and proc_start(pid) and proc_start(pid) != held["pid_start"])
-
-def acquire_lock(path: Path,            # lock file (cfg.home/.locks/<job>.lock)
-                 info: dict,            # what to write into it: pid, host, run_id, ...
-                 unreadable_grace_s: float = 60.0, # an unreadable lock counts as stale only once this old
-                ) -> dict | None:
-    "Take the lock; returns the info of a stale lock that was broken (else None). Raises `RunLocked`."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stale = None
-    for _ in range(5):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try: held = json.loads(path.read_text() or "null")
-            except FileNotFoundError: continue
-            except (ValueError, OSError): held = None
-            if held is None:   # being written, or garbage
-                try: age = time.time() - path.stat().st_mtime
-                except FileNotFoundError: continue
-                if age < unreadable_grace_s: raise RunLocked(f"{path.name}: lock being written (age {age:.0f} s)")
-            elif _lock_live(held):
-                raise RunLocked(f"{path.stem} is running: pid {held.get('pid')} on {held.get('host')}, run {held.get('run_id')}")
-            try: os.rename(path, path.with_name(f"{path.name}.stale.{os.getpid()}"))
-            except FileNotFoundError: continue   # someone else broke it first
-            path.with_name(f"{path.name}.stale.{os.getpid()}").unlink(missing_ok=True)
-            stale = held or {}
-            continue
-        with os.fdopen(fd, "w") as f: f.write(json.dumps(info))
-        return stale
-    raise RunLocked(f"{path.name}: could not take the lock")
-
-def release_lock(path: Path, run_id: str) -> bool:
-    "Remove the lock if it belongs to `run_id`; True when removed."
-    try: held = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError): return False
-    if held.get("run_id") != run_id: return False
-    path.unlink(missing_ok=True)
-    return True
 
 # %% ../../nbs/51_signals.store.ipynb #ff3dae99
 class SignalsInvalid(ValueError):
@@ -267,7 +111,7 @@ class SignalStore:
             with self.connect() as con: migrate(con, ["signals"]); _widen_statuses(con)
 
     def connect(self):
-        "A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a pooled PostgreSQL connection (`aitrader.db.connect`)."
+        "A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a pooled PostgreSQL connection (`aitrader.storage.db.connect`)."
         return connect(self.path, read_only=self.read_only, retry_s=self.retry_s)
 
     def exists(self) -> bool:

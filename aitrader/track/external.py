@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib, hmac, json, math, os, re
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..features.atr import wilder_atr
 from ..signals.decision import DecisionParams
 from ..signals.store import SignalStore
 from .outcomes import SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, select, _py
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['SOURCE_RE', 'ACTIONS', 'EXTERNAL_DDL', 'EXT_COLS', 'MAX_AGE_H', 'SHRINK_K', 'tv_secrets', 'check_secret',
@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS external_signals (
   support DOUBLE PRECISION, resistance DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL,
   take_profit DOUBLE PRECISION NOT NULL, payload TEXT);
 """
-register_schema("external", EXTERNAL_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("external", EXTERNAL_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 EXT_COLS = ["id", "source", "strategy", "ticker", "symbol", "direction", "price", "bar_time", "as_of", "interval", "received_at",
             "last_close", "atr14", "support", "resistance", "entry", "stop_loss", "take_profit", "payload"]
 MAX_AGE_H = 48.0   # an alert whose bar time is older than this (hours) is stale
@@ -140,7 +140,7 @@ def read_external(cfg: Config, symbol: str | None = None) -> pd.DataFrame:
 def follow_external(cfg: Config | None = None, through=None) -> dict:
     "Outcomes of every external signal through `through` (source 'tv:<name>', role = strategy); counts per status."
     from aitrader.data.window import read_window
-    from aitrader.signals.daily import last_trading_day
+    from aitrader.data.window import last_trading_day
     cfg = cfg or get_config()
     x = read_external(cfg)
     if x.empty: return {}
@@ -164,7 +164,7 @@ def source_weights(o: pd.DataFrame, k: float = SHRINK_K) -> pd.DataFrame:
 
 def aggregate(cfg: Config, symbol: str, recent: int = 3, k: float = SHRINK_K) -> dict:
     "The combined view of `symbol` (see above): action, consensus, confidence, size_fraction, executable, signal_id, sources."
-    from aitrader.data.calendar import nse_sessions
+    from aitrader.core.calendar import nse_sessions
     st = SignalStore(cfg, read_only=True)
     m = select(st, "SELECT id, as_of, direction, confidence, entry, stop_loss, take_profit FROM signals WHERE symbol = ? "
                "AND as_of = (SELECT max(as_of) FROM signals)", [symbol])    # the model's current signal only

@@ -5,12 +5,12 @@
 # %% ../../nbs/68_track.hooks.ipynb #fc326e9c
 from __future__ import annotations
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..signals.store import SignalStore
 from ..notify import notify
 
 # %% auto #0
-__all__ = ['signal_alerts', 'after_daily', 'after_hourly', 'job_failed', 'kill_engaged']
+__all__ = ['signal_alerts', 'after_daily', 'after_hourly', 'job_failed']
 
 # %% ../../nbs/68_track.hooks.ipynb #f65cdf08
 def _step(out: dict, name: str, fn):
@@ -65,11 +65,4 @@ def after_hourly(store: SignalStore, rid: str, glued: dict, params: dict, cfg: C
 def job_failed(cfg: Config, job: str, run_id: str, error: str) -> str:
     "Alert that run `run_id` of `job` failed (first 300 characters of the error); the `notify` result, never raises."
     try: return notify("job_failed", f"job_failed:{run_id}", f"aitrader {job} job failed", f"run {run_id}: {error[:300]}", cfg=cfg)
-    except Exception as e: return f"error: {type(e).__name__}"
-
-def kill_engaged(cfg: Config, state: dict) -> str:
-    "Alert that the kill switch was engaged (the API's file holds the record); the `notify` result, never raises."
-    from aitrader.apistore import api_db_path
-    try: return notify("kill_switch", f"kill_switch:{state.get('set_at')}", "aitrader kill switch ENGAGED",
-                       f"reason: {state.get('reason') or '-'}; by key {state.get('set_by') or '-'}", db_path=api_db_path(cfg), cfg=cfg)
     except Exception as e: return f"error: {type(e).__name__}"

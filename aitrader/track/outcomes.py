@@ -8,11 +8,12 @@ import math
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..eval.backtest import BacktestConfig
-from ..eval.costs import CostModel, cost_frame
-from ..signals.store import SignalStore, STATUSES, TRANSITIONS
-from ..migrations import register_schema
+from ..trading.costs import CostModel, cost_frame
+from ..signals.store import SignalStore
+from ..signals.frame import STATUSES, TRANSITIONS
+from ..storage.migrations import register_schema
 
 # %% auto #0
 __all__ = ['OUTCOME_STATUSES', 'VALIDITY', 'OUTCOME_COLS', 'SIGNAL_KEYS', 'TRACK_DDL', 'OUTCOME_TABLE_COLS', 'FINAL',
@@ -136,7 +137,7 @@ CREATE TABLE IF NOT EXISTS track_signals (
   take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION, model_version TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (source, model_version, as_of, symbol));
 """
-register_schema("track", TRACK_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("track", TRACK_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 OUTCOME_TABLE_COLS = SIGNAL_KEYS + OUTCOME_COLS + ["through"]
 
 def track_store(cfg: Config | None = None) -> SignalStore:
@@ -210,7 +211,7 @@ def track_live(cfg: Config | None = None,
               ) -> dict:
     "Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed', 'transitions', 'events'}."
     from aitrader.data.window import read_window
-    from aitrader.signals.daily import last_trading_day
+    from aitrader.data.window import last_trading_day
     cfg = cfg or get_config()
     st = track_store(cfg)
     thr = pd.Timestamp(through if through is not None else last_trading_day(cfg).tz_localize(None)).normalize()

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..signals.store import SignalStore
 from .outcomes import read_outcomes, track_store, TrackParams
 

@@ -6,37 +6,16 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..features.alpha import INDEX_SYMBOL
 from ..signals.store import SignalStore
-from ..migrations import register_schema
+from ..storage.migrations import register_schema
+from ..features.regimes import REGIMES
+from ..features.regimes import index_closes
+from ..features.regimes import regimes
 
 # %% auto #0
-__all__ = ['TRENDS', 'VOLS', 'REGIMES', 'REGIMES_DDL', 'REGIME_COLS', 'regimes', 'index_closes', 'update_regimes', 'read_regimes',
-           'regime_shares']
-
-# %% ../../nbs/66b_track.regimes.ipynb #fa0f8029
-TRENDS, VOLS = ("up", "sideways", "down"), ("low", "medium", "high")
-REGIMES = tuple(f"{t}/{v}" for t in TRENDS for v in VOLS)
-
-def regimes(close: pd.Series,          # index closes (float, INR points) indexed by session date, ascending
-            sma: int = 50, slope_n: int = 20, slope_min: float = 0.01, # trend rule (sessions, fraction)
-            vol_n: int = 20, min_history: int = 250,                   # volatility rule (sessions)
-           ) -> pd.DataFrame:
-    "One row per session with a label: day, close, sma, slope, rv (annualized fraction), rv_lo, rv_hi, trend, vol, regime."
-    c = close.astype(float).sort_index()
-    m = c.rolling(sma).mean()
-    slope = m / m.shift(slope_n) - 1
-    rv = np.log(c).diff().rolling(vol_n).std() * np.sqrt(252)
-    lo = rv.expanding(min_history).quantile(1 / 3)
-    hi = rv.expanding(min_history).quantile(2 / 3)
-    trend = np.where((c > m) & (slope > slope_min), "up", np.where((c < m) & (slope < -slope_min), "down", "sideways"))
-    vol = np.where(rv < lo, "low", np.where(rv > hi, "high", "medium"))
-    out = pd.DataFrame({"day": c.index, "close": c.values, "sma": m.values, "slope": slope.values, "rv": rv.values,
-                        "rv_lo": lo.values, "rv_hi": hi.values, "trend": trend, "vol": vol})
-    out = out[out[["sma", "slope", "rv", "rv_lo", "rv_hi"]].notna().all(axis=1)].reset_index(drop=True)
-    out["regime"] = out.trend + "/" + out.vol
-    return out
+__all__ = ['REGIMES_DDL', 'REGIME_COLS', 'update_regimes', 'read_regimes', 'regime_shares']
 
 # %% ../../nbs/66b_track.regimes.ipynb #b3251cfe
 REGIMES_DDL = """
@@ -44,16 +23,10 @@ CREATE TABLE IF NOT EXISTS market_regimes (
   day DATE PRIMARY KEY, symbol TEXT NOT NULL, close DOUBLE PRECISION NOT NULL, sma DOUBLE PRECISION, slope DOUBLE PRECISION,
   rv DOUBLE PRECISION, rv_lo DOUBLE PRECISION, rv_hi DOUBLE PRECISION, trend TEXT NOT NULL, vol TEXT NOT NULL, regime TEXT NOT NULL);
 """
-register_schema("regimes", REGIMES_DDL)   # PostgreSQL: created by the migrations (aitrader.migrations)
+register_schema("regimes", REGIMES_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 REGIME_COLS = ["day", "symbol", "close", "sma", "slope", "rv", "rv_lo", "rv_hi", "trend", "vol", "regime"]
 
-def index_closes(cfg: Config, through=None, symbol: str = INDEX_SYMBOL) -> pd.Series:
-    "Daily closes of the index in the bar store up to `through` (naive session dates). Raises LookupError when absent."
-    from aitrader.data.window import read_window
-    b = read_window(cfg, [symbol], None, None if through is None else pd.Timestamp(through))
-    if b.empty: raise LookupError(f"no daily bars of {symbol} in the store: ingest the index (data/nse/index) first")
-    return pd.Series(b.close.to_numpy(float), index=pd.DatetimeIndex(b.ts).tz_convert("Asia/Kolkata").tz_localize(None).normalize())
-
+# %% ../../nbs/66b_track.regimes.ipynb #b3251cfe
 def update_regimes(cfg: Config | None = None, through=None, symbol: str = INDEX_SYMBOL,
                    full: bool = False, # upsert every day; else only the days from 10 sessions before the last stored one (labels are causal: older ones cannot change)
                   ) -> pd.DataFrame:

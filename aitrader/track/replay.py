@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from ..signals.store import SignalStore
 from .outcomes import (SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, _py)
 
@@ -71,7 +71,7 @@ def follow_track(store: SignalStore, cfg: Config, source: str, start=None, end=N
                  p: TrackParams = TrackParams()) -> pd.DataFrame:
     "Outcomes of the `track_signals` of `source` in [start, end] through `through` (the last daily bar when None), saved; returns them."
     from aitrader.data.window import read_window
-    from aitrader.signals.daily import last_trading_day
+    from aitrader.data.window import last_trading_day
     sig = read_track(store, source, start, end)
     if sig.empty: return sig
     thr = pd.Timestamp(through) if through is not None else last_trading_day(cfg, sorted(sig.symbol.unique())).tz_localize(None)
@@ -89,9 +89,10 @@ def replay(start, end,                     # first and last session (ISO dates),
           ) -> dict:
     "Score every session in [start, end] with the daily job's code path, store the BUY/SELL rows (source 'replay'), follow them; a summary dict."
     import torch
-    from aitrader.data.calendar import nse_sessions
-    from aitrader.signals.daily import score_daily, last_trading_day, INFERENCE_THREADS
-    from aitrader.signals.screen import load_universe
+    from aitrader.core.calendar import nse_sessions
+    from aitrader.signals.daily import score_daily, INFERENCE_THREADS
+    from aitrader.data.window import last_trading_day
+    from aitrader.data.universe import load_universe
     from aitrader.track.regimes import update_regimes
     cfg = cfg or get_config()
     torch.set_num_threads(INFERENCE_THREADS)

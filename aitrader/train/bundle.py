@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from catboost import CatBoostClassifier
 import aitrader
-from ..config import get_config, project_root
+from ..core.config import get_config, project_root
 from ..models.stockformer import StockFormer, StockFormerConfig, n_params
 from ..models.tft import TFT, TFTConfig
 from ..models.kronos import kronos_status, sha256_file
@@ -66,9 +66,9 @@ def _model_info(m) -> dict:
             "config_sha256": hashlib.sha256(json.dumps(asdict(m.cfg), sort_keys=True).encode()).hexdigest()}
 
 def _exit_policy() -> dict:
-    "The active exit policy for the manifest (`aitrader.exits.evaluate.manifest_entry`): which exit the product uses and why."
+    "The active exit policy for the manifest (`aitrader.trading.exit_policy.manifest_entry`): which exit the product uses and why."
     try:
-        from aitrader.exits.evaluate import manifest_entry
+        from aitrader.trading.exit_policy import manifest_entry
         return manifest_entry()
     except Exception as e: return {"policy": "fixed", "kind": "rule", "reason": f"exit policy unreadable ({type(e).__name__}): today's fixed exit"}
 

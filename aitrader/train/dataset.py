@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from ..config import get_config
+from ..core.config import get_config
 from ..features.normalize import OHLCV_COLS, WINDOW, NORM_PARAMS, NORM_VERSION, normalization_hash, ohlcv_windows
 from ..features.context import CONTEXT_FEATURES, FEATURE_SCHEMA, build_context, schema_hash
 from ..features.mtf import MTF_AVAIL
@@ -89,7 +89,7 @@ def dataset_bars(source: str = "store",       # 'store' (BarStore, production) o
         from aitrader.data.store import BarStore
         with BarStore(cfg, read_only=True) as st: b = st.bars(symbols, "1d", start=start)
     elif source == "csv":
-        from aitrader.data.sources import read_csv_folder
+        from aitrader.data.csv_source import read_csv_folder
         from aitrader.data.validate import validate_bars
         if cfg.data_dir is None: raise ValueError("no data_dir: set AITRADER_DATA_DIR")
         b, _ = validate_bars(read_csv_folder(cfg.data_dir / "daily", progress=False).bars, "1d")

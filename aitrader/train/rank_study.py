@@ -8,7 +8,8 @@ import time
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
-from ..features.alpha import ALPHA158, ALL_FEATURES, INDEX_SYMBOL, build_features, cs_normalize, industry_map, split_index
+from ..features.alpha import ALPHA158, ALL_FEATURES, INDEX_SYMBOL, build_features, cs_normalize, split_index
+from ..features.cross_section import industry_map
 from .rank_labels import rank_labels, cs_zscore_norm
 from .folds import walk_forward_folds
 from .metrics import ic_by_date, rank_ic_by_date

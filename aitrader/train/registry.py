@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config
+from ..core.config import Config, get_config
 from .bundle import Bundle, BundleError, MANIFEST, bundle_problems, load_bundle
 from ..models.kronos import sha256_file
 
@@ -25,7 +25,7 @@ from mlflow.exceptions import MlflowException
 __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHALLENGER', 'PRIMARY', 'BRIER', 'BASELINE_PREFIX',
            'GATE_BASELINES', 'mlflow_client', 'experiment_id', 'start_run', 'register_bundle', 'PromotionDecision',
            'comparison_table', 'baseline_gate', 'promote', 'promote_cli', 'download_version', 'load_champion',
-           'resolve_version', 'ablation_version', 'load_stack', 'ensure_champion']
+           'resolve_version', 'ablation_version', 'load_stack']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
 MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
@@ -164,7 +164,8 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
             force:bool=False,          # promote whatever the comparison says (needs `reason`)
             reason:str="",             # why (required with force; recorded either way)
             cfg:Config|None=None,
-            veto_used:bool|None=None,  # does the veto's Brier gate? None: only when the daily decision filters BUYs with it (`DAILY_PARAMS.use_veto`)
+            veto_used:bool=False,      # does the veto's Brier gate? The caller says whether its decision filters BUYs with it
+                                       # (the daily job: `signals.daily.DAILY_PARAMS.use_veto`, False today)
            ) -> PromotionDecision:
     "Compare challenger vs champion (or best baseline), move `champion` if it wins (or is forced), record it. LookupError without a challenger; ValueError on force without reason."
     if force and not reason.strip(): raise ValueError("--force needs a non-empty --reason")
@@ -173,9 +174,6 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
     if ch is None: raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHALLENGER!r}: train and register first")
     chm = c.get_run(ch.run_id).data.metrics
     label, ref, champ_v = _reference(c, chm)
-    if veto_used is None:
-        from aitrader.signals.daily import DAILY_PARAMS  # the daily decision's rule: the veto gates promotion only if it filters BUYs
-        veto_used = bool(DAILY_PARAMS.use_veto)
     tab = comparison_table(chm, ref, min_improvement, veto_used=veto_used)
     v = _version(ch)
     if champ_v == v:
@@ -194,9 +192,9 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
     return d
 
 # %% ../../nbs/46_train.registry.ipynb #6a567cbd
-def promote_cli(force:bool=False, reason:str="", min_improvement:float=0.0, cfg:Config|None=None) -> int:
+def promote_cli(force:bool=False, reason:str="", min_improvement:float=0.0, cfg:Config|None=None, veto_used:bool=False) -> int:
     "Print the comparison table and the decision; exit code 0 if the challenger is (now) champion, else 1."
-    try: d = promote(min_improvement, force, reason, cfg)
+    try: d = promote(min_improvement, force, reason, cfg, veto_used=veto_used)
     except (LookupError, ValueError, MlflowException) as e:
         print(f"promote: {e}"); return 1
     print(f"challenger v{d.challenger} vs {d.reference}")
@@ -256,29 +254,3 @@ def load_stack(mode:str|None=None, cfg:Config|None=None, env:dict|None=None):
     "The champion as a `models.stack.Stack` (see `load_champion`). Raises LookupError, BundleError."
     from aitrader.models.stack import Stack
     return Stack.of(load_champion(mode, cfg, env))
-
-def ensure_champion(cfg:Config|None=None,
-                    symbols:list[str]|None=None,  # training symbols; None = the `universe` symbols with daily bars stored
-                    universe:str="nifty50",       # see `symbols`
-                    folds:tuple=(2024,),          # test years of the walk-forward
-                    epochs:int=1, config:str="tiny", seed:int=0,
-                    num_threads:int=1,            # torch threads
-                    verbose:bool=True,
-                   ) -> str:
-    "The champion's origin ('models:/aitrader/<k>'), training and force-promoting a small bundle when there is none."
-    import logging; logging.getLogger("mlflow").setLevel(logging.WARNING)
-    from aitrader.data.store import BarStore
-    from aitrader.signals.screen import load_universe
-    cfg = cfg or get_config()
-    try: return load_champion("dev", cfg).origin
-    except LookupError: pass
-    from aitrader.train.walkforward import train
-    say = print if verbose else (lambda *a: None)
-    if symbols is None:
-        with BarStore(cfg, read_only=True) as st: symbols = sorted(set(load_universe(universe, cfg)) & set(st.symbols("1d")))
-    say(f"no champion: training a {config} bundle ({epochs} epoch, folds {list(folds)}) on {len(symbols)} symbols")
-    res = train(symbols, list(folds), epochs=epochs, config=config, seed=seed, cfg=cfg, baselines=False, verbose=False,
-                num_threads=num_threads)
-    d = promote(force=True, reason=f"bootstrap: no champion existed; {config} bundle, {epochs} epoch(s), folds {list(folds)}", cfg=cfg)
-    say(f"{d.decision}: champion v{d.champion} ({res.seconds:.0f} s of training)")
-    return f"models:/{MODEL_NAME}/{d.champion}"

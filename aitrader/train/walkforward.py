@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..config import Config, get_config, project_root
+from ..core.config import Config, get_config, project_root
 from ..data.window import read_window
 from ..features.context import CONTEXT_FEATURES, HORIZONS, VETO_FEATURES, veto_frame, schema_hash, feature_mask
 from ..features.normalize import normalization_hash
@@ -23,219 +23,19 @@ from .fit import fit_stockformer, fit_tft, predict_stockformer, predict_tft, SF_
 from .metrics import reliability_table, band_coverage
 from .veto import BLOCK, BOOST, fit_veto, veto_config
 from .baselines import run_baselines, score_predictions
+from .fold import CONFIGS
+from .fold import FoldResult
+from .fold import get_dataset
+from .fold import train_fold
+from .wf_report import _metric_prefix
+from .wf_report import plot_ic_by_fold
+from .wf_report import plot_reliability
+from .wf_report import summary_metrics
+from .wf_report import walkforward_table
+from .wf_report import REPORT_COLS
 
 # %% auto #0
-__all__ = ['CONFIGS', 'REPORT_COLS', 'DEFAULT_TEST_YEARS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions',
-           'veto_inputs', 'veto_split', 'train_fold', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold',
-           'plot_reliability', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
-
-# %% ../../nbs/49_train.walkforward.ipynb #e69511cd
-def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
-    "The dataset with frame columns `upper_10`, `lower_10` (fractions, float64) from `bars` (symbol, ts, OHLCV)."
-    from numpy.lib.stride_tricks import sliding_window_view
-    b = bars[BAR_COLS].sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
-    sym = b.symbol.to_numpy(); n = len(b)
-    h, l, o = (np.r_[b[k].to_numpy(np.float64), np.full(days, np.nan)] for k in ("high", "low", "open"))
-    hi = sliding_window_view(h[1:], days).max(axis=1)[:n]; lo = sliding_window_view(l[1:], days).min(axis=1)[:n]
-    ok = bars_after(sym) >= days
-    entry = o[1:n + 1]
-    up, dn = np.where(ok, hi / entry - 1, np.nan), np.where(ok, lo / entry - 1, np.nan)
-    e = pd.DataFrame({"symbol": sym, "ts": b.ts.array, EXC_COLS[0]: up, EXC_COLS[1]: dn})
-    f = ds.frame.drop(columns=[c for c in EXC_COLS if c in ds.frame]).merge(e, on=["symbol", "ts"], how="left", validate="one_to_one")
-    return replace(ds, frame=f)
-
-# %% ../../nbs/49_train.walkforward.ipynb #b95e0e4e
-def _same_build(man:dict, want:dict) -> bool:
-    return all(man.get(k) == v for k, v in want.items())
-
-def get_dataset(bars:pd.DataFrame, cfg:Config|None=None, end=None, kronos=None,
-                cache:bool=True, # reuse / write `<home>/training_data/v1`
-               ) -> tuple[Dataset, bool]:
-    "(dataset with excursion labels, loaded_from_cache)."
-    cfg = cfg or get_config(); d = default_dataset_dir(cfg)
-    want = dict(symbols=sorted(bars.symbol.unique().tolist()), bars_range=[str(bars.ts.min()), str(bars.ts.max())],
-                feature_schema_hash=schema_hash(), normalization_hash=normalization_hash())
-    if cache and (d / "manifest.json").is_file():
-        man = json.loads((d / "manifest.json").read_text())
-        if _same_build(man, want) and man.get("requested_range", [None, None])[1] == str(pd.Timestamp(end, tz="Asia/Kolkata") if end else None) \
-           and (kronos is None) == (man.get("files", {}).get("kronos_emb.npy") is None):
-            try: return add_excursions(load_dataset(d), bars), True
-            except (OSError, ValueError): pass
-    ds = build_dataset(bars, end=end, kronos=kronos)
-    if cache: save_dataset(ds, d)
-    return add_excursions(ds, bars), False
-
-# %% ../../nbs/49_train.walkforward.ipynb #624786ac
-CONFIGS = {"default": (STOCKFORMER_DEFAULT, TFT_DEFAULT, 400), "tiny": (STOCKFORMER_TINY, TFT_TINY, 50)}  # networks, CatBoost trees
-
-@dataclass
-class FoldResult:
-    "Models, predictions and scores of one fold."
-    year: int
-    stockformer: object; tft: object; veto: object
-    scores: pd.DataFrame     # one row per model (stack, tft_p50, baselines): the fold's test metrics
-    test_pred: pd.DataFrame  # row, symbol, ts, SF_COLS, TFT_COLS, p_fail, labels of the test year
-    history: pd.DataFrame    # model, epoch, train_loss, valid_loss, seconds, best
-    sizes: dict              # sample counts of the parts
-    seconds: float
-    baseline_models: dict = field(default_factory=dict)  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
-    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
-    fusion: dict | None = None               # the rank-blend weights fitted on the validation year (`train.fusion`)
-    cbta: object = None                      # the CatBoost-on-TA member's regressor (`models.stack.TAMember`), None when not trained
-
-def stack_predictions(sf, tft, ds:Dataset, idx, batch_size:int=4096) -> pd.DataFrame:
-    "row, symbol, ts + SF_COLS + TFT_COLS for the rows `idx`."
-    a = predict_stockformer(sf, ds, idx, batch_size)
-    b = predict_tft(tft, ds, idx, batch_size)
-    return pd.concat([a, b[TFT_COLS]], axis=1)
-
-def veto_inputs(pred:pd.DataFrame, ds:Dataset) -> pd.DataFrame:
-    "VETO_FEATURES float32 per row of `pred` (same order), from the model outputs and the dataset's context."
-    ctx = ds.frame.iloc[pred["row"].to_numpy()][["symbol", "ts"] + CONTEXT_FEATURES + MTF_AVAIL]
-    v = veto_frame(pred, ctx)
-    v = pred[["symbol", "ts"]].merge(v, on=["symbol", "ts"], how="left", validate="one_to_one")
-    return v[VETO_FEATURES].reset_index(drop=True)
-
-# %% ../../nbs/49_train.walkforward.ipynb #788cbb07
-def veto_split(ds:Dataset, valid_idx, share:float=0.67, embargo:int=10) -> tuple[np.ndarray, np.ndarray]:
-    "(fit rows, calibration rows) of the validation part split by session; fit rows whose label_end reaches the calibration part (+ `embargo` sessions) are purged."
-    f = ds.frame.iloc[valid_idx]
-    days = np.sort(f["ts"].unique())
-    if len(days) < 2: raise ValueError("validation part too short to split for the veto")
-    cut = days[min(max(int(len(days) * share), 1), len(days) - 1)]
-    ts, le = f["ts"].to_numpy(), f["label_end"].to_numpy()
-    p = np.searchsorted(days, cut)
-    guard = days[max(p - embargo, 0)]
-    fit = (ts < cut) & (le < guard)
-    return np.asarray(valid_idx)[fit], np.asarray(valid_idx)[ts >= cut]
-
-# %% ../../nbs/49_train.walkforward.ipynb #2581c542
-def _baseline_rows(ds:Dataset, fold, seed:int, trees:int) -> tuple[list[dict], dict]:
-    "(one score row per baseline of `run_baselines` on the fold's test part, {name: fitted model} of the fitted ones)."
-    preds = run_baselines(ds, fold, seed=seed, iterations=trees)
-    return ([dict(model=name, **score_predictions(ds, p)) for name, p in preds.items()],
-            {name: p.attrs["model"] for name, p in preds.items() if "model" in p.attrs})
-
-def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (positions into ds.frame)
-               sf_cfg=STOCKFORMER_DEFAULT, tft_cfg=TFT_DEFAULT,
-               epochs:int=3, batch_size:int=256, lr:float=1e-3, seed:int=0, num_threads:int=1,
-               patience:int=2, veto_fit_share:float=0.67, baselines:bool=True,
-               trees:int=400,                    # CatBoost trees of the veto (and of the catboost_ta baseline)
-               gd=None, gfold=None,              # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
-               gbm_kw:dict|None=None,            # `train.gbm_member.fit_member` keywords (seeds, n_trials)
-               net_kw:dict|None=None,            # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
-              ) -> FoldResult:
-    "Fit the stack on one fold and score it (and the baselines) on the fold's test year."
-    t0 = time.perf_counter(); kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads, patience=patience)
-    if net_kw:   # whole dates per batch, a per-date ranking term, early stopping on validation Rank IC, a seed ensemble
-        from aitrader.train.rank_loss import fit_seeds
-        nk = {**dict(epochs=epochs, lr=lr, num_threads=num_threads, patience=patience), **net_kw}
-        sf, hs = fit_seeds("stockformer", ds, fold.train_idx, fold.valid_idx, sf_cfg, **nk)
-        tft, ht = fit_seeds("tft", ds, fold.train_idx, fold.valid_idx, tft_cfg, **nk)
-    else:
-        sf, hs = fit_stockformer(ds, fold.train_idx, fold.valid_idx, sf_cfg, **kw)
-        tft, ht = fit_tft(ds, fold.train_idx, fold.valid_idx, tft_cfg, **kw)
-    vfit, vcal = veto_split(ds, fold.valid_idx, veto_fit_share)
-    pv = stack_predictions(sf, tft, ds, np.r_[vfit, vcal]); pt = stack_predictions(sf, tft, ds, fold.test_idx)
-    yf = ds.frame["veto_fail"].to_numpy(float)
-    Xv = veto_inputs(pv, ds)
-    veto = fit_veto(Xv.iloc[:len(vfit)], yf[vfit], Xv.iloc[len(vfit):], yf[vcal], seed=seed, iterations=trees)
-    pt["p_fail"] = np.asarray(veto.predict_p_fail(veto_inputs(pt, ds)), float)
-    f = ds.frame.iloc[fold.test_idx]
-    for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]: pt[k] = f[k].to_numpy(float)
-    sp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"sf_ret_{h}d"] for h in HORIZONS}, p_fail=pt.p_fail)
-    tp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"tft_p50_{h}d"] for h in HORIZONS})
-    bands = {f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS}
-    gbm, fusion, extra, cbta = [], None, [], None
-    if gd is not None:      # the gbm member, the qlib recipe, and the fusion of every member on the validation year
-        from aitrader.train.gbm_member import fit_member, member_scores, qlib_recipe_scores, with_member, fuse_members, fused_score
-        from aitrader.models.stack import TAMember
-        m, ginfo = fit_member(gd, gfold, **(gbm_kw or {}))
-        gbm = m.models
-        ta = TAMember().fit(TAMember.X(ds.context(fold.train_idx)), ds.frame["ret_5"].to_numpy(np.float64)[fold.train_idx],
-                            iterations=trees, seed=seed)
-        cbta = ta.model
-        ta_score = lambda p: ta.model.predict(TAMember.X(ds.context(p["row"].to_numpy())))
-        pvv = with_member(stack_predictions(sf, tft, ds, fold.valid_idx), member_scores(m, gd, gfold.valid_idx))
-        pvv["cbta_score"] = ta_score(pvv)
-        fusion = dict(fuse_members(pvv, gd), gbm=ginfo)
-        pt = with_member(pt, member_scores(m, gd, gfold.test_idx))
-        pt["cbta_score"] = ta_score(pt)
-        pt["score"] = fused_score(pt, fusion)
-        q = pt[["symbol", "ts"]].merge(qlib_recipe_scores(gd, gfold), on=["symbol", "ts"], how="left")
-        gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
-        qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
-        cp = pt[["row"]].assign(**{f"ret_{h}d": pt["cbta_score"] for h in HORIZONS})
-        extra = [dict(model="gbm", **score_predictions(ds, gp)), dict(model="cbta", **score_predictions(ds, cp)),
-                 dict(model="qlib_recipe", **score_predictions(ds, qp))]
-        fp = pt[["row"]].assign(**{f"ret_{h}d": pt["score"] for h in HORIZONS}, p_fail=pt.p_fail)
-        stack = dict(model="stack", **score_predictions(ds, fp), **bands)      # the fused score: what the daily job ranks by
-        rows = [stack, dict(model="stockformer", **score_predictions(ds, sp)), dict(model="tft_p50", **score_predictions(ds, tp)), *extra]
-    else:
-        rows = [dict(model="stack", **score_predictions(ds, sp), **bands), dict(model="tft_p50", **score_predictions(ds, tp))]
-    bmodels = {}
-    if baselines:
-        brows, bmodels = _baseline_rows(ds, fold, seed, trees); rows += brows
-    scores = pd.DataFrame(rows).assign(year=fold.year)
-    hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
-    sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta)
-
-# %% ../../nbs/49_train.walkforward.ipynb #7962d370
-def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
-                     ) -> pd.DataFrame:
-    "Per (year, model) rows plus one 'mean' row per model (mean over the folds, NaN-skipping), years as strings."
-    s = scores.assign(year=scores["year"].astype(str))
-    m = s.drop(columns="year").groupby("model", sort=False).mean(numeric_only=True).reset_index().assign(year="mean")
-    t = pd.concat([s, m], ignore_index=True)
-    t = t.sort_values("year", key=lambda c: c.where(c != "mean", "~"), kind="stable").reset_index(drop=True)
-    return t[["year", "model"] + [c for c in s.columns if c not in ("year", "model")]]
-
-REPORT_COLS = ["ic_5d", "rank_ic_3d", "rank_ic_5d", "rank_ic_10d", "dir_acc_5d", "veto_brier", "veto_precision_block", "band_coverage_10d"]
-
-def _metric_prefix(model:str) -> str:
-    "MLflow metric-name prefix of a table row: '' for the stack, '<member>_' for a member, else 'baseline_<name>_'."
-    return "" if model == "stack" else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm", "cbta") else f"baseline_{model}_")
-
-def summary_metrics(table:pd.DataFrame) -> dict:
-    "MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`, `baseline_<name>_<metric>_mean`."
-    out = {}
-    for _, r in table[table["year"] == "mean"].iterrows():
-        pre = _metric_prefix(r["model"])
-        for k, v in r.drop(["year", "model"]).items():
-            if pd.notna(v): out[f"{pre}{k}_mean"] = float(v)
-    return out
-
-# %% ../../nbs/49_train.walkforward.ipynb #ff5fb7e3
-def plot_ic_by_fold(table:pd.DataFrame, metric:str="rank_ic_5d", path=None):
-    "Grouped bar chart of `metric` per test year and model (matplotlib Figure; saved as PNG when `path`)."
-    import matplotlib; matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    t = table[table["year"] != "mean"].pivot(index="year", columns="model", values=metric)
-    t = t[[m for m in dict.fromkeys(table["model"]) if m in t]]
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    w = 0.8 / max(t.shape[1], 1)
-    for j, m in enumerate(t.columns): ax.bar(np.arange(len(t)) + j * w - 0.4 + w / 2, t[m].fillna(0), w, label=m)
-    ax.axhline(0, color="k", lw=0.6); ax.set_xticks(np.arange(len(t)), t.index); ax.set_ylabel(metric)
-    ax.set_title(f"{metric} by test year (mean of per-date values)"); ax.legend(fontsize=7, ncol=3)
-    fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=90)
-    return fig
-
-def plot_reliability(p_fail, y_fail, path=None, n_bins:int=10):
-    "Veto reliability curve (observed failure rate vs mean predicted p_fail per bin, counts on the right axis)."
-    import matplotlib; matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    tab = reliability_table(np.asarray(p_fail, float), np.asarray(y_fail, float), n_bins)
-    t = tab[tab["count"] > 0]
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.plot([0, 1], [0, 1], "k:", lw=0.8); ax.plot(t.mean_pred, t.obs_rate, "o-")
-    for th in (BOOST, BLOCK): ax.axvline(th, color="grey", lw=0.6, ls="--")
-    ax.set_xlabel("predicted p_fail"); ax.set_ylabel("observed stop-first rate"); ax.set_title("veto reliability (test folds)")
-    ax2 = ax.twinx(); ax2.bar(t.mean_pred, t["count"], width=0.05, alpha=0.2, color="grey"); ax2.set_ylabel("count")
-    fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=90)
-    return fig
+__all__ = ['DEFAULT_TEST_YEARS', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
 
 # %% ../../nbs/49_train.walkforward.ipynb #48f99616
 @dataclass
