@@ -18,11 +18,13 @@ __all__ = ['ALERT_KINDS', 'ALERTS_DDL', 'alert_urls', 'redact', 'notify', 'sent_
 # %% ../nbs/67_notify.ipynb #8ddd9849
 ALERT_KINDS = ("new_buy", "ready_to_enter", "target", "stop", "kill_switch", "job_failed")
 
+# %% ../nbs/67_notify.ipynb #e9e1e05a
 def alert_urls(env: dict | None = None) -> list[str]:
     "The apprise URLs of AITRADER_ALERT_URLS ([] when unset)."
     v = (env if env is not None else os.environ).get("AITRADER_ALERT_URLS", "")
     return [u for u in re.split(r"[\s,]+", v.strip()) if u]
 
+# %% ../nbs/67_notify.ipynb #8119e8ac
 def redact(url: str) -> str:
     "The scheme and host of an apprise URL, without credentials, path or query: safe to print."
     m = re.match(r"^([a-z0-9+.-]+)://(?:[^@/]*@)?([^/:?#]*)", url, re.I)
@@ -34,29 +36,39 @@ CREATE TABLE IF NOT EXISTS sent_alerts (
   event_key TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, body TEXT, status TEXT NOT NULL,
   targets INTEGER NOT NULL, sent_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("alerts", ALERTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("alerts", ALERTS_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 
+# %% ../nbs/67_notify.ipynb #503209e9
 def _send(urls: list[str], title: str, body: str) -> bool:
-    "Send with apprise to every URL; True when all accepted. apprise's own log is kept quiet (its messages can quote URLs)."
+    """Send with apprise to every URL; True when all accepted. apprise's own log is kept quiet (its messages can quote
+    URLs)."""
     import apprise
+
     logging.getLogger("apprise").setLevel(logging.CRITICAL)
     a = apprise.Apprise()
-    for u in urls: a.add(u)
+    for u in urls:
+        a.add(u)
     return bool(a.notify(title=title, body=body)) if len(a) else False
 
-def notify(kind: str,                   # one of ALERT_KINDS
-           key: str,                    # the event's identity (dedup key)
-           title: str, body: str,       # the message (no secrets)
-           db_path: str | Path | None = None, # DuckDB file of `sent_alerts`; the signals store of `cfg` when None
-           cfg: Config | None = None,
-           env: dict | None = None,     # where AITRADER_ALERT_URLS / AITRADER_ALERT_RATE are read (os.environ when None)
-           now: pd.Timestamp | None = None,
-          ) -> str:
-    "Send the event once: 'sent', 'failed', 'duplicate', 'rate_limited' or 'disabled' (no URLs). Raises ValueError on an unknown kind."
-    if kind not in ALERT_KINDS: raise ValueError(f"kind must be one of {ALERT_KINDS}, got {kind!r}")
+# %% ../nbs/67_notify.ipynb #e42b09a8
+def notify(
+    kind: str,  # one of ALERT_KINDS
+    key: str,  # the event's identity (dedup key)
+    title: str,
+    body: str,  # the message (no secrets)
+    db_path: str | Path | None = None,  # DuckDB file of `sent_alerts`; the signals store of `cfg` when None
+    cfg: Config | None = None,
+    env: dict | None = None,  # where AITRADER_ALERT_URLS / AITRADER_ALERT_RATE are read (os.environ when None)
+    now: pd.Timestamp | None = None,
+) -> str:
+    """Send the event once: 'sent', 'failed', 'duplicate', 'rate_limited' or 'disabled' (no URLs). Raises ValueError on
+    an unknown kind."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"kind must be one of {ALERT_KINDS}, got {kind!r}")
     e = env if env is not None else os.environ
     urls = alert_urls(e)
-    if not urls: return "disabled"
+    if not urls:
+        return "disabled"
     rate = int(e.get("AITRADER_ALERT_RATE", "20") or 20)
     now = now or pd.Timestamp.now(tz="UTC")
     path = Path(db_path) if db_path is not None else (cfg or get_config()).store_path
@@ -66,42 +78,74 @@ def notify(kind: str,                   # one of ALERT_KINDS
         con.begin()
         try:
             old = con.execute("SELECT status FROM sent_alerts WHERE event_key = ?", [key]).fetchone()
-            if old is not None and old[0] != "failed": con.rollback(); return "duplicate"
-            n = con.execute("SELECT count(*) FROM sent_alerts WHERE status = 'sent' AND sent_at > ?", [now - pd.Timedelta(minutes=1)]).fetchone()[0]
+            if old is not None and old[0] != "failed":
+                con.rollback()
+                return "duplicate"
+            n = con.execute(
+                "SELECT count(*) FROM sent_alerts WHERE status = 'sent' AND sent_at > ?",
+                [now - pd.Timedelta(minutes=1)],
+            ).fetchone()[0]
             status = "rate_limited" if n >= rate else ("sent" if _send(urls, title, body) else "failed")
-            con.execute("INSERT INTO sent_alerts (event_key, kind, title, body, status, targets, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                        "ON CONFLICT (event_key) DO UPDATE SET status = excluded.status, sent_at = excluded.sent_at",
-                        [key, kind, title, body, status, len(urls), now.to_pydatetime()])
-        except BaseException: con.rollback(); raise
+            con.execute(
+                "INSERT INTO sent_alerts (event_key, kind, title, body, status, targets, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_key) DO UPDATE SET status = excluded.status, sent_at = excluded.sent_at",
+                [key, kind, title, body, status, len(urls), now.to_pydatetime()],
+            )
+        except BaseException:
+            con.rollback()
+            raise
         con.commit()
     return status
 
+# %% ../nbs/67_notify.ipynb #79844d0d
 def sent_alerts(db_path: str | Path) -> pd.DataFrame:
     "The recorded alerts, oldest first."
     with connect(Path(db_path)) as con:
         con.execute(ALERTS_DDL)
         cols = ["event_key", "kind", "title", "body", "status", "targets", "sent_at"]
-        return pd.DataFrame(con.execute(f"SELECT {', '.join(cols)} FROM sent_alerts ORDER BY sent_at, event_key").fetchall(), columns=cols)
+        return pd.DataFrame(
+            con.execute(f"SELECT {', '.join(cols)} FROM sent_alerts ORDER BY sent_at, event_key").fetchall(),
+            columns=cols,
+        )
 
 # %% ../nbs/67_notify.ipynb #3c11e967
 class Receiver:
     "A local HTTP server recording the JSON bodies POSTed to it (tests; `json://127.0.0.1:<port>/hook`)."
+
     def __init__(self):
         got = self.got = []
+
         class H(BaseHTTPRequestHandler):
             def do_POST(self):
-                n = int(self.headers.get("Content-Length", 0)); got.append(json.loads(self.rfile.read(n) or b"{}"))
-                self.send_response(200); self.end_headers()
-            def log_message(self, *a): pass
+                n = int(self.headers.get("Content-Length", 0))
+                got.append(json.loads(self.rfile.read(n) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
         self.srv = HTTPServer(("127.0.0.1", 0), H)
         self.url = f"json://127.0.0.1:{self.srv.server_port}/hook"
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-    def close(self): self.srv.shutdown(); self.srv.server_close()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 # %% ../nbs/67_notify.ipynb #b532f4de
 def kill_engaged(cfg: Config, state: dict) -> str:
     "Alert that the kill switch was engaged (the API's file holds the record); the `notify` result, never raises."
     from aitrader.storage.apistore import api_db_path
-    try: return notify("kill_switch", f"kill_switch:{state.get('set_at')}", "aitrader kill switch ENGAGED",
-                       f"reason: {state.get('reason') or '-'}; by key {state.get('set_by') or '-'}", db_path=api_db_path(cfg), cfg=cfg)
-    except Exception as e: return f"error: {type(e).__name__}"
+
+    try:
+        return notify(
+            "kill_switch",
+            f"kill_switch:{state.get('set_at')}",
+            "aitrader kill switch ENGAGED",
+            f"reason: {state.get('reason') or '-'}; by key {state.get('set_by') or '-'}",
+            db_path=api_db_path(cfg),
+            cfg=cfg,
+        )
+    except Exception as e:
+        return f"error: {type(e).__name__}"

@@ -13,41 +13,62 @@ from .core.config import Config
 __all__ = ['synthetic_signals', 'with_real', 'publish_synthetic', 'cut_csv', 'ingest_real']
 
 # %% ../nbs/79_testing.ipynb #f3ea0848
-def synthetic_signals(as_of: str,           # decision date
-                      n: int = 20,          # rows (symbols TEST000, TEST001, ...)
-                      seed: int = 0,        # varies confidence and direction
-                     ) -> pd.DataFrame:
+def synthetic_signals(
+    as_of: str,  # decision date
+    n: int = 20,  # rows (symbols TEST000, TEST001, ...)
+    seed: int = 0,  # varies confidence and direction
+) -> pd.DataFrame:
     "Rows for `SignalStore.publish_signals` (BUY, SELL and HOLD), labelled SYNTHETIC-TEST. Test data only."
     rng = np.random.default_rng(seed)
     d = rng.choice(["BUY", "SELL", "HOLD"], n, p=[0.4, 0.3, 0.3])
     e = np.round(rng.uniform(100, 3000, n), 2)
     sl = np.where(d == "BUY", e * 0.96, np.where(d == "SELL", e * 1.04, np.nan))
     tp = np.where(d == "BUY", e * 1.08, np.where(d == "SELL", e * 0.92, np.nan))
-    return pd.DataFrame({"symbol": [f"TEST{i:03d}" for i in range(n)], "direction": d,
-                         "confidence": np.round(rng.uniform(0.3, 0.9, n), 4),
-                         "entry": np.where(d == "HOLD", np.nan, e), "stop_loss": sl, "take_profit": tp,
-                         "risk_reward": np.where(d == "HOLD", np.nan, 2.0), "p_fail": 0.4,
-                         "tf_align": [[1, 1, 0, 0, 0]] * n, "reasons": [["synthetic test data"]] * n,
-                         "smc_flags": [{}] * n, "model_version": "SYNTHETIC-TEST", "feature_schema_hash": "SYNTHETIC-TEST",
-                         "kronos_status": "disabled"})
+    return pd.DataFrame(
+        {
+            "symbol": [f"TEST{i:03d}" for i in range(n)],
+            "direction": d,
+            "confidence": np.round(rng.uniform(0.3, 0.9, n), 4),
+            "entry": np.where(d == "HOLD", np.nan, e),
+            "stop_loss": sl,
+            "take_profit": tp,
+            "risk_reward": np.where(d == "HOLD", np.nan, 2.0),
+            "p_fail": 0.4,
+            "tf_align": [[1, 1, 0, 0, 0]] * n,
+            "reasons": [["synthetic test data"]] * n,
+            "smc_flags": [{}] * n,
+            "model_version": "SYNTHETIC-TEST",
+            "feature_schema_hash": "SYNTHETIC-TEST",
+            "kronos_status": "disabled",
+        }
+    )
 
-def with_real(rows: pd.DataFrame, # synthetic rows
-              real: list[tuple],  # (symbol, direction, entry INR or NaN) for the first rows
-             ) -> pd.DataFrame:
-    "The first rows renamed to real symbols with the given direction and entry (stop and target at -4% / +8%). Test data only."
+# %% ../nbs/79_testing.ipynb #57583be1
+def with_real(
+    rows: pd.DataFrame,  # synthetic rows
+    real: list[tuple],  # (symbol, direction, entry INR or NaN) for the first rows
+) -> pd.DataFrame:
+    """The first rows renamed to real symbols with the given direction and entry (stop and target at -4% / +8%). Test
+    data only."""
     r = rows.copy()
     for i, (sym, d, e) in enumerate(real):
         r.loc[i, ["symbol", "direction", "entry"]] = [sym, d, e]
-        r.loc[i, ["stop_loss", "take_profit", "risk_reward"]] = ((e * .96, e * 1.08, 2.0) if d == "BUY" else
-                                                               (e * 1.04, e * .92, 2.0) if d == "SELL" else (np.nan,) * 3)
+        r.loc[i, ["stop_loss", "take_profit", "risk_reward"]] = (
+            (e * 0.96, e * 1.08, 2.0) if d == "BUY" else (e * 1.04, e * 0.92, 2.0) if d == "SELL" else (np.nan,) * 3
+        )
     return r
 
-def publish_synthetic(cfg: Config, as_of: str, n: int = 20, seed: int = 0, job: str = "daily",
-                      real: list[tuple] = ()) -> str:
-    "Publish `synthetic_signals` (first rows on `real` symbols) for `as_of` as one run of `job`; returns its run id. Test data only."
+# %% ../nbs/79_testing.ipynb #4c042e06
+def publish_synthetic(
+    cfg: Config, as_of: str, n: int = 20, seed: int = 0, job: str = "daily", real: list[tuple] = ()
+) -> str:
+    """Publish `synthetic_signals` (first rows on `real` symbols) for `as_of` as one run of `job`; returns its run id.
+    Test data only."""
     from aitrader.signals.store import SignalStore
+
     st = SignalStore(cfg)
-    with st.run(job, as_of) as rid: st.publish_signals(rid, as_of, with_real(synthetic_signals(as_of, n, seed), real), drop_events=True)
+    with st.run(job, as_of) as rid:
+        st.publish_signals(rid, as_of, with_real(synthetic_signals(as_of, n, seed), real), drop_events=True)
     return rid
 
 # %% ../nbs/79_testing.ipynb #d6c04dd0
@@ -58,10 +79,12 @@ def cut_csv(data_dir: Path, sym: str, last: str, dest: Path) -> Path:
     p.write_text("\n".join(l for l in lines if not (l[:1].isdigit() and l[:10] > last)) + "\n")
     return p
 
+# %% ../nbs/79_testing.ipynb #40d1a04e
 def ingest_real(cfg: Config, data_dir: Path, symbols=("RELIANCE", "TCS", "INFY"), last: str | None = None) -> None:
     "Ingest the real daily bars of `symbols` into `cfg`'s home (all, or cut after `last`)."
     import tempfile
     from aitrader.data.ingest import ingest
+
     with tempfile.TemporaryDirectory() as t:
         for s in symbols:
             p = cut_csv(data_dir, s, last, Path(t)) if last else Path(data_dir) / "daily" / f"{s}.csv"

@@ -25,56 +25,79 @@ __all__ = ['router', 'kill_get', 'kill_set', 'key_revoke', 'job_runner', 'Jobs',
 # %% ../../nbs/76c_api.admin.ipynb #f03de5bc
 router = APIRouter(tags=["admin"])
 
+# %% ../../nbs/76c_api.admin.ipynb #5f2e3d13
 @router.get("/kill", response_model=KillOut, responses=errs(401, 403, 503))
 def kill_get(request: Request, who: KeyInfo = Depends(need("admin"))):
     "The kill switch."
     return X.kill_state(api(request).cfg)
 
+# %% ../../nbs/76c_api.admin.ipynb #a583f90c
 @router.post("/kill", response_model=KillOut, responses=errs(400, 401, 403, 422, 503))
 def kill_set(request: Request, body: KillIn = Body(default_factory=KillIn), who: KeyInfo = Depends(need("admin"))):
     "Engage (default) or release the kill switch: automatic execution halts at once, pending orders are cancelled."
     return X.set_kill(api(request).cfg, body.engaged, body.reason, who.key_id)
 
+# %% ../../nbs/76c_api.admin.ipynb #b09a5900
 @router.post("/admin/keys/{key_id}/revoke", response_model=RevokeOut, responses=errs(401, 403, 404, 422, 503))
-def key_revoke(request: Request, key_id: str = PathParam(..., pattern=r"^[0-9a-f]{8}$"), who: KeyInfo = Depends(need("admin"))):
+def key_revoke(
+    request: Request, key_id: str = PathParam(..., pattern=r"^[0-9a-f]{8}$"), who: KeyInfo = Depends(need("admin"))
+):
     "Revoke a key by its id, effective at once; 404 when no live key has this id."
-    if not revoke_key(key_id, api(request).cfg): raise HTTPException(404, "no live key with this id")
+    if not revoke_key(key_id, api(request).cfg):
+        raise HTTPException(404, "no live key with this id")
     return RevokeOut(key_id=key_id, revoked=True)
 
 # %% ../../nbs/76c_api.admin.ipynb #af240b9a
 def job_runner(job: str, params: dict, cfg: Config):
     "The one job runner, `aitrader.jobs.runner.run` (lock, `runs` row, notebook, publish on success)."
     from aitrader.jobs.runner import run
+
     return run(job, params, cfg)
 
+# %% ../../nbs/76c_api.admin.ipynb #4f9d4319
 def _held_by_me(lock: Path) -> str | None:
     "The run id in `lock` when this process holds it."
-    try: held = json.loads(lock.read_text())
-    except (FileNotFoundError, ValueError, OSError): return None
+    try:
+        held = json.loads(lock.read_text())
+    except (FileNotFoundError, ValueError, OSError):
+        return None
     return held.get("run_id") if held.get("pid") == os.getpid() else None
 
+# %% ../../nbs/76c_api.admin.ipynb #8ca1018a
 class Jobs:
     "Background starts of the job runner; `start` returns the new run's id once its `runs` row exists."
+
     def __init__(self, cfg: Config, runner: Callable = job_runner, on_done: Callable | None = None):
         self.cfg, self.runner, self.on_done, self._lock = cfg, runner, on_done, threading.Lock()
 
     def start(self, job: str, params: dict, wait_s: float = 60.0) -> str:
-        "Run `job` in a daemon thread; its run id. Raises `RunLocked` (already running), or ValueError / LookupError from `aitrader.jobs.runner.prepare` before anything starts."
-        if self.runner is job_runner: prepare(job, params, self.cfg)     # bad parameters or no data: refused at once
-        store = SignalStore(self.cfg, retry_s=5.0); lock = store.lock_path(job)
+        """Run `job` in a daemon thread; its run id. Raises `RunLocked` (already running), or ValueError / LookupError
+        from `aitrader.jobs.runner.prepare` before anything starts."""
+        if self.runner is job_runner:
+            prepare(job, params, self.cfg)  # bad parameters or no data: refused at once
+        store = SignalStore(self.cfg, retry_s=5.0)
+        lock = store.lock_path(job)
         with self._lock:
             before, box = _held_by_me(lock), {}
+
             def target():
-                try: box["result"] = self.runner(job, params, self.cfg)
-                except BaseException as e: box["error"] = e
-                if self.on_done: self.on_done(job, "failed" if "error" in box else getattr(box["result"], "status", "success"))
-            t = threading.Thread(target=target, daemon=True, name=f"job-{job}"); t.start()
+                try:
+                    box["result"] = self.runner(job, params, self.cfg)
+                except BaseException as e:
+                    box["error"] = e
+                if self.on_done:
+                    self.on_done(job, "failed" if "error" in box else getattr(box["result"], "status", "success"))
+
+            t = threading.Thread(target=target, daemon=True, name=f"job-{job}")
+            t.start()
             t_end = time.monotonic() + wait_s
             while time.monotonic() < t_end:
                 rid = _held_by_me(lock)
-                if rid and rid != before and store.get_run(rid) is not None: return rid
+                if rid and rid != before and store.get_run(rid) is not None:
+                    return rid
                 if not t.is_alive():
-                    if "error" in box: raise box["error"]
+                    if "error" in box:
+                        raise box["error"]
                     return box["result"].run_id if hasattr(box["result"], "run_id") else box["result"]["run_id"]
                 time.sleep(0.02)
         raise TimeoutError(f"{job}: the runner did not start a run within {wait_s:.0f} s")
@@ -82,25 +105,43 @@ class Jobs:
 # %% ../../nbs/76c_api.admin.ipynb #3335c731
 def _launch(request: Request, job: str, params: dict):
     a = api(request)
-    try: rid = a.jobs.start(job, {k: v for k, v in params.items() if v})
-    except RunLocked as e: raise HTTPException(409, f"a {job} run is in progress: {str(e)[:200]}")
-    except (LookupError, ValueError) as e: raise HTTPException(422, f"{type(e).__name__}: {str(e)[:300]}")
+    try:
+        rid = a.jobs.start(job, {k: v for k, v in params.items() if v})
+    except RunLocked as e:
+        raise HTTPException(409, f"a {job} run is in progress: {str(e)[:200]}")
+    except (LookupError, ValueError) as e:
+        raise HTTPException(422, f"{type(e).__name__}: {str(e)[:300]}")
     return JSONResponse({"run_id": rid, "job": job, "status": "running"}, status_code=202)
 
-@router.post("/pipeline/run-daily", response_model=RunOut, status_code=202, responses=errs(400, 401, 403, 409, 422, 503))
+# %% ../../nbs/76c_api.admin.ipynb #5e0f0da3
+@router.post(
+    "/pipeline/run-daily", response_model=RunOut, status_code=202, responses=errs(400, 401, 403, 409, 422, 503)
+)
 def run_daily(request: Request, body: RunIn = Body(default_factory=RunIn), who: KeyInfo = Depends(need("admin"))):
-    "Start the daily job (lock, `runs` row, notebook, publish) in the background; 202 with its run id, 409 while it runs, 422 for a date after the last stored bar."
+    """Start the daily job (lock, `runs` row, notebook, publish) in the background; 202 with its run id, 409 while it
+    runs, 422 for a date after the last stored bar."""
     return _launch(request, "daily", {"run_date": body.run_date})
 
-@router.post("/pipeline/run-hourly", response_model=RunOut, status_code=202, responses=errs(400, 401, 403, 409, 422, 503))
+# %% ../../nbs/76c_api.admin.ipynb #4b488963
+@router.post(
+    "/pipeline/run-hourly", response_model=RunOut, status_code=202, responses=errs(400, 401, 403, 409, 422, 503)
+)
 def run_hourly(request: Request, body: RunIn = Body(default_factory=RunIn), who: KeyInfo = Depends(need("admin"))):
     "Start the hourly job in the background; 202 with its run id, 409 while it runs."
     return _launch(request, "hourly", {"at": body.at})
 
+# %% ../../nbs/76c_api.admin.ipynb #876471cd
 @router.get("/pipeline/runs/{run_id}", response_model=RunOut, responses=errs(401, 403, 404, 422, 503))
-def pipeline_run(request: Request, run_id: str = PathParam(..., pattern=r"^[A-Za-z0-9_\-]{1,80}$"), who: KeyInfo = Depends(need("admin"))):
+def pipeline_run(
+    request: Request,
+    run_id: str = PathParam(..., pattern=r"^[A-Za-z0-9_\-]{1,80}$"),
+    who: KeyInfo = Depends(need("admin")),
+):
     "A run of the store's `runs` table (status running, success or failed; counts, errors, duration)."
-    try: r = api(request).cache.store().get_run(run_id)
-    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
-    if r is None: raise HTTPException(404, "no such run")
+    try:
+        r = api(request).cache.store().get_run(run_id)
+    except Exception as e:
+        raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
+    if r is None:
+        raise HTTPException(404, "no such run")
     return {k: jsonable(v) for k, v in r.items()}

@@ -21,50 +21,87 @@ from . import track, desk
 from ..trading.costs import CostModel
 from ..storage.db import is_pg
 from . import web
-from . import webpages   # track record and desk pages (registers the signal page's outcome hook)
+from . import webpages  # track record and desk pages (registers the signal page's outcome hook)
 
 # %% auto #0
 __all__ = ['create_app', 'serve']
 
 # %% ../../nbs/77_api.app.ipynb #c87841b4
-def create_app(cfg: Config | None = None,          # settings; `get_config()` when None
-               runner: Callable = job_runner,      # `runner(job, params, cfg)`: the one job runner (tests inject a quick one)
-               cost_model: CostModel | None = None, # paper-broker charges; CostModel() by default
-               max_upload_bytes: int = 20 * 2**20, # bhavcopy upload limit (413 above)
-               max_body_bytes: int = 64 * 2**10,   # any other request body (413 above)
-               clock: Callable | None = None,      # () -> tz-aware now, for order expiry; the wall clock by default
-              ) -> FastAPI:
+def create_app(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    runner: Callable = job_runner,  # `runner(job, params, cfg)`: the one job runner (tests inject a quick one)
+    cost_model: CostModel | None = None,  # paper-broker charges; CostModel() by default
+    max_upload_bytes: int = 20 * 2**20,  # bhavcopy upload limit (413 above)
+    max_body_bytes: int = 64 * 2**10,  # any other request body (413 above)
+    clock: Callable | None = None,  # () -> tz-aware now, for order expiry; the wall clock by default
+) -> FastAPI:
     "The signal API as a FastAPI app (state in `app.state.api`: store snapshot, key ring, jobs, metrics)."
     cfg = cfg or get_config()
-    app = FastAPI(title="aitrader signal API", version="2", description="NSE swing-trading signals by tier; BUY-only paper execution.")
+    app = FastAPI(
+        title="aitrader signal API",
+        version="2",
+        description="NSE swing-trading signals by tier; BUY-only paper execution.",
+    )
     M = Metrics()
-    st = ApiState(cfg, KeyRing(cfg), SignalCache(cfg), M, cost_model or CostModel(), Champion(cfg),
-                  Jobs(cfg, runner, on_done=lambda job, status: M.launches.labels(job, status).inc()),
-                  max_upload_bytes=max_upload_bytes)
-    if clock is not None: st.clock = clock
+    st = ApiState(
+        cfg,
+        KeyRing(cfg),
+        SignalCache(cfg),
+        M,
+        cost_model or CostModel(),
+        Champion(cfg),
+        Jobs(cfg, runner, on_done=lambda job, status: M.launches.labels(job, status).inc()),
+        max_upload_bytes=max_upload_bytes,
+    )
+    if clock is not None:
+        st.clock = clock
     app.state.api = st
-    for r in (public, signals, elite, admin, data, track, desk): app.include_router(r.router)
-    app.include_router(web.router)                      # the dashboard under /ui
-    app.include_router(webpages.router)                 # its track record and desk pages
-    busy = lambda request, exc: JSONResponse({"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"})
+    for r in (public, signals, elite, admin, data, track, desk):
+        app.include_router(r.router)
+    app.include_router(web.router)  # the dashboard under /ui
+    app.include_router(webpages.router)  # its track record and desk pages
+    busy = lambda request, exc: JSONResponse(
+        {"detail": f"store unavailable: {type(exc).__name__}"}, status_code=503, headers={"Retry-After": "5"}
+    )
     app.add_exception_handler(StoreBusy, busy)
-    app.add_exception_handler(duckdb.Error, busy)       # a DuckDB file held by another process, or a write conflict
-    app.add_exception_handler(psycopg.OperationalError, busy)   # PostgreSQL unreachable or a serialization conflict
+    app.add_exception_handler(duckdb.Error, busy)  # a DuckDB file held by another process, or a write conflict
+    app.add_exception_handler(psycopg.OperationalError, busy)  # PostgreSQL unreachable or a serialization conflict
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_middleware(BodyLimit, default=max_body_bytes, limits={"/data/bhavcopy": max_upload_bytes, "/webhooks/tradingview": 8 * 2**10})
+    app.add_middleware(
+        BodyLimit,
+        default=max_body_bytes,
+        limits={"/data/bhavcopy": max_upload_bytes, "/webhooks/tradingview": 8 * 2**10},
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Observe, metrics=M)
     return app
 
-def serve(host: str = "127.0.0.1", # interface to bind
-          port: int = 8000,          # TCP port
-          cfg: Config | None = None,
-          workers: int = 1,          # uvicorn worker processes; more than 1 needs AITRADER_DB_URL (PostgreSQL)
-         ) -> None:
-    "Run the API with uvicorn: one process on DuckDB (one writing process per file), `workers` processes on PostgreSQL. Raises `ValueError`."
+# %% ../../nbs/77_api.app.ipynb #bc8a8850
+def serve(
+    host: str = "127.0.0.1",  # interface to bind
+    port: int = 8000,  # TCP port
+    cfg: Config | None = None,
+    workers: int = 1,  # uvicorn worker processes; more than 1 needs AITRADER_DB_URL (PostgreSQL)
+) -> None:
+    """Run the API with uvicorn: one process on DuckDB (one writing process per file), `workers` processes on PostgreSQL.
+    Raises `ValueError`."""
     import uvicorn
+
     if workers > 1:
-        if not is_pg(): raise ValueError("--workers > 1 needs AITRADER_DB_URL=postgresql://...: DuckDB allows one writing process per file")
-        if cfg is not None: os.environ["AITRADER_HOME"] = str(cfg.home)   # the workers build their app from the environment
-        uvicorn.run("aitrader.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False)
-    else: uvicorn.run(create_app(cfg), host=host, port=port, log_level="info", access_log=False)
+        if not is_pg():
+            raise ValueError(
+                "--workers > 1 needs AITRADER_DB_URL=postgresql://...: DuckDB allows one writing process per file"
+            )
+        if cfg is not None:
+            os.environ["AITRADER_HOME"] = str(cfg.home)  # the workers build their app from the environment
+        uvicorn.run(
+            "aitrader.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    else:
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="info", access_log=False)

@@ -15,48 +15,99 @@ __all__ = ['ZONE_COLORS', 'active_zones', 'chart_data']
 # %% ../../nbs/78c_api.charts.ipynb #6cbb687b
 ZONE_COLORS = {("ob", 1): "#0a7d32", ("ob", -1): "#b42318", ("fvg", 1): "#2f6fde", ("fvg", -1): "#c77700"}
 
-def _epoch(ts) -> int: return int(pd.Timestamp(ts).tz_convert("UTC").timestamp()) if pd.Timestamp(ts).tzinfo else int(pd.Timestamp(ts).tz_localize("Asia/Kolkata").timestamp())
+# %% ../../nbs/78c_api.charts.ipynb #cc6465d7
+def _epoch(ts) -> int:
+    return (
+        int(pd.Timestamp(ts).tz_convert("UTC").timestamp())
+        if pd.Timestamp(ts).tzinfo
+        else int(pd.Timestamp(ts).tz_localize("Asia/Kolkata").timestamp())
+    )
 
-def active_zones(bars: pd.DataFrame, # one symbol's bars (ts, open, high, low, close), ascending
-                 as_of,               # the signal date: zones confirmed by its close and not mitigated then
-                 last: int = 4,       # most recent zones kept
-                ) -> list[dict]:
+# %% ../../nbs/78c_api.charts.ipynb #04fbc224
+def active_zones(
+    bars: pd.DataFrame,  # one symbol's bars (ts, open, high, low, close), ascending
+    as_of,  # the signal date: zones confirmed by its close and not mitigated then
+    last: int = 4,  # most recent zones kept
+) -> list[dict]:
     "Order blocks and fair value gaps active at `as_of`: kind, direction, top, bottom, since (ISO date), confirmed_at."
     from aitrader.features.smc import smc_events
-    if len(bars) < 30: return []
-    end = pd.Timestamp(as_of).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=23, minutes=59) if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of)
+
+    if len(bars) < 30:
+        return []
+    end = (
+        pd.Timestamp(as_of).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=23, minutes=59)
+        if pd.Timestamp(as_of).tzinfo is None
+        else pd.Timestamp(as_of)
+    )
     b = bars[bars.ts <= end].reset_index(drop=True).assign(symbol="X")
-    if len(b) < 30: return []
+    if len(b) < 30:
+        return []
     e = smc_events(b[["symbol", "ts", "open", "high", "low", "close"]])
     filled = set(e.loc[e.kind == "fvg_filled", "origin_ts"])
     z = e[e.kind.isin(["ob", "fvg"]) & e.mitigated_at.isna()]
     z = z[~((z.kind == "fvg") & z.origin_ts.isin(filled))].tail(last)
-    return [dict(kind=str(r.kind), direction=int(r.direction), top=float(r.top), bottom=float(r.bottom),
-                 since=str(pd.Timestamp(r.confirmed_at).date()), confirmed_at=r.confirmed_at,
-                 label=f"{'bullish' if r.direction > 0 else 'bearish'} {'order block' if r.kind == 'ob' else 'fair value gap'}")
-            for r in z.itertuples()]
+    return [
+        dict(
+            kind=str(r.kind),
+            direction=int(r.direction),
+            top=float(r.top),
+            bottom=float(r.bottom),
+            since=str(pd.Timestamp(r.confirmed_at).date()),
+            confirmed_at=r.confirmed_at,
+            label=f"{'bullish' if r.direction > 0 else 'bearish'} {'order block' if r.kind == 'ob' else 'fair value gap'}",
+        )
+        for r in z.itertuples()
+    ]
 
+# %% ../../nbs/78c_api.charts.ipynb #009f2cac
 def chart_data(cfg, signal: dict) -> tuple[dict, list[dict]]:
-    "({'levels', 'charts': {'1d'|'4h': {'bars', 'zones', 'signal_time'}}}, daily zones) for a signal; charts empty without stored bars."
+    """({'levels', 'charts': {'1d'|'4h': {'bars', 'zones', 'signal_time'}}}, daily zones) for a signal; charts empty
+    without stored bars."""
     from aitrader.data.window import read_window
-    day = pd.Timestamp(signal["as_of"]); sym = signal["symbol"]
-    levels = [dict(title=t, price=float(signal[k]), color=c) for k, t, c in
-              [("entry", "entry", "#12263a"), ("stop_loss", "stop", "#b42318"), ("take_profit", "target", "#0a7d32")]
-              if signal.get(k) is not None and np.isfinite(float(signal[k]))]
+
+    day = pd.Timestamp(signal["as_of"])
+    sym = signal["symbol"]
+    levels = [
+        dict(title=t, price=float(signal[k]), color=c)
+        for k, t, c in [
+            ("entry", "entry", "#12263a"),
+            ("stop_loss", "stop", "#b42318"),
+            ("take_profit", "target", "#0a7d32"),
+        ]
+        if signal.get(k) is not None and np.isfinite(float(signal[k]))
+    ]
     charts, zones = {}, []
     for tf, back, fwd in [("1d", 270, 45), ("4h", 35, 10)]:
-        try: b = read_window(cfg, [sym], day - pd.Timedelta(days=back), day + pd.Timedelta(days=fwd), tf)
-        except (ValueError, LookupError, FileNotFoundError): continue
-        if b.empty: continue
+        try:
+            b = read_window(cfg, [sym], day - pd.Timedelta(days=back), day + pd.Timedelta(days=fwd), tf)
+        except (ValueError, LookupError, FileNotFoundError):
+            continue
+        if b.empty:
+            continue
         b = b[b.symbol == sym].reset_index(drop=True)
         zs = active_zones(b, day)
-        if tf == "1d": zones = zs
+        if tf == "1d":
+            zones = zs
         t = [_epoch(x) for x in b.ts]
         after = [x for x, ts in zip(t, b.ts) if ts.tz_convert("Asia/Kolkata").normalize().tz_localize(None) <= day]
-        charts[tf] = dict(bars=[dict(time=x, open=o, high=h, low=l, close=c) for x, o, h, l, c in
-                                zip(t, b.open.astype(float), b.high.astype(float), b.low.astype(float), b.close.astype(float))],
-                          zones=[dict(top=z["top"], bottom=z["bottom"], color=ZONE_COLORS.get((z["kind"], z["direction"]), "#888"),
-                                      points=[x for x in t if x >= _epoch(z["confirmed_at"])]) for z in zs],
-                          signal_time=after[-1] if after else None)
-    for z in zones: z.pop("confirmed_at", None)
+        charts[tf] = dict(
+            bars=[
+                dict(time=x, open=o, high=h, low=l, close=c)
+                for x, o, h, l, c in zip(
+                    t, b.open.astype(float), b.high.astype(float), b.low.astype(float), b.close.astype(float)
+                )
+            ],
+            zones=[
+                dict(
+                    top=z["top"],
+                    bottom=z["bottom"],
+                    color=ZONE_COLORS.get((z["kind"], z["direction"]), "#888"),
+                    points=[x for x in t if x >= _epoch(z["confirmed_at"])],
+                )
+                for z in zs
+            ],
+            signal_time=after[-1] if after else None,
+        )
+    for z in zones:
+        z.pop("confirmed_at", None)
     return dict(levels=levels, charts=charts), zones

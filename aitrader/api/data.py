@@ -22,75 +22,119 @@ __all__ = ['NSE_SYMBOL', 'MAX_UNZIPPED', 'MAX_ERROR', 'router', 'UPLOAD_BODY', '
 
 # %% ../../nbs/76d_api.data.ipynb #5352997c
 NSE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&\-]{0,19}$")
-MAX_UNZIPPED = 50 * 2**20           # bytes a zipped bhavcopy may unpack to
-MAX_ERROR = 300                     # characters of an error text
+MAX_UNZIPPED = 50 * 2**20  # bytes a zipped bhavcopy may unpack to
+MAX_ERROR = 300  # characters of an error text
 
+# %% ../../nbs/76d_api.data.ipynb #ff7f344c
 def clip(msg, n: int = MAX_ERROR) -> str:
     "`msg` as text, at most `n` characters."
-    s = str(msg); return s if len(s) <= n else s[:n] + "..."
+    s = str(msg)
+    return s if len(s) <= n else s[:n] + "..."
 
+# %% ../../nbs/76d_api.data.ipynb #5489117f
 def unzip_one(data: bytes, max_unzipped: int = MAX_UNZIPPED) -> tuple[bytes, str]:
     "(content, name) of the single file in a zip, read at most `max_unzipped` bytes. Raises `ValueError`."
-    try: zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e: raise ValueError(f"not a zip file: {clip(e, 100)}")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"not a zip file: {clip(e, 100)}")
     files = [i for i in zf.infolist() if not i.is_dir()]
-    if len(files) != 1: raise ValueError(f"a bhavcopy zip holds one file, this one holds {len(files)}")
-    if files[0].file_size > max_unzipped: raise ValueError(f"the zipped file unpacks to {files[0].file_size} bytes, over {max_unzipped}")
+    if len(files) != 1:
+        raise ValueError(f"a bhavcopy zip holds one file, this one holds {len(files)}")
+    if files[0].file_size > max_unzipped:
+        raise ValueError(f"the zipped file unpacks to {files[0].file_size} bytes, over {max_unzipped}")
     out = io.BytesIO()
     try:
         with zf.open(files[0]) as f:
             while chunk := f.read(1 << 20):
-                if out.tell() + len(chunk) > max_unzipped: raise ValueError(f"the zipped file unpacks to over {max_unzipped} bytes")
+                if out.tell() + len(chunk) > max_unzipped:
+                    raise ValueError(f"the zipped file unpacks to over {max_unzipped} bytes")
                 out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e: raise ValueError(f"corrupt zip: {clip(e, 100)}")
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        raise ValueError(f"corrupt zip: {clip(e, 100)}")
     return out.getvalue(), Path(files[0].filename).name
 
+# %% ../../nbs/76d_api.data.ipynb #0643b494
 def bad_symbols(symbols) -> list[str]:
     "The symbols that do not match `NSE_SYMBOL`, sorted."
     return sorted({str(s) for s in symbols if not NSE_SYMBOL.match(str(s))})
 
 # %% ../../nbs/76d_api.data.ipynb #a32ef7ef
 def ingest_upload(cfg: Config, data: bytes, filename: str, store=None) -> dict:
-    "Check, then ingest an uploaded bhavcopy (once per content); the ingest report row. Raises `HTTPException` 422 / 503."
+    """Check, then ingest an uploaded bhavcopy (once per content); the ingest report row. Raises `HTTPException` 422 /
+    503."""
     from aitrader.data.bhavcopy import read_bhavcopy
     from aitrader.data.ingest import ingest
+
     h = hashlib.sha256(data).hexdigest()
-    with ApiStore(cfg) as db: prev = db.upload(h)
-    if prev: return {**prev, "unchanged": True}
+    with ApiStore(cfg) as db:
+        prev = db.upload(h)
+    if prev:
+        return {**prev, "unchanged": True}
     name = re.sub(r"[^A-Za-z0-9_.\-]", "_", Path(filename).name)[:100] or "upload.csv"
     try:
-        if name.lower().endswith(".zip") or data[:2] == b"PK": data, name = unzip_one(data); name = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)[:100]
+        if name.lower().endswith(".zip") or data[:2] == b"PK":
+            data, name = unzip_one(data)
+            name = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)[:100]
         rd = read_bhavcopy(data, name=name)
-    except Exception as e: raise HTTPException(422, f"not a readable bhavcopy: {clip(f'{type(e).__name__}: {e}')}")
-    if rd.bars.empty: raise HTTPException(422, f"{name}: no valid EQ rows ({len(rd.rejects)} rejected)")
-    if bad := bad_symbols(rd.bars.symbol.unique()): raise HTTPException(422, clip(f"{name}: symbols outside the NSE pattern: {bad[:5]}"))
+    except Exception as e:
+        raise HTTPException(422, f"not a readable bhavcopy: {clip(f'{type(e).__name__}: {e}')}")
+    if rd.bars.empty:
+        raise HTTPException(422, f"{name}: no valid EQ rows ({len(rd.rejects)} rejected)")
+    if bad := bad_symbols(rd.bars.symbol.unique()):
+        raise HTTPException(422, clip(f"{name}: symbols outside the NSE pattern: {bad[:5]}"))
     with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / name; p.write_bytes(data)
+        p = Path(d) / name
+        p.write_bytes(data)
         try:
-            if store is None: rep = ingest(cfg, "bhavcopy", p, "1d", progress=False)
+            if store is None:
+                rep = ingest(cfg, "bhavcopy", p, "1d", progress=False)
             else:
-                with store.connect(): rep = ingest(cfg, "bhavcopy", p, "1d", progress=False)   # keeps the database attached meanwhile
+                with store.connect():
+                    rep = ingest(cfg, "bhavcopy", p, "1d", progress=False)  # keeps the database attached meanwhile
         except Exception as e:
-            if "lock" in str(e).lower() or "in use" in str(e).lower(): raise HTTPException(503, "the store is held by a running job; retry later", headers={"Retry-After": "5"})
+            if "lock" in str(e).lower() or "in use" in str(e).lower():
+                raise HTTPException(
+                    503, "the store is held by a running job; retry later", headers={"Retry-After": "5"}
+                )
             raise HTTPException(422, f"ingest failed: {clip(f'{type(e).__name__}: {e}')}")
     out = {k: jsonable(v) for k, v in rep.row().items()}
-    with ApiStore(cfg) as db: db.add_upload(h, name, out)
+    with ApiStore(cfg) as db:
+        db.add_upload(h, name, out)
     return {**out, "unchanged": False}
 
 # %% ../../nbs/76d_api.data.ipynb #cfafb207
 router = APIRouter(tags=["data"])
 
-UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
 
+# %% ../../nbs/76d_api.data.ipynb #5c3e17b5
 @router.post("/data/bhavcopy", responses=errs(400, 401, 403, 413, 422, 503), openapi_extra=UPLOAD_BODY)
 async def data_bhavcopy(request: Request, who: KeyInfo = Depends(need("admin"))):
-    "Upload one NSE cash-market bhavcopy (legacy or UDiFF, .csv or .zip) as the multipart field `file`; ingested like `aitrader ingest --source bhavcopy`."
+    """Upload one NSE cash-market bhavcopy (legacy or UDiFF, .csv or .zip) as the multipart field `file`; ingested like
+    `aitrader ingest --source bhavcopy`."""
     a = api(request)
-    try: form = await request.form(max_files=1, max_fields=4)
-    except HTTPException: raise                  # 413 from the body limit while streaming
-    except Exception as e: raise HTTPException(422, f"not a multipart upload: {clip(e, 100)}")
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+    except HTTPException:
+        raise  # 413 from the body limit while streaming
+    except Exception as e:
+        raise HTTPException(422, f"not a multipart upload: {clip(e, 100)}")
     f = form.get("file")
-    if not isinstance(f, UploadFile): raise HTTPException(422, "the multipart field 'file' is missing")
+    if not isinstance(f, UploadFile):
+        raise HTTPException(422, "the multipart field 'file' is missing")
     data = await f.read()
     return await anyio.to_thread.run_sync(ingest_upload, a.cfg, data, f.filename or "upload.csv", a.cache.store())

@@ -23,19 +23,24 @@ __all__ = ['HEADER', 'Champion', 'ApiState', 'api', 'need', 'optional_key']
 # %% ../../nbs/75_api.deps.ipynb #488ac436
 class Champion:
     "`get()` -> 'models:/aitrader/<version>' from the MLflow registry (None until known or when there is none)."
+
     def __init__(self, cfg: Config, every_s: float = 300.0):
         self.cfg, self.every_s, self.value, self._next, self._busy = cfg, every_s, None, 0.0, threading.Lock()
 
     def _ask(self):
         try:
             from aitrader.train.registry import mlflow_client, MODEL_NAME, CHAMPION
+
             mv = mlflow_client(self.cfg).get_model_version_by_alias(MODEL_NAME, CHAMPION)
             self.value = f"models:/{MODEL_NAME}/{mv.version}"
-        except Exception: self.value = None        # no registered model, no alias, or no MLflow store
-        finally: self._busy.release()
+        except Exception:
+            self.value = None  # no registered model, no alias, or no MLflow store
+        finally:
+            self._busy.release()
 
     def get(self) -> str | None:
-        if self.cfg.mlflow_uri.startswith("sqlite:") and not (self.cfg.mlruns_dir / "mlflow.db").exists(): return None
+        if self.cfg.mlflow_uri.startswith("sqlite:") and not (self.cfg.mlruns_dir / "mlflow.db").exists():
+            return None
         if time.monotonic() >= self._next and self._busy.acquire(blocking=False):
             self._next = time.monotonic() + self.every_s
             threading.Thread(target=self._ask, daemon=True).start()
@@ -50,25 +55,33 @@ class ApiState:
     metrics: Metrics
     cm: CostModel = field(default_factory=CostModel)
     champion: Optional[Champion] = None
-    jobs: Any = None                     # `aitrader.api.admin.Jobs`
-    clock: Callable[[], pd.Timestamp] = lambda: pd.Timestamp.now(tz=IST)   # the wall clock of order expiry
-    max_upload_bytes: int = 20 * 2**20   # bhavcopy upload limit (413 above)
+    jobs: Any = None  # `aitrader.api.admin.Jobs`
+    clock: Callable[[], pd.Timestamp] = lambda: pd.Timestamp.now(tz=IST)  # the wall clock of order expiry
+    max_upload_bytes: int = 20 * 2**20  # bhavcopy upload limit (413 above)
 
+# %% ../../nbs/75_api.deps.ipynb #0f97cb43
 def api(request: Request) -> ApiState:
     "The app's `ApiState`."
     return request.app.state.api
 
+# %% ../../nbs/75_api.deps.ipynb #6b998f2f
 HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="ait_<key id>_<secret> (`aitrader keys create`)")
 
+# %% ../../nbs/75_api.deps.ipynb #f7118885
 def need(min_tier: str) -> Callable:
     "A dependency returning the caller's `KeyInfo`; 401 without a valid key, 403 below `min_tier`."
+
     def dep(request: Request, key: Optional[str] = Security(HEADER)) -> KeyInfo:
         info = api(request).keys.verify(key)
-        if info is None: raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "ApiKey"})
-        if tier_rank(info.tier) < tier_rank(min_tier): raise HTTPException(403, f"this needs the {min_tier} tier (key is {info.tier})")
+        if info is None:
+            raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "ApiKey"})
+        if tier_rank(info.tier) < tier_rank(min_tier):
+            raise HTTPException(403, f"this needs the {min_tier} tier (key is {info.tier})")
         return info
+
     return dep
 
+# %% ../../nbs/75_api.deps.ipynb #778589b3
 def optional_key(request: Request, key: Optional[str] = Security(HEADER)) -> KeyInfo | None:
     "The caller's `KeyInfo`, or None without a valid key (never raises 401)."
     return api(request).keys.verify(key) if key else None

@@ -20,43 +20,89 @@ __all__ = ['CARD_ID', 'ACCOUNT_ID', 'router', 'CardOut', 'CardsOut', 'AccountOut
 CARD_ID = r"^card-[0-9a-f]{10}$"
 ACCOUNT_ID = r"^[a-z0-9][a-z0-9\-]{0,63}$"
 
+# %% ../../nbs/76g_api.desk.ipynb #ec5859db
 class CardOut(BaseModel):
-    card_id: str; account_id: str; signal_id: str; as_of: str; symbol: str; sector: Optional[str] = None
-    mandate_version: int; model_version: Optional[str] = None; rank: Optional[int] = None; score: Optional[float] = None
-    entry: float; qty: int; size_inr: float; stop: float; target: float; trail_on: bool; trail_atr: Optional[float] = None
-    risk_inr: float; reward_inr: float; rr: float; horizon: Optional[int] = None; thesis: str
-    checklist: list[dict[str, Any]]; warnings: list[str]; status: str; reason: Optional[str] = None; expires_on: str
-    bracket_id: Optional[str] = None; pnl: Optional[float] = None
+    card_id: str
+    account_id: str
+    signal_id: str
+    as_of: str
+    symbol: str
+    sector: Optional[str] = None
+    mandate_version: int
+    model_version: Optional[str] = None
+    rank: Optional[int] = None
+    score: Optional[float] = None
+    entry: float
+    qty: int
+    size_inr: float
+    stop: float
+    target: float
+    trail_on: bool
+    trail_atr: Optional[float] = None
+    risk_inr: float
+    reward_inr: float
+    rr: float
+    horizon: Optional[int] = None
+    thesis: str
+    checklist: list[dict[str, Any]]
+    warnings: list[str]
+    status: str
+    reason: Optional[str] = None
+    expires_on: str
+    bracket_id: Optional[str] = None
+    pnl: Optional[float] = None
 
+# %% ../../nbs/76g_api.desk.ipynb #17072d93
 class CardsOut(BaseModel):
     cards: list[CardOut]
 
+# %% ../../nbs/76g_api.desk.ipynb #94dee6a8
 class AccountOut(BaseModel):
-    account_id: str; name: str; kind: str; status: str; mandate_version: Optional[int] = None
-    paused: bool; kill_rule: Optional[str] = None; kill_reason: Optional[str] = None
+    account_id: str
+    name: str
+    kind: str
+    status: str
+    mandate_version: Optional[int] = None
+    paused: bool
+    kill_rule: Optional[str] = None
+    kill_reason: Optional[str] = None
 
+# %% ../../nbs/76g_api.desk.ipynb #80ae7de3
 class ApproveIn(Strict):
-    day: Optional[str] = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="session of the approval (replays); null = today")
+    day: Optional[str] = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="session of the approval (replays); null = today"
+    )
     entry_type: Literal["limit", "market"] = "limit"
 
+# %% ../../nbs/76g_api.desk.ipynb #e48c31f5
 class RejectIn(Strict):
     reason: str = Field(..., min_length=1, max_length=500)
 
+# %% ../../nbs/76g_api.desk.ipynb #b1b57a46
 class AuditOut(BaseModel):
-    ok: bool; n: int; first_bad: Optional[int] = None; reason: str
+    ok: bool
+    n: int
+    first_bad: Optional[int] = None
+    reason: str
 
-def _card(c: dict) -> CardOut: return CardOut(**{k: jsonable(v) if k not in ("checklist", "warnings") else v for k, v in c.items()})
+# %% ../../nbs/76g_api.desk.ipynb #24b22e65
+def _card(c: dict) -> CardOut:
+    return CardOut(**{k: jsonable(v) if k not in ("checklist", "warnings") else v for k, v in c.items()})
 
 # %% ../../nbs/76g_api.desk.ipynb #126f2eb0
 router = APIRouter(prefix="/desk", tags=["desk"])
 
-def _actor(who: KeyInfo) -> str: return f"key:{who.key_id}:{who.name}"
+# %% ../../nbs/76g_api.desk.ipynb #f05972a3
+def _actor(who: KeyInfo) -> str:
+    return f"key:{who.key_id}:{who.name}"
 
+# %% ../../nbs/76g_api.desk.ipynb #4862b438
 @router.get("/accounts", response_model=list[AccountOut], responses=errs(401, 403, 503))
 def desk_accounts(request: Request, who: KeyInfo = Depends(need("admin"))):
     "The desk accounts and their kill switches."
     from aitrader.desk.accounts import accounts
     from aitrader.desk.risk import kill_state
+
     cfg = api(request).cfg
     out = []
     for a in accounts(cfg, None).to_dict("records"):
@@ -64,49 +110,85 @@ def desk_accounts(request: Request, who: KeyInfo = Depends(need("admin"))):
         out.append(AccountOut(**jsonable(a), paused=k["engaged"], kill_rule=k["rule"], kill_reason=k["reason"]))
     return out
 
+# %% ../../nbs/76g_api.desk.ipynb #c81e125f
 @router.get("/cards", response_model=CardsOut, responses=errs(401, 403, 422, 503))
-def desk_cards(request: Request, status: Optional[Literal["PENDING", "APPROVED", "REJECTED", "EXECUTED", "CLOSED", "EXPIRED"]] = Query("PENDING"),
-               account: Optional[str] = Query(None, pattern=ACCOUNT_ID), who: KeyInfo = Depends(need("admin"))):
+def desk_cards(
+    request: Request,
+    status: Optional[Literal["PENDING", "APPROVED", "REJECTED", "EXECUTED", "CLOSED", "EXPIRED"]] = Query("PENDING"),
+    account: Optional[str] = Query(None, pattern=ACCOUNT_ID),
+    who: KeyInfo = Depends(need("admin")),
+):
     "The approval queue: cards of a status (PENDING by default), newest session first."
     from aitrader.desk.cards import cards
+
     df = cards(api(request).cfg, status, account)
     return CardsOut(cards=[_card(c) for c in df.to_dict("records")])
 
+# %% ../../nbs/76g_api.desk.ipynb #a4579a98
 @router.get("/cards/{card_id}", response_model=CardOut, responses=errs(401, 403, 404, 422, 503))
 def desk_card(request: Request, card_id: str = PathParam(..., pattern=CARD_ID), who: KeyInfo = Depends(need("admin"))):
     "One card with its thesis and checklist."
     from aitrader.desk.cards import card
-    try: return _card(card(api(request).cfg, card_id))
-    except KeyError as e: raise HTTPException(404, str(e).strip("'\""))
 
+    try:
+        return _card(card(api(request).cfg, card_id))
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+
+# %% ../../nbs/76g_api.desk.ipynb #3df3464e
 def _refused(e) -> HTTPException:
     return HTTPException(423 if getattr(e, "code", "") == "paused" else 409, f"{getattr(e, 'code', 'refused')}: {e}")
 
+# %% ../../nbs/76g_api.desk.ipynb #c4724339
 @router.post("/cards/{card_id}/approve", response_model=CardOut, responses=errs(400, 401, 403, 404, 409, 422, 423, 503))
-def desk_approve(request: Request, card_id: str = PathParam(..., pattern=CARD_ID), body: ApproveIn = Body(default_factory=ApproveIn),
-                 who: KeyInfo = Depends(need("admin"))):
+def desk_approve(
+    request: Request,
+    card_id: str = PathParam(..., pattern=CARD_ID),
+    body: ApproveIn = Body(default_factory=ApproveIn),
+    who: KeyInfo = Depends(need("admin")),
+):
     "Approve a PENDING card: its bracket opens on the paper broker. 409 not pending / expired, 423 account paused."
     import pandas as pd
     from aitrader.desk.cards import CardRefused, approve
-    try: day = None if body.day is None else pd.Timestamp(body.day)
-    except ValueError: raise HTTPException(422, f"day {body.day!r} is not a calendar date")
-    try: return _card(approve(api(request).cfg, card_id, _actor(who), day=day, entry_type=body.entry_type))
-    except KeyError as e: raise HTTPException(404, str(e).strip("'\""))
-    except CardRefused as e: raise _refused(e)
-    except RuntimeError as e: raise HTTPException(503, str(e))
-    except ValueError as e: raise HTTPException(409, str(e))
 
+    try:
+        day = None if body.day is None else pd.Timestamp(body.day)
+    except ValueError:
+        raise HTTPException(422, f"day {body.day!r} is not a calendar date")
+    try:
+        return _card(approve(api(request).cfg, card_id, _actor(who), day=day, entry_type=body.entry_type))
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+    except CardRefused as e:
+        raise _refused(e)
+    except RuntimeError as e:
+        raise HTTPException(503, str(e))
+    except ValueError as e:
+        raise HTTPException(409, str(e))
+
+# %% ../../nbs/76g_api.desk.ipynb #d248f7e4
 @router.post("/cards/{card_id}/reject", response_model=CardOut, responses=errs(400, 401, 403, 404, 409, 422, 503))
-def desk_reject(request: Request, body: RejectIn, card_id: str = PathParam(..., pattern=CARD_ID), who: KeyInfo = Depends(need("admin"))):
+def desk_reject(
+    request: Request,
+    body: RejectIn,
+    card_id: str = PathParam(..., pattern=CARD_ID),
+    who: KeyInfo = Depends(need("admin")),
+):
     "Reject a PENDING card with a reason."
     from aitrader.desk.cards import CardRefused, reject
-    try: return _card(reject(api(request).cfg, card_id, _actor(who), body.reason))
-    except KeyError as e: raise HTTPException(404, str(e).strip("'\""))
-    except CardRefused as e: raise _refused(e)
 
+    try:
+        return _card(reject(api(request).cfg, card_id, _actor(who), body.reason))
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+    except CardRefused as e:
+        raise _refused(e)
+
+# %% ../../nbs/76g_api.desk.ipynb #457ffd92
 @router.get("/audit/verify", response_model=AuditOut, responses=errs(401, 403, 503))
 def desk_audit_verify(request: Request, who: KeyInfo = Depends(need("admin"))):
     "Recompute the audit log's SHA-256 chain; the first tampered entry when it does not hold."
     from aitrader.desk.audit import verify
+
     v = verify(api(request).cfg)
     return AuditOut(ok=v.ok, n=v.n, first_bad=v.first_bad, reason=v.reason)

@@ -22,74 +22,112 @@ __all__ = ['router', 'auto_enable', 'trade_execute', 'order_get', 'PositionOut',
 # %% ../../nbs/76b_api.elite.ipynb #bc8a7577
 router = APIRouter(tags=["elite"])
 
+# %% ../../nbs/76b_api.elite.ipynb #3515ed5a
 @router.post("/elite/auto/enable", response_model=AutoIn, responses=errs(400, 401, 403, 422, 503))
 def auto_enable(request: Request, body: AutoIn, who: KeyInfo = Depends(need("elite"))):
     "Set this key's automatic-execution settings (max open positions, INR per symbol and in total, daily loss limit)."
     s = X.set_auto(api(request).cfg, who.key_id, X.AutoSettings(**body.model_dump()))
     return AutoIn(**s.__dict__)
 
+# %% ../../nbs/76b_api.elite.ipynb #7346d999
 @router.post("/elite/trade/execute", response_model=OrderOut, responses=errs(400, 401, 403, 404, 409, 422, 423, 503))
-def trade_execute(request: Request, body: ExecuteIn, response: Response, who: KeyInfo = Depends(need("elite")),
-                  idempotency_key: Optional[str] = Header(None, max_length=100, pattern=IDEMPOTENCY_KEY)):
-    "BUY-only paper order for a signal of the latest date, before it expires: PENDING until the next session's bar, then filled at its open with the Indian cost stack; it carries a bracket (`bracket_id`: stop-loss and take-profit, trailing, time exit) that closes it."
-    a = api(request); M = a.metrics
+def trade_execute(
+    request: Request,
+    body: ExecuteIn,
+    response: Response,
+    who: KeyInfo = Depends(need("elite")),
+    idempotency_key: Optional[str] = Header(None, max_length=100, pattern=IDEMPOTENCY_KEY),
+):
+    """BUY-only paper order for a signal of the latest date, before it expires: PENDING until the next session's bar,
+    then filled at its open with the Indian cost stack; it carries a bracket (`bracket_id`: stop-loss and take-profit,
+    trailing, time exit) that closes it."""
+    a = api(request)
+    M = a.metrics
     raw = request.headers.get("idempotency-key")
-    if raw is not None and not re.fullmatch(IDEMPOTENCY_KEY, raw): raise HTTPException(422, "Idempotency-Key must be 1-100 of [A-Za-z0-9_-:.]")
+    if raw is not None and not re.fullmatch(IDEMPOTENCY_KEY, raw):
+        raise HTTPException(422, "Idempotency-Key must be 1-100 of [A-Za-z0-9_-:.]")
     sig = find_signal(request, body.signal_id)
-    if sig is None: M.executions.labels("not_found").inc(); raise HTTPException(404, "no such signal")
+    if sig is None:
+        M.executions.labels("not_found").inc()
+        raise HTTPException(404, "no such signal")
     latest = a.cache.get().latest
-    if latest is None: raise HTTPException(503, "the signal store is not readable yet")
+    if latest is None:
+        raise HTTPException(503, "the signal store is not readable yet")
     try:
         X.settle_pending(a.cfg, a.cm, key_id=who.key_id)
-        resp, replayed = X.execute(a.cfg, who.key_id, sig, body.side, body.qty, body.notional, body.order_type, body.limit_price,
-                                   raw, a.cm, latest_as_of=latest, now=a.clock())
+        resp, replayed = X.execute(
+            a.cfg,
+            who.key_id,
+            sig,
+            body.side,
+            body.qty,
+            body.notional,
+            body.order_type,
+            body.limit_price,
+            raw,
+            a.cm,
+            latest_as_of=latest,
+            now=a.clock(),
+        )
     except X.ExecutionRefused as e:
         M.executions.labels(e.code).inc()
         raise HTTPException(e.status, {"code": e.code, "message": e.msg})
-    if not replayed: resp = _with_bracket(a.cfg, who.key_id, sig, resp)
+    if not replayed:
+        resp = _with_bracket(a.cfg, who.key_id, sig, resp)
     M.executions.labels("replayed" if replayed else resp["status"].lower()).inc()
-    if replayed: response.headers["Idempotent-Replayed"] = "true"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return resp
 
+# %% ../../nbs/76b_api.elite.ipynb #7ec850d0
 def _with_bracket(cfg, key_id: str, sig: dict, resp: dict) -> dict:
-    "Attach a paper bracket (stop-loss and take-profit children, the active exit policy) to an accepted order; its id goes in the stored response."
+    """Attach a paper bracket (stop-loss and take-profit children, the active exit policy) to an accepted order; its id
+    goes in the stored response."""
     s = {**sig, "entry": resp["limit_price"] if resp["order_type"] == "limit" else sig.get("entry")}
-    try: bid = B.open_bracket(cfg, key_id, s, resp["qty"], None, resp["order_type"], order_ref=resp["order_id"])
+    try:
+        bid = B.open_bracket(cfg, key_id, s, resp["qty"], None, resp["order_type"], order_ref=resp["order_id"])
     except X.ExecutionRefused as e:
-        with X.exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], "CANCELLED", reason=f"no bracket: {e.msg}")
+        with X.exec_lock, X.ApiStore(cfg) as db:
+            db.set_order(resp["order_id"], "CANCELLED", reason=f"no bracket: {e.msg}")
         raise HTTPException(e.status, {"code": e.code, "message": e.msg})
-    with X.exec_lock, X.ApiStore(cfg) as db: db.set_order(resp["order_id"], resp["status"], bracket_id=bid)
+    with X.exec_lock, X.ApiStore(cfg) as db:
+        db.set_order(resp["order_id"], resp["status"], bracket_id=bid)
     return {**resp, "bracket_id": bid}
 
+# %% ../../nbs/76b_api.elite.ipynb #1489d332
 @router.get("/elite/orders/{order_id}", response_model=OrderOut, responses=errs(401, 403, 404, 422, 503))
 def order_get(request: Request, order_id: int = PathParam(..., ge=1, le=2**62), who: KeyInfo = Depends(need("elite"))):
     "One of the caller's orders, after settling its pending orders (status PENDING, FILLED, EXPIRED or CANCELLED)."
-    a = api(request); X.settle_pending(a.cfg, a.cm, key_id=who.key_id)
+    a = api(request)
+    X.settle_pending(a.cfg, a.cm, key_id=who.key_id)
     r = X.order_status(a.cfg, who.key_id, order_id)
-    if r is None: raise HTTPException(404, "no such order")
+    if r is None:
+        raise HTTPException(404, "no such order")
     return r
 
 # %% ../../nbs/76b_api.elite.ipynb #fad70856
 class PositionOut(BaseModel):
     model_config = {"extra": "allow"}
-    position_id: str                # = bracket_id
+    position_id: str  # = bracket_id
     bracket_id: str
     symbol: str
-    status: str                     # bracket: PENDING, OPEN, CLOSED, EXPIRED or CANCELLED
+    status: str  # bracket: PENDING, OPEN, CLOSED, EXPIRED or CANCELLED
     qty: int
     position_qty: Optional[int] = None
     entry_price: Optional[float] = None
     stop: Optional[float] = None
     target: Optional[float] = None
-    net_pnl: Optional[float] = None # INR after costs, once closed
+    net_pnl: Optional[float] = None  # INR after costs, once closed
     net_r: Optional[float] = None
     exit_reason: Optional[str] = None
     orders: list[dict] = []
 
+# %% ../../nbs/76b_api.elite.ipynb #03d83f9d
 def _records(df: pd.DataFrame) -> list[dict]:
     "JSON-able rows: NaN as None, timestamps as ISO strings."
     return json.loads(df.to_json(orient="records", date_format="iso", date_unit="s", double_precision=15))
 
+# %% ../../nbs/76b_api.elite.ipynb #bd6366a2
 def _pos_out(cfg, bk: pd.DataFrame) -> list[dict]:
     "PositionOut dicts of the rows of `brackets(...)`, each with its orders."
     out = []
@@ -98,17 +136,27 @@ def _pos_out(cfg, bk: pd.DataFrame) -> list[dict]:
         out.append({**d, "position_id": d["bracket_id"], "orders": _records(B.bracket_orders(cfg, d["bracket_id"]))})
     return out
 
+# %% ../../nbs/76b_api.elite.ipynb #5bf7b558
 @router.get("/elite/positions", response_model=list[PositionOut], responses=errs(401, 403, 503))
 def positions_list(request: Request, status: Optional[str] = None, who: KeyInfo = Depends(need("elite"))):
-    "The caller's brackets with their positions and orders, newest first, after advancing every bracket on the stored bars."
-    a = api(request); B.step_brackets(a.cfg, cm=a.cm)
+    """The caller's brackets with their positions and orders, newest first, after advancing every bracket on the stored
+    bars."""
+    a = api(request)
+    B.step_brackets(a.cfg, cm=a.cm)
     return _pos_out(a.cfg, B.brackets(a.cfg, account=who.key_id, status=status))
 
-@router.post("/elite/positions/{position_id}/close", response_model=PositionOut, responses=errs(401, 403, 404, 422, 503))
-def position_close(request: Request, position_id: str = PathParam(..., pattern="^[0-9a-f]{16}$"), who: KeyInfo = Depends(need("elite"))):
+# %% ../../nbs/76b_api.elite.ipynb #f9d5153e
+@router.post(
+    "/elite/positions/{position_id}/close", response_model=PositionOut, responses=errs(401, 403, 404, 422, 503)
+)
+def position_close(
+    request: Request, position_id: str = PathParam(..., pattern="^[0-9a-f]{16}$"), who: KeyInfo = Depends(need("elite"))
+):
     "Close one of the caller's positions at the next session's open (a pending entry is cancelled at once)."
-    a = api(request); bk = B.brackets(a.cfg, account=who.key_id)
-    if position_id not in set(bk.bracket_id): raise HTTPException(404, "no such position")
+    a = api(request)
+    bk = B.brackets(a.cfg, account=who.key_id)
+    if position_id not in set(bk.bracket_id):
+        raise HTTPException(404, "no such position")
     B.close_bracket(a.cfg, position_id, "manual: POST /elite/positions/close")
     bk = B.brackets(a.cfg, account=who.key_id)
     return _pos_out(a.cfg, bk[bk.bracket_id == position_id])[0]

@@ -17,96 +17,149 @@ __all__ = ['DOC_PATHS', 'METHODS', 'BodyTooLarge', 'BodyLimit', 'SecurityHeaders
 
 # %% ../../nbs/74_api.guard.ipynb #2a380bf3
 class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int): super().__init__(413, f"request body over {limit} bytes")
+    def __init__(self, limit: int):
+        super().__init__(413, f"request body over {limit} bytes")
 
+# %% ../../nbs/74_api.guard.ipynb #4ab6f972
 async def _send_json(send, status: int, detail: str) -> None:
     body = ('{"detail":"%s"}' % detail).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
+# %% ../../nbs/74_api.guard.ipynb #f64ac180
 class BodyLimit:
     "ASGI middleware: 413 for a request body over `limits.get(path, default)` bytes, by header or while streaming."
+
     def __init__(self, app, default: int = 64 * 1024, limits: dict | None = None):
         self.app, self.default, self.limits = app, default, limits or {}
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http": return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         limit = self.limits.get(scope["path"], self.default)
         cl = dict(scope["headers"]).get(b"content-length")
         if cl is not None and (not cl.isdigit() or int(cl) > limit):
-            return await _send_json(send, 413 if cl.isdigit() else 400, f"request body over {limit} bytes" if cl.isdigit() else "bad content-length")
+            return await _send_json(
+                send,
+                413 if cl.isdigit() else 400,
+                f"request body over {limit} bytes" if cl.isdigit() else "bad content-length",
+            )
         seen, started = 0, False
+
         async def receive_():
             nonlocal seen
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > limit: raise BodyTooLarge(limit)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return msg
+
         async def send_(msg):
             nonlocal started
-            if msg["type"] == "http.response.start": started = True
+            if msg["type"] == "http.response.start":
+                started = True
             await send(msg)
-        try: await self.app(scope, receive_, send_)
+
+        try:
+            await self.app(scope, receive_, send_)
         except BodyTooLarge:
-            if not started: await _send_json(send, 413, f"request body over {limit} bytes")
+            if not started:
+                await _send_json(send, 413, f"request body over {limit} bytes")
 
 # %% ../../nbs/74_api.guard.ipynb #97675caf
 DOC_PATHS = ("/docs", "/redoc", "/openapi.json")
 
+# %% ../../nbs/74_api.guard.ipynb #371d2c3a
 class SecurityHeaders:
     "ASGI middleware: nosniff on every response, no-store on every response but the docs."
-    def __init__(self, app): self.app = app
+
+    def __init__(self, app):
+        self.app = app
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http": return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         extra = [(b"x-content-type-options", b"nosniff")]
-        if not scope["path"].startswith(DOC_PATHS): extra.append((b"cache-control", b"no-store"))
+        if not scope["path"].startswith(DOC_PATHS):
+            extra.append((b"cache-control", b"no-store"))
+
         async def send_(msg):
             if msg["type"] == "http.response.start":
                 names = {k.lower() for k, _ in msg.get("headers", [])}
                 msg["headers"] = list(msg.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
             await send(msg)
+
         await self.app(scope, receive, send_)
 
 # %% ../../nbs/74_api.guard.ipynb #16481961
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
+# %% ../../nbs/74_api.guard.ipynb #b3e4fa0b
 class Metrics:
     def __init__(self):
         self.public = p = CollectorRegistry()
         self.requests = Counter("aitrader_api_requests", "HTTP requests", ["route", "method", "status"], registry=p)
-        self.latency = Histogram("aitrader_api_request_seconds", "request latency (s)", ["route", "method"], registry=p,
-                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10))
+        self.latency = Histogram(
+            "aitrader_api_request_seconds",
+            "request latency (s)",
+            ["route", "method"],
+            registry=p,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
         self.up = Gauge("aitrader_store_reachable", "1 while the signal store is readable", registry=p)
         self.private = r = CollectorRegistry()
         self.executions = Counter("aitrader_executions", "execution requests by outcome", ["outcome"], registry=r)
-        self.launches = Counter("aitrader_pipeline_launches", "pipeline launches by job and final status", ["job", "status"], registry=r)
-        self.last_success = Gauge("aitrader_last_success_timestamp_seconds", "finish time of the last successful run", ["job"], registry=r)
+        self.launches = Counter(
+            "aitrader_pipeline_launches", "pipeline launches by job and final status", ["job", "status"], registry=r
+        )
+        self.last_success = Gauge(
+            "aitrader_last_success_timestamp_seconds", "finish time of the last successful run", ["job"], registry=r
+        )
         self.signals = Gauge("aitrader_signals", "signals of the latest date", ["direction", "status"], registry=r)
         self.kill = Gauge("aitrader_kill_switch", "1 while the kill switch is engaged", registry=r)
-        self.stale = Gauge("aitrader_store_stale", "1 while the API serves an old snapshot (store locked or unreadable)", registry=r)
+        self.stale = Gauge(
+            "aitrader_store_stale", "1 while the API serves an old snapshot (store locked or unreadable)", registry=r
+        )
 
     def refresh(self, snap, kill: bool | None):
         "Set the gauges from a `Snapshot` and the kill switch (None: unknown)."
         self.up.set(0 if snap.error and not snap.latest else 1)
         for job, r in snap.runs.items():
-            if r.get("finished_at"): self.last_success.labels(job).set(pd.Timestamp(r["finished_at"]).timestamp())
+            if r.get("finished_at"):
+                self.last_success.labels(job).set(pd.Timestamp(r["finished_at"]).timestamp())
         self.signals.clear()
-        for (d, s), n in snap.counts.items(): self.signals.labels(d, s).set(n)
-        if kill is not None: self.kill.set(1 if kill else 0)
+        for (d, s), n in snap.counts.items():
+            self.signals.labels(d, s).set(n)
+        if kill is not None:
+            self.kill.set(1 if kill else 0)
         self.stale.set(1 if snap.stale else 0)
 
+# %% ../../nbs/74_api.guard.ipynb #cd7b8933
 class Observe:
     "ASGI middleware: counts requests and observes latency by route template, standard method and status."
-    def __init__(self, app, metrics: Metrics): self.app, self.M = app, metrics
+
+    def __init__(self, app, metrics: Metrics):
+        self.app, self.M = app, metrics
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http": return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         t0, status = time.perf_counter(), [500]
+
         async def send_(msg):
-            if msg["type"] == "http.response.start": status[0] = msg["status"]
+            if msg["type"] == "http.response.start":
+                status[0] = msg["status"]
             await send(msg)
-        try: await self.app(scope, receive, send_)
+
+        try:
+            await self.app(scope, receive, send_)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
@@ -122,6 +175,7 @@ def safe_errors(errors: list, n: int = 20) -> list[dict]:
         out.append({"loc": loc, "msg": str(e.get("msg", ""))[:200], "type": str(e.get("type", ""))[:50]})
     return out
 
+# %% ../../nbs/74_api.guard.ipynb #d3a1c977
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     "The 422 of a request that fails validation, without the offending input."
     return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)

@@ -18,21 +18,28 @@ __all__ = ['TIERS', 'KEY_PREFIX', 'tier_rank', 'parse_key', 'gen_path', 'bump_ge
            'create_key', 'verify_key', 'revoke_key', 'list_keys', 'KeyRing', 'keys_create', 'keys_revoke']
 
 # %% ../../nbs/70_api.keys.ipynb #7f66c467
-TIERS = ("basic", "pro", "elite", "admin")   # each tier may do everything the tiers before it may
+TIERS = ("basic", "pro", "elite", "admin")  # each tier may do everything the tiers before it may
 KEY_PREFIX = "ait_"
 
+# %% ../../nbs/70_api.keys.ipynb #fbae24d3
 def tier_rank(tier: str) -> int:
     "Position of `tier` in TIERS (0 = basic). Raises `ValueError` on an unknown tier."
-    if tier not in TIERS: raise ValueError(f"unknown tier {tier!r}; one of {TIERS}")
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; one of {TIERS}")
     return TIERS.index(tier)
 
-def _digest(salt: bytes, secret: str) -> bytes: return hashlib.sha256(salt + secret.encode()).digest()
+# %% ../../nbs/70_api.keys.ipynb #ba1e02e2
+def _digest(salt: bytes, secret: str) -> bytes:
+    return hashlib.sha256(salt + secret.encode()).digest()
 
+# %% ../../nbs/70_api.keys.ipynb #709d76cc
 def parse_key(key: str | None) -> tuple[str, str] | None:
     "(key_id, secret) of a well-formed key string, else None (never raises)."
-    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200: return None
-    kid, _, secret = key[len(KEY_PREFIX):].partition("_")
-    if len(kid) != 8 or any(c not in "0123456789abcdef" for c in kid) or len(secret) < 20: return None
+    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    kid, _, secret = key[len(KEY_PREFIX) :].partition("_")
+    if len(kid) != 8 or any(c not in "0123456789abcdef" for c in kid) or len(secret) < 20:
+        return None
     return kid, secret
 
 # %% ../../nbs/70_api.keys.ipynb #7ce1cc15
@@ -40,72 +47,103 @@ def gen_path(cfg: Config) -> Path:
     "The key-generation file: `<home>/data/api_keys.gen`."
     return cfg.home / "data" / "api_keys.gen"
 
+# %% ../../nbs/70_api.keys.ipynb #70ad6d8b
 def bump_generation(cfg: Config) -> int:
     "Replace the generation file with the next counter (atomic rename); returns the new counter."
-    p = gen_path(cfg); p.parent.mkdir(parents=True, exist_ok=True)
-    try: n = int(p.read_text() or 0) + 1
-    except (FileNotFoundError, ValueError): n = 1
+    p = gen_path(cfg)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        n = int(p.read_text() or 0) + 1
+    except (FileNotFoundError, ValueError):
+        n = 1
     tmp = p.with_name(f"{p.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    tmp.write_text(str(n)); os.replace(tmp, p)
+    tmp.write_text(str(n))
+    os.replace(tmp, p)
     return n
 
+# %% ../../nbs/70_api.keys.ipynb #5c5262b1
 def generation_stamp(cfg: Config) -> tuple | None:
-    "(inode, counter) of the generation file, None when absent: it changes with every key change. With PostgreSQL: the store's 'keys' counter (every worker, every host)."
-    if is_pg(): return ("pg", current_versions().get("keys", 0))
+    """(inode, counter) of the generation file, None when absent: it changes with every key change. With PostgreSQL: the
+    store's 'keys' counter (every worker, every host)."""
+    if is_pg():
+        return ("pg", current_versions().get("keys", 0))
     try:
-        with open(gen_path(cfg), "rb") as f: return (os.fstat(f.fileno()).st_ino, f.read(32))
-    except FileNotFoundError: return None
+        with open(gen_path(cfg), "rb") as f:
+            return (os.fstat(f.fileno()).st_ino, f.read(32))
+    except FileNotFoundError:
+        return None
 
 # %% ../../nbs/70_api.keys.ipynb #b66cccc5
 @dataclass(frozen=True)
 class KeyInfo:
     "Who a verified key belongs to."
-    key_id: str   # 8 hex characters, the public part of the key
-    name: str     # label given at creation (a customer, a bot)
-    tier: str     # one of TIERS
 
-def create_key(tier: str,               # one of TIERS
-               name: str,               # label (customer or bot), 1..100 characters
-               cfg: Config | None = None, # settings; `get_config()` when None
-              ) -> str:
+    key_id: str  # 8 hex characters, the public part of the key
+    name: str  # label given at creation (a customer, a bot)
+    tier: str  # one of TIERS
+
+# %% ../../nbs/70_api.keys.ipynb #e975b425
+def create_key(
+    tier: str,  # one of TIERS
+    name: str,  # label (customer or bot), 1..100 characters
+    cfg: Config | None = None,  # settings; `get_config()` when None
+) -> str:
     "A new key's plaintext `ait_<key_id>_<secret>`: shown once, only its salted hash is stored. Raises `ValueError`."
-    cfg = cfg or get_config(); tier_rank(tier)
-    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100: raise ValueError("name must be 1..100 characters")
+    cfg = cfg or get_config()
+    tier_rank(tier)
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
+        raise ValueError("name must be 1..100 characters")
     secret, salt = secrets.token_urlsafe(32), secrets.token_bytes(16)
-    with ApiStore(cfg) as db: kid = db.add_key(tier, name.strip(), salt, _digest(salt, secret))
+    with ApiStore(cfg) as db:
+        kid = db.add_key(tier, name.strip(), salt, _digest(salt, secret))
     bump_generation(cfg)
     return f"{KEY_PREFIX}{kid}_{secret}"
 
+# %% ../../nbs/70_api.keys.ipynb #75680c52
 def _all_keys(cfg: Config) -> dict[str, tuple]:
     "{key_id: (name, tier, salt, hash, revoked)} of every key."
-    with ApiStore(cfg) as db: return db.key_rows()
+    with ApiStore(cfg) as db:
+        return db.key_rows()
 
+# %% ../../nbs/70_api.keys.ipynb #5ab0d33b
 def _check(row: tuple | None, kid: str, secret: str) -> KeyInfo | None:
-    if row is None or row[4] or not hmac.compare_digest(_digest(row[2], secret), row[3]): return None
+    if row is None or row[4] or not hmac.compare_digest(_digest(row[2], secret), row[3]):
+        return None
     return KeyInfo(kid, row[0], row[1])
 
-def verify_key(key: str | None,         # the presented key (plaintext)
-               cfg: Config | None = None,
-              ) -> KeyInfo | None:
+# %% ../../nbs/70_api.keys.ipynb #bad3566b
+def verify_key(
+    key: str | None,  # the presented key (plaintext)
+    cfg: Config | None = None,
+) -> KeyInfo | None:
     "The key's owner and tier, or None when malformed, unknown, wrong or revoked (never raises on bad input)."
-    cfg = cfg or get_config(); pk = parse_key(key)
-    if pk is None: return None
-    with ApiStore(cfg) as db: return _check(db.key_rows(pk[0]).get(pk[0]), *pk)
+    cfg = cfg or get_config()
+    pk = parse_key(key)
+    if pk is None:
+        return None
+    with ApiStore(cfg) as db:
+        return _check(db.key_rows(pk[0]).get(pk[0]), *pk)
 
+# %% ../../nbs/70_api.keys.ipynb #4307137e
 def revoke_key(key_id: str, cfg: Config | None = None) -> bool:
     "Revoke a key by its id, effective at once in every server; True when a live key was revoked."
     cfg = cfg or get_config()
-    with ApiStore(cfg) as db: ok = db.revoke_key(key_id)
+    with ApiStore(cfg) as db:
+        ok = db.revoke_key(key_id)
     bump_generation(cfg)
     return ok
 
+# %% ../../nbs/70_api.keys.ipynb #a11df493
 def list_keys(cfg: Config | None = None) -> pd.DataFrame:
     "key_id, name, tier, created_at, revoked_at of every key (never the hash)."
-    with ApiStore(cfg or get_config()) as db: return db.list_keys()
+    with ApiStore(cfg or get_config()) as db:
+        return db.list_keys()
 
 # %% ../../nbs/70_api.keys.ipynb #b601e256
 class KeyRing:
-    "Thread-safe `verify(key) -> KeyInfo | None` over all key rows held in memory, reloaded when the key generation changes."
+    """Thread-safe `verify(key) -> KeyInfo | None` over all key rows held in memory, reloaded when the key generation
+    changes."""
+
     def __init__(self, cfg: Config, refresh_s: float = 300.0):
         self.cfg, self.refresh_s, self.loads = cfg, refresh_s, 0
         self._rows: dict[str, tuple] = {}
@@ -113,38 +151,47 @@ class KeyRing:
 
     def _fresh(self) -> None:
         st = generation_stamp(self.cfg)
-        if st == self._stamp and time.monotonic() - self._loaded_at < self.refresh_s: return
+        if st == self._stamp and time.monotonic() - self._loaded_at < self.refresh_s:
+            return
         with self._lock:
             st = generation_stamp(self.cfg)
-            if st == self._stamp and time.monotonic() - self._loaded_at < self.refresh_s: return
+            if st == self._stamp and time.monotonic() - self._loaded_at < self.refresh_s:
+                return
             self._rows, self._stamp, self._loaded_at = _all_keys(self.cfg), st, time.monotonic()
             self.loads += 1
 
     def verify(self, key: str | None) -> KeyInfo | None:
-        "The key's owner and tier, or None (malformed, unknown, wrong or revoked). Raises `StoreBusy` when a due reload cannot read the file."
+        """The key's owner and tier, or None (malformed, unknown, wrong or revoked). Raises `StoreBusy` when a due reload
+        cannot read the file."""
         pk = parse_key(key)
-        if pk is None: return None
+        if pk is None:
+            return None
         self._fresh()
         return _check(self._rows.get(pk[0]), *pk)
 
     def known(self, key_id: str) -> bool:
         "Whether `key_id` exists (revoked or not), from memory."
-        self._fresh(); return key_id in self._rows
+        self._fresh()
+        return key_id in self._rows
 
 # %% ../../nbs/70_api.keys.ipynb #7698eb28
-def keys_create(tier: str,              # one of TIERS
-                name: str = "cli",      # label of the key
-                cfg: Config | None = None,
-               ) -> str:
+def keys_create(
+    tier: str,  # one of TIERS
+    name: str = "cli",  # label of the key
+    cfg: Config | None = None,
+) -> str:
     "Create a key and print its plaintext once (with a warning to store it); returns the plaintext."
     k = create_key(tier, name, cfg)
     print(f"{tier} key for {name!r} (shown once, store it now):\n{k}")
     return k
 
-def keys_revoke(key_id: str,            # the 8 hex characters after `ait_` (or the whole key)
-                cfg: Config | None = None,
-               ) -> bool:
-    "Revoke a key at once (every running server refuses it from its next request); prints and returns whether a live key was revoked."
+# %% ../../nbs/70_api.keys.ipynb #ebad173a
+def keys_revoke(
+    key_id: str,  # the 8 hex characters after `ait_` (or the whole key)
+    cfg: Config | None = None,
+) -> bool:
+    """Revoke a key at once (every running server refuses it from its next request); prints and returns whether a live
+    key was revoked."""
     kid = parse_key(key_id)[0] if parse_key(key_id) else key_id
     ok = revoke_key(kid, cfg)
     print(f"key {kid} revoked" if ok else f"no live key {kid!r}")

@@ -18,26 +18,42 @@ __all__ = ['router', 'health', 'metrics']
 # %% ../../nbs/76_api.public.ipynb #f8719e12
 router = APIRouter(tags=["public"])
 
+# %% ../../nbs/76_api.public.ipynb #fb170fbe
 def _kill(cfg) -> bool | None:
-    try: return X.kill_state(cfg)["engaged"]
-    except StoreBusy: return None
+    try:
+        return X.kill_state(cfg)["engaged"]
+    except StoreBusy:
+        return None
 
+# %% ../../nbs/76_api.public.ipynb #6a7da03d
 @router.get("/health", response_model=HealthOut, response_model_exclude_unset=True)
 def health(request: Request, who: KeyInfo | None = Depends(optional_key)):
-    "Liveness: `status` and `store_reachable`; with an admin key also the latest date, the last runs, the champion and the kill switch."
-    a = api(request); s = a.cache.get()
+    """Liveness: `status` and `store_reachable`; with an admin key also the latest date, the last runs, the champion and
+    the kill switch."""
+    a = api(request)
+    s = a.cache.get()
     ok = s.error is None
     out = dict(status="ok" if ok else "degraded", store_reachable=ok)
-    if who is None or who.tier != "admin": return HealthOut(**out)
+    if who is None or who.tier != "admin":
+        return HealthOut(**out)
     daily = s.runs.get("daily")
-    return HealthOut(**out, stale=s.stale, latest_as_of=s.latest, last_daily=daily, last_hourly=s.runs.get("hourly"),
-                     champion_model_version=(daily or {}).get("model_version") or (a.champion.get() if a.champion else None),
-                     kill_switch=_kill(a.cfg))
+    return HealthOut(
+        **out,
+        stale=s.stale,
+        latest_as_of=s.latest,
+        last_daily=daily,
+        last_hourly=s.runs.get("hourly"),
+        champion_model_version=(daily or {}).get("model_version") or (a.champion.get() if a.champion else None),
+        kill_switch=_kill(a.cfg),
+    )
 
+# %% ../../nbs/76_api.public.ipynb #099b74a3
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request, who: KeyInfo | None = Depends(optional_key)):
-    "Prometheus text: request counts and latency by route for anyone; signal counts, runs, executions and the kill switch for an admin key."
-    a = api(request); admin = who is not None and who.tier == "admin"
+    """Prometheus text: request counts and latency by route for anyone; signal counts, runs, executions and the kill
+    switch for an admin key."""
+    a = api(request)
+    admin = who is not None and who.tier == "admin"
     a.metrics.refresh(a.cache.get(), _kill(a.cfg) if admin else None)
     txt = generate_latest(a.metrics.public) + (generate_latest(a.metrics.private) if admin else b"")
     return Response(txt, media_type=CONTENT_TYPE_LATEST)

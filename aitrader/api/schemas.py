@@ -15,28 +15,37 @@ __all__ = ['SIGNAL_ID', 'IDEMPOTENCY_KEY', 'Strict', 'AutoIn', 'ExecuteIn', 'Kil
            'SignalOut', 'SignalsPage', 'OrderOut', 'KillOut', 'RunOut', 'RevokeOut', 'LivenessOut', 'HealthOut', 'errs']
 
 # %% ../../nbs/72_api.schemas.ipynb #c065eadd
-SIGNAL_ID = r"^\d{4}-\d{2}-\d{2}:[A-Za-z0-9&._\-]{1,40}$"   # 'YYYY-MM-DD:SYMBOL', as SignalStore writes it
+SIGNAL_ID = r"^\d{4}-\d{2}-\d{2}:[A-Za-z0-9&._\-]{1,40}$"  # 'YYYY-MM-DD:SYMBOL', as SignalStore writes it
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_\-:.]{1,100}$"
 
+# %% ../../nbs/72_api.schemas.ipynb #7bbc5107
 class Strict(BaseModel):
     "Base of request bodies: unknown fields, type coercion and non-finite numbers refused."
+
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
+# %% ../../nbs/72_api.schemas.ipynb #b47af1d0
 class AutoIn(Strict):
     enabled: bool = True
     max_open_positions: int = Field(5, ge=1, le=1000)
-    max_notional: float = Field(100_000.0, gt=0, le=1e9, description="INR per symbol: held + pending + this order at its fill price")
+    max_notional: float = Field(
+        100_000.0, gt=0, le=1e9, description="INR per symbol: held + pending + this order at its fill price"
+    )
     daily_loss_limit: float = Field(5_000.0, gt=0, le=1e9, description="INR")
-    max_total_notional: Optional[float] = Field(None, gt=0, le=1e12, description="INR over all symbols; null = max_notional x max_open_positions")
+    max_total_notional: Optional[float] = Field(
+        None, gt=0, le=1e12, description="INR over all symbols; null = max_notional x max_open_positions"
+    )
 
+# %% ../../nbs/72_api.schemas.ipynb #e149c566
 class ExecuteIn(Strict):
     signal_id: str = Field(..., pattern=SIGNAL_ID, max_length=60)
     side: str = Field("BUY", max_length=20, description="only BUY is accepted")
-    qty: Optional[int] = Field(None, ge=-10**9, le=10**9, description="shares")
+    qty: Optional[int] = Field(None, ge=-(10**9), le=10**9, description="shares")
     notional: Optional[float] = Field(None, ge=-1e12, le=1e12, description="INR")
     order_type: Literal["market", "limit"] = "market"
     limit_price: Optional[float] = Field(None, gt=0, le=1e7, description="INR")
 
+# %% ../../nbs/72_api.schemas.ipynb #19cb0b85
 class KillIn(Strict):
     engaged: bool = True
     reason: str = Field("", max_length=500)
@@ -45,31 +54,43 @@ class KillIn(Strict):
 def session_date(v: str) -> str:
     "`v` (YYYY-MM-DD) when it is an NSE session not after today (IST). Raises `ValueError`."
     d = dt.date.fromisoformat(v)
-    if d > pd.Timestamp.now(tz=IST).date(): raise ValueError(f"{v} is in the future")
-    if not is_session([d])[0]: raise ValueError(f"{v} is not an NSE trading day")
+    if d > pd.Timestamp.now(tz=IST).date():
+        raise ValueError(f"{v} is in the future")
+    if not is_session([d])[0]:
+        raise ValueError(f"{v} is not an NSE trading day")
     return v
 
+# %% ../../nbs/72_api.schemas.ipynb #ab89f41c
 class RunIn(Strict):
-    run_date: Optional[str] = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="daily: an NSE session (ISO date); null = last trading day")
-    at: Optional[str] = Field(None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="hourly: 'YYYY-MM-DD HH:MM' IST on an NSE session")
+    run_date: Optional[str] = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="daily: an NSE session (ISO date); null = last trading day"
+    )
+    at: Optional[str] = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="hourly: 'YYYY-MM-DD HH:MM' IST on an NSE session"
+    )
 
     @field_validator("run_date")
     @classmethod
-    def _day(cls, v): return None if v is None else session_date(v)
+    def _day(cls, v):
+        return None if v is None else session_date(v)
 
     @field_validator("at")
     @classmethod
     def _at(cls, v):
-        if v is None: return v
-        dt.datetime.strptime(v, "%Y-%m-%d %H:%M"); session_date(v[:10])
+        if v is None:
+            return v
+        dt.datetime.strptime(v, "%Y-%m-%d %H:%M")
+        session_date(v[:10])
         return v
 
 # %% ../../nbs/72_api.schemas.ipynb #f4e1d282
 class ErrorOut(BaseModel):
     detail: Any = None
 
+# %% ../../nbs/72_api.schemas.ipynb #1bd86dce
 class SignalOut(BaseModel):
     "One signal; fields outside the caller's tier are absent (basic: id, as_of, symbol, direction, confidence)."
+
     model_config = {"extra": "allow"}
     id: str
     as_of: str
@@ -78,17 +99,19 @@ class SignalOut(BaseModel):
     confidence: float
     status: Optional[str] = None
 
+# %% ../../nbs/72_api.schemas.ipynb #dae9c17a
 class SignalsPage(BaseModel):
     tier: str
-    as_of: Optional[str]            # the date shown (basic: the previous date)
-    run_ids: list[str]              # the run(s) that wrote the rows shown: one per date
+    as_of: Optional[str]  # the date shown (basic: the previous date)
+    run_ids: list[str]  # the run(s) that wrote the rows shown: one per date
     count: int
     signals: list[SignalOut]
 
+# %% ../../nbs/72_api.schemas.ipynb #b85d6fe7
 class OrderOut(BaseModel):
     model_config = {"extra": "allow"}
     order_id: int
-    status: str                     # PENDING, FILLED, EXPIRED or CANCELLED
+    status: str  # PENDING, FILLED, EXPIRED or CANCELLED
     signal_id: str
     symbol: str
     side: str
@@ -98,6 +121,7 @@ class OrderOut(BaseModel):
     signal_as_of: str
     fill: Optional[dict] = None
 
+# %% ../../nbs/72_api.schemas.ipynb #06938bf8
 class KillOut(BaseModel):
     model_config = {"extra": "allow"}
     engaged: bool
@@ -105,24 +129,31 @@ class KillOut(BaseModel):
     set_by: Optional[str] = None
     set_at: Optional[str] = None
 
+# %% ../../nbs/72_api.schemas.ipynb #3feb39a3
 class RunOut(BaseModel):
     "A run of the `runs` table (the job runner's record)."
+
     model_config = {"extra": "allow"}
     run_id: str
     job: str
-    status: str                     # running, success or failed
+    status: str  # running, success or failed
 
+# %% ../../nbs/72_api.schemas.ipynb #dc019a3e
 class RevokeOut(BaseModel):
     key_id: str
     revoked: bool
 
+# %% ../../nbs/72_api.schemas.ipynb #2764e939
 class LivenessOut(BaseModel):
     "What anyone may see: alive, and whether the store is readable."
+
     status: str
     store_reachable: bool
 
+# %% ../../nbs/72_api.schemas.ipynb #2bc11bbb
 class HealthOut(LivenessOut):
     "What an admin key sees in addition (absent for anyone else)."
+
     stale: Optional[bool] = None
     latest_as_of: Optional[str] = None
     last_daily: Optional[dict] = None
@@ -130,6 +161,7 @@ class HealthOut(LivenessOut):
     champion_model_version: Optional[str] = None
     kill_switch: Optional[bool] = None
 
+# %% ../../nbs/72_api.schemas.ipynb #37ff0d55
 def errs(*codes) -> dict:
     "OpenAPI `responses` for the error codes an endpoint may answer."
     return {c: {"model": ErrorOut} for c in codes}

@@ -29,23 +29,29 @@ __all__ = ['NAV', 'COOKIE', 'LOGIN_CSRF', 'NavItem', 'register_page', 'nav_for',
 # %% ../../nbs/78d_api.session.ipynb #6aaa45eb
 @dataclass(frozen=True)
 class NavItem:
-    path: str        # '/ui/...'
-    label: str       # shown in the menu
-    min_tier: str    # lowest tier that sees it (TIERS)
+    path: str  # '/ui/...'
+    label: str  # shown in the menu
+    min_tier: str  # lowest tier that sees it (TIERS)
     order: int = 50  # position in the menu
 
+# %% ../../nbs/78d_api.session.ipynb #72b6c619
 NAV: dict[str, NavItem] = {}
 
+# %% ../../nbs/78d_api.session.ipynb #91835796
 def register_page(path: str, label: str, min_tier: str = "basic", order: int = 50) -> NavItem:
     "Add (or replace) a menu entry; returns it. Raises `ValueError` on an unknown tier."
     tier_rank(min_tier)
     NAV[path] = it = NavItem(path, label, min_tier, order)
     return it
 
+# %% ../../nbs/78d_api.session.ipynb #aa43a837
 def nav_for(tier: str) -> list[NavItem]:
     "The menu entries `tier` sees, in order."
-    return sorted((n for n in NAV.values() if tier_rank(tier) >= tier_rank(n.min_tier)), key=lambda n: (n.order, n.label))
+    return sorted(
+        (n for n in NAV.values() if tier_rank(tier) >= tier_rank(n.min_tier)), key=lambda n: (n.order, n.label)
+    )
 
+# %% ../../nbs/78d_api.session.ipynb #97508d4c
 register_page("/ui/signals", "Signals", "basic", 10)
 register_page("/ui/elite", "Execution", "elite", 60)
 register_page("/ui/runs", "Runs & health", "admin", 80)
@@ -54,34 +60,51 @@ register_page("/ui/admin", "Admin", "admin", 90)
 # %% ../../nbs/78d_api.session.ipynb #80837e5c
 COOKIE = "aitrader_session"
 
+# %% ../../nbs/78d_api.session.ipynb #6e11b570
 def csrf_token(key: str) -> str:
     "The form token for a session key (32 hex characters)."
     return hmac.new(key.encode(), b"aitrader-csrf", hashlib.sha256).hexdigest()[:32]
 
+# %% ../../nbs/78d_api.session.ipynb #caf2b51f
 @dataclass
 class Session:
     who: KeyInfo
     key: str
-    @property
-    def csrf(self) -> str: return csrf_token(self.key)
-    @property
-    def view_tier(self) -> str: return "elite" if self.who.tier == "admin" else self.who.tier
 
-def _login_redirect() -> HTTPException: return HTTPException(303, "sign in", headers={"Location": "/ui/login"})
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.key)
 
+    @property
+    def view_tier(self) -> str:
+        return "elite" if self.who.tier == "admin" else self.who.tier
+
+# %% ../../nbs/78d_api.session.ipynb #622637ae
+def _login_redirect() -> HTTPException:
+    return HTTPException(303, "sign in", headers={"Location": "/ui/login"})
+
+# %% ../../nbs/78d_api.session.ipynb #d59483fc
 def session(min_tier: str = "basic") -> Callable:
     "A dependency: the signed-in `Session`; 303 to the login page without a valid key, 403 below `min_tier`."
+
     def dep(request: Request) -> Session:
         key = request.cookies.get(COOKIE)
         who = api(request).keys.verify(key) if key else None
-        if who is None: raise _login_redirect()
-        if tier_rank(who.tier) < tier_rank(min_tier): raise HTTPException(403, f"this page needs the {min_tier} tier")
+        if who is None:
+            raise _login_redirect()
+        if tier_rank(who.tier) < tier_rank(min_tier):
+            raise HTTPException(403, f"this page needs the {min_tier} tier")
         return Session(who, key)
+
     return dep
 
+# %% ../../nbs/78d_api.session.ipynb #c6cf173c
 def check_csrf(s: Session, token: str) -> None:
     "Raises a 403 `HTTPException` unless `token` is the session's CSRF token."
-    if not hmac.compare_digest(str(token or ""), s.csrf): raise HTTPException(403, "bad or missing CSRF token")
+    if not hmac.compare_digest(str(token or ""), s.csrf):
+        raise HTTPException(403, "bad or missing CSRF token")
 
 # %% ../../nbs/78d_api.session.ipynb #1c2bc52b
-LOGIN_CSRF = "aitrader_login_csrf"   # the sign-in form's double-submit cookie (there is no session yet to derive a token from)
+LOGIN_CSRF = (
+    "aitrader_login_csrf"  # the sign-in form's double-submit cookie (there is no session yet to derive a token from)
+)

@@ -18,27 +18,55 @@ __all__ = ['router', 'signals_latest', 'find_signal', 'signal_one']
 # %% ../../nbs/76a_api.signals.ipynb #4038ac12
 router = APIRouter(tags=["signals"])
 
-@router.get("/signals/latest", response_model=SignalsPage, response_model_exclude_unset=True, responses=errs(401, 403, 422))
-def signals_latest(request: Request, limit: int = Query(50, ge=1, le=500), tier: Optional[Literal["basic", "pro", "elite"]] = None,
-                   direction: Optional[Literal["BUY", "SELL", "HOLD"]] = None, who: KeyInfo = Depends(need("basic"))):
+# %% ../../nbs/76a_api.signals.ipynb #82ef12e8
+@router.get(
+    "/signals/latest", response_model=SignalsPage, response_model_exclude_unset=True, responses=errs(401, 403, 422)
+)
+def signals_latest(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    tier: Optional[Literal["basic", "pro", "elite"]] = None,
+    direction: Optional[Literal["BUY", "SELL", "HOLD"]] = None,
+    who: KeyInfo = Depends(need("basic")),
+):
     "The latest signals the caller's tier (or a lower `tier`) may see, most confident first."
     t = tier or ("elite" if who.tier == "admin" else who.tier)
-    if tier_rank(t) > tier_rank(who.tier): raise HTTPException(403, f"a {who.tier} key cannot read the {t} view")
+    if tier_rank(t) > tier_rank(who.tier):
+        raise HTTPException(403, f"a {who.tier} key cannot read the {t} view")
     return Response(page(api(request).cache.get(), t, limit, direction), media_type="application/json")
 
+# %% ../../nbs/76a_api.signals.ipynb #c05fed7d
 def find_signal(request: Request, signal_id: str) -> dict | None:
-    "A signal from the snapshot, else from the store (`SignalStore.get_signal`); None when absent. 503 when the store is busy."
-    a = api(request); r = a.cache.get().by_id.get(signal_id)
-    if r is not None: return r
-    try: r = a.cache.store().get_signal(signal_id)
-    except Exception as e: raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
+    """A signal from the snapshot, else from the store (`SignalStore.get_signal`); None when absent. 503 when the store
+    is busy."""
+    a = api(request)
+    r = a.cache.get().by_id.get(signal_id)
+    if r is not None:
+        return r
+    try:
+        r = a.cache.store().get_signal(signal_id)
+    except Exception as e:
+        raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
     return None if r is None else {k: jsonable(v) for k, v in r.items()}
 
-@router.get("/signals/{signal_id}", response_model=SignalOut, response_model_exclude_unset=True, responses=errs(401, 403, 404, 422, 503))
-def signal_one(request: Request, signal_id: str = PathParam(..., pattern=SIGNAL_ID, max_length=60), who: KeyInfo = Depends(need("basic"))):
-    "One signal by id ('YYYY-MM-DD:SYMBOL'), with the fields of the caller's tier; basic sees only dates before the latest."
+# %% ../../nbs/76a_api.signals.ipynb #8415140e
+@router.get(
+    "/signals/{signal_id}",
+    response_model=SignalOut,
+    response_model_exclude_unset=True,
+    responses=errs(401, 403, 404, 422, 503),
+)
+def signal_one(
+    request: Request,
+    signal_id: str = PathParam(..., pattern=SIGNAL_ID, max_length=60),
+    who: KeyInfo = Depends(need("basic")),
+):
+    """One signal by id ('YYYY-MM-DD:SYMBOL'), with the fields of the caller's tier; basic sees only dates before the
+    latest."""
     r, s = find_signal(request, signal_id), api(request).cache.get()
-    if r is None: raise HTTPException(404, "no such signal")
+    if r is None:
+        raise HTTPException(404, "no such signal")
     t = "elite" if who.tier == "admin" else who.tier
-    if t == "basic" and (s.latest is None or r["as_of"] >= s.latest): raise HTTPException(404, "no such signal")
+    if t == "basic" and (s.latest is None or r["as_of"] >= s.latest):
+        raise HTTPException(404, "no such signal")
     return project(r, t)

@@ -19,27 +19,38 @@ __all__ = ['BASIC_FIELDS', 'HIDDEN_FROM_PRO', 'ACTIONABLE', 'jsonable', 'records
 
 # %% ../../nbs/73_api.snapshot.ipynb #8f451f2e
 BASIC_FIELDS = ["id", "as_of", "symbol", "direction", "confidence"]
-HIDDEN_FROM_PRO = ["status"]             # the hourly state is elite
-ACTIONABLE = ("BUY", "SELL")             # the basic tier's "top signals"
+HIDDEN_FROM_PRO = ["status"]  # the hourly state is elite
+ACTIONABLE = ("BUY", "SELL")  # the basic tier's "top signals"
 
+# %% ../../nbs/73_api.snapshot.ipynb #c69ed8b0
 def jsonable(v):
     "A JSON-ready value: NaN/inf -> None, numpy scalars -> Python, dates ISO, JSON text decoded."
-    if v is None or (isinstance(v, float) and not np.isfinite(v)): return None
-    if isinstance(v, np.floating): return float(v) if np.isfinite(v) else None
-    if isinstance(v, np.integer): return int(v)
-    if isinstance(v, np.ndarray): return [jsonable(x) for x in v.tolist()]
-    if hasattr(v, "isoformat"): return v.isoformat()
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    if isinstance(v, np.floating):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.ndarray):
+        return [jsonable(x) for x in v.tolist()]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
     if isinstance(v, str) and v[:1] in "[{":
-        try: return json.loads(v)
-        except ValueError: return v
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
     return v
 
+# %% ../../nbs/73_api.snapshot.ipynb #7d453fc4
 def records(df: pd.DataFrame) -> list[dict]:
     "JSON-ready dicts of a frame's rows."
     return [{k: jsonable(v) for k, v in r.items()} for r in df.to_dict("records")]
 
+# %% ../../nbs/73_api.snapshot.ipynb #c12096a8
 class Snapshot:
     "One consistent read of the store: the latest two dates' signals, and the last successful run per job."
+
     def __init__(self, rows: pd.DataFrame | None = None, runs: pd.DataFrame | None = None, error: str | None = None):
         rows = rows if rows is not None else pd.DataFrame(columns=BASIC_FIELDS + ["run_id", "status"])
         self.loaded_at, self.error, self.stale = time.time(), error, False
@@ -48,71 +59,94 @@ class Snapshot:
         self.latest = dates[0] if dates else None
         self.previous = dates[1] if len(dates) > 1 else None
         self.by_id = {r["id"]: r for r in recs}
-        self.full = {d: [r for r in recs if r["as_of"] == d] for d in dates}   # already most confident first
+        self.full = {d: [r for r in recs if r["as_of"] == d] for d in dates}  # already most confident first
         self.run_ids = {d: sorted({r["run_id"] for r in rs}) for d, rs in self.full.items()}
         self.runs = {} if runs is None else {r["job"]: r for r in records(runs)}
-        self.pages: dict = {}           # (tier, limit, direction) -> serialized page, at most 64
+        self.pages: dict = {}  # (tier, limit, direction) -> serialized page, at most 64
         lat = self.full.get(self.latest, [])
         self.counts = pd.DataFrame(lat).groupby(["direction", "status"]).size().to_dict() if lat else {}
 
 # %% ../../nbs/73_api.snapshot.ipynb #72a44764
 class SignalCache:
     "The current `Snapshot`, reloaded when the store file changes; keeps the last one while the store is locked."
+
     def __init__(self, cfg: Config, retry_s: float = 0.3):
         self.cfg, self.retry_s, self._lock = cfg, retry_s, threading.Lock()
         self._store, self._stamp, self.snap, self._retry_at = None, None, Snapshot(error="not loaded yet"), 0.0
 
     def store(self) -> SignalStore:
         "The `SignalStore` (created on first use: it creates the tables if missing)."
-        if self._store is None: self._store = SignalStore(self.cfg, read_only=False, retry_s=self.retry_s)
+        if self._store is None:
+            self._store = SignalStore(self.cfg, read_only=False, retry_s=self.retry_s)
         return self._store
 
     def stamp(self) -> tuple:
-        "Changes whenever the store does: the DuckDB file's (mtime, size) and its WAL's, or PostgreSQL's 'signals' counter."
-        if is_pg(): return ("pg", current_versions().get("signals", 0))
-        p = Path(self.cfg.store_path); out = []
+        """Changes whenever the store does: the DuckDB file's (mtime, size) and its WAL's, or PostgreSQL's 'signals'
+        counter."""
+        if is_pg():
+            return ("pg", current_versions().get("signals", 0))
+        p = Path(self.cfg.store_path)
+        out = []
         for f in (p, p.with_name(p.name + ".wal")):
-            try: s = os.stat(f); out.append((s.st_mtime_ns, s.st_size))
-            except FileNotFoundError: out.append(None)
+            try:
+                s = os.stat(f)
+                out.append((s.st_mtime_ns, s.st_size))
+            except FileNotFoundError:
+                out.append(None)
         return tuple(out)
 
     def get(self) -> Snapshot:
         "The snapshot, reloaded first when the file changed since the last load."
         st = self.stamp()
-        if st == self._stamp and self.snap.error is None: return self.snap
-        if self.snap.error is not None and time.monotonic() < self._retry_at: return self.snap   # locked: retry each second
+        if st == self._stamp and self.snap.error is None:
+            return self.snap
+        if self.snap.error is not None and time.monotonic() < self._retry_at:
+            return self.snap  # locked: retry each second
         if not self._lock.acquire(blocking=self._stamp is None):
-            return self.snap                  # another request is reloading: answer from the current snapshot
+            return self.snap  # another request is reloading: answer from the current snapshot
         try:
-            if st == self._stamp and self.snap.error is None: return self.snap
-            try: self.snap, self._stamp = Snapshot(*self.store().snapshot()), st
-            except Exception as e:       # locked by a job in another process, or unreadable: keep serving the last one
+            if st == self._stamp and self.snap.error is None:
+                return self.snap
+            try:
+                self.snap, self._stamp = Snapshot(*self.store().snapshot()), st
+            except Exception as e:  # locked by a job in another process, or unreadable: keep serving the last one
                 self.snap.stale, self.snap.error = True, f"{type(e).__name__}: {str(e)[:200]}"
                 self._retry_at = time.monotonic() + 1.0
-        finally: self._lock.release()
+        finally:
+            self._lock.release()
         return self.snap
 
 # %% ../../nbs/73_api.snapshot.ipynb #5dd6b3d4
 def project(r: dict, tier: str) -> dict:
     "The fields of one signal that `tier` may see."
-    if tier == "basic": return {k: r.get(k) for k in BASIC_FIELDS}
-    if tier == "pro": return {k: v for k, v in r.items() if k not in HIDDEN_FROM_PRO}
+    if tier == "basic":
+        return {k: r.get(k) for k in BASIC_FIELDS}
+    if tier == "pro":
+        return {k: v for k, v in r.items() if k not in HIDDEN_FROM_PRO}
     return dict(r)
 
+# %% ../../nbs/73_api.snapshot.ipynb #83b03b4f
 def view(snap: Snapshot, tier: str, limit: int = 50, direction: str | None = None) -> tuple[str | None, list[dict]]:
     "(as_of, rows) that `tier` sees: basic one date behind and projected, pro without status, elite all."
-    if tier == "basic": d, rows = snap.previous, [r for r in snap.full.get(snap.previous, []) if r["direction"] in ACTIONABLE]
-    else: d, rows = snap.latest, snap.full.get(snap.latest, [])
-    if direction: rows = [r for r in rows if r["direction"] == direction]
+    if tier == "basic":
+        d, rows = snap.previous, [r for r in snap.full.get(snap.previous, []) if r["direction"] in ACTIONABLE]
+    else:
+        d, rows = snap.latest, snap.full.get(snap.latest, [])
+    if direction:
+        rows = [r for r in rows if r["direction"] == direction]
     return d, [project(r, tier) for r in rows[:limit]]
 
+# %% ../../nbs/73_api.snapshot.ipynb #96efac8c
 def page(snap: Snapshot, tier: str, limit: int = 50, direction: str | None = None) -> bytes:
     "The JSON page of a view (tier, as_of, run_ids, count, signals), serialized once per snapshot."
     body = snap.pages.get((tier, limit, direction))
     if body is None:
         d, rows = view(snap, tier, limit, direction)
-        body = json.dumps(dict(tier=tier, as_of=d, run_ids=snap.run_ids.get(d, []), count=len(rows), signals=rows),
-                          separators=(",", ":")).encode()
-        if len(snap.pages) >= 64: snap.pages.clear()
+        body = json.dumps(
+            dict(tier=tier, as_of=d, run_ids=snap.run_ids.get(d, []), count=len(rows), signals=rows),
+            separators=(",", ":"),
+        ).encode()
+        if len(snap.pages) >= 64:
+            snap.pages.clear()
         snap.pages[(tier, limit, direction)] = body
     return body

@@ -39,7 +39,7 @@ form.inline{display:inline} input,select,button{font:inherit;padding:.35rem .5re
 """
 
 TEMPLATES = {
-"base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8">
+    "base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }} - aitrader</title>
 <link rel="stylesheet" href="/ui/static/app.css"></head><body>
 <header><strong>aitrader</strong>{% for n in nav %}<a href="{{ n.path }}">{{ n.label }}</a>{% endfor %}
@@ -48,10 +48,10 @@ TEMPLATES = {
 </header><main><h1>{{ title }}</h1>
 {% if msg %}<p class="msg {{ msg_kind or '' }}" id="msg">{{ msg }}</p>{% endif %}
 {% block body %}{% endblock %}</main></body></html>""",
-"login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
+    "login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
 <input type="hidden" name="csrf" value="{{ login_csrf }}">
 <label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br><button>Sign in</button></form></div>{% endblock %}""",
-"signals.html": """{% extends "base.html" %}{% block body %}
+    "signals.html": """{% extends "base.html" %}{% block body %}
 <form class="card" method="get"><label>Direction <select name="direction"><option value="">all</option>
 {% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select></label>
 <label>Min confidence <input name="min_conf" type="number" step="0.05" min="0" max="1" value="{{ f.min_conf or '' }}" style="width:5rem"></label>
@@ -60,7 +60,7 @@ TEMPLATES = {
 <div class="card scroll"><table id="signals"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt(r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table></div>{% endblock %}""",
-"signal.html": """{% extends "base.html" %}{% block body %}
+    "signal.html": """{% extends "base.html" %}{% block body %}
 <div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span> · confidence {{ fmt(r.confidence) }} · as of {{ r.as_of }}
 {% if r.status %} · status <span class="pill" id="status">{{ r.status }}</span>{% endif %}
 {% if levels %}<p id="levels">{% for l in levels %}{{ l.title }} <strong>{{ fmt(l.price) }}</strong>{{ ' · ' if not loop.last }}{% endfor %}</p>{% endif %}</div>
@@ -75,12 +75,12 @@ TEMPLATES = {
 <input type="hidden" name="csrf" value="{{ s.csrf }}"><label>Quantity <input name="qty" type="number" min="1" value="1" style="width:6rem"></label> <button>Execute</button></form></div>{% endif %}
 <div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table></div>
 <script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/static/chart.js"></script>{% endblock %}""",
-"runs.html": """{% extends "base.html" %}{% block body %}
+    "runs.html": """{% extends "base.html" %}{% block body %}
 <div class="card" id="health">Store: <strong>{{ 'reachable' if health.ok else 'degraded' }}</strong>{% if health.stale %} (stale){% endif %} ·
 latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if health.kill else 'released' }}</strong>{% if health.error %}<br><code>{{ health.error }}</code>{% endif %}</div>
 <div class="card scroll"><table id="runs"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% endblock %}""",
-"admin.html": """{% extends "base.html" %}{% block body %}
+    "admin.html": """{% extends "base.html" %}{% block body %}
 {% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code></p>{% endif %}
 <div class="card"><h3>Kill switch: <span id="kill-state">{{ 'ENGAGED' if kill.engaged else 'released' }}</span></h3>
 {% if kill.engaged %}<p>{{ kill.reason }} (by {{ kill.set_by }}, {{ kill.set_at }})</p>{% endif %}
@@ -97,7 +97,7 @@ latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if
 {% for k in keys %}<tr><td>{{ k.key_id }}</td><td>{{ k.name }}</td><td>{{ k.tier }}</td><td>{{ fmt(k.created_at) }}</td><td>{{ fmt(k.revoked_at) }}</td>
 <td>{% if not k.revoked_at %}<form class="inline" method="post" action="/ui/admin/keys/{{ k.key_id }}/revoke"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Revoke</button></form>{% endif %}</td></tr>{% endfor %}
 </table></div></div>{% endblock %}""",
-"elite.html": """{% extends "base.html" %}{% block body %}
+    "elite.html": """{% extends "base.html" %}{% block body %}
 <div class="card"><h3>Automatic execution: <span id="auto-state">{{ 'on' if auto and auto.enabled else 'off' }}</span></h3>
 <form method="post" action="/ui/elite/auto"><input type="hidden" name="csrf" value="{{ s.csrf }}"><input type="hidden" name="enabled" value="{{ 'false' if auto and auto.enabled else 'true' }}">
 <button id="auto-toggle">{{ 'Turn off' if auto and auto.enabled else 'Turn on' }}</button></form>
@@ -109,26 +109,39 @@ latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if
 {% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td><td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table></div>{% endblock %}""",
 }
 
+# %% ../../nbs/78b_api.templates.ipynb #33673ab5
 def fmt(v) -> str:
     "A cell as text: floats to 4 significant decimals, None/NaN as '-', lists joined."
     v = jsonable(v)
-    if v is None: return "-"
-    if isinstance(v, bool): return "yes" if v else "no"
-    if isinstance(v, float): return f"{v:,.2f}" if abs(v) >= 10 else f"{v:.4g}"
-    if isinstance(v, list): return ", ".join(map(str, v))
-    if isinstance(v, dict): return ", ".join(f"{k}: {x}" for k, x in v.items()) or "-"
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) >= 10 else f"{v:.4g}"
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {x}" for k, x in v.items()) or "-"
     return str(v)
 
+# %% ../../nbs/78b_api.templates.ipynb #d40062c7
 ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
 ENV.globals["fmt"] = fmt
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
+# %% ../../nbs/78b_api.templates.ipynb #7685dc71
 def render(name: str, s: Session | None = None, status: int = 200, **ctx) -> HTMLResponse:
     "A page from TEMPLATES with the menu of the session's tier and a strict CSP."
     html = ENV.get_template(name).render(s=s, nav=nav_for(s.who.tier) if s else [], **ctx)
-    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-                                                           "Referrer-Policy": "same-origin"})
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"},
+    )
 
 # %% ../../nbs/78b_api.templates.ipynb #5a862280
 CHART_JS = r"""
@@ -157,7 +170,10 @@ CHART_JS = r"""
   const first = Object.keys(data.charts || {})[0]; if (first) draw(first);
 })();
 """
+
+# %% ../../nbs/78b_api.templates.ipynb #2ba7e005
 def static_dir() -> Path:
     "The package's vendored assets (`aitrader/static`)."
     import aitrader
+
     return Path(aitrader.__file__).parent / "static"

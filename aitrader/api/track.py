@@ -23,42 +23,61 @@ router = APIRouter(tags=["track record"])
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 BASIC_COLS = ["source", "direction", "n", "filled", "fill_rate", "closed", "hit_rate", "avg_r", "net_return"]
 
+# %% ../../nbs/76e_api.track.ipynb #1bdcdb6b
 def _clean(v):
     "JSON-safe value: NaN/inf -> None, numpy scalars and dates to Python."
-    if isinstance(v, (np.generic,)): v = v.item()
-    if isinstance(v, float) and not math.isfinite(v): return None
-    if hasattr(v, "isoformat"): return v.isoformat()[:10] if not isinstance(v, datetime) else v.isoformat()
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10] if not isinstance(v, datetime) else v.isoformat()
     return v
 
+# %% ../../nbs/76e_api.track.ipynb #9c5e48d4
 def _rows(df: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
 
+# %% ../../nbs/76e_api.track.ipynb #69430b3f
 def _day(s: str | None, what: str):
-    if s is None: return None
-    try: return pd.Timestamp(pd.to_datetime(s, format="%Y-%m-%d")).date()
-    except (ValueError, TypeError): raise HTTPException(422, f"{what} {s!r} is not a valid date")
+    if s is None:
+        return None
+    try:
+        return pd.Timestamp(pd.to_datetime(s, format="%Y-%m-%d")).date()
+    except (ValueError, TypeError):
+        raise HTTPException(422, f"{what} {s!r} is not a valid date")
 
+# %% ../../nbs/76e_api.track.ipynb #c6a41826
 @router.get("/performance", responses=errs(401, 403, 422, 503))
-def performance(request: Request,
-                start: Optional[str] = Query(None, pattern=DATE), end: Optional[str] = Query(None, pattern=DATE),
-                model: Optional[str] = Query(None, max_length=80), source: Optional[str] = Query(None, max_length=60),
-                by: str = Query("model_version,source,direction,regime", max_length=80, pattern=r"^[a-z_,]+$"),
-                who: KeyInfo = Depends(need("basic"))):
+def performance(
+    request: Request,
+    start: Optional[str] = Query(None, pattern=DATE),
+    end: Optional[str] = Query(None, pattern=DATE),
+    model: Optional[str] = Query(None, max_length=80),
+    source: Optional[str] = Query(None, max_length=60),
+    by: str = Query("model_version,source,direction,regime", max_length=80, pattern=r"^[a-z_,]+$"),
+    who: KeyInfo = Depends(need("basic")),
+):
     "The track record of the tracked signals for the caller's tier (see above)."
     from aitrader.track.record import GROUPS, load_outcomes, record, equity
+
     a, t = api(request), ("elite" if who.tier == "admin" else who.tier)
     cols = [c for c in by.split(",") if c]
-    if not cols or set(cols) - set(GROUPS): raise HTTPException(422, f"by: choose among {list(GROUPS)}")
+    if not cols or set(cols) - set(GROUPS):
+        raise HTTPException(422, f"by: choose among {list(GROUPS)}")
     lo, hi = _day(start, "start"), _day(end, "end")
     o = load_outcomes(a.cfg, lo, hi, model, source)
     if t == "basic":
         latest = a.cache.get().latest
-        if latest is not None: o = o[pd.to_datetime(o.as_of) < pd.Timestamp(latest)]
+        if latest is not None:
+            o = o[pd.to_datetime(o.as_of) < pd.Timestamp(latest)]
         tab = record(o, ("source", "direction"), n_boot=200)
         tab = tab[[c for c in BASIC_COLS if c in tab.columns]]
-    else: tab = record(o, tuple(cols), n_boot=1000)
+    else:
+        tab = record(o, tuple(cols), n_boot=1000)
     out = dict(tier=t, n_outcomes=int(len(o)), rows=_rows(tab))
-    if t == "elite": out["equity"] = _rows(equity(o))
+    if t == "elite":
+        out["equity"] = _rows(equity(o))
     return out
 
 # %% ../../nbs/76e_api.track.ipynb #e4bd1323
@@ -75,27 +94,65 @@ class TradingViewAlert(BaseModel):
     stop: Optional[float] = Field(None, gt=0, lt=1e9)
     target: Optional[float] = Field(None, gt=0, lt=1e9)
 
-@router.post("/webhooks/tradingview", status_code=201, responses={**errs(400, 401, 413, 422, 503), 200: {"description": "the same alert was already stored (duplicate: true)"}})
+# %% ../../nbs/76e_api.track.ipynb #0bad3de6
+@router.post(
+    "/webhooks/tradingview",
+    status_code=201,
+    responses={
+        **errs(400, 401, 413, 422, 503),
+        200: {"description": "the same alert was already stored (duplicate: true)"},
+    },
+)
 def tradingview(request: Request, alert: TradingViewAlert):
     "Store a TradingView alert as an external signal (see above); its id, symbol and enrichment."
     from fastapi.responses import JSONResponse
     from aitrader.track.external import tv_secrets, check_secret, receive_alert, UnknownSymbol, StaleAlert
+
     a = api(request)
-    try: secrets = tv_secrets()
-    except ValueError: secrets = {}
-    if not check_secret(alert.source, alert.secret, secrets): raise HTTPException(401, "unknown source or wrong secret")
-    try: row, new = receive_alert(a.cfg, alert.model_dump(), pd.Timestamp(a.clock()))
-    except (UnknownSymbol, StaleAlert, ValueError) as e: raise HTTPException(422, str(e)[:300])
-    body = {k: _clean(row[k]) for k in ("id", "source", "strategy", "symbol", "direction", "as_of", "last_close", "atr14",
-                                         "support", "resistance", "entry", "stop_loss", "take_profit")}
+    try:
+        secrets = tv_secrets()
+    except ValueError:
+        secrets = {}
+    if not check_secret(alert.source, alert.secret, secrets):
+        raise HTTPException(401, "unknown source or wrong secret")
+    try:
+        row, new = receive_alert(a.cfg, alert.model_dump(), pd.Timestamp(a.clock()))
+    except (UnknownSymbol, StaleAlert, ValueError) as e:
+        raise HTTPException(422, str(e)[:300])
+    body = {
+        k: _clean(row[k])
+        for k in (
+            "id",
+            "source",
+            "strategy",
+            "symbol",
+            "direction",
+            "as_of",
+            "last_close",
+            "atr14",
+            "support",
+            "resistance",
+            "entry",
+            "stop_loss",
+            "take_profit",
+        )
+    }
     return JSONResponse({**body, "duplicate": not new}, status_code=201 if new else 200)
 
 # %% ../../nbs/76e_api.track.ipynb #7a1a242f
 @router.get("/signals/aggregate/{symbol}", responses=errs(401, 403, 404, 422, 503))
-def signals_aggregate(request: Request, symbol: str = PathParam(..., pattern=r"^[A-Za-z0-9&._\-]{1,40}$"),
-                      who: KeyInfo = Depends(need("pro"))):
+def signals_aggregate(
+    request: Request,
+    symbol: str = PathParam(..., pattern=r"^[A-Za-z0-9&._\-]{1,40}$"),
+    who: KeyInfo = Depends(need("pro")),
+):
     "The model's signal and the external sources for `symbol`, combined by learned weights (see above)."
     from aitrader.track.external import aggregate
+
     r = aggregate(api(request).cfg, symbol.upper())
-    if not r["sources"]: raise HTTPException(404, f"no model or external signal for {symbol.upper()}")
-    return {k: ([{kk: _clean(vv) for kk, vv in s.items()} for s in v] if k == "sources" else _clean(v)) for k, v in r.items()}
+    if not r["sources"]:
+        raise HTTPException(404, f"no model or external signal for {symbol.upper()}")
+    return {
+        k: ([{kk: _clean(vv) for kk, vv in s.items()} for s in v] if k == "sources" else _clean(v))
+        for k, v in r.items()
+    }

@@ -50,110 +50,209 @@ __all__ = ['OUTCOME_HOOKS', 'router', 'PRO_FIELDS', 'outcome', 'columns', 'stati
 # %% ../../nbs/78_api.web.ipynb #951b841f
 OUTCOME_HOOKS: list[Callable] = []
 
+# %% ../../nbs/78_api.web.ipynb #82bdeb1f
 def outcome(cfg, signal: dict) -> dict | None:
     "The first non-empty answer of OUTCOME_HOOKS for a signal (hooks that fail are skipped), else None."
     for f in OUTCOME_HOOKS:
-        try: r = f(cfg, signal)
-        except Exception: continue
-        if r: return r
+        try:
+            r = f(cfg, signal)
+        except Exception:
+            continue
+        if r:
+            return r
     return None
 
 # %% ../../nbs/78_api.web.ipynb #63becdef
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PRO_FIELDS = ["entry", "stop_loss", "take_profit", "risk_reward", "up_prob_10d", "exp_ret_10d", "p_fail"]
 
+# %% ../../nbs/78_api.web.ipynb #21783cd4
 def columns(tier: str) -> list[str]:
     "The table columns of the signals page for a (view) tier."
-    cols = ["symbol", "direction", "confidence"] + ([] if tier == "basic" else PRO_FIELDS) + (["status"] if tier == "elite" else [])
+    cols = (
+        ["symbol", "direction", "confidence"]
+        + ([] if tier == "basic" else PRO_FIELDS)
+        + (["status"] if tier == "elite" else [])
+    )
     return cols
 
+# %% ../../nbs/78_api.web.ipynb #821e610a
 @router.get("/static/{name}")
 def static(name: str):
     "The vendored chart library, the chart script and the stylesheet."
-    if name == "chart.js": return Response(CHART_JS, media_type="text/javascript")
-    if name == "app.css": return Response(CSS, media_type="text/css")
+    if name == "chart.js":
+        return Response(CHART_JS, media_type="text/javascript")
+    if name == "app.css":
+        return Response(CSS, media_type="text/css")
     p = static_dir() / name
-    if name != p.name or p.suffix != ".js" or not p.is_file(): raise HTTPException(404, "no such file")
+    if name != p.name or p.suffix != ".js" or not p.is_file():
+        raise HTTPException(404, "no such file")
     return FileResponse(p, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
+# %% ../../nbs/78_api.web.ipynb #b5325271
 @router.get("/ping")
-def ping(): return JSONResponse({"pid": os.getpid()})   # which worker answered (the multi-worker tests)
+def ping():
+    return JSONResponse({"pid": os.getpid()})  # which worker answered (the multi-worker tests)
 
+# %% ../../nbs/78_api.web.ipynb #c2ee71c3
 @router.get("")
-def home(): return RedirectResponse("/ui/signals", 303)
+def home():
+    return RedirectResponse("/ui/signals", 303)
 
 # %% ../../nbs/78_api.web.ipynb #63becdef
 def login_form(request: Request, msg: str | None = None, status: int = 200) -> HTMLResponse:
     "The sign-in page with a fresh random token in the form and in a short-lived HttpOnly SameSite=Strict cookie."
     tok = secrets.token_urlsafe(24)
     r = render("login.html", title="Sign in", login_csrf=tok, msg=msg, msg_kind="err" if msg else None, status=status)
-    r.set_cookie(LOGIN_CSRF, tok, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/ui/login", max_age=3600)
+    r.set_cookie(
+        LOGIN_CSRF,
+        tok,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/ui/login",
+        max_age=3600,
+    )
     return r
 
+# %% ../../nbs/78_api.web.ipynb #3e378613
 @router.get("/login")
-def login_page(request: Request): return login_form(request)
+def login_page(request: Request):
+    return login_form(request)
 
+# %% ../../nbs/78_api.web.ipynb #cb0341fb
 @router.post("/login")
 def login(request: Request, key: str = Form(..., max_length=200), csrf: str = Form("", max_length=100)):
-    "Check the form's token against its cookie (403 otherwise: a cross-site sign-in), then the key; on success set the session cookie and go to the signals."
+    """Check the form's token against its cookie (403 otherwise: a cross-site sign-in), then the key; on success set the
+    session cookie and go to the signals."""
     tok = request.cookies.get(LOGIN_CSRF, "")
-    if not tok or not hmac.compare_digest(str(csrf), tok): return login_form(request, "Bad or missing sign-in form token: reload and try again", 403)
-    if api(request).keys.verify(key) is None: return login_form(request, "Unknown or revoked key", 401)
+    if not tok or not hmac.compare_digest(str(csrf), tok):
+        return login_form(request, "Bad or missing sign-in form token: reload and try again", 403)
+    if api(request).keys.verify(key) is None:
+        return login_form(request, "Unknown or revoked key", 401)
     r = RedirectResponse("/ui/signals", 303)
     r.delete_cookie(LOGIN_CSRF, path="/ui/login")
-    r.set_cookie(COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/ui", max_age=12 * 3600)
+    r.set_cookie(
+        COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/ui",
+        max_age=12 * 3600,
+    )
     return r
 
+# %% ../../nbs/78_api.web.ipynb #691d3a64
 @router.post("/logout")
 def logout(csrf: str = Form(""), s: Session = Depends(session())):
     check_csrf(s, csrf)
-    r = RedirectResponse("/ui/login", 303); r.delete_cookie(COOKIE, path="/ui"); return r
+    r = RedirectResponse("/ui/login", 303)
+    r.delete_cookie(COOKIE, path="/ui")
+    return r
 
 # %% ../../nbs/78_api.web.ipynb #cf4e626a
 @router.get("/signals")
-def signals_page(request: Request, direction: Optional[str] = None, min_conf: Optional[str] = None, q: Optional[str] = None,
-                 s: Session = Depends(session())):
-    "Today's signals for the tier (basic: the previous date, actionable only) with direction, confidence and symbol filters."
+def signals_page(
+    request: Request,
+    direction: Optional[str] = None,
+    min_conf: Optional[str] = None,
+    q: Optional[str] = None,
+    s: Session = Depends(session()),
+):
+    """Today's signals for the tier (basic: the previous date, actionable only) with direction, confidence and symbol
+    filters."""
     d = direction if direction in ("BUY", "SELL", "HOLD") else None
     as_of, rows = view(api(request).cache.get(), s.view_tier, 500, d)
-    try: mc = float(min_conf) if min_conf not in (None, "") else None
-    except ValueError: mc = None
-    if mc is not None: rows = [r for r in rows if (r.get("confidence") or 0) >= mc]
-    if q: rows = [r for r in rows if q.strip().upper() in str(r.get("symbol", "")).upper()]
-    return render("signals.html", s, title="Signals", as_of=as_of, rows=rows, cols=columns(s.view_tier),
-                  f=dict(direction=d, min_conf=mc, q=q))
+    try:
+        mc = float(min_conf) if min_conf not in (None, "") else None
+    except ValueError:
+        mc = None
+    if mc is not None:
+        rows = [r for r in rows if (r.get("confidence") or 0) >= mc]
+    if q:
+        rows = [r for r in rows if q.strip().upper() in str(r.get("symbol", "")).upper()]
+    return render(
+        "signals.html",
+        s,
+        title="Signals",
+        as_of=as_of,
+        rows=rows,
+        cols=columns(s.view_tier),
+        f=dict(direction=d, min_conf=mc, q=q),
+    )
 
+# %% ../../nbs/78_api.web.ipynb #32a3b660
 def _signal_for(request: Request, s: Session, signal_id: str) -> dict:
     r, snap = find_signal(request, signal_id), api(request).cache.get()
-    if r is None: raise HTTPException(404, "no such signal")
-    if s.view_tier == "basic" and (snap.latest is None or r["as_of"] >= snap.latest): raise HTTPException(404, "no such signal")
+    if r is None:
+        raise HTTPException(404, "no such signal")
+    if s.view_tier == "basic" and (snap.latest is None or r["as_of"] >= snap.latest):
+        raise HTTPException(404, "no such signal")
     return project(r, s.view_tier)
 
+# %% ../../nbs/78_api.web.ipynb #95845326
 @router.get("/signals/{signal_id}")
 def signal_page(request: Request, signal_id: str, msg: Optional[str] = None, s: Session = Depends(session())):
     "One signal: levels, chart (daily / 4H) with zones and levels, reasons, outcome; an execute form for elite keys."
     r = _signal_for(request, s, signal_id)
     full = find_signal(request, signal_id)
-    data, zones = chart_data(api(request).cfg, full) if s.view_tier != "basic" else chart_data(api(request).cfg, {**r, "entry": None})
-    if s.view_tier == "basic": data["levels"] = []
+    data, zones = (
+        chart_data(api(request).cfg, full)
+        if s.view_tier != "basic"
+        else chart_data(api(request).cfg, {**r, "entry": None})
+    )
+    if s.view_tier == "basic":
+        data["levels"] = []
     cj = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     fields = [(k, v) for k, v in r.items() if k not in ("reasons", "id")]
-    return render("signal.html", s, title=f"{r['symbol']} · {r['as_of']}", r=r, levels=data["levels"], charts=list(data["charts"]),
-                  chart_json=cj, zones=zones, outcome=outcome(api(request).cfg, full), fields=fields,
-                  can_execute=tier_rank(s.who.tier) >= tier_rank("elite") and r.get("direction") == "BUY",
-                  msg=msg, msg_kind="err" if msg and msg.startswith("Refused") else "ok")
+    return render(
+        "signal.html",
+        s,
+        title=f"{r['symbol']} · {r['as_of']}",
+        r=r,
+        levels=data["levels"],
+        charts=list(data["charts"]),
+        chart_json=cj,
+        zones=zones,
+        outcome=outcome(api(request).cfg, full),
+        fields=fields,
+        can_execute=tier_rank(s.who.tier) >= tier_rank("elite") and r.get("direction") == "BUY",
+        msg=msg,
+        msg_kind="err" if msg and msg.startswith("Refused") else "ok",
+    )
 
+# %% ../../nbs/78_api.web.ipynb #af39851f
 @router.post("/signals/{signal_id}/execute")
-def signal_execute(request: Request, signal_id: str, qty: int = Form(..., ge=1, le=10**7), csrf: str = Form(""),
-                   s: Session = Depends(session("elite"))):
+def signal_execute(
+    request: Request,
+    signal_id: str,
+    qty: int = Form(..., ge=1, le=10**7),
+    csrf: str = Form(""),
+    s: Session = Depends(session("elite")),
+):
     "A BUY paper order for the signal through the same checks as POST /elite/trade/execute; the page shows the outcome."
     check_csrf(s, csrf)
-    a = api(request); sig = find_signal(request, signal_id)
-    if sig is None: raise HTTPException(404, "no such signal")
+    a = api(request)
+    sig = find_signal(request, signal_id)
+    if sig is None:
+        raise HTTPException(404, "no such signal")
     try:
         X.settle_pending(a.cfg, a.cm, key_id=s.who.key_id)
-        resp, _ = X.execute(a.cfg, s.who.key_id, sig, "BUY", qty, None, "market", None, None, a.cm,
-                            latest_as_of=a.cache.get().latest, now=a.clock())
+        resp, _ = X.execute(
+            a.cfg,
+            s.who.key_id,
+            sig,
+            "BUY",
+            qty,
+            None,
+            "market",
+            None,
+            None,
+            a.cm,
+            latest_as_of=a.cache.get().latest,
+            now=a.clock(),
+        )
         a.metrics.executions.labels(resp["status"].lower()).inc()
         msg = f"Order {resp['order_id']} accepted: {resp['status']}"
     except X.ExecutionRefused as e:
@@ -165,80 +264,170 @@ def signal_execute(request: Request, signal_id: str, qty: int = Form(..., ge=1, 
 @router.get("/runs")
 def runs_page(request: Request, s: Session = Depends(session("admin"))):
     "The latest runs of every job and the health of the store."
-    a = api(request); snap = a.cache.get()
-    try: kill = X.kill_state(a.cfg)["engaged"]
-    except Exception: kill = None
+    a = api(request)
+    snap = a.cache.get()
+    try:
+        kill = X.kill_state(a.cfg)["engaged"]
+    except Exception:
+        kill = None
     cols = ["run_id", "job", "run_date", "status", "started_at", "duration_s", "model_version"]
     df = a.cache.store().runs(limit=30)
     runs = [] if df.empty else [dict(zip(df.columns, r)) for r in df.itertuples(index=False)]
-    return render("runs.html", s, title="Runs & health", cols=cols, runs=runs,
-                  health=dict(ok=snap.error is None, stale=snap.stale, latest=snap.latest, kill=kill, error=snap.error))
+    return render(
+        "runs.html",
+        s,
+        title="Runs & health",
+        cols=cols,
+        runs=runs,
+        health=dict(ok=snap.error is None, stale=snap.stale, latest=snap.latest, kill=kill, error=snap.error),
+    )
 
-def _admin_page(request: Request, s: Session, msg: str | None = None, kind: str = "ok", new_key: str | None = None, status: int = 200):
-    a = api(request); k = list_keys(a.cfg)
-    keys = [] if k.empty else [dict(zip(k.columns, r)) for r in k.astype(object).where(k.notna(), None).itertuples(index=False)]
-    return render("admin.html", s, title="Admin", kill=X.kill_state(a.cfg), keys=keys, tiers=TIERS, new_key=new_key, msg=msg, msg_kind=kind, status=status)
+# %% ../../nbs/78_api.web.ipynb #a4361f5e
+def _admin_page(
+    request: Request,
+    s: Session,
+    msg: str | None = None,
+    kind: str = "ok",
+    new_key: str | None = None,
+    status: int = 200,
+):
+    a = api(request)
+    k = list_keys(a.cfg)
+    keys = (
+        []
+        if k.empty
+        else [dict(zip(k.columns, r)) for r in k.astype(object).where(k.notna(), None).itertuples(index=False)]
+    )
+    return render(
+        "admin.html",
+        s,
+        title="Admin",
+        kill=X.kill_state(a.cfg),
+        keys=keys,
+        tiers=TIERS,
+        new_key=new_key,
+        msg=msg,
+        msg_kind=kind,
+        status=status,
+    )
 
+# %% ../../nbs/78_api.web.ipynb #63dc479b
 @router.get("/admin")
 def admin_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("admin"))):
     "Kill switch, job triggers, keys."
     return _admin_page(request, s, msg)
 
+# %% ../../nbs/78_api.web.ipynb #164c3f91
 @router.post("/admin/kill")
-def admin_kill(request: Request, engaged: str = Form(...), reason: str = Form("", max_length=500), csrf: str = Form(""),
-               s: Session = Depends(session("admin"))):
+def admin_kill(
+    request: Request,
+    engaged: str = Form(...),
+    reason: str = Form("", max_length=500),
+    csrf: str = Form(""),
+    s: Session = Depends(session("admin")),
+):
     check_csrf(s, csrf)
     st = X.set_kill(api(request).cfg, engaged == "true", reason or "dashboard", s.who.key_id)
-    msg = f"Kill switch engaged; {st['cancelled']} pending order(s) cancelled" if st["engaged"] else "Kill switch released"
+    msg = (
+        f"Kill switch engaged; {st['cancelled']} pending order(s) cancelled"
+        if st["engaged"]
+        else "Kill switch released"
+    )
     return RedirectResponse("/ui/admin?" + urlencode({"msg": msg}), 303)
 
+# %% ../../nbs/78_api.web.ipynb #3ae64dbc
 @router.post("/admin/run/{job}")
-def admin_run(request: Request, job: str, run_date: str = Form(""), at: str = Form(""), csrf: str = Form(""),
-              s: Session = Depends(session("admin"))):
+def admin_run(
+    request: Request,
+    job: str,
+    run_date: str = Form(""),
+    at: str = Form(""),
+    csrf: str = Form(""),
+    s: Session = Depends(session("admin")),
+):
     "Start the daily or hourly job through the one job runner."
     check_csrf(s, csrf)
-    if job not in ("daily", "hourly"): raise HTTPException(404, "no such job")
+    if job not in ("daily", "hourly"):
+        raise HTTPException(404, "no such job")
     from aitrader.api.schemas import RunIn
+
     try:
         body = RunIn(run_date=run_date.strip() or None) if job == "daily" else RunIn(at=at.strip() or None)
         rid = api(request).jobs.start(job, {k: v for k, v in {"run_date": body.run_date, "at": body.at}.items() if v})
         return _admin_page(request, s, f"{job} run {rid} started")
-    except RunLocked as e: return _admin_page(request, s, f"a {job} run is in progress: {str(e)[:200]}", "err", status=409)
-    except (LookupError, ValueError) as e: return _admin_page(request, s, f"{type(e).__name__}: {str(e)[:300]}", "err", status=422)
+    except RunLocked as e:
+        return _admin_page(request, s, f"a {job} run is in progress: {str(e)[:200]}", "err", status=409)
+    except (LookupError, ValueError) as e:
+        return _admin_page(request, s, f"{type(e).__name__}: {str(e)[:300]}", "err", status=422)
 
+# %% ../../nbs/78_api.web.ipynb #8545ba81
 @router.post("/admin/keys")
-def admin_key_create(request: Request, tier: str = Form(...), name: str = Form(..., max_length=100), csrf: str = Form(""),
-                     s: Session = Depends(session("admin"))):
+def admin_key_create(
+    request: Request,
+    tier: str = Form(...),
+    name: str = Form(..., max_length=100),
+    csrf: str = Form(""),
+    s: Session = Depends(session("admin")),
+):
     check_csrf(s, csrf)
-    try: k = create_key(tier, name, api(request).cfg)
-    except ValueError as e: return _admin_page(request, s, str(e), "err", status=422)
+    try:
+        k = create_key(tier, name, api(request).cfg)
+    except ValueError as e:
+        return _admin_page(request, s, str(e), "err", status=422)
     return _admin_page(request, s, f"{tier} key for {name!r} created", new_key=k)
 
+# %% ../../nbs/78_api.web.ipynb #17a0a397
 @router.post("/admin/keys/{key_id}/revoke")
 def admin_key_revoke(request: Request, key_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
     check_csrf(s, csrf)
     ok = revoke_key(key_id, api(request).cfg)
-    return RedirectResponse("/ui/admin?" + urlencode({"msg": f"key {key_id} revoked" if ok else f"no live key {key_id}"}), 303)
+    return RedirectResponse(
+        "/ui/admin?" + urlencode({"msg": f"key {key_id} revoked" if ok else f"no live key {key_id}"}), 303
+    )
 
 # %% ../../nbs/78_api.web.ipynb #e46aa07f
 def orders_of(cfg, key_id: str, limit: int = 50) -> list[dict]:
     "The key's latest orders, newest first: order_id, signal_id, symbol, qty, order_type, status, created_at."
     cols = ["order_id", "signal_id", "symbol", "qty", "order_type", "status", "created_at"]
     with ApiStore(cfg) as db:
-        return [dict(zip(cols, r)) for r in db.all(f"SELECT {', '.join(cols)} FROM orders WHERE key_id = ? ORDER BY order_id DESC LIMIT {int(limit)}", [key_id])]
+        return [
+            dict(zip(cols, r))
+            for r in db.all(
+                f"SELECT {', '.join(cols)} FROM orders WHERE key_id = ? ORDER BY order_id DESC LIMIT {int(limit)}",
+                [key_id],
+            )
+        ]
 
+# %% ../../nbs/78_api.web.ipynb #05e3d10e
 @router.get("/elite")
 def elite_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("elite"))):
     "Automatic-execution toggle, positions and orders of this key."
-    a = api(request); X.settle_pending(a.cfg, a.cm, key_id=s.who.key_id)
-    auto = X.get_auto(a.cfg, s.who.key_id); pos = X.positions(a.cfg, s.who.key_id)
-    return render("elite.html", s, title="Execution", auto=auto, kill=X.kill_state(a.cfg), msg=msg,
-                  positions=[] if pos.empty else pos.to_dict("records"), orders=orders_of(a.cfg, s.who.key_id))
+    a = api(request)
+    X.settle_pending(a.cfg, a.cm, key_id=s.who.key_id)
+    auto = X.get_auto(a.cfg, s.who.key_id)
+    pos = X.positions(a.cfg, s.who.key_id)
+    return render(
+        "elite.html",
+        s,
+        title="Execution",
+        auto=auto,
+        kill=X.kill_state(a.cfg),
+        msg=msg,
+        positions=[] if pos.empty else pos.to_dict("records"),
+        orders=orders_of(a.cfg, s.who.key_id),
+    )
 
+# %% ../../nbs/78_api.web.ipynb #0abafddf
 @router.post("/elite/auto")
-def elite_auto(request: Request, enabled: str = Form(...), csrf: str = Form(""), s: Session = Depends(session("elite"))):
+def elite_auto(
+    request: Request, enabled: str = Form(...), csrf: str = Form(""), s: Session = Depends(session("elite"))
+):
     check_csrf(s, csrf)
     from dataclasses import replace
-    cfg = api(request).cfg; cur = X.get_auto(cfg, s.who.key_id) or X.AutoSettings()
+
+    cfg = api(request).cfg
+    cur = X.get_auto(cfg, s.who.key_id) or X.AutoSettings()
     X.set_auto(cfg, s.who.key_id, replace(cur, enabled=enabled == "true"))
-    return RedirectResponse("/ui/elite?" + urlencode({"msg": f"automatic execution {'on' if enabled == 'true' else 'off'}"}), 303)
+    return RedirectResponse(
+        "/ui/elite?" + urlencode({"msg": f"automatic execution {'on' if enabled == 'true' else 'off'}"}), 303
+    )

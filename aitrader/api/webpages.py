@@ -22,41 +22,97 @@ __all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'track_outcome', 'record_row
            'desk_page', 'desk_approve_form', 'desk_reject_form']
 
 # %% ../../nbs/78a_api.webpages.ipynb #bb00f026
-OUTCOME_FIELDS = ["status", "reason", "fill_date", "fill_price", "exit_date", "exit_price", "bars_held", "net_return",
-                  "net_pnl", "r_multiple", "mae", "mfe", "through"]
+OUTCOME_FIELDS = [
+    "status",
+    "reason",
+    "fill_date",
+    "fill_price",
+    "exit_date",
+    "exit_price",
+    "bars_held",
+    "net_return",
+    "net_pnl",
+    "r_multiple",
+    "mae",
+    "mfe",
+    "through",
+]
 
+# %% ../../nbs/78a_api.webpages.ipynb #03193cfe
 def track_outcome(cfg, signal: dict) -> dict | None:
-    "The tracked outcome of `signal` (OUTCOME_FIELDS; returns as fractions, P&L in INR at the planned size), None when not tracked yet."
+    """The tracked outcome of `signal` (OUTCOME_FIELDS; returns as fractions, P&L in INR at the planned size), None when
+    not tracked yet."""
     from aitrader.signals.store import SignalStore
     from aitrader.track.outcomes import read_outcomes
-    if not signal or not signal.get("id"): return None
-    o = read_outcomes(SignalStore(cfg, read_only=True), "signal_id = ?", [str(signal["id"])])
-    if o.empty: return None
-    r = o.iloc[0]
-    return {k: (None if (v is None or (isinstance(v, float) and np.isnan(v))) else v) for k, v in ((k, r[k]) for k in OUTCOME_FIELDS)}
 
-if track_outcome not in OUTCOME_HOOKS: OUTCOME_HOOKS.append(track_outcome)
+    if not signal or not signal.get("id"):
+        return None
+    o = read_outcomes(SignalStore(cfg, read_only=True), "signal_id = ?", [str(signal["id"])])
+    if o.empty:
+        return None
+    r = o.iloc[0]
+    return {
+        k: (None if (v is None or (isinstance(v, float) and np.isnan(v))) else v)
+        for k, v in ((k, r[k]) for k in OUTCOME_FIELDS)
+    }
+
+# %% ../../nbs/78a_api.webpages.ipynb #030bd282
+if track_outcome not in OUTCOME_HOOKS:
+    OUTCOME_HOOKS.append(track_outcome)
 
 # %% ../../nbs/78a_api.webpages.ipynb #376040e9
 register_page("/ui/track", "Track record", "basic", 40)
 register_page("/ui/desk", "Desk approvals", "admin", 70)
 
+# %% ../../nbs/78a_api.webpages.ipynb #22582ce9
 def _num(v, pct: bool = False) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)): return "∞" if isinstance(v, float) and np.isinf(v) else "-"
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "∞" if isinstance(v, float) and np.isinf(v) else "-"
     return f"{v:.1%}" if pct else (f"{v:,.2f}" if abs(v) >= 10 else f"{v:.3g}")
 
+# %% ../../nbs/78a_api.webpages.ipynb #75e30cc1
 def record_rows(tab: pd.DataFrame, by: list[str]) -> tuple[list[str], list[dict]]:
-    "(header, rows of display strings) of a `record` table: counts, then hit rate / avg R / net return with their 95% intervals."
-    cols = [*by, "signals", "filled", "closed", "hit rate [95% CI]", "avg R [95% CI]", "net return [95% CI]", "expectancy (INR)",
-            "profit factor", "total P&L (INR)", "avg hold (bars)"]
+    """(header, rows of display strings) of a `record` table: counts, then hit rate / avg R / net return with their 95%
+    intervals."""
+    cols = [
+        *by,
+        "signals",
+        "filled",
+        "closed",
+        "hit rate [95% CI]",
+        "avg R [95% CI]",
+        "net return [95% CI]",
+        "expectancy (INR)",
+        "profit factor",
+        "total P&L (INR)",
+        "avg hold (bars)",
+    ]
     rows = []
     for r in tab.to_dict("records"):
         ci = lambda k, pct: f"{_num(r[k], pct)} [{_num(r[k + '_lo'], pct)}, {_num(r[k + '_hi'], pct)}]"
-        rows.append(dict(zip(cols, [*(str(r[b]) for b in by), str(int(r["n"])), str(int(r["filled"])), str(int(r["closed"])),
-                                    ci("hit_rate", True), ci("avg_r", False), ci("net_return", True), _num(r["expectancy"]),
-                                    _num(r["profit_factor"]), _num(r["total_pnl"]), _num(r["avg_hold"])])))
+        rows.append(
+            dict(
+                zip(
+                    cols,
+                    [
+                        *(str(r[b]) for b in by),
+                        str(int(r["n"])),
+                        str(int(r["filled"])),
+                        str(int(r["closed"])),
+                        ci("hit_rate", True),
+                        ci("avg_r", False),
+                        ci("net_return", True),
+                        _num(r["expectancy"]),
+                        _num(r["profit_factor"]),
+                        _num(r["total_pnl"]),
+                        _num(r["avg_hold"]),
+                    ],
+                )
+            )
+        )
     return cols, rows
 
+# %% ../../nbs/78a_api.webpages.ipynb #eb03c0de
 def equity_points(eq: pd.DataFrame) -> list[dict]:
     "The equity curve as lightweight-charts points [{time: 'YYYY-MM-DD', value: INR}]."
     return [dict(time=str(pd.Timestamp(d).date()), value=round(float(v), 2)) for d, v in zip(eq["day"], eq["equity"])]
@@ -88,22 +144,40 @@ EQUITY_JS = r"""
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
+# %% ../../nbs/78a_api.webpages.ipynb #19906512
 @router.get("/track/equity.js")
-def equity_js(): return Response(EQUITY_JS, media_type="text/javascript")
+def equity_js():
+    return Response(EQUITY_JS, media_type="text/javascript")
 
+# %% ../../nbs/78a_api.webpages.ipynb #1605864e
 @router.get("/track")
 def track_page(request: Request, s: Session = Depends(session())):
     "The track record for the session's tier (see above)."
     from aitrader.track.record import GROUPS, equity, load_outcomes, record
     from aitrader.track.outcomes import TrackParams
+
     cfg = api(request).cfg
     o = load_outcomes(cfg)
     by = [] if s.view_tier == "basic" else list(GROUPS)
-    cols, rows = record_rows(record(o, tuple(by), n_boot=1000) if len(o) else pd.DataFrame(), by) if len(o) else (record_rows(pd.DataFrame(columns=["n"]), by)[0], [])
+    cols, rows = (
+        record_rows(record(o, tuple(by), n_boot=1000) if len(o) else pd.DataFrame(), by)
+        if len(o)
+        else (record_rows(pd.DataFrame(columns=["n"]), by)[0], [])
+    )
     show = tier_rank(s.view_tier) >= tier_rank("elite")
     pts = equity_points(equity(o)) if show and len(o) else []
-    return render("track.html", s, title="Track record", n=len(o), cols=cols, rows=rows, show_equity=show, equity=pts,
-                  capital=f"{TrackParams.capital:,.0f}", equity_json=json.dumps(pts).replace("</", "<\\/"))
+    return render(
+        "track.html",
+        s,
+        title="Track record",
+        n=len(o),
+        cols=cols,
+        rows=rows,
+        show_equity=show,
+        equity=pts,
+        capital=f"{TrackParams.capital:,.0f}",
+        equity_json=json.dumps(pts).replace("</", "<\\/"),
+    )
 
 # %% ../../nbs/78a_api.webpages.ipynb #1bd0ffbb
 TEMPLATES["desk.html"] = """{% extends "base.html" %}{% block body %}
@@ -124,49 +198,83 @@ entry {{ fmt(c.entry) }} · stop {{ fmt(c.stop) }} · target {{ fmt(c.target) }}
 {% for c in decided %}<tr><td>{{ c.card_id }}</td><td>{{ c.account_id }}</td><td>{{ c.symbol }}</td><td>{{ c.status }}</td><td>{{ c.reason or '' }}</td><td>{{ c.bracket_id or '' }}</td></tr>{% endfor %}</table></div>{% endif %}
 {% endblock %}"""
 
-def _actor(s: Session) -> str: return f"key:{s.who.key_id}:{s.who.name}"
+# %% ../../nbs/78a_api.webpages.ipynb #ca79b7f7
+def _actor(s: Session) -> str:
+    return f"key:{s.who.key_id}:{s.who.name}"
 
+# %% ../../nbs/78a_api.webpages.ipynb #d6ab30dd
 def _day(request: Request) -> pd.Timestamp:
     "The session the app's clock stands on (IST date)."
     return pd.Timestamp(api(request).clock()).tz_convert("Asia/Kolkata").normalize().tz_localize(None)
 
+# %% ../../nbs/78a_api.webpages.ipynb #673a3297
 @router.get("/desk")
 def desk_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("admin"))):
-    "The approval queue: every account's PENDING cards (thesis, checklist) with approve / reject forms; the last decided cards."
+    """The approval queue: every account's PENDING cards (thesis, checklist) with approve / reject forms; the last
+    decided cards."""
     from aitrader.desk.accounts import accounts
     from aitrader.desk.cards import cards
     from aitrader.desk.risk import kill_state
+
     cfg = api(request).cfg
     acc, pend, allc = accounts(cfg, None), cards(cfg, "PENDING"), cards(cfg)
     out = []
     for a in acc.to_dict("records"):
         k = kill_state(cfg, a["account_id"])
-        out.append(dict(a, paused=k["engaged"], kill_rule=k["rule"], cards=pend[pend.account_id == a["account_id"]].to_dict("records")))
+        out.append(
+            dict(
+                a,
+                paused=k["engaged"],
+                kill_rule=k["rule"],
+                cards=pend[pend.account_id == a["account_id"]].to_dict("records"),
+            )
+        )
     decided = allc[allc.status != "PENDING"].head(30).to_dict("records")
-    return render("desk.html", s, title="Desk approvals", accounts=out, decided=decided, day=str(_day(request).date()),
-                  msg=msg, msg_kind="err" if msg and msg.startswith("Refused") else "ok")
+    return render(
+        "desk.html",
+        s,
+        title="Desk approvals",
+        accounts=out,
+        decided=decided,
+        day=str(_day(request).date()),
+        msg=msg,
+        msg_kind="err" if msg and msg.startswith("Refused") else "ok",
+    )
 
+# %% ../../nbs/78a_api.webpages.ipynb #7123c313
 @router.post("/desk/cards/{card_id}/approve")
 def desk_approve_form(request: Request, card_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
     "Approve a PENDING card on the app clock's session; back to the queue with what happened."
     from aitrader.desk.cards import CardRefused, approve
+
     check_csrf(s, csrf)
     try:
         c = approve(api(request).cfg, card_id, _actor(s), day=_day(request))
         msg = f"Approved {c['symbol']} for {c['account_id']}: bracket {c['bracket_id']}"
-    except KeyError as e: raise HTTPException(404, str(e).strip("'\""))
-    except (CardRefused, RuntimeError, ValueError) as e: msg = f"Refused ({getattr(e, 'code', type(e).__name__)}): {e}"
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+    except (CardRefused, RuntimeError, ValueError) as e:
+        msg = f"Refused ({getattr(e, 'code', type(e).__name__)}): {e}"
     return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
 
+# %% ../../nbs/78a_api.webpages.ipynb #7216fad4
 @router.post("/desk/cards/{card_id}/reject")
-def desk_reject_form(request: Request, card_id: str, reason: str = Form("", max_length=500), csrf: str = Form(""),
-                     s: Session = Depends(session("admin"))):
+def desk_reject_form(
+    request: Request,
+    card_id: str,
+    reason: str = Form("", max_length=500),
+    csrf: str = Form(""),
+    s: Session = Depends(session("admin")),
+):
     "Reject a PENDING card with a reason."
     from aitrader.desk.cards import CardRefused, reject
+
     check_csrf(s, csrf)
     try:
         c = reject(api(request).cfg, card_id, _actor(s), reason)
         msg = f"Rejected {c['symbol']} for {c['account_id']}"
-    except KeyError as e: raise HTTPException(404, str(e).strip("'\""))
-    except CardRefused as e: msg = f"Refused ({e.code}): {e}"
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+    except CardRefused as e:
+        msg = f"Refused ({e.code}): {e}"
     return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)

@@ -21,62 +21,82 @@ __all__ = ['exec_lock', 'kill_state', 'set_kill', 'AutoSettings', 'set_auto', 'g
 # %% ../../nbs/57a_broker.execution.ipynb #be5fa0c8
 exec_lock = threading.RLock()  # one API process: orders (and kill-switch changes) are decided one at a time
 
+# %% ../../nbs/57a_broker.execution.ipynb #44abcd08
 def kill_state(cfg: Config) -> dict:
     "{'engaged': bool, 'reason', 'set_by', 'set_at' (ISO str or None)}; disengaged when never set."
-    with ApiStore(cfg) as db: return db.kill()
+    with ApiStore(cfg) as db:
+        return db.kill()
 
-def set_kill(cfg: Config,
-             engaged: bool,          # True halts all automatic execution at once and cancels pending orders
-             reason: str = "",       # why (kept in kill_events)
-             set_by: str = "",       # key id of the admin
-            ) -> dict:
-    "Engage or release the kill switch; returns the new `kill_state` plus `cancelled` (orders cancelled). No order commits after this returns."
+# %% ../../nbs/57a_broker.execution.ipynb #9b564cb6
+def set_kill(
+    cfg: Config,
+    engaged: bool,  # True halts all automatic execution at once and cancels pending orders
+    reason: str = "",  # why (kept in kill_events)
+    set_by: str = "",  # key id of the admin
+) -> dict:
+    """Engage or release the kill switch; returns the new `kill_state` plus `cancelled` (orders cancelled). No order
+    commits after this returns."""
     with exec_lock, ApiStore(cfg) as db, db.exclusive():
         n = db.set_kill(engaged, reason, set_by)
         st = {**db.kill(), "cancelled": n}
     if engaged:
-        from aitrader.notify import kill_engaged; kill_engaged(cfg, st)   # alert (never raises)
+        from aitrader.notify import kill_engaged
+
+        kill_engaged(cfg, st)  # alert (never raises)
     return st
 
 # %% ../../nbs/57a_broker.execution.ipynb #667b3f44
 @dataclass(frozen=True)
 class AutoSettings:
     "Per-key automatic-execution limits."
+
     enabled: bool = True
-    max_open_positions: int = 5      # symbols held or with a pending order, at most
+    max_open_positions: int = 5  # symbols held or with a pending order, at most
     max_notional: float = 100_000.0  # INR per symbol: held cost + pending + this order at its fill price, at most
     daily_loss_limit: float = 5_000.0  # INR: no new order once the day's P&L is at or below minus this
     max_total_notional: float | None = None  # INR over all symbols; None = max_notional x max_open_positions
 
     def __post_init__(self):
-        if not 1 <= self.max_open_positions <= 1000: raise ValueError("max_open_positions must be in 1..1000")
-        if not 0 < self.max_notional <= 1e9: raise ValueError("max_notional must be in (0, 1e9] INR")
-        if not 0 < self.daily_loss_limit <= 1e9: raise ValueError("daily_loss_limit must be in (0, 1e9] INR")
+        if not 1 <= self.max_open_positions <= 1000:
+            raise ValueError("max_open_positions must be in 1..1000")
+        if not 0 < self.max_notional <= 1e9:
+            raise ValueError("max_notional must be in (0, 1e9] INR")
+        if not 0 < self.daily_loss_limit <= 1e9:
+            raise ValueError("daily_loss_limit must be in (0, 1e9] INR")
         if self.max_total_notional is not None and not 0 < self.max_total_notional <= 1e12:
             raise ValueError("max_total_notional must be in (0, 1e12] INR")
 
     @property
-    def total_cap(self) -> float: return self.max_total_notional or self.max_notional * self.max_open_positions
+    def total_cap(self) -> float:
+        return self.max_total_notional or self.max_notional * self.max_open_positions
 
+# %% ../../nbs/57a_broker.execution.ipynb #f8d8fc9e
 def set_auto(cfg: Config, key_id: str, s: AutoSettings) -> AutoSettings:
     "Store `s` as the key's settings (replacing any); returns it."
-    with exec_lock, ApiStore(cfg) as db: db.set_auto(key_id, asdict(s))   # concurrent upserts of one row conflict: one at a time
+    with exec_lock, ApiStore(cfg) as db:
+        db.set_auto(key_id, asdict(s))  # concurrent upserts of one row conflict: one at a time
     return s
 
+# %% ../../nbs/57a_broker.execution.ipynb #bea13774
 def _auto(db: ApiStore, key_id: str) -> AutoSettings | None:
     d = db.auto(key_id)
     return None if d is None else AutoSettings(**{k: v for k, v in d.items()})
 
+# %% ../../nbs/57a_broker.execution.ipynb #98a5e24e
 def get_auto(cfg: Config, key_id: str) -> AutoSettings | None:
     "The key's settings, or None when never set."
-    with ApiStore(cfg) as db: return _auto(db, key_id)
+    with ApiStore(cfg) as db:
+        return _auto(db, key_id)
 
 # %% ../../nbs/57a_broker.execution.ipynb #5d2aa8e3
 class ExecutionRefused(Exception):
     "An order refused by a rule; `status` is the HTTP status, `code` a stable name of the rule."
-    def __init__(self, status: int, code: str, msg: str):
-        super().__init__(msg); self.status, self.code, self.msg = status, code, msg
 
+    def __init__(self, status: int, code: str, msg: str):
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+# %% ../../nbs/57a_broker.execution.ipynb #87477d44
 def _cap_breach(exp: dict, sym: str, value: float, s: AutoSettings) -> str | None:
     "Why adding `value` INR of `sym` breaks a limit, or None."
     if exp.get(sym, 0.0) + value > s.max_notional:
@@ -86,99 +106,178 @@ def _cap_breach(exp: dict, sym: str, value: float, s: AutoSettings) -> str | Non
     return None
 
 # %% ../../nbs/57a_broker.execution.ipynb #9fa8faf9
-def _request_hash(**kw) -> str: return hashlib.sha256(json.dumps(kw, sort_keys=True, default=str).encode()).hexdigest()
+def _request_hash(**kw) -> str:
+    return hashlib.sha256(json.dumps(kw, sort_keys=True, default=str).encode()).hexdigest()
 
+# %% ../../nbs/57a_broker.execution.ipynb #31d94795
 def _check_signal(cfg: Config, signal: dict, latest_as_of, now: pd.Timestamp) -> None:
     "Refuse a signal that is not of the latest date, has expired, or whose fill bar is already stored."
     day = pd.Timestamp(signal["as_of"]).date()
     if latest_as_of is not None and day != pd.Timestamp(latest_as_of).date():
-        raise ExecutionRefused(409, "not_latest", f"signal {signal.get('id')} is of {day}; only the latest signals ({latest_as_of}) execute")
+        raise ExecutionRefused(
+            409,
+            "not_latest",
+            f"signal {signal.get('id')} is of {day}; only the latest signals ({latest_as_of}) execute",
+        )
     if now >= valid_until(day):
         raise ExecutionRefused(409, "signal_expired", f"signal {signal.get('id')} expired at {valid_until(day)}")
     if next_bar(cfg, signal["symbol"], day) is not None:
-        raise ExecutionRefused(409, "signal_expired", f"signal {signal.get('id')}: the next session's bar is stored (its open is known)")
+        raise ExecutionRefused(
+            409, "signal_expired", f"signal {signal.get('id')}: the next session's bar is stored (its open is known)"
+        )
 
+# %% ../../nbs/57a_broker.execution.ipynb #79eabdc0
 def _ref_price(cfg: Config, sym: str, limit_price: float | None) -> float | None:
     "The price a new order is counted at until it fills: the limit, else the last stored close."
-    if limit_price is not None: return float(limit_price)
+    if limit_price is not None:
+        return float(limit_price)
     s = series(cfg, sym)
     return None if s is None or s.empty else float(s.close.iloc[-1])
 
 # %% ../../nbs/57a_broker.execution.ipynb #3236902d
-def execute(cfg: Config,
-            key_id: str,                 # the elite key placing the order
-            signal: dict,                # the stored signal: id, symbol, direction, as_of, entry, status
-            side: str = "BUY",           # only 'BUY' is accepted
-            qty: int | None = None,      # shares; or give `notional`
-            notional: float | None = None, # INR to spend: qty = floor(notional / reference price)
-            order_type: str = "market",  # 'market' (next bar's open) or 'limit'
-            limit_price: float | None = None, # INR, required for 'limit'
-            idempotency_key: str | None = None, # a retry with the same key returns the first response
-            cm: CostModel | None = None,
-            latest_as_of=None,           # the latest published signal date; None skips the check
-            now: pd.Timestamp | None = None, # the wall clock (tz-aware); now when None
-           ) -> tuple[dict, bool]:
+def execute(
+    cfg: Config,
+    key_id: str,  # the elite key placing the order
+    signal: dict,  # the stored signal: id, symbol, direction, as_of, entry, status
+    side: str = "BUY",  # only 'BUY' is accepted
+    qty: int | None = None,  # shares; or give `notional`
+    notional: float | None = None,  # INR to spend: qty = floor(notional / reference price)
+    order_type: str = "market",  # 'market' (next bar's open) or 'limit'
+    limit_price: float | None = None,  # INR, required for 'limit'
+    idempotency_key: str | None = None,  # a retry with the same key returns the first response
+    cm: CostModel | None = None,
+    latest_as_of=None,  # the latest published signal date; None skips the check
+    now: pd.Timestamp | None = None,  # the wall clock (tz-aware); now when None
+) -> tuple[dict, bool]:
     "(response dict, replayed) of an accepted order (PENDING until its bar is stored). Raises `ExecutionRefused`."
-    req = dict(signal_id=str(signal.get("id")), side=side, qty=qty, notional=notional, order_type=order_type, limit_price=limit_price)
+    req = dict(
+        signal_id=str(signal.get("id")),
+        side=side,
+        qty=qty,
+        notional=notional,
+        order_type=order_type,
+        limit_price=limit_price,
+    )
     h, now = _request_hash(**req), pd.Timestamp.now(tz=IST) if now is None else pd.Timestamp(now)
-    with exec_lock, ApiStore(cfg) as db, db.exclusive():   # PostgreSQL: every worker's checks and insert one at a time
+    with exec_lock, ApiStore(cfg) as db, db.exclusive():  # PostgreSQL: every worker's checks and insert one at a time
         if idempotency_key is not None and (r := db.order_by_key(key_id, idempotency_key)) is not None:
-            if r[0] != h: raise ExecutionRefused(422, "idempotency_mismatch", "this Idempotency-Key was used for a different request")
+            if r[0] != h:
+                raise ExecutionRefused(
+                    422, "idempotency_mismatch", "this Idempotency-Key was used for a different request"
+                )
             return json.loads(r[1]), True
         if str(side).upper() != "BUY" or (qty is not None and qty < 0) or (notional is not None and notional < 0):
-            raise ExecutionRefused(422, "buy_only", f"BUY-only: automatic execution never sells or shorts (got side={side!r})")
+            raise ExecutionRefused(
+                422, "buy_only", f"BUY-only: automatic execution never sells or shorts (got side={side!r})"
+            )
         if signal.get("direction") != "BUY":
-            raise ExecutionRefused(422, "buy_only", f"BUY-only: signal {signal.get('id')} is {signal.get('direction')}; "
-                                   "SELL means exit or avoid and is never executed")
+            raise ExecutionRefused(
+                422,
+                "buy_only",
+                f"BUY-only: signal {signal.get('id')} is {signal.get('direction')}; "
+                "SELL means exit or avoid and is never executed",
+            )
         k = db.kill()
-        if k["engaged"]: raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
+        if k["engaged"]:
+            raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
         s = _auto(db, key_id)
-        if s is None or not s.enabled: raise ExecutionRefused(409, "auto_disabled", "auto execution is not enabled for this key: POST /elite/auto/enable")
+        if s is None or not s.enabled:
+            raise ExecutionRefused(
+                409, "auto_disabled", "auto execution is not enabled for this key: POST /elite/auto/enable"
+            )
         _check_signal(cfg, signal, latest_as_of, now)
-        if signal.get("status") in ("WAIT", "EXPIRED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"):   # closed: the trade is over
+        if signal.get("status") in (
+            "WAIT",
+            "EXPIRED",
+            "CLOSED_TARGET",
+            "CLOSED_STOP",
+            "CLOSED_TIME",
+        ):  # closed: the trade is over
             raise ExecutionRefused(409, "not_actionable", f"signal status is {signal['status']}: not entered")
-        if order_type not in ("market", "limit") or (order_type == "limit") != (limit_price is not None) or (limit_price is not None and not limit_price > 0):
-            raise ExecutionRefused(422, "bad_order", "order_type is 'market' (no limit_price) or 'limit' with a positive limit_price")
+        if (
+            order_type not in ("market", "limit")
+            or (order_type == "limit") != (limit_price is not None)
+            or (limit_price is not None and not limit_price > 0)
+        ):
+            raise ExecutionRefused(
+                422, "bad_order", "order_type is 'market' (no limit_price) or 'limit' with a positive limit_price"
+            )
         sym = signal["symbol"]
         ref = _ref_price(cfg, sym, limit_price)
-        if ref is None or not np.isfinite(ref) or ref <= 0: raise ExecutionRefused(409, "no_price", f"no price for {sym}: no stored bars")
-        if qty is None: qty = int(np.floor((notional or 0) / ref))
-        if qty < 1: raise ExecutionRefused(422, "bad_size", "the order is smaller than one share: give qty >= 1 or a larger notional")
+        if ref is None or not np.isfinite(ref) or ref <= 0:
+            raise ExecutionRefused(409, "no_price", f"no price for {sym}: no stored bars")
+        if qty is None:
+            qty = int(np.floor((notional or 0) / ref))
+        if qty < 1:
+            raise ExecutionRefused(
+                422, "bad_size", "the order is smaller than one share: give qty >= 1 or a larger notional"
+            )
         exp = db.exposure(key_id)
-        if (why := _cap_breach(exp, sym, qty * ref, s)): raise ExecutionRefused(409, "max_notional", why)
+        if why := _cap_breach(exp, sym, qty * ref, s):
+            raise ExecutionRefused(409, "max_notional", why)
         if sym not in exp and len(exp) >= s.max_open_positions:
-            raise ExecutionRefused(409, "max_open_positions", f"{len(exp)} open positions: max_open_positions is {s.max_open_positions}")
+            raise ExecutionRefused(
+                409, "max_open_positions", f"{len(exp)} open positions: max_open_positions is {s.max_open_positions}"
+            )
         pnl = day_pnl(cfg, key_id, db)
-        if pnl <= -s.daily_loss_limit: raise ExecutionRefused(409, "daily_loss_limit", f"day P&L {pnl:.0f} INR is at or below -{s.daily_loss_limit:.0f} INR")
-        resp = dict(order_id=None, status="PENDING", signal_id=req["signal_id"], symbol=sym, side="BUY", qty=int(qty),
-                    order_type=order_type, limit_price=limit_price, signal_as_of=str(pd.Timestamp(signal["as_of"]).date()), fill=None)
-        with db.transaction(): db.add_order(key_id, idempotency_key, h, resp, ref)
+        if pnl <= -s.daily_loss_limit:
+            raise ExecutionRefused(
+                409, "daily_loss_limit", f"day P&L {pnl:.0f} INR is at or below -{s.daily_loss_limit:.0f} INR"
+            )
+        resp = dict(
+            order_id=None,
+            status="PENDING",
+            signal_id=req["signal_id"],
+            symbol=sym,
+            side="BUY",
+            qty=int(qty),
+            order_type=order_type,
+            limit_price=limit_price,
+            signal_as_of=str(pd.Timestamp(signal["as_of"]).date()),
+            fill=None,
+        )
+        with db.transaction():
+            db.add_order(key_id, idempotency_key, h, resp, ref)
     return resp, False
 
 # %% ../../nbs/57a_broker.execution.ipynb #1845bbc5
-def settle_pending(cfg: Config, cm: CostModel | None = None,
-                   key_id: str | None = None,  # settle only this key's orders; None = every key
-                  ) -> int:
-    "Fill, expire or cancel (limits broken at the fill price) the PENDING orders whose next bar is stored; how many changed. Nothing while the kill switch is on."
+def settle_pending(
+    cfg: Config,
+    cm: CostModel | None = None,
+    key_id: str | None = None,  # settle only this key's orders; None = every key
+) -> int:
+    """Fill, expire or cancel (limits broken at the fill price) the PENDING orders whose next bar is stored; how many
+    changed. Nothing while the kill switch is on."""
     n = 0
     with exec_lock, ApiStore(cfg) as db, db.exclusive():
-        if db.kill()["engaged"]: return 0
+        if db.kill()["engaged"]:
+            return 0
         for o in db.pending(key_id):
             oid, kid, sym, qty = o["order_id"], o["key_id"], o["symbol"], int(o["qty"])
             f = paper_fill(next_bar(cfg, sym, o["signal_as_of"]), qty, o["order_type"], o["limit_price"], cm)
-            if f is None: continue
+            if f is None:
+                continue
             with db.transaction():
-                if f == "EXPIRED": db.set_order(oid, "EXPIRED")
-                elif why := _cap_breach(db.exposure(kid, before_order=oid), sym, f["value"], _auto(db, kid) or AutoSettings()):
+                if f == "EXPIRED":
+                    db.set_order(oid, "EXPIRED")
+                elif why := _cap_breach(
+                    db.exposure(kid, before_order=oid), sym, f["value"], _auto(db, kid) or AutoSettings()
+                ):
                     db.set_order(oid, "CANCELLED", reason=f"at the fill price {f['ref_price']:.2f}: {why}")
-                else: db.set_order(oid, "FILLED", fill=f); db.add_fill(oid, kid, sym, qty, f)
+                else:
+                    db.set_order(oid, "FILLED", fill=f)
+                    db.add_fill(oid, kid, sym, qty, f)
             n += 1
     return n
 
+# %% ../../nbs/57a_broker.execution.ipynb #170fcdc8
 def order_status(cfg: Config, key_id: str, order_id: int) -> dict | None:
     "The stored response of one of the key's orders (current status, fill), or None."
-    with ApiStore(cfg) as db: return db.order(key_id, order_id)
+    with ApiStore(cfg) as db:
+        return db.order(key_id, order_id)
 
+# %% ../../nbs/57a_broker.execution.ipynb #61fbe924
 def positions(cfg: Config, key_id: str) -> pd.DataFrame:
     "symbol, qty, cost (INR, fills + charges), avg_cost (INR per share) of the key's open positions."
-    with ApiStore(cfg) as db: return db.positions(key_id)
+    with ApiStore(cfg) as db:
+        return db.positions(key_id)

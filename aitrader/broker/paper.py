@@ -17,28 +17,40 @@ __all__ = ['series', 'next_bar', 'paper_fill', 'valid_until', 'day_pnl']
 # %% ../../nbs/57_broker.paper.ipynb #b62b7459
 def series(cfg: Config, symbol: str) -> pd.DataFrame | None:
     "The stored daily bars of `symbol` (Parquet, no DuckDB), or None."
-    try: return read_series(symbol_path(cfg.cache_dir, "1d", symbol))
-    except ValueError: return None
+    try:
+        return read_series(symbol_path(cfg.cache_dir, "1d", symbol))
+    except ValueError:
+        return None
 
+# %% ../../nbs/57_broker.paper.ipynb #33f3c533
 def next_bar(cfg: Config, symbol: str, after) -> pd.Series | None:
     "The first stored daily bar of `symbol` whose session date is after `after` (date-like), or None."
     s = series(cfg, symbol)
-    if s is None or s.empty: return None
+    if s is None or s.empty:
+        return None
     nxt = s[s.ts.dt.date > pd.Timestamp(after).date()]
     return None if nxt.empty else nxt.iloc[0]
 
-def paper_fill(bar: pd.Series | None,   # the next daily bar (`next_bar`), or None
-               qty: int,                 # shares (> 0)
-               order_type: str = "market", # 'market' or 'limit'
-               limit_price: float | None = None, # INR, for 'limit'
-               cm: CostModel | None = None,
-              ) -> dict | None | str:
-    "A fill dict (bar_ts, ref_price, then `trade_costs` fields in INR), None while no bar exists, 'EXPIRED' for an untouched limit."
-    if bar is None: return None
-    if order_type == "market": ref = float(bar.open)
-    elif bar.open <= limit_price: ref = float(bar.open)
-    elif bar.low <= limit_price: ref = float(limit_price)
-    else: return "EXPIRED"
+# %% ../../nbs/57_broker.paper.ipynb #c056b7de
+def paper_fill(
+    bar: pd.Series | None,  # the next daily bar (`next_bar`), or None
+    qty: int,  # shares (> 0)
+    order_type: str = "market",  # 'market' or 'limit'
+    limit_price: float | None = None,  # INR, for 'limit'
+    cm: CostModel | None = None,
+) -> dict | None | str:
+    """A fill dict (bar_ts, ref_price, then `trade_costs` fields in INR), None while no bar exists, 'EXPIRED' for an
+    untouched limit."""
+    if bar is None:
+        return None
+    if order_type == "market":
+        ref = float(bar.open)
+    elif bar.open <= limit_price:
+        ref = float(bar.open)
+    elif bar.low <= limit_price:
+        ref = float(limit_price)
+    else:
+        return "EXPIRED"
     return dict(bar_ts=bar.ts.isoformat(), ref_price=ref, **trade_costs("buy", qty, ref, cm or CostModel()))
 
 # %% ../../nbs/57_broker.paper.ipynb #b8478fba
@@ -47,17 +59,22 @@ def valid_until(as_of) -> pd.Timestamp:
     return pd.Timestamp.combine(next_session(as_of).date(), SESSION_OPEN).tz_localize(IST)
 
 # %% ../../nbs/57_broker.paper.ipynb #5092fb4c
-def day_pnl(cfg: Config, key_id: str,
-            db: ApiStore | None = None, # an open API store (else opened here)
-           ) -> float:
+def day_pnl(
+    cfg: Config,
+    key_id: str,
+    db: ApiStore | None = None,  # an open API store (else opened here)
+) -> float:
     "The key's P&L in INR on each held symbol's latest daily bar (0.0 with no fills)."
     if db is None:
-        with ApiStore(cfg) as d: f = d.fills(key_id)
-    else: f = db.fills(key_id)
+        with ApiStore(cfg) as d:
+            f = d.fills(key_id)
+    else:
+        f = db.fills(key_id)
     pnl = 0.0
     for sym, g in f.groupby("symbol"):
         s = series(cfg, sym)
-        if s is None or len(s) < 2: continue
+        if s is None or len(s) < 2:
+            continue
         last, prev = s.iloc[-1], s.iloc[-2]
         ts = pd.to_datetime(g.bar_ts).dt.tz_convert(IST)
         on_last = ts.dt.date == last.ts.date()

@@ -14,11 +14,14 @@ __all__ = ['console']
 # %% ../../nbs/90a_cli.common.ipynb #f141e330
 console = Console(width=160)
 
+# %% ../../nbs/90a_cli.common.ipynb #5daea5e8
 def _print_frame(df: pd.DataFrame, title: str = "", max_rows: int = 60):
     "Print a frame as a rich table (first `max_rows` rows)."
     t = Table(title=title or None, show_lines=False)
-    for c in df.columns: t.add_column(str(c))
+    for c in df.columns:
+        t.add_column(str(c))
     for row in df.head(max_rows).itertuples(index=False):
         t.add_row(*["" if (v is None or (isinstance(v, float) and pd.isna(v))) else str(v) for v in row])
     console.print(t)
-    if len(df) > max_rows: console.print(f"... {len(df) - max_rows} more rows")
+    if len(df) > max_rows:
+        console.print(f"... {len(df) - max_rows} more rows")

@@ -11,29 +11,44 @@ __all__ = ['db_app', 'SIGNALS_FILE', 'db_migrate', 'db_status']
 
 # %% ../../nbs/90e_cli.db.ipynb #e1b411be
 import typer
+
 db_app = typer.Typer(help="The store database: backend, schema migrations.", no_args_is_help=True)
 
+# %% ../../nbs/90e_cli.db.ipynb #7a76bd15
 def _load_schemas() -> None:
     "Import the modules that register schemas (signals, API, track, notify, desk)."
-    import aitrader.signals.store, aitrader.storage.apistore, aitrader.track.outcomes, aitrader.track.regimes   # noqa: F401
-    import aitrader.track.external, aitrader.notify, aitrader.desk.cards, aitrader.exits.bracket        # noqa: F401
+    import aitrader.signals.store, aitrader.storage.apistore, aitrader.track.outcomes, aitrader.track.regimes  # noqa: F401
+    import aitrader.track.external, aitrader.notify, aitrader.desk.cards, aitrader.exits.bracket  # noqa: F401
 
-SIGNALS_FILE = ("signals", "track", "regimes", "external", "alerts")   # DuckDB: the tables of the signals store file
+# %% ../../nbs/90e_cli.db.ipynb #2c253593
+SIGNALS_FILE = ("signals", "track", "regimes", "external", "alerts")  # DuckDB: the tables of the signals store file
 
+# %% ../../nbs/90e_cli.db.ipynb #6e2b424b
 @db_app.command("migrate")
 def db_migrate():
     "Apply the registered schemas not yet recorded (PostgreSQL when AITRADER_DB_URL is set, else the two DuckDB files)."
     from aitrader.storage.db import connect, db_url
     from aitrader.core.config import get_config
     from aitrader.storage.apistore import api_db_path
-    from aitrader.storage import migrations as M   # the registry the stores fill
-    _load_schemas(); cfg = get_config()
-    targets = [("postgres", None)] if db_url() else [(str(cfg.store_path), [n for n in M.SCHEMAS if n in SIGNALS_FILE]),
-                                                  (str(api_db_path(cfg)), [n for n in M.SCHEMAS if n not in SIGNALS_FILE and n != "demo"])]
-    for where, names in targets:
-        if names: Path(where).parent.mkdir(parents=True, exist_ok=True)
-        with connect(where) as con: print(f"{where}: applied {M.migrate(con, names) or 'nothing (up to date)'}")
+    from aitrader.storage import migrations as M  # the registry the stores fill
 
+    _load_schemas()
+    cfg = get_config()
+    targets = (
+        [("postgres", None)]
+        if db_url()
+        else [
+            (str(cfg.store_path), [n for n in M.SCHEMAS if n in SIGNALS_FILE]),
+            (str(api_db_path(cfg)), [n for n in M.SCHEMAS if n not in SIGNALS_FILE and n != "demo"]),
+        ]
+    )
+    for where, names in targets:
+        if names:
+            Path(where).parent.mkdir(parents=True, exist_ok=True)
+        with connect(where) as con:
+            print(f"{where}: applied {M.migrate(con, names) or 'nothing (up to date)'}")
+
+# %% ../../nbs/90e_cli.db.ipynb #978ae958
 @db_app.command("status")
 def db_status():
     "The backend and every recorded migration (name, sha, applied_at)."
@@ -41,10 +56,16 @@ def db_status():
     from aitrader.core.config import get_config
     from aitrader.storage.apistore import api_db_path
     from aitrader.storage import migrations as M
-    _load_schemas(); cfg = get_config(); u = db_url()
+
+    _load_schemas()
+    cfg = get_config()
+    u = db_url()
     print(f"backend: {'postgresql ' + u.split('@')[-1] if u else 'duckdb'}; registered: {', '.join(M.SCHEMAS)}")
-    for where in ([None] if u else [cfg.store_path, api_db_path(cfg)]):
-        if where is not None and not Path(where).exists(): print(f"{where}: no file yet"); continue
+    for where in [None] if u else [cfg.store_path, api_db_path(cfg)]:
+        if where is not None and not Path(where).exists():
+            print(f"{where}: no file yet")
+            continue
         with connect(where or "") as con:
             con.execute(M.VERSION_DDL) if u else None
-            for n, h, at in M.applied(con): print(f"{where or 'postgres'}: {n} {h} {at}")
+            for n, h, at in M.applied(con):
+                print(f"{where or 'postgres'}: {n} {h} {at}")

@@ -18,23 +18,37 @@ __all__ = ['desk_app', 'audit_app', 'console', 'accounts_cmd', 'cards_cmd', 'sho
            'audit_verify_cmd', 'audit_log_cmd', 'ingest_events_cmd']
 
 # %% ../../nbs/90d_cli.desk.ipynb #6c2a9725
-desk_app = typer.Typer(no_args_is_help=True, help="The multi-account paper trading desk: cards, approvals, risk, reports.")
+desk_app = typer.Typer(
+    no_args_is_help=True, help="The multi-account paper trading desk: cards, approvals, risk, reports."
+)
 audit_app = typer.Typer(no_args_is_help=True, help="The desk's SHA-256 chained audit log.")
 console = Console(width=180)
 
+# %% ../../nbs/90d_cli.desk.ipynb #17ee1cd2
 def _frame(df: pd.DataFrame, title: str = "", max_rows: int = 60) -> None:
     t = Table(title=title or None)
-    for c in df.columns: t.add_column(str(c))
+    for c in df.columns:
+        t.add_column(str(c))
     for row in df.head(max_rows).itertuples(index=False):
-        t.add_row(*["" if v is None or (isinstance(v, float) and pd.isna(v)) else (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in row])
+        t.add_row(
+            *[
+                ""
+                if v is None or (isinstance(v, float) and pd.isna(v))
+                else (f"{v:,.2f}" if isinstance(v, float) else str(v))
+                for v in row
+            ]
+        )
     console.print(t)
 
+# %% ../../nbs/90d_cli.desk.ipynb #52f305fe
 def _actor(actor: str | None) -> str:
     "The person at the terminal (`--actor`, else the login name)."
     return actor or getpass.getuser()
 
+# %% ../../nbs/90d_cli.desk.ipynb #e058d3f2
 def _fail(e: Exception) -> None:
-    console.print(f"[red]{type(e).__name__}: {e}[/red]"); raise typer.Exit(1)
+    console.print(f"[red]{type(e).__name__}: {e}[/red]")
+    raise typer.Exit(1)
 
 # %% ../../nbs/90d_cli.desk.ipynb #5b08fed4
 @desk_app.command("accounts")
@@ -42,119 +56,230 @@ def accounts_cmd():
     "The desk accounts with their latest mandate version and kill switch."
     from aitrader.desk.accounts import accounts
     from aitrader.desk.risk import kill_state
+
     a = accounts(get_config(), None)
     a["paused"] = [kill_state(None, x)["rule"] or "" for x in a.account_id]
     _frame(a, "desk accounts")
 
+# %% ../../nbs/90d_cli.desk.ipynb #bf467e24
 @desk_app.command("cards")
-def cards_cmd(status: Optional[str] = typer.Option("PENDING", help="PENDING | APPROVED | REJECTED | EXECUTED | CLOSED | EXPIRED | all"),
-              account: Optional[str] = typer.Option(None, help="one account id"),
-              date: Optional[str] = typer.Option(None, help="ISO session date of the signals")):
+def cards_cmd(
+    status: Optional[str] = typer.Option(
+        "PENDING", help="PENDING | APPROVED | REJECTED | EXECUTED | CLOSED | EXPIRED | all"
+    ),
+    account: Optional[str] = typer.Option(None, help="one account id"),
+    date: Optional[str] = typer.Option(None, help="ISO session date of the signals"),
+):
     "The approval queue (PENDING cards by default)."
     from aitrader.desk.cards import cards
+
     c = cards(get_config(), None if status in (None, "all") else status.upper(), account, date)
     c["warnings"] = [len(w) for w in c["warnings"]]
-    _frame(c[["card_id", "account_id", "as_of", "symbol", "status", "rank", "qty", "entry", "stop", "target", "size_inr", "risk_inr", "rr", "warnings", "expires_on"]],
-           f"{len(c)} card(s)")
+    _frame(
+        c[
+            [
+                "card_id",
+                "account_id",
+                "as_of",
+                "symbol",
+                "status",
+                "rank",
+                "qty",
+                "entry",
+                "stop",
+                "target",
+                "size_inr",
+                "risk_inr",
+                "rr",
+                "warnings",
+                "expires_on",
+            ]
+        ],
+        f"{len(c)} card(s)",
+    )
 
+# %% ../../nbs/90d_cli.desk.ipynb #8599217c
 @desk_app.command("show")
 def show_cmd(card_id: str):
     "One card: thesis and guardrail checklist."
     from aitrader.desk.cards import card
-    try: c = card(get_config(), card_id)
-    except KeyError as e: _fail(e)
-    console.print(f"[bold]{c['card_id']}[/bold] {c['account_id']} {c['symbol']} {c['status']} (expires {c['expires_on']})\n{c['thesis']}")
-    for x in c["checklist"]: console.print(f"  {'[green]ok[/green]' if x['ok'] else '[yellow]warn[/yellow]'} {x['check']}: {x['note']}")
 
+    try:
+        c = card(get_config(), card_id)
+    except KeyError as e:
+        _fail(e)
+    console.print(
+        f"[bold]{c['card_id']}[/bold] {c['account_id']} {c['symbol']} {c['status']} (expires {c['expires_on']})\n{c['thesis']}"
+    )
+    for x in c["checklist"]:
+        console.print(f"  {'[green]ok[/green]' if x['ok'] else '[yellow]warn[/yellow]'} {x['check']}: {x['note']}")
+
+# %% ../../nbs/90d_cli.desk.ipynb #2a7045a2
 @desk_app.command("approve")
-def approve_cmd(card_id: str, actor: Optional[str] = typer.Option(None, help="who approves (default: the login name)"),
-                date: Optional[str] = typer.Option(None, help="session of the approval (replays); default today"),
-                market: bool = typer.Option(False, help="enter at the next open instead of a limit at the card's entry")):
+def approve_cmd(
+    card_id: str,
+    actor: Optional[str] = typer.Option(None, help="who approves (default: the login name)"),
+    date: Optional[str] = typer.Option(None, help="session of the approval (replays); default today"),
+    market: bool = typer.Option(False, help="enter at the next open instead of a limit at the card's entry"),
+):
     "Approve a PENDING card: opens its bracket on the paper broker."
     from aitrader.desk.cards import approve
-    try: c = approve(get_config(), card_id, _actor(actor), day=date, entry_type="market" if market else "limit")
-    except (KeyError, ValueError, RuntimeError) as e: _fail(e)
+
+    try:
+        c = approve(get_config(), card_id, _actor(actor), day=date, entry_type="market" if market else "limit")
+    except (KeyError, ValueError, RuntimeError) as e:
+        _fail(e)
     console.print(f"approved {card_id}: {c['qty']} {c['symbol']} bracket {c['bracket_id']}")
 
+# %% ../../nbs/90d_cli.desk.ipynb #50ae59a5
 @desk_app.command("reject")
-def reject_cmd(card_id: str, reason: str = typer.Option(..., help="why (kept in the audit log)"),
-               actor: Optional[str] = typer.Option(None, help="who rejects (default: the login name)")):
+def reject_cmd(
+    card_id: str,
+    reason: str = typer.Option(..., help="why (kept in the audit log)"),
+    actor: Optional[str] = typer.Option(None, help="who rejects (default: the login name)"),
+):
     "Reject a PENDING card with a reason."
     from aitrader.desk.cards import reject
-    try: reject(get_config(), card_id, _actor(actor), reason)
-    except (KeyError, ValueError) as e: _fail(e)
+
+    try:
+        reject(get_config(), card_id, _actor(actor), reason)
+    except (KeyError, ValueError) as e:
+        _fail(e)
     console.print(f"rejected {card_id}: {reason}")
 
 # %% ../../nbs/90d_cli.desk.ipynb #3a37c631
 @desk_app.command("session")
 def session_cmd(date: str = typer.Option(..., help="ISO session date (after its close and the daily job)")):
-    "The session's unattended steps: funding, brackets, sync, risk snapshot and kill switches, new cards (never an approval)."
+    """The session's unattended steps: funding, brackets, sync, risk snapshot and kill switches, new cards (never an
+    approval)."""
     from aitrader.desk.eod import run_session
     from aitrader.jobs.runner import session_date
-    try: console.print(run_session(get_config(), session_date(date, "date")))
-    except (KeyError, ValueError, LookupError) as e: _fail(e)
 
+    try:
+        console.print(run_session(get_config(), session_date(date, "date")))
+    except (KeyError, ValueError, LookupError) as e:
+        _fail(e)
+
+# %% ../../nbs/90d_cli.desk.ipynb #4878ef56
 @desk_app.command("hourly")
 def hourly_cmd(at: Optional[str] = typer.Option(None, help='"YYYY-MM-DD HH:MM" (IST); default: now')):
     "Hourly risk snapshot and kill-switch check during the session."
     from aitrader.desk.eod import hourly_check
-    try: r = hourly_check(get_config(), at or pd.Timestamp.now(tz="Asia/Kolkata").floor("min"))
-    except (KeyError, ValueError, LookupError) as e: _fail(e)
-    _frame(r["snapshot"][["account_id", "equity", "pnl", "daily_pnl", "open_risk", "drawdown", "n_open"]], "hourly risk")
-    for k in r["kills"]: console.print(k)
 
+    try:
+        r = hourly_check(get_config(), at or pd.Timestamp.now(tz="Asia/Kolkata").floor("min"))
+    except (KeyError, ValueError, LookupError) as e:
+        _fail(e)
+    _frame(
+        r["snapshot"][["account_id", "equity", "pnl", "daily_pnl", "open_risk", "drawdown", "n_open"]], "hourly risk"
+    )
+    for k in r["kills"]:
+        console.print(k)
+
+# %% ../../nbs/90d_cli.desk.ipynb #01795b3d
 @desk_app.command("release")
-def release_cmd(account: str, reason: str = typer.Option(..., help="why the account may trade again"),
-                actor: Optional[str] = typer.Option(None)):
+def release_cmd(
+    account: str,
+    reason: str = typer.Option(..., help="why the account may trade again"),
+    actor: Optional[str] = typer.Option(None),
+):
     "Release an account's kill switch by hand (the only way out of max_drawdown)."
     from aitrader.desk.risk import release
-    try: release(get_config(), account, _actor(actor), reason)
-    except ValueError as e: _fail(e)
+
+    try:
+        release(get_config(), account, _actor(actor), reason)
+    except ValueError as e:
+        _fail(e)
     console.print(f"{account}: kill switch released")
 
+# %% ../../nbs/90d_cli.desk.ipynb #e046cc4c
 @desk_app.command("transfer")
-def transfer_cmd(src: str, dst: str, amount: float, date: str = typer.Option(..., help="value date (ISO)"),
-                 actor: Optional[str] = typer.Option(None), note: str = ""):
+def transfer_cmd(
+    src: str,
+    dst: str,
+    amount: float,
+    date: str = typer.Option(..., help="value date (ISO)"),
+    actor: Optional[str] = typer.Option(None),
+    note: str = "",
+):
     "Request a transfer between two accounts (PENDING until someone else approves it)."
     from aitrader.desk.accounts import request_transfer
-    try: console.print(f"transfer {request_transfer(get_config(), src, dst, amount, date, _actor(actor), note)} PENDING")
-    except ValueError as e: _fail(e)
 
+    try:
+        console.print(f"transfer {request_transfer(get_config(), src, dst, amount, date, _actor(actor), note)} PENDING")
+    except ValueError as e:
+        _fail(e)
+
+# %% ../../nbs/90d_cli.desk.ipynb #2382ca63
 @desk_app.command("transfer-decide")
-def transfer_decide_cmd(pair_id: str, approve: bool = typer.Option(..., "--approve/--reject"), actor: Optional[str] = typer.Option(None), reason: str = ""):
+def transfer_decide_cmd(
+    pair_id: str,
+    approve: bool = typer.Option(..., "--approve/--reject"),
+    actor: Optional[str] = typer.Option(None),
+    reason: str = "",
+):
     "Approve or reject a PENDING transfer (not by its requester)."
     from aitrader.desk.accounts import decide_transfer
-    try: console.print(f"transfer {pair_id}: {decide_transfer(get_config(), pair_id, approve, _actor(actor), reason)}")
-    except (KeyError, ValueError) as e: _fail(e)
 
+    try:
+        console.print(f"transfer {pair_id}: {decide_transfer(get_config(), pair_id, approve, _actor(actor), reason)}")
+    except (KeyError, ValueError) as e:
+        _fail(e)
+
+# %% ../../nbs/90d_cli.desk.ipynb #84278970
 @desk_app.command("eod")
 def eod_cmd(date: Optional[str] = typer.Option(None, help="ISO session date; default today")):
     "Run the end-of-day report job (runs/eod.ipynb -> HTML)."
     from aitrader.jobs.runner import run
-    try: r = run("eod", {"run_date": date or ""}, get_config())
-    except (ValueError, LookupError) as e: _fail(e)
+
+    try:
+        r = run("eod", {"run_date": date or ""}, get_config())
+    except (ValueError, LookupError) as e:
+        _fail(e)
     console.print(f"eod {r.status}: {r.notebook} html {r.glued.get('html')} {r.error or ''}")
-    if not r.ok: raise typer.Exit(1)
+    if not r.ok:
+        raise typer.Exit(1)
 
 # %% ../../nbs/90d_cli.desk.ipynb #0c989435
 @audit_app.command("verify")
 def audit_verify_cmd():
     "Recompute the SHA-256 chain; exit 1 naming the first tampered entry."
     from aitrader.desk.audit import verify
+
     v = verify(get_config())
     console.print(str(v))
-    if not v.ok: raise typer.Exit(1)
+    if not v.ok:
+        raise typer.Exit(1)
 
+# %% ../../nbs/90d_cli.desk.ipynb #7bba0b5c
 @audit_app.command("log")
-def audit_log_cmd(date: Optional[str] = typer.Option(None, help="IST date"), account: Optional[str] = None, kind: Optional[str] = None,
-                  limit: int = 60):
+def audit_log_cmd(
+    date: Optional[str] = typer.Option(None, help="IST date"),
+    account: Optional[str] = None,
+    kind: Optional[str] = None,
+    limit: int = 60,
+):
     "The audit log (latest `limit` entries)."
     from aitrader.desk.audit import audit_log
-    a = audit_log(get_config(), date, account, kind).tail(limit)
-    _frame(a.assign(hash=a["hash"].str[:12], payload=a["payload"].str[:80])[["seq", "at", "kind", "account_id", "actor", "ref", "payload", "hash"]], "audit log")
 
-def ingest_events_cmd(paths: List[str] = typer.Argument(..., help="CSV or JSON event files (symbol, type, date, title, text, source_url)")):
+    a = audit_log(get_config(), date, account, kind).tail(limit)
+    _frame(
+        a.assign(hash=a["hash"].str[:12], payload=a["payload"].str[:80])[
+            ["seq", "at", "kind", "account_id", "actor", "ref", "payload", "hash"]
+        ],
+        "audit log",
+    )
+
+# %% ../../nbs/90d_cli.desk.ipynb #2e98c2c3
+def ingest_events_cmd(
+    paths: List[str] = typer.Argument(
+        ..., help="CSV or JSON event files (symbol, type, date, title, text, source_url)"
+    ),
+):
     "Read, tag (rule-based tagger) and store corporate events; they feed the desk's earnings blackout."
     from aitrader.desk.events import ingest_events
-    try: console.print(ingest_events(get_config(), paths))
-    except (ValueError, FileNotFoundError) as e: _fail(e)
+
+    try:
+        console.print(ingest_events(get_config(), paths))
+    except (ValueError, FileNotFoundError) as e:
+        _fail(e)

@@ -12,32 +12,53 @@ from ..eval.evaluate import evaluate
 __all__ = ['evaluate_cli']
 
 # %% ../../nbs/90g_cli.eval.ipynb #2026006b
-def evaluate_cli(start: str, end: str,       # ISO decision dates
-                 data_dir: str | None = None, # folder of daily CSVs to score instead of the store
-                 model: str = "champion",     # 'champion', 'challenger' or a version number
-                 cfg: Config | None = None,
-                 walk_forward: bool = False,  # each session scored by its own fold's models
-                 no_smc_model: str | None = None, # the no-SMC ablation version; None = the newest registered one
-                 universe: str | None = None,  # a universe list (nifty50, nifty100, ...) or a CSV of symbols; None: nifty50
-                ) -> int:
-    "Print the evaluation table, Rank IC by year, signal metrics and notes; 0 on success, 1 when the model or the bars are missing, 2 on a bad range."
+def evaluate_cli(
+    start: str,
+    end: str,  # ISO decision dates
+    data_dir: str | None = None,  # folder of daily CSVs to score instead of the store
+    model: str = "champion",  # 'champion', 'challenger' or a version number
+    cfg: Config | None = None,
+    walk_forward: bool = False,  # each session scored by its own fold's models
+    no_smc_model: str | None = None,  # the no-SMC ablation version; None = the newest registered one
+    universe: str | None = None,  # a universe list (nifty50, nifty100, ...) or a CSV of symbols; None: nifty50
+) -> int:
+    """Print the evaluation table, Rank IC by year, signal metrics and notes; 0 on success, 1 when the model or the bars
+    are missing, 2 on a bad range."""
     try:
         syms = None
         if universe:
             from aitrader.data.universe import load_universe
+
             syms = load_universe(universe, cfg or get_config())
-        r = evaluate(start, end, cfg, model=model, data_dir=data_dir, progress=True, walk_forward=walk_forward, no_smc_model=no_smc_model,
-                     symbols=syms)
+        r = evaluate(
+            start,
+            end,
+            cfg,
+            model=model,
+            data_dir=data_dir,
+            progress=True,
+            walk_forward=walk_forward,
+            no_smc_model=no_smc_model,
+            symbols=syms,
+        )
     except (LookupError, FileNotFoundError) as e:
-        print(f"evaluate: {e}"); return 1
+        print(f"evaluate: {e}")
+        return 1
     except ValueError as e:
-        print(f"evaluate: {e}"); return 2
-    print(f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, {r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, "
-          f"{r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s")
+        print(f"evaluate: {e}")
+        return 2
+    print(
+        f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, {r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, "
+        f"{r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s"
+    )
     print(r.table.to_string(float_format=lambda v: f"{v:.4f}"))
     print("Rank IC 5d by year:\n" + r.ic_by_year.to_string(float_format=lambda v: f"{v:.4f}"))
     print("signals: " + ", ".join(f"{k} {v:.4f}" for k, v in r.signal_metrics.items()))
     if len(r.by_regime):
-        print(f"trades by market regime of the decision date ({r.regime_source}):\n" + r.by_regime.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    for n in r.notes: print("note:", n)
+        print(
+            f"trades by market regime of the decision date ({r.regime_source}):\n"
+            + r.by_regime.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        )
+    for n in r.notes:
+        print("note:", n)
     return 0

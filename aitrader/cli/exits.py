@@ -18,59 +18,132 @@ __all__ = ['exits_app', 'detail_table', 'evaluate_cmd', 'kill_closes_cmd', 'step
 # %% ../../nbs/90f_cli.exits.ipynb #f169e26e
 import typer
 
-exits_app = typer.Typer(no_args_is_help=True, help="Exit policies: paper brackets, rule exits and the PPO exit manager.")
+exits_app = typer.Typer(
+    no_args_is_help=True, help="Exit policies: paper brackets, rule exits and the PPO exit manager."
+)
 
+# %% ../../nbs/90f_cli.exits.ipynb #d62b7d11
 def detail_table(long: pd.DataFrame) -> pd.DataFrame:
     "Every metric by policy and test year (PPO: the mean over seeds)."
     return long.groupby(["policy", "year"], sort=False)[METRIC_COLS].mean()
 
+# %% ../../nbs/90f_cli.exits.ipynb #c9ad2314
 @exits_app.command("evaluate")
-def evaluate_cmd(years: str = typer.Option("2022,2023,2024", help="test years, comma separated; the last is the validation year"),
-                 first_year: int = typer.Option(None, help="first year of training entries; default 2016, with --entries stack the model's first fold year"),
-                 seeds: int = typer.Option(3, help="PPO seeds"),
-                 timesteps: int = typer.Option(20_000, help="PPO steps per seed and test year"),
-                 strategy: str = typer.Option("momentum_20d", "--entries", "--strategy", help="'stack' (the walk-forward signals of --model) or a TopK evaluation strategy"),
-                 model: str = typer.Option("champion", help="with --entries stack: the registered version whose per-fold bundles score each year"),
-                 universe: str = typer.Option("nifty50", help="universe list"),
-                 save: bool = typer.Option(True, help="make the choice the active exit policy")):
-    "Walk-forward exit table: every rule exit and PPO (seed spread) on the same entries, per test year; the selected policy."
-    import torch; torch.set_num_threads(1)
+def evaluate_cmd(
+    years: str = typer.Option("2022,2023,2024", help="test years, comma separated; the last is the validation year"),
+    first_year: int = typer.Option(
+        None, help="first year of training entries; default 2016, with --entries stack the model's first fold year"
+    ),
+    seeds: int = typer.Option(3, help="PPO seeds"),
+    timesteps: int = typer.Option(20_000, help="PPO steps per seed and test year"),
+    strategy: str = typer.Option(
+        "momentum_20d",
+        "--entries",
+        "--strategy",
+        help="'stack' (the walk-forward signals of --model) or a TopK evaluation strategy",
+    ),
+    model: str = typer.Option(
+        "champion", help="with --entries stack: the registered version whose per-fold bundles score each year"
+    ),
+    universe: str = typer.Option("nifty50", help="universe list"),
+    save: bool = typer.Option(True, help="make the choice the active exit policy"),
+):
+    """Walk-forward exit table: every rule exit and PPO (seed spread) on the same entries, per test year; the selected
+    policy."""
+    import torch
+
+    torch.set_num_threads(1)
     cfg = get_config()
     if first_year is None:
-        if strategy != "stack": first_year = 2016
+        if strategy != "stack":
+            first_year = 2016
         else:
             from aitrader.eval.scoring import load_model
+
             first_year = min(load_model(model, cfg, folds=True).bundles)
-    ev = evaluate_exits(cfg, tuple(int(y) for y in years.split(",")), first_year, tuple(range(seeds)), timesteps, strategy, model=model, universe=universe)
+    ev = evaluate_exits(
+        cfg,
+        tuple(int(y) for y in years.split(",")),
+        first_year,
+        tuple(range(seeds)),
+        timesteps,
+        strategy,
+        model=model,
+        universe=universe,
+    )
     with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, {len(ev.entries)} in the test years "
-              f"(training entries from {first_year}); net of Indian costs; R = entry - signal stop\n")
+        print(
+            f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, {len(ev.entries)} in the test years "
+            f"(training entries from {first_year}); net of Indian costs; R = entry - signal stop\n"
+        )
         print("avg net R per trade, exit policy x test year\n" + ev.table.round(3).to_string())
         print("\nall metrics (PPO: mean over seeds)\n" + detail_table(ev.long).round(3).to_string())
-        print("\nPPO per seed\n" + ev.long[ev.long.policy == "ppo"][["year", "seed", "avg_r", "profit_factor", "max_dd_r", "avg_days", "train_s"]].round(3).to_string(index=False))
+        print(
+            "\nPPO per seed\n"
+            + ev.long[ev.long.policy == "ppo"][
+                ["year", "seed", "avg_r", "profit_factor", "max_dd_r", "avg_days", "train_s"]
+            ]
+            .round(3)
+            .to_string(index=False)
+        )
     t = ev.timings
-    print(f"\ntimings: panel {t['panel_s']:.1f} s, entries {t['entries_s']:.1f} s, rules {t['rules_s']:.1f} s, "
-          f"PPO {len(t['ppo_train_s'])} runs x {timesteps} steps: {np.mean(t['ppo_train_s']):.0f} s each, total {t['total_s']:.0f} s")
+    print(
+        f"\ntimings: panel {t['panel_s']:.1f} s, entries {t['entries_s']:.1f} s, rules {t['rules_s']:.1f} s, "
+        f"PPO {len(t['ppo_train_s'])} runs x {timesteps} steps: {np.mean(t['ppo_train_s']):.0f} s each, total {t['total_s']:.0f} s"
+    )
     print(f"\nchoice: {ev.choice['policy']} ({ev.choice['kind']}): {ev.choice['reason']}")
-    if save: save_choice(cfg, ev); print(f"active exit policy written to {choice_path(cfg)}")
+    if save:
+        save_choice(cfg, ev)
+        print(f"active exit policy written to {choice_path(cfg)}")
 
+# %% ../../nbs/90f_cli.exits.ipynb #462e9708
 @exits_app.command("kill-closes")
-def kill_closes_cmd(on: bool = typer.Option(..., "--on/--off", help="close open bracket positions at the next open while the kill switch is engaged")):
-    "Configure what the kill switch does to open paper brackets (off: it only blocks new entries; resting stops keep working)."
+def kill_closes_cmd(
+    on: bool = typer.Option(
+        ..., "--on/--off", help="close open bracket positions at the next open while the kill switch is engaged"
+    ),
+):
+    """Configure what the kill switch does to open paper brackets (off: it only blocks new entries; resting stops keep
+    working)."""
     from aitrader.exits.bracket import set_exit_setting
-    set_exit_setting(get_config(), "kill_closes", bool(on)); print(f"kill_closes = {bool(on)}")
 
+    set_exit_setting(get_config(), "kill_closes", bool(on))
+    print(f"kill_closes = {bool(on)}")
+
+# %% ../../nbs/90f_cli.exits.ipynb #b663a965
 @exits_app.command("step")
 def step_cmd(until: str = typer.Option("", help="last session (ISO date); empty: every stored one")):
     "Advance the paper brackets on the stored bars; print the transitions made."
     from aitrader.exits.bracket import step_brackets
-    t = step_brackets(get_config(), until or None)
-    print(t[["bracket_id", "entity", "from_state", "to_state", "reason", "bar_ts"]].to_string(index=False) if len(t) else "no transitions")
 
+    t = step_brackets(get_config(), until or None)
+    print(
+        t[["bracket_id", "entity", "from_state", "to_state", "reason", "bar_ts"]].to_string(index=False)
+        if len(t)
+        else "no transitions"
+    )
+
+# %% ../../nbs/90f_cli.exits.ipynb #acf73955
 @exits_app.command("brackets")
-def brackets_cmd(account: str = typer.Option("", help="only this account"), status: str = typer.Option("", help="only this status")):
+def brackets_cmd(
+    account: str = typer.Option("", help="only this account"), status: str = typer.Option("", help="only this status")
+):
     "List the paper brackets with their positions."
     from aitrader.exits.bracket import brackets
+
     b = brackets(get_config(), account or None, status or None)
-    cols = ["bracket_id", "account", "symbol", "status", "qty", "entry_price", "stop", "target", "net_pnl", "net_r", "exit_reason", "days_held"]
+    cols = [
+        "bracket_id",
+        "account",
+        "symbol",
+        "status",
+        "qty",
+        "entry_price",
+        "stop",
+        "target",
+        "net_pnl",
+        "net_r",
+        "exit_reason",
+        "days_held",
+    ]
     print(b[cols].to_string(index=False) if len(b) else "no brackets")

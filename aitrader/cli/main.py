@@ -20,8 +20,9 @@ __all__ = ['app', 'data_app', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'inge
            'keys_create', 'keys_revoke', 'main_job']
 
 # %% ../../nbs/90_cli.main.ipynb #d52dac13
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="aitrader: NSE swing-trading research and production jobs.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="aitrader: NSE swing-trading research and production jobs."
+)
 data_app = typer.Typer(no_args_is_help=True, help="Inspect the bar store.")
 app.add_typer(data_app, name="data")
 
@@ -31,273 +32,513 @@ def main():
     app()
 
 # %% ../../nbs/90_cli.main.ipynb #61a089d0
-TIMEFRAMES = {"1d": "1d", "1D": "1d", "15m": "15m", "1h": "1h", "1H": "1h", "4h": "4h", "4H": "4h",
-              "1w": "1W", "1W": "1W", "1M": "1M", "1mo": "1M"}
+TIMEFRAMES = {
+    "1d": "1d",
+    "1D": "1d",
+    "15m": "15m",
+    "1h": "1h",
+    "1H": "1h",
+    "4h": "4h",
+    "4H": "4h",
+    "1w": "1W",
+    "1W": "1W",
+    "1M": "1M",
+    "1mo": "1M",
+}
 
+# %% ../../nbs/90_cli.main.ipynb #ec0f2dd0
 def _tf(tf: str) -> str:
-    if tf not in TIMEFRAMES: raise typer.BadParameter(f"unknown timeframe {tf!r}; use one of 1M, 1W, 1d, 4h, 1h, 15m")
+    if tf not in TIMEFRAMES:
+        raise typer.BadParameter(f"unknown timeframe {tf!r}; use one of 1M, 1W, 1d, 4h, 1h, 15m")
     return TIMEFRAMES[tf]
 
+# %% ../../nbs/90_cli.main.ipynb #062cad8f
 @app.command()
-def ingest(source: Optional[str] = typer.Option(None, help="csv | bhavcopy | yfinance | alphavantage; default: csv with local data, else yfinance"),
-           path: Optional[str] = typer.Option(None, help="file or folder (csv, bhavcopy)"),
-           timeframe: str = typer.Option("1d", help="stored timeframe: 1d | 15m | 1h (1m/5m files are aggregated into 15m)"),
-           symbols: Optional[list[str]] = typer.Option(None, "--symbols", "-s", help="restrict to these symbols"),
-           adjusted: Optional[bool] = typer.Option(None, help="data already split/bonus adjusted (default: detect from format)"),
-           symbol_map: Optional[str] = typer.Option(None, help="CSV with columns file,symbol overriding the symbol taken from file names"),
-           sep: Optional[str] = typer.Option(None, help="field separator, e.g. ';' (default: ',')"),
-           series: str = typer.Option("EQ", help="comma list of series read from files with a series column; 'all' for every series"),
-           priority: Optional[str] = typer.Option(None, help="source kinds, highest first (default nse,bhavcopy,broker,yahoo,alphavantage)")):
+def ingest(
+    source: Optional[str] = typer.Option(
+        None, help="csv | bhavcopy | yfinance | alphavantage; default: csv with local data, else yfinance"
+    ),
+    path: Optional[str] = typer.Option(None, help="file or folder (csv, bhavcopy)"),
+    timeframe: str = typer.Option("1d", help="stored timeframe: 1d | 15m | 1h (1m/5m files are aggregated into 15m)"),
+    symbols: Optional[list[str]] = typer.Option(None, "--symbols", "-s", help="restrict to these symbols"),
+    adjusted: Optional[bool] = typer.Option(
+        None, help="data already split/bonus adjusted (default: detect from format)"
+    ),
+    symbol_map: Optional[str] = typer.Option(
+        None, help="CSV with columns file,symbol overriding the symbol taken from file names"
+    ),
+    sep: Optional[str] = typer.Option(None, help="field separator, e.g. ';' (default: ',')"),
+    series: str = typer.Option(
+        "EQ", help="comma list of series read from files with a series column; 'all' for every series"
+    ),
+    priority: Optional[str] = typer.Option(
+        None, help="source kinds, highest first (default nse,bhavcopy,broker,yahoo,alphavantage)"
+    ),
+):
     """Ingest bars from a source into the store; prints the ingest report and every failed file.
 
     Exit codes: 0 everything ingested; 1 nothing ingested (every file failed, or a bad argument); 3 partly ingested
     (some files or symbols failed, the rest stored)."""
     from aitrader.data.ingest import ingest as _ingest, summarize
     from aitrader.data.contract import SourceError
+
     cfg = get_config()
     t0 = time.perf_counter()
     try:
-        rep = _ingest(cfg, source or cfg.default_source, path=path, timeframe=timeframe, symbols=symbols or None, adjusted=adjusted,
-                      symbol_map=symbol_map, sep=sep, series=None if series.lower() == "all" else tuple(series.upper().split(",")),
-                      priority=priority)
-    except (SourceError, ValueError, OSError) as e:   # a user error: the message, no traceback
-        console.print(f"[red]ingest failed: {e}[/red]"); raise typer.Exit(1)
+        rep = _ingest(
+            cfg,
+            source or cfg.default_source,
+            path=path,
+            timeframe=timeframe,
+            symbols=symbols or None,
+            adjusted=adjusted,
+            symbol_map=symbol_map,
+            sep=sep,
+            series=None if series.lower() == "all" else tuple(series.upper().split(",")),
+            priority=priority,
+        )
+    except (SourceError, ValueError, OSError) as e:  # a user error: the message, no traceback
+        console.print(f"[red]ingest failed: {e}[/red]")
+        raise typer.Exit(1)
     _print_frame(summarize([rep]).drop(columns=["path"]), "ingest")
     if rep.intervals is not None and (rep.intervals.action != "as is").any():
         _print_frame(rep.intervals[rep.intervals.action != "as is"], "intervals")
-    for f, e in rep.failed.items(): console.print(f"[red]failed {f}: {e}[/red]")
-    for s, e in rep.errors.items(): console.print(f"[red]{s}: {e}[/red]")
+    for f, e in rep.failed.items():
+        console.print(f"[red]failed {f}: {e}[/red]")
+    for s, e in rep.errors.items():
+        console.print(f"[red]{s}: {e}[/red]")
     console.print(f"ingest {rep.status} in {time.perf_counter() - t0:.1f} s")
-    if rep.exit_code: raise typer.Exit(rep.exit_code)  # cron notices; 3: the other files were stored
+    if rep.exit_code:
+        raise typer.Exit(rep.exit_code)  # cron notices; 3: the other files were stored
 
+# %% ../../nbs/90_cli.main.ipynb #cba0092a
 @data_app.command("conflicts")
 def data_conflicts():
     "Bars two sources disagree on, per symbol: bars, fields, kept and other source kinds, largest relative difference."
     from aitrader.data.store import BarStore
-    with BarStore(get_config()) as st: c = st.conflict_summary()
-    if c.empty: console.print("no conflicts between sources"); return
+
+    with BarStore(get_config()) as st:
+        c = st.conflict_summary()
+    if c.empty:
+        console.print("no conflicts between sources")
+        return
     _print_frame(c, "conflicts", max_rows=200)
 
+# %% ../../nbs/90_cli.main.ipynb #418f89be
 @data_app.command("status")
 def data_status():
     "Coverage table: symbol, timeframe, first, last, bars, quarantined by rule."
     from aitrader.data.ingest import data_status as _status
+
     st = _status(get_config())
-    if st.empty: console.print("the store is empty: run `aitrader ingest` first"); raise typer.Exit(1)
+    if st.empty:
+        console.print("the store is empty: run `aitrader ingest` first")
+        raise typer.Exit(1)
     _print_frame(st, "data status", max_rows=200)
 
+# %% ../../nbs/90_cli.main.ipynb #dfa42dcd
 @app.command()
-def bars(symbol: str, timeframe: str = typer.Option("1d", "--timeframe", "-t"),
-         start: Optional[str] = None, end: Optional[str] = None,
-         tail: int = typer.Option(20, help="rows to print (from the end)")):
+def bars(
+    symbol: str,
+    timeframe: str = typer.Option("1d", "--timeframe", "-t"),
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    tail: int = typer.Option(20, help="rows to print (from the end)"),
+):
     "Print the bars of one symbol (stored or derived timeframe)."
     from aitrader.data.store import BarStore
+
     df = BarStore(get_config()).bars([symbol], timeframe=_tf(timeframe), start=start, end=end)
-    if df.empty: console.print(f"no {timeframe} bars for {symbol}"); raise typer.Exit(1)
+    if df.empty:
+        console.print(f"no {timeframe} bars for {symbol}")
+        raise typer.Exit(1)
     _print_frame(df.tail(tail), f"{symbol} {timeframe}: {len(df)} bars")
 
 # %% ../../nbs/90_cli.main.ipynb #4be735b0
 @app.command()
-def train(folds: str = typer.Option("", help="comma list of test years, e.g. 2023,2024; empty = 2019..2024"),
-          epochs: int = typer.Option(3, help="training epochs per model"),
-          symbols: str = typer.Option("", help="comma list; empty = every stored symbol"),
-          config: str = typer.Option("default", help="model size: default | tiny"),
-          seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
-          drop_features: str = typer.Option("", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)"),
-          universe: str = typer.Option("", help="universe list (nifty50, nifty100, ...) or a CSV of symbols, when --symbols is empty"),
-          rank_loss: str = typer.Option("", help="networks trained to rank: ic | listnet (whole dates per batch, early stopping on validation Rank IC); empty = their own losses"),
-          n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)")):
+def train(
+    folds: str = typer.Option("", help="comma list of test years, e.g. 2023,2024; empty = 2019..2024"),
+    epochs: int = typer.Option(3, help="training epochs per model"),
+    symbols: str = typer.Option("", help="comma list; empty = every stored symbol"),
+    config: str = typer.Option("default", help="model size: default | tiny"),
+    seed: int = typer.Option(0, help="random seed (same data + seed = same metrics)"),
+    drop_features: str = typer.Option(
+        "", help="feature groups to zero for an ablation model, e.g. smc (registered without alias)"
+    ),
+    universe: str = typer.Option(
+        "", help="universe list (nifty50, nifty100, ...) or a CSV of symbols, when --symbols is empty"
+    ),
+    rank_loss: str = typer.Option(
+        "",
+        help="networks trained to rank: ic | listnet (whole dates per batch, early stopping on validation Rank IC); empty = their own losses",
+    ),
+    n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)"),
+):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
-    r = _run_job("train", dict(symbols=symbols, folds=folds, epochs=epochs, config=config, seed=seed, drop_features=drop_features, universe=universe,
-                                    rank_loss=rank_loss, n_seeds=n_seeds))
-    if r.ok and r.glued.get("fold_table"):   # the walk-forward table, per test year and model (out of sample)
+    r = _run_job(
+        "train",
+        dict(
+            symbols=symbols,
+            folds=folds,
+            epochs=epochs,
+            config=config,
+            seed=seed,
+            drop_features=drop_features,
+            universe=universe,
+            rank_loss=rank_loss,
+            n_seeds=n_seeds,
+        ),
+    )
+    if r.ok and r.glued.get("fold_table"):  # the walk-forward table, per test year and model (out of sample)
         ft = pd.DataFrame(r.glued["fold_table"])
-        _print_frame(ft[["year", "model", *[c for c in ft.columns if c not in ("year", "model")]]].round(4), "walk-forward fold table (test years)", max_rows=200)
+        _print_frame(
+            ft[["year", "model", *[c for c in ft.columns if c not in ("year", "model")]]].round(4),
+            "walk-forward fold table (test years)",
+            max_rows=200,
+        )
     _report_job(r)
 
+# %% ../../nbs/90_cli.main.ipynb #253ffa1e
 @app.command()
-def promote(force: bool = typer.Option(False, help="promote even if it does not beat the reference"),
-            reason: str = typer.Option("", help="required with --force; recorded in MLflow"),
-            min_improvement: float = typer.Option(0.0, help="Rank IC margin the challenger must clear"),
-            min_shadow: int = typer.Option(0, help="closed shadow trades the challenger needs first (0: none)")):
+def promote(
+    force: bool = typer.Option(False, help="promote even if it does not beat the reference"),
+    reason: str = typer.Option("", help="required with --force; recorded in MLflow"),
+    min_improvement: float = typer.Option(0.0, help="Rank IC margin the challenger must clear"),
+    min_shadow: int = typer.Option(0, help="closed shadow trades the challenger needs first (0: none)"),
+):
     "Move the `champion` alias to the challenger if it beats the current champion; prints the comparison."
     from aitrader.train.registry import promote_cli
+
     if min_shadow and not force:
         from aitrader.cli.track import shadow_gate
+
         ok, why = shadow_gate(min_shadow)
         console.print(f"shadow record: {why}")
-        if not ok: raise typer.Exit(1)
-    from aitrader.signals.daily import DAILY_PARAMS   # the daily decision's rule: the veto gates promotion only if it filters BUYs
-    raise typer.Exit(promote_cli(force=force, reason=reason, min_improvement=min_improvement, veto_used=DAILY_PARAMS.use_veto))
+        if not ok:
+            raise typer.Exit(1)
+    from aitrader.signals.daily import (
+        DAILY_PARAMS,
+    )  # the daily decision's rule: the veto gates promotion only if it filters BUYs
+
+    raise typer.Exit(
+        promote_cli(force=force, reason=reason, min_improvement=min_improvement, veto_used=DAILY_PARAMS.use_veto)
+    )
 
 # %% ../../nbs/90_cli.main.ipynb #31831f0d
 run_app = typer.Typer(no_args_is_help=True, help="Run the production jobs (papermill).")
 app.add_typer(run_app, name="run")
 
+# %% ../../nbs/90_cli.main.ipynb #aad8761c
 def _run_job(job: str, params: dict, cfg=None):
-    "`aitrader.jobs.runner.run`; a refused start (bad parameter: exit 2; no data or another run holding the lock: exit 1) prints why, no traceback."
+    """`aitrader.jobs.runner.run`; a refused start (bad parameter: exit 2; no data or another run holding the lock: exit
+    1) prints why, no traceback."""
     from aitrader.jobs.runner import run
     from aitrader.signals.runlock import RunLocked
-    try: return run(job, params, cfg)
-    except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
-    except (RunLocked, LookupError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(1)
 
+    try:
+        return run(job, params, cfg)
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    except (RunLocked, LookupError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1)
+
+# %% ../../nbs/90_cli.main.ipynb #4697b88a
 def _report_job(r) -> None:
     "Print a JobRun's summary; exit 1 when it failed."
     console.print({k: v for k, v in r.glued.items() if not isinstance(v, (list, dict))})
-    console.print(f"{r.job} run {r.run_id} for {r.run_date}: {r.status} in {r.seconds:.1f} s; executed notebook: {r.notebook}")
+    console.print(
+        f"{r.job} run {r.run_id} for {r.run_date}: {r.status} in {r.seconds:.1f} s; executed notebook: {r.notebook}"
+    )
     if not r.ok:
-        console.print(f"[red]{r.error}[/red]"); raise typer.Exit(1)
+        console.print(f"[red]{r.error}[/red]")
+        raise typer.Exit(1)
 
+# %% ../../nbs/90_cli.main.ipynb #9bc17a08
 def _top_signals(cfg, as_of, limit: int = 10) -> pd.DataFrame:
     "The run date's signals, actionable (BUY/SELL) first, by confidence."
     from aitrader.signals.store import SignalStore
+
     df = SignalStore(cfg, read_only=True).latest_signals(limit=1000, as_of=as_of)
-    if df.empty: return df
+    if df.empty:
+        return df
     df = df.assign(_a=df.direction.ne("HOLD")).sort_values(["_a", "confidence"], ascending=False).head(limit)
     cols = ["symbol", "direction", "confidence", "entry", "stop_loss", "take_profit", "risk_reward", "p_fail", "status"]
     return df[cols].round(3)
 
+# %% ../../nbs/90_cli.main.ipynb #6402021f
 @run_app.command("daily")
-def run_daily_cmd(date: Optional[str] = typer.Option(None, help="ISO date; default: the last trading day in the store"),
-                  universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...)"),
-                  replace_events: bool = typer.Option(False, help="re-running a date that has hourly events deletes them")):
+def run_daily_cmd(
+    date: Optional[str] = typer.Option(None, help="ISO date; default: the last trading day in the store"),
+    universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...)"),
+    replace_events: bool = typer.Option(False, help="re-running a date that has hourly events deletes them"),
+):
     "The daily job: screen, features, models, decision; signals for one date (idempotent per date)."
     r = _run_job("daily", dict(run_date=date or "", universe=universe, drop_events=replace_events))
     _report_job(r)
     _print_frame(_top_signals(get_config(), r.run_date), f"top signals {r.run_date}")
 
+# %% ../../nbs/90_cli.main.ipynb #66e2d33c
 @run_app.command("hourly")
-def run_hourly_cmd(at: Optional[str] = typer.Option(None, help='"YYYY-MM-DD HH:MM" (IST); default: now'),
-                   replay: Optional[str] = typer.Option(None, help="a session date: walk the whole day hour by hour")):
+def run_hourly_cmd(
+    at: Optional[str] = typer.Option(None, help='"YYYY-MM-DD HH:MM" (IST); default: now'),
+    replay: Optional[str] = typer.Option(None, help="a session date: walk the whole day hour by hour"),
+):
     "The hourly job: READY_TO_ENTER / WAIT for the day's BUY/SELL signals; never changes a direction."
     _report_job(_run_job("hourly", dict(at=at or "", replay=replay or "")))
 
 # %% ../../nbs/90_cli.main.ipynb #12d97512
 @app.command()
-def evaluate(start: str = typer.Option(..., help="first decision date (ISO)"),
-             end: str = typer.Option(..., help="last decision date (ISO)"),
-             data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
-             model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
-             walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
-             no_smc_model: Optional[str] = typer.Option(None, help="version of the no-SMC ablation model; default: the newest registered"),
-             universe: Optional[str] = typer.Option(None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50")):
+def evaluate(
+    start: str = typer.Option(..., help="first decision date (ISO)"),
+    end: str = typer.Option(..., help="last decision date (ISO)"),
+    data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
+    model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
+    walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
+    no_smc_model: Optional[str] = typer.Option(
+        None, help="version of the no-SMC ablation model; default: the newest registered"
+    ),
+    universe: Optional[str] = typer.Option(
+        None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50"
+    ),
+):
     "Causal evaluation of the signals with costs, against ablations and baselines."
     from aitrader.cli.eval import evaluate_cli
-    raise typer.Exit(evaluate_cli(start, end, data_dir=data_dir, model=model, walk_forward=walk_forward, no_smc_model=no_smc_model,
-                                  universe=universe))
 
+    raise typer.Exit(
+        evaluate_cli(
+            start,
+            end,
+            data_dir=data_dir,
+            model=model,
+            walk_forward=walk_forward,
+            no_smc_model=no_smc_model,
+            universe=universe,
+        )
+    )
+
+# %% ../../nbs/90_cli.main.ipynb #c8cc71ce
 @app.command()
-def benchmark(universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...) or a CSV of symbols"),
-              years: str = typer.Option("2019,2020,2021,2022,2023,2024", help="comma list of test years"),
-              trials: int = typer.Option(8, help="Optuna trials per fold (validation year only)"),
-              seeds: str = typer.Option("0,1,2", help="seeds of the chosen configuration"),
-              checks: bool = typer.Option(True, help="permutation, leak and held-out-symbol checks"),
-              model: Optional[str] = typer.Option(None, help="a registered version whose member rows (from its training run) are shown beside")):
-    "Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k portfolios after costs (MLflow)."
+def benchmark(
+    universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...) or a CSV of symbols"),
+    years: str = typer.Option("2019,2020,2021,2022,2023,2024", help="comma list of test years"),
+    trials: int = typer.Option(8, help="Optuna trials per fold (validation year only)"),
+    seeds: str = typer.Option("0,1,2", help="seeds of the chosen configuration"),
+    checks: bool = typer.Option(True, help="permutation, leak and held-out-symbol checks"),
+    model: Optional[str] = typer.Option(
+        None, help="a registered version whose member rows (from its training run) are shown beside"
+    ),
+):
+    """Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k
+    portfolios after costs (MLflow)."""
     from aitrader.eval.benchmark import benchmark as _bench
     from aitrader.data.universe import load_universe
+
     cfg = get_config()
     try:
         syms = load_universe(universe, cfg)
-        r = _bench(cfg, syms, years=tuple(int(y) for y in years.split(",") if y.strip()), n_trials=trials,
-                   seeds=tuple(int(s) for s in seeds.split(",") if s.strip()), checks=checks, model=model)
-    except (ValueError, LookupError, FileNotFoundError) as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
-    cols = ["ic_1", "rank_ic_1", "hac_t_1", "ic_5", "rank_ic_5", "rank_icir_5", "hac_t_5", "ic_10", "rank_ic_10", "hac_t_10"]
-    _print_frame(r.summary[cols].round(4).reset_index(), "pooled over the test years (daily IC / Rank IC, HAC t)", max_rows=40)
-    _print_frame(r.per_year.pivot_table(index="model", columns="year", values="rank_ic_5").round(4).reset_index(), "Rank IC 5d by test year", max_rows=40)
-    _print_frame(r.strategies.round(3).reset_index(names="strategy"), "top-k portfolios (k 10, weekly, buffer 5, next-open fills, net of costs)")
+        r = _bench(
+            cfg,
+            syms,
+            years=tuple(int(y) for y in years.split(",") if y.strip()),
+            n_trials=trials,
+            seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),
+            checks=checks,
+            model=model,
+        )
+    except (ValueError, LookupError, FileNotFoundError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    cols = [
+        "ic_1",
+        "rank_ic_1",
+        "hac_t_1",
+        "ic_5",
+        "rank_ic_5",
+        "rank_icir_5",
+        "hac_t_5",
+        "ic_10",
+        "rank_ic_10",
+        "hac_t_10",
+    ]
+    _print_frame(
+        r.summary[cols].round(4).reset_index(), "pooled over the test years (daily IC / Rank IC, HAC t)", max_rows=40
+    )
+    _print_frame(
+        r.per_year.pivot_table(index="model", columns="year", values="rank_ic_5").round(4).reset_index(),
+        "Rank IC 5d by test year",
+        max_rows=40,
+    )
+    _print_frame(
+        r.strategies.round(3).reset_index(names="strategy"),
+        "top-k portfolios (k 10, weekly, buffer 5, next-open fills, net of costs)",
+    )
     if r.selection is not None:
-        _print_frame(r.selection.round(4).reset_index(names="recipe"), "recipes on validation (mean validation-year Rank IC 5d; LightGBM rows early-stopped on it) and test")
-    if r.grid is not None: _print_frame(r.grid.round(3).reset_index(), "portfolio configurations of the chosen recipe (chosen on the first test years, evaluated on the later ones)")
-    if r.members is not None: _print_frame(r.members.round(4), f"members of {model} (from its training run; close-to-close labels)", max_rows=80)
+        _print_frame(
+            r.selection.round(4).reset_index(names="recipe"),
+            "recipes on validation (mean validation-year Rank IC 5d; LightGBM rows early-stopped on it) and test",
+        )
+    if r.grid is not None:
+        _print_frame(
+            r.grid.round(3).reset_index(),
+            "portfolio configurations of the chosen recipe (chosen on the first test years, evaluated on the later ones)",
+        )
+    if r.members is not None:
+        _print_frame(
+            r.members.round(4), f"members of {model} (from its training run; close-to-close labels)", max_rows=80
+        )
     _print_frame(r.info.drop(columns=["params"], errors="ignore").round(3), "folds: sizes, trials, trees, seconds")
-    for n in r.notes: console.print(f"note: {n}")
+    for n in r.notes:
+        console.print(f"note: {n}")
     console.print(f"benchmark done in {r.seconds:.0f} s; MLflow run {r.mlflow_run_id}")
 
+# %% ../../nbs/90_cli.main.ipynb #e0eb6e37
 @app.command()
-def report(start: str = typer.Option(..., help="first decision date (ISO)"),
-           end: str = typer.Option(..., help="last decision date (ISO)"),
-           model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
-           data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
-           walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
-           universe: Optional[str] = typer.Option(None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50")):
+def report(
+    start: str = typer.Option(..., help="first decision date (ISO)"),
+    end: str = typer.Option(..., help="last decision date (ISO)"),
+    model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
+    data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
+    walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
+    universe: Optional[str] = typer.Option(
+        None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50"
+    ),
+):
     "Run the evaluation report notebook; prints its headline numbers and where it was written."
-    r = _run_job("report", dict(start=start, end=end, model=model, data_dir=data_dir or "", walk_forward=walk_forward, universe=universe or ""))
-    if r.ok: console.print(r.glued.get("summary", {}).get("table", r.glued))
+    r = _run_job(
+        "report",
+        dict(
+            start=start,
+            end=end,
+            model=model,
+            data_dir=data_dir or "",
+            walk_forward=walk_forward,
+            universe=universe or "",
+        ),
+    )
+    if r.ok:
+        console.print(r.glued.get("summary", {}).get("table", r.glued))
     br = r.glued.get("summary", {}).get("by_regime") if r.ok else None
     if br:
         from aitrader.eval.regimes import LABELS, REGIME_TABLE_COLS
-        x = pd.DataFrame([dict(strategy=k, regime=g, **v) for k, d in br.items() for g, v in d.items()])[REGIME_TABLE_COLS]
+
+        x = pd.DataFrame([dict(strategy=k, regime=g, **v) for k, d in br.items() for g, v in d.items()])[
+            REGIME_TABLE_COLS
+        ]
         x = x.assign(_o=x.regime.map(LABELS.index)).sort_values(["strategy", "_o"], kind="stable").drop(columns="_o")
-        _print_frame(x.round(4), f"trades by market regime of the decision date ({r.glued['summary'].get('regime_source', '')})", max_rows=100)
+        _print_frame(
+            x.round(4),
+            f"trades by market regime of the decision date ({r.glued['summary'].get('regime_source', '')})",
+            max_rows=100,
+        )
     _report_job(r)
 
 # %% ../../nbs/90_cli.main.ipynb #dc0cc322
 keys_app = typer.Typer(no_args_is_help=True, help="Manage API keys.")
 app.add_typer(keys_app, name="keys")
 
+# %% ../../nbs/90_cli.main.ipynb #ebf91f2c
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", help="interface to bind"),
-          port: int = typer.Option(8000, help="TCP port"),
-          workers: int = typer.Option(1, help="uvicorn worker processes (more than 1 needs AITRADER_DB_URL=postgresql://...)")):
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to bind"),
+    port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(
+        1, help="uvicorn worker processes (more than 1 needs AITRADER_DB_URL=postgresql://...)"
+    ),
+):
     "Serve the signal API (and the dashboard at /ui) with uvicorn."
     from aitrader.api.app import serve as _serve
-    try: _serve(host=host, port=port, workers=workers)
-    except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
 
+    try:
+        _serve(host=host, port=port, workers=workers)
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+
+# %% ../../nbs/90_cli.main.ipynb #0e1b61ea
 @keys_app.command("create")
-def keys_create(tier: str = typer.Option(..., help="basic | pro | elite | admin"),
-                name: str = typer.Option("cli", help="label of the key")):
+def keys_create(
+    tier: str = typer.Option(..., help="basic | pro | elite | admin"),
+    name: str = typer.Option("cli", help="label of the key"),
+):
     "Create an API key; the plaintext is printed once."
     from aitrader.api.keys import keys_create as _create
-    try: _create(tier, name)  # prints the key once
-    except ValueError as e: console.print(f"[red]{e}[/red]"); raise typer.Exit(2)
 
+    try:
+        _create(tier, name)  # prints the key once
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+
+# %% ../../nbs/90_cli.main.ipynb #33f43c13
 @keys_app.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(..., help="the key id (8 hex characters after `ait_`) or the whole key")):
     "Revoke an API key; every running server refuses it from its next request."
     from aitrader.api.keys import keys_revoke as _revoke
-    if not _revoke(key_id): raise typer.Exit(1)
+
+    if not _revoke(key_id):
+        raise typer.Exit(1)
 
 # %% ../../nbs/90_cli.main.ipynb #cb7379de
 @app.command("main")
-def main_job(train_if_missing: bool = typer.Option(True, help="train and promote a small model when there is no champion")):
+def main_job(
+    train_if_missing: bool = typer.Option(True, help="train and promote a small model when there is no champion"),
+):
     "The main job: ingest -> champion -> daily job for the last trading day -> top signals."
     from aitrader.data.ingest import ingest_local, summarize, data_status as _status
+
     cfg = get_config()
     if cfg.data_dir is None:
-        console.print("no local NSE data (set AITRADER_DATA_DIR); the online default source is yfinance: "
-                      "run `aitrader ingest --source yfinance --symbols RELIANCE` first")
+        console.print(
+            "no local NSE data (set AITRADER_DATA_DIR); the online default source is yfinance: "
+            "run `aitrader ingest --source yfinance --symbols RELIANCE` first"
+        )
         raise typer.Exit(1)
     t0 = time.perf_counter()
     reports = ingest_local(cfg)
     _print_frame(summarize(reports).drop(columns=["path"]), "ingest")
     st = _status(cfg)
     main = st[st.symbol.ne("") & (st.bars >= 250)]  # series with history (the bhavcopy-only symbols have 3 days)
-    _print_frame(main, f"data status: {len(main)} series with >= 250 bars; {len(st) - len(main)} more in `aitrader data status`", max_rows=120)
+    _print_frame(
+        main,
+        f"data status: {len(main)} series with >= 250 bars; {len(st) - len(main)} more in `aitrader data status`",
+        max_rows=120,
+    )
     errs = {s: e for r in reports for s, e in r.errors.items()}
-    for s, e in errs.items(): console.print(f"[red]{s}: {e}[/red]")
+    for s, e in errs.items():
+        console.print(f"[red]{s}: {e}[/red]")
     from aitrader.jobs.bootstrap import ensure_champion
-    if train_if_missing: console.print(f"champion: {ensure_champion(cfg)}")
+
+    if train_if_missing:
+        console.print(f"champion: {ensure_champion(cfg)}")
     r = _run_job("daily", {}, cfg)
     _report_job(r)
     _print_frame(_top_signals(cfg, r.run_date), f"top signals {r.run_date}")
     console.print(f"main job done in {time.perf_counter() - t0:.1f} s")
-    if errs: raise typer.Exit(1)
+    if errs:
+        raise typer.Exit(1)
 
 # %% ../../nbs/90_cli.main.ipynb #3cbb6fa2
 from .track import replay_cmd, track_record_cmd, regimes_cmd
-app.command("replay")(replay_cmd); app.command("track-record")(track_record_cmd); app.command("regimes")(regimes_cmd)
+
+app.command("replay")(replay_cmd)
+app.command("track-record")(track_record_cmd)
+app.command("regimes")(regimes_cmd)
 
 # %% ../../nbs/90_cli.main.ipynb #c242654e
 from .exits import exits_app
+
 app.add_typer(exits_app, name="exits")
 
 # %% ../../nbs/90_cli.main.ipynb #536a3574
-from .desk import desk_app, audit_app, ingest_events_cmd   # issue #16: the trading desk
-app.add_typer(desk_app, name="desk"); app.add_typer(audit_app, name="audit"); app.command("ingest-events")(ingest_events_cmd)
+from .desk import desk_app, audit_app, ingest_events_cmd  # issue #16: the trading desk
+
+app.add_typer(desk_app, name="desk")
+app.add_typer(audit_app, name="audit")
+app.command("ingest-events")(ingest_events_cmd)
 
 # %% ../../nbs/90_cli.main.ipynb #a7db0517
 from .db import db_app
-app.add_typer(db_app, name="db")   # aitrader db migrate | status
+
+app.add_typer(db_app, name="db")  # aitrader db migrate | status

@@ -15,62 +15,114 @@ __all__ = ['FMT', 'fmt_record', 'replay_cmd', 'track_record_cmd', 'regimes_cmd',
 # %% ../../nbs/90c_cli.track.ipynb #b4e833ff
 def _show(df: pd.DataFrame, title: str, max_rows: int = 80):
     from aitrader.cli.common import _print_frame
+
     _print_frame(df, title, max_rows)
 
-FMT = {"fill_rate": 3, "hit_rate": 3, "avg_r": 3, "expectancy": 0, "profit_factor": 2, "net_return": 4, "total_pnl": 0, "avg_hold": 1}
+# %% ../../nbs/90c_cli.track.ipynb #61b5bbe4
+FMT = {
+    "fill_rate": 3,
+    "hit_rate": 3,
+    "avg_r": 3,
+    "expectancy": 0,
+    "profit_factor": 2,
+    "net_return": 4,
+    "total_pnl": 0,
+    "avg_hold": 1,
+}
 
+# %% ../../nbs/90c_cli.track.ipynb #ef469960
 def fmt_record(t: pd.DataFrame) -> pd.DataFrame:
     "The record table rounded for print, each interval as '[lo, hi]' next to its metric."
     out = t.copy()
     for k in ("hit_rate", "avg_r", "net_return"):
         if f"{k}_lo" in out:
-            d = FMT[k]; out[f"{k}_ci"] = [f"[{a:.{d}f}, {b:.{d}f}]" if pd.notna(a) else "" for a, b in zip(out[f"{k}_lo"], out[f"{k}_hi"])]
+            d = FMT[k]
+            out[f"{k}_ci"] = [
+                f"[{a:.{d}f}, {b:.{d}f}]" if pd.notna(a) else "" for a, b in zip(out[f"{k}_lo"], out[f"{k}_hi"])
+            ]
             out = out.drop(columns=[f"{k}_lo", f"{k}_hi"])
     for k, d in FMT.items():
-        if k in out: out[k] = out[k].astype(float).round(d)
+        if k in out:
+            out[k] = out[k].astype(float).round(d)
     order = [c for c in out.columns if not c.endswith("_ci")]
     for k in ("hit_rate", "avg_r", "net_return"):
-        if f"{k}_ci" in out: order.insert(order.index(k) + 1, f"{k}_ci")
+        if f"{k}_ci" in out:
+            order.insert(order.index(k) + 1, f"{k}_ci")
     return out[order]
 
-def replay_cmd(start: str = typer.Option(..., help="first session, YYYY-MM-DD"), end: str = typer.Option(..., help="last session, YYYY-MM-DD"),
-               universe: str = typer.Option("nifty50", help="as the daily job's universe"),
-               champion_only: bool = typer.Option(False, help="do not score the challenger beside the champion")):
-    "Run the daily job's scoring over past sessions; the signals (marked replay, never mixed with live ones) are followed to the last bar."
+# %% ../../nbs/90c_cli.track.ipynb #4825981a
+def replay_cmd(
+    start: str = typer.Option(..., help="first session, YYYY-MM-DD"),
+    end: str = typer.Option(..., help="last session, YYYY-MM-DD"),
+    universe: str = typer.Option("nifty50", help="as the daily job's universe"),
+    champion_only: bool = typer.Option(False, help="do not score the challenger beside the champion"),
+):
+    """Run the daily job's scoring over past sessions; the signals (marked replay, never mixed with live ones) are
+    followed to the last bar."""
     from aitrader.track.replay import replay
-    try: r = replay(start, end, universe, ("champion",) if champion_only else ("champion", "challenger"))
-    except (ValueError, LookupError) as e: typer.echo(f"replay: {e}"); raise typer.Exit(1)
-    typer.echo(f"replay {r['run_id']}: {r['sessions']} sessions, signals {r['signals']}, {r['score_seconds']} s scoring "
-               f"({r['s_per_session']} s/session), outcomes {r['outcomes']}")
 
-def track_record_cmd(from_: Optional[str] = typer.Option(None, "--from", help="first decision date"), to: Optional[str] = typer.Option(None, "--to"),
-                     model: Optional[str] = typer.Option(None, help="one model version, e.g. models:/aitrader/1"),
-                     source: Optional[str] = typer.Option(None, help="live, replay, shadow or tv:<name>"),
-                     by: str = typer.Option("model_version,source,direction,regime", help="grouping columns"),
-                     equity_rows: int = typer.Option(5, help="last rows of the equity curve to print")):
-    "Per model version, source, direction and regime: count, fill rate, hit rate, avg R, expectancy, profit factor, net return, 95% bootstrap CIs."
+    try:
+        r = replay(start, end, universe, ("champion",) if champion_only else ("champion", "challenger"))
+    except (ValueError, LookupError) as e:
+        typer.echo(f"replay: {e}")
+        raise typer.Exit(1)
+    typer.echo(
+        f"replay {r['run_id']}: {r['sessions']} sessions, signals {r['signals']}, {r['score_seconds']} s scoring "
+        f"({r['s_per_session']} s/session), outcomes {r['outcomes']}"
+    )
+
+# %% ../../nbs/90c_cli.track.ipynb #85a4ab10
+def track_record_cmd(
+    from_: Optional[str] = typer.Option(None, "--from", help="first decision date"),
+    to: Optional[str] = typer.Option(None, "--to"),
+    model: Optional[str] = typer.Option(None, help="one model version, e.g. models:/aitrader/1"),
+    source: Optional[str] = typer.Option(None, help="live, replay, shadow or tv:<name>"),
+    by: str = typer.Option("model_version,source,direction,regime", help="grouping columns"),
+    equity_rows: int = typer.Option(5, help="last rows of the equity curve to print"),
+):
+    """Per model version, source, direction and regime: count, fill rate, hit rate, avg R, expectancy, profit factor, net
+    return, 95% bootstrap CIs."""
     from aitrader.track.record import track_record
-    t, eq = track_record(get_config(), from_, to, model, source, tuple(c for c in by.split(",") if c))
-    if t.empty: typer.echo("no tracked outcomes in this window (run `aitrader replay` or the daily job first)"); raise typer.Exit(1)
-    _show(fmt_record(t), "track record (closed trades; R and returns net of the Indian cost stack)")
-    if len(eq): _show(eq.tail(equity_rows).round(4), f"equity, every signal at its planned size (final {eq.equity.iat[-1]:,.0f} INR, max drawdown {eq.drawdown.min():.2%})")
 
+    t, eq = track_record(get_config(), from_, to, model, source, tuple(c for c in by.split(",") if c))
+    if t.empty:
+        typer.echo("no tracked outcomes in this window (run `aitrader replay` or the daily job first)")
+        raise typer.Exit(1)
+    _show(fmt_record(t), "track record (closed trades; R and returns net of the Indian cost stack)")
+    if len(eq):
+        _show(
+            eq.tail(equity_rows).round(4),
+            f"equity, every signal at its planned size (final {eq.equity.iat[-1]:,.0f} INR, max drawdown {eq.drawdown.min():.2%})",
+        )
+
+# %% ../../nbs/90c_cli.track.ipynb #55f9c5b8
 def regimes_cmd(start: str = typer.Option("2012-01-01"), end: Optional[str] = typer.Option(None)):
     "Recompute the NIFTY 50 regimes and print the share of sessions per regime."
     from aitrader.track.regimes import update_regimes, regime_shares
-    try: r = update_regimes(get_config(), end)
-    except LookupError as e: typer.echo(f"regimes: {e}"); raise typer.Exit(1)
-    _show(regime_shares(r, start, end).round(3), f"regimes {max(pd.Timestamp(start).date(), r.day.iat[0])} .. {r.day.iat[-1]}")
+
+    try:
+        r = update_regimes(get_config(), end)
+    except LookupError as e:
+        typer.echo(f"regimes: {e}")
+        raise typer.Exit(1)
+    _show(
+        regime_shares(r, start, end).round(3),
+        f"regimes {max(pd.Timestamp(start).date(), r.day.iat[0])} .. {r.day.iat[-1]}",
+    )
 
 # %% ../../nbs/90c_cli.track.ipynb #db3ecf7d
 def shadow_gate(min_closed: int, cfg=None) -> tuple[bool, str]:
     "(ok, why): does the challenger have at least `min_closed` closed shadow trades?"
     from aitrader.track.record import load_outcomes, CLOSED
     from aitrader.train.registry import resolve_version, MODEL_NAME
+
     cfg = cfg or get_config()
-    if min_closed <= 0: return True, "no shadow record required"
-    try: v = f"models:/{MODEL_NAME}/{resolve_version('challenger', cfg).version}"
-    except LookupError as e: return False, str(e)
+    if min_closed <= 0:
+        return True, "no shadow record required"
+    try:
+        v = f"models:/{MODEL_NAME}/{resolve_version('challenger', cfg).version}"
+    except LookupError as e:
+        return False, str(e)
     o = load_outcomes(cfg, model=v, source="shadow")
     n = int(o.status.isin(CLOSED).sum())
     return n >= min_closed, f"challenger {v}: {n} closed shadow trades (need {min_closed})"

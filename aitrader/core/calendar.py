@@ -16,49 +16,115 @@ __all__ = ['IST', 'SESSION_OPEN', 'SESSION_CLOSE', 'MUHURAT_FROM', 'XBOM_START',
 
 # %% ../../nbs/01_core.calendar.ipynb #98365f2a
 IST = "Asia/Kolkata"
-SESSION_OPEN, SESSION_CLOSE = time(9, 15), time(15, 30)   # NSE continuous session, IST
-MUHURAT_FROM = time(16, 0)       # an intraday bar starting at or after this on a muhurat date is a muhurat bar
-XBOM_START = "1997-01-01"        # earliest start exchange_calendars accepts for XBOM
+SESSION_OPEN, SESSION_CLOSE = time(9, 15), time(15, 30)  # NSE continuous session, IST
+MUHURAT_FROM = time(16, 0)  # an intraday bar starting at or after this on a muhurat date is a muhurat bar
+XBOM_START = "1997-01-01"  # earliest start exchange_calendars accepts for XBOM
 
 _PMC = "pandas_market_calendars NSE calendar (curated from NSE circulars and press)"
 _OBS = "observed: traded in all 17 NSE-sourced files (nse/unadjusted)"
-SPECIAL_SESSIONS = pd.DataFrame([
-    # date, kind, open, close, verified, source
-    ("2001-01-01", "special", "09:55", "15:30", False, _OBS),
-    ("2003-03-22", "special", "09:55", "15:30", False, _OBS),
-    ("2003-11-15", "special", "09:55", "15:30", False, _OBS),
-    ("2004-01-01", "special", "09:55", "15:30", False, _OBS),
-    ("2004-04-17", "special", "09:55", "15:30", False, _OBS),
-    ("2004-10-09", "special", "09:55", "15:30", False, _OBS),
-    ("2005-06-04", "special", "09:55", "15:30", False, _OBS),
-    ("2005-11-26", "special", "09:55", "15:30", False, _OBS),
-    ("2006-04-29", "special", "09:55", "15:30", False, _OBS),
-    ("2006-06-25", "special", "09:55", "15:30", False, _OBS),
-    ("2010-02-06", "special", "09:15", "15:30", False, _OBS),
-    ("2012-01-07", "special", "09:15", "15:30", False, _OBS),
-    ("2012-03-03", "special", "09:15", "15:30", False, _OBS),
-    ("2012-04-28", "special", "09:15", "15:30", False, _OBS),
-    ("2012-09-08", "special", "09:15", "15:30", False, _OBS),
-    ("2013-05-11", "special", "09:15", "15:30", False, _OBS),
-    ("2013-11-14", "regular", "09:15", "15:30", True, "Muharram holiday was 2013-11-15, not 11-14: " + _PMC + "; " + _OBS),
-    ("2014-03-22", "special", "09:15", "15:30", False, _OBS),
-    ("2015-02-28", "budget", "09:15", "15:30", True, "Union Budget Saturday, normal hours (recalled in PTI / Moneycontrol reports of 2020-01-22); " + _OBS),
-    ("2020-02-01", "budget", "09:15", "15:30", True, "Union Budget Saturday, normal hours: exchange circular reported by PTI / Moneycontrol 2020-01-22; " + _OBS),
-    ("2024-03-02", "dr_live", "09:15", "10:00", True, "NSE circular of 2024-02-14: special live session with intraday switch to the DR site"),
-    ("2024-03-02", "dr_live", "11:30", "12:30", True, "NSE circular of 2024-02-14: second part, from the DR site"),
-    ("2024-05-18", "dr_live", "09:15", "10:00", True, "NSE circular of 2024-05-07 (PTI, Mint): special live session with intraday switch to the DR site"),
-    ("2024-05-18", "dr_live", "11:30", "12:30", True, "NSE circular of 2024-05-07: second part, from the DR site"),
-], columns=["date", "kind", "open", "close", "verified", "source"]).astype({"date": "datetime64[ns]"})
+SPECIAL_SESSIONS = pd.DataFrame(
+    [
+        # date, kind, open, close, verified, source
+        ("2001-01-01", "special", "09:55", "15:30", False, _OBS),
+        ("2003-03-22", "special", "09:55", "15:30", False, _OBS),
+        ("2003-11-15", "special", "09:55", "15:30", False, _OBS),
+        ("2004-01-01", "special", "09:55", "15:30", False, _OBS),
+        ("2004-04-17", "special", "09:55", "15:30", False, _OBS),
+        ("2004-10-09", "special", "09:55", "15:30", False, _OBS),
+        ("2005-06-04", "special", "09:55", "15:30", False, _OBS),
+        ("2005-11-26", "special", "09:55", "15:30", False, _OBS),
+        ("2006-04-29", "special", "09:55", "15:30", False, _OBS),
+        ("2006-06-25", "special", "09:55", "15:30", False, _OBS),
+        ("2010-02-06", "special", "09:15", "15:30", False, _OBS),
+        ("2012-01-07", "special", "09:15", "15:30", False, _OBS),
+        ("2012-03-03", "special", "09:15", "15:30", False, _OBS),
+        ("2012-04-28", "special", "09:15", "15:30", False, _OBS),
+        ("2012-09-08", "special", "09:15", "15:30", False, _OBS),
+        ("2013-05-11", "special", "09:15", "15:30", False, _OBS),
+        (
+            "2013-11-14",
+            "regular",
+            "09:15",
+            "15:30",
+            True,
+            "Muharram holiday was 2013-11-15, not 11-14: " + _PMC + "; " + _OBS,
+        ),
+        ("2014-03-22", "special", "09:15", "15:30", False, _OBS),
+        (
+            "2015-02-28",
+            "budget",
+            "09:15",
+            "15:30",
+            True,
+            "Union Budget Saturday, normal hours (recalled in PTI / Moneycontrol reports of 2020-01-22); " + _OBS,
+        ),
+        (
+            "2020-02-01",
+            "budget",
+            "09:15",
+            "15:30",
+            True,
+            "Union Budget Saturday, normal hours: exchange circular reported by PTI / Moneycontrol 2020-01-22; " + _OBS,
+        ),
+        (
+            "2024-03-02",
+            "dr_live",
+            "09:15",
+            "10:00",
+            True,
+            "NSE circular of 2024-02-14: special live session with intraday switch to the DR site",
+        ),
+        ("2024-03-02", "dr_live", "11:30", "12:30", True, "NSE circular of 2024-02-14: second part, from the DR site"),
+        (
+            "2024-05-18",
+            "dr_live",
+            "09:15",
+            "10:00",
+            True,
+            "NSE circular of 2024-05-07 (PTI, Mint): special live session with intraday switch to the DR site",
+        ),
+        ("2024-05-18", "dr_live", "11:30", "12:30", True, "NSE circular of 2024-05-07: second part, from the DR site"),
+    ],
+    columns=["date", "kind", "open", "close", "verified", "source"],
+).astype({"date": "datetime64[ns]"})
 
-CLOSED_DAYS = pd.DataFrame([
-    ("2013-11-15", "Muharram: " + _PMC + "; no row in the NSE-sourced or Yahoo files"),
-], columns=["date", "source"]).astype({"date": "datetime64[ns]"})
+CLOSED_DAYS = pd.DataFrame(
+    [("2013-11-15", "Muharram: " + _PMC + "; no row in the NSE-sourced or Yahoo files")], columns=["date", "source"]
+).astype({"date": "datetime64[ns]"})
 
-MUHURAT_DATES = pd.DatetimeIndex(sorted([
-    "1998-10-19", "2000-10-26", "2001-11-14", "2002-11-04", "2003-10-25", "2004-11-12", "2005-11-01", "2006-10-21",
-    "2007-11-09", "2008-10-28", "2009-10-17", "2010-11-05", "2011-10-26", "2012-11-13", "2013-11-03", "2014-10-23",
-    "2015-11-11", "2016-10-30", "2017-10-19", "2018-11-07", "2019-10-27", "2020-11-14", "2021-11-04", "2022-10-24",
-    "2023-11-12", "2024-11-01", "2025-10-21"]))   # weekday dates: _PMC; weekend dates: observed in nse/unadjusted or nse/intraday_15m
+MUHURAT_DATES = pd.DatetimeIndex(
+    sorted(
+        [
+            "1998-10-19",
+            "2000-10-26",
+            "2001-11-14",
+            "2002-11-04",
+            "2003-10-25",
+            "2004-11-12",
+            "2005-11-01",
+            "2006-10-21",
+            "2007-11-09",
+            "2008-10-28",
+            "2009-10-17",
+            "2010-11-05",
+            "2011-10-26",
+            "2012-11-13",
+            "2013-11-03",
+            "2014-10-23",
+            "2015-11-11",
+            "2016-10-30",
+            "2017-10-19",
+            "2018-11-07",
+            "2019-10-27",
+            "2020-11-14",
+            "2021-11-04",
+            "2022-10-24",
+            "2023-11-12",
+            "2024-11-01",
+            "2025-10-21",
+        ]
+    )
+)  # weekday dates: _PMC; weekend dates: observed in nse/unadjusted or nse/intraday_15m
 
 # %% ../../nbs/01_core.calendar.ipynb #4d091a6e
 @lru_cache(maxsize=1)
@@ -66,8 +132,9 @@ def xbom() -> xcals.ExchangeCalendar:
     "exchange_calendars' XBOM calendar from 1997-01-01, built once per process (about 0.6 s)."
     return xcals.get_calendar("XBOM", start=XBOM_START)
 
+# %% ../../nbs/01_core.calendar.ipynb #b4541498
 @lru_cache(maxsize=2)
-def _session_days(muhurat:bool) -> np.ndarray:
+def _session_days(muhurat: bool) -> np.ndarray:
     "Sorted datetime64[D] of all session dates 1990-2035: XBOM + special - closed - muhurat (+ muhurat if asked)."
     cal = xbom()
     lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
@@ -76,57 +143,75 @@ def _session_days(muhurat:bool) -> np.ndarray:
     s = pd.DatetimeIndex(cal.sessions).tz_localize(None)
     s = before.append(s).append(after).union(pd.DatetimeIndex(SPECIAL_SESSIONS.date.unique()))
     s = s.difference(pd.DatetimeIndex(CLOSED_DAYS.date)).difference(MUHURAT_DATES)
-    if muhurat: s = s.union(MUHURAT_DATES)
+    if muhurat:
+        s = s.union(MUHURAT_DATES)
     return s.to_numpy("datetime64[D]")
 
+# %% ../../nbs/01_core.calendar.ipynb #e2c5a3a6
 def _days(dates) -> np.ndarray:
     "datetime64[D] of dates given as str, Timestamp, DatetimeIndex or Series, naive or tz-aware (wall date in IST)."
     d = pd.DatetimeIndex(pd.Series(dates) if np.ndim(dates) else [dates])
-    if d.tz is not None: d = d.tz_convert(IST).tz_localize(None)
+    if d.tz is not None:
+        d = d.tz_convert(IST).tz_localize(None)
     return d.normalize().to_numpy("datetime64[D]")
 
 # %% ../../nbs/01_core.calendar.ipynb #1710dac1
-def nse_sessions(start, # first date (str or Timestamp), inclusive
-                 end,   # last date, inclusive
-                 muhurat:bool=False, # include muhurat-only (Diwali evening) dates
-                ) -> pd.DatetimeIndex:
+def nse_sessions(
+    start,  # first date (str or Timestamp), inclusive
+    end,  # last date, inclusive
+    muhurat: bool = False,  # include muhurat-only (Diwali evening) dates
+) -> pd.DatetimeIndex:
     "NSE session dates in [start, end] as a naive DatetimeIndex at 00:00; weekdays outside XBOM's 1997-2026 range."
     s = _session_days(muhurat)
     lo, hi = _days(start)[0], _days(end)[0]
     return pd.DatetimeIndex(s[(s >= lo) & (s <= hi)].astype("datetime64[ns]"))
 
-def is_session(dates, # dates or timestamps (only the IST date counts)
-               muhurat:bool=False, # count muhurat-only dates as sessions
-              ) -> np.ndarray:
+# %% ../../nbs/01_core.calendar.ipynb #863b6a84
+def is_session(
+    dates,  # dates or timestamps (only the IST date counts)
+    muhurat: bool = False,  # count muhurat-only dates as sessions
+) -> np.ndarray:
     "bool array: is each date an NSE trading day?"
     s, d = _session_days(muhurat), _days(dates)
     i = np.clip(np.searchsorted(s, d), 0, len(s) - 1)
     return s[i] == d
 
+# %% ../../nbs/01_core.calendar.ipynb #a7d874d0
 def is_muhurat_date(dates) -> np.ndarray:
     "bool array: is each date a muhurat (Diwali evening session) date?"
     return np.isin(_days(dates), MUHURAT_DATES.to_numpy("datetime64[D]"))
 
 # %% ../../nbs/01_core.calendar.ipynb #3a950344
-def previous_session(date, # a date or timestamp
-                     muhurat:bool=False) -> pd.Timestamp:
+def previous_session(
+    date,  # a date or timestamp
+    muhurat: bool = False,
+) -> pd.Timestamp:
     "The last NSE session strictly before `date` (naive Timestamp at 00:00)."
     s = _session_days(muhurat)
     return pd.Timestamp(s[np.searchsorted(s, _days(date)[0], side="left") - 1])
 
-def next_session(date, # a date or timestamp
-                 muhurat:bool=False) -> pd.Timestamp:
+# %% ../../nbs/01_core.calendar.ipynb #9f3a6734
+def next_session(
+    date,  # a date or timestamp
+    muhurat: bool = False,
+) -> pd.Timestamp:
     "The first NSE session strictly after `date` (naive Timestamp at 00:00)."
     s = _session_days(muhurat)
     return pd.Timestamp(s[np.searchsorted(s, _days(date)[0], side="right")])
 
 # %% ../../nbs/01_core.calendar.ipynb #abbfa7f1
-def session_windows(dates, # dates (only the IST date counts)
-                   ) -> pd.DataFrame:
-    "One row per trading window of each distinct date: `date` (naive), `open`, `close` (tz-aware IST), `muhurat` (bool)."
+def session_windows(
+    dates,  # dates (only the IST date counts)
+) -> pd.DataFrame:
+    """One row per trading window of each distinct date: `date` (naive), `open`, `close` (tz-aware IST), `muhurat`
+    (bool)."""
     d = pd.DatetimeIndex(np.unique(_days(dates)).astype("datetime64[ns]"))
     reg = d[is_session(d) & ~d.isin(SPECIAL_SESSIONS.date)]
-    rows = [pd.DataFrame({"date": reg, "o": SESSION_OPEN.strftime("%H:%M"), "c": SESSION_CLOSE.strftime("%H:%M"), "muhurat": False})]
+    rows = [
+        pd.DataFrame(
+            {"date": reg, "o": SESSION_OPEN.strftime("%H:%M"), "c": SESSION_CLOSE.strftime("%H:%M"), "muhurat": False}
+        )
+    ]
     sp = SPECIAL_SESSIONS[SPECIAL_SESSIONS.date.isin(d)]
     rows.append(pd.DataFrame({"date": sp.date, "o": sp.open, "c": sp.close, "muhurat": False}))
     mu = d[d.isin(MUHURAT_DATES)]
@@ -137,21 +222,27 @@ def session_windows(dates, # dates (only the IST date counts)
     return w[["date", "open", "close", "muhurat"]].sort_values(["date", "open"]).reset_index(drop=True)
 
 # %% ../../nbs/01_core.calendar.ipynb #51543f40
-def evening_dates(ts:pd.Series, # intraday bar start times, tz-aware
-                 ) -> pd.DatetimeIndex:
-    "Dates in October-November whose bars all start 16:00-20:30 IST: muhurat sessions missing from `MUHURAT_DATES` (e.g. a future Diwali)."
+def evening_dates(
+    ts: pd.Series,  # intraday bar start times, tz-aware
+) -> pd.DatetimeIndex:
+    """Dates in October-November whose bars all start 16:00-20:30 IST: muhurat sessions missing from `MUHURAT_DATES`
+    (e.g. a future Diwali)."""
     t = pd.DatetimeIndex(ts).tz_convert(IST)
-    if len(t) == 0: return pd.DatetimeIndex([])
+    if len(t) == 0:
+        return pd.DatetimeIndex([])
     f = pd.DataFrame({"day": t.tz_localize(None).normalize(), "tod": t.hour * 60 + t.minute})
     g = f.groupby("day").tod.agg(["min", "max"])
     g = g[(g["min"] >= MUHURAT_FROM.hour * 60) & (g["max"] <= 20 * 60 + 30) & g.index.month.isin([10, 11])]
     return pd.DatetimeIndex(g.index)
 
-def in_session(ts:pd.Series, # bar start times, tz-aware
-               minutes:int=15, # bar length in minutes: the bar [ts, ts + minutes) must overlap a trading window
-               extra_muhurat=None, # more muhurat dates (e.g. from `evening_dates`)
-              ) -> tuple[np.ndarray, np.ndarray]:
-    "(inside, muhurat) bool arrays: does each bar overlap a trading window [open, close) of its date; is it a muhurat bar."
+# %% ../../nbs/01_core.calendar.ipynb #d01bcf9f
+def in_session(
+    ts: pd.Series,  # bar start times, tz-aware
+    minutes: int = 15,  # bar length in minutes: the bar [ts, ts + minutes) must overlap a trading window
+    extra_muhurat=None,  # more muhurat dates (e.g. from `evening_dates`)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, muhurat) bool arrays: does each bar overlap a trading window [open, close) of its date; is it a muhurat
+    bar."""
     t = pd.DatetimeIndex(ts).tz_convert(IST)
     day = t.tz_localize(None).normalize()
     tod = (t.hour * 60 + t.minute).to_numpy()
@@ -167,10 +258,13 @@ def in_session(ts:pd.Series, # bar start times, tz-aware
     return np.asarray(inside), np.asarray(mu)
 
 # %% ../../nbs/01_core.calendar.ipynb #d6d62672
-def calendar_mismatches(dates, # dates that have rows (any timestamps; only the IST date counts)
-                        start, end, # the span to check
-                       ) -> pd.DataFrame:
-    "Dates with rows but no session (`in_data` True) and sessions with no rows (False): `date, weekday, in_data, muhurat`."
+def calendar_mismatches(
+    dates,  # dates that have rows (any timestamps; only the IST date counts)
+    start,
+    end,  # the span to check
+) -> pd.DataFrame:
+    """Dates with rows but no session (`in_data` True) and sessions with no rows (False): `date, weekday, in_data,
+    muhurat`."""
     d = pd.DatetimeIndex(np.unique(_days(dates)).astype("datetime64[ns]"))
     d = d[(d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))]
     s = nse_sessions(start, min(pd.Timestamp(end), d.max()) if len(d) else end)
@@ -182,7 +276,10 @@ def calendar_mismatches(dates, # dates that have rows (any timestamps; only the 
 
 # %% ../../nbs/01_core.calendar.ipynb #c1e99ddf
 def session_on_or_before(as_of) -> pd.Timestamp:
-    "The last NSE session on or before `as_of` (str/date/Timestamp), as an IST Timestamp at 00:00; a Muhurat date is its own session."
+    """The last NSE session on or before `as_of` (str/date/Timestamp), as an IST Timestamp at 00:00; a Muhurat date is
+    its own session."""
     d = pd.Timestamp(as_of)
     d = (d.tz_convert("Asia/Kolkata") if d.tzinfo else d).tz_localize(None).normalize()
-    return previous_session(d + pd.Timedelta(days=1), muhurat=True).tz_localize("Asia/Kolkata")   # never maps a Muhurat bar onto the day before
+    return previous_session(d + pd.Timedelta(days=1), muhurat=True).tz_localize(
+        "Asia/Kolkata"
+    )  # never maps a Muhurat bar onto the day before

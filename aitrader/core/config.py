@@ -14,11 +14,13 @@ __all__ = ['MODES', 'project_root', 'Config', 'get_config', 'setup_mlflow_env', 
 # %% ../../nbs/00_core.config.ipynb #4e1f5b17
 MODES = ("dev", "prod")
 
+# %% ../../nbs/00_core.config.ipynb #9d5d3715
 def project_root() -> Path:
     "The folder holding `settings.ini` above this package, or the current directory when installed elsewhere."
     here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd().resolve()
     for p in [here, *here.parents]:
-        if (p / "settings.ini").exists(): return p
+        if (p / "settings.ini").exists():
+            return p
     return Path.cwd().resolve()
 
 # %% ../../nbs/00_core.config.ipynb #ed01f637
@@ -26,34 +28,49 @@ def _default_data_dir(root: Path) -> Path | None:
     cand = root.parent / "shared" / "data" / "nse"
     return cand if cand.is_dir() else None
 
+# %% ../../nbs/00_core.config.ipynb #a5ca2d15
 @dataclass(frozen=True)
 class Config:
     "Resolved settings: every path is absolute; `data_dir` is None when no local data exists."
-    home: Path            # root of all state (store, cache, run outputs, MLflow)
-    data_dir: Path | None # folder of NSE data files, read-only
-    mode: str             # 'dev' or 'prod'
-    mlflow_uri: str       # MLflow tracking URI (sqlite backend under home/mlruns)
+
+    home: Path  # root of all state (store, cache, run outputs, MLflow)
+    data_dir: Path | None  # folder of NSE data files, read-only
+    mode: str  # 'dev' or 'prod'
+    mlflow_uri: str  # MLflow tracking URI (sqlite backend under home/mlruns)
 
     @property
-    def store_path(self) -> Path: return self.home / "data" / "aitrader.duckdb"
+    def store_path(self) -> Path:
+        return self.home / "data" / "aitrader.duckdb"
+
     @property
-    def cache_dir(self) -> Path: return self.home / "data" / "bars"
+    def cache_dir(self) -> Path:
+        return self.home / "data" / "bars"
+
     @property
-    def runs_out(self) -> Path: return self.home / "runs" / "out"
+    def runs_out(self) -> Path:
+        return self.home / "runs" / "out"
+
     @property
-    def artifacts_dir(self) -> Path: return self.home / "artifacts"
+    def artifacts_dir(self) -> Path:
+        return self.home / "artifacts"
+
     @property
-    def training_data_dir(self) -> Path: return self.home / "training_data"
+    def training_data_dir(self) -> Path:
+        return self.home / "training_data"
+
     @property
-    def mlruns_dir(self) -> Path: return self.home / "mlruns"
+    def mlruns_dir(self) -> Path:
+        return self.home / "mlruns"
+
     @property
     def default_source(self) -> str:
         "'csv' where local data exists, else 'yfinance' (online)."
         return "csv" if self.data_dir is not None else "yfinance"
 
 # %% ../../nbs/00_core.config.ipynb #f6582940
-def get_config(env: dict | None = None, # environment to read; `os.environ` when None
-              ) -> Config:
+def get_config(
+    env: dict | None = None,  # environment to read; `os.environ` when None
+) -> Config:
     "Resolve the configuration from the environment. Raises `ValueError` on an unknown `MODE`."
     env = os.environ if env is None else env
     root = project_root()
@@ -63,7 +80,8 @@ def get_config(env: dict | None = None, # environment to read; `os.environ` when
     if data_dir is not None and dd and not data_dir.is_dir():
         raise ValueError(f"AITRADER_DATA_DIR={dd!r} is not a folder")
     mode = (env.get("MODE") or env.get("AITRADER_MODE") or "dev").lower()
-    if mode not in MODES: raise ValueError(f"MODE must be one of {MODES}, got {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"MODE must be one of {MODES}, got {mode!r}")
     uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}"
     return Config(home=home, data_dir=data_dir, mode=mode, mlflow_uri=uri)
 
@@ -76,6 +94,7 @@ def setup_mlflow_env(cfg: Config | None = None) -> str:
     os.environ.setdefault("MLFLOW_TRACKING_URI", cfg.mlflow_uri)
     return os.environ["MLFLOW_TRACKING_URI"]
 
+# %% ../../nbs/00_core.config.ipynb #f25307e7
 def data_dir_or_skip(cfg: Config | None = None) -> Path | None:
     "The NSE data folder, or None after printing why tests that need it are skipped."
     cfg = cfg or get_config()

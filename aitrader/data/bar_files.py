@@ -27,52 +27,76 @@ CONFLICT_TOL = 0.005  # relative difference on any of open/high/low/close above 
 SOURCE_KINDS = ("nse", "bhavcopy", "broker", "yahoo", "alphavantage")  # named sources, in the default priority order
 DEFAULT_PRIORITY = SOURCE_KINDS  # exchange over broker over Yahoo; env AITRADER_SOURCE_PRIORITY overrides (comma list)
 
+# %% ../../nbs/13a_data.bar_files.ipynb #d2614ac0
 def source_priority(priority=None) -> tuple[str, ...]:
-    "Source kinds, highest priority first: `priority` (comma string or list), else env AITRADER_SOURCE_PRIORITY, else DEFAULT_PRIORITY."
+    """Source kinds, highest priority first: `priority` (comma string or list), else env AITRADER_SOURCE_PRIORITY, else
+    DEFAULT_PRIORITY."""
     p = priority if priority is not None else os.environ.get("AITRADER_SOURCE_PRIORITY") or DEFAULT_PRIORITY
     return tuple(x.strip() for x in (p.split(",") if isinstance(p, str) else p) if x.strip())
 
-def symbol_path(cache_dir: Path, # root of the Parquet cache (`cfg.cache_dir`)
-                timeframe: str,  # stored timeframe: '1d', '15m' or '1h'
-                symbol: str,     # NSE ticker, e.g. 'M&M'
-               ) -> Path:
+# %% ../../nbs/13a_data.bar_files.ipynb #32eb69db
+def symbol_path(
+    cache_dir: Path,  # root of the Parquet cache (`cfg.cache_dir`)
+    timeframe: str,  # stored timeframe: '1d', '15m' or '1h'
+    symbol: str,  # NSE ticker, e.g. 'M&M'
+) -> Path:
     "Path of the Parquet file holding `symbol`'s bars; the symbol is percent-encoded. Raises `ValueError`."
-    if timeframe not in STORED_TIMEFRAMES: raise ValueError(f"timeframe {timeframe!r} is not stored; stored: {STORED_TIMEFRAMES}")
+    if timeframe not in STORED_TIMEFRAMES:
+        raise ValueError(f"timeframe {timeframe!r} is not stored; stored: {STORED_TIMEFRAMES}")
     if not isinstance(symbol, str) or not symbol.strip() or symbol in (".", ".."):
         raise ValueError(f"invalid symbol {symbol!r}")
     return Path(cache_dir) / f"timeframe={timeframe}" / f"symbol={quote(symbol, safe='')}" / "data.parquet"
 
 # %% ../../nbs/13a_data.bar_files.ipynb #7afd37c5
-def to_ist(s: pd.Series, # timestamps: naive (taken as UTC) or tz-aware
-          ) -> pd.Series:
+def to_ist(
+    s: pd.Series,  # timestamps: naive (taken as UTC) or tz-aware
+) -> pd.Series:
     "`s` as `datetime64[ns, Asia/Kolkata]`; naive values are read as UTC instants (DuckDB's convention)."
-    if not pd.api.types.is_datetime64_any_dtype(s): s = pd.to_datetime(s)
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        s = pd.to_datetime(s)
     s = s.dt.tz_localize("UTC") if s.dt.tz is None else s
     return s.dt.tz_convert(IST).astype(f"datetime64[ns, {IST}]")
 
+# %% ../../nbs/13a_data.bar_files.ipynb #b804641f
 def as_ts(x) -> pd.Timestamp | None:
     "`x` (str, date, Timestamp or None) as a tz-aware IST Timestamp; naive input is IST wall time."
-    if x is None: return None
+    if x is None:
+        return None
     t = pd.Timestamp(x)
     return t.tz_localize(IST) if t.tzinfo is None else t.tz_convert(IST)
 
 # %% ../../nbs/13a_data.bar_files.ipynb #e8570db2
-def _empty_conflicts() -> pd.DataFrame: return _EMPTY_CONFLICTS.copy()
-_EMPTY_CONFLICTS = pd.DataFrame({"ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"), "field": pd.Series([], dtype=str),
-                         "kept_value": pd.Series([], dtype=float), "kept_source": pd.Series([], dtype=str),
-                         "kept_file": pd.Series([], dtype=str), "other_value": pd.Series([], dtype=float),
-                         "other_source": pd.Series([], dtype=str), "other_file": pd.Series([], dtype=str),
-                         "rel_diff": pd.Series([], dtype=float)})
+def _empty_conflicts() -> pd.DataFrame:
+    return _EMPTY_CONFLICTS.copy()
 
-def merge_bars(old: pd.DataFrame | None, # stored series (FILE_COLS), or None when none is stored
-               new: pd.DataFrame,        # incoming bars of the same symbol (FILE_COLS)
-               extend: bool = True,      # may new timestamps be added to an existing series?
-               tol: float = CONFLICT_TOL, # relative OHLC difference that makes a conflict
-               priority=(),               # source kinds, highest first: a conflicting bar of a higher kind replaces the stored one
-              ) -> tuple[pd.DataFrame | None, dict, pd.DataFrame]:
+# %% ../../nbs/13a_data.bar_files.ipynb #b8727e00
+_EMPTY_CONFLICTS = pd.DataFrame(
+    {
+        "ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"),
+        "field": pd.Series([], dtype=str),
+        "kept_value": pd.Series([], dtype=float),
+        "kept_source": pd.Series([], dtype=str),
+        "kept_file": pd.Series([], dtype=str),
+        "other_value": pd.Series([], dtype=float),
+        "other_source": pd.Series([], dtype=str),
+        "other_file": pd.Series([], dtype=str),
+        "rel_diff": pd.Series([], dtype=float),
+    }
+)
+
+# %% ../../nbs/13a_data.bar_files.ipynb #f7e74f7b
+def merge_bars(
+    old: pd.DataFrame | None,  # stored series (FILE_COLS), or None when none is stored
+    new: pd.DataFrame,  # incoming bars of the same symbol (FILE_COLS)
+    extend: bool = True,  # may new timestamps be added to an existing series?
+    tol: float = CONFLICT_TOL,  # relative OHLC difference that makes a conflict
+    priority=(),  # source kinds, highest first: a conflicting bar of a higher kind replaces the stored one
+) -> tuple[pd.DataFrame | None, dict, pd.DataFrame]:
     "(merged series or None when nothing changes, counts {read,new,unchanged,conflicts,skipped}, conflict rows)."
-    if not new["ts"].is_monotonic_increasing: new = new.sort_values("ts", kind="stable")
-    if not new["ts"].is_unique: new = new.drop_duplicates("ts", keep="first")
+    if not new["ts"].is_monotonic_increasing:
+        new = new.sort_values("ts", kind="stable")
+    if not new["ts"].is_unique:
+        new = new.drop_duplicates("ts", keep="first")
     counts = dict(read=len(new), new=0, unchanged=0, conflicts=0, skipped=0)
     if old is None or old.empty:
         counts["new"] = len(new)
@@ -89,35 +113,52 @@ def merge_bars(old: pd.DataFrame | None, # stored series (FILE_COLS), or None wh
     ra = np.array([rank.get(x, len(rank)) for x in a["source"].to_numpy()], dtype=np.int64)
     rb = np.array([rank.get(x, len(rank)) for x in b["source"].to_numpy()], dtype=np.int64)
     rowbad = bad.any(axis=1)
-    same_basis = len(a) > 0 and rowbad.mean() <= 0.5   # most overlapping bars agree: the batch shares the stored price basis
-    win = rowbad & (ra < rb) & bool(extend and same_basis)   # the incoming bar outranks the stored one: it is kept
+    same_basis = (
+        len(a) > 0 and rowbad.mean() <= 0.5
+    )  # most overlapping bars agree: the batch shares the stored price basis
+    win = rowbad & (ra < rb) & bool(extend and same_basis)  # the incoming bar outranks the stored one: it is kept
     i, j = np.nonzero(bad)
     w = win[i]
     pick = lambda x, y: np.where(w, x, y)
-    conf = pd.DataFrame({"ts": a["ts"].to_numpy()[i], "field": np.array(OHLC)[j], "kept_value": pick(av[i, j], bv[i, j]),
-                         "kept_source": pick(a["source"].to_numpy()[i], b["source"].to_numpy()[i]),
-                         "kept_file": pick(a["src_file"].to_numpy()[i], b["src_file"].to_numpy()[i]),
-                         "other_value": pick(bv[i, j], av[i, j]),
-                         "other_source": pick(b["source"].to_numpy()[i], a["source"].to_numpy()[i]),
-                         "other_file": pick(b["src_file"].to_numpy()[i], a["src_file"].to_numpy()[i]),
-                         "rel_diff": rd[i, j]}) if len(i) else _empty_conflicts()
+    conf = (
+        pd.DataFrame(
+            {
+                "ts": a["ts"].to_numpy()[i],
+                "field": np.array(OHLC)[j],
+                "kept_value": pick(av[i, j], bv[i, j]),
+                "kept_source": pick(a["source"].to_numpy()[i], b["source"].to_numpy()[i]),
+                "kept_file": pick(a["src_file"].to_numpy()[i], b["src_file"].to_numpy()[i]),
+                "other_value": pick(bv[i, j], av[i, j]),
+                "other_source": pick(b["source"].to_numpy()[i], a["source"].to_numpy()[i]),
+                "other_file": pick(b["src_file"].to_numpy()[i], a["src_file"].to_numpy()[i]),
+                "rel_diff": rd[i, j],
+            }
+        )
+        if len(i)
+        else _empty_conflicts()
+    )
     add = new[~ov]
-    if not extend: counts["skipped"], add = len(add), add.iloc[:0]
+    if not extend:
+        counts["skipped"], add = len(add), add.iloc[:0]
     counts["new"] = len(add)
-    if add.empty and not win.any(): return None, counts, conf
+    if add.empty and not win.any():
+        return None, counts, conf
     base = old[FILE_COLS]
-    if win.any(): base = base[~base["ts"].isin(a["ts"][win])]
+    if win.any():
+        base = base[~base["ts"].isin(a["ts"][win])]
     merged = pd.concat([base, a[win][FILE_COLS], add[FILE_COLS]], ignore_index=True).sort_values("ts", kind="stable")
     return merged.reset_index(drop=True), counts, conf
 
 # %% ../../nbs/13a_data.bar_files.ipynb #e6ddb6ee
-def write_parquet_atomic(df: pd.DataFrame, # stored series (FILE_COLS)
-                         path: Path,       # target Parquet file
-                        ) -> None:
+def write_parquet_atomic(
+    df: pd.DataFrame,  # stored series (FILE_COLS)
+    path: Path,  # target Parquet file
+) -> None:
     "Write `df` to `path` through a temporary file and `os.replace`; `ts` stored as UTC-adjusted microseconds."
-    if not path.parent.is_dir(): path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    ts = pd.DatetimeIndex(df["ts"]).tz_convert("UTC").asi8 // 1000        # UTC microseconds
+    ts = pd.DatetimeIndex(df["ts"]).tz_convert("UTC").asi8 // 1000  # UTC microseconds
     cols = {"ts": pa.array(ts, pa.timestamp("us", tz=IST))}
     cols.update({c: pa.array(df[c].to_numpy(np.float64)) for c in [*OHLC, "volume"]})
     cols.update({c: pa.array(df[c].astype(str).to_numpy(object), pa.string()) for c in ["source", "src_file"]})
@@ -126,11 +167,14 @@ def write_parquet_atomic(df: pd.DataFrame, # stored series (FILE_COLS)
         pq.write_table(pa.table(cols), tmp)
         os.replace(tmp, path)
     finally:
-        if tmp.exists(): tmp.unlink()
+        if tmp.exists():
+            tmp.unlink()
 
+# %% ../../nbs/13a_data.bar_files.ipynb #5b4539d9
 def read_series(path: Path) -> pd.DataFrame | None:
     "A stored series (FILE_COLS, `ts` in ns IST), or None when `path` does not exist."
-    if not path.exists(): return None
+    if not path.exists():
+        return None
     d = pd.read_parquet(path)
     d["ts"] = to_ist(d["ts"])
     return d

@@ -30,76 +30,137 @@ import pyarrow.compute as pc
 __all__ = ['read_bhavcopy', 'read_bhavcopy_folder']
 
 # %% ../../nbs/09b_data.bhavcopy.ipynb #3c69f361
-_BHAV = {"legacy": {"ts": "TIMESTAMP", "symbol": "SYMBOL", "series": "SERIES", "open": "OPEN", "high": "HIGH",
-                    "low": "LOW", "close": "CLOSE", "prev_close": "PREVCLOSE", "volume": "TOTTRDQTY"},
-         "udiff": {"ts": "TradDt", "symbol": "TckrSymb", "series": "SctySrs", "open": "OpnPric", "high": "HghPric",
-                   "low": "LwPric", "close": "ClsPric", "prev_close": "PrvsClsgPric", "volume": "TtlTradgVol"}}
+_BHAV = {
+    "legacy": {
+        "ts": "TIMESTAMP",
+        "symbol": "SYMBOL",
+        "series": "SERIES",
+        "open": "OPEN",
+        "high": "HIGH",
+        "low": "LOW",
+        "close": "CLOSE",
+        "prev_close": "PREVCLOSE",
+        "volume": "TOTTRDQTY",
+    },
+    "udiff": {
+        "ts": "TradDt",
+        "symbol": "TckrSymb",
+        "series": "SctySrs",
+        "open": "OpnPric",
+        "high": "HghPric",
+        "low": "LwPric",
+        "close": "ClsPric",
+        "prev_close": "PrvsClsgPric",
+        "volume": "TtlTradgVol",
+    },
+}
 
-def _bhav_layout(header:list[str], label:str) -> str:
+# %% ../../nbs/09b_data.bhavcopy.ipynb #21f51bbb
+def _bhav_layout(header: list[str], label: str) -> str:
     "'legacy' or 'udiff' from the header names; raises SourceFormatError(not_a_bhavcopy) otherwise."
     names = {h.strip().strip('"').upper() for h in header}
     for lay, m in _BHAV.items():
         need = [v.upper() for v in m.values()]
-        if set(need) <= names: return lay
+        if set(need) <= names:
+            return lay
         miss = [v for v in need if v not in names]
         if len(miss) <= 3 and len(miss) < len(need) - 3:
-            _fail(label, "missing_columns", f"bhavcopy is missing column{'s' if len(miss) > 1 else ''} {', '.join(miss)} "
-                  f"(a {lay} bhavcopy); columns found {[h.strip() for h in header]}")
+            _fail(
+                label,
+                "missing_columns",
+                f"bhavcopy is missing column{'s' if len(miss) > 1 else ''} {', '.join(miss)} "
+                f"(a {lay} bhavcopy); columns found {[h.strip() for h in header]}",
+            )
     hint = " (an F&O bhavcopy? only the cash-market CM file is read)" if {"INSTRUMENT", "EXPIRY_DT"} & names else ""
-    _fail(label, "not_a_bhavcopy", f"columns found {[h.strip() for h in header]}; expected NSE's legacy "
-          f"cmDDMMMYYYYbhav.csv or UDiFF BhavCopy_NSE_CM_* columns{hint}")
+    _fail(
+        label,
+        "not_a_bhavcopy",
+        f"columns found {[h.strip() for h in header]}; expected NSE's legacy "
+        f"cmDDMMMYYYYbhav.csv or UDiFF BhavCopy_NSE_CM_* columns{hint}",
+    )
 
-def read_bhavcopy(src, # path of a bhavcopy (.csv or .zip), or the file's bytes
-                  series=("EQ",), # series to read (EQ, BE, SM, ...); None for all
-                  name:str|None=None, # the file's name in messages and `src_file` (for bytes)
-                 ) -> SourceRead:
+# %% ../../nbs/09b_data.bhavcopy.ipynb #e68a909b
+def read_bhavcopy(
+    src,  # path of a bhavcopy (.csv or .zip), or the file's bytes
+    series=("EQ",),  # series to read (EQ, BE, SM, ...); None for all
+    name: str | None = None,  # the file's name in messages and `src_file` (for bytes)
+) -> SourceRead:
     "Bars (with `prev_close`) and rejects of one NSE cash-market bhavcopy, legacy or UDiFF; raises SourceFormatError."
     data, label, digest = _read_bytes(src, name)
     lines = _split_lines(data.decode("utf-8", errors="replace"))
-    if not lines or all(not l.strip() for l in lines): _fail(label, "empty_file", "the file has no lines")
+    if not lines or all(not l.strip() for l in lines):
+        _fail(label, "empty_file", "the file has no lines")
     header = lines[0].split(",")
     lay = _bhav_layout(header, label)
     width = int(_nfields(pa.array([lines[0]]))[0])
     t = _table(lines, 1, width, label)
-    if not len(t.raw): _fail(label, "no_data", "the file has a header but no data lines")
+    if not len(t.raw):
+        _fail(label, "no_data", "the file has a header but no data lines")
     pos = {h.strip().strip('"').upper(): i for i, h in enumerate(header)}
     col = {f: pc.utf8_trim_whitespace(t.cells[pos[c.upper()]]) for f, c in _BHAV[lay].items()}
-    if lay == "udiff" and "SGMT" in pos and pc.any(pc.not_equal(pc.utf8_upper(pc.utf8_trim_whitespace(t.cells[pos["SGMT"]])), "CM")).as_py():
+    if (
+        lay == "udiff"
+        and "SGMT" in pos
+        and pc.any(pc.not_equal(pc.utf8_upper(pc.utf8_trim_whitespace(t.cells[pos["SGMT"]])), "CM")).as_py()
+    ):
         _fail(label, "wrong_segment", "rows outside the cash market (Sgmt != CM): only the CM bhavcopy is read")
     hdr = _header_like(t.raw, ",".join(header[:3]), prefix=True)
     odd = (t.nf != width) | hdr
-    want = (np.ones(len(t.raw), bool) if series is None else
-            pc.is_in(pc.utf8_upper(col["series"]), value_set=pa.array([s.upper() for s in series])).to_numpy(zero_copy_only=False))
+    want = (
+        np.ones(len(t.raw), bool)
+        if series is None
+        else pc.is_in(pc.utf8_upper(col["series"]), value_set=pa.array([s.upper() for s in series])).to_numpy(
+            zero_copy_only=False
+        )
+    )
     other = ~odd & ~want
-    if lay == "legacy": col["ts"] = pc.utf8_title(col["ts"])   # 29-JAN-2020 -> 29-Jan-2020 for %b
-    sym = pc.fill_null(col.pop("symbol"), "").to_numpy(zero_copy_only=False); sv = col.pop("series")
-    r = _assemble(col, sym, label, t.src_line, t.raw, "%d-%b-%Y" if lay == "legacy" else "ISO8601",
-                  pre_rules=[("bad_field_count", t.nf != width), ("repeated_header", hdr), ("other_series", other)])
+    if lay == "legacy":
+        col["ts"] = pc.utf8_title(col["ts"])  # 29-JAN-2020 -> 29-Jan-2020 for %b
+    sym = pc.fill_null(col.pop("symbol"), "").to_numpy(zero_copy_only=False)
+    sv = col.pop("series")
+    r = _assemble(
+        col,
+        sym,
+        label,
+        t.src_line,
+        t.raw,
+        "%d-%b-%Y" if lay == "legacy" else "ISO8601",
+        pre_rules=[("bad_field_count", t.nf != width), ("repeated_header", hdr), ("other_series", other)],
+    )
     rej = r.rejects.assign(src_hash=digest)
     if len(rej) and (rej.rule == "other_series").any():
         m = (rej.rule == "other_series").to_numpy()
-        srs = np.asarray(pc.fill_null(sv, "").to_numpy(zero_copy_only=False), dtype=object)[np.isin(t.src_line, rej.src_line[m])]
+        srs = np.asarray(pc.fill_null(sv, "").to_numpy(zero_copy_only=False), dtype=object)[
+            np.isin(t.src_line, rej.src_line[m])
+        ]
         rej.loc[m, "detail"] = [f"other_series: series {x} not read (only {','.join(series)})" for x in srs]
     return SourceRead(r.bars.assign(kind="bhavcopy"), rej)
 
 # %% ../../nbs/09b_data.bhavcopy.ipynb #2311bef9
-def read_bhavcopy_folder(path, # folder of bhavcopies (.csv or .zip), one trading day each
-                         series=("EQ",), # series to read; None for all
-                         symbols:list[str]|None=None, # keep only these symbols; None for all
-                         progress:bool=True, # show a tqdm progress bar
-                        ) -> SourceRead:
+def read_bhavcopy_folder(
+    path,  # folder of bhavcopies (.csv or .zip), one trading day each
+    series=("EQ",),  # series to read; None for all
+    symbols: list[str] | None = None,  # keep only these symbols; None for all
+    progress: bool = True,  # show a tqdm progress bar
+) -> SourceRead:
     "Per-symbol daily history from every bhavcopy of a folder; a failing file becomes a `file_error` reject."
     path = Path(path)
-    if not path.is_dir(): raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
+    if not path.is_dir():
+        raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".zip"))
     reads = []
     for f in tqdm(files, desc=f"bhavcopy {path.name}", unit="file", disable=not progress):
-        try: reads.append(read_bhavcopy(f, series=series))
+        try:
+            reads.append(read_bhavcopy(f, series=series))
         except (SourceError, OSError, ValueError, pd.errors.ParserError) as e:
-            r = _file_error(f, e); r["symbol"] = None; reads.append(SourceRead(_empty(SRC_COLS), r))
+            r = _file_error(f, e)
+            r["symbol"] = None
+            reads.append(SourceRead(_empty(SRC_COLS), r))
     r = _concat(reads)
     if symbols is not None:
         want = {symbol_from_name(s) for s in symbols}
-        r = SourceRead(r.bars[r.bars.symbol.isin(want)].reset_index(drop=True),
-                       r.rejects[r.rejects.symbol.isin(want) | r.rejects.symbol.isna()].reset_index(drop=True))
+        r = SourceRead(
+            r.bars[r.bars.symbol.isin(want)].reset_index(drop=True),
+            r.rejects[r.rejects.symbol.isin(want) | r.rejects.symbol.isna()].reset_index(drop=True),
+        )
     return r

@@ -24,27 +24,35 @@ REJECT_COLS = SRC_COLS + ["rule", "detail"]
 PRICE_COLS = ["open", "high", "low", "close"]
 TZ = "Asia/Kolkata"
 
+# %% ../../nbs/09_data.contract.ipynb #ddd3725b
 class SourceRead(NamedTuple):
     "What every reader returns: `bars` (SRC_COLS [+ prev_close]) and `rejects` (REJECT_COLS [+ prev_close])."
-    bars: pd.DataFrame    # parsed bars, sorted by symbol, ts (not de-duplicated: validation does that)
-    rejects: pd.DataFrame # rows that could not be parsed, with `rule` and `detail`
 
+    bars: pd.DataFrame  # parsed bars, sorted by symbol, ts (not de-duplicated: validation does that)
+    rejects: pd.DataFrame  # rows that could not be parsed, with `rule` and `detail`
+
+# %% ../../nbs/09_data.contract.ipynb #38dafa01
 class SourceError(Exception):
     "A source could not be read as a whole; `file` and `rule` name what and why."
-    def __init__(self, msg:str, file:str="", rule:str="", line:int=0):
-        super().__init__(msg); self.file, self.rule, self.line = file, rule, line
 
+    def __init__(self, msg: str, file: str = "", rule: str = "", line: int = 0):
+        super().__init__(msg)
+        self.file, self.rule, self.line = file, rule, line
+
+# %% ../../nbs/09_data.contract.ipynb #8f01cca0
 class SourceFormatError(SourceError, ValueError):
     "A file's layout is wrong: empty, unknown format, missing columns."
 
+# %% ../../nbs/09_data.contract.ipynb #2049d119
 class SourceUnavailable(SourceError, ConnectionError):
     "An online source gave no data (offline, rate limit, bad key, unknown symbol)."
 
+# %% ../../nbs/09_data.contract.ipynb #847336b3
 def _fail(label, rule, msg, line=0):
     raise SourceFormatError(f"{label}: {rule}: {msg}", file=label, rule=rule, line=line)
 
 # %% ../../nbs/09_data.contract.ipynb #f2d99827
-def _label(path:Path) -> str:
+def _label(path: Path) -> str:
     "`folder/name` of a file: enough to find it, never a machine path."
     path = Path(path)
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
@@ -54,17 +62,23 @@ MISSING_TOKENS = ["", "null", "nan", "na", "n/a", "none", "-", "--"]
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _OFFSET = re.compile(r"(?<=\d:\d\d)((?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:?\d\d)$")
 
+# %% ../../nbs/09_data.contract.ipynb #492e68b7
 def _arrow(x) -> pa.Array:
     "A pa string array from an Arrow array or a pandas/numpy column of str (None/NaN as null)."
-    if isinstance(x, pa.ChunkedArray): return x.combine_chunks()
-    if isinstance(x, pa.Array): return x
+    if isinstance(x, pa.ChunkedArray):
+        return x.combine_chunks()
+    if isinstance(x, pa.Array):
+        return x
     return pa.array(np.asarray(x, dtype=object), pa.string(), from_pandas=True)
 
+# %% ../../nbs/09_data.contract.ipynb #b1d61811
 def _to_float(x) -> tuple[np.ndarray, np.ndarray]:
     "(float64 values, garbled mask) of a column of strings; missing tokens give NaN and are not garbled."
     a = _arrow(x)
-    try: return pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False), np.zeros(len(a), bool)
-    except pa.ArrowInvalid: pass   # slow path, still vectorized: tokens, separators, spaces, garbage
+    try:
+        return pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False), np.zeros(len(a), bool)
+    except pa.ArrowInvalid:
+        pass  # slow path, still vectorized: tokens, separators, spaces, garbage
     t = pc.utf8_trim_whitespace(pc.fill_null(a, ""))
     missing = pc.is_in(pc.utf8_lower(t), value_set=pa.array(MISSING_TOKENS)).to_numpy(zero_copy_only=False)
     t = pc.replace_substring(pc.replace_substring(t, ",", ""), " ", "")
@@ -72,24 +86,33 @@ def _to_float(x) -> tuple[np.ndarray, np.ndarray]:
     v = pc.cast(pc.if_else(ok, t, pa.scalar(None, pa.string())), pa.float64()).to_numpy(zero_copy_only=False)
     return v, ~ok.to_numpy(zero_copy_only=False) & ~missing
 
-def _offset_minutes(off:pd.Series) -> pd.Series:
+# %% ../../nbs/09_data.contract.ipynb #bc9a2757
+def _offset_minutes(off: pd.Series) -> pd.Series:
     "UTC offset in minutes of strings like '+05:30', '-0400', 'Z'; NaN where absent."
     o = off.fillna("").str.replace(":", "", regex=False).str.replace("Z", "+0000", regex=False)
     sign = np.where(o.str[0] == "-", -1, 1)
-    return pd.Series(np.where(o == "", np.nan,
-                              sign * (pd.to_numeric(o.str[1:3], errors="coerce") * 60
-                                      + pd.to_numeric(o.str[3:5], errors="coerce"))), index=off.index)
+    return pd.Series(
+        np.where(
+            o == "",
+            np.nan,
+            sign * (pd.to_numeric(o.str[1:3], errors="coerce") * 60 + pd.to_numeric(o.str[3:5], errors="coerce")),
+        ),
+        index=off.index,
+    )
 
-_OFF_RE = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:?\d\d)$"   # a time followed by a UTC offset (RE2: no look-behind)
+# %% ../../nbs/09_data.contract.ipynb #ffebaa2c
+_OFF_RE = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:?\d\d)$"  # a time followed by a UTC offset (RE2: no look-behind)
 
-def _to_ts(x, fmt:str="ISO8601") -> tuple[pd.Series, np.ndarray, np.ndarray]:
+# %% ../../nbs/09_data.contract.ipynb #b4841ac0
+def _to_ts(x, fmt: str = "ISO8601") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     "(ts tz-aware IST, bad mask, mixed-zone mask) of a column of date/time strings in format `fmt`."
     a = pc.utf8_trim_whitespace(pc.fill_null(_arrow(x), ""))
-    if "%b" in fmt: a = pc.utf8_title(a)   # 26-JUN-2023 -> 26-Jun-2023
-    main, mixed = 330.0, np.zeros(len(a), bool)   # IST = UTC+05:30, the exchange's clock
+    if "%b" in fmt:
+        a = pc.utf8_title(a)  # 26-JUN-2023 -> 26-Jun-2023
+    main, mixed = 330.0, np.zeros(len(a), bool)  # IST = UTC+05:30, the exchange's clock
     if len(a) and pc.any(pc.match_substring_regex(a, _OFF_RE)).as_py():
         off = pc.struct_field(pc.extract_regex(a, r"(?P<t>\d:\d\d(?::\d\d(?:\.\d+)?)?)(?P<o>Z|[+-]\d\d:?\d\d)$"), [1])
-        enc = pc.dictionary_encode(off)   # the few distinct offsets, parsed once each
+        enc = pc.dictionary_encode(off)  # the few distinct offsets, parsed once each
         mins = np.array([float(_offset_minutes(pd.Series([v])).iat[0]) for v in enc.dictionary.to_pylist()] + [np.nan])
         idx = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
         zone = mins[idx]
@@ -100,9 +123,12 @@ def _to_ts(x, fmt:str="ISO8601") -> tuple[pd.Series, np.ndarray, np.ndarray]:
         a = pc.replace_substring_regex(a, _OFF_RE, r"\1")
     s = pd.Series(a.to_numpy(zero_copy_only=False), dtype=object)
     t = pd.to_datetime(s, format=fmt, errors="coerce")
-    if t.dt.tz is not None: t = t.dt.tz_localize(None)
-    if main != 330.0: t = (t - pd.Timedelta(minutes=main)).dt.tz_localize("UTC").dt.tz_convert(TZ)
-    else: t = t.dt.tz_localize(TZ)
+    if t.dt.tz is not None:
+        t = t.dt.tz_localize(None)
+    if main != 330.0:
+        t = (t - pd.Timedelta(minutes=main)).dt.tz_localize("UTC").dt.tz_convert(TZ)
+    else:
+        t = t.dt.tz_localize(TZ)
     bad = t.isna().to_numpy() & ~mixed
     return t.where(~mixed), bad, mixed
 
@@ -112,58 +138,77 @@ def _empty(cols) -> pd.DataFrame:
     d = {c: pd.Series(dtype=object) for c in cols}
     d["ts"] = pd.Series(dtype=f"datetime64[ns, {TZ}]")
     for c in PRICE_COLS + ["volume", "prev_close"]:
-        if c in d: d[c] = pd.Series(dtype=np.float64)
+        if c in d:
+            d[c] = pd.Series(dtype=np.float64)
     d["src_line"] = pd.Series(dtype=np.int64)
     return pd.DataFrame(d)[list(cols)]
 
 # %% ../../nbs/09_data.contract.ipynb #d63afb0f
-def _assemble(cols:dict, symbol, src_file:str, src_line, raw, ts_fmt:str="ISO8601",
-              pre_rules:list|None=None) -> SourceRead:
+def _assemble(
+    cols: dict, symbol, src_file: str, src_line, raw, ts_fmt: str = "ISO8601", pre_rules: list | None = None
+) -> SourceRead:
     "Bars and rejects from `cols` (name -> str column: ts, open.., volume[, prev_close]); `symbol` scalar or array."
     n, raw = len(src_line), np.asarray(raw, dtype=object)
     ts, bad_ts, mixed = _to_ts(cols["ts"], ts_fmt)
-    out = {"symbol": np.asarray(symbol, dtype=object) if not isinstance(symbol, str) else np.full(n, symbol, dtype=object),
-           "ts": ts.reset_index(drop=True)}
+    out = {
+        "symbol": np.asarray(symbol, dtype=object) if not isinstance(symbol, str) else np.full(n, symbol, dtype=object),
+        "ts": ts.reset_index(drop=True),
+    }
     num_names = PRICE_COLS + ["volume"] + (["prev_close"] if "prev_close" in cols else [])
     garbled, what = np.zeros(n, bool), {}
     for c in num_names:
-        v, g = _to_float(cols[c]); out[c] = v; garbled |= g
+        v, g = _to_float(cols[c])
+        out[c] = v
+        garbled |= g
         if g.any():
             a = _arrow(cols[c])
-            for i in np.flatnonzero(g): what[i] = what.get(i, "") + f"{c}={a[int(i)].as_py()!r} "
+            for i in np.flatnonzero(g):
+                what[i] = what.get(i, "") + f"{c}={a[int(i)].as_py()!r} "
     rule = np.full(n, None, dtype=object)
-    for name, mask in [("unparseable_number", garbled), ("mixed_timezone", mixed), ("bad_timestamp", bad_ts),
-                       *(pre_rules or [])]:   # later entries win: pre_rules (field count, header) first
+    for name, mask in [
+        ("unparseable_number", garbled),
+        ("mixed_timezone", mixed),
+        ("bad_timestamp", bad_ts),
+        *(pre_rules or []),
+    ]:  # later entries win: pre_rules (field count, header) first
         rule[mask] = name
     frame = pd.DataFrame(out).assign(src_file=src_file, src_line=np.asarray(src_line, dtype=np.int64))
     order = SRC_COLS + (["prev_close"] if "prev_close" in cols else [])
     frame = frame[order]
     bad = pd.notna(rule)
     bars = frame[~bad].sort_values(["symbol", "ts", "src_line"], kind="stable").reset_index(drop=True)
-    if not bad.any(): return SourceRead(bars, _empty(order + ["rule", "detail"]))
+    if not bad.any():
+        return SourceRead(bars, _empty(order + ["rule", "detail"]))
     rej = frame[bad].copy()
     rej["rule"] = rule[bad]
     rej["detail"] = [f"{rule[i]}: {what.get(i, '')}line: {raw[i][:200]}" for i in np.flatnonzero(bad)]
     return SourceRead(bars, rej.reset_index(drop=True))
 
 # %% ../../nbs/09_data.contract.ipynb #2f436237
-def _sorted_unique(bars:pd.DataFrame) -> bool:
+def _sorted_unique(bars: pd.DataFrame) -> bool:
     "True when `bars` is sorted by symbol and strictly by ts within each symbol (then sorting again changes nothing)."
-    if len(bars) < 2: return True
-    if bars.symbol.isna().any() or not bars.symbol.is_monotonic_increasing or bars.ts.isna().any(): return False
+    if len(bars) < 2:
+        return True
+    if bars.symbol.isna().any() or not bars.symbol.is_monotonic_increasing or bars.ts.isna().any():
+        return False
     s, t = bars.symbol.to_numpy(), pd.DatetimeIndex(bars.ts).asi8
     return bool(np.all(np.diff(t)[s[1:] == s[:-1]] > 0))
 
-def _concat(reads:list[SourceRead]) -> SourceRead:
+# %% ../../nbs/09_data.contract.ipynb #21a045d9
+def _concat(reads: list[SourceRead]) -> SourceRead:
     "Concatenate reads: bars sorted by symbol, ts; rejects in read order."
+
     def cat(frames, cols):
         frames = [f for f in frames if len(f)]
-        if not frames: return _empty(cols)
-        with warnings.catch_warnings():   # all-NA columns of file_error rows already carry the contract dtypes
+        if not frames:
+            return _empty(cols)
+        with warnings.catch_warnings():  # all-NA columns of file_error rows already carry the contract dtypes
             warnings.simplefilter("ignore", FutureWarning)
             return pd.concat(frames, ignore_index=True)
+
     bars = cat([r.bars for r in reads], SRC_COLS)
-    if not _sorted_unique(bars): bars = bars.sort_values(["symbol", "ts", "src_file", "src_line"], kind="stable").reset_index(drop=True)
+    if not _sorted_unique(bars):
+        bars = bars.sort_values(["symbol", "ts", "src_file", "src_line"], kind="stable").reset_index(drop=True)
     return SourceRead(bars, cat([r.rejects for r in reads], REJECT_COLS))
 
 # %% ../../nbs/09_data.contract.ipynb #39bb3d86
@@ -171,4 +216,4 @@ SOURCES = ("csv", "bhavcopy", "yfinance", "alphavantage", "online")
 TIMEFRAMES = ("1d", "15m", "1h")
 CSV_FOLDERS = {"1d": "daily", "15m": "intraday_15m", "1h": "index"}
 TF_MINUTES = {"1d": 0, "15m": 15, "1h": 60}
-AGGREGATES_TO = {15: (1, 3, 5)}   # requested minutes: measured intervals aggregated into it (session-anchored at 09:15)
+AGGREGATES_TO = {15: (1, 3, 5)}  # requested minutes: measured intervals aggregated into it (session-anchored at 09:15)

@@ -13,43 +13,70 @@ __all__ = ['ACTION_COLS', 'STANDARD_RATIOS', 'PRICE_RATIOS', 'MIN_RATIO', 'LABEL
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #8c5ee9dd
 ACTION_COLS = ["symbol", "ex_date", "kind", "ratio", "method", "evidence", "src_file"]
-STANDARD_RATIOS = pd.DataFrame([   # ratio, kind, label
-    (1.1, "bonus", "1:10 bonus"), (1.2, "bonus", "1:5 bonus"), (1.25, "bonus", "1:4 bonus"), (4 / 3, "bonus", "1:3 bonus"),
-    (1.5, "bonus", "1:2 bonus"), (5 / 3, "bonus", "2:3 bonus"), (1.75, "bonus", "3:4 bonus"), (2.0, "unknown", "1:1 bonus or 2-for-1 split"),
-    (2.5, "unknown", "3:2 bonus or 5-for-2 split"), (3.0, "bonus", "2:1 bonus"), (4.0, "unknown", "3:1 bonus or split with bonus"),
-    (5.0, "split", "face value 10 to 2 (5-for-1 split)"), (10.0, "split", "face value 10 to 1 (10-for-1 split)"),
-], columns=["ratio", "kind", "label"])
-PRICE_RATIOS = STANDARD_RATIOS[STANDARD_RATIOS.ratio > 1.3].reset_index(drop=True)   # inferable from prices alone
-MIN_RATIO = 1.05          # prev_close evidence: smallest material ratio
-LABEL_TOL = 0.02          # prev_close evidence: |log(r / standard)| to call it a split or bonus
-NEAR, FAR = 0.05, 0.15    # price_ratio evidence: log distances (see above)
+STANDARD_RATIOS = pd.DataFrame(
+    [  # ratio, kind, label
+        (1.1, "bonus", "1:10 bonus"),
+        (1.2, "bonus", "1:5 bonus"),
+        (1.25, "bonus", "1:4 bonus"),
+        (4 / 3, "bonus", "1:3 bonus"),
+        (1.5, "bonus", "1:2 bonus"),
+        (5 / 3, "bonus", "2:3 bonus"),
+        (1.75, "bonus", "3:4 bonus"),
+        (2.0, "unknown", "1:1 bonus or 2-for-1 split"),
+        (2.5, "unknown", "3:2 bonus or 5-for-2 split"),
+        (3.0, "bonus", "2:1 bonus"),
+        (4.0, "unknown", "3:1 bonus or split with bonus"),
+        (5.0, "split", "face value 10 to 2 (5-for-1 split)"),
+        (10.0, "split", "face value 10 to 1 (10-for-1 split)"),
+    ],
+    columns=["ratio", "kind", "label"],
+)
+PRICE_RATIOS = STANDARD_RATIOS[STANDARD_RATIOS.ratio > 1.3].reset_index(drop=True)  # inferable from prices alone
+MIN_RATIO = 1.05  # prev_close evidence: smallest material ratio
+LABEL_TOL = 0.02  # prev_close evidence: |log(r / standard)| to call it a split or bonus
+NEAR, FAR = 0.05, 0.15  # price_ratio evidence: log distances (see above)
 
+# %% ../../nbs/13_data.corporate_actions.ipynb #12881de5
 def _empty_actions() -> pd.DataFrame:
-    return pd.DataFrame({"symbol": pd.Series(dtype=object), "ex_date": pd.Series(dtype=f"datetime64[ns, {IST}]"),
-                         "kind": pd.Series(dtype=object), "ratio": pd.Series(dtype=np.float64),
-                         "method": pd.Series(dtype=object), "evidence": pd.Series(dtype=object), "src_file": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(dtype=object),
+            "ex_date": pd.Series(dtype=f"datetime64[ns, {IST}]"),
+            "kind": pd.Series(dtype=object),
+            "ratio": pd.Series(dtype=np.float64),
+            "method": pd.Series(dtype=object),
+            "evidence": pd.Series(dtype=object),
+            "src_file": pd.Series(dtype=object),
+        }
+    )
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #7e78251b
-def _adjacent(sym:np.ndarray, day:np.ndarray) -> np.ndarray:
-    "bool per row (sorted by symbol, day): the previous row is the same symbol on the previous NSE session (muhurat dates count)."
-    if len(day) == 0: return np.zeros(0, bool)
+def _adjacent(sym: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """bool per row (sorted by symbol, day): the previous row is the same symbol on the previous NSE session (muhurat
+    dates count)."""
+    if len(day) == 0:
+        return np.zeros(0, bool)
     s = nse_sessions(pd.Timestamp(day.min()), pd.Timestamp(day.max()), muhurat=True).to_numpy("datetime64[D]")
     k = np.searchsorted(s, day)
     return np.r_[False, (sym[1:] == sym[:-1]) & (k[1:] - k[:-1] <= 1)]
 
-def _nearest(r:np.ndarray, table:pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+# %% ../../nbs/13_data.corporate_actions.ipynb #d0146323
+def _nearest(r: np.ndarray, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     "(index into table, |log distance|) of the standard ratio nearest to each ratio in `r`."
     d = np.abs(np.log(np.asarray(r, np.float64))[:, None] - np.log(table.ratio.to_numpy())[None, :])
     i = d.argmin(axis=1)
     return i, d[np.arange(len(i)), i]
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #192232dc
-def detect_corporate_actions(bars:pd.DataFrame, # UNADJUSTED daily bars frame, any symbols (+ optional `prev_close`, INR)
-                            ) -> pd.DataFrame:
-    "Splits and bonuses: one row per (symbol, ex_date) with ACTION_COLS; `ratio` = shares after / before (> 1 for a split)."
+def detect_corporate_actions(
+    bars: pd.DataFrame,  # UNADJUSTED daily bars frame, any symbols (+ optional `prev_close`, INR)
+) -> pd.DataFrame:
+    """Splits and bonuses: one row per (symbol, ex_date) with ACTION_COLS; `ratio` = shares after / before (> 1 for a
+    split)."""
     b = bars[np.isfinite(bars.close) & np.isfinite(bars.open) & (bars.close > 0) & (bars.open > 0)]
     b = b.sort_values(["symbol", "ts"], kind="stable").drop_duplicates(["symbol", "ts"]).reset_index(drop=True)
-    if b.empty: return _empty_actions()
+    if b.empty:
+        return _empty_actions()
     sym = b.symbol.to_numpy()
     day = b.ts.dt.tz_convert(IST).dt.tz_localize(None).to_numpy("datetime64[D]")
     adj = _adjacent(sym, day)
@@ -62,33 +89,56 @@ def detect_corporate_actions(bars:pd.DataFrame, # UNADJUSTED daily bars frame, a
         r1 = pc / pv
         m1 = adj & (pv > 0) & (np.abs(np.log(r1)) >= np.log(MIN_RATIO))
     for i in np.flatnonzero(m1):
-        k, dist = _nearest(r1[i:i + 1], STANDARD_RATIOS)
+        k, dist = _nearest(r1[i : i + 1], STANDARD_RATIOS)
         row = STANDARD_RATIOS.iloc[k[0]]
         std = dist[0] <= LABEL_TOL
-        out.append((sym[i], b.ts.iat[i], row.kind if std else "adjustment", float(row.ratio if std else r1[i]), "prev_close",
-                    f"previous close {pc[i]:.2f} / Prev Close {pv[i]:.2f} = {r1[i]:.4f}" +
-                    (f"; {row.label}" if std else "; the exchange's own adjustment (rights, demerger or other)"), sf[i]))
+        out.append(
+            (
+                sym[i],
+                b.ts.iat[i],
+                row.kind if std else "adjustment",
+                float(row.ratio if std else r1[i]),
+                "prev_close",
+                f"previous close {pc[i]:.2f} / Prev Close {pv[i]:.2f} = {r1[i]:.4f}"
+                + (f"; {row.label}" if std else "; the exchange's own adjustment (rights, demerger or other)"),
+                sf[i],
+            )
+        )
     ro, rc = pc / o, pc / c
     cand = np.flatnonzero(adj & ~m1 & (np.fmax(ro, rc) > 1.25))
     for i in cand:
-        for k in dict.fromkeys([_nearest(ro[i:i + 1], PRICE_RATIOS)[0][0], _nearest(rc[i:i + 1], PRICE_RATIOS)[0][0]]):
+        for k in dict.fromkeys(
+            [_nearest(ro[i : i + 1], PRICE_RATIOS)[0][0], _nearest(rc[i : i + 1], PRICE_RATIOS)[0][0]]
+        ):
             row = PRICE_RATIOS.iloc[k]
             x, y = abs(np.log(ro[i] / row.ratio)), abs(np.log(rc[i] / row.ratio))
             if (min(x, y) <= NEAR and max(x, y) <= FAR) if row.ratio >= 2 else max(x, y) <= NEAR:
-                out.append((sym[i], b.ts.iat[i], row.kind, float(row.ratio), "price_ratio",
-                            f"prev close {pc[i]:.2f} / open {o[i]:.2f} = {ro[i]:.3f}, / close {c[i]:.2f} = {rc[i]:.3f}; {row.label}", sf[i]))
+                out.append(
+                    (
+                        sym[i],
+                        b.ts.iat[i],
+                        row.kind,
+                        float(row.ratio),
+                        "price_ratio",
+                        f"prev close {pc[i]:.2f} / open {o[i]:.2f} = {ro[i]:.3f}, / close {c[i]:.2f} = {rc[i]:.3f}; {row.label}",
+                        sf[i],
+                    )
+                )
                 break
-    if not out: return _empty_actions()
+    if not out:
+        return _empty_actions()
     return pd.DataFrame(out, columns=ACTION_COLS).sort_values(["symbol", "ex_date"]).reset_index(drop=True)
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #f624258e
-def action_factor(symbols:np.ndarray, # symbol of each row
-                  days:np.ndarray,    # datetime64[D] IST date of each row
-                  actions:pd.DataFrame|None, # symbol, ex_date, ratio
-                 ) -> np.ndarray:
+def action_factor(
+    symbols: np.ndarray,  # symbol of each row
+    days: np.ndarray,  # datetime64[D] IST date of each row
+    actions: pd.DataFrame | None,  # symbol, ex_date, ratio
+) -> np.ndarray:
     "float64 per row: product of the `ratio`s of the symbol's actions with ex_date <= the row's date (1 when none)."
     f = np.ones(len(days))
-    if actions is None or len(actions) == 0: return f
+    if actions is None or len(actions) == 0:
+        return f
     a = actions.dropna(subset=["ratio"])
     ex = pd.DatetimeIndex(a["ex_date"])
     ex = (ex.tz_convert(IST).tz_localize(None) if ex.tz is not None else ex).normalize().to_numpy("datetime64[D]")
@@ -96,38 +146,56 @@ def action_factor(symbols:np.ndarray, # symbol of each row
         f[(symbols == s) & (days >= d)] *= r
     return f
 
-def back_adjust(bars:pd.DataFrame,   # bars frame (+ any columns), any symbols
-                actions:pd.DataFrame|None, # detected actions (symbol, ex_date, ratio)
-               ) -> pd.DataFrame:
-    "Copy of `bars` with open/high/low/close (and prev_close) divided, volume multiplied, by the ratios of later actions."
+# %% ../../nbs/13_data.corporate_actions.ipynb #47b43ab9
+def back_adjust(
+    bars: pd.DataFrame,  # bars frame (+ any columns), any symbols
+    actions: pd.DataFrame | None,  # detected actions (symbol, ex_date, ratio)
+) -> pd.DataFrame:
+    """Copy of `bars` with open/high/low/close (and prev_close) divided, volume multiplied, by the ratios of later
+    actions."""
     out = bars.copy()
-    if actions is None or len(actions) == 0 or len(out) == 0: return out
+    if actions is None or len(actions) == 0 or len(out) == 0:
+        return out
     sym = out.symbol.to_numpy()
     day = out.ts.dt.tz_convert(IST).dt.tz_localize(None).to_numpy("datetime64[D]")
     f = action_factor(sym, day, actions)
     total = action_factor(sym, np.full(len(day), np.datetime64("2262-01-01", "D")), actions)
-    div = total / f                                  # product of the ratios of actions after the row
+    div = total / f  # product of the ratios of actions after the row
     for c in ["open", "high", "low", "close"] + (["prev_close"] if "prev_close" in out else []):
         out[c] = out[c].to_numpy(np.float64) / div
     out["volume"] = out["volume"].to_numpy(np.float64) * div
     return out
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #3e145c4a
-def return_match(adjusted:pd.DataFrame,  # bars frame (e.g. back-adjusted unadjusted data)
-                 reference:pd.DataFrame, # bars frame to compare with (e.g. Yahoo's split-adjusted Close)
-                 start="2012-01-01", end="2021-12-31", # span of return dates compared
-                 tol:float=0.005,        # largest absolute difference of returns that still matches
-                ) -> pd.DataFrame:
-    "One row per symbol in both frames: `symbol, dates, share` (matching fraction), `worst` (largest |diff|), `misses` (first 5 dates)."
+def return_match(
+    adjusted: pd.DataFrame,  # bars frame (e.g. back-adjusted unadjusted data)
+    reference: pd.DataFrame,  # bars frame to compare with (e.g. Yahoo's split-adjusted Close)
+    start="2012-01-01",
+    end="2021-12-31",  # span of return dates compared
+    tol: float = 0.005,  # largest absolute difference of returns that still matches
+) -> pd.DataFrame:
+    """One row per symbol in both frames: `symbol, dates, share` (matching fraction), `worst` (largest |diff|), `misses`
+    (first 5 dates)."""
     rows = []
     for s in sorted(set(adjusted.symbol) & set(reference.symbol)):
-        a, y = (f[f.symbol == s].set_index(f.ts[f.symbol == s].dt.tz_convert(IST).dt.tz_localize(None).dt.normalize()).close
-                for f in (adjusted, reference))
-        j = pd.concat([a[~a.index.duplicated()].rename("a"), y[~y.index.duplicated()].rename("y")], axis=1, join="inner").sort_index()
+        a, y = (
+            f[f.symbol == s].set_index(f.ts[f.symbol == s].dt.tz_convert(IST).dt.tz_localize(None).dt.normalize()).close
+            for f in (adjusted, reference)
+        )
+        j = pd.concat(
+            [a[~a.index.duplicated()].rename("a"), y[~y.index.duplicated()].rename("y")], axis=1, join="inner"
+        ).sort_index()
         r = j.pct_change().iloc[1:]
         r = r[(r.index >= pd.Timestamp(start)) & (r.index <= pd.Timestamp(end))]
         d = (r.a - r.y).abs()
         ok = d <= tol
-        rows.append((s, len(r), float(ok.mean()) if len(r) else np.nan, float(d.max()) if len(r) else np.nan,
-                     [t.strftime("%Y-%m-%d") for t in r.index[~ok][:5]]))
+        rows.append(
+            (
+                s,
+                len(r),
+                float(ok.mean()) if len(r) else np.nan,
+                float(d.max()) if len(r) else np.nan,
+                [t.strftime("%Y-%m-%d") for t in r.index[~ok][:5]],
+            )
+        )
     return pd.DataFrame(rows, columns=["symbol", "dates", "share", "worst", "misses"])

@@ -37,51 +37,65 @@ __all__ = ['IGNORED_COLUMNS', 'NEEDED', 'NSE_SYMBOL', 'SYMBOL_ALIASES', 'KINDS',
 _QUOTED = re.compile(r'"[^"]*"')
 
 # %% ../../nbs/09a_data.csv_source.ipynb #3e353399
-_XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # OLE2: an old .xls workbook
+_XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: an old .xls workbook
 
-def _read_bytes(src, name:str|None=None) -> tuple[bytes, str, str]:
-    "(bytes, label, content hash) of a path or bytes; unzips a single-member zip; refuses Excel workbooks; BOM stripped."
+# %% ../../nbs/09a_data.csv_source.ipynb #22fc4f26
+def _read_bytes(src, name: str | None = None) -> tuple[bytes, str, str]:
+    """(bytes, label, content hash) of a path or bytes; unzips a single-member zip; refuses Excel workbooks; BOM
+    stripped."""
     if isinstance(src, (bytes, bytearray)):
         data, label = bytes(src), name or "<bytes>"
     else:
-        p = Path(src); data, label = p.read_bytes(), name or _label(p)
+        p = Path(src)
+        data, label = p.read_bytes(), name or _label(p)
     digest = hashlib.sha1(data).hexdigest()[:16]
-    if data[:8] == _XLS: _fail(label, "excel_workbook", "this is an Excel workbook (.xls), not a CSV file: export it as CSV")
+    if data[:8] == _XLS:
+        _fail(label, "excel_workbook", "this is an Excel workbook (.xls), not a CSV file: export it as CSV")
     if data[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
             if "[Content_Types].xml" in names or any(m.startswith("xl/") for m in names):
                 _fail(label, "excel_workbook", "this is an Excel workbook (.xlsx), not a CSV file: export it as CSV")
             members = [m for m in names if not m.endswith("/")]
-            if len(members) != 1: _fail(label, "bad_zip", f"expected one file inside, found {members}")
+            if len(members) != 1:
+                _fail(label, "bad_zip", f"expected one file inside, found {members}")
             data = z.read(members[0])
-    if data[:3] == b"\xef\xbb\xbf": data = data[3:]
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
     return data, label, digest
 
-def _read_text(src, name:str|None=None) -> tuple[str, str]:
+# %% ../../nbs/09a_data.csv_source.ipynb #8130feea
+def _read_text(src, name: str | None = None) -> tuple[str, str]:
     "(text, label) of a path or bytes (see `_read_bytes`); undecodable bytes replaced."
     data, label, _ = _read_bytes(src, name)
     return data.decode("utf-8", errors="replace"), label
 
-def _split_lines(text:str) -> list[str]:
+# %% ../../nbs/09a_data.csv_source.ipynb #e1fb6f5d
+def _split_lines(text: str) -> list[str]:
     "Physical lines without their line ends (\\n or \\r\\n); a final line end adds no line."
     lines = text.replace("\r\n", "\n").split("\n")
-    if lines and lines[-1] == "": lines.pop()
+    if lines and lines[-1] == "":
+        lines.pop()
     return lines
 
-def _nfields(arr:pa.Array) -> np.ndarray:
+# %% ../../nbs/09a_data.csv_source.ipynb #cd463af4
+def _nfields(arr: pa.Array) -> np.ndarray:
     "Number of comma-separated fields per line, commas inside double quotes not counted."
-    if pc.any(pc.match_substring(arr, '"')).as_py(): arr = pc.replace_substring_regex(arr, _QUOTED.pattern, "q")
+    if pc.any(pc.match_substring(arr, '"')).as_py():
+        arr = pc.replace_substring_regex(arr, _QUOTED.pattern, "q")
     return pc.count_substring(arr, ",").to_numpy(zero_copy_only=False) + 1
 
+# %% ../../nbs/09a_data.csv_source.ipynb #57a65bd8
 class _Table(NamedTuple):
-    cells: dict          # column index -> pa.Array of str, null where the line has the wrong field count
-    src_line: np.ndarray # int64, 1-based physical line
-    raw: np.ndarray      # object, the line's text
-    nf: np.ndarray       # fields per line
+    cells: dict  # column index -> pa.Array of str, null where the line has the wrong field count
+    src_line: np.ndarray  # int64, 1-based physical line
+    raw: np.ndarray  # object, the line's text
+    nf: np.ndarray  # fields per line
 
-def _table(lines:list[str], first:int, width:int, label:str, offset:int=0) -> _Table:
-    "The non-blank lines from index `first`, split into `width` string columns (see above); `offset`: lines before `lines` in the file."
+# %% ../../nbs/09a_data.csv_source.ipynb #1d1076b2
+def _table(lines: list[str], first: int, width: int, label: str, offset: int = 0) -> _Table:
+    """The non-blank lines from index `first`, split into `width` string columns (see above); `offset`: lines before
+    `lines` in the file."""
     raw = np.array(lines[first:], dtype=object)
     arr = pa.array(raw, pa.string())
     keep = pc.not_equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
@@ -92,79 +106,160 @@ def _table(lines:list[str], first:int, width:int, label:str, offset:int=0) -> _T
     names = [f"c{i}" for i in range(width)]
     cells = {i: pa.nulls(len(raw), pa.string()) for i in range(width)}
     if good.any():
-        tab = pcsv.read_csv(io.BytesIO("\n".join(raw[good]).encode()),
-                            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
-                            parse_options=pcsv.ParseOptions(newlines_in_values=False),
-                            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
-        if tab.num_rows != good.sum(): _fail(label, "bad_quoting", "lines and CSV rows do not match (a quoted line end?)")
+        tab = pcsv.read_csv(
+            io.BytesIO("\n".join(raw[good]).encode()),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(newlines_in_values=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        if tab.num_rows != good.sum():
+            _fail(label, "bad_quoting", "lines and CSV rows do not match (a quoted line end?)")
         pos = None if good.all() else pa.array(np.cumsum(good) - 1, mask=~good)
-        cells = {i: (tab.column(n).combine_chunks() if pos is None else pc.take(tab.column(n), pos)) for i, n in enumerate(names)}
+        cells = {
+            i: (tab.column(n).combine_chunks() if pos is None else pc.take(tab.column(n), pos))
+            for i, n in enumerate(names)
+        }
     return _Table(cells, src_line, raw, nf)
 
 # %% ../../nbs/09a_data.csv_source.ipynb #d4c13f4b
-def _header_like(raw:np.ndarray, header:str, prefix:bool=False) -> np.ndarray:
+def _header_like(raw: np.ndarray, header: str, prefix: bool = False) -> np.ndarray:
     "Mask of lines that repeat the header (quotes and case ignored); `prefix`: compare only the header's length."
     h = header.replace('"', "").lower()
     l = pc.utf8_lower(pc.replace_substring(_arrow(raw), '"', ""))
     return (pc.starts_with(l, h) if prefix else pc.equal(l, h)).to_numpy(zero_copy_only=False)
 
 # %% ../../nbs/09a_data.csv_source.ipynb #1ebbbffe
-_NAME = {"date": "ts", "timestamp": "ts", "datetime": "ts", "date time": "ts", "time": "time", "open": "open",
-         "high": "high", "low": "low", "close": "close", "volume": "volume", "vol": "volume", "shares traded": "volume",
-         "prev close": "prev_close", "prev. close": "prev_close", "prevclose": "prev_close", "previous close": "prev_close",
-         "series": "series", "symbol": "symbol", "ticker": "symbol", "tradingsymbol": "symbol"}
-IGNORED_COLUMNS = {"", "adj close", "oi", "open interest", "ltp", "last", "last price", "vwap", "average price",
-                   "52w h", "52w l", "52 week high", "52 week low", "value", "turnover", "no of trades", "no. of trades",
-                   "trades", "deliverable qty", "% dly qt to traded qty", "change", "% change"}
+_NAME = {
+    "date": "ts",
+    "timestamp": "ts",
+    "datetime": "ts",
+    "date time": "ts",
+    "time": "time",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "volume": "volume",
+    "vol": "volume",
+    "shares traded": "volume",
+    "prev close": "prev_close",
+    "prev. close": "prev_close",
+    "prevclose": "prev_close",
+    "previous close": "prev_close",
+    "series": "series",
+    "symbol": "symbol",
+    "ticker": "symbol",
+    "tradingsymbol": "symbol",
+}
+IGNORED_COLUMNS = {
+    "",
+    "adj close",
+    "oi",
+    "open interest",
+    "ltp",
+    "last",
+    "last price",
+    "vwap",
+    "average price",
+    "52w h",
+    "52w l",
+    "52 week high",
+    "52 week low",
+    "value",
+    "turnover",
+    "no of trades",
+    "no. of trades",
+    "trades",
+    "deliverable qty",
+    "% dly qt to traded qty",
+    "change",
+    "% change",
+}
 NEEDED = ["ts", "open", "high", "low", "close", "volume"]
-NSE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&\-]{0,19}$")   # NSE tickers: capitals, digits, & and -, at most 20 characters
-SYMBOL_ALIASES = {"MM": "M&M", "NIFTY_50": "NIFTY50", "NIFTY 50": "NIFTY50", "^NSEI": "NIFTY50", "NIFTY": "NIFTY50",
-                  "NIFTY-50": "NIFTY50", "NIFTY BANK": "BANKNIFTY", "NIFTY_BANK": "BANKNIFTY", "^NSEBANK": "BANKNIFTY"}
+NSE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&\-]{0,19}$")  # NSE tickers: capitals, digits, & and -, at most 20 characters
+SYMBOL_ALIASES = {
+    "MM": "M&M",
+    "NIFTY_50": "NIFTY50",
+    "NIFTY 50": "NIFTY50",
+    "^NSEI": "NIFTY50",
+    "NIFTY": "NIFTY50",
+    "NIFTY-50": "NIFTY50",
+    "NIFTY BANK": "BANKNIFTY",
+    "NIFTY_BANK": "BANKNIFTY",
+    "^NSEBANK": "BANKNIFTY",
+}
 
-def _norm(h:str) -> str:
+# %% ../../nbs/09a_data.csv_source.ipynb #af7dbb22
+def _norm(h: str) -> str:
     h = re.sub(r"[\s_]+", " ", str(h).strip().strip('"').lower()).strip()
-    return "turnover" if h.startswith("turnover") else h   # 'Turnover (₹ Cr)', 'Turnover (Rs. Cr)'
+    return "turnover" if h.startswith("turnover") else h  # 'Turnover (₹ Cr)', 'Turnover (Rs. Cr)'
 
+# %% ../../nbs/09a_data.csv_source.ipynb #3e824e61
 _DATE = r"(\d{4}-?\d{2}-?\d{2}|\d{2}-\d{2}-\d{4})"
-_TAIL = re.compile(r"([_\- ]+(FROM[_\- ]*)?" + _DATE + r"([_\- ]*(TO|-)[_\- ]*" + _DATE + r")?"      # date ranges
-                   r"|[_\- ]+\d+[_\- ]?(MIN|MINS|MINUTE|MINUTES|M|H|HR|HOUR|HOURS|D|DAY)"           # 5min, 15m, 1h
-                   r"|[_\- ]+(HOURLY|DAILY|DAY|MINUTE|EOD|INTRADAY|DATA|HISTORICAL|HISTORY|PRICES|OHLCV|OHLC|EQ|NSE))+$")
+_TAIL = re.compile(
+    r"([_\- ]+(FROM[_\- ]*)?" + _DATE + r"([_\- ]*(TO|-)[_\- ]*" + _DATE + r")?"  # date ranges
+    r"|[_\- ]+\d+[_\- ]?(MIN|MINS|MINUTE|MINUTES|M|H|HR|HOUR|HOURS|D|DAY)"  # 5min, 15m, 1h
+    r"|[_\- ]+(HOURLY|DAILY|DAY|MINUTE|EOD|INTRADAY|DATA|HISTORICAL|HISTORY|PRICES|OHLCV|OHLC|EQ|NSE))+$"
+)
 
-def symbol_from_name(name:str) -> str:
-    "NSE symbol from a file name or vendor ticker by the rule above: `MM.csv` -> `M&M`, `ADANIENT_2020-10-01_to_2025-09-30.csv` -> `ADANIENT`."
+# %% ../../nbs/09a_data.csv_source.ipynb #f38b515a
+def symbol_from_name(name: str) -> str:
+    """NSE symbol from a file name or vendor ticker by the rule above: `MM.csv` -> `M&M`,
+    `ADANIENT_2020-10-01_to_2025-09-30.csv` -> `ADANIENT`."""
     s = unicodedata.normalize("NFKC", Path(str(name)).name).upper().strip()
-    for _ in range(2): s = re.sub(r"\.(CSV|ZIP|TXT|XLSX|XLS)$", "", s)
+    for _ in range(2):
+        s = re.sub(r"\.(CSV|ZIP|TXT|XLSX|XLS)$", "", s)
     s = re.sub(r"\.(NS|NSE|BSE|BO)$", "", s)
-    s = re.sub(r"^(QUOTE[-_ ]EQUITY[-_ ]|QUOTE[-_ ]INDEX[-_ ]|NSE[_:\-])", "", s)   # NSE website export names, NSE_ prefixes
+    s = re.sub(
+        r"^(QUOTE[-_ ]EQUITY[-_ ]|QUOTE[-_ ]INDEX[-_ ]|NSE[_:\-])", "", s
+    )  # NSE website export names, NSE_ prefixes
     s = _TAIL.sub("", s).strip("_- ")
     return SYMBOL_ALIASES.get(s, s)
 
-def check_symbol(symbol:str, label:str="") -> str:
+# %% ../../nbs/09a_data.csv_source.ipynb #6cf256a3
+def check_symbol(symbol: str, label: str = "") -> str:
     "`symbol` when it matches the NSE pattern; else raises SourceFormatError(bad_symbol) naming the file."
-    if isinstance(symbol, str) and NSE_SYMBOL.match(symbol): return symbol
-    _fail(label, "bad_symbol", f"symbol {symbol!r} from the file name is not an NSE symbol (capitals, digits, & and -, "
-          "at most 20 characters): rename the file or map it with --symbol-map")
+    if isinstance(symbol, str) and NSE_SYMBOL.match(symbol):
+        return symbol
+    _fail(
+        label,
+        "bad_symbol",
+        f"symbol {symbol!r} from the file name is not an NSE symbol (capitals, digits, & and -, "
+        "at most 20 characters): rename the file or map it with --symbol-map",
+    )
 
+# %% ../../nbs/09a_data.csv_source.ipynb #bbbbd62d
 def read_symbol_map(path) -> dict:
-    "{file name, file stem or derived symbol (upper case): NSE symbol} from a CSV with columns `file` (or `name`) and `symbol`."
+    """{file name, file stem or derived symbol (upper case): NSE symbol} from a CSV with columns `file` (or `name`) and
+    `symbol`."""
     m = pd.read_csv(path, dtype=str).rename(columns=lambda c: c.strip().lower())
     key = "file" if "file" in m else "name" if "name" in m else None
-    if key is None or "symbol" not in m: raise SourceFormatError(f"{Path(path).name}: bad_symbol_map: needs columns file,symbol",
-                                                                 file=Path(path).name, rule="bad_symbol_map")
+    if key is None or "symbol" not in m:
+        raise SourceFormatError(
+            f"{Path(path).name}: bad_symbol_map: needs columns file,symbol", file=Path(path).name, rule="bad_symbol_map"
+        )
     return {str(k).strip().upper(): str(v).strip().upper() for k, v in zip(m[key], m["symbol"])}
 
-def _mapped(path, symbol_map:dict|None) -> str|None:
+# %% ../../nbs/09a_data.csv_source.ipynb #42055ddd
+def _mapped(path, symbol_map: dict | None) -> str | None:
     "The symbol `symbol_map` gives a file (by name, stem or derived symbol), or None."
-    if not symbol_map: return None
+    if not symbol_map:
+        return None
     p = Path(str(path))
     for k in (p.name.upper(), p.stem.upper(), symbol_from_name(p.name)):
-        if k in symbol_map: return symbol_map[k]
+        if k in symbol_map:
+            return symbol_map[k]
     return None
 
-def detect_csv_format(lines:list[str], label:str="") -> tuple[str, dict, int, str|None]:
+# %% ../../nbs/09a_data.csv_source.ipynb #d52473b1
+def detect_csv_format(lines: list[str], label: str = "") -> tuple[str, dict, int, str | None]:
     "(format, {column index: field}, number of header lines, symbol from the header or None); raises SourceFormatError."
-    if not lines or all(not l.strip() for l in lines): _fail(label, "empty_file", "the file has no lines")
+    if not lines or all(not l.strip() for l in lines):
+        _fail(label, "empty_file", "the file has no lines")
     raw = lines[0].split(",")
     if len(raw) == 1 and ";" in lines[0]:
         _fail(label, "semicolon_separated", "the file is semicolon-separated: use --sep ';'")
@@ -175,76 +270,115 @@ def detect_csv_format(lines:list[str], label:str="") -> tuple[str, dict, int, st
         tick = [t for t in lines[1].split(",")[1:] if t.strip()]
         sym = symbol_from_name(tick[0].strip()) if tick else None
         head[0] = "date"
-    elif "adj close" in head: fmt = "yahoo"
+    elif "adj close" in head:
+        fmt = "yahoo"
     elif {"prev close", "prevclose", "prev. close", "previous close"} & set(head):
         fmt = "nse_web" if {"series", "52w h", "ltp", "vwap"} & set(head) else "nse"
-    elif "shares traded" in head: fmt = "nse_index"
-    elif "oi" in head or "open interest" in head: fmt = "broker"
+    elif "shares traded" in head:
+        fmt = "nse_index"
+    elif "oi" in head or "open interest" in head:
+        fmt = "broker"
     cols, extra = {}, []
     for i, h in enumerate(head):
         f = _NAME.get(h)
-        if f and f not in cols.values(): cols[i] = f
-        elif h not in IGNORED_COLUMNS: extra.append(raw[i].strip())
+        if f and f not in cols.values():
+            cols[i] = f
+        elif h not in IGNORED_COLUMNS:
+            extra.append(raw[i].strip())
     missing = [c for c in NEEDED if c not in cols.values()]
     found = [h.strip() for h in raw]
     if "ts" not in cols.values() or len(missing) > 3:
-        _fail(label, "unknown_format", f"columns found {found}; expected Yahoo's 3-line header, "
-              "date|timestamp,open,high,low,close,volume, or NSE's Date,Prev Close,Open,High,Low,Close,Volume")
-    if missing: _fail(label, "missing_columns", f"missing {missing}; columns found {found}")
-    if extra: _fail(label, "unknown_columns", f"unexpected columns {extra}; columns found {found}")
+        _fail(
+            label,
+            "unknown_format",
+            f"columns found {found}; expected Yahoo's 3-line header, "
+            "date|timestamp,open,high,low,close,volume, or NSE's Date,Prev Close,Open,High,Low,Close,Volume",
+        )
+    if missing:
+        _fail(label, "missing_columns", f"missing {missing}; columns found {found}")
+    if extra:
+        _fail(label, "unknown_columns", f"unexpected columns {extra}; columns found {found}")
     return fmt, cols, nhead, sym
 
+# %% ../../nbs/09a_data.csv_source.ipynb #b7dfcfb1
 KINDS = {"yahoo": "yahoo", "nse": "nse", "nse_web": "nse", "nse_index": "nse", "broker": "broker", "plain": "csv"}
 
 _DATE_PATTERNS = [  # (regex of the date part, strptime format); 'DMY-'/'DMY/' are resolved per file
-    (r"^\d{4}-\d{1,2}-\d{1,2}", "ISO8601"), (r"^\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"), (r"^\d{8}$", "%Y%m%d"),
-    (r"^\d{1,2}-[A-Za-z]{3}-\d{4}", "%d-%b-%Y"), (r"^\d{1,2} [A-Za-z]{3} \d{4}", "%d %b %Y"),
-    (r"^\d{1,2}-\d{1,2}-\d{4}", "DMY-"), (r"^\d{1,2}/\d{1,2}/\d{4}", "DMY/"), (r"^\d{1,2}\.\d{1,2}\.\d{4}", "DMY.")]
+    (r"^\d{4}-\d{1,2}-\d{1,2}", "ISO8601"),
+    (r"^\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
+    (r"^\d{8}$", "%Y%m%d"),
+    (r"^\d{1,2}-[A-Za-z]{3}-\d{4}", "%d-%b-%Y"),
+    (r"^\d{1,2} [A-Za-z]{3} \d{4}", "%d %b %Y"),
+    (r"^\d{1,2}-\d{1,2}-\d{4}", "DMY-"),
+    (r"^\d{1,2}/\d{1,2}/\d{4}", "DMY/"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{4}", "DMY."),
+]
 
-def _monotone_share(t:pd.Series) -> float:
+# %% ../../nbs/09a_data.csv_source.ipynb #d7cfdc14
+def _monotone_share(t: pd.Series) -> float:
     "Share of consecutive parsed dates that move in the file's main direction (files are sorted one way or the other)."
     d = t.dropna().diff().dropna()
     d = d[d != pd.Timedelta(0)]
     return max((d > pd.Timedelta(0)).mean(), (d < pd.Timedelta(0)).mean()) if len(d) else 0.0
 
-def date_format(values, # str column of the file's date (or date-time) field
-                label:str="", # file name for messages
-                month_first:bool|None=None, # the file's order when nothing in it decides (None: the sorted reading, then d/m)
-               ) -> str:
+# %% ../../nbs/09a_data.csv_source.ipynb #3b4c8022
+def date_format(
+    values,  # str column of the file's date (or date-time) field
+    label: str = "",  # file name for messages
+    month_first: bool | None = None,  # the file's order when nothing in it decides (None: the sorted reading, then d/m)
+) -> str:
     "The one date format of a file (see above), decided from all its values, never per row; raises SourceFormatError."
     a = pc.utf8_trim_whitespace(pc.drop_null(_arrow(values)))
     a = a.filter(pc.not_equal(a, ""))
-    if len(a) == 0: return "ISO8601"
+    if len(a) == 0:
+        return "ISO8601"
     hits = [int(pc.sum(pc.match_substring_regex(a, r)).as_py() or 0) for r, _ in _DATE_PATTERNS]
     k = int(np.argmax(hits))
-    if hits[k] == 0: _fail(label, "unknown_date_format", f"dates like {a[0].as_py()!r}: expected yyyy-mm-dd, dd-Mon-yyyy, dd-mm-yyyy or mm/dd/yyyy")
+    if hits[k] == 0:
+        _fail(
+            label,
+            "unknown_date_format",
+            f"dates like {a[0].as_py()!r}: expected yyyy-mm-dd, dd-Mon-yyyy, dd-mm-yyyy or mm/dd/yyyy",
+        )
     pat, fmt = _DATE_PATTERNS[k]
-    if fmt == "ISO8601": return fmt
+    if fmt == "ISO8601":
+        return fmt
     rest = pc.replace_substring_regex(a, pat, "")
     tm = ""
-    if pc.any(pc.match_substring_regex(rest, r"^[ T]\d{1,2}:\d{2}:\d{2}")).as_py(): tm = " %H:%M:%S"
-    elif pc.any(pc.match_substring_regex(rest, r"^[ T]\d{1,2}:\d{2}")).as_py(): tm = " %H:%M"
-    if not fmt.startswith("DMY"): return fmt + tm
+    if pc.any(pc.match_substring_regex(rest, r"^[ T]\d{1,2}:\d{2}:\d{2}")).as_py():
+        tm = " %H:%M:%S"
+    elif pc.any(pc.match_substring_regex(rest, r"^[ T]\d{1,2}:\d{2}")).as_py():
+        tm = " %H:%M"
+    if not fmt.startswith("DMY"):
+        return fmt + tm
     sep = fmt[3]
     parts = pc.extract_regex(a, r"^(?P<x>\d{1,2})\D(?P<y>\d{1,2})\D")
     x = pc.cast(pc.struct_field(parts, [0]), pa.int32()).to_numpy(zero_copy_only=False)
     y = pc.cast(pc.struct_field(parts, [1]), pa.int32()).to_numpy(zero_copy_only=False)
     dm, md = f"%d{sep}%m{sep}%Y{tm}", f"%m{sep}%d{sep}%Y{tm}"
-    if (x > 12).any() and (y > 12).any(): _fail(label, "mixed_date_order", "some dates are day-first and others month-first")
-    if (x > 12).any(): return dm
-    if (y > 12).any(): return md
-    if month_first is not None: return md if month_first else dm
+    if (x > 12).any() and (y > 12).any():
+        _fail(label, "mixed_date_order", "some dates are day-first and others month-first")
+    if (x > 12).any():
+        return dm
+    if (y > 12).any():
+        return md
+    if month_first is not None:
+        return md if month_first else dm
     s = pd.Series(a.to_numpy(zero_copy_only=False)).str.split(r"[ T]", n=1, regex=True).str[0]
     f = lambda f_: _monotone_share(pd.to_datetime(s, format=f_.replace(tm, ""), errors="coerce"))
     a_, b_ = f(md), f(dm)
-    return md if a_ > b_ or (a_ == b_ and sep == "/") else dm   # a tie: '/' month first (US, Excel), '-' and '.' day first
+    return (
+        md if a_ > b_ or (a_ == b_ and sep == "/") else dm
+    )  # a tie: '/' month first (US, Excel), '-' and '.' day first
 
 # %% ../../nbs/09a_data.csv_source.ipynb #d4b0fad1
-CHUNK_BYTES = 16 << 20   # a large file is parsed this many bytes at a time (whole lines)
+CHUNK_BYTES = 16 << 20  # a large file is parsed this many bytes at a time (whole lines)
 
-def _clock_hour_restamp(bars:pd.DataFrame, hour_buckets) -> pd.DataFrame:
+# %% ../../nbs/09a_data.csv_source.ipynb #2c374e82
+def _clock_hour_restamp(bars: pd.DataFrame, hour_buckets) -> pd.DataFrame:
     "Stamp 09:xx clock-hour buckets at 09:15, the session open, when the file is a clock-hour file (see above)."
-    if bars.empty or hour_buckets is False: return bars
+    if bars.empty or hour_buckets is False:
+        return bars
     tod = bars.ts.dt.hour * 60 + bars.ts.dt.minute
     intraday = (tod != 0).any()
     if hour_buckets == "auto":
@@ -254,11 +388,13 @@ def _clock_hour_restamp(bars:pd.DataFrame, hour_buckets) -> pd.DataFrame:
         bars.loc[at9, "ts"] = bars.loc[at9, "ts"].dt.normalize() + pd.Timedelta(minutes=9 * 60 + 15)
     return bars
 
-def _resep(text:str, sep:str) -> str:
+# %% ../../nbs/09a_data.csv_source.ipynb #2b10cb9b
+def _resep(text: str, sep: str) -> str:
     "`text` with `sep` (';' files, decimal commas turned into points) as ','."
     return text if sep == "," else text.replace(",", ".").replace(sep, ",")
 
-def _line_chunks(data:bytes, start:int, size:int):
+# %% ../../nbs/09a_data.csv_source.ipynb #885029bf
+def _line_chunks(data: bytes, start: int, size: int):
     "(first byte, end byte) of consecutive pieces of `data` from `start`, each ending on a line end."
     i, n = start, len(data)
     while i < n:
@@ -269,102 +405,157 @@ def _line_chunks(data:bytes, start:int, size:int):
         yield i, j
         i = j
 
-def _row_symbols(a, label:str, symbol_map:dict|None=None) -> np.ndarray:
+# %% ../../nbs/09a_data.csv_source.ipynb #03ec0ece
+def _row_symbols(a, label: str, symbol_map: dict | None = None) -> np.ndarray:
     "Object array of the symbols of a symbol column (dictionary-encoded: one str object per distinct symbol), checked."
     d = pc.dictionary_encode(pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(_arrow(a), ""))))
     names = [symbol_from_name(x) for x in d.dictionary.to_pylist()]
     names = [(symbol_map or {}).get(x, x) for x in names]
-    for x in names: check_symbol(x, label)
+    for x in names:
+        check_symbol(x, label)
     return np.asarray(names, dtype=object)[d.indices.to_numpy(zero_copy_only=False)]
 
-def read_csv_bars(path, # a CSV file (or a zip holding one) in one of the formats above
-                  symbol:str|None=None, # override the symbol (else from the Yahoo Ticker row, `symbol_map` or the file name)
-                  hour_buckets="auto", # True/False/"auto": read on-the-hour intraday stamps as clock-hour buckets
-                  series=("EQ",), # with a `series` column: the series read (others become `other_series` rejects); None: all
-                  sep:str|None=None, # field separator; None: ',' (a ';' file with no commas is read as such)
-                  symbol_map:dict|None=None, # {file name, stem or derived symbol: symbol} (see `read_symbol_map`)
-                  chunk_bytes:int|None=None, # parse this many bytes at a time (default CHUNK_BYTES)
-                 ) -> SourceRead:
-    "Bars (+ `kind`) and rejects (+ `src_hash`) of one CSV file; raises SourceFormatError (empty_file, unknown_format, ...)."
+# %% ../../nbs/09a_data.csv_source.ipynb #ec369cea
+def read_csv_bars(
+    path,  # a CSV file (or a zip holding one) in one of the formats above
+    symbol: str | None = None,  # override the symbol (else from the Yahoo Ticker row, `symbol_map` or the file name)
+    hour_buckets="auto",  # True/False/"auto": read on-the-hour intraday stamps as clock-hour buckets
+    series=("EQ",),  # with a `series` column: the series read (others become `other_series` rejects); None: all
+    sep: str | None = None,  # field separator; None: ',' (a ';' file with no commas is read as such)
+    symbol_map: dict | None = None,  # {file name, stem or derived symbol: symbol} (see `read_symbol_map`)
+    chunk_bytes: int | None = None,  # parse this many bytes at a time (default CHUNK_BYTES)
+) -> SourceRead:
+    """Bars (+ `kind`) and rejects (+ `src_hash`) of one CSV file; raises SourceFormatError (empty_file, unknown_format,
+    ...)."""
     data, label, digest = _read_bytes(path)
-    head = _split_lines(data[:1 << 16].decode("utf-8", errors="replace"))[:4]
-    if not head or all(not l.strip() for l in head): _fail(label, "empty_file", "the file has no lines")
+    head = _split_lines(data[: 1 << 16].decode("utf-8", errors="replace"))[:4]
+    if not head or all(not l.strip() for l in head):
+        _fail(label, "empty_file", "the file has no lines")
     if sep is None:
         sep = ","
         if ";" in head[0] and "," not in head[0]:
-            if any("," in l for l in head[1:]): _fail(label, "semicolon_separated", "the file is semicolon-separated with decimal commas: use --sep ';'")
+            if any("," in l for l in head[1:]):
+                _fail(
+                    label, "semicolon_separated", "the file is semicolon-separated with decimal commas: use --sep ';'"
+                )
             sep = ";"
     head = [_resep(l, sep) for l in head]
     fmt, cols, nhead, hsym = detect_csv_format(head, label)
-    sym = symbol or _mapped(path, symbol_map) or hsym or symbol_from_name(Path(path).name if not isinstance(path, (bytes, bytearray)) else label)
-    per_row = "symbol" in cols.values() and symbol is None   # a symbol column: one file, many symbols
-    if symbol is None and not per_row: check_symbol(sym, label)
+    sym = (
+        symbol
+        or _mapped(path, symbol_map)
+        or hsym
+        or symbol_from_name(Path(path).name if not isinstance(path, (bytes, bytearray)) else label)
+    )
+    per_row = "symbol" in cols.values() and symbol is None  # a symbol column: one file, many symbols
+    if symbol is None and not per_row:
+        check_symbol(sym, label)
     width = int(_nfields(pa.array([head[0]]))[0])
     start = 0
-    for _ in range(nhead): start = data.find(b"\n", start) + 1 if data.find(b"\n", start) >= 0 else len(data)
+    for _ in range(nhead):
+        start = data.find(b"\n", start) + 1 if data.find(b"\n", start) >= 0 else len(data)
     want = None if series is None else pa.array([x.upper() for x in series])
     reads, offset, ts_fmt, kind = [], nhead, None, KINDS[fmt]
     for i, j in _line_chunks(data, start, chunk_bytes or CHUNK_BYTES):
         lines = _split_lines(_resep(data[i:j].decode("utf-8", errors="replace"), sep))
         t = _table(lines, 0, width, label, offset)
         offset += len(lines)
-        if not len(t.raw): continue
+        if not len(t.raw):
+            continue
         c = {f: t.cells[k] for k, f in cols.items()}
-        if "time" in c: c["ts"] = pc.binary_join_element_wise(pc.fill_null(c["ts"], ""), pc.fill_null(c.pop("time"), ""), " ")
+        if "time" in c:
+            c["ts"] = pc.binary_join_element_wise(pc.fill_null(c["ts"], ""), pc.fill_null(c.pop("time"), ""), " ")
         if ts_fmt is None:
             ts_fmt = date_format(c["ts"], label, month_first=True if fmt == "nse" else None)
-            if kind == "csv" and pc.any(pc.match_substring_regex(c["ts"], r"\d:\d\d(:\d\d)?([+-]\d\d:?\d\d|Z)$")).as_py(): kind = "broker"
+            if (
+                kind == "csv"
+                and pc.any(pc.match_substring_regex(c["ts"], r"\d:\d\d(:\d\d)?([+-]\d\d:?\d\d|Z)$")).as_py()
+            ):
+                kind = "broker"
         other = np.zeros(len(t.raw), bool)
         s_ = c.pop("symbol", None)
-        if per_row: s_ = _row_symbols(s_, label, symbol_map)
+        if per_row:
+            s_ = _row_symbols(s_, label, symbol_map)
         if "series" in c:
             sv = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(c.pop("series"), "")))
-            if want is not None: other = ~pc.is_in(sv, value_set=want).to_numpy(zero_copy_only=False) & (t.nf == width)
-        r = _assemble(c, s_ if per_row else sym, label, t.src_line, t.raw, ts_fmt,
-                      pre_rules=[("bad_field_count", t.nf != width), ("repeated_header", _header_like(t.raw, head[0])),
-                                 ("other_series", other)])
+            if want is not None:
+                other = ~pc.is_in(sv, value_set=want).to_numpy(zero_copy_only=False) & (t.nf == width)
+        r = _assemble(
+            c,
+            s_ if per_row else sym,
+            label,
+            t.src_line,
+            t.raw,
+            ts_fmt,
+            pre_rules=[
+                ("bad_field_count", t.nf != width),
+                ("repeated_header", _header_like(t.raw, head[0])),
+                ("other_series", other),
+            ],
+        )
         reads.append(r)
     del data
-    if not reads: _fail(label, "no_data", "the file has a header but no data lines")
+    if not reads:
+        _fail(label, "no_data", "the file has a header but no data lines")
     r = reads[0] if len(reads) == 1 else _concat(reads)
     del reads
     bars = _clock_hour_restamp(r.bars, hour_buckets)
-    if fmt == "nse_index": bars["volume"] = bars["volume"].fillna(0.0)   # older index rows have no `Shares Traded` ('-')
+    if fmt == "nse_index":
+        bars["volume"] = bars["volume"].fillna(0.0)  # older index rows have no `Shares Traded` ('-')
     bars["kind"] = kind
     rej = r.rejects.assign(src_hash=digest)
     if len(rej) and (rej.rule == "other_series").any():
         m = rej.rule == "other_series"
-        rej.loc[m, "detail"] = "other_series: only series " + ",".join(series) + " read (--series); line: " + rej.loc[m, "detail"].str.split("line: ", n=1).str[1]
+        rej.loc[m, "detail"] = (
+            "other_series: only series "
+            + ",".join(series)
+            + " read (--series); line: "
+            + rej.loc[m, "detail"].str.split("line: ", n=1).str[1]
+        )
     return SourceRead(bars, rej)
 
 # %% ../../nbs/09a_data.csv_source.ipynb #80478c8d
 def _file_hash(path) -> str:
     "Content hash of a file ('' when it cannot be read)."
-    try: return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:16]
-    except (OSError, TypeError): return ""
+    try:
+        return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:16]
+    except (OSError, TypeError):
+        return ""
 
-def _file_error(path, err:Exception, symbol_map:dict|None=None) -> pd.DataFrame:
+# %% ../../nbs/09a_data.csv_source.ipynb #1940ea6f
+def _file_error(path, err: Exception, symbol_map: dict | None = None) -> pd.DataFrame:
     "One `file_error` reject row (+ `src_hash`) for a file that could not be read."
-    r = _empty(REJECT_COLS).reindex([0])   # one all-missing row that keeps the contract dtypes
-    for c, v in {"symbol": _mapped(path, symbol_map) or symbol_from_name(Path(path).name), "src_file": _label(path),
-                 "rule": "file_error", "detail": str(err)}.items(): r[c] = v
+    r = _empty(REJECT_COLS).reindex([0])  # one all-missing row that keeps the contract dtypes
+    for c, v in {
+        "symbol": _mapped(path, symbol_map) or symbol_from_name(Path(path).name),
+        "src_file": _label(path),
+        "rule": "file_error",
+        "detail": str(err),
+    }.items():
+        r[c] = v
     return r.assign(src_line=0, src_hash=_file_hash(path)).astype({"src_line": np.int64})
 
 # %% ../../nbs/09a_data.csv_source.ipynb #fd8b2572
-def read_csv_folder(path, # folder of CSV files, one symbol per file
-                    symbols:list[str]|None=None, # read only these symbols (by file name or header); None for all
-                    progress:bool=True, # show a tqdm progress bar
-                    **kw) -> SourceRead:
-    "All `*.csv` (and `*.zip`) files of a folder read with `read_csv_bars`; a failing file becomes a `file_error` reject."
+def read_csv_folder(
+    path,  # folder of CSV files, one symbol per file
+    symbols: list[str] | None = None,  # read only these symbols (by file name or header); None for all
+    progress: bool = True,  # show a tqdm progress bar
+    **kw,
+) -> SourceRead:
+    """All `*.csv` (and `*.zip`) files of a folder read with `read_csv_bars`; a failing file becomes a `file_error`
+    reject."""
     path = Path(path)
-    if not path.is_dir(): raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
+    if not path.is_dir():
+        raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".zip") and p.is_file())
     want = None if symbols is None else {symbol_from_name(s) for s in symbols}
     sm = kw.get("symbol_map")
-    if want is not None: files = [f for f in files if (_mapped(f, sm) or symbol_from_name(f.name)) in want]
+    if want is not None:
+        files = [f for f in files if (_mapped(f, sm) or symbol_from_name(f.name)) in want]
     reads = []
     for f in tqdm(files, desc=f"csv {path.name}", unit="file", disable=not progress):
-        try: reads.append(read_csv_bars(f, **kw))
+        try:
+            reads.append(read_csv_bars(f, **kw))
         except (SourceError, OSError, ValueError, UnicodeError, pa.ArrowException, pd.errors.ParserError) as e:
             reads.append(SourceRead(_empty(SRC_COLS), _file_error(f, e, sm)))
     return _concat(reads)

@@ -21,58 +21,81 @@ __all__ = ['SOURCES', 'LOCAL_FOLDERS', 'KIND_OF_SOURCE', 'REPORT_COLS', 'EXIT_OK
 SOURCES = ("csv", "bhavcopy", "yfinance", "alphavantage")
 LOCAL_FOLDERS = {"1d": "daily", "15m": "intraday_15m"}  # default csv folder per timeframe under cfg.data_dir
 
+# %% ../../nbs/16_data.ingest.ipynb #4e656211
 def _label(path: Path | None, cfg: Config) -> str | None:
     "`path` relative to the data folder when inside it, else its name: never a machine path."
-    if path is None: return None
+    if path is None:
+        return None
     p = Path(path).resolve()
     if cfg.data_dir is not None:
-        try: return str(p.relative_to(cfg.data_dir))
-        except ValueError: pass
+        try:
+            return str(p.relative_to(cfg.data_dir))
+        except ValueError:
+            pass
     return p.name
 
-def online_provenance(df: pd.DataFrame, # bars or rejects of an online fetch (src_file = service name)
-                     ) -> pd.DataFrame:
-    "Copy with `src_file` = 'service/SYMBOL' and `src_line` = bar start in minutes since 1970 (IST), where `ts` is known."
-    if df is None or df.empty: return df
+# %% ../../nbs/16_data.ingest.ipynb #0df00436
+def online_provenance(
+    df: pd.DataFrame,  # bars or rejects of an online fetch (src_file = service name)
+) -> pd.DataFrame:
+    """Copy with `src_file` = 'service/SYMBOL' and `src_line` = bar start in minutes since 1970 (IST), where `ts` is
+    known."""
+    if df is None or df.empty:
+        return df
     out = df.copy()
     ok = out["ts"].notna().to_numpy()
-    out["src_file"] = out["src_file"].astype(str) + "/" + out["symbol"].astype(str)   # 'online' rows name no symbol
+    out["src_file"] = out["src_file"].astype(str) + "/" + out["symbol"].astype(str)  # 'online' rows name no symbol
     mins = pd.DatetimeIndex(out["ts"]).tz_convert("UTC").asi8 // 60_000_000_000 + 330
     out.loc[ok, "src_line"] = mins[ok]
     return out
 
+# %% ../../nbs/16_data.ingest.ipynb #d936cd7a
 KIND_OF_SOURCE = {"yfinance": "yahoo", "alphavantage": "alphavantage", "bhavcopy": "bhavcopy"}
 
-def read_input(cfg: Config,                  # settings (data folder for default paths)
-               source: str,                  # 'csv', 'bhavcopy', 'yfinance' or 'alphavantage'
-               path=None,                    # file or folder (local sources); default: the standard folder
-               timeframe: str = "1d",        # bar timeframe to read
-               symbols: list[str] | None = None, # only these symbols; required online
-               progress: bool = True,        # tqdm progress bars
-               symbol_map: dict | None = None, # csv: {file name, stem or derived symbol: symbol}
-               series=("EQ",),               # series read from files with a series column (others counted as `other_series`)
-               sep: str | None = None,       # csv field separator (None: ',' or an unambiguous ';')
-              ):
-    "A `SourceRead(bars (+ kind), rejects)` from `source`. Raises `ValueError` on a bad source or missing path, `SourceError` for a bad single file."
+# %% ../../nbs/16_data.ingest.ipynb #71212a74
+def read_input(
+    cfg: Config,  # settings (data folder for default paths)
+    source: str,  # 'csv', 'bhavcopy', 'yfinance' or 'alphavantage'
+    path=None,  # file or folder (local sources); default: the standard folder
+    timeframe: str = "1d",  # bar timeframe to read
+    symbols: list[str] | None = None,  # only these symbols; required online
+    progress: bool = True,  # tqdm progress bars
+    symbol_map: dict | None = None,  # csv: {file name, stem or derived symbol: symbol}
+    series=("EQ",),  # series read from files with a series column (others counted as `other_series`)
+    sep: str | None = None,  # csv field separator (None: ',' or an unambiguous ';')
+):
+    """A `SourceRead(bars (+ kind), rejects)` from `source`. Raises `ValueError` on a bad source or missing path,
+    `SourceError` for a bad single file."""
     from aitrader.data import sources as S
-    if source not in SOURCES: raise ValueError(f"unknown source {source!r}; one of {SOURCES}")
+
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; one of {SOURCES}")
     if source in ("yfinance", "alphavantage"):
-        if not symbols: raise ValueError(f"source {source!r} needs symbols")
+        if not symbols:
+            raise ValueError(f"source {source!r} needs symbols")
         from aitrader.data.online import fetch_online
+
         r = fetch_online(symbols, interval=timeframe, order=(source,))
         bars = online_provenance(r.bars)
-        if bars is not None and len(bars): bars = bars.assign(kind=bars.src_file.str.split("/").str[0].map(lambda x: KIND_OF_SOURCE.get(x, x)))
+        if bars is not None and len(bars):
+            bars = bars.assign(kind=bars.src_file.str.split("/").str[0].map(lambda x: KIND_OF_SOURCE.get(x, x)))
         return S.SourceRead(bars, online_provenance(r.rejects))
     if path is None:
-        if cfg.data_dir is None: raise ValueError(f"no path given and no local data folder for source {source!r}")
+        if cfg.data_dir is None:
+            raise ValueError(f"no path given and no local data folder for source {source!r}")
         path = cfg.data_dir / ("bhavcopy" if source == "bhavcopy" else LOCAL_FOLDERS.get(timeframe, ""))
     path = Path(path)
-    if not path.exists(): raise ValueError(f"{_label(path, cfg)}: no such file or folder")
+    if not path.exists():
+        raise ValueError(f"{_label(path, cfg)}: no such file or folder")
     if source == "bhavcopy":
-        return (S.read_bhavcopy_folder(path, series=series, symbols=symbols, progress=progress) if path.is_dir()
-                else S.read_bhavcopy(path, series=series))
+        return (
+            S.read_bhavcopy_folder(path, series=series, symbols=symbols, progress=progress)
+            if path.is_dir()
+            else S.read_bhavcopy(path, series=series)
+        )
     kw = dict(symbol_map=symbol_map, series=series, sep=sep)
-    if path.is_dir(): return S.read_csv_folder(path, symbols=symbols, progress=progress, **kw)
+    if path.is_dir():
+        return S.read_csv_folder(path, symbols=symbols, progress=progress, **kw)
     r = S.read_csv_bars(path, **kw)
     if symbols is not None:
         want = {S.symbol_from_name(s) for s in symbols}
@@ -82,77 +105,129 @@ def read_input(cfg: Config,                  # settings (data folder for default
 # %% ../../nbs/16_data.ingest.ipynb #4b849c3f
 def is_unadjusted(source: str, path, bars: pd.DataFrame) -> bool:
     "True for raw exchange prices: bhavcopies, a folder named `unadjusted`, or bars carrying NSE's `prev_close`."
-    if source == "bhavcopy": return True
-    if path is not None and "unadjusted" in {p.lower() for p in Path(path).parts}: return True
+    if source == "bhavcopy":
+        return True
+    if path is not None and "unadjusted" in {p.lower() for p in Path(path).parts}:
+        return True
     return "prev_close" in bars and bool(bars["prev_close"].notna().any())
 
-def prepare(bars: pd.DataFrame,   # source bars (bars frame + src_file, src_line [, prev_close])
-            timeframe: str,       # '1d', '15m' or '1h'
-            unadjusted: bool,     # detect corporate actions and back-adjust?
-           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    "(clean bars, rejected rows with `rule` and `detail`, detected corporate actions (+ kept `large_move` rows) or None)."
+# %% ../../nbs/16_data.ingest.ipynb #05c0a39c
+def prepare(
+    bars: pd.DataFrame,  # source bars (bars frame + src_file, src_line [, prev_close])
+    timeframe: str,  # '1d', '15m' or '1h'
+    unadjusted: bool,  # detect corporate actions and back-adjust?
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """(clean bars, rejected rows with `rule` and `detail`, detected corporate actions (+ kept `large_move` rows) or
+    None)."""
     from aitrader.data.validate import validate_bars
+
     actions = None
     if unadjusted and timeframe == "1d":
         from aitrader.data.corporate_actions import detect_corporate_actions
+
         actions = detect_corporate_actions(bars)
     clean, rejects = validate_bars(bars, timeframe, actions=actions)
     if actions is not None and len(actions):
         from aitrader.data.corporate_actions import back_adjust
+
         clean = back_adjust(clean, actions)
     from aitrader.data.validate import large_moves
-    lm = large_moves(clean)                        # persistent big moves left after adjustment: kept, recorded
-    if len(lm): actions = lm if actions is None or not len(actions) else pd.concat([actions, lm], ignore_index=True)
+
+    lm = large_moves(clean)  # persistent big moves left after adjustment: kept, recorded
+    if len(lm):
+        actions = lm if actions is None or not len(actions) else pd.concat([actions, lm], ignore_index=True)
     return clean, rejects, actions
 
 # %% ../../nbs/16_data.ingest.ipynb #7ca44642
-REPORT_COLS = ["symbol", "read", "new", "unchanged", "conflicts", "skipped", "quarantined", "quarantine_new", "status", "error"]
+REPORT_COLS = [
+    "symbol",
+    "read",
+    "new",
+    "unchanged",
+    "conflicts",
+    "skipped",
+    "quarantined",
+    "quarantine_new",
+    "status",
+    "error",
+]
 # read: rows read from the source (parsed + rejected while parsing); of the clean ones, each bar is new, unchanged,
 # a conflict (the higher-priority source's value kept) or skipped (extend=False); quarantined: rows rejected in this
 # run (source + validation); quarantine_new: of those, rows not yet in `bars_quarantine`.
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3   # `aitrader ingest` exit codes: all stored / nothing stored / partly ingested
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = (
+    0,
+    1,
+    3,
+)  # `aitrader ingest` exit codes: all stored / nothing stored / partly ingested
 
+# %% ../../nbs/16_data.ingest.ipynb #c7cf563f
 @dataclass
 class IngestReport:
-    "What one ingest did. `per_symbol` has REPORT_COLS; `rejected` counts this run's rejected rows by rule; `failed` maps each file that could not be ingested to the reason."
+    """What one ingest did. `per_symbol` has REPORT_COLS; `rejected` counts this run's rejected rows by rule; `failed`
+    maps each file that could not be ingested to the reason."""
+
     source: str
     path: str | None
     timeframe: str
     per_symbol: pd.DataFrame
     rejected: dict = field(default_factory=dict)
-    actions: int = 0          # corporate actions detected (splits, bonuses, exchange adjustments)
+    actions: int = 0  # corporate actions detected (splits, bonuses, exchange adjustments)
     seconds: float = 0.0
-    failed: dict = field(default_factory=dict)      # src_file -> reason (file_error / interval_mismatch ...)
-    other_series: int = 0     # rows of series not read (e.g. BE), counted, not stored
-    large_moves: int = 0      # persistent big moves kept and recorded (kind large_move)
-    intervals: pd.DataFrame | None = None           # src_file, measured interval, action (aggregated, restamped, refused)
+    failed: dict = field(default_factory=dict)  # src_file -> reason (file_error / interval_mismatch ...)
+    other_series: int = 0  # rows of series not read (e.g. BE), counted, not stored
+    large_moves: int = 0  # persistent big moves kept and recorded (kind large_move)
+    intervals: pd.DataFrame | None = None  # src_file, measured interval, action (aggregated, restamped, refused)
     run_id: str = ""
 
-    def total(self, col: str) -> int: return int(self.per_symbol[col].sum()) if len(self.per_symbol) else 0
+    def total(self, col: str) -> int:
+        return int(self.per_symbol[col].sum()) if len(self.per_symbol) else 0
+
     @property
-    def symbols(self) -> int: return int((self.per_symbol.status == "ok").sum())
+    def symbols(self) -> int:
+        return int((self.per_symbol.status == "ok").sum())
+
     @property
-    def errors(self) -> dict: return dict(self.per_symbol.loc[self.per_symbol.status == "error", ["symbol", "error"]].values)
+    def errors(self) -> dict:
+        return dict(self.per_symbol.loc[self.per_symbol.status == "error", ["symbol", "error"]].values)
+
     @property
     def status(self) -> str:
         "'done' (everything stored), 'partial' (some files or symbols failed) or 'failed' (nothing stored)."
-        if not self.failed and not self.errors: return "done"
+        if not self.failed and not self.errors:
+            return "done"
         return "partial" if self.symbols else "failed"
+
     @property
-    def exit_code(self) -> int: return {"done": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}[self.status]
+    def exit_code(self) -> int:
+        return {"done": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}[self.status]
+
     def row(self) -> dict:
-        "One summary row: source, path, timeframe, symbols, errors, failed files, read, new, unchanged, conflicts, skipped, quarantined, by rule, actions, seconds."
-        return dict(source=self.source, path=self.path, timeframe=self.timeframe, symbols=self.symbols, errors=len(self.errors),
-                    failed=len(self.failed),
-                    **{c: self.total(c) for c in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]},
-                    by_rule=" ".join(f"{k}={v}" for k, v in sorted(self.rejected.items())), other_series=self.other_series,
-                    actions=self.actions, large_moves=self.large_moves, seconds=round(self.seconds, 2))
+        """One summary row: source, path, timeframe, symbols, errors, failed files, read, new, unchanged, conflicts,
+        skipped, quarantined, by rule, actions, seconds."""
+        return dict(
+            source=self.source,
+            path=self.path,
+            timeframe=self.timeframe,
+            symbols=self.symbols,
+            errors=len(self.errors),
+            failed=len(self.failed),
+            **{c: self.total(c) for c in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]},
+            by_rule=" ".join(f"{k}={v}" for k, v in sorted(self.rejected.items())),
+            other_series=self.other_series,
+            actions=self.actions,
+            large_moves=self.large_moves,
+            seconds=round(self.seconds, 2),
+        )
+
     def __repr__(self):
         r = self.row()
-        return (f"IngestReport({r['source']} {r['path']} {r['timeframe']}: {r['symbols']} symbols, {r['errors']} errors, "
-                f"{r['failed']} failed files, read {r['read']}, new {r['new']}, unchanged {r['unchanged']}, conflicts {r['conflicts']}, "
-                f"skipped {r['skipped']}, quarantined {r['quarantined']} [{r['by_rule']}], {r['seconds']} s)")
+        return (
+            f"IngestReport({r['source']} {r['path']} {r['timeframe']}: {r['symbols']} symbols, {r['errors']} errors, "
+            f"{r['failed']} failed files, read {r['read']}, new {r['new']}, unchanged {r['unchanged']}, conflicts {r['conflicts']}, "
+            f"skipped {r['skipped']}, quarantined {r['quarantined']} [{r['by_rule']}], {r['seconds']} s)"
+        )
 
+# %% ../../nbs/16_data.ingest.ipynb #2dc34a6e
 def summarize(reports: list[IngestReport]) -> pd.DataFrame:
     "One row per report (see `IngestReport.row`)."
     return pd.DataFrame([r.row() for r in reports])
@@ -161,44 +236,62 @@ def summarize(reports: list[IngestReport]) -> pd.DataFrame:
 def _split(df: pd.DataFrame) -> dict:
     return {s: g for s, g in df.groupby("symbol", sort=False)} if len(df) else {}
 
-TIMEFRAME_HINTS = {"4h": "4h bars are built from stored 15m bars: ingest the file with --timeframe 15m",
-                   "1W": "weekly bars are built from stored 1d bars: ingest with --timeframe 1d",
-                   "1M": "monthly bars are built from stored 1d bars: ingest with --timeframe 1d",
-                   **{k: "1-, 3- and 5-minute files are aggregated into 15m bars: ingest with --timeframe 15m" for k in ("1m", "3m", "5m")}}
+# %% ../../nbs/16_data.ingest.ipynb #e5441230
+TIMEFRAME_HINTS = {
+    "4h": "4h bars are built from stored 15m bars: ingest the file with --timeframe 15m",
+    "1W": "weekly bars are built from stored 1d bars: ingest with --timeframe 1d",
+    "1M": "monthly bars are built from stored 1d bars: ingest with --timeframe 1d",
+    **{
+        k: "1-, 3- and 5-minute files are aggregated into 15m bars: ingest with --timeframe 15m"
+        for k in ("1m", "3m", "5m")
+    },
+}
 
+# %% ../../nbs/16_data.ingest.ipynb #a5ab0ac4
 def _trim_heap() -> None:
-    "Give freed heap memory back to the OS (glibc `malloc_trim`; a no-op elsewhere): keeps the peak of large ingests down."
+    """Give freed heap memory back to the OS (glibc `malloc_trim`; a no-op elsewhere): keeps the peak of large ingests
+    down."""
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError): pass
 
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+# %% ../../nbs/16_data.ingest.ipynb #25f840d0
 def _reason(detail: str, src_file: str) -> str:
     "A file error's message without the leading file name."
     d = str(detail)
-    return d[len(src_file) + 2:] if d.startswith(f"{src_file}: ") else d
+    return d[len(src_file) + 2 :] if d.startswith(f"{src_file}: ") else d
 
-def ingest(cfg: Config | None = None,     # settings; `get_config()` when None
-           source: str = "csv",            # 'csv', 'bhavcopy', 'yfinance' or 'alphavantage'
-           path=None,                      # file or folder; default: the standard local folder for the timeframe
-           timeframe: str = "1d",          # stored timeframe: '1d', '15m' or '1h'
-           symbols: list[str] | None = None, # only these symbols (None: all in the input)
-           adjusted: bool | None = None,   # prices already split/bonus adjusted? None: detect (see above)
-           extend: bool = True,            # may new bars extend a series already stored? False: only check it
-           progress: bool = True,          # show progress bars
-           store: BarStore | None = None,  # an open store to use (else opened and closed here)
-           symbol_map=None,                # CSV path or dict {file name, stem or derived symbol: NSE symbol}
-           series=("EQ",),                 # series read from files with a series column; others counted, not stored
-           sep: str | None = None,         # csv field separator (None: ',' or an unambiguous ';')
-           priority=None,                  # source kinds, highest first (default: nse, bhavcopy, broker, yahoo, alphavantage)
-          ) -> IngestReport:
-    "Read, conform the interval, adjust, validate and store one source; per-symbol counts, failed files, a logged run. Raises `ValueError` on bad arguments."
+# %% ../../nbs/16_data.ingest.ipynb #7ae6fa5b
+def ingest(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    source: str = "csv",  # 'csv', 'bhavcopy', 'yfinance' or 'alphavantage'
+    path=None,  # file or folder; default: the standard local folder for the timeframe
+    timeframe: str = "1d",  # stored timeframe: '1d', '15m' or '1h'
+    symbols: list[str] | None = None,  # only these symbols (None: all in the input)
+    adjusted: bool | None = None,  # prices already split/bonus adjusted? None: detect (see above)
+    extend: bool = True,  # may new bars extend a series already stored? False: only check it
+    progress: bool = True,  # show progress bars
+    store: BarStore | None = None,  # an open store to use (else opened and closed here)
+    symbol_map=None,  # CSV path or dict {file name, stem or derived symbol: NSE symbol}
+    series=("EQ",),  # series read from files with a series column; others counted, not stored
+    sep: str | None = None,  # csv field separator (None: ',' or an unambiguous ';')
+    priority=None,  # source kinds, highest first (default: nse, bhavcopy, broker, yahoo, alphavantage)
+) -> IngestReport:
+    """Read, conform the interval, adjust, validate and store one source; per-symbol counts, failed files, a logged run.
+    Raises `ValueError` on bad arguments."""
     from aitrader.data import sources as S
+
     cfg = cfg or get_config()
     if timeframe not in STORED_TIMEFRAMES:
         hint = TIMEFRAME_HINTS.get(timeframe)
-        raise ValueError(f"timeframe {timeframe!r} is not stored; one of {STORED_TIMEFRAMES}" + (f": {hint}" if hint else ""))
-    if isinstance(symbol_map, (str, Path)): symbol_map = S.read_symbol_map(symbol_map)
+        raise ValueError(
+            f"timeframe {timeframe!r} is not stored; one of {STORED_TIMEFRAMES}" + (f": {hint}" if hint else "")
+        )
+    if isinstance(symbol_map, (str, Path)):
+        symbol_map = S.read_symbol_map(symbol_map)
     t0, run_id = time.perf_counter(), uuid.uuid4().hex[:12]
     label = _label(Path(path), cfg) if path is not None else None
     own = store is None
@@ -206,23 +299,63 @@ def ingest(cfg: Config | None = None,     # settings; `get_config()` when None
     try:
         st.log_start(run_id, source, label, timeframe)
         try:
-            rep = _ingest_run(cfg, st, run_id, t0, label, source, path, timeframe, symbols, adjusted, extend, progress,
-                              symbol_map, series, sep, priority)
+            rep = _ingest_run(
+                cfg,
+                st,
+                run_id,
+                t0,
+                label,
+                source,
+                path,
+                timeframe,
+                symbols,
+                adjusted,
+                extend,
+                progress,
+                symbol_map,
+                series,
+                sep,
+                priority,
+            )
         except BaseException as e:
             st.log_finish(run_id, "failed", f"{type(e).__name__}: {e}")
             raise
-        st.log_finish(run_id, rep.status, "; ".join(f"{f}: {r}" for f, r in rep.failed.items())[:4000],
-                      {c: rep.total(c) for c in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]})
+        st.log_finish(
+            run_id,
+            rep.status,
+            "; ".join(f"{f}: {r}" for f, r in rep.failed.items())[:4000],
+            {c: rep.total(c) for c in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]},
+        )
         return rep
     finally:
-        if own: st.close()
+        if own:
+            st.close()
 
-def _ingest_run(cfg, st, run_id, t0, label, source, path, timeframe, symbols, adjusted, extend, progress,
-                symbol_map, series, sep, priority) -> IngestReport:
+# %% ../../nbs/16_data.ingest.ipynb #c452fd30
+def _ingest_run(
+    cfg,
+    st,
+    run_id,
+    t0,
+    label,
+    source,
+    path,
+    timeframe,
+    symbols,
+    adjusted,
+    extend,
+    progress,
+    symbol_map,
+    series,
+    sep,
+    priority,
+) -> IngestReport:
     "The body of `ingest` (see there), inside its logged run."
     from aitrader.data import sources as S
-    try: rd = read_input(cfg, source, path, timeframe, symbols, progress, symbol_map, series, sep)
-    except S.SourceError as e:   # one file that cannot be read: recorded as a folder's failing file would be
+
+    try:
+        rd = read_input(cfg, source, path, timeframe, symbols, progress, symbol_map, series, sep)
+    except S.SourceError as e:  # one file that cannot be read: recorded as a folder's failing file would be
         rd = S.SourceRead(S._empty(S.SRC_COLS), S._file_error(path, e, symbol_map))
     _trim_heap()
     rd, intervals = S.conform_interval(rd, timeframe)
@@ -243,69 +376,127 @@ def _ingest_run(cfg, st, run_id, t0, label, source, path, timeframe, symbols, ad
         for s, g in _split(bars).items():
             try:
                 c, r, a = prepare(g, timeframe, unadj)
-                clean_parts.append(c); rej_parts.append(r); act_parts.append(a)
-            except Exception as e: errors[s] = f"{type(e).__name__}: {e}"
-    clean = pd.concat(clean_parts, ignore_index=True) if len(clean_parts) > 1 else clean_parts[0] if clean_parts else bars.iloc[:0]
+                clean_parts.append(c)
+                rej_parts.append(r)
+                act_parts.append(a)
+            except Exception as e:
+                errors[s] = f"{type(e).__name__}: {e}"
+    clean = (
+        pd.concat(clean_parts, ignore_index=True)
+        if len(clean_parts) > 1
+        else clean_parts[0]
+        if clean_parts
+        else bars.iloc[:0]
+    )
     nread = pd.concat([bars.symbol, src_rej.symbol]).value_counts()
-    del bars, rd, clean_parts                      # large files: only the clean bars stay in memory
+    del bars, rd, clean_parts  # large files: only the clean bars stay in memory
     _trim_heap()
     parts = [x for x in rej_parts if x is not None and len(x)]
     rejects = pd.concat(parts, ignore_index=True) if parts else src_rej.iloc[:0]
     acts = [a for a in act_parts if a is not None and len(a)]
     actions = pd.concat(acts, ignore_index=True) if acts else None
-    if len(files): st.quarantine(files, timeframe, source)          # one file_error row per failed file
+    if len(files):
+        st.quarantine(files, timeframe, source)  # one file_error row per failed file
     orphan = rejects[rejects.symbol.isna() | (rejects.symbol.astype(str) == "")] if len(rejects) else rejects
-    if len(orphan): st.quarantine(orphan, timeframe, source)
-    if actions is not None: st.record_actions(actions, source)
+    if len(orphan):
+        st.quarantine(orphan, timeframe, source)
+    if actions is not None:
+        st.record_actions(actions, source)
     ok = [s for s in syms if s not in errors]
     keep = clean.symbol.isin(ok).to_numpy()
     rest = rejects.drop(orphan.index)
-    w = st.write(clean if keep.all() else clean[keep], timeframe, source, rejects=rest[rest.symbol.isin(ok)], extend=extend,
-                 on_error="record", progress=progress, priority=priority).set_index("symbol")
+    w = st.write(
+        clean if keep.all() else clean[keep],
+        timeframe,
+        source,
+        rejects=rest[rest.symbol.isin(ok)],
+        extend=extend,
+        on_error="record",
+        progress=progress,
+        priority=priority,
+    ).set_index("symbol")
     nrej = rest.symbol.value_counts()
     rows = []
     for s in syms:
         e = errors.get(s) or (w.at[s, "error"] if s in w.index else "")
-        c = {k: int(w.at[s, k]) if s in w.index and not e else 0 for k in ["new", "unchanged", "conflicts", "skipped", "quarantined"]}
-        rows.append(dict(symbol=s, read=int(nread.get(s, 0)), **{k: c[k] for k in ["new", "unchanged", "conflicts", "skipped"]},
-                         quarantined=int(nrej.get(s, 0)), quarantine_new=c["quarantined"],
-                         status="error" if e else "ok", error=e))
+        c = {
+            k: int(w.at[s, k]) if s in w.index and not e else 0
+            for k in ["new", "unchanged", "conflicts", "skipped", "quarantined"]
+        }
+        rows.append(
+            dict(
+                symbol=s,
+                read=int(nread.get(s, 0)),
+                **{k: c[k] for k in ["new", "unchanged", "conflicts", "skipped"]},
+                quarantined=int(nrej.get(s, 0)),
+                quarantine_new=c["quarantined"],
+                status="error" if e else "ok",
+                error=e,
+            )
+        )
     per = pd.DataFrame(rows, columns=REPORT_COLS)
     nlm = int((actions.kind == "large_move").sum()) if actions is not None else 0
-    rep = IngestReport(source, label, timeframe, per,
-                       rejected=rejects.rule.value_counts().to_dict() if len(rejects) else {},
-                       actions=0 if actions is None else len(actions) - nlm, seconds=time.perf_counter() - t0,
-                       failed=failed, other_series=int(oth.sum()), large_moves=nlm, intervals=intervals, run_id=run_id)
-    if len(files): rep.rejected["file_error"] = len(files)
+    rep = IngestReport(
+        source,
+        label,
+        timeframe,
+        per,
+        rejected=rejects.rule.value_counts().to_dict() if len(rejects) else {},
+        actions=0 if actions is None else len(actions) - nlm,
+        seconds=time.perf_counter() - t0,
+        failed=failed,
+        other_series=int(oth.sum()),
+        large_moves=nlm,
+        intervals=intervals,
+        run_id=run_id,
+    )
+    if len(files):
+        rep.rejected["file_error"] = len(files)
     if len(per):
-        st.log(per.drop(columns=["quarantine_new"]).assign(
-            run_id=run_id, logged_at=pd.Timestamp.now(tz="Asia/Kolkata"), source=source, path=label, timeframe=timeframe))
+        st.log(
+            per.drop(columns=["quarantine_new"]).assign(
+                run_id=run_id,
+                logged_at=pd.Timestamp.now(tz="Asia/Kolkata"),
+                source=source,
+                path=label,
+                timeframe=timeframe,
+            )
+        )
     return rep
 
 # %% ../../nbs/16_data.ingest.ipynb #1ba9145b
-def data_status(cfg: Config | None = None, # settings; `get_config()` when None
-               ) -> pd.DataFrame:
+def data_status(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+) -> pd.DataFrame:
     "Coverage table: symbol, timeframe, first, last, bars, quarantined, by_rule (quarantined rows per rule)."
-    with BarStore(cfg or get_config()) as st: return st.status()
+    with BarStore(cfg or get_config()) as st:
+        return st.status()
 
 # %% ../../nbs/16_data.ingest.ipynb #77b544f0
 def local_plan(cfg: Config) -> list[dict]:
     "The `ingest` keyword arguments of `ingest_local`, in order, for the folders present under `cfg.data_dir`."
     d = cfg.data_dir
-    if d is None: return []
+    if d is None:
+        return []
     plan = []
-    if (d / "daily").is_dir(): plan.append(dict(source="csv", path=d / "daily", timeframe="1d"))
-    if (d / "intraday_15m").is_dir(): plan.append(dict(source="csv", path=d / "intraday_15m", timeframe="15m"))
+    if (d / "daily").is_dir():
+        plan.append(dict(source="csv", path=d / "daily", timeframe="1d"))
+    if (d / "intraday_15m").is_dir():
+        plan.append(dict(source="csv", path=d / "intraday_15m", timeframe="15m"))
     if (d / "index").is_dir():
         for f in sorted((d / "index").glob("*.csv")):
             plan.append(dict(source="csv", path=f, timeframe="1h" if "hour" in f.name.lower() else "1d"))
-    if (d / "unadjusted").is_dir(): plan.append(dict(source="csv", path=d / "unadjusted", timeframe="1d", adjusted=False, extend=False))
-    if (d / "bhavcopy").is_dir(): plan.append(dict(source="bhavcopy", path=d / "bhavcopy", timeframe="1d", extend=False))
+    if (d / "unadjusted").is_dir():
+        plan.append(dict(source="csv", path=d / "unadjusted", timeframe="1d", adjusted=False, extend=False))
+    if (d / "bhavcopy").is_dir():
+        plan.append(dict(source="bhavcopy", path=d / "bhavcopy", timeframe="1d", extend=False))
     return plan
 
-def ingest_local(cfg: Config | None = None, # settings; `get_config()` when None
-                 progress: bool = True,     # show progress bars
-                ) -> list[IngestReport]:
+# %% ../../nbs/16_data.ingest.ipynb #85914360
+def ingest_local(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    progress: bool = True,  # show progress bars
+) -> list[IngestReport]:
     "Ingest the standard local folders (see the table above) into one store; one report per step."
     cfg = cfg or get_config()
     with BarStore(cfg) as st:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import requests
-from .contract import (SourceRead, SourceUnavailable, SRC_COLS, REJECT_COLS, TZ, _assemble, _concat, _empty)
+from .contract import SourceRead, SourceUnavailable, SRC_COLS, REJECT_COLS, TZ, _assemble, _concat, _empty
 from .csv_source import symbol_from_name
 
 # %% auto #0
@@ -19,120 +19,189 @@ __all__ = ['YF_INTERVALS', 'AV_URL', 'ONLINE_ORDER', 'yf_ticker', 'fetch_yfinanc
 # %% ../../nbs/10a_data.online.ipynb #ac2abd17
 YF_INTERVALS = {"1d": "1d", "1h": "60m", "15m": "15m"}
 
-def yf_ticker(symbol:str) -> str:
-    "Yahoo ticker of an NSE symbol: `RELIANCE` -> `RELIANCE.NS`, `NIFTY50` -> `^NSEI`; a ticker with a suffix or `^` is kept."
+# %% ../../nbs/10a_data.online.ipynb #68d59bcc
+def yf_ticker(symbol: str) -> str:
+    """Yahoo ticker of an NSE symbol: `RELIANCE` -> `RELIANCE.NS`, `NIFTY50` -> `^NSEI`; a ticker with a suffix or `^` is
+    kept."""
     s = symbol.strip().upper()
-    if s in ("NIFTY50", "NIFTY 50", "NIFTY"): return "^NSEI"
+    if s in ("NIFTY50", "NIFTY 50", "NIFTY"):
+        return "^NSEI"
     return s if s.startswith("^") or "." in s else f"{s}.NS"
 
+# %% ../../nbs/10a_data.online.ipynb #6acfd9f3
 @contextmanager
-def _captured(logger_name:str):
+def _captured(logger_name: str):
     "Collect the messages a library logs while the block runs (yfinance reports failures only in its log)."
     msgs, log = [], logging.getLogger(logger_name)
-    class H(logging.Handler):
-        def emit(self, rec): msgs.append(rec.getMessage())
-    h = H(level=logging.WARNING); log.addHandler(h)
-    try: yield msgs
-    finally: log.removeHandler(h)
 
-def _frame_read(df:pd.DataFrame, symbol:str, src:str, names:dict) -> SourceRead:
+    class H(logging.Handler):
+        def emit(self, rec):
+            msgs.append(rec.getMessage())
+
+    h = H(level=logging.WARNING)
+    log.addHandler(h)
+    try:
+        yield msgs
+    finally:
+        log.removeHandler(h)
+
+# %% ../../nbs/10a_data.online.ipynb #377eec24
+def _frame_read(df: pd.DataFrame, symbol: str, src: str, names: dict) -> SourceRead:
     "A SourceRead from a vendor frame indexed by time; `names` maps our fields to its columns."
     df = df.dropna(how="all")
     idx = pd.DatetimeIndex(df.index)
     ts = idx.tz_convert(TZ) if idx.tz is not None else idx.tz_localize(TZ)
-    cols = {f: df[c].astype(object).astype(str).where(df[c].notna(), "").reset_index(drop=True) for f, c in names.items()}
+    cols = {
+        f: df[c].astype(object).astype(str).where(df[c].notna(), "").reset_index(drop=True) for f, c in names.items()
+    }
     cols["ts"] = pd.Series(ts.strftime("%Y-%m-%d %H:%M:%S+05:30"))
-    raw = pd.Series([f"{t} " + " ".join(f"{c}={cols[f].iat[i]}" for f, c in names.items()) for i, t in enumerate(idx)], dtype=object)
+    raw = pd.Series(
+        [f"{t} " + " ".join(f"{c}={cols[f].iat[i]}" for f, c in names.items()) for i, t in enumerate(idx)], dtype=object
+    )
     return _assemble(cols, symbol, src, pd.Series(np.arange(1, len(df) + 1, dtype=np.int64)), raw)
 
-def fetch_yfinance(symbols, # NSE symbols (`RELIANCE`, `M&M`, `NIFTY50`) or Yahoo tickers; a str for one
-                   start=None, end=None, # ISO dates; `end` exclusive (Yahoo's convention)
-                   interval:str="1d", # 1d, 1h or 15m
-                   timeout:float=10, # seconds per request
-                  ) -> SourceRead:
+# %% ../../nbs/10a_data.online.ipynb #b5f260ee
+def fetch_yfinance(
+    symbols,  # NSE symbols (`RELIANCE`, `M&M`, `NIFTY50`) or Yahoo tickers; a str for one
+    start=None,
+    end=None,  # ISO dates; `end` exclusive (Yahoo's convention)
+    interval: str = "1d",  # 1d, 1h or 15m
+    timeout: float = 10,  # seconds per request
+) -> SourceRead:
     "Bars from Yahoo Finance via `yf.download`; raises SourceUnavailable when no symbol returns data."
     import yfinance as yf
+
     symbols = [symbols] if isinstance(symbols, str) else list(symbols)
-    if interval not in YF_INTERVALS: raise ValueError(f"interval must be one of {list(YF_INTERVALS)}, got {interval!r}")
+    if interval not in YF_INTERVALS:
+        raise ValueError(f"interval must be one of {list(YF_INTERVALS)}, got {interval!r}")
     tick = {yf_ticker(s): (symbol_from_name(s) if not s.startswith("^") else "NIFTY50") for s in symbols}
     with _captured("yfinance") as log:
-        df = yf.download(list(tick), start=start, end=end, interval=YF_INTERVALS[interval], auto_adjust=False,
-                         actions=False, group_by="ticker", progress=False, threads=False, timeout=timeout,
-                         multi_level_index=True)
+        df = yf.download(
+            list(tick),
+            start=start,
+            end=end,
+            interval=YF_INTERVALS[interval],
+            auto_adjust=False,
+            actions=False,
+            group_by="ticker",
+            progress=False,
+            threads=False,
+            timeout=timeout,
+            multi_level_index=True,
+        )
     names = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "volume": "Volume"}
     reads, failed = [], []
     for t, sym in tick.items():
-        sub = df[t] if df is not None and isinstance(df.columns, pd.MultiIndex) and t in df.columns.get_level_values(0) else pd.DataFrame()
-        if sub.empty or sub.dropna(how="all").empty: failed.append(t); continue
+        sub = (
+            df[t]
+            if df is not None and isinstance(df.columns, pd.MultiIndex) and t in df.columns.get_level_values(0)
+            else pd.DataFrame()
+        )
+        if sub.empty or sub.dropna(how="all").empty:
+            failed.append(t)
+            continue
         reads.append(_frame_read(sub, sym, f"yfinance:{t}", names))
     why = "; ".join(m.strip() for m in log if m.strip())[:500] or "empty response"
-    if not reads: raise SourceUnavailable(f"yfinance: no data for {failed} ({why})", file="yfinance", rule="no_data")
+    if not reads:
+        raise SourceUnavailable(f"yfinance: no data for {failed} ({why})", file="yfinance", rule="no_data")
     out = _concat(reads)
     if failed:
-        rej = pd.concat([out.rejects] + [_unavailable(tick[t], f"yfinance:{t}", f"yfinance: no data for {t} ({why})") for t in failed], ignore_index=True)
+        rej = pd.concat(
+            [out.rejects]
+            + [_unavailable(tick[t], f"yfinance:{t}", f"yfinance: no data for {t} ({why})") for t in failed],
+            ignore_index=True,
+        )
         out = SourceRead(out.bars, rej)
     return out
 
-def _unavailable(symbol:str, src:str, msg:str) -> pd.DataFrame:
+# %% ../../nbs/10a_data.online.ipynb #04d4497e
+def _unavailable(symbol: str, src: str, msg: str) -> pd.DataFrame:
     "One `source_unavailable` reject row (src_line 0) for a symbol a service did not serve."
     r = _empty(REJECT_COLS).reindex([0])
-    for c, v in {"symbol": symbol, "src_file": src, "rule": "source_unavailable", "detail": msg}.items(): r[c] = v
+    for c, v in {"symbol": symbol, "src_file": src, "rule": "source_unavailable", "detail": msg}.items():
+        r[c] = v
     return r.assign(src_line=0).astype({"src_line": np.int64})
 
 # %% ../../nbs/10a_data.online.ipynb #037c6da1
 AV_URL = "https://www.alphavantage.co/query"
 
-def av_symbol(symbol:str, exchange:str="BSE") -> str:
+# %% ../../nbs/10a_data.online.ipynb #8f4c700b
+def av_symbol(symbol: str, exchange: str = "BSE") -> str:
     "Alpha Vantage ticker of an NSE symbol: `RELIANCE` -> `RELIANCE.BSE`; a ticker with a suffix is kept."
     s = symbol.strip().upper()
     return s if "." in s else f"{s}.{exchange}"
 
-def fetch_alphavantage(symbol:str, # NSE symbol (`RELIANCE`) or Alpha Vantage ticker (`RELIANCE.BSE`)
-                       start=None, end=None, # ISO dates, both inclusive; None for all returned
-                       interval:str="1d", # only 1d
-                       api_key:str|None=None, # default: env ALPHAVANTAGE_API_KEY
-                       exchange:str="BSE", # suffix for a bare symbol
-                       outputsize:str="compact", # compact: last 100 days; full: all (a premium feature today)
-                       timeout:float=10, # seconds to read; connecting gets 3.05 s
-                      ) -> SourceRead:
+# %% ../../nbs/10a_data.online.ipynb #9d59f1c3
+def fetch_alphavantage(
+    symbol: str,  # NSE symbol (`RELIANCE`) or Alpha Vantage ticker (`RELIANCE.BSE`)
+    start=None,
+    end=None,  # ISO dates, both inclusive; None for all returned
+    interval: str = "1d",  # only 1d
+    api_key: str | None = None,  # default: env ALPHAVANTAGE_API_KEY
+    exchange: str = "BSE",  # suffix for a bare symbol
+    outputsize: str = "compact",  # compact: last 100 days; full: all (a premium feature today)
+    timeout: float = 10,  # seconds to read; connecting gets 3.05 s
+) -> SourceRead:
     "Daily bars from Alpha Vantage `TIME_SERIES_DAILY`; raises SourceUnavailable (no key, network, throttled, error)."
     tick = av_symbol(symbol, exchange)
     src = f"alphavantage:{tick}"
-    def fail(rule, msg): raise SourceUnavailable(f"alphavantage {tick}: {rule}: {msg}", file=src, rule=rule)
+
+    def fail(rule, msg):
+        raise SourceUnavailable(f"alphavantage {tick}: {rule}: {msg}", file=src, rule=rule)
+
     key = api_key or os.environ.get("ALPHAVANTAGE_API_KEY")
-    if not key: fail("no_api_key", "set ALPHAVANTAGE_API_KEY")
-    if interval != "1d": fail("unsupported_interval", f"{interval!r}: Alpha Vantage serves Indian equities daily only")
-    params = {"function": "TIME_SERIES_DAILY", "symbol": tick, "outputsize": outputsize, "datatype": "json", "apikey": key}
+    if not key:
+        fail("no_api_key", "set ALPHAVANTAGE_API_KEY")
+    if interval != "1d":
+        fail("unsupported_interval", f"{interval!r}: Alpha Vantage serves Indian equities daily only")
+    params = {
+        "function": "TIME_SERIES_DAILY",
+        "symbol": tick,
+        "outputsize": outputsize,
+        "datatype": "json",
+        "apikey": key,
+    }
     try:
         resp = requests.get(AV_URL, params=params, timeout=(3.05, timeout))
     except requests.RequestException as e:
         fail("network", str(e).replace(key, "***"))
-    if resp.status_code != 200: fail("http_error", f"HTTP {resp.status_code}")
-    try: js = resp.json()
-    except ValueError: fail("bad_response", f"not JSON: {resp.text[:120]!r}")
+    if resp.status_code != 200:
+        fail("http_error", f"HTTP {resp.status_code}")
+    try:
+        js = resp.json()
+    except ValueError:
+        fail("bad_response", f"not JSON: {resp.text[:120]!r}")
     for k, rule in (("Error Message", "error_message"), ("Note", "throttled"), ("Information", "information")):
-        if k in js: fail(rule, str(js[k]).replace(key, "***"))
+        if k in js:
+            fail(rule, str(js[k]).replace(key, "***"))
     series = js.get("Time Series (Daily)")
-    if not series: fail("no_data", f"no 'Time Series (Daily)' in the answer (keys {list(js)})")
+    if not series:
+        fail("no_data", f"no 'Time Series (Daily)' in the answer (keys {list(js)})")
     df = pd.DataFrame.from_dict(series, orient="index")
     names = {"open": "1. open", "high": "2. high", "low": "3. low", "close": "4. close", "volume": "5. volume"}
     miss = [c for c in names.values() if c not in df.columns]
-    if miss: fail("bad_response", f"fields {miss} missing")
+    if miss:
+        fail("bad_response", f"fields {miss} missing")
     raw = pd.Series([f"{d}: {json.dumps(v)}" for d, v in series.items()], dtype=object)
     cols = {f: df[c].reset_index(drop=True) for f, c in names.items()} | {"ts": pd.Series(df.index, dtype=object)}
     r = _assemble(cols, symbol_from_name(tick), src, pd.Series(np.arange(1, len(df) + 1, dtype=np.int64)), raw)
     lo = pd.Timestamp(start, tz=TZ) if start else None
     hi = pd.Timestamp(end, tz=TZ) if end else None
+
     def window(f):
         m = pd.Series(True, index=f.index)
-        if lo is not None: m &= f.ts.isna() | (f.ts >= lo)
-        if hi is not None: m &= f.ts.isna() | (f.ts <= hi)
+        if lo is not None:
+            m &= f.ts.isna() | (f.ts >= lo)
+        if hi is not None:
+            m &= f.ts.isna() | (f.ts <= hi)
         return f[m].reset_index(drop=True)
+
     return SourceRead(window(r.bars), window(r.rejects))
 
 # %% ../../nbs/10a_data.online.ipynb #9adb70f0
 ONLINE_ORDER = ("alphavantage", "yfinance")
 
+# %% ../../nbs/10a_data.online.ipynb #556500e6
 def online_order(order=None) -> tuple[str, ...]:
     "The service order: `order`, else env AITRADER_ONLINE_ORDER (comma-separated), else ONLINE_ORDER."
     if order is None:
@@ -140,18 +209,25 @@ def online_order(order=None) -> tuple[str, ...]:
         order = [s for s in env.replace(" ", "").split(",") if s] or ONLINE_ORDER
     order = tuple(order)
     bad = [s for s in order if s not in _FETCH]
-    if bad or not order: raise ValueError(f"unknown online source(s) {bad}; choose from {list(_FETCH)}")
+    if bad or not order:
+        raise ValueError(f"unknown online source(s) {bad}; choose from {list(_FETCH)}")
     return order
 
-_FETCH = {"alphavantage": lambda s, start, end, interval, kw: fetch_alphavantage(s, start, end, interval, **kw),
-          "yfinance": lambda s, start, end, interval, kw: fetch_yfinance([s], start, end, interval)}
+# %% ../../nbs/10a_data.online.ipynb #23cac10c
+_FETCH = {
+    "alphavantage": lambda s, start, end, interval, kw: fetch_alphavantage(s, start, end, interval, **kw),
+    "yfinance": lambda s, start, end, interval, kw: fetch_yfinance([s], start, end, interval),
+}
 
-def fetch_online(symbols, # NSE symbols; a str for one
-                 start=None, end=None, # ISO dates
-                 interval:str="1d", # 1d, 1h or 15m (Alpha Vantage: 1d only, so intraday falls through to yfinance)
-                 order=None, # services in the order tried; None: env AITRADER_ONLINE_ORDER or ONLINE_ORDER
-                 **kw, # passed to fetch_alphavantage (api_key, exchange, outputsize, timeout)
-                ) -> SourceRead:
+# %% ../../nbs/10a_data.online.ipynb #afa194d7
+def fetch_online(
+    symbols,  # NSE symbols; a str for one
+    start=None,
+    end=None,  # ISO dates
+    interval: str = "1d",  # 1d, 1h or 15m (Alpha Vantage: 1d only, so intraday falls through to yfinance)
+    order=None,  # services in the order tried; None: env AITRADER_ONLINE_ORDER or ONLINE_ORDER
+    **kw,  # passed to fetch_alphavantage (api_key, exchange, outputsize, timeout)
+) -> SourceRead:
     "Bars per symbol from the first service in `order` that serves it; raises SourceUnavailable if none serves any."
     symbols = [symbols] if isinstance(symbols, str) else list(symbols)
     order = online_order(order)
@@ -159,12 +235,25 @@ def fetch_online(symbols, # NSE symbols; a str for one
     for s in symbols:
         why = []
         for name in order:
-            try: r = _FETCH[name](s, start, end, interval, kw)
-            except SourceUnavailable as e: why.append(str(e)); continue
-            if len(r.bars): reads.append(r); break
+            try:
+                r = _FETCH[name](s, start, end, interval, kw)
+            except SourceUnavailable as e:
+                why.append(str(e))
+                continue
+            if len(r.bars):
+                reads.append(r)
+                break
             why.append(f"{name}: no bars in the window")
-        else: misses.append((s, why))
-    if not reads: raise SourceUnavailable("no online source served " + "; ".join(f"{s}: [{' | '.join(w)}]" for s, w in misses),
-                                          file="online", rule="no_data")
-    out = _concat(reads + [SourceRead(_empty(SRC_COLS), _unavailable(symbol_from_name(s), "online", " | ".join(w))) for s, w in misses])
+        else:
+            misses.append((s, why))
+    if not reads:
+        raise SourceUnavailable(
+            "no online source served " + "; ".join(f"{s}: [{' | '.join(w)}]" for s, w in misses),
+            file="online",
+            rule="no_data",
+        )
+    out = _concat(
+        reads
+        + [SourceRead(_empty(SRC_COLS), _unavailable(symbol_from_name(s), "online", " | ".join(w))) for s, w in misses]
+    )
     return out

@@ -13,31 +13,37 @@ __all__ = ['IST', 'OPEN_MIN', 'CLOSE_MIN', 'MUHURAT_FROM_MIN', 'BASE_MINUTES', '
 
 # %% ../../nbs/15_data.resample.ipynb #5a0b0018
 IST = "Asia/Kolkata"
-_MIN, _DAY = 60_000_000_000, 86_400_000_000_000          # nanoseconds
+_MIN, _DAY = 60_000_000_000, 86_400_000_000_000  # nanoseconds
 OPEN_MIN, CLOSE_MIN, MUHURAT_FROM_MIN = 9 * 60 + 15, 15 * 60 + 30, 16 * 60  # 09:15, 15:30, 16:00 IST
 BASE_MINUTES = {"15m": 15, "1h": 60}
 BIN_MINUTES = {"1h": 60, "4h": 240}
-DAILY_CLOSE = pd.Timedelta(minutes=CLOSE_MIN)                # a daily bar stamped 00:00 is complete at 15:30
+DAILY_CLOSE = pd.Timedelta(minutes=CLOSE_MIN)  # a daily bar stamped 00:00 is complete at 15:30
 
-def wall_ns(ts: pd.Series, # tz-aware timestamps
-           ) -> np.ndarray:
+# %% ../../nbs/15_data.resample.ipynb #6761cbf7
+def wall_ns(
+    ts: pd.Series,  # tz-aware timestamps
+) -> np.ndarray:
     "IST wall-clock time of `ts` as int64 nanoseconds since 1970-01-01 00:00 (IST has no daylight saving)."
     return ts.dt.tz_convert(IST).dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64")
 
+# %% ../../nbs/15_data.resample.ipynb #2433c543
 def as_of_ts(x) -> pd.Timestamp:
     "`x` (str, Timestamp; naive = IST wall time) as a tz-aware IST Timestamp."
     t = pd.Timestamp(x)
     return t.tz_localize(IST) if t.tzinfo is None else t.tz_convert(IST)
 
+# %% ../../nbs/15_data.resample.ipynb #ab74fe66
 def from_wall_ns(x: np.ndarray) -> pd.DatetimeIndex:
     "Inverse of `wall_ns`: int64 IST wall-clock nanoseconds as `datetime64[ns, Asia/Kolkata]`."
     return pd.DatetimeIndex(np.asarray(x, "int64").view("datetime64[ns]")).tz_localize(IST)
 
 # %% ../../nbs/15_data.resample.ipynb #034d4ce3
-def muhurat_mask(ts: pd.Series, # bar starts, tz-aware
-                ) -> np.ndarray:
+def muhurat_mask(
+    ts: pd.Series,  # bar starts, tz-aware
+) -> np.ndarray:
     "Boolean array: True where a bar starts in a muhurat session: on a muhurat date, at or after 16:00 IST."
-    if len(ts) == 0: return np.zeros(0, bool)
+    if len(ts) == 0:
+        return np.zeros(0, bool)
     late = ((wall_ns(ts) % _DAY) // _MIN) >= MUHURAT_FROM_MIN
     return late & is_muhurat_date(ts) if late.any() else late
 
@@ -45,16 +51,25 @@ def muhurat_mask(ts: pd.Series, # bar starts, tz-aware
 def _agg(df: pd.DataFrame, key: np.ndarray, extra: dict) -> pd.DataFrame:
     "OHLCV of `df` grouped by (symbol, key); `extra` maps output names to (column, aggregation)."
     g = df.assign(_k=key).groupby(["symbol", "_k"], sort=True, observed=True)
-    return g.agg(open=("open", "first"), high=("high", "max"), low=("low", "min"), close=("close", "last"),
-                 volume=("volume", "sum"), **extra).reset_index()
+    return g.agg(
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        volume=("volume", "sum"),
+        **extra,
+    ).reset_index()
 
-def resample_intraday(bars: pd.DataFrame, # bars frame of intraday bars (15m or 1h), any symbols
-                      timeframe: str,     # '1h' or '4h'
-                      base: str = "15m",  # timeframe of `bars`: '15m' or '1h'
-                      as_of=None,         # point in time (tz-aware or IST wall time) or None
-                     ) -> pd.DataFrame:
+# %% ../../nbs/15_data.resample.ipynb #99c0e57d
+def resample_intraday(
+    bars: pd.DataFrame,  # bars frame of intraday bars (15m or 1h), any symbols
+    timeframe: str,  # '1h' or '4h'
+    base: str = "15m",  # timeframe of `bars`: '15m' or '1h'
+    as_of=None,  # point in time (tz-aware or IST wall time) or None
+) -> pd.DataFrame:
     "Session-anchored `timeframe` bars: bars frame + last_ts, partial, muhurat; sorted by symbol, ts."
-    if timeframe not in BIN_MINUTES: raise ValueError(f"intraday timeframe must be one of {tuple(BIN_MINUTES)}, got {timeframe!r}")
+    if timeframe not in BIN_MINUTES:
+        raise ValueError(f"intraday timeframe must be one of {tuple(BIN_MINUTES)}, got {timeframe!r}")
     if base not in BASE_MINUTES or BASE_MINUTES[base] > BIN_MINUTES[timeframe]:
         raise ValueError(f"cannot build {timeframe} from {base!r}")
     width, blen = BIN_MINUTES[timeframe], BASE_MINUTES[base]
@@ -68,7 +83,7 @@ def resample_intraday(bars: pd.DataFrame, # bars frame of intraday bars (15m or 
         s = pd.Series(mins[mu])
         anchor[mu] = s.groupby(day[mu]).transform("min").to_numpy()
         close[mu] = s.groupby(day[mu]).transform("max").to_numpy() + blen
-    k = np.maximum((2 * (mins - anchor) + blen) // (2 * width), 0)   # the bin holding the base bar's midpoint
+    k = np.maximum((2 * (mins - anchor) + blen) // (2 * width), 0)  # the bin holding the base bar's midpoint
     k = np.where(mu, k, np.minimum(k, (CLOSE_MIN - OPEN_MIN - 1) // width))
     start = anchor + k * width
     end_ns = day * _DAY + np.minimum(start + width, close) * _MIN
@@ -77,7 +92,9 @@ def resample_intraday(bars: pd.DataFrame, # bars frame of intraday bars (15m or 
         T = wall_ns(pd.Series([as_of_ts(as_of)]))[0]
         done = w + blen * _MIN <= T
         df, key, end_ns, mu = df[done], key[done], end_ns[done], mu[done]
-    out = _agg(df.assign(_end=end_ns, _mu=mu), key, dict(last_ts=("ts", "last"), _end=("_end", "max"), muhurat=("_mu", "any")))
+    out = _agg(
+        df.assign(_end=end_ns, _mu=mu), key, dict(last_ts=("ts", "last"), _end=("_end", "max"), muhurat=("_mu", "any"))
+    )
     out["ts"] = from_wall_ns(out.pop("_k").to_numpy())
     out["partial"] = (out.pop("_end").to_numpy() > T) if as_of is not None else False
     return out[["symbol", "ts", "open", "high", "low", "close", "volume", "last_ts", "partial", "muhurat"]]
@@ -87,23 +104,29 @@ def _period_last_session(keys: np.ndarray, timeframe: str) -> np.ndarray:
     "Wall-clock ns of 00:00 of the last trading day of each period (`keys`: period first day, in days since 1970)."
     first = keys.astype("datetime64[D]")
     last = first + 6 if timeframe == "1W" else (first.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
-    if len(keys) == 0: return np.zeros(0, "int64")
+    if len(keys) == 0:
+        return np.zeros(0, "int64")
     sd = nse_sessions(pd.Timestamp(first.min()), pd.Timestamp(last.max()), muhurat=True).to_numpy("datetime64[D]")
     i = np.searchsorted(sd, last, side="right") - 1
     ok = (i >= 0) & (sd[np.clip(i, 0, None)] >= first) if len(sd) else np.zeros(len(last), bool)
     out = np.where(ok, sd[np.clip(i, 0, None)] if len(sd) else last, last)  # no session in the period: its last day
     return out.astype("datetime64[ns]").view("int64")
 
-def resample_daily(bars: pd.DataFrame, # daily bars frame (ts at 00:00 IST), any symbols
-                   timeframe: str,     # '1W' or '1M'
-                   as_of=None,         # point in time (tz-aware or IST wall time) or None
-                  ) -> pd.DataFrame:
+# %% ../../nbs/15_data.resample.ipynb #3045d448
+def resample_daily(
+    bars: pd.DataFrame,  # daily bars frame (ts at 00:00 IST), any symbols
+    timeframe: str,  # '1W' or '1M'
+    as_of=None,  # point in time (tz-aware or IST wall time) or None
+) -> pd.DataFrame:
     "Weekly or monthly bars: bars frame + last_ts, partial; stamped at the first session date of the period."
-    if timeframe not in ("1W", "1M"): raise ValueError(f"period timeframe must be '1W' or '1M', got {timeframe!r}")
+    if timeframe not in ("1W", "1M"):
+        raise ValueError(f"period timeframe must be '1W' or '1M', got {timeframe!r}")
     df = bars[["symbol", "ts", "open", "high", "low", "close", "volume"]]
     d = wall_ns(df["ts"]) // _DAY
-    if timeframe == "1W": key = d - (d + 3) % 7           # Monday of the week (1970-01-01 was a Thursday)
-    else: key = d.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    if timeframe == "1W":
+        key = d - (d + 3) % 7  # Monday of the week (1970-01-01 was a Thursday)
+    else:
+        key = d.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype("int64")
     if as_of is not None:
         T = as_of_ts(as_of)
         done = (df["ts"] + DAILY_CLOSE <= T).to_numpy()
@@ -112,17 +135,20 @@ def resample_daily(bars: pd.DataFrame, # daily bars frame (ts at 00:00 IST), any
     if as_of is not None:
         ends = _period_last_session(out["_k"].to_numpy(), timeframe) + CLOSE_MIN * _MIN
         out["partial"] = ends > wall_ns(pd.Series([T]))[0]
-    else: out["partial"] = False
+    else:
+        out["partial"] = False
     return out[["symbol", "ts", "open", "high", "low", "close", "volume", "last_ts", "partial"]]
 
 # %% ../../nbs/15_data.resample.ipynb #c5a8e0d3
-def resample_bars(bars: pd.DataFrame, # bars frame of the base timeframe
-                  timeframe: str,     # target: '1W', '1M' (from '1d'), '1h', '4h' (from '15m' or '1h')
-                  base: str = "1d",   # timeframe of `bars`
-                  as_of=None,         # point in time or None; see the as-of rule above
-                 ) -> pd.DataFrame:
+def resample_bars(
+    bars: pd.DataFrame,  # bars frame of the base timeframe
+    timeframe: str,  # target: '1W', '1M' (from '1d'), '1h', '4h' (from '15m' or '1h')
+    base: str = "1d",  # timeframe of `bars`
+    as_of=None,  # point in time or None; see the as-of rule above
+) -> pd.DataFrame:
     "Derived bars (bars frame + last_ts, partial [, muhurat]). Raises `ValueError` on an impossible pair."
     if timeframe in ("1W", "1M"):
-        if base != "1d": raise ValueError(f"{timeframe} is built from '1d', not {base!r}")
+        if base != "1d":
+            raise ValueError(f"{timeframe} is built from '1d', not {base!r}")
         return resample_daily(bars, timeframe, as_of)
     return resample_intraday(bars, timeframe, base, as_of)

@@ -35,125 +35,201 @@ __all__ = ['measure_interval', 'conform_interval', 'read_source']
 # %% ../../nbs/10_data.sources.ipynb #f3d83f02
 _OPEN, _CLOSE = 9 * 60 + 15, 15 * 60 + 30
 
-def _tf_name(m:int) -> str: return "daily" if m == 0 else "unknown" if m < 0 else f"{m}-minute"
+# %% ../../nbs/10_data.sources.ipynb #e108c4c0
+def _tf_name(m: int) -> str:
+    return "daily" if m == 0 else "unknown" if m < 0 else f"{m}-minute"
 
-def measure_interval(bars:pd.DataFrame) -> pd.Series:
-    "Minutes between bars per `src_file`: the modal positive gap within a day (0: daily, one bar a day mostly at 00:00; -1: no gap to measure)."
-    if bars.empty: return pd.Series(dtype="int64")
+# %% ../../nbs/10_data.sources.ipynb #9968f30d
+def measure_interval(bars: pd.DataFrame) -> pd.Series:
+    """Minutes between bars per `src_file`: the modal positive gap within a day (0: daily, one bar a day mostly at 00:00;
+    -1: no gap to measure)."""
+    if bars.empty:
+        return pd.Series(dtype="int64")
     b = bars[["src_file", "symbol", "ts"]]
     w = b.ts.dt.tz_convert(TZ).dt.tz_localize(None).to_numpy("datetime64[m]").astype("int64")
     tod, day = w % 1440, w // 1440
-    f = b.src_file.to_numpy(); s = b.symbol.to_numpy()
+    f = b.src_file.to_numpy()
+    s = b.symbol.to_numpy()
     o = np.lexsort((w, s, f))
     f, s, w, day, tod = f[o], s[o], w[o], day[o], tod[o]
     gap = np.r_[0, np.diff(w)]
     same = np.r_[False, (f[1:] == f[:-1]) & (s[1:] == s[:-1]) & (day[1:] == day[:-1])] & (gap > 0)
-    multi = pd.Series(same).groupby(f).any()           # two bars of a symbol on one day: intraday
-    daily = (pd.Series(tod == 0).groupby(f).mean() > 0.5) & ~multi   # a few odd stamps (a special session's bar) stay daily
-    g = pd.Series(gap[same]).groupby(f[same]).agg(lambda x: int(x.mode().iat[0])) if same.any() else pd.Series(dtype="int64")
+    multi = pd.Series(same).groupby(f).any()  # two bars of a symbol on one day: intraday
+    daily = (
+        pd.Series(tod == 0).groupby(f).mean() > 0.5
+    ) & ~multi  # a few odd stamps (a special session's bar) stay daily
+    g = (
+        pd.Series(gap[same]).groupby(f[same]).agg(lambda x: int(x.mode().iat[0]))
+        if same.any()
+        else pd.Series(dtype="int64")
+    )
     out = pd.Series(-1, index=daily.index, dtype="int64")
     out[daily] = 0
     g = g[g.index.isin(daily.index[~daily])]
-    if len(g): out.loc[g.index] = g.to_numpy("int64")
+    if len(g):
+        out.loc[g.index] = g.to_numpy("int64")
     return out
 
-def _restamp_bar_end(b:pd.DataFrame, m:int) -> tuple[pd.DataFrame, bool]:
+# %% ../../nbs/10_data.sources.ipynb #114082df
+def _restamp_bar_end(b: pd.DataFrame, m: int) -> tuple[pd.DataFrame, bool]:
     "(bars, restamped): a file stamped at bar end (a 15:30 bar, none at 09:15) moved to bar start."
     tod = (b.ts.dt.hour * 60 + b.ts.dt.minute).to_numpy()
-    if m <= 0 or not (tod == _CLOSE).any() or (tod == _OPEN).any(): return b, False
+    if m <= 0 or not (tod == _CLOSE).any() or (tod == _OPEN).any():
+        return b, False
     shift = np.where(tod == _CLOSE, min(m, 15), m)
     return b.assign(ts=b.ts - pd.to_timedelta(shift, unit="min")), True
 
-def _aggregate(b:pd.DataFrame, minutes:int) -> pd.DataFrame:
-    "Bars of finer intervals summed into `minutes` bars on the grid anchored at 09:15 (first open, max high, min low, last close)."
+# %% ../../nbs/10_data.sources.ipynb #d485eb69
+def _aggregate(b: pd.DataFrame, minutes: int) -> pd.DataFrame:
+    """Bars of finer intervals summed into `minutes` bars on the grid anchored at 09:15 (first open, max high, min low,
+    last close)."""
     w = b.ts.dt.tz_convert(TZ).dt.tz_localize(None).to_numpy("datetime64[m]").astype("int64")
     key = w - (w % 1440 - _OPEN) % minutes
     b = b.assign(_k=key).sort_values(["symbol", "_k", "ts"], kind="stable")
-    extra = {c: (c, "first") for c in b.columns if c not in ("symbol", "_k", "ts", "open", "high", "low", "close", "volume")}
-    g = b.groupby(["symbol", "_k"], sort=False).agg(open=("open", "first"), high=("high", "max"), low=("low", "min"),
-                                                       close=("close", "last"), volume=("volume", "sum"), **extra).reset_index()
+    extra = {
+        c: (c, "first") for c in b.columns if c not in ("symbol", "_k", "ts", "open", "high", "low", "close", "volume")
+    }
+    g = (
+        b.groupby(["symbol", "_k"], sort=False)
+        .agg(
+            open=("open", "first"),
+            high=("high", "max"),
+            low=("low", "min"),
+            close=("close", "last"),
+            volume=("volume", "sum"),
+            **extra,
+        )
+        .reset_index()
+    )
     g["ts"] = pd.DatetimeIndex(g.pop("_k").to_numpy().astype("datetime64[m]").astype("datetime64[ns]")).tz_localize(TZ)
     return g[list(b.columns.drop("_k"))]
 
-def conform_interval(r:SourceRead, # a read of one or many files
-                     timeframe:str, # requested: '1d', '15m' or '1h'
-                    ) -> tuple[SourceRead, pd.DataFrame]:
-    "(read holding only `timeframe` bars, notes: src_file, measured, action); a misfit file's bars become one `file_error` reject."
+# %% ../../nbs/10_data.sources.ipynb #45a905c0
+def conform_interval(
+    r: SourceRead,  # a read of one or many files
+    timeframe: str,  # requested: '1d', '15m' or '1h'
+) -> tuple[SourceRead, pd.DataFrame]:
+    """(read holding only `timeframe` bars, notes: src_file, measured, action); a misfit file's bars become one
+    `file_error` reject."""
     want = TF_MINUTES[timeframe]
     cols = ["src_file", "measured", "action"]
-    if r.bars.empty: return r, pd.DataFrame(columns=cols)
+    if r.bars.empty:
+        return r, pd.DataFrame(columns=cols)
     meas = measure_interval(r.bars)
     tod = (r.bars.ts.dt.hour * 60 + r.bars.ts.dt.minute).to_numpy()
-    end_like = pd.Series((tod == _CLOSE)).groupby(r.bars.src_file.to_numpy()).any() & \
-               ~pd.Series((tod == _OPEN)).groupby(r.bars.src_file.to_numpy()).any()
+    end_like = (
+        pd.Series((tod == _CLOSE)).groupby(r.bars.src_file.to_numpy()).any()
+        & ~pd.Series((tod == _OPEN)).groupby(r.bars.src_file.to_numpy()).any()
+    )
     touch, errs, notes = {}, [], []
     for f, m in meas.items():
         m = int(m)
         if m == want or (m == -1 and want):
             act = "as is"
-            if want and m > 0 and end_like.get(f, False): act = "restamped from bar end to bar start"
+            if want and m > 0 and end_like.get(f, False):
+                act = "restamped from bar end to bar start"
             if not want and (odd := int(((tod != 0) & (r.bars.src_file == f).to_numpy()).sum())):
                 act = f"{odd} daily bars stamped at a time of day (a special session) moved to 00:00 of their own date"
         elif want in AGGREGATES_TO and m in AGGREGATES_TO[want]:
             act = f"aggregated {m}-minute bars into session-anchored {timeframe} bars"
-            if end_like.get(f, False): act += " (restamped from bar end first)"
+            if end_like.get(f, False):
+                act += " (restamped from bar end first)"
         else:
-            hint = (" (ingest it with --timeframe 15m: 1h and 4h bars are built from 15m)" if m in (1, 3, 5) else
-                    f" (ingest it with --timeframe {'1d' if m == 0 else '1h' if m == 60 else '15m'})" if m in (0, 60, 15) else "")
-            act, msg = "refused", f"{f}: interval_mismatch: the file holds {_tf_name(m)} bars, requested {timeframe}{hint}"
-            e = _file_error(f, msg); e["src_hash"] = ""
-            e["symbol"] = r.bars.symbol[r.bars.src_file == f].iat[0]; errs.append(SourceRead(_empty(SRC_COLS), e))
-        if act != "as is": touch[f] = (m, act)
+            hint = (
+                " (ingest it with --timeframe 15m: 1h and 4h bars are built from 15m)"
+                if m in (1, 3, 5)
+                else f" (ingest it with --timeframe {'1d' if m == 0 else '1h' if m == 60 else '15m'})"
+                if m in (0, 60, 15)
+                else ""
+            )
+            act, msg = (
+                "refused",
+                f"{f}: interval_mismatch: the file holds {_tf_name(m)} bars, requested {timeframe}{hint}",
+            )
+            e = _file_error(f, msg)
+            e["src_hash"] = ""
+            e["symbol"] = r.bars.symbol[r.bars.src_file == f].iat[0]
+            errs.append(SourceRead(_empty(SRC_COLS), e))
+        if act != "as is":
+            touch[f] = (m, act)
         notes.append((f, _tf_name(m), act))
     notes = pd.DataFrame(notes, columns=cols)
-    if not touch: return r, notes
+    if not touch:
+        return r, notes
     inside = r.bars.src_file.isin(list(touch)).to_numpy()
     keep = [r.bars[~inside]]
     for f, g in r.bars[inside].groupby("src_file", sort=False):
         m, act = touch[f]
-        if act == "refused": continue
-        if "bar end" in act: g, _ = _restamp_bar_end(g, m)
-        if "own date" in act: g = g.assign(ts=g.ts.dt.normalize())
+        if act == "refused":
+            continue
+        if "bar end" in act:
+            g, _ = _restamp_bar_end(g, m)
+        if "own date" in act:
+            g = g.assign(ts=g.ts.dt.normalize())
         keep.append(_aggregate(g, want) if act.startswith("aggregated") else g)
     out = _concat([SourceRead(pd.concat(keep, ignore_index=True), r.rejects)] + errs)
     return SourceRead(out.bars, out.rejects.reset_index(drop=True)), notes
 
-def _apply_timeframe(r:SourceRead, timeframe:str, folder:bool) -> SourceRead:
+# %% ../../nbs/10_data.sources.ipynb #cd4849c5
+def _apply_timeframe(r: SourceRead, timeframe: str, folder: bool) -> SourceRead:
     "`conform_interval`, raising the misfit's message when a single file was read."
     out, notes = conform_interval(r, timeframe)
     bad = notes[notes.action == "refused"]
     if len(bad) and not folder:
-        d = out.rejects[(out.rejects.rule == "file_error") & (out.rejects.src_file == bad.src_file.iat[0])].detail.iat[-1]
+        d = out.rejects[(out.rejects.rule == "file_error") & (out.rejects.src_file == bad.src_file.iat[0])].detail.iat[
+            -1
+        ]
         raise SourceFormatError(d, file=bad.src_file.iat[0], rule="interval_mismatch")
     return out
 
-def read_source(source:str, # csv, bhavcopy, yfinance, alphavantage or online
-                path=None, # file or folder (csv, bhavcopy); None: the timeframe's folder under the data folder
-                timeframe:str="1d", # 1d, 15m or 1h
-                symbols:list[str]|None=None, # restrict to / fetch these symbols
-                start=None, end=None, # ISO dates (online sources)
-                progress:bool=True, # progress bar for folders
-                **kw) -> SourceRead:
+# %% ../../nbs/10_data.sources.ipynb #63b7a365
+def read_source(
+    source: str,  # csv, bhavcopy, yfinance, alphavantage or online
+    path=None,  # file or folder (csv, bhavcopy); None: the timeframe's folder under the data folder
+    timeframe: str = "1d",  # 1d, 15m or 1h
+    symbols: list[str] | None = None,  # restrict to / fetch these symbols
+    start=None,
+    end=None,  # ISO dates (online sources)
+    progress: bool = True,  # progress bar for folders
+    **kw,
+) -> SourceRead:
     "Read bars from any source in the `SourceRead` contract; raises SourceFormatError, SourceUnavailable or ValueError."
-    if source not in SOURCES: raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    if timeframe not in TIMEFRAMES: raise ValueError(f"timeframe must be one of {TIMEFRAMES}, got {timeframe!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    if timeframe not in TIMEFRAMES:
+        raise ValueError(f"timeframe must be one of {TIMEFRAMES}, got {timeframe!r}")
     if source in ("yfinance", "alphavantage", "online"):
         from aitrader.data import online
-        if not symbols: raise ValueError(f"{source}: give the symbols to fetch")
-        if source == "yfinance": return online.fetch_yfinance(symbols, start, end, timeframe, **kw)
-        if source == "online": return online.fetch_online(symbols, start, end, timeframe, **kw)
+
+        if not symbols:
+            raise ValueError(f"{source}: give the symbols to fetch")
+        if source == "yfinance":
+            return online.fetch_yfinance(symbols, start, end, timeframe, **kw)
+        if source == "online":
+            return online.fetch_online(symbols, start, end, timeframe, **kw)
         return online.fetch_online(symbols, start, end, timeframe, order=("alphavantage",), **kw)
-    if source == "bhavcopy" and timeframe != "1d": raise ValueError("bhavcopy: end-of-day files hold 1d bars only")
+    if source == "bhavcopy" and timeframe != "1d":
+        raise ValueError("bhavcopy: end-of-day files hold 1d bars only")
     if path is None:
         from aitrader.core.config import get_config
+
         dd = get_config().data_dir
-        if dd is None: raise ValueError(f"{source}: give a path (no local data folder: set AITRADER_DATA_DIR)")
+        if dd is None:
+            raise ValueError(f"{source}: give a path (no local data folder: set AITRADER_DATA_DIR)")
         path = dd / ("bhavcopy" if source == "bhavcopy" else CSV_FOLDERS[timeframe])
     path, folder = Path(path), Path(path).is_dir()
     if source == "bhavcopy":
-        r = read_bhavcopy_folder(path, symbols=symbols, progress=progress, **kw) if folder else read_bhavcopy(path, **kw)
-    else: r = read_csv_folder(path, symbols=symbols, progress=progress, **kw) if folder else read_csv_bars(path, **kw)
+        r = (
+            read_bhavcopy_folder(path, symbols=symbols, progress=progress, **kw)
+            if folder
+            else read_bhavcopy(path, **kw)
+        )
+    else:
+        r = read_csv_folder(path, symbols=symbols, progress=progress, **kw) if folder else read_csv_bars(path, **kw)
     if symbols is not None and not folder:
         want = {symbol_from_name(s) for s in symbols}
-        r = SourceRead(r.bars[r.bars.symbol.isin(want)].reset_index(drop=True), r.rejects[r.rejects.symbol.isin(want)].reset_index(drop=True))
+        r = SourceRead(
+            r.bars[r.bars.symbol.isin(want)].reset_index(drop=True),
+            r.rejects[r.rejects.symbol.isin(want)].reset_index(drop=True),
+        )
     return _apply_timeframe(r, timeframe, folder)

@@ -53,45 +53,66 @@ CREATE TABLE IF NOT EXISTS ingest_log (
 TABLES = ("bars_quarantine", "conflicts", "corporate_actions", "ingest_log")
 QUARANTINE_COLS = [*BAR_COLS, "rule", "detail", "src_file", "src_line", "src_hash"]
 
+# %% ../../nbs/14_data.store.ipynb #f1052b38
 def _migrate(con) -> None:
     "Bring an older catalog up to date: `bars_quarantine` gains `src_hash` in its key."
-    cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'bars_quarantine'").fetchall()]
+    cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'bars_quarantine'"
+        ).fetchall()
+    ]
     if cols and "src_hash" not in cols:
         con.execute("ALTER TABLE bars_quarantine RENAME TO bars_quarantine_v1")
         con.execute(CATALOG_DDL)
         con.execute("INSERT INTO bars_quarantine SELECT *, '' AS src_hash FROM bars_quarantine_v1")
         con.execute("DROP TABLE bars_quarantine_v1")
+
+# %% ../../nbs/14_data.store.ipynb #523aa646
 ACTION_COLS = ["symbol", "ex_date", "kind", "ratio", "method", "evidence"]  # as aitrader.data.corporate_actions
 
 # %% ../../nbs/14_data.store.ipynb #2f07dc06
 class BarStore:
     "Bars in Parquet (one file per timeframe and symbol) with a DuckDB catalog; the only class that speaks SQL."
-    def __init__(self, cfg: Config | None = None, # settings; `get_config()` when None
-                 read_only: bool = False,         # open the catalog read-only (several readers may share it)
-                 retry_s: float = 30.0,           # seconds to wait while another process holds the catalog (`aitrader.storage.db.connect`)
-                ):
+
+    def __init__(
+        self,
+        cfg: Config | None = None,  # settings; `get_config()` when None
+        read_only: bool = False,  # open the catalog read-only (several readers may share it)
+        retry_s: float = 30.0,  # seconds to wait while another process holds the catalog (`aitrader.storage.db.connect`)
+    ):
         self.cfg = cfg or get_config()
         self.cache_dir = Path(self.cfg.cache_dir)
         self.cfg.store_path.parent.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        if read_only and not self.cfg.store_path.exists(): read_only = False
-        self._cm = connect(self.cfg.store_path, read_only=read_only, retry_s=retry_s, backend="duckdb")   # bars: always the DuckDB file
+        if read_only and not self.cfg.store_path.exists():
+            read_only = False
+        self._cm = connect(
+            self.cfg.store_path, read_only=read_only, retry_s=retry_s, backend="duckdb"
+        )  # bars: always the DuckDB file
         self.con = self._cm.__enter__()
         if not read_only:
             _migrate(self.con)
             self.con.execute(CATALOG_DDL)
             self._refresh_view()
-            for t in self.cache_dir.glob("timeframe=*/symbol=*/.*.tmp"): t.unlink(missing_ok=True)  # left by a killed writer
+            for t in self.cache_dir.glob("timeframe=*/symbol=*/.*.tmp"):
+                t.unlink(missing_ok=True)  # left by a killed writer
 
     def _glob(self, timeframe: str = "*") -> str:
         return str(self.cache_dir / f"timeframe={timeframe}" / "symbol=*" / "data.parquet")
 
     def _refresh_view(self):
         "Create the `bars` view over every stored Parquet file once one exists (its glob is re-read at each query)."
-        if getattr(self, "_view", False) or next(self.cache_dir.glob("timeframe=*/symbol=*/data.parquet"), None) is None: return
+        if (
+            getattr(self, "_view", False)
+            or next(self.cache_dir.glob("timeframe=*/symbol=*/data.parquet"), None) is None
+        ):
+            return
         g = self._glob().replace("'", "''")
-        self.con.execute(f"CREATE OR REPLACE VIEW bars AS SELECT * FROM read_parquet('{g}', "
-                         "hive_partitioning=true, hive_types_autocast=false)")
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW bars AS SELECT * FROM read_parquet('{g}', "
+            "hive_partitioning=true, hive_types_autocast=false)"
+        )
         self._view = True
 
     def path(self, timeframe: str, symbol: str) -> Path:
@@ -99,40 +120,61 @@ class BarStore:
         return symbol_path(self.cache_dir, timeframe, symbol)
 
     def close(self):
-        if self._cm is not None: self._cm.__exit__(None, None, None); self._cm = None
-    def __enter__(self): return self
-    def __exit__(self, *a): self.close()
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self._cm = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
 
 # %% ../../nbs/14_data.store.ipynb #45798b3c
 @patch
 def symbols(self: BarStore, timeframe: str = "1d") -> list[str]:
     "Sorted symbols with a stored series in `timeframe`."
     d = self.cache_dir / f"timeframe={timeframe}"
-    if not d.is_dir(): return []
-    return sorted(unquote(p.parent.name[len("symbol="):]) for p in d.glob("symbol=*/data.parquet"))
+    if not d.is_dir():
+        return []
+    return sorted(unquote(p.parent.name[len("symbol=") :]) for p in d.glob("symbol=*/data.parquet"))
 
 # %% ../../nbs/14_data.store.ipynb #e5d2365e
-def _now() -> pd.Timestamp: return pd.Timestamp.now(tz=IST)
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz=IST)
 
+# %% ../../nbs/14_data.store.ipynb #b9bc2036
 @patch
 def _insert(self: BarStore, table: str, df: pd.DataFrame, ignore: bool = True) -> int:
     "Insert `df` into `table` (skipping rows whose key exists when `ignore`); returns the number of rows added."
-    if df is None or df.empty: return 0
+    if df is None or df.empty:
+        return 0
     cols = ", ".join(f'"{c}"' for c in df.columns)
     self.con.register("_ins", df)
-    try: return int(self.con.execute(f"INSERT {'OR IGNORE ' if ignore else ''}INTO {table} ({cols}) SELECT {cols} FROM _ins").fetchall()[0][0])
-    finally: self.con.unregister("_ins")
+    try:
+        return int(
+            self.con.execute(
+                f"INSERT {'OR IGNORE ' if ignore else ''}INTO {table} ({cols}) SELECT {cols} FROM _ins"
+            ).fetchall()[0][0]
+        )
+    finally:
+        self.con.unregister("_ins")
 
+# %% ../../nbs/14_data.store.ipynb #a3b36733
 @patch
-def quarantine(self: BarStore, rejects: pd.DataFrame, # rejected rows: bars columns + rule, detail, src_file, src_line
-                timeframe: str,                        # timeframe the rows were meant for
-                source: str,                           # source name, e.g. 'csv'
-               ) -> int:
+def quarantine(
+    self: BarStore,
+    rejects: pd.DataFrame,  # rejected rows: bars columns + rule, detail, src_file, src_line
+    timeframe: str,  # timeframe the rows were meant for
+    source: str,  # source name, e.g. 'csv'
+) -> int:
     "Add rejected rows to `bars_quarantine`, de-duplicated on (src_file, src_hash, src_line, rule); returns rows added."
-    if rejects is None or rejects.empty: return 0
+    if rejects is None or rejects.empty:
+        return 0
     q = pd.DataFrame({c: rejects[c] if c in rejects else None for c in QUARANTINE_COLS})
     q["ts"] = pd.to_datetime(q["ts"], errors="coerce", utc=True)
-    for c in [*OHLC, "volume"]: q[c] = pd.to_numeric(q[c], errors="coerce").astype(float)
+    for c in [*OHLC, "volume"]:
+        q[c] = pd.to_numeric(q[c], errors="coerce").astype(float)
     q["symbol"] = q["symbol"].astype("string").fillna("").astype(str)
     q["src_file"] = q["src_file"].astype("string").fillna("").astype(str)
     q["src_line"] = pd.to_numeric(q["src_line"], errors="coerce").fillna(-1).astype("int64")
@@ -142,93 +184,131 @@ def quarantine(self: BarStore, rejects: pd.DataFrame, # rejected rows: bars colu
     q["timeframe"], q["source"], q["ingested_at"] = timeframe, source, _now()
     return self._insert("bars_quarantine", q)
 
+# %% ../../nbs/14_data.store.ipynb #fb56c516
 @patch
-def record_actions(self: BarStore, actions: pd.DataFrame, # detected actions: symbol, ex_date, kind, ratio, ...
-                    source: str,                            # source name the actions were detected in
-                    src_file: str | None = None,            # file they were detected in
-                   ) -> int:
+def record_actions(
+    self: BarStore,
+    actions: pd.DataFrame,  # detected actions: symbol, ex_date, kind, ratio, ...
+    source: str,  # source name the actions were detected in
+    src_file: str | None = None,  # file they were detected in
+) -> int:
     "Add corporate actions to `corporate_actions`, de-duplicated on (symbol, ex_date, source); returns rows added."
-    if actions is None or actions.empty: return 0
+    if actions is None or actions.empty:
+        return 0
     a = pd.DataFrame({c: actions[c] if c in actions else None for c in ACTION_COLS})
     a["ex_date"] = pd.to_datetime(a["ex_date"], utc=True)
     a["ratio"] = pd.to_numeric(a["ratio"], errors="coerce").astype(float)
-    for c in ["kind", "method", "evidence"]: a[c] = a[c].astype("string").astype(object)
+    for c in ["kind", "method", "evidence"]:
+        a[c] = a[c].astype("string").astype(object)
     a["source"], a["recorded_at"] = source, _now()
-    a["src_file"] = actions["src_file"].astype("string").astype(object).to_numpy() if "src_file" in actions and src_file is None else src_file
+    a["src_file"] = (
+        actions["src_file"].astype("string").astype(object).to_numpy()
+        if "src_file" in actions and src_file is None
+        else src_file
+    )
     return self._insert("corporate_actions", a.drop_duplicates(["symbol", "ex_date"]))
 
+# %% ../../nbs/14_data.store.ipynb #4b1666ed
 @patch
 def log(self: BarStore, rows: pd.DataFrame) -> int:
     "Append rows (ingest_log columns) to `ingest_log`."
     return self._insert("ingest_log", rows, ignore=False)
 
+# %% ../../nbs/14_data.store.ipynb #455fe9bf
 @patch
 def log_start(self: BarStore, run_id: str, source: str, path: str | None, timeframe: str) -> None:
-    "Record a run as `running` (one ingest_log row with no symbol); earlier runs still `running` were killed: `interrupted`."
+    """Record a run as `running` (one ingest_log row with no symbol); earlier runs still `running` were killed:
+    `interrupted`."""
     self.con.execute("UPDATE ingest_log SET status = 'interrupted' WHERE status = 'running' AND symbol IS NULL")
-    self.con.execute("INSERT INTO ingest_log (run_id, logged_at, source, path, timeframe, symbol, status, error) "
-                     "VALUES (?, ?, ?, ?, ?, NULL, 'running', '')", [run_id, _now(), source, path, timeframe])
+    self.con.execute(
+        "INSERT INTO ingest_log (run_id, logged_at, source, path, timeframe, symbol, status, error) "
+        "VALUES (?, ?, ?, ?, ?, NULL, 'running', '')",
+        [run_id, _now(), source, path, timeframe],
+    )
 
+# %% ../../nbs/14_data.store.ipynb #5b8332de
 @patch
-def log_finish(self: BarStore, run_id: str, # the run of `log_start`
-               status: str,                   # 'done', 'partial' or 'failed'
-               error: str = "",               # failed files and their reasons
-               counts: dict | None = None,    # read, new, unchanged, conflicts, skipped, quarantined totals
-              ) -> None:
+def log_finish(
+    self: BarStore,
+    run_id: str,  # the run of `log_start`
+    status: str,  # 'done', 'partial' or 'failed'
+    error: str = "",  # failed files and their reasons
+    counts: dict | None = None,  # read, new, unchanged, conflicts, skipped, quarantined totals
+) -> None:
     "Close a run's ingest_log row with its status, error and totals."
     c = {k: int((counts or {}).get(k, 0)) for k in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]}
-    self.con.execute('UPDATE ingest_log SET status = ?, error = ?, logged_at = ?, "read" = ?, new = ?, unchanged = ?, '
-                     "conflicts = ?, skipped = ?, quarantined = ? WHERE run_id = ? AND symbol IS NULL",
-                     [status, error, _now(), *c.values(), run_id])
+    self.con.execute(
+        'UPDATE ingest_log SET status = ?, error = ?, logged_at = ?, "read" = ?, new = ?, unchanged = ?, '
+        "conflicts = ?, skipped = ?, quarantined = ? WHERE run_id = ? AND symbol IS NULL",
+        [status, error, _now(), *c.values(), run_id],
+    )
 
+# %% ../../nbs/14_data.store.ipynb #a8e6e98b
 @patch
 def conflict_summary(self: BarStore) -> pd.DataFrame:
-    "One row per (symbol, timeframe) with conflicts: bars, fields, kept and other source kinds, max rel_diff, first, last."
+    """One row per (symbol, timeframe) with conflicts: bars, fields, kept and other source kinds, max rel_diff, first,
+    last."""
     d = self.con.sql("""SELECT symbol, timeframe, count(DISTINCT ts) AS bars, count(*) AS fields,
         string_agg(DISTINCT kept_source, ',' ORDER BY kept_source) AS kept, string_agg(DISTINCT other_source, ',' ORDER BY other_source) AS other,
         round(max(rel_diff), 4) AS max_rel_diff, min(ts) AS first, max(ts) AS last
         FROM conflicts GROUP BY ALL ORDER BY bars DESC, symbol""").df()
-    for c in ("first", "last"): d[c] = to_ist(d[c]).dt.strftime("%Y-%m-%d") if len(d) else d[c]
+    for c in ("first", "last"):
+        d[c] = to_ist(d[c]).dt.strftime("%Y-%m-%d") if len(d) else d[c]
     return d
 
+# %% ../../nbs/14_data.store.ipynb #7ef62ca9
 @patch
-def table(self: BarStore, name: str, # one of TABLES
-          ) -> pd.DataFrame:
+def table(
+    self: BarStore,
+    name: str,  # one of TABLES
+) -> pd.DataFrame:
     "A whole catalog table as a DataFrame, timestamps in IST. Raises `ValueError` on an unknown table."
-    if name not in TABLES: raise ValueError(f"unknown table {name!r}; tables: {TABLES}")
+    if name not in TABLES:
+        raise ValueError(f"unknown table {name!r}; tables: {TABLES}")
     df = self.con.sql(f"SELECT * FROM {name}").df()
     for c in ["ts", "ex_date", "logged_at", "ingested_at", "detected_at", "recorded_at"]:
-        if c in df and len(df): df[c] = to_ist(df[c])
+        if c in df and len(df):
+            df[c] = to_ist(df[c])
     return df
 
 # %% ../../nbs/14_data.store.ipynb #b8de9c2c
 @patch
-def write(self: BarStore, bars: pd.DataFrame,       # bars frame + src_file, src_line (one or many symbols)
-           timeframe: str,                            # stored timeframe: '1d', '15m' or '1h'
-           source: str,                               # source name recorded with each bar, e.g. 'csv'
-           rejects: pd.DataFrame | None = None,       # rejected rows of the same symbols, for `bars_quarantine`
-           extend: bool = True,                       # may new timestamps be added to an existing series?
-           tol: float = CONFLICT_TOL,                 # relative OHLC difference that makes a conflict
-           on_error: str = "raise",                   # 'raise', or 'record': a failing symbol gets its `error` and the rest go on
-           progress: bool = False,                    # tqdm progress bar over symbols
-           priority=None,                             # source kinds, highest first (see `source_priority`)
-          ) -> pd.DataFrame:
-    "Merge `bars` into the store; one row per symbol: read, new, unchanged, conflicts, skipped, quarantined, error. A bars column `kind` (yahoo, nse, broker, ...) names each bar's source."
-    if timeframe not in STORED_TIMEFRAMES: raise ValueError(f"timeframe {timeframe!r} is not stored; stored: {STORED_TIMEFRAMES}")
+def write(
+    self: BarStore,
+    bars: pd.DataFrame,  # bars frame + src_file, src_line (one or many symbols)
+    timeframe: str,  # stored timeframe: '1d', '15m' or '1h'
+    source: str,  # source name recorded with each bar, e.g. 'csv'
+    rejects: pd.DataFrame | None = None,  # rejected rows of the same symbols, for `bars_quarantine`
+    extend: bool = True,  # may new timestamps be added to an existing series?
+    tol: float = CONFLICT_TOL,  # relative OHLC difference that makes a conflict
+    on_error: str = "raise",  # 'raise', or 'record': a failing symbol gets its `error` and the rest go on
+    progress: bool = False,  # tqdm progress bar over symbols
+    priority=None,  # source kinds, highest first (see `source_priority`)
+) -> pd.DataFrame:
+    """Merge `bars` into the store; one row per symbol: read, new, unchanged, conflicts, skipped, quarantined, error. A
+    bars column `kind` (yahoo, nse, broker, ...) names each bar's source."""
+    if timeframe not in STORED_TIMEFRAMES:
+        raise ValueError(f"timeframe {timeframe!r} is not stored; stored: {STORED_TIMEFRAMES}")
     self._priority = source_priority(priority)
-    def one(i):   # one symbol's rows, with `source` (and `src_file`, `src_line` when absent): no copy of the whole frame
-        g = bars.iloc[i[0]:i[1]] if isinstance(i, tuple) else bars.iloc[i] if i is not None else bars.iloc[:0]
+
+    def one(i):  # one symbol's rows, with `source` (and `src_file`, `src_line` when absent): no copy of the whole frame
+        g = bars.iloc[i[0] : i[1]] if isinstance(i, tuple) else bars.iloc[i] if i is not None else bars.iloc[:0]
         g = g.assign(source=g["kind"].fillna(source).astype(str) if "kind" in g else source)
         for c, v in [("src_file", ""), ("src_line", -1)]:
-            if c not in g: g[c] = v
+            if c not in g:
+                g[c] = v
         return g
+
     rj = rejects if rejects is not None and len(rejects) else None
     rsym = rj["symbol"].astype("string").fillna("") if rj is not None else None
-    if len(bars) and bars["symbol"].notna().all() and bars["symbol"].is_monotonic_increasing:   # sorted: slices, no hashing
+    if (
+        len(bars) and bars["symbol"].notna().all() and bars["symbol"].is_monotonic_increasing
+    ):  # sorted: slices, no hashing
         sv = bars["symbol"].to_numpy()
         cut = np.r_[0, np.flatnonzero(sv[1:] != sv[:-1]) + 1, len(sv)]
         bi = {sv[a]: (a, b) for a, b in zip(cut[:-1], cut[1:])}
-    else: bi = bars.groupby("symbol", sort=False).indices if len(bars) else {}
+    else:
+        bi = bars.groupby("symbol", sort=False).indices if len(bars) else {}
     syms = sorted(set(bi) | (set(rsym) if rj is not None else set()))
     rg = dict(list(rj.groupby(rsym.to_numpy(), sort=False))) if rj is not None else {}
     rows, created = [], False
@@ -238,21 +318,41 @@ def write(self: BarStore, bars: pd.DataFrame,       # bars frame + src_file, src
             created |= r.pop("created")
             rows.append({**r, "error": ""})
         except Exception as e:
-            if on_error == "raise": raise
-            rows.append(dict(symbol=s, read=0, new=0, unchanged=0, conflicts=0, skipped=0, quarantined=0,
-                             error=f"{type(e).__name__}: {e}"))
-    if created: self._refresh_view()
-    return pd.DataFrame(rows, columns=["symbol", "read", "new", "unchanged", "conflicts", "skipped", "quarantined", "error"])
+            if on_error == "raise":
+                raise
+            rows.append(
+                dict(
+                    symbol=s,
+                    read=0,
+                    new=0,
+                    unchanged=0,
+                    conflicts=0,
+                    skipped=0,
+                    quarantined=0,
+                    error=f"{type(e).__name__}: {e}",
+                )
+            )
+    if created:
+        self._refresh_view()
+    return pd.DataFrame(
+        rows, columns=["symbol", "read", "new", "unchanged", "conflicts", "skipped", "quarantined", "error"]
+    )
 
+# %% ../../nbs/14_data.store.ipynb #fce5dde2
 @patch
 def _write_one(self: BarStore, symbol, new, timeframe, source, rejects, extend, tol) -> dict:
     "Merge one symbol's bars inside one catalog transaction (see `write`)."
     p = self.path(timeframe, symbol) if len(new) else None
     old = read_series(p) if p is not None else None
-    merged, cnt, conf = merge_bars(old, new, extend, tol, getattr(self, "_priority", ())) if len(new) else (None, dict(read=0, new=0, unchanged=0, conflicts=0, skipped=0), None)
+    merged, cnt, conf = (
+        merge_bars(old, new, extend, tol, getattr(self, "_priority", ()))
+        if len(new)
+        else (None, dict(read=0, new=0, unchanged=0, conflicts=0, skipped=0), None)
+    )
     has_rows = (rejects is not None and len(rejects)) or (conf is not None and len(conf))
     if not has_rows:  # nothing for the catalog: the atomic file replacement is the whole write
-        if merged is not None: write_parquet_atomic(merged, p)
+        if merged is not None:
+            write_parquet_atomic(merged, p)
         return dict(symbol=symbol, **cnt, quarantined=0, created=old is None and merged is not None)
     self.con.begin()
     try:
@@ -260,7 +360,8 @@ def _write_one(self: BarStore, symbol, new, timeframe, source, rejects, extend, 
         if conf is not None and len(conf):
             conf = conf.assign(symbol=symbol, timeframe=timeframe, detected_at=_now())
             self._insert("conflicts", conf)
-        if merged is not None: write_parquet_atomic(merged, p)
+        if merged is not None:
+            write_parquet_atomic(merged, p)
         self.con.commit()
     except BaseException:
         self.con.rollback()
@@ -268,14 +369,25 @@ def _write_one(self: BarStore, symbol, new, timeframe, source, rejects, extend, 
     return dict(symbol=symbol, **cnt, quarantined=nq, created=old is None and merged is not None)
 
 # %% ../../nbs/14_data.store.ipynb #f42386ca
-BAR_LENGTH = {"15m": pd.Timedelta("15min"), "1h": pd.Timedelta("1h"), "1d": pd.Timedelta("15h30min")}  # start -> complete
+BAR_LENGTH = {
+    "15m": pd.Timedelta("15min"),
+    "1h": pd.Timedelta("1h"),
+    "1d": pd.Timedelta("15h30min"),
+}  # start -> complete
 DERIVED_BASE = {"1W": ("1d",), "1M": ("1d",), "1h": ("15m", "1h"), "4h": ("15m", "1h")}  # bases, in preference order
 TIMEFRAMES = ("1M", "1W", "1d", "4h", "1h", "15m")
 
+# %% ../../nbs/14_data.store.ipynb #79a36730
 def _empty_bars() -> pd.DataFrame:
-    return pd.DataFrame({"symbol": pd.Series([], dtype=object), "ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"),
-                         **{c: pd.Series([], dtype=float) for c in [*OHLC, "volume"]}})
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series([], dtype=object),
+            "ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"),
+            **{c: pd.Series([], dtype=float) for c in [*OHLC, "volume"]},
+        }
+    )
 
+# %% ../../nbs/14_data.store.ipynb #5efd22fe
 def _bounds(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     "Inclusive `start` and exclusive upper bound from an inclusive `end` (a bare date covers that day)."
     lo, hi = as_ts(start), as_ts(end)
@@ -283,31 +395,45 @@ def _bounds(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         hi = hi + pd.Timedelta(days=1) if hi == hi.normalize() else hi + pd.Timedelta(1, "ns")
     return lo, hi
 
+# %% ../../nbs/14_data.store.ipynb #ea572d33
 @patch
 def _read_stored(self: BarStore, timeframe: str, symbols: list[str] | None, lo=None, hi=None) -> pd.DataFrame:
     "Stored bars of `symbols` (all when None) with `lo <= ts < hi`, sorted by symbol and ts."
-    if symbols is None: files = [self._glob(timeframe)] if self.symbols(timeframe) else []
-    else: files = [str(p) for s in dict.fromkeys(symbols) if (p := self.path(timeframe, s)).exists()]
-    if not files: return _empty_bars()
+    if symbols is None:
+        files = [self._glob(timeframe)] if self.symbols(timeframe) else []
+    else:
+        files = [str(p) for s in dict.fromkeys(symbols) if (p := self.path(timeframe, s)).exists()]
+    if not files:
+        return _empty_bars()
     where, params = [], [files]
-    if lo is not None: where.append("ts >= ?::TIMESTAMPTZ"); params.append(lo.floor("us").isoformat())
-    if hi is not None: where.append("ts < ?::TIMESTAMPTZ"); params.append(hi.ceil("us").isoformat())
-    sql = ("SELECT symbol, ts, open, high, low, close, volume FROM read_parquet(?, hive_partitioning=true, "
-           "hive_types_autocast=false)" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY symbol, ts")
+    if lo is not None:
+        where.append("ts >= ?::TIMESTAMPTZ")
+        params.append(lo.floor("us").isoformat())
+    if hi is not None:
+        where.append("ts < ?::TIMESTAMPTZ")
+        params.append(hi.ceil("us").isoformat())
+    sql = (
+        "SELECT symbol, ts, open, high, low, close, volume FROM read_parquet(?, hive_partitioning=true, "
+        "hive_types_autocast=false)" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY symbol, ts"
+    )
     df = self.con.execute(sql, params).df()
     df["ts"] = to_ist(df["ts"])
     return df
 
 # %% ../../nbs/14_data.store.ipynb #a6d84cc9
 @patch
-def bars(self: BarStore, symbols: str | list[str] | None = None, # one symbol, a list, or None for all stored
-               timeframe: str = "1d",   # '1M', '1W', '1d', '4h', '1h' or '15m'
-               start=None,              # first bar start (inclusive; str, date or Timestamp, naive = IST)
-               end=None,                # last bar start (inclusive; a bare date covers the whole day)
-               as_of=None,              # point in time: drop bars not complete then, flag forming derived bars
-              ) -> pd.DataFrame:
-    "Bars frame sorted by symbol, ts; derived timeframes add `last_ts`, `partial` (and `muhurat` intraday). Raises `ValueError`."
-    if timeframe not in TIMEFRAMES: raise ValueError(f"unknown timeframe {timeframe!r}; one of {TIMEFRAMES}")
+def bars(
+    self: BarStore,
+    symbols: str | list[str] | None = None,  # one symbol, a list, or None for all stored
+    timeframe: str = "1d",  # '1M', '1W', '1d', '4h', '1h' or '15m'
+    start=None,  # first bar start (inclusive; str, date or Timestamp, naive = IST)
+    end=None,  # last bar start (inclusive; a bare date covers the whole day)
+    as_of=None,  # point in time: drop bars not complete then, flag forming derived bars
+) -> pd.DataFrame:
+    """Bars frame sorted by symbol, ts; derived timeframes add `last_ts`, `partial` (and `muhurat` intraday). Raises
+    `ValueError`."""
+    if timeframe not in TIMEFRAMES:
+        raise ValueError(f"unknown timeframe {timeframe!r}; one of {TIMEFRAMES}")
     syms = [symbols] if isinstance(symbols, str) else (list(symbols) if symbols is not None else None)
     lo, hi = _bounds(start, end)
     T = as_ts(as_of)
@@ -317,25 +443,32 @@ def bars(self: BarStore, symbols: str | list[str] | None = None, # one symbol, a
             hi = cut if hi is None else min(hi, cut)
         return self._read_stored(timeframe, syms, lo, hi).reset_index(drop=True)
     pad = pd.Timedelta(days=32) if timeframe in ("1W", "1M") else pd.Timedelta(days=1)
-    blo = None if lo is None else lo - pad           # whole periods around [start, end]
+    blo = None if lo is None else lo - pad  # whole periods around [start, end]
     bhi = None if hi is None else hi + pad
-    if T is not None: bhi = T if bhi is None else min(bhi, T)  # base bars starting after as_of are never used
+    if T is not None:
+        bhi = T if bhi is None else min(bhi, T)  # base bars starting after as_of are never used
     out, done = [], set()
     for base in DERIVED_BASE[timeframe]:
         have = [s for s in (syms if syms is not None else self.symbols(base)) if s not in done]
         have = [s for s in have if self.path(base, s).exists()]
-        if not have: continue
+        if not have:
+            continue
         done |= set(have)
         b = self._read_stored(base, have, blo, bhi)
         if base == timeframe:
-            if T is not None: b = b[b.ts + BAR_LENGTH[base] <= T]
+            if T is not None:
+                b = b[b.ts + BAR_LENGTH[base] <= T]
             b = b.assign(last_ts=b.ts, partial=False, muhurat=muhurat_mask(b.ts))  # stored 1h: kept as stamped
             out.append(b)
-        else: out.append(resample_bars(b, timeframe, base=base, as_of=T))
-    if not out: return _empty_bars()
+        else:
+            out.append(resample_bars(b, timeframe, base=base, as_of=T))
+    if not out:
+        return _empty_bars()
     r = pd.concat(out, ignore_index=True)
-    if lo is not None: r = r[r.ts >= lo]
-    if hi is not None: r = r[r.ts < hi]
+    if lo is not None:
+        r = r[r.ts >= lo]
+    if hi is not None:
+        r = r[r.ts < hi]
     return r.sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
 
 # %% ../../nbs/14_data.store.ipynb #48e02c76
@@ -343,17 +476,27 @@ def bars(self: BarStore, symbols: str | list[str] | None = None, # one symbol, a
 def status(self: BarStore) -> pd.DataFrame:
     "Coverage table: symbol, timeframe, first, last, bars, quarantined, by_rule; sorted by timeframe, symbol."
     cols = ["symbol", "timeframe", "first", "last", "bars", "quarantined", "by_rule"]
-    cov = (self.con.execute("SELECT symbol, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS bars FROM read_parquet("
-                            "?, hive_partitioning=true, hive_types_autocast=false) GROUP BY ALL", [self._glob()]).df()
-           if next(self.cache_dir.glob("timeframe=*/symbol=*/data.parquet"), None) is not None else
-           pd.DataFrame(columns=cols[:5]))
-    q = self.con.sql("SELECT symbol, timeframe, rule, count(*) AS n FROM bars_quarantine GROUP BY ALL ORDER BY rule").df()
+    cov = (
+        self.con.execute(
+            "SELECT symbol, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS bars FROM read_parquet("
+            "?, hive_partitioning=true, hive_types_autocast=false) GROUP BY ALL",
+            [self._glob()],
+        ).df()
+        if next(self.cache_dir.glob("timeframe=*/symbol=*/data.parquet"), None) is not None
+        else pd.DataFrame(columns=cols[:5])
+    )
+    q = self.con.sql(
+        "SELECT symbol, timeframe, rule, count(*) AS n FROM bars_quarantine GROUP BY ALL ORDER BY rule"
+    ).df()
     if len(q):
         q["s"] = q.rule + "=" + q.n.astype(str)
         qa = q.groupby(["symbol", "timeframe"]).agg(quarantined=("n", "sum"), by_rule=("s", " ".join)).reset_index()
-    else: qa = pd.DataFrame(columns=["symbol", "timeframe", "quarantined", "by_rule"])
+    else:
+        qa = pd.DataFrame(columns=["symbol", "timeframe", "quarantined", "by_rule"])
     out = cov.merge(qa, on=["symbol", "timeframe"], how="outer")
-    for c in ["first", "last"]: out[c] = to_ist(out[c]) if len(out) else out[c]
-    for c in ["bars", "quarantined"]: out[c] = pd.to_numeric(out[c]).fillna(0).astype("int64")
+    for c in ["first", "last"]:
+        out[c] = to_ist(out[c]) if len(out) else out[c]
+    for c in ["bars", "quarantined"]:
+        out[c] = pd.to_numeric(out[c]).fillna(0).astype("int64")
     out["by_rule"] = out["by_rule"].fillna("")
     return out[cols].sort_values(["timeframe", "symbol"]).reset_index(drop=True)

@@ -14,42 +14,61 @@ import warnings
 __all__ = ['UNIVERSE_FILES', 'UNIVERSE_FALLBACK', 'universe_path', 'load_universe']
 
 # %% ../../nbs/18_data.universe.ipynb #d3ea876a
-UNIVERSE_FILES = {"nifty50": "ind_nifty50list.csv", "nifty100": "ind_nifty100list.csv",
-                  "nifty500": "ind_nifty500list.csv", "midcap100": "ind_niftymidcap100list.csv",
-                  "largemidcap250": "ind_niftylargemidcap250list.csv", "smallcap250": "ind_niftysmallcap250list.csv",
-                  "totalmarket": "ind_niftytotalmarket_list.csv"}
+UNIVERSE_FILES = {
+    "nifty50": "ind_nifty50list.csv",
+    "nifty100": "ind_nifty100list.csv",
+    "nifty500": "ind_nifty500list.csv",
+    "midcap100": "ind_niftymidcap100list.csv",
+    "largemidcap250": "ind_niftylargemidcap250list.csv",
+    "smallcap250": "ind_niftysmallcap250list.csv",
+    "totalmarket": "ind_niftytotalmarket_list.csv",
+}
 UNIVERSE_FALLBACK = {"nifty500": "totalmarket"}  # stand-in list when a file is missing (a superset of NIFTY 500)
 
+# %% ../../nbs/18_data.universe.ipynb #c86b93e8
 def _universe_key(name: str) -> str:
     "Canonical key of a universe name: 'NIFTY 50' -> 'nifty50', 'Nifty Midcap 100' -> 'midcap100'."
     k = "".join(ch for ch in str(name).lower() if ch.isalnum())
     for cand in (k, k.removeprefix("nifty"), "nifty" + k):
-        if cand in UNIVERSE_FILES: return cand
+        if cand in UNIVERSE_FILES:
+            return cand
     return k
 
-def universe_path(name: str,              # 'nifty50', 'NIFTY 100', 'nifty500', 'midcap100', ... or a CSV path
-                  cfg: Config | None = None, # settings (data_dir); `get_config()` when None
-                 ) -> Path:
-    "Path of the constituent CSV for `name` (NIFTY 500 falls back to Total Market, with a warning). Raises `FileNotFoundError`, `ValueError`."
-    if str(name).lower().endswith(".csv"): return Path(name)
+# %% ../../nbs/18_data.universe.ipynb #609e02b2
+def universe_path(
+    name: str,  # 'nifty50', 'NIFTY 100', 'nifty500', 'midcap100', ... or a CSV path
+    cfg: Config | None = None,  # settings (data_dir); `get_config()` when None
+) -> Path:
+    """Path of the constituent CSV for `name` (NIFTY 500 falls back to Total Market, with a warning). Raises
+    `FileNotFoundError`, `ValueError`."""
+    if str(name).lower().endswith(".csv"):
+        return Path(name)
     key = _universe_key(name)
-    if key not in UNIVERSE_FILES: raise ValueError(f"unknown universe {name!r}; one of {sorted(UNIVERSE_FILES)} or a CSV path")
+    if key not in UNIVERSE_FILES:
+        raise ValueError(f"unknown universe {name!r}; one of {sorted(UNIVERSE_FILES)} or a CSV path")
     cfg = cfg or get_config()
-    if cfg.data_dir is None: raise FileNotFoundError("no data folder (set AITRADER_DATA_DIR) to read universe lists from")
+    if cfg.data_dir is None:
+        raise FileNotFoundError("no data folder (set AITRADER_DATA_DIR) to read universe lists from")
     p = cfg.data_dir / "universe" / UNIVERSE_FILES[key]
     if not p.exists() and key in UNIVERSE_FALLBACK:
         alt = cfg.data_dir / "universe" / UNIVERSE_FILES[UNIVERSE_FALLBACK[key]]
         if alt.exists():
-            warnings.warn(f"{UNIVERSE_FILES[key]} not found: using {alt.name} (NIFTY Total Market, a superset) for {name!r}")
+            warnings.warn(
+                f"{UNIVERSE_FILES[key]} not found: using {alt.name} (NIFTY Total Market, a superset) for {name!r}"
+            )
             return alt
-    if not p.exists(): raise FileNotFoundError(f"universe list {p.name} not found under data_dir/universe")
+    if not p.exists():
+        raise FileNotFoundError(f"universe list {p.name} not found under data_dir/universe")
     return p
 
-def load_universe(name: str,              # universe name (see `universe_path`) or a CSV path
-                  cfg: Config | None = None, # settings; `get_config()` when None
-                 ) -> list[str]:
+# %% ../../nbs/18_data.universe.ipynb #82cba8aa
+def load_universe(
+    name: str,  # universe name (see `universe_path`) or a CSV path
+    cfg: Config | None = None,  # settings; `get_config()` when None
+) -> list[str]:
     "Sorted unique NSE symbols (str, as in the bar store: 'M&M', 'BAJAJ-AUTO') of the `Symbol` column."
     df = pd.read_csv(universe_path(name, cfg), dtype=str)
     df.columns = [c.strip() for c in df.columns]
-    if "Symbol" not in df: raise ValueError(f"{name!r}: no 'Symbol' column in {list(df.columns)}")
+    if "Symbol" not in df:
+        raise ValueError(f"{name!r}: no 'Symbol' column in {list(df.columns)}")
     return sorted(set(df["Symbol"].dropna().str.strip()) - {""})

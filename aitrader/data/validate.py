@@ -12,133 +12,239 @@ from .corporate_actions import action_factor
 __all__ = ['RULES', 'TIMEFRAMES', 'MAX_MOVE', 'MAX_SEGMENT', 'MAX_GAP', 'large_moves', 'validate_bars']
 
 # %% ../../nbs/12_data.validate.ipynb #893456cc
-RULES = ("missing_value", "non_positive_price", "negative_volume", "high_below_open_close", "low_above_open_close",
-         "misaligned_bar", "off_calendar", "off_session", "duplicate_ts", "impossible_move")
-TIMEFRAMES = {"1d": 0, "1h": 60, "15m": 15}   # stored timeframes and their bar length in minutes (0: daily)
-MAX_MOVE = 0.30                                # default one-bar |close-to-close| move limit (fraction)
-MAX_SEGMENT = {"1d": 5, "1h": 8, "15m": 30}    # longest run of bad bars (valid rows) that a jump and its return can enclose
-MAX_GAP = 5                                    # a move across more NSE sessions missing from the file is not checked
+RULES = (
+    "missing_value",
+    "non_positive_price",
+    "negative_volume",
+    "high_below_open_close",
+    "low_above_open_close",
+    "misaligned_bar",
+    "off_calendar",
+    "off_session",
+    "duplicate_ts",
+    "impossible_move",
+)
+TIMEFRAMES = {"1d": 0, "1h": 60, "15m": 15}  # stored timeframes and their bar length in minutes (0: daily)
+MAX_MOVE = 0.30  # default one-bar |close-to-close| move limit (fraction)
+MAX_SEGMENT = {
+    "1d": 5,
+    "1h": 8,
+    "15m": 30,
+}  # longest run of bad bars (valid rows) that a jump and its return can enclose
+MAX_GAP = 5  # a move across more NSE sessions missing from the file is not checked
 _PX = ["open", "high", "low", "close"]
 
-def _fmt(x) -> str: return f"{x:.6g}"
+# %% ../../nbs/12_data.validate.ipynb #c13548be
+def _fmt(x) -> str:
+    return f"{x:.6g}"
 
 # %% ../../nbs/12_data.validate.ipynb #e25f5f46
-def _row_rules(b:pd.DataFrame, minutes:int) -> list[tuple[str, np.ndarray, callable]]:
+def _row_rules(b: pd.DataFrame, minutes: int) -> list[tuple[str, np.ndarray, callable]]:
     "(rule, failing mask, detail builder) for rules 1-8 on frame `b` (index 0..n-1)."
     o, h, l, c, v = (b[k].to_numpy(np.float64) for k in _PX + ["volume"])
     ts = b["ts"]
-    miss = b["symbol"].isna().to_numpy() | b["ts"].isna().to_numpy() | np.isnan(o) | np.isnan(h) | np.isnan(l) | np.isnan(c) | np.isnan(v)
+    miss = (
+        b["symbol"].isna().to_numpy()
+        | b["ts"].isna().to_numpy()
+        | np.isnan(o)
+        | np.isnan(h)
+        | np.isnan(l)
+        | np.isnan(c)
+        | np.isnan(v)
+    )
     with np.errstate(invalid="ignore"):
-        nonpos = (np.fmin(np.fmin(o, h), np.fmin(l, c)) <= 0)
+        nonpos = np.fmin(np.fmin(o, h), np.fmin(l, c)) <= 0
         negv = v < 0
         hi_bad = h < np.fmax(o, c)
         lo_bad = l > np.fmin(o, c)
     t = pd.DatetimeIndex(ts).tz_convert(IST)
-    wall = t.tz_localize(None).asi8                    # IST wall clock, ns (NaT: a large negative number, already `missing`)
+    wall = t.tz_localize(None).asi8  # IST wall clock, ns (NaT: a large negative number, already `missing`)
     tod = (wall // 60_000_000_000) % 1440
-    mis = ((tod != 0) | (wall % 60_000_000_000 != 0)) if minutes == 0 else ((tod % 15 != 0) | (wall % 60_000_000_000 != 0))
+    mis = (
+        ((tod != 0) | (wall % 60_000_000_000 != 0))
+        if minutes == 0
+        else ((tod % 15 != 0) | (wall % 60_000_000_000 != 0))
+    )
     del wall
-    extra = evening_dates(ts.dropna()) if minutes else None     # muhurat sessions missing from the calendar's table
+    extra = evening_dates(ts.dropna()) if minutes else None  # muhurat sessions missing from the calendar's table
     off_cal = ~(is_session(t, muhurat=True) | (t.tz_localize(None).normalize().isin(extra) if minutes else False))
     off_ses = np.zeros(len(b), bool)
-    if minutes: off_ses = ~in_session(ts, minutes, extra)[0]
+    if minutes:
+        off_ses = ~in_session(ts, minutes, extra)[0]
+
     def cols(*names):
         return lambda i: [" ".join(f"{n}={_fmt(b[n].iat[j])}" for n in names) for j in i]
-    return [("missing_value", miss, lambda i: ["missing: " + ",".join(k for k in ["symbol", "ts", *_PX, "volume"] if pd.isna(b[k].iat[j])) for j in i]),
-            ("non_positive_price", nonpos, cols(*_PX)),
-            ("negative_volume", negv, cols("volume")),
-            ("high_below_open_close", hi_bad, cols("high", "open", "close")),
-            ("low_above_open_close", lo_bad, cols("low", "open", "close")),
-            ("misaligned_bar", mis, lambda i: [f"ts={t[j]:%Y-%m-%d %H:%M:%S} not on the {'daily 00:00' if minutes == 0 else '15-minute'} grid" for j in i]),
-            ("off_calendar", off_cal, lambda i: [f"{t[j]:%Y-%m-%d %a} is not an NSE session" for j in i]),
-            ("off_session", off_ses, lambda i: [f"{t[j]:%Y-%m-%d %H:%M} is outside the session" for j in i])]
+
+    return [
+        (
+            "missing_value",
+            miss,
+            lambda i: [
+                "missing: " + ",".join(k for k in ["symbol", "ts", *_PX, "volume"] if pd.isna(b[k].iat[j])) for j in i
+            ],
+        ),
+        ("non_positive_price", nonpos, cols(*_PX)),
+        ("negative_volume", negv, cols("volume")),
+        ("high_below_open_close", hi_bad, cols("high", "open", "close")),
+        ("low_above_open_close", lo_bad, cols("low", "open", "close")),
+        (
+            "misaligned_bar",
+            mis,
+            lambda i: [
+                f"ts={t[j]:%Y-%m-%d %H:%M:%S} not on the {'daily 00:00' if minutes == 0 else '15-minute'} grid"
+                for j in i
+            ],
+        ),
+        ("off_calendar", off_cal, lambda i: [f"{t[j]:%Y-%m-%d %a} is not an NSE session" for j in i]),
+        ("off_session", off_ses, lambda i: [f"{t[j]:%Y-%m-%d %H:%M} is outside the session" for j in i]),
+    ]
 
 # %% ../../nbs/12_data.validate.ipynb #49fa0ee7
-def large_moves(clean:pd.DataFrame, # clean bars (validate_bars output), sorted by symbol, ts
-                actions:pd.DataFrame|None=None, # corporate actions that explain moves
-                max_move:float=MAX_MOVE,
-               ) -> pd.DataFrame:
-    "Kept moves above `max_move` as action rows: symbol, ex_date, kind='large_move', ratio NaN, method='persistent_move', evidence, src_file."
+def large_moves(
+    clean: pd.DataFrame,  # clean bars (validate_bars output), sorted by symbol, ts
+    actions: pd.DataFrame | None = None,  # corporate actions that explain moves
+    max_move: float = MAX_MOVE,
+) -> pd.DataFrame:
+    """Kept moves above `max_move` as action rows: symbol, ex_date, kind='large_move', ratio NaN,
+    method='persistent_move', evidence, src_file."""
     cols = ["symbol", "ex_date", "kind", "ratio", "method", "evidence", "src_file"]
-    if clean is None or len(clean) < 2: return pd.DataFrame(columns=cols)
+    if clean is None or len(clean) < 2:
+        return pd.DataFrame(columns=cols)
     sym = clean.symbol.to_numpy()
     day = clean.ts.dt.tz_convert(IST).dt.tz_localize(None).to_numpy("datetime64[D]")
     c = clean.close.to_numpy(np.float64) * action_factor(sym, day, actions)
     with np.errstate(invalid="ignore", divide="ignore"):
         mv = np.r_[np.nan, c[1:] / c[:-1] - 1]
     i = np.flatnonzero(np.r_[False, sym[1:] == sym[:-1]] & (np.abs(mv) > max_move))
-    if not len(i): return pd.DataFrame(columns=cols)
+    if not len(i):
+        return pd.DataFrame(columns=cols)
     cl = clean.close.to_numpy()
-    return pd.DataFrame({"symbol": sym[i], "ex_date": clean.ts.to_numpy()[i], "kind": "large_move", "ratio": np.nan,
-                         "method": "persistent_move",
-                         "evidence": [f"close {cl[k - 1]:.2f} -> {cl[k]:.2f} ({mv[k]:+.1%}) and no return within the next bars: kept as a real move" for k in i],
-                         "src_file": clean.src_file.to_numpy()[i] if "src_file" in clean else None})[cols]
+    return pd.DataFrame(
+        {
+            "symbol": sym[i],
+            "ex_date": clean.ts.to_numpy()[i],
+            "kind": "large_move",
+            "ratio": np.nan,
+            "method": "persistent_move",
+            "evidence": [
+                f"close {cl[k - 1]:.2f} -> {cl[k]:.2f} ({mv[k]:+.1%}) and no return within the next bars: kept as a real move"
+                for k in i
+            ],
+            "src_file": clean.src_file.to_numpy()[i] if "src_file" in clean else None,
+        }
+    )[cols]
 
 # %% ../../nbs/12_data.validate.ipynb #d7cdfeba
-def _impossible_moves(sym:np.ndarray, close:np.ndarray, factor:np.ndarray, max_move:float, max_segment:int,
-                      linked:np.ndarray|None=None, # bool per row: the move from the previous row is checked (no long gap)
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _impossible_moves(
+    sym: np.ndarray,
+    close: np.ndarray,
+    factor: np.ndarray,
+    max_move: float,
+    max_segment: int,
+    linked: np.ndarray | None = None,  # bool per row: the move from the previous row is checked (no long gap)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "(flag, reference close, move vs it) for rows sorted by symbol, ts that passed rules 1-9; see the rule above."
-    adj = close * factor                              # comparable across actions: prices in the units of the first bar
+    adj = close * factor  # comparable across actions: prices in the units of the first bar
     n = len(adj)
     same1 = np.r_[False, sym[1:] == sym[:-1]]
     prev = np.r_[np.nan, adj[:-1]]
     with np.errstate(invalid="ignore", divide="ignore"):
-        jump = same1 & (np.abs(adj / prev - 1) > max_move)   # any big move (a return may cross a gap)
-    start = jump & (True if linked is None else linked)       # a big move that is checked
+        jump = same1 & (np.abs(adj / prev - 1) > max_move)  # any big move (a return may cross a gap)
+    start = jump & (True if linked is None else linked)  # a big move that is checked
     flag, ref = np.zeros(n, bool), prev.copy()
     anyj, done = np.flatnonzero(jump), -1
-    for s in np.flatnonzero(start):                   # only the few big moves are visited
-        if s <= done: continue                        # inside a flagged segment, or the return that closed it
-        e, done = s, s                                # no return: a persistent move, real (kept; see `large_moves`)
-        for c in anyj[np.searchsorted(anyj, s + 1):]:
-            if c - s > max_segment or sym[c] != sym[s]: break
-            if abs(adj[c] / adj[s - 1] - 1) <= max_move: e = done = c; break
+    for s in np.flatnonzero(start):  # only the few big moves are visited
+        if s <= done:
+            continue  # inside a flagged segment, or the return that closed it
+        e, done = s, s  # no return: a persistent move, real (kept; see `large_moves`)
+        for c in anyj[np.searchsorted(anyj, s + 1) :]:
+            if c - s > max_segment or sym[c] != sym[s]:
+                break
+            if abs(adj[c] / adj[s - 1] - 1) <= max_move:
+                e = done = c
+                break
         flag[s:e], ref[s:e] = True, adj[s - 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return flag, ref / factor, adj / ref - 1
 
 # %% ../../nbs/12_data.validate.ipynb #4c3e7dc4
-def validate_bars(bars:pd.DataFrame, # bars frame (+ src_file, src_line, any extra columns), any symbols, any order
-                  timeframe:str,     # '1d', '1h' or '15m'
-                  actions:pd.DataFrame|None=None, # corporate actions (symbol, ex_date, ratio) that explain moves
-                  max_move:float=MAX_MOVE,       # largest plausible one-bar |close-to-close| move (fraction)
-                  max_segment:int|None=None,     # longest bad segment in bars; None: MAX_SEGMENT[timeframe]
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(clean, rejects): clean sorted by symbol, ts (+ `muhurat` bool intraday); rejects = input columns + `rule`, `detail`. Raises ValueError on an unknown timeframe."
-    if timeframe not in TIMEFRAMES: raise ValueError(f"timeframe must be one of {list(TIMEFRAMES)}, got {timeframe!r}")
+def validate_bars(
+    bars: pd.DataFrame,  # bars frame (+ src_file, src_line, any extra columns), any symbols, any order
+    timeframe: str,  # '1d', '1h' or '15m'
+    actions: pd.DataFrame | None = None,  # corporate actions (symbol, ex_date, ratio) that explain moves
+    max_move: float = MAX_MOVE,  # largest plausible one-bar |close-to-close| move (fraction)
+    max_segment: int | None = None,  # longest bad segment in bars; None: MAX_SEGMENT[timeframe]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(clean, rejects): clean sorted by symbol, ts (+ `muhurat` bool intraday); rejects = input columns + `rule`,
+    `detail`. Raises ValueError on an unknown timeframe."""
+    if timeframe not in TIMEFRAMES:
+        raise ValueError(f"timeframe must be one of {list(TIMEFRAMES)}, got {timeframe!r}")
     minutes = TIMEFRAMES[timeframe]
     order = ["symbol", "ts"] + (["src_file", "src_line"] if "src_line" in bars else [])
     from aitrader.data.contract import _sorted_unique
-    b = (bars if isinstance(bars.index, pd.RangeIndex) and bars.index.start == 0 and bars.index.step == 1 else bars.reset_index(drop=True)) if _sorted_unique(bars) else bars.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+
+    b = (
+        (
+            bars
+            if isinstance(bars.index, pd.RangeIndex) and bars.index.start == 0 and bars.index.step == 1
+            else bars.reset_index(drop=True)
+        )
+        if _sorted_unique(bars)
+        else bars.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+    )
     n = len(b)
-    rule = np.full(n, None, dtype=object); detail = np.full(n, None, dtype=object)
+    rule = np.full(n, None, dtype=object)
+    detail = np.full(n, None, dtype=object)
     for name, mask, why in _row_rules(b, minutes):
         new = np.flatnonzero(mask & pd.isna(rule))
-        rule[new] = name; detail[new] = why(new)
+        rule[new] = name
+        detail[new] = why(new)
     ok = pd.isna(rule)
     dup = np.zeros(n, bool)
     dup[ok] = b.loc[ok, ["symbol", "ts"]].duplicated(keep="first").to_numpy()
-    i = np.flatnonzero(dup); rule[i] = "duplicate_ts"
-    if len(i): detail[i] = [f"repeats (symbol, ts) of an earlier row; identical={e}" for e in
-                 (b.loc[i, [*_PX, "volume"]].to_numpy() == b.loc[ok & ~dup].set_index(["symbol", "ts"]).loc[
-                     list(zip(b.symbol.iloc[i], b.ts.iloc[i])), [*_PX, "volume"]].to_numpy()).all(axis=1)]
+    i = np.flatnonzero(dup)
+    rule[i] = "duplicate_ts"
+    if len(i):
+        detail[i] = [
+            f"repeats (symbol, ts) of an earlier row; identical={e}"
+            for e in (
+                b.loc[i, [*_PX, "volume"]].to_numpy()
+                == b.loc[ok & ~dup]
+                .set_index(["symbol", "ts"])
+                .loc[list(zip(b.symbol.iloc[i], b.ts.iloc[i])), [*_PX, "volume"]]
+                .to_numpy()
+            ).all(axis=1)
+        ]
     ok = pd.isna(rule)
     v = np.flatnonzero(ok)
     if len(v):
         sym = b.symbol.to_numpy()[v]
         day = b.ts.iloc[v].dt.tz_convert(IST).dt.tz_localize(None).to_numpy("datetime64[D]")
         fac = action_factor(sym, day, actions)
-        k = np.searchsorted(nse_sessions(pd.Timestamp(day.min()), pd.Timestamp(day.max()), muhurat=True).to_numpy("datetime64[D]"), day)
-        linked = np.r_[False, (sym[1:] == sym[:-1]) & (k[1:] - k[:-1] <= MAX_GAP + 1)]   # no long gap before the row
-        flag, ref, move = _impossible_moves(sym, b.close.to_numpy(np.float64)[v], fac, max_move,
-                                            MAX_SEGMENT[timeframe] if max_segment is None else max_segment, linked)
-        i = v[flag]; rule[i] = "impossible_move"
-        detail[i] = [f"close={_fmt(c)} vs {_fmt(p)} before the jump: move={m:+.1%}" for c, p, m in
-                     zip(b.close.to_numpy()[i], ref[flag], move[flag])]
+        k = np.searchsorted(
+            nse_sessions(pd.Timestamp(day.min()), pd.Timestamp(day.max()), muhurat=True).to_numpy("datetime64[D]"), day
+        )
+        linked = np.r_[False, (sym[1:] == sym[:-1]) & (k[1:] - k[:-1] <= MAX_GAP + 1)]  # no long gap before the row
+        flag, ref, move = _impossible_moves(
+            sym,
+            b.close.to_numpy(np.float64)[v],
+            fac,
+            max_move,
+            MAX_SEGMENT[timeframe] if max_segment is None else max_segment,
+            linked,
+        )
+        i = v[flag]
+        rule[i] = "impossible_move"
+        detail[i] = [
+            f"close={_fmt(c)} vs {_fmt(p)} before the jump: move={m:+.1%}"
+            for c, p, m in zip(b.close.to_numpy()[i], ref[flag], move[flag])
+        ]
     bad = pd.notna(rule)
     clean = b.take(np.flatnonzero(~bad)) if bad.any() else b.copy()
-    clean.index = pd.RangeIndex(len(clean))           # (reset_index would copy every column once more)
-    if minutes: clean["muhurat"] = in_session(clean.ts, minutes, evening_dates(clean.ts))[1] if len(clean) else np.zeros(0, bool)
+    clean.index = pd.RangeIndex(len(clean))  # (reset_index would copy every column once more)
+    if minutes:
+        clean["muhurat"] = (
+            in_session(clean.ts, minutes, evening_dates(clean.ts))[1] if len(clean) else np.zeros(0, bool)
+        )
     rejects = b[bad].assign(rule=rule[bad].astype(str), detail=detail[bad].astype(str)).reset_index(drop=True)
     return clean, rejects

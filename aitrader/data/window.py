@@ -17,16 +17,33 @@ __all__ = ['SOURCES', 'SESSIONS_PER_BAR', 'CSV_FOLDERS', 'warmup_start', 'read_w
 
 # %% ../../nbs/17_data.window.ipynb #159b2b1a
 SOURCES = ("store", "csv", "auto")
-SESSIONS_PER_BAR = {"1M": 23, "1W": 5, "1d": 1, "4h": 1 / 2, "1h": 1 / 7, "15m": 1 / 25}  # NSE sessions one bar spans (at most)
-CSV_FOLDERS = {"1d": "daily", "15m": "intraday_15m", "1h": "intraday_15m"}  # subfolder of the data folder per stored base
+SESSIONS_PER_BAR = {
+    "1M": 23,
+    "1W": 5,
+    "1d": 1,
+    "4h": 1 / 2,
+    "1h": 1 / 7,
+    "15m": 1 / 25,
+}  # NSE sessions one bar spans (at most)
+CSV_FOLDERS = {
+    "1d": "daily",
+    "15m": "intraday_15m",
+    "1h": "intraday_15m",
+}  # subfolder of the data folder per stored base
 
+# %% ../../nbs/17_data.window.ipynb #b967b6f7
 def _base(timeframe: str) -> str:
     "The stored timeframe a timeframe is read or derived from ('1d' or '15m')."
     return "1d" if timeframe in ("1M", "1W", "1d") else "15m"
 
-def warmup_start(start, # first bar wanted (str/date/Timestamp, naive = IST)
-                 warmup_bars: int, timeframe: str = "1d") -> pd.Timestamp:
-    "IST instant from which a read holds `warmup_bars` bars before `start` (calendar slack for weekends, holidays and short gaps)."
+# %% ../../nbs/17_data.window.ipynb #6d0d46de
+def warmup_start(
+    start,  # first bar wanted (str/date/Timestamp, naive = IST)
+    warmup_bars: int,
+    timeframe: str = "1d",
+) -> pd.Timestamp:
+    """IST instant from which a read holds `warmup_bars` bars before `start` (calendar slack for weekends, holidays and
+    short gaps)."""
     sessions = warmup_bars * SESSIONS_PER_BAR[timeframe]
     return as_ts(start) - pd.Timedelta(days=math.ceil(sessions * 7 / 5 * 1.1) + 21) if warmup_bars else as_ts(start)
 
@@ -36,71 +53,96 @@ def _trim_warmup(b: pd.DataFrame, lo: pd.Timestamp, warmup_bars: int) -> pd.Data
     pre = (b["ts"] < lo).to_numpy()
     g = b.groupby("symbol", sort=False)
     n_pre = pd.Series(pre, index=b.index).groupby(b["symbol"], sort=False).transform("sum").to_numpy()
-    keep = ~pre | (g.cumcount().to_numpy() >= n_pre - warmup_bars)   # the bars before lo are a prefix of each symbol
+    keep = ~pre | (g.cumcount().to_numpy() >= n_pre - warmup_bars)  # the bars before lo are a prefix of each symbol
     return b[keep].reset_index(drop=True)
 
 # %% ../../nbs/17_data.window.ipynb #e6eac359
 def _csv_store(cfg: Config, data_dir, symbols, base: str) -> tempfile.TemporaryDirectory:
     "A throwaway home whose store holds the CSVs of `data_dir` for `base`, ingested as `aitrader ingest` would."
     from aitrader.data.ingest import ingest
+
     d = Path(data_dir if data_dir is not None else cfg.data_dir or "")
-    if data_dir is None and cfg.data_dir is None: raise ValueError("no bars: source 'csv' needs a data folder (AITRADER_DATA_DIR or data_dir)")
+    if data_dir is None and cfg.data_dir is None:
+        raise ValueError("no bars: source 'csv' needs a data folder (AITRADER_DATA_DIR or data_dir)")
     p = d / CSV_FOLDERS[base] if (d / CSV_FOLDERS[base]).is_dir() else d
-    if not p.is_dir(): raise ValueError(f"no CSV folder {p.name!r} for {base} bars")
+    if not p.is_dir():
+        raise ValueError(f"no CSV folder {p.name!r} for {base} bars")
     tmp = tempfile.TemporaryDirectory()
-    ingest(get_config({"AITRADER_HOME": tmp.name, "AITRADER_DATA_DIR": str(d)}), "csv", path=p, timeframe=base,
-           symbols=symbols, progress=False)
+    ingest(
+        get_config({"AITRADER_HOME": tmp.name, "AITRADER_DATA_DIR": str(d)}),
+        "csv",
+        path=p,
+        timeframe=base,
+        symbols=symbols,
+        progress=False,
+    )
     return tmp
 
+# %% ../../nbs/17_data.window.ipynb #f8db030a
 def _store_has(cfg: Config, symbols, base: str) -> bool:
     "Does the store of `cfg` hold every symbol (any, when None) at `base`?"
-    if not cfg.store_path.exists() or not (cfg.cache_dir / f"timeframe={base}").is_dir(): return False
-    with BarStore(cfg, read_only=True) as st: have = set(st.symbols(base))
+    if not cfg.store_path.exists() or not (cfg.cache_dir / f"timeframe={base}").is_dir():
+        return False
+    with BarStore(cfg, read_only=True) as st:
+        have = set(st.symbols(base))
     return bool(have) and (symbols is None or set(symbols) <= have)
 
 # %% ../../nbs/17_data.window.ipynb #157e4a8e
-def read_window(cfg: Config | None = None,     # settings; `get_config()` when None
-                symbols: list[str] | None = None, # NSE tickers; None = every symbol of the source
-                start=None,                    # first bar wanted (inclusive; str/date/Timestamp, naive = IST); None = the first there is
-                end=None,                      # last bar start (inclusive; a bare date covers the whole day); None = the last
-                timeframe: str = "1d",         # '1M', '1W', '1d', '4h', '1h' or '15m'
-                warmup_bars: int = 0,          # bars of each symbol before `start` kept for history features (at most)
-                as_of=None,                    # point in time: only bars complete then; forming derived bars flagged `partial`
-                source: str = "store",         # 'store', 'csv' or 'auto' (table above)
-                data_dir=None,                 # CSV folder for 'csv' / 'auto'; None = cfg.data_dir
-               ) -> pd.DataFrame:
-    "Bars frame of the window (contract above), sorted by symbol, ts; `attrs['source']` is 'store' or 'csv'. Raises `ValueError` (see above)."
+def read_window(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    symbols: list[str] | None = None,  # NSE tickers; None = every symbol of the source
+    start=None,  # first bar wanted (inclusive; str/date/Timestamp, naive = IST); None = the first there is
+    end=None,  # last bar start (inclusive; a bare date covers the whole day); None = the last
+    timeframe: str = "1d",  # '1M', '1W', '1d', '4h', '1h' or '15m'
+    warmup_bars: int = 0,  # bars of each symbol before `start` kept for history features (at most)
+    as_of=None,  # point in time: only bars complete then; forming derived bars flagged `partial`
+    source: str = "store",  # 'store', 'csv' or 'auto' (table above)
+    data_dir=None,  # CSV folder for 'csv' / 'auto'; None = cfg.data_dir
+) -> pd.DataFrame:
+    """Bars frame of the window (contract above), sorted by symbol, ts; `attrs['source']` is 'store' or 'csv'. Raises
+    `ValueError` (see above)."""
     cfg = cfg or get_config()
-    if timeframe not in TIMEFRAMES: raise ValueError(f"unknown timeframe {timeframe!r}; one of {TIMEFRAMES}")
-    if source not in SOURCES: raise ValueError(f"unknown source {source!r}; one of {SOURCES}")
-    if warmup_bars < 0: raise ValueError(f"warmup_bars must be >= 0, got {warmup_bars}")
+    if timeframe not in TIMEFRAMES:
+        raise ValueError(f"unknown timeframe {timeframe!r}; one of {TIMEFRAMES}")
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; one of {SOURCES}")
+    if warmup_bars < 0:
+        raise ValueError(f"warmup_bars must be >= 0, got {warmup_bars}")
     syms = [symbols] if isinstance(symbols, str) else (None if symbols is None else list(symbols))
     base = _base(timeframe)
-    if source == "auto": source = "store" if _store_has(cfg, syms, base) else "csv"
+    if source == "auto":
+        source = "store" if _store_has(cfg, syms, base) else "csv"
     tmp = _csv_store(cfg, data_dir, syms, base) if source == "csv" else None
     try:
         c = get_config({"AITRADER_HOME": tmp.name}) if tmp is not None else cfg
         lo = None if start is None else warmup_start(start, warmup_bars, timeframe)
-        if not c.store_path.exists(): b = _empty_bars()     # no store yet: an empty window, never a new database
+        if not c.store_path.exists():
+            b = _empty_bars()  # no store yet: an empty window, never a new database
         else:
-            with BarStore(c, read_only=True) as st: b = st.bars(syms, timeframe, start=lo, end=end, as_of=as_of)
+            with BarStore(c, read_only=True) as st:
+                b = st.bars(syms, timeframe, start=lo, end=end, as_of=as_of)
     finally:
-        if tmp is not None: tmp.cleanup()
-    if warmup_bars and start is not None: b = _trim_warmup(b, as_ts(start), warmup_bars)
+        if tmp is not None:
+            tmp.cleanup()
+    if warmup_bars and start is not None:
+        b = _trim_warmup(b, as_ts(start), warmup_bars)
     b = b.reset_index(drop=True)
     b.attrs["source"] = source
     return b
 
 # %% ../../nbs/17_data.window.ipynb #2b28f767
-def last_trading_day(cfg: Config | None = None,  # settings; `get_config()` when None
-                     symbols: list[str] | None = None, # restrict to these symbols; None = every stored daily series
-                    ) -> pd.Timestamp:
+def last_trading_day(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    symbols: list[str] | None = None,  # restrict to these symbols; None = every stored daily series
+) -> pd.Timestamp:
     "The latest daily bar date (IST, 00:00) in the store. Raises `LookupError` on an empty store."
     cfg = cfg or get_config()
-    if not cfg.store_path.exists(): raise LookupError("the bar store is empty: run `aitrader ingest` first")
+    if not cfg.store_path.exists():
+        raise LookupError("the bar store is empty: run `aitrader ingest` first")
     with BarStore(cfg, read_only=True) as st:
         have = st.symbols("1d")
         files = [str(st.path("1d", s)) for s in (have if symbols is None else sorted(set(symbols) & set(have)))]
-        if not files: raise LookupError("no daily bars in the store for these symbols")
+        if not files:
+            raise LookupError("no daily bars in the store for these symbols")
         t = st.con.execute("SELECT max(ts) FROM read_parquet(?)", [files]).fetchone()[0]
     return pd.Timestamp(t).tz_convert("Asia/Kolkata").normalize()

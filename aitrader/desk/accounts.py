@@ -21,8 +21,10 @@ __all__ = ['ACCOUNT_TYPES', 'ACCOUNT_STATUSES', 'OBJECTIVES', 'TX_KINDS', 'ACCOU
 def sectors() -> dict:
     "{symbol: Industry} of every NSE list in the data folder (cached per process)."
     from aitrader.features.cross_section import industry_map
+
     return industry_map()
 
+# %% ../../nbs/85_desk.accounts.ipynb #5aae6a86
 def sector_of(symbol: str) -> str:
     "The symbol's NSE `Industry`, or 'Unknown'."
     return sectors().get(symbol, "Unknown")
@@ -42,206 +44,356 @@ CREATE TABLE IF NOT EXISTS desk_capital_tx (tx_id TEXT PRIMARY KEY, account_id T
   amount DOUBLE PRECISION NOT NULL, value_date DATE NOT NULL, status TEXT NOT NULL, counterparty TEXT, pair_id TEXT,
   note TEXT, created_by TEXT NOT NULL, approved_by TEXT, created_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("accounts", ACCOUNTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("accounts", ACCOUNTS_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 DDLS = (AUDIT_DDL, ACCOUNTS_DDL)
 
 # %% ../../nbs/85_desk.accounts.ipynb #f38aee8d
 @dataclass
 class Mandate:
-    objective: str = "BALANCED"        # MAX_PROFIT | RISK_MINIMIZED | BALANCED (see the allocator)
-    risk_per_trade_pct: float = 0.01   # most INR lost at the stop per trade, as a fraction of equity
-    max_positions: int = 5             # open + pending brackets
-    max_sector_pct: float = 0.40       # most cost in one NSE Industry, as a fraction of equity
-    horizon_min: int = 3               # trading days; the signal's horizons (3, 5, 10) outside [min, max] are not used
+    objective: str = "BALANCED"  # MAX_PROFIT | RISK_MINIMIZED | BALANCED (see the allocator)
+    risk_per_trade_pct: float = 0.01  # most INR lost at the stop per trade, as a fraction of equity
+    max_positions: int = 5  # open + pending brackets
+    max_sector_pct: float = 0.40  # most cost in one NSE Industry, as a fraction of equity
+    horizon_min: int = 3  # trading days; the signal's horizons (3, 5, 10) outside [min, max] are not used
     horizon_max: int = 10
     banned_sectors: list = field(default_factory=list)  # NSE Industry names never bought
-    blackout_days: int = 0             # no entry within this many calendar days before a results / board-meeting event (0: off)
-    liquidity_floor: float = 0.0       # INR: median traded value (close x volume) of the last 20 sessions
+    blackout_days: int = 0  # no entry within this many calendar days before a results / board-meeting event (0: off)
+    liquidity_floor: float = 0.0  # INR: median traded value (close x volume) of the last 20 sessions
     strategies: list = field(default_factory=lambda: ["swing"])  # strategies the account takes (signals' `strategy`)
-    stop_atr: float = 1.5              # stop = entry - stop_atr x ATR14
-    target_atr: float = 3.0            # target = entry + target_atr x ATR14
-    trailing: bool = False             # trail the stop (bracket policy)
-    trail_atr: float = 1.5             # trailing distance in ATR14
-    vol_target: float = 0.15           # annualised volatility per position of the vol-targeted base size
-    kelly_fraction: float = 0.5        # Kelly-lite: this fraction of the Kelly bet caps a position
-    kelly_prior_n: int = 50            # Kelly-lite: weight, in trades, of the prior hit rate and payoff against the account's own
-    max_daily_loss_pct: float = 0.02   # kill switch: daily P&L below -this x equity at the day's start pauses entries
-    max_drawdown_pct: float = 0.10     # kill switch: drawdown from the equity peak above this pauses entries
-    vol_spike: float = 2.0             # kill switch: NIFTY 10-day realised vol / 250-day realised vol above this pauses entries
+    stop_atr: float = 1.5  # stop = entry - stop_atr x ATR14
+    target_atr: float = 3.0  # target = entry + target_atr x ATR14
+    trailing: bool = False  # trail the stop (bracket policy)
+    trail_atr: float = 1.5  # trailing distance in ATR14
+    vol_target: float = 0.15  # annualised volatility per position of the vol-targeted base size
+    kelly_fraction: float = 0.5  # Kelly-lite: this fraction of the Kelly bet caps a position
+    kelly_prior_n: int = 50  # Kelly-lite: weight, in trades, of the prior hit rate and payoff against the account's own
+    max_daily_loss_pct: float = 0.02  # kill switch: daily P&L below -this x equity at the day's start pauses entries
+    max_drawdown_pct: float = 0.10  # kill switch: drawdown from the equity peak above this pauses entries
+    vol_spike: float = 2.0  # kill switch: NIFTY 10-day realised vol / 250-day realised vol above this pauses entries
 
     def check(self) -> "Mandate":
         "Itself when every rule holds. Raises ValueError naming the field."
-        if self.objective not in OBJECTIVES: raise ValueError(f"mandate objective {self.objective!r}: one of {OBJECTIVES}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"mandate objective {self.objective!r}: one of {OBJECTIVES}")
         for k in ("risk_per_trade_pct", "max_sector_pct", "max_daily_loss_pct", "max_drawdown_pct"):
-            if not 0 < getattr(self, k) <= 1: raise ValueError(f"mandate {k} must be in (0, 1], got {getattr(self, k)}")
-        if self.max_positions < 1: raise ValueError("mandate max_positions must be >= 1")
-        if not 1 <= self.horizon_min <= self.horizon_max: raise ValueError("mandate horizon: need 1 <= horizon_min <= horizon_max")
-        if self.stop_atr <= 0 or self.target_atr <= 0: raise ValueError("mandate stop_atr and target_atr must be > 0")
+            if not 0 < getattr(self, k) <= 1:
+                raise ValueError(f"mandate {k} must be in (0, 1], got {getattr(self, k)}")
+        if self.max_positions < 1:
+            raise ValueError("mandate max_positions must be >= 1")
+        if not 1 <= self.horizon_min <= self.horizon_max:
+            raise ValueError("mandate horizon: need 1 <= horizon_min <= horizon_max")
+        if self.stop_atr <= 0 or self.target_atr <= 0:
+            raise ValueError("mandate stop_atr and target_atr must be > 0")
         return self
 
 # %% ../../nbs/85_desk.accounts.ipynb #a675411c
 @dataclass
 class FundingPlan:
-    kind: str = "SIP"                  # SIP | LUMP_SUM
-    start: str = ""                    # ISO date of the first instalment / the lump sum
-    sip_amount: float = 0.0            # INR per instalment
-    sip_frequency: str = "monthly"     # monthly | weekly
-    lump_amount: float = 0.0           # INR
+    kind: str = "SIP"  # SIP | LUMP_SUM
+    start: str = ""  # ISO date of the first instalment / the lump sum
+    sip_amount: float = 0.0  # INR per instalment
+    sip_frequency: str = "monthly"  # monthly | weekly
+    lump_amount: float = 0.0  # INR
     tranches: list = field(default_factory=lambda: [1.0])  # fractions of the lump sum released in turn
-    tranche_every: int = 5             # sessions between tranches
-    carry_forward: bool = True         # SIP: unspent instalments stay deployable
-    emergency_buffer_pct: float = 0.05 # of capital, never deployed
+    tranche_every: int = 5  # sessions between tranches
+    carry_forward: bool = True  # SIP: unspent instalments stay deployable
+    emergency_buffer_pct: float = 0.05  # of capital, never deployed
 
     def check(self) -> "FundingPlan":
-        if self.kind not in ("SIP", "LUMP_SUM"): raise ValueError(f"funding kind {self.kind!r}: SIP or LUMP_SUM")
+        if self.kind not in ("SIP", "LUMP_SUM"):
+            raise ValueError(f"funding kind {self.kind!r}: SIP or LUMP_SUM")
         pd.Timestamp(self.start)
         if self.kind == "SIP" and (self.sip_amount <= 0 or self.sip_frequency not in ("monthly", "weekly")):
             raise ValueError("SIP plan needs sip_amount > 0 and sip_frequency monthly|weekly")
-        if self.kind == "LUMP_SUM" and (self.lump_amount <= 0 or abs(sum(self.tranches) - 1) > 1e-9 or min(self.tranches) <= 0):
+        if self.kind == "LUMP_SUM" and (
+            self.lump_amount <= 0 or abs(sum(self.tranches) - 1) > 1e-9 or min(self.tranches) <= 0
+        ):
             raise ValueError("LUMP_SUM plan needs lump_amount > 0 and positive tranches summing to 1")
-        if not 0 <= self.emergency_buffer_pct < 1: raise ValueError("emergency_buffer_pct must be in [0, 1)")
+        if not 0 <= self.emergency_buffer_pct < 1:
+            raise ValueError("emergency_buffer_pct must be in [0, 1)")
         return self
 
 # %% ../../nbs/85_desk.accounts.ipynb #9e64f55e
-def create_account(cfg: Config | None, name: str, kind: str, mandate: Mandate, plan: FundingPlan, actor: str,
-                   account_id: str | None = None, # default: a slug of the name
-                  ) -> str:
+def create_account(
+    cfg: Config | None,
+    name: str,
+    kind: str,
+    mandate: Mandate,
+    plan: FundingPlan,
+    actor: str,
+    account_id: str | None = None,  # default: a slug of the name
+) -> str:
     "Create an ACTIVE account with mandate version 1 and its funding plan (audited); returns its id. Raises ValueError."
-    if kind not in ACCOUNT_TYPES: raise ValueError(f"account type {kind!r}: one of {ACCOUNT_TYPES}")
-    mandate.check(); plan.check()
+    if kind not in ACCOUNT_TYPES:
+        raise ValueError(f"account type {kind!r}: one of {ACCOUNT_TYPES}")
+    mandate.check()
+    plan.check()
     aid = account_id or "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
     with desk_db(cfg, *DDLS) as db, db.transaction():
-        if db.one("SELECT 1 FROM desk_accounts WHERE account_id = ?", [aid]): raise ValueError(f"account {aid!r} exists")
+        if db.one("SELECT 1 FROM desk_accounts WHERE account_id = ?", [aid]):
+            raise ValueError(f"account {aid!r} exists")
         db.con.execute("INSERT INTO desk_accounts VALUES (?, ?, ?, 'ACTIVE', now())", [aid, name, kind])
-        db.con.execute("INSERT INTO desk_mandates VALUES (?, 1, ?, now(), ?)", [aid, json.dumps(asdict(mandate)), actor])
+        db.con.execute(
+            "INSERT INTO desk_mandates VALUES (?, 1, ?, now(), ?)", [aid, json.dumps(asdict(mandate)), actor]
+        )
         db.con.execute("INSERT INTO desk_funding VALUES (?, ?, now())", [aid, json.dumps(asdict(plan))])
-        append(db.con, "account", dict(name=name, kind=kind, mandate=asdict(mandate), plan=asdict(plan)), actor, account_id=aid, ref=aid)
+        append(
+            db.con,
+            "account",
+            dict(name=name, kind=kind, mandate=asdict(mandate), plan=asdict(plan)),
+            actor,
+            account_id=aid,
+            ref=aid,
+        )
     return aid
 
+# %% ../../nbs/85_desk.accounts.ipynb #9cffc9a6
 def accounts(cfg: Config | None = None, status: str | None = "ACTIVE") -> pd.DataFrame:
     "account_id, name, kind, status, mandate_version of the accounts (ACTIVE by default; None: all)."
     with desk_db(cfg, *DDLS) as db:
-        rows = db.all("SELECT a.account_id, a.name, a.kind, a.status, (SELECT max(version) FROM desk_mandates m WHERE m.account_id = a.account_id) "
-                      "FROM desk_accounts a WHERE ? IS NULL OR a.status = ? ORDER BY a.account_id", [status, status])
+        rows = db.all(
+            "SELECT a.account_id, a.name, a.kind, a.status, (SELECT max(version) FROM desk_mandates m WHERE m.account_id = a.account_id) "
+            "FROM desk_accounts a WHERE ? IS NULL OR a.status = ? ORDER BY a.account_id",
+            [status, status],
+        )
     return pd.DataFrame(rows, columns=["account_id", "name", "kind", "status", "mandate_version"])
 
+# %% ../../nbs/85_desk.accounts.ipynb #f927ddb1
 def set_mandate(cfg: Config | None, account_id: str, mandate: Mandate, actor: str) -> int:
     "Write a new mandate version (audited); returns the version. Raises KeyError, ValueError."
     mandate.check()
     with desk_db(cfg, *DDLS) as db, db.transaction():
         r = db.one("SELECT max(version) FROM desk_mandates WHERE account_id = ?", [account_id])
-        if r is None or r[0] is None: raise KeyError(f"no account {account_id!r}")
+        if r is None or r[0] is None:
+            raise KeyError(f"no account {account_id!r}")
         v = int(r[0]) + 1
-        db.con.execute("INSERT INTO desk_mandates VALUES (?, ?, ?, now(), ?)", [account_id, v, json.dumps(asdict(mandate)), actor])
-        append(db.con, "mandate", dict(version=v, mandate=asdict(mandate)), actor, account_id=account_id, ref=f"{account_id}:v{v}")
+        db.con.execute(
+            "INSERT INTO desk_mandates VALUES (?, ?, ?, now(), ?)", [account_id, v, json.dumps(asdict(mandate)), actor]
+        )
+        append(
+            db.con,
+            "mandate",
+            dict(version=v, mandate=asdict(mandate)),
+            actor,
+            account_id=account_id,
+            ref=f"{account_id}:v{v}",
+        )
     return v
 
+# %% ../../nbs/85_desk.accounts.ipynb #5a07fa4d
 def mandate(cfg: Config | None, account_id: str, version: int | None = None) -> tuple[int, Mandate]:
     "(version, Mandate) of the account, the latest by default. Raises KeyError."
     with desk_db(cfg, *DDLS) as db:
-        r = db.one("SELECT version, mandate FROM desk_mandates WHERE account_id = ? AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
-                   [account_id, version, version])
-    if r is None: raise KeyError(f"no mandate for account {account_id!r}" + (f" version {version}" if version else ""))
+        r = db.one(
+            "SELECT version, mandate FROM desk_mandates WHERE account_id = ? AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
+            [account_id, version, version],
+        )
+    if r is None:
+        raise KeyError(f"no mandate for account {account_id!r}" + (f" version {version}" if version else ""))
     return int(r[0]), Mandate(**json.loads(r[1]))
 
+# %% ../../nbs/85_desk.accounts.ipynb #d0169d14
 def funding_plan(cfg: Config | None, account_id: str) -> FundingPlan:
     "The account's funding plan. Raises KeyError."
-    with desk_db(cfg, *DDLS) as db: r = db.one("SELECT plan FROM desk_funding WHERE account_id = ?", [account_id])
-    if r is None: raise KeyError(f"no funding plan for account {account_id!r}")
+    with desk_db(cfg, *DDLS) as db:
+        r = db.one("SELECT plan FROM desk_funding WHERE account_id = ?", [account_id])
+    if r is None:
+        raise KeyError(f"no funding plan for account {account_id!r}")
     return FundingPlan(**json.loads(r[0]))
 
 # %% ../../nbs/85_desk.accounts.ipynb #15595810
-TX_COLS = ["tx_id", "account_id", "kind", "amount", "value_date", "status", "counterparty", "pair_id", "note", "created_by", "approved_by"]
+TX_COLS = [
+    "tx_id",
+    "account_id",
+    "kind",
+    "amount",
+    "value_date",
+    "status",
+    "counterparty",
+    "pair_id",
+    "note",
+    "created_by",
+    "approved_by",
+]
 
-def post_tx(cfg: Config | None, account_id: str, kind: str, amount: float, value_date, actor: str, note: str = "",
-            tx_id: str | None = None, # a deterministic id makes the posting idempotent (SIP instalments)
-           ) -> str | None:
+# %% ../../nbs/85_desk.accounts.ipynb #cc98d902
+def post_tx(
+    cfg: Config | None,
+    account_id: str,
+    kind: str,
+    amount: float,
+    value_date,
+    actor: str,
+    note: str = "",
+    tx_id: str | None = None,  # a deterministic id makes the posting idempotent (SIP instalments)
+) -> str | None:
     "Post a DEPOSIT, WITHDRAWAL or SIP (audited); the id, or None when `tx_id` was already posted. Raises ValueError."
-    if kind not in ("DEPOSIT", "WITHDRAWAL", "SIP"): raise ValueError(f"post_tx kind {kind!r}: DEPOSIT, WITHDRAWAL or SIP (transfers: `request_transfer`)")
-    if not amount > 0: raise ValueError(f"amount must be > 0 INR, got {amount}")
+    if kind not in ("DEPOSIT", "WITHDRAWAL", "SIP"):
+        raise ValueError(f"post_tx kind {kind!r}: DEPOSIT, WITHDRAWAL or SIP (transfers: `request_transfer`)")
+    if not amount > 0:
+        raise ValueError(f"amount must be > 0 INR, got {amount}")
     tid = tx_id or new_id("tx")
     with desk_db(cfg, *DDLS) as db, db.transaction():
-        if db.one("SELECT 1 FROM desk_capital_tx WHERE tx_id = ?", [tid]): return None
+        if db.one("SELECT 1 FROM desk_capital_tx WHERE tx_id = ?", [tid]):
+            return None
         if kind == "WITHDRAWAL" and amount > cash_posted(db, account_id) + 1e-9:
             raise ValueError(f"withdrawal of {amount:,.0f} INR exceeds the account's posted capital")
-        db.con.execute(f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'POSTED', NULL, NULL, ?, ?, NULL, now())",
-                       [tid, account_id, kind, float(amount), pd.Timestamp(value_date).date(), note, actor])
-        append(db.con, "capital", dict(kind=kind, amount=float(amount), value_date=str(pd.Timestamp(value_date).date()), note=note),
-               actor, account_id=account_id, ref=tid)
+        db.con.execute(
+            f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'POSTED', NULL, NULL, ?, ?, NULL, now())",
+            [tid, account_id, kind, float(amount), pd.Timestamp(value_date).date(), note, actor],
+        )
+        append(
+            db.con,
+            "capital",
+            dict(kind=kind, amount=float(amount), value_date=str(pd.Timestamp(value_date).date()), note=note),
+            actor,
+            account_id=account_id,
+            ref=tid,
+        )
     return tid
 
+# %% ../../nbs/85_desk.accounts.ipynb #042c24ee
 def cash_posted(db, account_id: str) -> float:
-    "Net INR of the account's POSTED capital transactions (deposits, SIPs and transfers in, less withdrawals and transfers out)."
-    r = db.one("SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
-               "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED'", [account_id])
+    """Net INR of the account's POSTED capital transactions (deposits, SIPs and transfers in, less withdrawals and
+    transfers out)."""
+    r = db.one(
+        "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
+        "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED'",
+        [account_id],
+    )
     return float(r[0])
 
-def request_transfer(cfg: Config | None, src: str, dst: str, amount: float, value_date, actor: str, note: str = "") -> str:
+# %% ../../nbs/85_desk.accounts.ipynb #3f5f8e81
+def request_transfer(
+    cfg: Config | None, src: str, dst: str, amount: float, value_date, actor: str, note: str = ""
+) -> str:
     "A PENDING transfer (two rows sharing a pair id; audited); returns the pair id. Raises ValueError."
-    if src == dst: raise ValueError("transfer to the same account")
-    if not amount > 0: raise ValueError(f"amount must be > 0 INR, got {amount}")
+    if src == dst:
+        raise ValueError("transfer to the same account")
+    if not amount > 0:
+        raise ValueError(f"amount must be > 0 INR, got {amount}")
     pid = new_id("xfer")
     with desk_db(cfg, *DDLS) as db, db.transaction():
         for a in (src, dst):
-            if not db.one("SELECT 1 FROM desk_accounts WHERE account_id = ?", [a]): raise ValueError(f"no account {a!r}")
+            if not db.one("SELECT 1 FROM desk_accounts WHERE account_id = ?", [a]):
+                raise ValueError(f"no account {a!r}")
         for a, k, cp in ((src, "TRANSFER_OUT", dst), (dst, "TRANSFER_IN", src)):
-            db.con.execute(f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, NULL, now())",
-                           [f"{pid}:{k[9:].lower()}", a, k, float(amount), pd.Timestamp(value_date).date(), cp, pid, note, actor])
-        append(db.con, "transfer", dict(status="PENDING", src=src, dst=dst, amount=float(amount), note=note), actor, account_id=src, ref=pid)
+            db.con.execute(
+                f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, NULL, now())",
+                [f"{pid}:{k[9:].lower()}", a, k, float(amount), pd.Timestamp(value_date).date(), cp, pid, note, actor],
+            )
+        append(
+            db.con,
+            "transfer",
+            dict(status="PENDING", src=src, dst=dst, amount=float(amount), note=note),
+            actor,
+            account_id=src,
+            ref=pid,
+        )
     return pid
 
+# %% ../../nbs/85_desk.accounts.ipynb #25215e89
 def decide_transfer(cfg: Config | None, pair_id: str, approve: bool, actor: str, reason: str = "") -> str:
-    "Approve (POSTED) or reject (REJECTED) a PENDING transfer; the requester cannot approve it. Audited; returns the status. Raises KeyError, ValueError."
+    """Approve (POSTED) or reject (REJECTED) a PENDING transfer; the requester cannot approve it. Audited; returns the
+    status. Raises KeyError, ValueError."""
     with desk_db(cfg, *DDLS) as db, db.transaction():
-        rows = db.all("SELECT account_id, kind, amount, status, created_by FROM desk_capital_tx WHERE pair_id = ?", [pair_id])
-        if not rows: raise KeyError(f"no transfer {pair_id!r}")
-        if rows[0][3] != "PENDING": raise ValueError(f"transfer {pair_id} is {rows[0][3]}, not PENDING")
-        if approve and rows[0][4] == actor: raise ValueError(f"transfer {pair_id}: the requester ({actor}) cannot approve it")
+        rows = db.all(
+            "SELECT account_id, kind, amount, status, created_by FROM desk_capital_tx WHERE pair_id = ?", [pair_id]
+        )
+        if not rows:
+            raise KeyError(f"no transfer {pair_id!r}")
+        if rows[0][3] != "PENDING":
+            raise ValueError(f"transfer {pair_id} is {rows[0][3]}, not PENDING")
+        if approve and rows[0][4] == actor:
+            raise ValueError(f"transfer {pair_id}: the requester ({actor}) cannot approve it")
         src = next(r[0] for r in rows if r[1] == "TRANSFER_OUT")
-        if approve and rows[0][2] > cash_posted(db, src) + 1e-9: raise ValueError(f"transfer {pair_id}: {src} has less posted capital than {rows[0][2]:,.0f} INR")
+        if approve and rows[0][2] > cash_posted(db, src) + 1e-9:
+            raise ValueError(f"transfer {pair_id}: {src} has less posted capital than {rows[0][2]:,.0f} INR")
         st = "POSTED" if approve else "REJECTED"
         db.con.execute("UPDATE desk_capital_tx SET status = ?, approved_by = ? WHERE pair_id = ?", [st, actor, pair_id])
         append(db.con, "transfer", dict(status=st, reason=reason), actor, account_id=src, ref=pair_id)
     return st
 
+# %% ../../nbs/85_desk.accounts.ipynb #a1eee324
 def capital_tx(cfg: Config | None, account_id: str | None = None) -> pd.DataFrame:
     "The capital transactions (TX_COLS), oldest first."
     with desk_db(cfg, *DDLS) as db:
-        rows = db.all(f"SELECT {', '.join(TX_COLS)} FROM desk_capital_tx WHERE ? IS NULL OR account_id = ? ORDER BY value_date, created_at", [account_id, account_id])
+        rows = db.all(
+            f"SELECT {', '.join(TX_COLS)} FROM desk_capital_tx WHERE ? IS NULL OR account_id = ? ORDER BY value_date, created_at",
+            [account_id, account_id],
+        )
     return pd.DataFrame(rows, columns=TX_COLS)
 
 # %% ../../nbs/85_desk.accounts.ipynb #f9756038
 def _period_start(plan: FundingPlan, day: pd.Timestamp) -> pd.Timestamp:
     "First session of the SIP period holding `day`."
     from aitrader.core.calendar import nse_sessions
+
     lo = day.to_period("M").start_time if plan.sip_frequency == "monthly" else day - pd.Timedelta(days=day.weekday())
     return nse_sessions(lo, day)[0]
 
+# %% ../../nbs/85_desk.accounts.ipynb #be8849fc
 def apply_funding(cfg: Config | None, account_id: str, day, actor: str = "system:funding") -> list[str]:
-    "Post the instalment or the lump sum due on session `day`; the ids posted (empty when nothing is due or already posted)."
+    """Post the instalment or the lump sum due on session `day`; the ids posted (empty when nothing is due or already
+    posted)."""
     plan, d = funding_plan(cfg, account_id), pd.Timestamp(day).normalize()
-    if d < pd.Timestamp(plan.start): return []
+    if d < pd.Timestamp(plan.start):
+        return []
     if plan.kind == "LUMP_SUM":
-        t = post_tx(cfg, account_id, "DEPOSIT", plan.lump_amount, max(d, pd.Timestamp(plan.start)), actor, "lump sum", tx_id=f"lump:{account_id}")
+        t = post_tx(
+            cfg,
+            account_id,
+            "DEPOSIT",
+            plan.lump_amount,
+            max(d, pd.Timestamp(plan.start)),
+            actor,
+            "lump sum",
+            tx_id=f"lump:{account_id}",
+        )
     else:
         ps = _period_start(plan, d)
-        t = post_tx(cfg, account_id, "SIP", plan.sip_amount, ps, actor, f"{plan.sip_frequency} SIP", tx_id=f"sip:{account_id}:{ps:%Y-%m-%d}") if d == ps or not _posted(cfg, f"sip:{account_id}:{ps:%Y-%m-%d}") else None
+        t = (
+            post_tx(
+                cfg,
+                account_id,
+                "SIP",
+                plan.sip_amount,
+                ps,
+                actor,
+                f"{plan.sip_frequency} SIP",
+                tx_id=f"sip:{account_id}:{ps:%Y-%m-%d}",
+            )
+            if d == ps or not _posted(cfg, f"sip:{account_id}:{ps:%Y-%m-%d}")
+            else None
+        )
     return [t] if t else []
 
+# %% ../../nbs/85_desk.accounts.ipynb #ddb5f8e3
 def _posted(cfg, tx_id) -> bool:
-    with desk_db(cfg, *DDLS) as db: return db.one("SELECT 1 FROM desk_capital_tx WHERE tx_id = ?", [tx_id]) is not None
+    with desk_db(cfg, *DDLS) as db:
+        return db.one("SELECT 1 FROM desk_capital_tx WHERE tx_id = ?", [tx_id]) is not None
 
-def budget(cfg: Config | None, account_id: str, day,
-           deployed: float,        # INR cost of the open and pending positions
-           deployed_period: float = 0.0, # INR cost opened since the SIP period began (SIP without carry-forward)
-           realised: float = 0.0,  # INR realised P&L to date
-          ) -> dict:
+# %% ../../nbs/85_desk.accounts.ipynb #409b1fc8
+def budget(
+    cfg: Config | None,
+    account_id: str,
+    day,
+    deployed: float,  # INR cost of the open and pending positions
+    deployed_period: float = 0.0,  # INR cost opened since the SIP period began (SIP without carry-forward)
+    realised: float = 0.0,  # INR realised P&L to date
+) -> dict:
     "{'capital', 'equity_cash', 'buffer', 'cap', 'deployable'} in INR on `day` under the funding plan."
     from aitrader.core.calendar import nse_sessions
+
     plan, d = funding_plan(cfg, account_id), pd.Timestamp(day).normalize()
     with desk_db(cfg, *DDLS) as db:
-        cap = float(db.one("SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
-                           "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?", [account_id, d.date()])[0])
+        cap = float(
+            db.one(
+                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
+                "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?",
+                [account_id, d.date()],
+            )[0]
+        )
     cash = cap + realised - deployed
     buf = plan.emergency_buffer_pct * cap
     if plan.kind == "LUMP_SUM":

@@ -16,62 +16,92 @@ __all__ = ['PROPOSAL_COLS', 'market_stats', 'AccountState', 'signal_strategy', '
            'kelly_cap', 'allocate']
 
 # %% ../../nbs/85b_desk.allocator.ipynb #02b32f47
-def market_stats(cfg: Config | None, symbols: list, day, window: int = 20,
-                 source: str = "auto", # `read_window` source: the store when it holds the symbols, else the CSV folder
-                ) -> pd.DataFrame:
+def market_stats(
+    cfg: Config | None,
+    symbols: list,
+    day,
+    window: int = 20,
+    source: str = "auto",  # `read_window` source: the store when it holds the symbols, else the CSV folder
+) -> pd.DataFrame:
     "symbol, close, adv20 (INR), vol_ann (fraction) at the close of `day`; symbols without bars are absent."
     from aitrader.data.window import read_window
+
     d = pd.Timestamp(day).normalize()
     b = read_window(cfg or get_config(), sorted(set(symbols)), d - pd.Timedelta(days=60), d, source=source)
     out = []
     for s, g in b.groupby("symbol"):
         g = g.tail(window + 1)
         r = np.log(g["close"]).diff().dropna()
-        out.append((s, float(g["close"].iat[-1]), float((g["close"] * g["volume"]).tail(window).median()),
-                    float(r.std() * math.sqrt(252)) if len(r) > 2 else float("nan")))
+        out.append(
+            (
+                s,
+                float(g["close"].iat[-1]),
+                float((g["close"] * g["volume"]).tail(window).median()),
+                float(r.std() * math.sqrt(252)) if len(r) > 2 else float("nan"),
+            )
+        )
     return pd.DataFrame(out, columns=["symbol", "close", "adv20", "vol_ann"])
 
 # %% ../../nbs/85b_desk.allocator.ipynb #4a1fc427
 @dataclass
 class AccountState:
     "What the allocator needs to know about an account on a day (INR)."
-    equity: float                  # capital + realised + unrealised P&L
-    deployable: float              # cash the funding plan lets it put to work now (`accounts.budget`)
-    positions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["symbol", "sector", "cost"]))  # open and pending
-    hit_rate: float = float("nan") # fraction of closed trades that made money
-    payoff: float = float("nan")   # mean win / mean loss of closed trades (INR ratio)
-    n_closed: int = 0
-    paused: bool = False           # a kill switch holds new entries
 
+    equity: float  # capital + realised + unrealised P&L
+    deployable: float  # cash the funding plan lets it put to work now (`accounts.budget`)
+    positions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["symbol", "sector", "cost"])
+    )  # open and pending
+    hit_rate: float = float("nan")  # fraction of closed trades that made money
+    payoff: float = float("nan")  # mean win / mean loss of closed trades (INR ratio)
+    n_closed: int = 0
+    paused: bool = False  # a kill switch holds new entries
+
+# %% ../../nbs/85b_desk.allocator.ipynb #200fdafa
 def signal_strategy(sig: dict) -> str:
     "The strategy a signal belongs to: the daily job's top-k swing rule is 'swing' (the only one today)."
     return sig.get("strategy") or "swing"
 
+# %% ../../nbs/85b_desk.allocator.ipynb #82714da9
 def pick_horizon(sig: dict, m: Mandate) -> tuple[int | None, float]:
     "(horizon in trading days, expected return) with the best `exp_ret_{h}d` among 3, 5, 10 inside the mandate's range."
     hs = [(h, sig.get(f"exp_ret_{h}d")) for h in (3, 5, 10) if m.horizon_min <= h <= m.horizon_max]
     hs = [(h, float(v)) for h, v in hs if v is not None and np.isfinite(v)]
     return max(hs, key=lambda t: t[1]) if hs else (None, float("nan"))
 
+# %% ../../nbs/85b_desk.allocator.ipynb #4e42a759
 def filter_reason(sig: dict, m: Mandate, st: AccountState, mk: dict | None, blacked: dict) -> str | None:
     "Why the mandate refuses the signal (first rule that fails), or None."
-    if sig["direction"] != "BUY": return f"direction {sig['direction']}: the paper desk buys only"
-    if st.paused: return "account paused by a kill switch"
+    if sig["direction"] != "BUY":
+        return f"direction {sig['direction']}: the paper desk buys only"
+    if st.paused:
+        return "account paused by a kill switch"
     sec = sector_of(sig["symbol"])
-    if sec in m.banned_sectors: return f"banned sector {sec}"
-    if sig["symbol"] in blacked: return f"earnings blackout: {blacked[sig['symbol']]}"
-    if signal_strategy(sig) not in m.strategies: return f"strategy {signal_strategy(sig)} not in mandate {m.strategies}"
-    if pick_horizon(sig, m)[0] is None: return f"no signal horizon in [{m.horizon_min}, {m.horizon_max}] days"
-    if mk is None: return "no bars for liquidity and volatility"
-    if not mk["adv20"] >= m.liquidity_floor: return f"liquidity {mk['adv20'] / 1e7:,.1f} Cr < floor {m.liquidity_floor / 1e7:,.1f} Cr"
-    if sig["symbol"] in set(st.positions["symbol"]): return "already held or pending"
+    if sec in m.banned_sectors:
+        return f"banned sector {sec}"
+    if sig["symbol"] in blacked:
+        return f"earnings blackout: {blacked[sig['symbol']]}"
+    if signal_strategy(sig) not in m.strategies:
+        return f"strategy {signal_strategy(sig)} not in mandate {m.strategies}"
+    if pick_horizon(sig, m)[0] is None:
+        return f"no signal horizon in [{m.horizon_min}, {m.horizon_max}] days"
+    if mk is None:
+        return "no bars for liquidity and volatility"
+    if not mk["adv20"] >= m.liquidity_floor:
+        return f"liquidity {mk['adv20'] / 1e7:,.1f} Cr < floor {m.liquidity_floor / 1e7:,.1f} Cr"
+    if sig["symbol"] in set(st.positions["symbol"]):
+        return "already held or pending"
     return None
 
 # %% ../../nbs/85b_desk.allocator.ipynb #fc38f2db
 def objective_score(objective: str, edge: float, quality: float, vol: float) -> float:
     "The ranking value of one signal under `objective` (see above)."
     v = max(vol, 1e-3) if np.isfinite(vol) else 1.0
-    return {"MAX_PROFIT": edge * quality, "RISK_MINIMIZED": edge * quality / v, "BALANCED": edge * quality / math.sqrt(v)}[objective]
+    return {
+        "MAX_PROFIT": edge * quality,
+        "RISK_MINIMIZED": edge * quality / v,
+        "BALANCED": edge * quality / math.sqrt(v),
+    }[objective]
 
 # %% ../../nbs/85b_desk.allocator.ipynb #68983542
 def kelly_cap(st: AccountState, m: Mandate) -> float:
@@ -81,15 +111,39 @@ def kelly_cap(st: AccountState, m: Mandate) -> float:
     b = (1 - w) * b0 + w * (st.payoff if np.isfinite(st.payoff) and st.payoff > 0 else b0)
     return m.kelly_fraction * max(0.0, p - (1 - p) / b)
 
-PROPOSAL_COLS = ["signal_id", "symbol", "sector", "decision", "reason", "rank", "score", "horizon", "edge", "quality", "vol_ann",
-                 "adv20", "entry", "stop", "target", "qty", "size_inr", "risk_inr", "reward_inr", "rr", "bound_by"]
+# %% ../../nbs/85b_desk.allocator.ipynb #7c7be2c9
+PROPOSAL_COLS = [
+    "signal_id",
+    "symbol",
+    "sector",
+    "decision",
+    "reason",
+    "rank",
+    "score",
+    "horizon",
+    "edge",
+    "quality",
+    "vol_ann",
+    "adv20",
+    "entry",
+    "stop",
+    "target",
+    "qty",
+    "size_inr",
+    "risk_inr",
+    "reward_inr",
+    "rr",
+    "bound_by",
+]
 
-def allocate(signals: pd.DataFrame,  # one session's signals (SignalStore rows: id, symbol, direction, confidence, exp_ret_*, p_fail, entry, atr14)
-             m: Mandate,
-             st: AccountState,
-             market: pd.DataFrame,    # `market_stats` of the signals' symbols on the decision date
-             blacked: dict | None = None, # `events.blackout` of the day for the mandate's blackout_days
-            ) -> pd.DataFrame:
+# %% ../../nbs/85b_desk.allocator.ipynb #f8ec08b4
+def allocate(
+    signals: pd.DataFrame,  # one session's signals (SignalStore rows: id, symbol, direction, confidence, exp_ret_*, p_fail, entry, atr14)
+    m: Mandate,
+    st: AccountState,
+    market: pd.DataFrame,  # `market_stats` of the signals' symbols on the decision date
+    blacked: dict | None = None,  # `events.blackout` of the day for the mandate's blackout_days
+) -> pd.DataFrame:
     "PROPOSAL_COLS, one row per signal: decision 'CARD' (sized) or 'SKIP' (with the reason), CARDs first by rank."
     mk = market.set_index("symbol").to_dict("index")
     rows = []
@@ -98,13 +152,28 @@ def allocate(signals: pd.DataFrame,  # one session's signals (SignalStore rows: 
         h, edge = pick_horizon(sig, m)
         q = float(sig["confidence"]) * (1 - float(sig.get("p_fail") or 0))
         vol = mk.get(sig["symbol"], {}).get("vol_ann", float("nan"))
-        if why is None and not edge > 0: why = f"no positive edge at {h}d ({edge:+.2%})"
-        rows.append(dict(signal_id=sig["id"], symbol=sig["symbol"], sector=sector_of(sig["symbol"]), decision="SKIP" if why else "CARD",
-                         reason=why or "", score=objective_score(m.objective, edge, q, vol) if why is None else float("nan"),
-                         horizon=h, edge=edge, quality=q, vol_ann=vol, adv20=mk.get(sig["symbol"], {}).get("adv20", float("nan")),
-                         entry=float(sig["entry"]) if sig.get("entry") is not None else float("nan"), atr=float(sig.get("atr14") or float("nan"))))
+        if why is None and not edge > 0:
+            why = f"no positive edge at {h}d ({edge:+.2%})"
+        rows.append(
+            dict(
+                signal_id=sig["id"],
+                symbol=sig["symbol"],
+                sector=sector_of(sig["symbol"]),
+                decision="SKIP" if why else "CARD",
+                reason=why or "",
+                score=objective_score(m.objective, edge, q, vol) if why is None else float("nan"),
+                horizon=h,
+                edge=edge,
+                quality=q,
+                vol_ann=vol,
+                adv20=mk.get(sig["symbol"], {}).get("adv20", float("nan")),
+                entry=float(sig["entry"]) if sig.get("entry") is not None else float("nan"),
+                atr=float(sig.get("atr14") or float("nan")),
+            )
+        )
     df = pd.DataFrame(rows)
-    if df.empty: return pd.DataFrame(columns=PROPOSAL_COLS)
+    if df.empty:
+        return pd.DataFrame(columns=PROPOSAL_COLS)
     df = df.sort_values(["decision", "score"], ascending=[True, False], kind="stable").reset_index(drop=True)
     df["rank"] = np.where(df["decision"] == "CARD", np.arange(1, len(df) + 1), 0)
     E, left = st.equity, st.deployable
@@ -113,22 +182,43 @@ def allocate(signals: pd.DataFrame,  # one session's signals (SignalStore rows: 
     kc = kelly_cap(st, m) * E
     for i, r in df.iterrows():
         df.loc[i, ["stop", "target"]] = [r.entry - m.stop_atr * r.atr, r.entry + m.target_atr * r.atr]
-        if r.decision != "CARD": continue
-        if slots <= 0: df.loc[i, ["decision", "reason"]] = ["SKIP", f"max positions {m.max_positions} reached"]; continue
+        if r.decision != "CARD":
+            continue
+        if slots <= 0:
+            df.loc[i, ["decision", "reason"]] = ["SKIP", f"max positions {m.max_positions} reached"]
+            continue
         per_share_risk = m.stop_atr * r.atr
-        lim = {"vol_target": E * min(1.0, m.vol_target / r.vol_ann if r.vol_ann > 0 else 1.0) / m.max_positions,
-               "kelly": kc, "risk_per_trade": m.risk_per_trade_pct * E / per_share_risk * r.entry,
-               "sector_cap": m.max_sector_pct * E - sec_cost.get(r.sector, 0.0), "deployable": left}
+        lim = {
+            "vol_target": E * min(1.0, m.vol_target / r.vol_ann if r.vol_ann > 0 else 1.0) / m.max_positions,
+            "kelly": kc,
+            "risk_per_trade": m.risk_per_trade_pct * E / per_share_risk * r.entry,
+            "sector_cap": m.max_sector_pct * E - sec_cost.get(r.sector, 0.0),
+            "deployable": left,
+        }
         bound = min(lim, key=lim.get)
         qty = int(max(0.0, lim[bound]) // r.entry)
         if qty < 1:
-            df.loc[i, ["decision", "reason", "bound_by"]] = ["SKIP", f"size below one share: {bound} leaves {max(0, lim[bound]):,.0f} INR", bound]; continue
+            df.loc[i, ["decision", "reason", "bound_by"]] = [
+                "SKIP",
+                f"size below one share: {bound} leaves {max(0, lim[bound]):,.0f} INR",
+                bound,
+            ]
+            continue
         size = qty * r.entry
-        df.loc[i, ["qty", "size_inr", "risk_inr", "reward_inr", "rr", "bound_by"]] = [qty, size, qty * per_share_risk,
-                                                                                   qty * m.target_atr * r.atr, m.target_atr / m.stop_atr, bound]
-        left -= size; slots -= 1; sec_cost[r.sector] = sec_cost.get(r.sector, 0.0) + size
+        df.loc[i, ["qty", "size_inr", "risk_inr", "reward_inr", "rr", "bound_by"]] = [
+            qty,
+            size,
+            qty * per_share_risk,
+            qty * m.target_atr * r.atr,
+            m.target_atr / m.stop_atr,
+            bound,
+        ]
+        left -= size
+        slots -= 1
+        sec_cost[r.sector] = sec_cost.get(r.sector, 0.0) + size
     df["rank"] = np.where(df["decision"] == "CARD", df["decision"].eq("CARD").cumsum(), 0)
     for c in PROPOSAL_COLS:
-        if c not in df: df[c] = np.nan
+        if c not in df:
+            df[c] = np.nan
     df["qty"] = df["qty"].fillna(0).astype(int)
     return df.sort_values(["decision", "rank"], kind="stable").reset_index(drop=True)[PROPOSAL_COLS]

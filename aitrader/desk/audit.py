@@ -19,22 +19,27 @@ __all__ = ['AUDIT_DDL', 'GENESIS', 'KINDS', 'AUDIT_COLS', 'log', 'NOTIFIERS', 'd
 # %% ../../nbs/85e_desk.audit.ipynb #f5ba5f8b
 _made: set = set()
 
+# %% ../../nbs/85e_desk.audit.ipynb #7a978463
 @contextmanager
-def desk_db(cfg: Config | None = None, # settings; `get_config()` when None
-            *ddls: str,                # `<NAME>_DDL` strings whose tables this caller uses
-           ):
+def desk_db(
+    cfg: Config | None = None,  # settings; `get_config()` when None
+    *ddls: str,  # `<NAME>_DDL` strings whose tables this caller uses
+):
     "An `ApiStore` (one connection, `db.con`) with the desk tables of `ddls` created. Raises `StoreBusy`."
     with ApiStore(cfg or get_config()) as db:
         for d in ddls:
             k = (str(db.path), hash(d))
             if k not in _made:
-                for stmt in [s.strip() for s in d.split(";") if s.strip()]: db.con.execute(stmt)
+                for stmt in [s.strip() for s in d.split(";") if s.strip()]:
+                    db.con.execute(stmt)
                 _made.add(k)
         yield db
 
+# %% ../../nbs/85e_desk.audit.ipynb #c6abcec3
 def new_id(prefix: str) -> str:
     "A short random id `prefix-xxxxxxxxxx` (uuid4 hex)."
     import uuid
+
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 # %% ../../nbs/85e_desk.audit.ipynb #55160d17
@@ -42,105 +47,184 @@ AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS desk_audit (seq BIGINT PRIMARY KEY, at_utc TEXT NOT NULL, kind TEXT NOT NULL, account_id TEXT,
   actor TEXT NOT NULL, model_version TEXT, ref TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 """
-register_schema("audit", AUDIT_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("audit", AUDIT_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 GENESIS = "0" * 64
-KINDS = ("ingestion", "signal", "allocation", "card", "approval", "rejection", "order", "fill", "exit", "transfer",
-         "capital", "mandate", "account", "kill", "reset", "report")
+KINDS = (
+    "ingestion",
+    "signal",
+    "allocation",
+    "card",
+    "approval",
+    "rejection",
+    "order",
+    "fill",
+    "exit",
+    "transfer",
+    "capital",
+    "mandate",
+    "account",
+    "kill",
+    "reset",
+    "report",
+)
 AUDIT_COLS = ["seq", "at_utc", "kind", "account_id", "actor", "model_version", "ref", "payload", "prev_hash", "hash"]
 
+# %% ../../nbs/85e_desk.audit.ipynb #0d0fcf36
 def canon(obj) -> str:
     "Canonical JSON (sorted keys, no spaces, non-JSON values as str)."
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
-def entry_hash(prev_hash: str, seq: int, at: str, kind: str, account_id, actor: str, model_version, ref, payload: str) -> str:
+# %% ../../nbs/85e_desk.audit.ipynb #b9d011dc
+def entry_hash(
+    prev_hash: str, seq: int, at: str, kind: str, account_id, actor: str, model_version, ref, payload: str
+) -> str:
     "SHA-256 hex of one entry chained to `prev_hash` (see above)."
-    return hashlib.sha256(canon([prev_hash, int(seq), at, kind, account_id, actor, model_version, ref, payload]).encode()).hexdigest()
+    return hashlib.sha256(
+        canon([prev_hash, int(seq), at, kind, account_id, actor, model_version, ref, payload]).encode()
+    ).hexdigest()
 
 # %% ../../nbs/85e_desk.audit.ipynb #8223ae39
-def append(con,                     # an open connection of the API file (inside the caller's transaction, if any)
-           kind: str,               # one of KINDS
-           payload: dict,           # what happened (JSON-serializable; other values stored as str)
-           actor: str,              # who did it: a person, a key id, or 'system:<job>'
-           account_id: str | None = None, # the desk account, None for desk-wide entries
-           model_version: str | None = None, # the model behind the action, when there is one
-           ref: str | None = None,  # id of the object (card, signal, bracket, transaction)
-           at=None,                 # time of the entry (tz-aware); now when None
-          ) -> dict:
+def append(
+    con,  # an open connection of the API file (inside the caller's transaction, if any)
+    kind: str,  # one of KINDS
+    payload: dict,  # what happened (JSON-serializable; other values stored as str)
+    actor: str,  # who did it: a person, a key id, or 'system:<job>'
+    account_id: str | None = None,  # the desk account, None for desk-wide entries
+    model_version: str | None = None,  # the model behind the action, when there is one
+    ref: str | None = None,  # id of the object (card, signal, bracket, transaction)
+    at=None,  # time of the entry (tz-aware); now when None
+) -> dict:
     "Append one chained entry; returns it as a dict. Raises ValueError on an unknown kind or an empty actor."
-    if kind not in KINDS: raise ValueError(f"audit kind {kind!r} unknown; one of {KINDS}")
-    if not actor or not str(actor).strip(): raise ValueError("audit entry without an actor")
+    if kind not in KINDS:
+        raise ValueError(f"audit kind {kind!r} unknown; one of {KINDS}")
+    if not actor or not str(actor).strip():
+        raise ValueError("audit entry without an actor")
     last = con.execute("SELECT seq, hash FROM desk_audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, last[1])
     t = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
     t = (t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t).tz_convert("UTC")
-    row = dict(seq=seq, at_utc=t.isoformat(), kind=kind, account_id=account_id, actor=str(actor), model_version=model_version,
-               ref=ref, payload=canon(payload))
+    row = dict(
+        seq=seq,
+        at_utc=t.isoformat(),
+        kind=kind,
+        account_id=account_id,
+        actor=str(actor),
+        model_version=model_version,
+        ref=ref,
+        payload=canon(payload),
+    )
     row["prev_hash"] = prev
-    row["hash"] = entry_hash(prev, seq, row["at_utc"], kind, account_id, row["actor"], model_version, ref, row["payload"])
-    con.execute(f"INSERT INTO desk_audit ({', '.join(AUDIT_COLS)}) VALUES ({', '.join('?' * len(AUDIT_COLS))})",
-                [row[c] for c in AUDIT_COLS])
+    row["hash"] = entry_hash(
+        prev, seq, row["at_utc"], kind, account_id, row["actor"], model_version, ref, row["payload"]
+    )
+    con.execute(
+        f"INSERT INTO desk_audit ({', '.join(AUDIT_COLS)}) VALUES ({', '.join('?' * len(AUDIT_COLS))})",
+        [row[c] for c in AUDIT_COLS],
+    )
     return row
 
+# %% ../../nbs/85e_desk.audit.ipynb #3213d2c7
 def audit(cfg: Config | None, kind: str, payload: dict, actor: str, **kw) -> dict:
     "`append` in its own connection and transaction."
-    with desk_db(cfg, AUDIT_DDL) as db, db.transaction(): return append(db.con, kind, payload, actor, **kw)
+    with desk_db(cfg, AUDIT_DDL) as db, db.transaction():
+        return append(db.con, kind, payload, actor, **kw)
 
 # %% ../../nbs/85e_desk.audit.ipynb #3a890d50
-def audit_log(cfg: Config | None = None,
-              day=None,                   # an IST date: entries of that day only; None = all
-              account_id: str | None = None, # entries of one account (and the desk-wide ones)
-              kind: str | None = None,
-             ) -> pd.DataFrame:
+def audit_log(
+    cfg: Config | None = None,
+    day=None,  # an IST date: entries of that day only; None = all
+    account_id: str | None = None,  # entries of one account (and the desk-wide ones)
+    kind: str | None = None,
+) -> pd.DataFrame:
     "The log (AUDIT_COLS + `at`, the time as tz-aware UTC), oldest first."
     with desk_db(cfg, AUDIT_DDL) as db:
         rows = db.all(f"SELECT {', '.join(AUDIT_COLS)} FROM desk_audit ORDER BY seq")
     df = pd.DataFrame(rows, columns=AUDIT_COLS)
     df["at"] = pd.to_datetime(df["at_utc"], utc=True, format="ISO8601")
-    if day is not None: df = df[df["at"].dt.tz_convert("Asia/Kolkata").dt.normalize().dt.tz_localize(None) == pd.Timestamp(day)]
-    if account_id is not None: df = df[df["account_id"].isna() | (df["account_id"] == account_id)]
-    if kind is not None: df = df[df["kind"] == kind]
+    if day is not None:
+        df = df[df["at"].dt.tz_convert("Asia/Kolkata").dt.normalize().dt.tz_localize(None) == pd.Timestamp(day)]
+    if account_id is not None:
+        df = df[df["account_id"].isna() | (df["account_id"] == account_id)]
+    if kind is not None:
+        df = df[df["kind"] == kind]
     return df.reset_index(drop=True)
 
+# %% ../../nbs/85e_desk.audit.ipynb #d327759a
 @dataclass
 class Verdict:
     "Outcome of `verify`."
-    ok: bool
-    n: int                  # entries checked
-    first_bad: int | None   # seq of the first entry whose stored hash or link does not hold
-    reason: str             # what does not hold, naming the entry
-    def __str__(self): return f"audit chain intact: {self.n} entries" if self.ok else f"audit chain BROKEN at entry {self.first_bad}: {self.reason}"
 
+    ok: bool
+    n: int  # entries checked
+    first_bad: int | None  # seq of the first entry whose stored hash or link does not hold
+    reason: str  # what does not hold, naming the entry
+
+    def __str__(self):
+        return (
+            f"audit chain intact: {self.n} entries"
+            if self.ok
+            else f"audit chain BROKEN at entry {self.first_bad}: {self.reason}"
+        )
+
+# %% ../../nbs/85e_desk.audit.ipynb #0fac9f56
 def verify(cfg: Config | None = None) -> Verdict:
     "Recompute the chain from the first entry; the first entry whose hash, link or sequence does not hold."
-    with desk_db(cfg, AUDIT_DDL) as db: rows = db.all(f"SELECT {', '.join(AUDIT_COLS)} FROM desk_audit ORDER BY seq")
+    with desk_db(cfg, AUDIT_DDL) as db:
+        rows = db.all(f"SELECT {', '.join(AUDIT_COLS)} FROM desk_audit ORDER BY seq")
     prev, want = GENESIS, 1
     for r in rows:
         d = dict(zip(AUDIT_COLS, r))
-        if int(d["seq"]) != want: return Verdict(False, len(rows), int(d["seq"]), f"seq {d['seq']} follows {want - 1}: an entry is missing")
-        if d["prev_hash"] != prev: return Verdict(False, len(rows), want, f"entry {want} links to {d['prev_hash'][:12]}, the entry before hashes to {prev[:12]}")
-        h = entry_hash(prev, want, d["at_utc"], d["kind"], d["account_id"], d["actor"], d["model_version"], d["ref"], d["payload"])
-        if h != d["hash"]: return Verdict(False, len(rows), want, f"entry {want} ({d['kind']}, {d['ref']}) was edited: its content hashes to {h[:12]}, stored {d['hash'][:12]}")
+        if int(d["seq"]) != want:
+            return Verdict(False, len(rows), int(d["seq"]), f"seq {d['seq']} follows {want - 1}: an entry is missing")
+        if d["prev_hash"] != prev:
+            return Verdict(
+                False,
+                len(rows),
+                want,
+                f"entry {want} links to {d['prev_hash'][:12]}, the entry before hashes to {prev[:12]}",
+            )
+        h = entry_hash(
+            prev, want, d["at_utc"], d["kind"], d["account_id"], d["actor"], d["model_version"], d["ref"], d["payload"]
+        )
+        if h != d["hash"]:
+            return Verdict(
+                False,
+                len(rows),
+                want,
+                f"entry {want} ({d['kind']}, {d['ref']}) was edited: its content hashes to {h[:12]}, stored {d['hash'][:12]}",
+            )
         prev, want = d["hash"], want + 1
     return Verdict(True, len(rows), None, "")
 
 # %% ../../nbs/85e_desk.audit.ipynb #e3876457
 log = logging.getLogger("aitrader.desk")
-NOTIFIERS: list = []   # callables (event, payload) -> None, e.g. an apprise sender; failures are logged, never raised
+NOTIFIERS: list = []  # callables (event, payload) -> None, e.g. an apprise sender; failures are logged, never raised
 
-def notify(event: str,   # short event name, e.g. 'kill:max_daily_loss'
-           payload: dict, # what to say (account, rule, values)
-           cfg: Config | None = None, # where to audit; None: the log line only
-           actor: str = "system:risk",
-          ) -> None:
+# %% ../../nbs/85e_desk.audit.ipynb #b6ba0d6d
+def notify(
+    event: str,  # short event name, e.g. 'kill:max_daily_loss'
+    payload: dict,  # what to say (account, rule, values)
+    cfg: Config | None = None,  # where to audit; None: the log line only
+    actor: str = "system:risk",
+) -> None:
     "Alert: a WARNING log line, an audit entry of kind 'kill' (when `cfg` is given) and every callable in NOTIFIERS."
     log.warning("desk alert %s %s", event, canon(payload))
     if cfg is not None:
         e = audit(cfg, "kill", {"event": event, **payload}, actor, account_id=payload.get("account_id"))
         try:
-            from aitrader.notify import notify as send       # the one alert path (apprise, rate-limited, de-duplicated)
-            send("kill_switch", f"desk:{e['seq']}:{event}", f"aitrader desk: {event} {payload.get('account_id', '')}".strip(),
-                 canon(payload), cfg=cfg)
-        except Exception as x: log.error("apprise notifier failed: %s", x)
+            from aitrader.notify import notify as send  # the one alert path (apprise, rate-limited, de-duplicated)
+
+            send(
+                "kill_switch",
+                f"desk:{e['seq']}:{event}",
+                f"aitrader desk: {event} {payload.get('account_id', '')}".strip(),
+                canon(payload),
+                cfg=cfg,
+            )
+        except Exception as x:
+            log.error("apprise notifier failed: %s", x)
     for f in NOTIFIERS:
-        try: f(event, payload)
-        except Exception as e: log.error("notifier %r failed: %s", f, e)
+        try:
+            f(event, payload)
+        except Exception as e:
+            log.error("notifier %r failed: %s", f, e)

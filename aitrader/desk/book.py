@@ -18,51 +18,102 @@ __all__ = ['BRACKET_COLS', 'POS_COLS', 'use_brackets', 'bracket_api', 'account_k
 # %% ../../nbs/85c_desk.book.ipynb #45cbe8c3
 _override: list = []
 
+# %% ../../nbs/85c_desk.book.ipynb #f03a4051
 def use_brackets(mod) -> None:
-    "Use `mod` (open_bracket, step_brackets, close_bracket, brackets) instead of `aitrader.exits.bracket`; None restores it."
+    """Use `mod` (open_bracket, step_brackets, close_bracket, brackets) instead of `aitrader.exits.bracket`; None
+    restores it."""
     _override.clear()
-    if mod is not None: _override.append(mod)
+    if mod is not None:
+        _override.append(mod)
 
+# %% ../../nbs/85c_desk.book.ipynb #1e7d9649
 def bracket_api():
     "The bracket-order module, or None when issue #15's `aitrader.exits.bracket` is not installed."
-    if _override: return _override[0]
+    if _override:
+        return _override[0]
     from aitrader.exits import bracket
+
     return bracket
 
+# %% ../../nbs/85c_desk.book.ipynb #4c6040a2
 def account_key(account_id: str) -> str:
     "The bracket owner of a desk account."
     return f"desk:{account_id}"
 
-BRACKET_COLS = ["bracket_id", "account", "signal_id", "symbol", "signal_as_of", "status", "qty", "entry_limit", "stop_loss", "take_profit",
-                "position_status", "position_qty", "entry_price", "stop", "net_pnl", "net_r", "exit_reason", "opened_ts", "closed_ts", "created_at"]
+# %% ../../nbs/85c_desk.book.ipynb #aae04cde
+BRACKET_COLS = [
+    "bracket_id",
+    "account",
+    "signal_id",
+    "symbol",
+    "signal_as_of",
+    "status",
+    "qty",
+    "entry_limit",
+    "stop_loss",
+    "take_profit",
+    "position_status",
+    "position_qty",
+    "entry_price",
+    "stop",
+    "net_pnl",
+    "net_r",
+    "exit_reason",
+    "opened_ts",
+    "closed_ts",
+    "created_at",
+]
 
+# %% ../../nbs/85c_desk.book.ipynb #7db17505
 def desk_brackets(cfg: Config | None, account_id: str | None = None) -> pd.DataFrame:
     "BRACKET_COLS of the desk's brackets (one account's, or every `desk:` account's); empty without the bracket module."
     B = bracket_api()
-    if B is None: return pd.DataFrame(columns=BRACKET_COLS)
+    if B is None:
+        return pd.DataFrame(columns=BRACKET_COLS)
     df = B.brackets(cfg or get_config(), account=None if account_id is None else account_key(account_id))
     df = df[df["account"].astype(str).str.startswith("desk:")]
     for c in BRACKET_COLS:
-        if c not in df: df[c] = np.nan
+        if c not in df:
+            df[c] = np.nan
     return df[BRACKET_COLS].reset_index(drop=True)
 
 # %% ../../nbs/85c_desk.book.ipynb #49ee3ef2
-def marks(cfg: Config | None, symbols: list, day, source: str = "auto",
-          at=None,  # a time inside the session (tz-aware or naive IST): intraday marks, no look-ahead
-         ) -> dict:
+def marks(
+    cfg: Config | None,
+    symbols: list,
+    day,
+    source: str = "auto",
+    at=None,  # a time inside the session (tz-aware or naive IST): intraday marks, no look-ahead
+) -> dict:
     "{symbol: INR mark} at the close of `day` (or at `at`); symbols without bars absent."
     from aitrader.data.window import read_window
     from aitrader.core.calendar import previous_session
-    if not len(symbols): return {}
+
+    if not len(symbols):
+        return {}
     cfg, syms = cfg or get_config(), sorted(set(symbols))
-    d = pd.Timestamp(day).normalize() if at is None else previous_session(pd.Timestamp(at).tz_localize(None).normalize() if pd.Timestamp(at).tzinfo is None else pd.Timestamp(at).tz_convert("Asia/Kolkata").tz_localize(None).normalize())
+    d = (
+        pd.Timestamp(day).normalize()
+        if at is None
+        else previous_session(
+            pd.Timestamp(at).tz_localize(None).normalize()
+            if pd.Timestamp(at).tzinfo is None
+            else pd.Timestamp(at).tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+        )
+    )
     b = read_window(cfg, syms, d - pd.Timedelta(days=15), d, source=source)
     out = b.groupby("symbol")["close"].last().astype(float).to_dict()
     if at is not None:
-        t = pd.Timestamp(at); t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t.tz_convert("Asia/Kolkata")
-        try: h = read_window(cfg, syms, t.normalize().tz_localize(None), t.tz_localize(None), timeframe="1h", as_of=t, source="store")
-        except Exception: h = pd.DataFrame(columns=["symbol", "close", "partial"])
-        if "partial" in h: h = h[~h["partial"].astype(bool)]
+        t = pd.Timestamp(at)
+        t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t.tz_convert("Asia/Kolkata")
+        try:
+            h = read_window(
+                cfg, syms, t.normalize().tz_localize(None), t.tz_localize(None), timeframe="1h", as_of=t, source="store"
+            )
+        except Exception:
+            h = pd.DataFrame(columns=["symbol", "close", "partial"])
+        if "partial" in h:
+            h = h[~h["partial"].astype(bool)]
         out |= h.groupby("symbol")["close"].last().astype(float).to_dict()
     return out
 
@@ -77,15 +128,34 @@ class Book:
     cost_open: float
     cost_pending: float
     open_risk: float
-    positions: pd.DataFrame   # symbol, sector, status (OPEN/PENDING), qty, entry_price, mark, cost, unrealised, open_risk, bracket_id, signal_id
-    closed: pd.DataFrame      # closed brackets: symbol, net_pnl, exit_reason, closed_ts
-    @property
-    def equity(self) -> float: return self.capital + self.realised + self.unrealised
-    @property
-    def cash(self) -> float: return self.capital + self.realised - self.cost_open - self.cost_pending
+    positions: pd.DataFrame  # symbol, sector, status (OPEN/PENDING), qty, entry_price, mark, cost, unrealised, open_risk, bracket_id, signal_id
+    closed: pd.DataFrame  # closed brackets: symbol, net_pnl, exit_reason, closed_ts
 
-POS_COLS = ["symbol", "sector", "status", "qty", "entry_price", "mark", "cost", "unrealised", "open_risk", "stop", "bracket_id", "signal_id"]
+    @property
+    def equity(self) -> float:
+        return self.capital + self.realised + self.unrealised
 
+    @property
+    def cash(self) -> float:
+        return self.capital + self.realised - self.cost_open - self.cost_pending
+
+# %% ../../nbs/85c_desk.book.ipynb #0bf5491a
+POS_COLS = [
+    "symbol",
+    "sector",
+    "status",
+    "qty",
+    "entry_price",
+    "mark",
+    "cost",
+    "unrealised",
+    "open_risk",
+    "stop",
+    "bracket_id",
+    "signal_id",
+]
+
+# %% ../../nbs/85c_desk.book.ipynb #d02f5cec
 def book(cfg: Config | None, account_id: str, day, brk: pd.DataFrame | None = None, mk: dict | None = None) -> Book:
     "The account's `Book` at the close of `day` (brackets created after the day are ignored)."
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
@@ -93,28 +163,75 @@ def book(cfg: Config | None, account_id: str, day, brk: pd.DataFrame | None = No
     brk = brk.reindex(columns=list(dict.fromkeys([*brk.columns, *BRACKET_COLS])))
     brk = brk[pd.to_datetime(brk["signal_as_of"]) <= d]
     with desk_db(cfg, *DDLS) as db:
-        cap = float(db.one("SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
-                           "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?", [account_id, d.date()])[0])
+        cap = float(
+            db.one(
+                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
+                "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?",
+                [account_id, d.date()],
+            )[0]
+        )
     op, pe, cl = (brk[brk["status"] == s] for s in ("OPEN", "PENDING", "CLOSED"))
     mk = marks(cfg, list(op["symbol"]), d) if mk is None else mk
     pos = []
     for r in op.itertuples():
         q, m = float(r.position_qty if pd.notna(r.position_qty) else r.qty), mk.get(r.symbol, float(r.entry_price))
         st = float(r.stop) if pd.notna(r.stop) else float(r.stop_loss)
-        pos.append((r.symbol, sector_of(r.symbol), "OPEN", q, float(r.entry_price), m, q * float(r.entry_price), q * (m - float(r.entry_price)),
-                    q * max(0.0, m - st), st, r.bracket_id, r.signal_id))
+        pos.append(
+            (
+                r.symbol,
+                sector_of(r.symbol),
+                "OPEN",
+                q,
+                float(r.entry_price),
+                m,
+                q * float(r.entry_price),
+                q * (m - float(r.entry_price)),
+                q * max(0.0, m - st),
+                st,
+                r.bracket_id,
+                r.signal_id,
+            )
+        )
     for r in pe.itertuples():
-        q = float(r.qty); px = float(r.entry_limit) if pd.notna(r.entry_limit) else float("nan")
-        pos.append((r.symbol, sector_of(r.symbol), "PENDING", q, px, px, q * px, 0.0, q * max(0.0, px - float(r.stop_loss)), float(r.stop_loss), r.bracket_id, r.signal_id))
+        q = float(r.qty)
+        px = float(r.entry_limit) if pd.notna(r.entry_limit) else float("nan")
+        pos.append(
+            (
+                r.symbol,
+                sector_of(r.symbol),
+                "PENDING",
+                q,
+                px,
+                px,
+                q * px,
+                0.0,
+                q * max(0.0, px - float(r.stop_loss)),
+                float(r.stop_loss),
+                r.bracket_id,
+                r.signal_id,
+            )
+        )
     P = pd.DataFrame(pos, columns=POS_COLS)
     real = float(pd.to_numeric(cl["net_pnl"], errors="coerce").fillna(0).sum())
-    return Book(account_id, d, cap, real, float(P.loc[P.status == "OPEN", "unrealised"].sum()), float(P.loc[P.status == "OPEN", "cost"].sum()),
-                float(P.loc[P.status == "PENDING", "cost"].sum()), float(P["open_risk"].sum()), P,
-                cl[["symbol", "net_pnl", "exit_reason", "closed_ts"]].reset_index(drop=True))
+    return Book(
+        account_id,
+        d,
+        cap,
+        real,
+        float(P.loc[P.status == "OPEN", "unrealised"].sum()),
+        float(P.loc[P.status == "OPEN", "cost"].sum()),
+        float(P.loc[P.status == "PENDING", "cost"].sum()),
+        float(P["open_risk"].sum()),
+        P,
+        cl[["symbol", "net_pnl", "exit_reason", "closed_ts"]].reset_index(drop=True),
+    )
 
 # %% ../../nbs/85c_desk.book.ipynb #862f977d
-def account_state(cfg: Config | None, account_id: str, day, paused: bool = False, bk: Book | None = None) -> AccountState:
-    "`AccountState` of the account on `day`: equity, deployable cash under the funding plan, open and pending positions, tracked hit rate and payoff."
+def account_state(
+    cfg: Config | None, account_id: str, day, paused: bool = False, bk: Book | None = None
+) -> AccountState:
+    """`AccountState` of the account on `day`: equity, deployable cash under the funding plan, open and pending
+    positions, tracked hit rate and payoff."""
     bk = bk or book(cfg, account_id, day)
     plan = funding_plan(cfg, account_id)
     period = bk.positions
@@ -123,10 +240,22 @@ def account_state(cfg: Config | None, account_id: str, day, paused: bool = False
         brk = desk_brackets(cfg, account_id)
         ids = set(brk.loc[pd.to_datetime(brk["signal_as_of"]) >= ps, "bracket_id"])
         period = bk.positions[bk.positions["bracket_id"].isin(ids)]
-    b = budget(cfg, account_id, day, deployed=bk.cost_open + bk.cost_pending, deployed_period=float(period["cost"].sum()), realised=bk.realised)
+    b = budget(
+        cfg,
+        account_id,
+        day,
+        deployed=bk.cost_open + bk.cost_pending,
+        deployed_period=float(period["cost"].sum()),
+        realised=bk.realised,
+    )
     pnl = pd.to_numeric(bk.closed["net_pnl"], errors="coerce").dropna()
     win, loss = pnl[pnl > 0], -pnl[pnl <= 0]
-    return AccountState(equity=bk.equity, deployable=b["deployable"], positions=bk.positions[["symbol", "sector", "cost"]].copy(),
-                        hit_rate=float((pnl > 0).mean()) if len(pnl) else float("nan"),
-                        payoff=float(win.mean() / loss.mean()) if len(win) and len(loss) and loss.mean() > 0 else float("nan"),
-                        n_closed=len(pnl), paused=paused)
+    return AccountState(
+        equity=bk.equity,
+        deployable=b["deployable"],
+        positions=bk.positions[["symbol", "sector", "cost"]].copy(),
+        hit_rate=float((pnl > 0).mean()) if len(pnl) else float("nan"),
+        payoff=float(win.mean() / loss.mean()) if len(win) and len(loss) and loss.mean() > 0 else float("nan"),
+        n_closed=len(pnl),
+        paused=paused,
+    )

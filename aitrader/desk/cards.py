@@ -31,24 +31,60 @@ CREATE TABLE IF NOT EXISTS desk_cards (card_id TEXT PRIMARY KEY, account_id TEXT
   warnings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, expires_on DATE NOT NULL, bracket_id TEXT, pnl DOUBLE PRECISION,
   created_at TIMESTAMPTZ NOT NULL, decided_at TIMESTAMPTZ, decided_by TEXT, UNIQUE (account_id, signal_id));
 """
-register_schema("cards", CARDS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("cards", CARDS_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 C_DDLS = (*R_DDLS, EVENTS_DDL, CARDS_DDL)
-CARD_COLS = ["card_id", "account_id", "signal_id", "as_of", "symbol", "sector", "mandate_version", "model_version", "rank", "score", "entry", "qty",
-             "size_inr", "stop", "target", "trail_on", "trail_atr", "risk_inr", "reward_inr", "rr", "horizon", "thesis", "checklist", "warnings",
-             "status", "reason", "expires_on", "bracket_id", "pnl"]
+CARD_COLS = [
+    "card_id",
+    "account_id",
+    "signal_id",
+    "as_of",
+    "symbol",
+    "sector",
+    "mandate_version",
+    "model_version",
+    "rank",
+    "score",
+    "entry",
+    "qty",
+    "size_inr",
+    "stop",
+    "target",
+    "trail_on",
+    "trail_atr",
+    "risk_inr",
+    "reward_inr",
+    "rr",
+    "horizon",
+    "thesis",
+    "checklist",
+    "warnings",
+    "status",
+    "reason",
+    "expires_on",
+    "bracket_id",
+    "pnl",
+]
 
 # %% ../../nbs/85f_desk.cards.ipynb #091f39ff
 def thesis(sig: dict, prop: dict, m: Mandate) -> str:
     "A short paragraph: why the model likes the symbol, what the card risks for what reward, and why this size."
     rs = [str(x) for x in (sig.get("reasons") or [])]
-    why = next((x.split(": ", 1)[1] for x in rs if x.startswith(("BUY:", "SELL:"))), f"confidence {float(sig['confidence']):.2f}")
+    why = next(
+        (x.split(": ", 1)[1] for x in rs if x.startswith(("BUY:", "SELL:"))),
+        f"confidence {float(sig['confidence']):.2f}",
+    )
     att = next((x.split(": ", 1)[1] for x in rs if x.startswith("top attributions")), None)
-    s = (f"{sig['symbol']} ({prop['sector']}): {why}. Expected {prop['horizon']}d return {prop['edge']:+.2%}, "
-         f"quality {prop['quality']:.2f} (confidence x (1 - p_fail)), annualised volatility {prop['vol_ann']:.0%}.")
-    if att: s += f" Strongest drivers: {att}."
-    s += (f" Buy {prop['qty']} at {prop['entry']:,.2f} ({prop['size_inr']:,.0f} INR), stop {prop['stop']:,.2f} ({m.stop_atr:g} ATR), "
-          f"target {prop['target']:,.2f} ({m.target_atr:g} ATR): risk {prop['risk_inr']:,.0f} INR for {prop['reward_inr']:,.0f} INR (R:R {prop['rr']:.1f})"
-          f"{', trailing ' + format(m.trail_atr, 'g') + ' ATR' if m.trailing else ''}; size set by {prop['bound_by']} under the {m.objective} mandate.")
+    s = (
+        f"{sig['symbol']} ({prop['sector']}): {why}. Expected {prop['horizon']}d return {prop['edge']:+.2%}, "
+        f"quality {prop['quality']:.2f} (confidence x (1 - p_fail)), annualised volatility {prop['vol_ann']:.0%}."
+    )
+    if att:
+        s += f" Strongest drivers: {att}."
+    s += (
+        f" Buy {prop['qty']} at {prop['entry']:,.2f} ({prop['size_inr']:,.0f} INR), stop {prop['stop']:,.2f} ({m.stop_atr:g} ATR), "
+        f"target {prop['target']:,.2f} ({m.target_atr:g} ATR): risk {prop['risk_inr']:,.0f} INR for {prop['reward_inr']:,.0f} INR (R:R {prop['rr']:.1f})"
+        f"{', trailing ' + format(m.trail_atr, 'g') + ' ATR' if m.trailing else ''}; size set by {prop['bound_by']} under the {m.objective} mandate."
+    )
     return s
 
 # %% ../../nbs/85f_desk.cards.ipynb #8b451c0a
@@ -56,188 +92,444 @@ def regime(cfg: Config | None, day) -> tuple[bool, str]:
     "(risk-on, text): NIFTY 50 close above its 50-session average at `day`."
     from aitrader.data.window import read_window
     from aitrader.features.alpha import INDEX_SYMBOL
+
     d = pd.Timestamp(day).normalize()
-    try: c = read_window(cfg or get_config(), [INDEX_SYMBOL], d - pd.Timedelta(days=100), d, source="store")["close"]
-    except Exception as e: return True, f"no index bars ({type(e).__name__})"
-    if len(c) < 50: return True, "index history too short"
+    try:
+        c = read_window(cfg or get_config(), [INDEX_SYMBOL], d - pd.Timedelta(days=100), d, source="store")["close"]
+    except Exception as e:
+        return True, f"no index bars ({type(e).__name__})"
+    if len(c) < 50:
+        return True, "index history too short"
     sma = float(c.tail(50).mean())
     return bool(c.iat[-1] > sma), f"NIFTY 50 {c.iat[-1]:,.0f} vs 50d average {sma:,.0f}"
 
+# %% ../../nbs/85f_desk.cards.ipynb #501ec508
 def checklist(prop: dict, m: Mandate, st, day, sig: dict, ev: pd.DataFrame, reg: tuple, latest) -> list[dict]:
     "[{check, ok, note}] of the six guardrails above."
     sec = float(st.positions.loc[st.positions["sector"] == prop["sector"], "cost"].sum()) + prop["size_inr"]
-    e = ev[(ev["symbol"] == prop["symbol"]) & (ev["event_date"] >= pd.Timestamp(day)) & (ev["event_date"] <= pd.Timestamp(day) + pd.Timedelta(days=7))]
-    return [dict(check="liquidity", ok=bool(prop["adv20"] >= 100 * prop["size_inr"]), note=f"ADV20 {prop['adv20'] / 1e7:,.1f} Cr vs size {prop['size_inr'] / 1e5:,.2f} L"),
-            dict(check="position size", ok=bool(prop["size_inr"] <= 2 * st.equity / m.max_positions), note=f"{prop['size_inr'] / st.equity:.1%} of equity"),
-            dict(check="exposure", ok=bool(sec <= m.max_sector_pct * st.equity), note=f"{prop['sector']} {sec / st.equity:.1%} of equity after (cap {m.max_sector_pct:.0%})"),
-            dict(check="event window", ok=e.empty, note="no event within 7 days" if e.empty else "; ".join(f"{r.event_type} {r.event_date:%Y-%m-%d} ({r.stance})" for r in e.itertuples())),
-            dict(check="regime", ok=reg[0], note=reg[1]),
-            dict(check="freshness", ok=str(sig["as_of"])[:10] == str(pd.Timestamp(latest).date()), note=f"signal of {str(sig['as_of'])[:10]}, latest session {pd.Timestamp(latest):%Y-%m-%d}")]
+    e = ev[
+        (ev["symbol"] == prop["symbol"])
+        & (ev["event_date"] >= pd.Timestamp(day))
+        & (ev["event_date"] <= pd.Timestamp(day) + pd.Timedelta(days=7))
+    ]
+    return [
+        dict(
+            check="liquidity",
+            ok=bool(prop["adv20"] >= 100 * prop["size_inr"]),
+            note=f"ADV20 {prop['adv20'] / 1e7:,.1f} Cr vs size {prop['size_inr'] / 1e5:,.2f} L",
+        ),
+        dict(
+            check="position size",
+            ok=bool(prop["size_inr"] <= 2 * st.equity / m.max_positions),
+            note=f"{prop['size_inr'] / st.equity:.1%} of equity",
+        ),
+        dict(
+            check="exposure",
+            ok=bool(sec <= m.max_sector_pct * st.equity),
+            note=f"{prop['sector']} {sec / st.equity:.1%} of equity after (cap {m.max_sector_pct:.0%})",
+        ),
+        dict(
+            check="event window",
+            ok=e.empty,
+            note="no event within 7 days"
+            if e.empty
+            else "; ".join(f"{r.event_type} {r.event_date:%Y-%m-%d} ({r.stance})" for r in e.itertuples()),
+        ),
+        dict(check="regime", ok=reg[0], note=reg[1]),
+        dict(
+            check="freshness",
+            ok=str(sig["as_of"])[:10] == str(pd.Timestamp(latest).date()),
+            note=f"signal of {str(sig['as_of'])[:10]}, latest session {pd.Timestamp(latest):%Y-%m-%d}",
+        ),
+    ]
 
 # %% ../../nbs/85f_desk.cards.ipynb #85dbd280
 def expire_cards(cfg: Config | None, day, actor: str = "system:cards") -> int:
     "PENDING cards whose `expires_on` is before `day`, or whose signal is EXPIRED, become EXPIRED (audited); how many."
     from aitrader.signals.store import SignalStore
+
     d = pd.Timestamp(day).date()
-    with desk_db(cfg, *C_DDLS) as db: rows = db.all("SELECT card_id, account_id, signal_id, expires_on FROM desk_cards WHERE status = 'PENDING'")
+    with desk_db(cfg, *C_DDLS) as db:
+        rows = db.all("SELECT card_id, account_id, signal_id, expires_on FROM desk_cards WHERE status = 'PENDING'")
     gone = [r for r in rows if r[3] < d or (SignalStore(cfg).get_signal(r[2]) or {}).get("status") == "EXPIRED"]
     with desk_db(cfg, *C_DDLS) as db, db.transaction():
         for cid, aid, sid, exp in gone:
-            db.con.execute("UPDATE desk_cards SET status = 'EXPIRED', reason = ? WHERE card_id = ?", [f"signal expired ({exp})", cid])
+            db.con.execute(
+                "UPDATE desk_cards SET status = 'EXPIRED', reason = ? WHERE card_id = ?",
+                [f"signal expired ({exp})", cid],
+            )
             append(db.con, "card", dict(status="EXPIRED", expires_on=str(exp)), actor, account_id=aid, ref=cid)
     return len(gone)
 
-def make_cards(cfg: Config | None, day, account_ids: list | None = None, actor: str = "system:allocator") -> pd.DataFrame:
-    "New PENDING cards (CARD_COLS) of session `day` for the active accounts (or `account_ids`); the allocations are audited."
+# %% ../../nbs/85f_desk.cards.ipynb #35c4d75f
+def make_cards(
+    cfg: Config | None, day, account_ids: list | None = None, actor: str = "system:allocator"
+) -> pd.DataFrame:
+    """New PENDING cards (CARD_COLS) of session `day` for the active accounts (or `account_ids`); the allocations are
+    audited."""
     from aitrader.signals.store import SignalStore
+
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
     from aitrader.core.calendar import next_session
+
     expire_cards(cfg, d)
     sig = SignalStore(cfg).latest_signals(limit=10_000, as_of=d)
     mv = None if sig.empty else str(sig["model_version"].iat[0])
-    if sig.empty: audit(cfg, "signal", dict(day=str(d.date()), n=0), actor); return pd.DataFrame(columns=CARD_COLS)
-    audit(cfg, "signal", dict(day=str(d.date()), n=len(sig), run_id=str(sig["run_id"].iat[0]),
-                              buy=sorted(sig.loc[sig.direction == "BUY", "id"]), sell=sorted(sig.loc[sig.direction == "SELL", "id"])),
-          actor, model_version=mv)
+    if sig.empty:
+        audit(cfg, "signal", dict(day=str(d.date()), n=0), actor)
+        return pd.DataFrame(columns=CARD_COLS)
+    audit(
+        cfg,
+        "signal",
+        dict(
+            day=str(d.date()),
+            n=len(sig),
+            run_id=str(sig["run_id"].iat[0]),
+            buy=sorted(sig.loc[sig.direction == "BUY", "id"]),
+            sell=sorted(sig.loc[sig.direction == "SELL", "id"]),
+        ),
+        actor,
+        model_version=mv,
+    )
     buys = sig[sig["direction"] == "BUY"].reset_index(drop=True)
-    mk = market_stats(cfg, list(buys["symbol"]), d) if len(buys) else pd.DataFrame(columns=["symbol", "close", "adv20", "vol_ann"])
+    mk = (
+        market_stats(cfg, list(buys["symbol"]), d)
+        if len(buys)
+        else pd.DataFrame(columns=["symbol", "close", "adv20", "vol_ann"])
+    )
     ev, reg = events(cfg, d, d + pd.Timedelta(days=7)), regime(cfg, d)
     out = []
-    for aid in (accounts(cfg).account_id if account_ids is None else account_ids):
+    for aid in accounts(cfg).account_id if account_ids is None else account_ids:
         ver, m = mandate(cfg, aid)
         st = account_state(cfg, aid, d, paused=is_paused(cfg, aid))
         prop = allocate(buys, m, st, mk, blackout(cfg, d, m.blackout_days))
         sel = prop[prop["decision"] == "CARD"]
         with desk_db(cfg, *C_DDLS) as db, db.transaction():
-            append(db.con, "allocation", dict(day=str(d.date()), mandate_version=ver, equity=round(st.equity, 2), deployable=round(st.deployable, 2),
-                                              paused=st.paused, cards=list(sel["symbol"]),
-                                              skipped={r.symbol: r.reason for r in prop[prop.decision == "SKIP"].itertuples()}),
-                   actor, account_id=aid, model_version=mv, ref=f"{aid}:{d:%Y-%m-%d}")
+            append(
+                db.con,
+                "allocation",
+                dict(
+                    day=str(d.date()),
+                    mandate_version=ver,
+                    equity=round(st.equity, 2),
+                    deployable=round(st.deployable, 2),
+                    paused=st.paused,
+                    cards=list(sel["symbol"]),
+                    skipped={r.symbol: r.reason for r in prop[prop.decision == "SKIP"].itertuples()},
+                ),
+                actor,
+                account_id=aid,
+                model_version=mv,
+                ref=f"{aid}:{d:%Y-%m-%d}",
+            )
             for p in sel.to_dict("records"):
                 s = buys.set_index("id").loc[p["signal_id"]].to_dict() | {"id": p["signal_id"]}
                 cl = checklist(p, m, st, d, s, ev, reg, d)
                 warn = [f"{c['check']}: {c['note']}" for c in cl if not c["ok"]]
-                row = dict(card_id=new_id("card"), account_id=aid, signal_id=p["signal_id"], as_of=d.date(), symbol=p["symbol"], sector=p["sector"],
-                           mandate_version=ver, model_version=s.get("model_version"), rank=int(p["rank"]), score=float(p["score"]), entry=float(p["entry"]),
-                           qty=int(p["qty"]), size_inr=float(p["size_inr"]), stop=float(p["stop"]), target=float(p["target"]), trail_on=bool(m.trailing),
-                           trail_atr=float(m.trail_atr) if m.trailing else None, risk_inr=float(p["risk_inr"]), reward_inr=float(p["reward_inr"]),
-                           rr=float(p["rr"]), horizon=int(p["horizon"]), thesis=thesis(s, p, m), checklist=canon(cl), warnings=canon(warn),
-                           status="PENDING", reason=None, expires_on=next_session(d).date(), bracket_id=None, pnl=None)
-                n = db.con.execute(f"INSERT INTO desk_cards ({', '.join(CARD_COLS)}, created_at) VALUES ({', '.join('?' * len(CARD_COLS))}, now()) "
-                                   "ON CONFLICT (account_id, signal_id) DO NOTHING RETURNING card_id", [row[c] for c in CARD_COLS]).fetchall()
-                if not n: continue
-                append(db.con, "card", {k: v for k, v in row.items() if k not in ("thesis",)} | dict(status="PENDING"), actor,
-                       account_id=aid, model_version=row["model_version"], ref=row["card_id"])
+                row = dict(
+                    card_id=new_id("card"),
+                    account_id=aid,
+                    signal_id=p["signal_id"],
+                    as_of=d.date(),
+                    symbol=p["symbol"],
+                    sector=p["sector"],
+                    mandate_version=ver,
+                    model_version=s.get("model_version"),
+                    rank=int(p["rank"]),
+                    score=float(p["score"]),
+                    entry=float(p["entry"]),
+                    qty=int(p["qty"]),
+                    size_inr=float(p["size_inr"]),
+                    stop=float(p["stop"]),
+                    target=float(p["target"]),
+                    trail_on=bool(m.trailing),
+                    trail_atr=float(m.trail_atr) if m.trailing else None,
+                    risk_inr=float(p["risk_inr"]),
+                    reward_inr=float(p["reward_inr"]),
+                    rr=float(p["rr"]),
+                    horizon=int(p["horizon"]),
+                    thesis=thesis(s, p, m),
+                    checklist=canon(cl),
+                    warnings=canon(warn),
+                    status="PENDING",
+                    reason=None,
+                    expires_on=next_session(d).date(),
+                    bracket_id=None,
+                    pnl=None,
+                )
+                n = db.con.execute(
+                    f"INSERT INTO desk_cards ({', '.join(CARD_COLS)}, created_at) VALUES ({', '.join('?' * len(CARD_COLS))}, now()) "
+                    "ON CONFLICT (account_id, signal_id) DO NOTHING RETURNING card_id",
+                    [row[c] for c in CARD_COLS],
+                ).fetchall()
+                if not n:
+                    continue
+                append(
+                    db.con,
+                    "card",
+                    {k: v for k, v in row.items() if k not in ("thesis",)} | dict(status="PENDING"),
+                    actor,
+                    account_id=aid,
+                    model_version=row["model_version"],
+                    ref=row["card_id"],
+                )
                 out.append(row)
     return pd.DataFrame(out, columns=CARD_COLS)
 
-def cards(cfg: Config | None = None, status: str | None = None, account_id: str | None = None, day=None) -> pd.DataFrame:
+# %% ../../nbs/85f_desk.cards.ipynb #6feb9a58
+def cards(
+    cfg: Config | None = None, status: str | None = None, account_id: str | None = None, day=None
+) -> pd.DataFrame:
     "Cards (CARD_COLS; checklist and warnings decoded), newest session first then by account and rank."
     with desk_db(cfg, *C_DDLS) as db:
-        rows = db.all(f"SELECT {', '.join(CARD_COLS)} FROM desk_cards WHERE (? IS NULL OR status = ?) AND (? IS NULL OR account_id = ?) "
-                      "AND (? IS NULL OR as_of = ?) ORDER BY as_of DESC, account_id, rank",
-                      [status, status, account_id, account_id, *(2 * [None if day is None else pd.Timestamp(day).date()])])
+        rows = db.all(
+            f"SELECT {', '.join(CARD_COLS)} FROM desk_cards WHERE (? IS NULL OR status = ?) AND (? IS NULL OR account_id = ?) "
+            "AND (? IS NULL OR as_of = ?) ORDER BY as_of DESC, account_id, rank",
+            [status, status, account_id, account_id, *(2 * [None if day is None else pd.Timestamp(day).date()])],
+        )
     df = pd.DataFrame(rows, columns=CARD_COLS)
-    for c in ("checklist", "warnings"): df[c] = [json.loads(x) for x in df[c]]
+    for c in ("checklist", "warnings"):
+        df[c] = [json.loads(x) for x in df[c]]
     return df
 
+# %% ../../nbs/85f_desk.cards.ipynb #eeda1a6f
 def card(cfg: Config | None, card_id: str) -> dict:
     "One card as a dict. Raises KeyError."
-    with desk_db(cfg, *C_DDLS) as db: r = db.one(f"SELECT {', '.join(CARD_COLS)} FROM desk_cards WHERE card_id = ?", [card_id])
-    if r is None: raise KeyError(f"no card {card_id!r}")
-    d = dict(zip(CARD_COLS, r)); d["checklist"], d["warnings"] = json.loads(d["checklist"]), json.loads(d["warnings"])
+    with desk_db(cfg, *C_DDLS) as db:
+        r = db.one(f"SELECT {', '.join(CARD_COLS)} FROM desk_cards WHERE card_id = ?", [card_id])
+    if r is None:
+        raise KeyError(f"no card {card_id!r}")
+    d = dict(zip(CARD_COLS, r))
+    d["checklist"], d["warnings"] = json.loads(d["checklist"]), json.loads(d["warnings"])
     return d
 
 # %% ../../nbs/85f_desk.cards.ipynb #b1b43635
 class CardRefused(ValueError):
     "An approval or rejection refused by a rule; `code` names it."
-    def __init__(self, code: str, msg: str): super().__init__(msg); self.code = code
 
+    def __init__(self, code: str, msg: str):
+        super().__init__(msg)
+        self.code = code
+
+# %% ../../nbs/85f_desk.cards.ipynb #bdeb8567
 def _human(actor: str) -> str:
     if not actor or not str(actor).strip() or str(actor).startswith("system:"):
-        raise CardRefused("unattended", f"desk cards need a person's approval; actor {actor!r} is not one (no unattended execution)")
+        raise CardRefused(
+            "unattended", f"desk cards need a person's approval; actor {actor!r} is not one (no unattended execution)"
+        )
     return str(actor).strip()
 
+# %% ../../nbs/85f_desk.cards.ipynb #6fb2e006
 def exit_policy(m: Mandate, account_id: str) -> dict:
-    "The bracket exit policy of a card: its own stop and target, trailing per the mandate, a time exit at the mandate's longest horizon."
-    return dict(name=f"desk:{account_id}", trail_atr=m.trail_atr if m.trailing else None, trail_after_r=1.0 if m.trailing else 0.0,
-                max_days=int(m.horizon_max))
+    """The bracket exit policy of a card: its own stop and target, trailing per the mandate, a time exit at the mandate's
+    longest horizon."""
+    return dict(
+        name=f"desk:{account_id}",
+        trail_atr=m.trail_atr if m.trailing else None,
+        trail_after_r=1.0 if m.trailing else 0.0,
+        max_days=int(m.horizon_max),
+    )
 
+# %% ../../nbs/85f_desk.cards.ipynb #ae458d9d
 def reject(cfg: Config | None, card_id: str, actor: str, reason: str) -> dict:
     "PENDING -> REJECTED with a reason (audited); the card. Raises KeyError, CardRefused."
     actor = _human(actor)
-    if not reason or not reason.strip(): raise CardRefused("no_reason", "a rejection needs a reason")
+    if not reason or not reason.strip():
+        raise CardRefused("no_reason", "a rejection needs a reason")
     c = card(cfg, card_id)
-    if c["status"] != "PENDING": raise CardRefused("not_pending", f"card {card_id} is {c['status']}, not PENDING")
+    if c["status"] != "PENDING":
+        raise CardRefused("not_pending", f"card {card_id} is {c['status']}, not PENDING")
     with _claim_lock, desk_db(cfg, *C_DDLS) as db, db.transaction():
         _claim(db, "REJECTED", "reason = ?, decided_at = now(), decided_by = ?", [reason, actor], card_id)
-        append(db.con, "rejection", dict(reason=reason, symbol=c["symbol"], signal_id=c["signal_id"]), actor, account_id=c["account_id"],
-               model_version=c["model_version"], ref=card_id)
+        append(
+            db.con,
+            "rejection",
+            dict(reason=reason, symbol=c["symbol"], signal_id=c["signal_id"]),
+            actor,
+            account_id=c["account_id"],
+            model_version=c["model_version"],
+            ref=card_id,
+        )
     return card(cfg, card_id)
 
-def approve(cfg: Config | None, card_id: str, actor: str,
-            day=None,                  # the session the person approves on (IST date); today when None
-            entry_type: str = "limit", # 'limit' at the card's entry or 'market' at the next open
-           ) -> dict:
-    "PENDING -> APPROVED and a bracket on the paper broker (audited); the card. Raises KeyError, CardRefused, RuntimeError (no bracket module)."
+# %% ../../nbs/85f_desk.cards.ipynb #8955393c
+def approve(
+    cfg: Config | None,
+    card_id: str,
+    actor: str,
+    day=None,  # the session the person approves on (IST date); today when None
+    entry_type: str = "limit",  # 'limit' at the card's entry or 'market' at the next open
+) -> dict:
+    """PENDING -> APPROVED and a bracket on the paper broker (audited); the card. Raises KeyError, CardRefused,
+    RuntimeError (no bracket module)."""
     from aitrader.signals.store import SignalStore
+
     cfg, actor = cfg or get_config(), _human(actor)
     c = card(cfg, card_id)
-    d = pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None) if day is None else pd.Timestamp(day).normalize()
-    if c["status"] != "PENDING": raise CardRefused("not_pending", f"card {card_id} is {c['status']}, not PENDING")
-    if d.date() > c["expires_on"]: raise CardRefused("expired", f"card {card_id} expired on {c['expires_on']} (its signal's entry session)")
+    d = (
+        pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None)
+        if day is None
+        else pd.Timestamp(day).normalize()
+    )
+    if c["status"] != "PENDING":
+        raise CardRefused("not_pending", f"card {card_id} is {c['status']}, not PENDING")
+    if d.date() > c["expires_on"]:
+        raise CardRefused("expired", f"card {card_id} expired on {c['expires_on']} (its signal's entry session)")
     k = kill_state(cfg, c["account_id"])
-    if k["engaged"]: raise CardRefused("paused", f"account {c['account_id']} is paused by its {k['rule']} kill switch: {k['reason']}")
+    if k["engaged"]:
+        raise CardRefused(
+            "paused", f"account {c['account_id']} is paused by its {k['rule']} kill switch: {k['reason']}"
+        )
     B = bracket_api()
-    if B is None: raise RuntimeError("bracket orders (aitrader.exits.bracket, issue #15) are not installed: cannot execute an approval")
+    if B is None:
+        raise RuntimeError(
+            "bracket orders (aitrader.exits.bracket, issue #15) are not installed: cannot execute an approval"
+        )
     sig = SignalStore(cfg).get_signal(c["signal_id"])
-    if sig is None: raise CardRefused("no_signal", f"signal {c['signal_id']} of card {card_id} is gone")
+    if sig is None:
+        raise CardRefused("no_signal", f"signal {c['signal_id']} of card {card_id} is gone")
     _, m = mandate(cfg, c["account_id"], c["mandate_version"])
     s = dict(sig, entry=c["entry"], stop_loss=c["stop"], take_profit=c["target"])
     with _claim_lock, desk_db(cfg, *C_DDLS) as db, db.transaction():
         _claim(db, "APPROVED", "decided_at = now(), decided_by = ?", [actor], card_id)
-        append(db.con, "approval", dict(symbol=c["symbol"], qty=c["qty"], entry=c["entry"], stop=c["stop"], target=c["target"],
-                                        warnings=c["warnings"]), actor, account_id=c["account_id"], model_version=c["model_version"], ref=card_id)
-    try: bid = B.open_bracket(cfg, account_key(c["account_id"]), s, int(c["qty"]), policy=exit_policy(m, c["account_id"]), entry_type=entry_type)
+        append(
+            db.con,
+            "approval",
+            dict(
+                symbol=c["symbol"],
+                qty=c["qty"],
+                entry=c["entry"],
+                stop=c["stop"],
+                target=c["target"],
+                warnings=c["warnings"],
+            ),
+            actor,
+            account_id=c["account_id"],
+            model_version=c["model_version"],
+            ref=card_id,
+        )
+    try:
+        bid = B.open_bracket(
+            cfg,
+            account_key(c["account_id"]),
+            s,
+            int(c["qty"]),
+            policy=exit_policy(m, c["account_id"]),
+            entry_type=entry_type,
+        )
     except Exception as e:
         with desk_db(cfg, *C_DDLS) as db, db.transaction():
-            db.con.execute("UPDATE desk_cards SET status = 'PENDING', decided_at = NULL, decided_by = NULL WHERE card_id = ?", [card_id])
-            append(db.con, "order", dict(refused=f"{type(e).__name__}: {e}"), actor, account_id=c["account_id"], ref=card_id)
+            db.con.execute(
+                "UPDATE desk_cards SET status = 'PENDING', decided_at = NULL, decided_by = NULL WHERE card_id = ?",
+                [card_id],
+            )
+            append(
+                db.con,
+                "order",
+                dict(refused=f"{type(e).__name__}: {e}"),
+                actor,
+                account_id=c["account_id"],
+                ref=card_id,
+            )
         raise
     with desk_db(cfg, *C_DDLS) as db, db.transaction():
         db.con.execute("UPDATE desk_cards SET bracket_id = ? WHERE card_id = ?", [bid, card_id])
-        append(db.con, "order", dict(bracket_id=bid, account=account_key(c["account_id"]), symbol=c["symbol"], qty=c["qty"], entry_type=entry_type,
-                                     limit=c["entry"], stop=c["stop"], target=c["target"], policy=exit_policy(m, c["account_id"])),
-               actor, account_id=c["account_id"], model_version=c["model_version"], ref=bid)
+        append(
+            db.con,
+            "order",
+            dict(
+                bracket_id=bid,
+                account=account_key(c["account_id"]),
+                symbol=c["symbol"],
+                qty=c["qty"],
+                entry_type=entry_type,
+                limit=c["entry"],
+                stop=c["stop"],
+                target=c["target"],
+                policy=exit_policy(m, c["account_id"]),
+            ),
+            actor,
+            account_id=c["account_id"],
+            model_version=c["model_version"],
+            ref=bid,
+        )
     return card(cfg, card_id)
 
-_claim_lock = threading.Lock()   # one decision at a time in this process (DuckDB: concurrent writers of one row conflict)
+# %% ../../nbs/85f_desk.cards.ipynb #d773c28b
+_claim_lock = (
+    threading.Lock()
+)  # one decision at a time in this process (DuckDB: concurrent writers of one row conflict)
 
+# %% ../../nbs/85f_desk.cards.ipynb #77016037
 def _claim(db, status: str, sets: str, params: list, card_id: str) -> None:
-    "PENDING -> `status` in one conditional UPDATE, inside the caller's transaction held under `_claim_lock`; CardRefused('not_pending') when another decision got there first."
-    won = db.con.execute(f"UPDATE desk_cards SET status = '{status}', {sets} WHERE card_id = ? AND status = 'PENDING' RETURNING card_id",
-                         [*params, card_id]).fetchall()
-    if not won: raise CardRefused("not_pending", f"card {card_id} was decided meanwhile, not PENDING")
+    """PENDING -> `status` in one conditional UPDATE, inside the caller's transaction held under `_claim_lock`;
+    CardRefused('not_pending') when another decision got there first."""
+    won = db.con.execute(
+        f"UPDATE desk_cards SET status = '{status}', {sets} WHERE card_id = ? AND status = 'PENDING' RETURNING card_id",
+        [*params, card_id],
+    ).fetchall()
+    if not won:
+        raise CardRefused("not_pending", f"card {card_id} was decided meanwhile, not PENDING")
 
 # %% ../../nbs/85f_desk.cards.ipynb #a9779e6f
 def sync_cards(cfg: Config | None, actor: str = "system:broker") -> dict:
     "Card statuses from their brackets; {'executed', 'closed'} counts."
     brk = desk_brackets(cfg).set_index("bracket_id")
-    with desk_db(cfg, *C_DDLS) as db: rows = db.all("SELECT card_id, account_id, status, bracket_id, model_version FROM desk_cards "
-                                                    "WHERE status IN ('APPROVED', 'EXECUTED') AND bracket_id IS NOT NULL")
+    with desk_db(cfg, *C_DDLS) as db:
+        rows = db.all(
+            "SELECT card_id, account_id, status, bracket_id, model_version FROM desk_cards "
+            "WHERE status IN ('APPROVED', 'EXECUTED') AND bracket_id IS NOT NULL"
+        )
     n = dict(executed=0, closed=0)
     with desk_db(cfg, *C_DDLS) as db, db.transaction():
         for cid, aid, st, bid, mv in rows:
-            if bid not in brk.index: continue
+            if bid not in brk.index:
+                continue
             b = brk.loc[bid]
             if st == "APPROVED" and b["status"] in ("OPEN", "CLOSED") and pd.notna(b["entry_price"]):
-                db.con.execute("UPDATE desk_cards SET status = 'EXECUTED' WHERE card_id = ?", [cid]); st = "EXECUTED"; n["executed"] += 1
-                append(db.con, "fill", dict(bracket_id=bid, symbol=b["symbol"], qty=float(b["qty"]), price=float(b["entry_price"]),
-                                            at=str(b["opened_ts"])), actor, account_id=aid, model_version=mv, ref=cid)
+                db.con.execute("UPDATE desk_cards SET status = 'EXECUTED' WHERE card_id = ?", [cid])
+                st = "EXECUTED"
+                n["executed"] += 1
+                append(
+                    db.con,
+                    "fill",
+                    dict(
+                        bracket_id=bid,
+                        symbol=b["symbol"],
+                        qty=float(b["qty"]),
+                        price=float(b["entry_price"]),
+                        at=str(b["opened_ts"]),
+                    ),
+                    actor,
+                    account_id=aid,
+                    model_version=mv,
+                    ref=cid,
+                )
             if b["status"] in ("CLOSED", "CANCELLED", "EXPIRED"):
                 pnl = float(b["net_pnl"]) if pd.notna(b["net_pnl"]) else 0.0
-                why = str(b["exit_reason"]) if b["status"] == "CLOSED" else f"entry not filled: bracket {str(b['status']).lower()}"
-                db.con.execute("UPDATE desk_cards SET status = 'CLOSED', pnl = ?, reason = ? WHERE card_id = ?", [pnl, why, cid]); n["closed"] += 1
-                append(db.con, "exit", dict(bracket_id=bid, symbol=b["symbol"], status=b["status"], net_pnl=pnl, reason=why,
-                                            at=str(b["closed_ts"])), actor, account_id=aid, model_version=mv, ref=cid)
+                why = (
+                    str(b["exit_reason"])
+                    if b["status"] == "CLOSED"
+                    else f"entry not filled: bracket {str(b['status']).lower()}"
+                )
+                db.con.execute(
+                    "UPDATE desk_cards SET status = 'CLOSED', pnl = ?, reason = ? WHERE card_id = ?", [pnl, why, cid]
+                )
+                n["closed"] += 1
+                append(
+                    db.con,
+                    "exit",
+                    dict(
+                        bracket_id=bid,
+                        symbol=b["symbol"],
+                        status=b["status"],
+                        net_pnl=pnl,
+                        reason=why,
+                        at=str(b["closed_ts"]),
+                    ),
+                    actor,
+                    account_id=aid,
+                    model_version=mv,
+                    ref=cid,
+                )
     return n

@@ -26,7 +26,8 @@ def run_session(cfg: Config | None, day, actor: str = "system:desk") -> dict:
     B = bracket_api()
     tr = B.step_brackets(cfg, until=d) if B is not None else pd.DataFrame()
     sy = sync_cards(cfg)
-    if sy["executed"] or sy["closed"]: snapshot(cfg, d, "fill", at=d.tz_localize("Asia/Kolkata") + pd.Timedelta(hours=15, minutes=29))
+    if sy["executed"] or sy["closed"]:
+        snapshot(cfg, d, "fill", at=d.tz_localize("Asia/Kolkata") + pd.Timedelta(hours=15, minutes=29))
     snap = snapshot(cfg, d, "eod")
     kills = check_kills(cfg, d, snap, actor="system:risk")
     new = make_cards(cfg, d)
@@ -35,14 +36,16 @@ def run_session(cfg: Config | None, day, actor: str = "system:desk") -> dict:
 # %% ../../nbs/85g_desk.eod.ipynb #faaecc91
 def hourly_check(cfg: Config | None, at) -> dict:
     "An hourly risk snapshot at `at` (IST time in a session) and the kill switches; {'snapshot', 'kills'}."
-    t = pd.Timestamp(at); t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t.tz_convert("Asia/Kolkata")
+    t = pd.Timestamp(at)
+    t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t.tz_convert("Asia/Kolkata")
     d = t.tz_localize(None).normalize()
     snap = snapshot(cfg, d, "hourly", at=t)
     return dict(snapshot=snap, kills=check_kills(cfg, d, snap, actor="system:risk-hourly"))
 
 # %% ../../nbs/85g_desk.eod.ipynb #aab1fbcb
 def eod_report(cfg: Config | None, day) -> dict:
-    "{'day', 'summary', 'positions', 'cards', 'kills', 'audit', 'equity', 'pnl', 'sectors', 'capital'} (DataFrames but 'day')."
+    """{'day', 'summary', 'positions', 'cards', 'kills', 'audit', 'equity', 'pnl', 'sectors', 'capital'} (DataFrames but
+    'day')."""
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
     snaps = snapshots(cfg, kind="eod")
     snaps = snaps[snaps["day"] <= d]
@@ -58,68 +61,194 @@ def eod_report(cfg: Config | None, day) -> dict:
         bk = book(cfg, a.account_id, d, brk=brk)
         pos.append(bk.positions.assign(account_id=a.account_id))
         closed = brk[(brk["account"] == f"desk:{a.account_id}") & (brk["status"] == "CLOSED")]
-        rows.append(dict(account_id=a.account_id, name=a.name, kind=a.kind, capital=bk.capital, equity=bk.equity, pnl=bk.equity - bk.capital,
-                         daily_pnl=None if s is None else s["daily_pnl"], drawdown=None if s is None else s["drawdown"], open_risk=bk.open_risk,
-                         n_open=int((bk.positions.status == "OPEN").sum()), n_pending=int((bk.positions.status == "PENDING").sum()),
-                         closed_trades=len(closed), cards=int(len(cd[cd.account_id == a.account_id])),
-                         **{f"cards_{k_.lower()}": int(c.get(k_, 0)) for k_ in ("PENDING", "APPROVED", "REJECTED", "EXPIRED")},
-                         paused=k["engaged"], kill_rule=k["rule"]))
+        rows.append(
+            dict(
+                account_id=a.account_id,
+                name=a.name,
+                kind=a.kind,
+                capital=bk.capital,
+                equity=bk.equity,
+                pnl=bk.equity - bk.capital,
+                daily_pnl=None if s is None else s["daily_pnl"],
+                drawdown=None if s is None else s["drawdown"],
+                open_risk=bk.open_risk,
+                n_open=int((bk.positions.status == "OPEN").sum()),
+                n_pending=int((bk.positions.status == "PENDING").sum()),
+                closed_trades=len(closed),
+                cards=int(len(cd[cd.account_id == a.account_id])),
+                **{f"cards_{k_.lower()}": int(c.get(k_, 0)) for k_ in ("PENDING", "APPROVED", "REJECTED", "EXPIRED")},
+                paused=k["engaged"],
+                kill_rule=k["rule"],
+            )
+        )
     summ = pd.DataFrame(rows)
     if len(summ):
-        tot = summ.select_dtypes("number").sum(); tot["drawdown"] = last.loc["*", "drawdown"] if "*" in last.index else np.nan
-        summ = pd.concat([summ, pd.DataFrame([dict(account_id="*", name="desk", kind="", **tot.to_dict(), paused=bool(summ.paused.any()), kill_rule=None)])], ignore_index=True)
-    eq = snaps.pivot_table(index="day", columns="account_id", values="equity", aggfunc="last") if len(snaps) else pd.DataFrame()
-    pn = snaps.pivot_table(index="day", columns="account_id", values="pnl", aggfunc="last") if len(snaps) else pd.DataFrame()
-    secs = pd.DataFrame({a: json.loads(r["sectors"]) for a, r in last.iterrows()}).fillna(0.0) if len(last) else pd.DataFrame()
+        tot = summ.select_dtypes("number").sum()
+        tot["drawdown"] = last.loc["*", "drawdown"] if "*" in last.index else np.nan
+        summ = pd.concat(
+            [
+                summ,
+                pd.DataFrame(
+                    [
+                        dict(
+                            account_id="*",
+                            name="desk",
+                            kind="",
+                            **tot.to_dict(),
+                            paused=bool(summ.paused.any()),
+                            kill_rule=None,
+                        )
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )
+    eq = (
+        snaps.pivot_table(index="day", columns="account_id", values="equity", aggfunc="last")
+        if len(snaps)
+        else pd.DataFrame()
+    )
+    pn = (
+        snaps.pivot_table(index="day", columns="account_id", values="pnl", aggfunc="last")
+        if len(snaps)
+        else pd.DataFrame()
+    )
+    secs = (
+        pd.DataFrame({a: json.loads(r["sectors"]) for a, r in last.iterrows()}).fillna(0.0)
+        if len(last)
+        else pd.DataFrame()
+    )
     al = audit_log(cfg, day=d)
-    return dict(day=d, summary=summ, positions=pd.concat(pos, ignore_index=True) if pos else pd.DataFrame(), cards=cd, kills=kill_events(cfg, d),
-                audit=al[["seq", "at", "kind", "account_id", "actor", "ref", "hash"]], equity=eq, pnl=pn, sectors=secs, capital=capital_tx(cfg))
+    return dict(
+        day=d,
+        summary=summ,
+        positions=pd.concat(pos, ignore_index=True) if pos else pd.DataFrame(),
+        cards=cd,
+        kills=kill_events(cfg, d),
+        audit=al[["seq", "at", "kind", "account_id", "actor", "ref", "hash"]],
+        equity=eq,
+        pnl=pn,
+        sectors=secs,
+        capital=capital_tx(cfg),
+    )
 
 # %% ../../nbs/85g_desk.eod.ipynb #9f433a82
-def plot_equity(eq: pd.DataFrame,           # equity (INR) by day (index) and account (columns; '*' the desk)
-                pnl: pd.DataFrame | None = None, # P&L net of capital flows (INR), same shape; a second panel when given
-                ax=None):
-    "Equity (lakh INR) per account over the sessions, the desk dashed; with `pnl`, a P&L panel below (returns the equity axis)."
+def plot_equity(
+    eq: pd.DataFrame,  # equity (INR) by day (index) and account (columns; '*' the desk)
+    pnl: pd.DataFrame | None = None,  # P&L net of capital flows (INR), same shape; a second panel when given
+    ax=None,
+):
+    """Equity (lakh INR) per account over the sessions, the desk dashed; with `pnl`, a P&L panel below (returns the
+    equity axis)."""
     import matplotlib.pyplot as plt
+
     if ax is None:
-        fig, axs = plt.subplots(2 if pnl is not None else 1, 1, figsize=(8, 5.2 if pnl is not None else 3.2), sharex=True, squeeze=False)
+        fig, axs = plt.subplots(
+            2 if pnl is not None else 1, 1, figsize=(8, 5.2 if pnl is not None else 3.2), sharex=True, squeeze=False
+        )
         ax, ax2 = axs[0, 0], (axs[1, 0] if pnl is not None else None)
-    else: ax2 = None
-    for c in eq.columns: ax.plot(eq.index, eq[c] / 1e5, ls="--" if c == "*" else "-", label="desk" if c == "*" else c)
-    ax.set_ylabel("equity (lakh INR)"); ax.legend(fontsize=8); ax.grid(alpha=.3); ax.set_title("Equity (capital flows included) and P&L")
+    else:
+        ax2 = None
+    for c in eq.columns:
+        ax.plot(eq.index, eq[c] / 1e5, ls="--" if c == "*" else "-", label="desk" if c == "*" else c)
+    ax.set_ylabel("equity (lakh INR)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_title("Equity (capital flows included) and P&L")
     if ax2 is not None:
-        for c in pnl.columns: ax2.plot(pnl.index, pnl[c], ls="--" if c == "*" else "-", label="desk" if c == "*" else c)
-        ax2.axhline(0, color="grey", lw=.8); ax2.set_ylabel("P&L (INR)"); ax2.grid(alpha=.3)
+        for c in pnl.columns:
+            ax2.plot(pnl.index, pnl[c], ls="--" if c == "*" else "-", label="desk" if c == "*" else c)
+        ax2.axhline(0, color="grey", lw=0.8)
+        ax2.set_ylabel("P&L (INR)")
+        ax2.grid(alpha=0.3)
     ax.figure.autofmt_xdate()
     return ax
 
+# %% ../../nbs/85g_desk.eod.ipynb #5b729c89
 def plot_sectors(secs: pd.DataFrame, ax=None):
     "Cost of the open and pending positions by NSE Industry (lakh INR), one bar group per account."
     import matplotlib.pyplot as plt
+
     ax = ax or plt.subplots(figsize=(8, 3.2))[1]
     s = secs.drop(columns=["*"], errors="ignore")
-    if s.empty or not s.to_numpy().any(): ax.text(0.5, 0.5, "no exposure", ha="center"); ax.set_axis_off(); return ax
-    (s / 1e5).plot.barh(ax=ax); ax.legend(fontsize=8, loc="best"); ax.set_xlabel("lakh INR"); ax.set_title("Exposure by sector"); ax.grid(alpha=.3, axis="x")
+    if s.empty or not s.to_numpy().any():
+        ax.text(0.5, 0.5, "no exposure", ha="center")
+        ax.set_axis_off()
+        return ax
+    (s / 1e5).plot.barh(ax=ax)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_xlabel("lakh INR")
+    ax.set_title("Exposure by sector")
+    ax.grid(alpha=0.3, axis="x")
     return ax
 
+# %% ../../nbs/85g_desk.eod.ipynb #3dabf5e8
 def _png(ax) -> str:
     import matplotlib.pyplot as plt
-    buf = io.BytesIO(); ax.figure.tight_layout(); ax.figure.savefig(buf, format="png", dpi=80); plt.close(ax.figure)
+
+    buf = io.BytesIO()
+    ax.figure.tight_layout()
+    ax.figure.savefig(buf, format="png", dpi=80)
+    plt.close(ax.figure)
     return base64.b64encode(buf.getvalue()).decode()
 
+# %% ../../nbs/85g_desk.eod.ipynb #69109193
 def write_html(rep: dict, path: str | Path) -> Path:
     "A self-contained HTML page of the report (tables and the two charts as inline PNG); returns the path."
-    p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
-    t = lambda df, cols=None: (df if cols is None else df[[c for c in cols if c in df]]).to_html(index=False, float_format=lambda x: f"{x:,.2f}", na_rep="", border=0)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    t = lambda df, cols=None: (df if cols is None else df[[c for c in cols if c in df]]).to_html(
+        index=False, float_format=lambda x: f"{x:,.2f}", na_rep="", border=0
+    )
     eq = _png(plot_equity(rep["equity"], rep.get("pnl"))) if len(rep["equity"]) else ""
     se = _png(plot_sectors(rep["sectors"]))
     body = [f"<h1>Desk end-of-day report, {rep['day']:%Y-%m-%d}</h1>", "<h2>Accounts and desk</h2>", t(rep["summary"])]
-    if eq: body.append(f'<img src="data:image/png;base64,{eq}">')
-    body += [f'<img src="data:image/png;base64,{se}">', "<h2>Positions</h2>",
-             t(rep["positions"], ["account_id", "symbol", "sector", "status", "qty", "entry_price", "mark", "cost", "unrealised", "open_risk", "stop"]),
-             "<h2>Cards of the day</h2>", t(rep["cards"], ["account_id", "card_id", "symbol", "status", "qty", "entry", "stop", "target", "size_inr", "risk_inr", "rr", "reason"]),
-             "<h2>Kill-switch events</h2>", t(rep["kills"]) if len(rep["kills"]) else "<p>none</p>",
-             "<h2>Audit trail of the day</h2>", t(rep["audit"].assign(hash=rep["audit"]["hash"].str[:12]))]
+    if eq:
+        body.append(f'<img src="data:image/png;base64,{eq}">')
+    body += [
+        f'<img src="data:image/png;base64,{se}">',
+        "<h2>Positions</h2>",
+        t(
+            rep["positions"],
+            [
+                "account_id",
+                "symbol",
+                "sector",
+                "status",
+                "qty",
+                "entry_price",
+                "mark",
+                "cost",
+                "unrealised",
+                "open_risk",
+                "stop",
+            ],
+        ),
+        "<h2>Cards of the day</h2>",
+        t(
+            rep["cards"],
+            [
+                "account_id",
+                "card_id",
+                "symbol",
+                "status",
+                "qty",
+                "entry",
+                "stop",
+                "target",
+                "size_inr",
+                "risk_inr",
+                "rr",
+                "reason",
+            ],
+        ),
+        "<h2>Kill-switch events</h2>",
+        t(rep["kills"]) if len(rep["kills"]) else "<p>none</p>",
+        "<h2>Audit trail of the day</h2>",
+        t(rep["audit"].assign(hash=rep["audit"]["hash"].str[:12])),
+    ]
     css = "body{font-family:sans-serif;font-size:13px;margin:2em} table{border-collapse:collapse;margin-bottom:1em} td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} img{display:block;margin:1em 0}"
-    p.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>Desk EOD {rep['day']:%Y-%m-%d}</title><style>{css}</style></head><body>{''.join(body)}</body></html>")
+    p.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Desk EOD {rep['day']:%Y-%m-%d}</title><style>{css}</style></head><body>{''.join(body)}</body></html>"
+    )
     return p

@@ -20,58 +20,88 @@ __all__ = ['EVENT_FIELDS', 'TYPE_RULES', 'NEG', 'POS', 'EVENTS_DDL', 'EVENT_COLS
 # %% ../../nbs/85a_desk.events.ipynb #07607b0a
 EVENT_FIELDS = ["symbol", "type", "date", "title", "text", "source_url"]
 
+# %% ../../nbs/85a_desk.events.ipynb #2bca8831
 def read_events(path: str | Path) -> pd.DataFrame:
-    "EVENT_FIELDS + `date` as a naive Timestamp, `src_file`, `src_row` (1-based data row). Raises ValueError naming file, row and rule."
+    """EVENT_FIELDS + `date` as a naive Timestamp, `src_file`, `src_row` (1-based data row). Raises ValueError naming
+    file, row and rule."""
     p = Path(path)
     if p.suffix.lower() == ".json":
         raw = json.loads(p.read_text())
-        if isinstance(raw, dict): raw = raw.get("events", [])
-        if not isinstance(raw, list): raise ValueError(f"{p.name}: JSON must be a list of event objects (or {{'events': [...]}})")
+        if isinstance(raw, dict):
+            raw = raw.get("events", [])
+        if not isinstance(raw, list):
+            raise ValueError(f"{p.name}: JSON must be a list of event objects (or {{'events': [...]}})")
         df = pd.DataFrame(raw)
-    elif p.suffix.lower() == ".csv": df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    else: raise ValueError(f"{p.name}: event files are .csv or .json")
+    elif p.suffix.lower() == ".csv":
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    else:
+        raise ValueError(f"{p.name}: event files are .csv or .json")
     miss = [c for c in ("symbol", "date", "title") if c not in df.columns]
-    if miss: raise ValueError(f"{p.name}: missing column(s) {miss}; need {EVENT_FIELDS}")
+    if miss:
+        raise ValueError(f"{p.name}: missing column(s) {miss}; need {EVENT_FIELDS}")
     for c in EVENT_FIELDS:
-        if c not in df.columns: df[c] = ""
+        if c not in df.columns:
+            df[c] = ""
     df = df[EVENT_FIELDS].fillna("").astype(str).apply(lambda s: s.str.strip())
     df["src_file"], df["src_row"] = p.name, range(1, len(df) + 1)
     for r in df.itertuples():
-        if not r.symbol: raise ValueError(f"{p.name} row {r.src_row}: rule missing_symbol")
-        if not r.title: raise ValueError(f"{p.name} row {r.src_row} ({r.symbol}): rule missing_title")
-        try: pd.to_datetime(r.date, format="%Y-%m-%d")
-        except (ValueError, TypeError): raise ValueError(f"{p.name} row {r.src_row} ({r.symbol}): rule bad_date: {r.date!r} is not YYYY-MM-DD") from None
+        if not r.symbol:
+            raise ValueError(f"{p.name} row {r.src_row}: rule missing_symbol")
+        if not r.title:
+            raise ValueError(f"{p.name} row {r.src_row} ({r.symbol}): rule missing_title")
+        try:
+            pd.to_datetime(r.date, format="%Y-%m-%d")
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{p.name} row {r.src_row} ({r.symbol}): rule bad_date: {r.date!r} is not YYYY-MM-DD"
+            ) from None
     df["date"] = pd.to_datetime(df["date"], format="%Y-%m-%d")
     return df.reset_index(drop=True)
 
 # %% ../../nbs/85a_desk.events.ipynb #6426d501
 @dataclass(frozen=True)
 class Tag:
-    type: str     # RESULTS | DIVIDEND | BUYBACK | BONUS | SPLIT | BOARD_MEETING | OTHER
-    stance: str   # POSITIVE | NEGATIVE | NEUTRAL
-    rule: str     # which rule decided (for the audit)
+    type: str  # RESULTS | DIVIDEND | BUYBACK | BONUS | SPLIT | BOARD_MEETING | OTHER
+    stance: str  # POSITIVE | NEGATIVE | NEUTRAL
+    rule: str  # which rule decided (for the audit)
 
+# %% ../../nbs/85a_desk.events.ipynb #b746e60e
 class Tagger(Protocol):
     name: str
+
     def tag(self, type: str, title: str, text: str) -> Tag: ...
 
-TYPE_RULES = [("RESULTS", r"result|earnings|quarter ended|financial results"), ("BUYBACK", r"buy-?\s?back"),
-              ("BONUS", r"bonus"), ("SPLIT", r"split|sub-division"), ("DIVIDEND", r"dividend"), ("BOARD_MEETING", r"board meeting")]
+# %% ../../nbs/85a_desk.events.ipynb #e5cf93a9
+TYPE_RULES = [
+    ("RESULTS", r"result|earnings|quarter ended|financial results"),
+    ("BUYBACK", r"buy-?\s?back"),
+    ("BONUS", r"bonus"),
+    ("SPLIT", r"split|sub-division"),
+    ("DIVIDEND", r"dividend"),
+    ("BOARD_MEETING", r"board meeting"),
+]
 NEG = r"\bloss|declin|\bfalls?\b|\bmiss|penalt|resign|downgrade|probe"
 POS = r"record|\bbeat|surge|\brises\b|growth|upgrade"
 
+# %% ../../nbs/85a_desk.events.ipynb #88776136
 class RuleTagger:
     "The documented rule set above."
+
     name = "rules-v1"
+
     def tag(self, type: str, title: str, text: str) -> Tag:
         given, body = (type or "").lower(), f"{title} {text}".lower()
         t = next((k for k, rx in TYPE_RULES if given and re.search(rx, given.replace("_", " "))), None)
         rule = f"type:{t}" if t else None
         if t is None:
-            t = next((k for k, rx in TYPE_RULES if re.search(rx, body)), "OTHER"); rule = f"text:{t}"
-        if re.search(NEG, body): s = "NEGATIVE"
-        elif re.search(POS, body) or t in ("BUYBACK", "BONUS", "DIVIDEND"): s = "POSITIVE"
-        else: s = "NEUTRAL"
+            t = next((k for k, rx in TYPE_RULES if re.search(rx, body)), "OTHER")
+            rule = f"text:{t}"
+        if re.search(NEG, body):
+            s = "NEGATIVE"
+        elif re.search(POS, body) or t in ("BUYBACK", "BONUS", "DIVIDEND"):
+            s = "POSITIVE"
+        else:
+            s = "NEUTRAL"
         return Tag(t, s, rule)
 
 # %% ../../nbs/85a_desk.events.ipynb #86b44165
@@ -80,42 +110,95 @@ CREATE TABLE IF NOT EXISTS desk_events (event_id TEXT PRIMARY KEY, symbol TEXT N
   event_date DATE NOT NULL, title TEXT NOT NULL, body TEXT, source_url TEXT, given_type TEXT, stance TEXT NOT NULL,
   tag_rule TEXT NOT NULL, tagger TEXT NOT NULL, src_file TEXT, ingested_at TIMESTAMPTZ NOT NULL);
 """
-register_schema("events", EVENTS_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
-EVENT_COLS = ["event_id", "symbol", "event_type", "event_date", "title", "body", "source_url", "given_type", "stance", "tag_rule", "tagger", "src_file"]
+register_schema("events", EVENTS_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+EVENT_COLS = [
+    "event_id",
+    "symbol",
+    "event_type",
+    "event_date",
+    "title",
+    "body",
+    "source_url",
+    "given_type",
+    "stance",
+    "tag_rule",
+    "tagger",
+    "src_file",
+]
 
-def ingest_events(cfg: Config | None, paths: list, tagger: Tagger | None = None, actor: str = "system:ingest-events") -> dict:
-    "Read, tag and store event files (idempotent by symbol, date, title); audited. {'read', 'inserted', 'by_type'}. Raises ValueError."
+# %% ../../nbs/85a_desk.events.ipynb #53743a98
+def ingest_events(
+    cfg: Config | None, paths: list, tagger: Tagger | None = None, actor: str = "system:ingest-events"
+) -> dict:
+    """Read, tag and store event files (idempotent by symbol, date, title); audited. {'read', 'inserted', 'by_type'}.
+    Raises ValueError."""
     tagger = tagger or RuleTagger()
     df = pd.concat([read_events(p) for p in paths], ignore_index=True)
     rows = []
     for r in df.itertuples():
         t = tagger.tag(r.type, r.title, r.text)
         eid = hashlib.sha1(f"{r.symbol}|{r.date:%Y-%m-%d}|{r.title}".encode()).hexdigest()[:16]
-        rows.append([eid, r.symbol, t.type, r.date.date(), r.title, r.text, r.source_url, r.type, t.stance, t.rule, tagger.name, r.src_file])
+        rows.append(
+            [
+                eid,
+                r.symbol,
+                t.type,
+                r.date.date(),
+                r.title,
+                r.text,
+                r.source_url,
+                r.type,
+                t.stance,
+                t.rule,
+                tagger.name,
+                r.src_file,
+            ]
+        )
     with desk_db(cfg, AUDIT_DDL, EVENTS_DDL) as db, db.transaction():
         before = db.one("SELECT count(*) FROM desk_events")[0]
-        db.con.executemany(f"INSERT INTO desk_events ({', '.join(EVENT_COLS)}, ingested_at) VALUES ({', '.join('?' * len(EVENT_COLS))}, now()) "
-                           "ON CONFLICT (event_id) DO NOTHING", rows)
+        db.con.executemany(
+            f"INSERT INTO desk_events ({', '.join(EVENT_COLS)}, ingested_at) VALUES ({', '.join('?' * len(EVENT_COLS))}, now()) "
+            "ON CONFLICT (event_id) DO NOTHING",
+            rows,
+        )
         n = db.one("SELECT count(*) FROM desk_events")[0] - before
-        out = dict(read=len(rows), inserted=int(n), by_type={k: int(v) for k, v in pd.Series([r[2] for r in rows]).value_counts().items()})
-        append(db.con, "ingestion", dict(what="events", files=[Path(p).name for p in paths], tagger=tagger.name, **out), actor)
+        out = dict(
+            read=len(rows),
+            inserted=int(n),
+            by_type={k: int(v) for k, v in pd.Series([r[2] for r in rows]).value_counts().items()},
+        )
+        append(
+            db.con,
+            "ingestion",
+            dict(what="events", files=[Path(p).name for p in paths], tagger=tagger.name, **out),
+            actor,
+        )
     return out
 
+# %% ../../nbs/85a_desk.events.ipynb #e5625271
 def events(cfg: Config | None = None, start=None, end=None, symbols: list | None = None) -> pd.DataFrame:
     "Stored events (EVENT_COLS, `event_date` a naive Timestamp) with start <= event_date <= end, by date."
     with desk_db(cfg, AUDIT_DDL, EVENTS_DDL) as db:
-        rows = db.all(f"SELECT {', '.join(EVENT_COLS)} FROM desk_events WHERE (? IS NULL OR event_date >= ?) AND (? IS NULL OR event_date <= ?) "
-                      "ORDER BY event_date, symbol", [*(2 * [None if start is None else pd.Timestamp(start).date()]),
-                                                       *(2 * [None if end is None else pd.Timestamp(end).date()])])
-    df = pd.DataFrame(rows, columns=EVENT_COLS); df["event_date"] = pd.to_datetime(df["event_date"])
+        rows = db.all(
+            f"SELECT {', '.join(EVENT_COLS)} FROM desk_events WHERE (? IS NULL OR event_date >= ?) AND (? IS NULL OR event_date <= ?) "
+            "ORDER BY event_date, symbol",
+            [
+                *(2 * [None if start is None else pd.Timestamp(start).date()]),
+                *(2 * [None if end is None else pd.Timestamp(end).date()]),
+            ],
+        )
+    df = pd.DataFrame(rows, columns=EVENT_COLS)
+    df["event_date"] = pd.to_datetime(df["event_date"])
     return df if symbols is None else df[df["symbol"].isin(symbols)].reset_index(drop=True)
 
 # %% ../../nbs/85a_desk.events.ipynb #a270f5a2
 BLACKOUT_TYPES = ("RESULTS", "BOARD_MEETING")
 
+# %% ../../nbs/85a_desk.events.ipynb #4950d560
 def blackout(cfg: Config | None, day, days: int) -> dict:
     "{symbol: 'RESULTS 2024-10-24: title'} of the symbols blacked out on `day` (see above)."
-    if days <= 0: return {}
+    if days <= 0:
+        return {}
     d = pd.Timestamp(day).normalize()
     e = events(cfg, d, d + pd.Timedelta(days=days))
     e = e[e["event_type"].isin(BLACKOUT_TYPES)]

@@ -29,18 +29,40 @@ CREATE TABLE IF NOT EXISTS desk_kill (account_id TEXT PRIMARY KEY, engaged BOOLE
 CREATE TABLE IF NOT EXISTS desk_kill_events (account_id TEXT NOT NULL, at_utc TEXT NOT NULL, day DATE, engaged BOOLEAN NOT NULL,
   rule TEXT, reason TEXT, actor TEXT NOT NULL);
 """
-register_schema("risk", RISK_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("risk", RISK_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 R_DDLS = (*DDLS, RISK_DDL)
-SNAP_COLS = ["account_id", "at_utc", "kind", "day", "capital", "equity", "cash", "realised", "unrealised", "pnl", "daily_pnl", "open_risk",
-             "daily_new_risk", "drawdown", "gross", "n_open", "n_pending", "sectors"]
+SNAP_COLS = [
+    "account_id",
+    "at_utc",
+    "kind",
+    "day",
+    "capital",
+    "equity",
+    "cash",
+    "realised",
+    "unrealised",
+    "pnl",
+    "daily_pnl",
+    "open_risk",
+    "daily_new_risk",
+    "drawdown",
+    "gross",
+    "n_open",
+    "n_pending",
+    "sectors",
+]
 
 # %% ../../nbs/85d_desk.risk.ipynb #a38daa43
 def _prev(db, aid: str, d) -> tuple[float, float]:
     "(pnl of the last eod snapshot before day d, highest eod pnl before d); (0, 0) when none."
-    r = db.one("SELECT pnl FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ? ORDER BY day DESC, at_utc DESC LIMIT 1", [aid, d])
+    r = db.one(
+        "SELECT pnl FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ? ORDER BY day DESC, at_utc DESC LIMIT 1",
+        [aid, d],
+    )
     m = db.one("SELECT max(pnl) FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ?", [aid, d])
     return (0.0 if r is None else float(r[0] or 0)), (0.0 if m is None or m[0] is None else float(m[0]))
 
+# %% ../../nbs/85d_desk.risk.ipynb #f969d6db
 def snapshot(cfg: Config | None, day, kind: str = "eod", at=None, store: bool = True) -> pd.DataFrame:
     "SNAP_COLS per active account plus the desk row `*` at the close of `day`; stored unless `store=False`."
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
@@ -49,17 +71,42 @@ def snapshot(cfg: Config | None, day, kind: str = "eod", at=None, store: bool = 
     brk = desk_brackets(cfg)
     mk = marks(cfg, list(brk.loc[brk["status"] == "OPEN", "symbol"].unique()), d, at=at if kind == "hourly" else None)
     rows = []
-    with desk_db(cfg, *R_DDLS) as db: prevs = {a: _prev(db, a, d.date()) for a in [*accounts(cfg).account_id, "*"]}
+    with desk_db(cfg, *R_DDLS) as db:
+        prevs = {a: _prev(db, a, d.date()) for a in [*accounts(cfg).account_id, "*"]}
     for aid in accounts(cfg).account_id:
         bk = book(cfg, aid, d, brk=brk, mk=mk)
         pnl, (ppnl, peak) = bk.equity - bk.capital, prevs[aid]
         P = bk.positions
         today = brk[(brk["account"] == f"desk:{aid}") & (pd.to_datetime(brk["signal_as_of"]) == d)]
-        new_risk = float((today["qty"].astype(float) * (today["entry_limit"].astype(float) - today["stop_loss"].astype(float)).clip(lower=0)).sum())
+        new_risk = float(
+            (
+                today["qty"].astype(float)
+                * (today["entry_limit"].astype(float) - today["stop_loss"].astype(float)).clip(lower=0)
+            ).sum()
+        )
         sec = P.groupby("sector")["cost"].sum().round(2).to_dict() if len(P) else {}
-        rows.append([aid, t, kind, d.date(), bk.capital, bk.equity, bk.cash, bk.realised, bk.unrealised, pnl, pnl - ppnl, bk.open_risk, new_risk,
-                     max(0.0, max(peak, 0.0) - pnl) / bk.capital if bk.capital > 0 else 0.0, float(P["cost"].sum()),
-                     int((P.status == "OPEN").sum()), int((P.status == "PENDING").sum()), canon(sec)])
+        rows.append(
+            [
+                aid,
+                t,
+                kind,
+                d.date(),
+                bk.capital,
+                bk.equity,
+                bk.cash,
+                bk.realised,
+                bk.unrealised,
+                pnl,
+                pnl - ppnl,
+                bk.open_risk,
+                new_risk,
+                max(0.0, max(peak, 0.0) - pnl) / bk.capital if bk.capital > 0 else 0.0,
+                float(P["cost"].sum()),
+                int((P.status == "OPEN").sum()),
+                int((P.status == "PENDING").sum()),
+                canon(sec),
+            ]
+        )
     df = pd.DataFrame(rows, columns=SNAP_COLS)
     if len(df):
         s = df.drop(columns=["account_id", "at_utc", "kind", "day", "sectors", "drawdown"]).sum()
@@ -71,60 +118,103 @@ def snapshot(cfg: Config | None, day, kind: str = "eod", at=None, store: bool = 
         df = pd.concat([df, pd.DataFrame([desk])[SNAP_COLS]], ignore_index=True)
     if store and len(df):
         with desk_db(cfg, *R_DDLS) as db, db.transaction():
-            db.con.executemany(f"INSERT INTO desk_risk ({', '.join(SNAP_COLS)}) VALUES ({', '.join('?' * len(SNAP_COLS))}) "
-                               "ON CONFLICT (account_id, at_utc, kind) DO UPDATE SET equity = excluded.equity, pnl = excluded.pnl, "
-                               "daily_pnl = excluded.daily_pnl, open_risk = excluded.open_risk, drawdown = excluded.drawdown",
-                               [[None if isinstance(v, float) and not math.isfinite(v) else (v.item() if hasattr(v, "item") else v) for v in r]
-                                for r in df[SNAP_COLS].itertuples(index=False)])
+            db.con.executemany(
+                f"INSERT INTO desk_risk ({', '.join(SNAP_COLS)}) VALUES ({', '.join('?' * len(SNAP_COLS))}) "
+                "ON CONFLICT (account_id, at_utc, kind) DO UPDATE SET equity = excluded.equity, pnl = excluded.pnl, "
+                "daily_pnl = excluded.daily_pnl, open_risk = excluded.open_risk, drawdown = excluded.drawdown",
+                [
+                    [
+                        None
+                        if isinstance(v, float) and not math.isfinite(v)
+                        else (v.item() if hasattr(v, "item") else v)
+                        for v in r
+                    ]
+                    for r in df[SNAP_COLS].itertuples(index=False)
+                ],
+            )
     return df
 
+# %% ../../nbs/85d_desk.risk.ipynb #85fbfa0e
 def snapshots(cfg: Config | None = None, account_id: str | None = None, kind: str | None = "eod") -> pd.DataFrame:
     "Stored snapshots (SNAP_COLS), by day."
     with desk_db(cfg, *R_DDLS) as db:
-        rows = db.all(f"SELECT {', '.join(SNAP_COLS)} FROM desk_risk WHERE (? IS NULL OR account_id = ?) AND (? IS NULL OR kind = ?) ORDER BY day, at_utc, account_id",
-                      [account_id, account_id, kind, kind])
-    df = pd.DataFrame(rows, columns=SNAP_COLS); df["day"] = pd.to_datetime(df["day"])
+        rows = db.all(
+            f"SELECT {', '.join(SNAP_COLS)} FROM desk_risk WHERE (? IS NULL OR account_id = ?) AND (? IS NULL OR kind = ?) ORDER BY day, at_utc, account_id",
+            [account_id, account_id, kind, kind],
+        )
+    df = pd.DataFrame(rows, columns=SNAP_COLS)
+    df["day"] = pd.to_datetime(df["day"])
     return df
 
 # %% ../../nbs/85d_desk.risk.ipynb #00124d42
 def kill_state(cfg: Config | None, account_id: str) -> dict:
     "{'engaged', 'rule', 'reason', 'auto_reset', 'set_day'} of the account's switch (disengaged when never set)."
     with desk_db(cfg, *R_DDLS) as db:
-        r = db.one("SELECT engaged, rule, reason, auto_reset, set_day FROM desk_kill WHERE account_id = ?", [account_id])
-    if r is None: return dict(engaged=False, rule=None, reason=None, auto_reset=None, set_day=None)
-    return dict(engaged=bool(r[0]), rule=r[1], reason=r[2], auto_reset=r[3], set_day=None if r[4] is None else str(r[4]))
+        r = db.one(
+            "SELECT engaged, rule, reason, auto_reset, set_day FROM desk_kill WHERE account_id = ?", [account_id]
+        )
+    if r is None:
+        return dict(engaged=False, rule=None, reason=None, auto_reset=None, set_day=None)
+    return dict(
+        engaged=bool(r[0]), rule=r[1], reason=r[2], auto_reset=r[3], set_day=None if r[4] is None else str(r[4])
+    )
 
+# %% ../../nbs/85d_desk.risk.ipynb #c1df5dba
 def is_paused(cfg: Config | None, account_id: str) -> bool:
     "Does a kill switch hold the account's new entries?"
     return kill_state(cfg, account_id)["engaged"]
 
+# %% ../../nbs/85d_desk.risk.ipynb #f02fa560
 def _set(cfg, aid: str, engaged: bool, rule, reason: str, auto_reset, day, actor: str) -> None:
     d = None if day is None else pd.Timestamp(day).date()
     with desk_db(cfg, *R_DDLS) as db, db.transaction():
-        db.con.execute("INSERT INTO desk_kill (account_id, engaged, rule, reason, auto_reset, set_day, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
-                       "ON CONFLICT (account_id) DO UPDATE SET engaged = excluded.engaged, rule = excluded.rule, reason = excluded.reason, "
-                       "auto_reset = excluded.auto_reset, set_day = excluded.set_day, set_by = excluded.set_by, set_at = excluded.set_at",
-                       [aid, engaged, rule, reason, auto_reset, d, actor])
-        db.con.execute("INSERT INTO desk_kill_events VALUES (?, ?, ?, ?, ?, ?, ?)", [aid, pd.Timestamp.now(tz="UTC").isoformat(), d, engaged, rule, reason, actor])
-        if not engaged: append(db.con, "reset", dict(rule=rule, reason=reason, day=str(d)), actor, account_id=aid, ref=f"kill:{aid}")
+        db.con.execute(
+            "INSERT INTO desk_kill (account_id, engaged, rule, reason, auto_reset, set_day, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
+            "ON CONFLICT (account_id) DO UPDATE SET engaged = excluded.engaged, rule = excluded.rule, reason = excluded.reason, "
+            "auto_reset = excluded.auto_reset, set_day = excluded.set_day, set_by = excluded.set_by, set_at = excluded.set_at",
+            [aid, engaged, rule, reason, auto_reset, d, actor],
+        )
+        db.con.execute(
+            "INSERT INTO desk_kill_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [aid, pd.Timestamp.now(tz="UTC").isoformat(), d, engaged, rule, reason, actor],
+        )
+        if not engaged:
+            append(
+                db.con, "reset", dict(rule=rule, reason=reason, day=str(d)), actor, account_id=aid, ref=f"kill:{aid}"
+            )
 
-def engage(cfg: Config | None, account_id: str, rule: str, reason: str, auto_reset: str, day, actor: str = "system:risk") -> None:
+# %% ../../nbs/85d_desk.risk.ipynb #11bd83ca
+def engage(
+    cfg: Config | None, account_id: str, rule: str, reason: str, auto_reset: str, day, actor: str = "system:risk"
+) -> None:
     "Trip the account's switch (no-op when already engaged); alerted and audited."
-    if is_paused(cfg, account_id): return
+    if is_paused(cfg, account_id):
+        return
     _set(cfg, account_id, True, rule, reason, auto_reset, day, actor)
-    notify(f"kill:{rule}", dict(account_id=account_id, rule=rule, reason=reason, auto_reset=auto_reset, day=str(pd.Timestamp(day).date())), cfg, actor)
+    notify(
+        f"kill:{rule}",
+        dict(account_id=account_id, rule=rule, reason=reason, auto_reset=auto_reset, day=str(pd.Timestamp(day).date())),
+        cfg,
+        actor,
+    )
 
+# %% ../../nbs/85d_desk.risk.ipynb #5ebd1fab
 def release(cfg: Config | None, account_id: str, actor: str, reason: str = "released by hand", day=None) -> None:
     "Release the account's switch (audited). Raises ValueError when it is not engaged."
     k = kill_state(cfg, account_id)
-    if not k["engaged"]: raise ValueError(f"account {account_id}: kill switch is not engaged")
+    if not k["engaged"]:
+        raise ValueError(f"account {account_id}: kill switch is not engaged")
     _set(cfg, account_id, False, k["rule"], reason, None, day, actor)
 
+# %% ../../nbs/85d_desk.risk.ipynb #9674703f
 def kill_events(cfg: Config | None = None, day=None) -> pd.DataFrame:
     "Every switch change (of one day), oldest first."
     cols = ["account_id", "at_utc", "day", "engaged", "rule", "reason", "actor"]
     with desk_db(cfg, *R_DDLS) as db:
-        rows = db.all(f"SELECT {', '.join(cols)} FROM desk_kill_events WHERE ? IS NULL OR day = ? ORDER BY at_utc", 2 * [None if day is None else pd.Timestamp(day).date()])
+        rows = db.all(
+            f"SELECT {', '.join(cols)} FROM desk_kill_events WHERE ? IS NULL OR day = ? ORDER BY at_utc",
+            2 * [None if day is None else pd.Timestamp(day).date()],
+        )
     return pd.DataFrame(rows, columns=cols)
 
 # %% ../../nbs/85d_desk.risk.ipynb #e2064792
@@ -132,30 +222,45 @@ def vol_ratio(cfg: Config | None, day, short: int = 10, long: int = 250) -> floa
     "NIFTY 50 realised volatility of the last `short` sessions over that of the last `long` (NaN without index bars)."
     from aitrader.data.window import read_window
     from aitrader.features.alpha import INDEX_SYMBOL
+
     d = pd.Timestamp(day).normalize()
-    try: b = read_window(cfg or get_config(), [INDEX_SYMBOL], d - pd.Timedelta(days=int(long * 1.6)), d, source="store")
-    except Exception: return float("nan")
+    try:
+        b = read_window(cfg or get_config(), [INDEX_SYMBOL], d - pd.Timedelta(days=int(long * 1.6)), d, source="store")
+    except Exception:
+        return float("nan")
     r = np.log(b["close"]).diff().dropna()
     return float(r.tail(short).std() / r.tail(long).std()) if len(r) > short + 2 else float("nan")
 
-def check_kills(cfg: Config | None, day, snaps: pd.DataFrame, vr: float | None = None, actor: str = "system:risk") -> list[dict]:
-    "Apply the auto-resets then the rules above to each account's row of `snaps`; the switches tripped or reset as dicts."
+# %% ../../nbs/85d_desk.risk.ipynb #16cf9fa7
+def check_kills(
+    cfg: Config | None, day, snaps: pd.DataFrame, vr: float | None = None, actor: str = "system:risk"
+) -> list[dict]:
+    """Apply the auto-resets then the rules above to each account's row of `snaps`; the switches tripped or reset as
+    dicts."""
     d, out = pd.Timestamp(day).normalize(), []
     vr = vol_ratio(cfg, d) if vr is None else vr
     for r in snaps[snaps["account_id"] != "*"].itertuples():
         _, m = mandate(cfg, r.account_id)
         k = kill_state(cfg, r.account_id)
-        if k["engaged"] and ((k["auto_reset"] == "next_session" and k["set_day"] and pd.Timestamp(k["set_day"]) < d)
-                             or (k["auto_reset"] == "vol_normal" and np.isfinite(vr) and vr <= m.vol_spike)):
-            release(cfg, r.account_id, actor, f"auto-reset ({k['auto_reset']}) on {d:%Y-%m-%d}", d); out.append(dict(account_id=r.account_id, reset=k["rule"]))
+        if k["engaged"] and (
+            (k["auto_reset"] == "next_session" and k["set_day"] and pd.Timestamp(k["set_day"]) < d)
+            or (k["auto_reset"] == "vol_normal" and np.isfinite(vr) and vr <= m.vol_spike)
+        ):
+            release(cfg, r.account_id, actor, f"auto-reset ({k['auto_reset']}) on {d:%Y-%m-%d}", d)
+            out.append(dict(account_id=r.account_id, reset=k["rule"]))
         start_eq = r.capital + (r.pnl - r.daily_pnl)
         trip = None
         if r.daily_pnl < -m.max_daily_loss_pct * start_eq:
-            trip = ("max_daily_loss", f"daily P&L {r.daily_pnl:,.0f} INR below -{m.max_daily_loss_pct:.1%} of {start_eq:,.0f}", "next_session")
+            trip = (
+                "max_daily_loss",
+                f"daily P&L {r.daily_pnl:,.0f} INR below -{m.max_daily_loss_pct:.1%} of {start_eq:,.0f}",
+                "next_session",
+            )
         elif r.drawdown > m.max_drawdown_pct:
             trip = ("max_drawdown", f"drawdown {r.drawdown:.1%} above {m.max_drawdown_pct:.1%}", "manual")
         elif np.isfinite(vr) and vr > m.vol_spike:
             trip = ("vol_spike", f"NIFTY 10d/250d volatility {vr:.2f} above {m.vol_spike:.2f}", "vol_normal")
         if trip and not is_paused(cfg, r.account_id):
-            engage(cfg, r.account_id, trip[0], trip[1], trip[2], d, actor); out.append(dict(account_id=r.account_id, tripped=trip[0], reason=trip[1]))
+            engage(cfg, r.account_id, trip[0], trip[1], trip[2], d, actor)
+            out.append(dict(account_id=r.account_id, tripped=trip[0], reason=trip[1]))
     return out

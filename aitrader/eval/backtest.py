@@ -22,47 +22,76 @@ __all__ = ['TRADE_COLS', 'BacktestConfig', 'BacktestResult', 'backtest', 'moment
 @dataclass(frozen=True)
 class BacktestConfig:
     "Simulator settings (fractions of equity, sessions)."
-    initial_capital:float=1_000_000.0  # starting cash, INR
-    risk_per_trade:float=0.01          # equity at risk per trade (entry - stop distance), fraction
-    max_weight:float=0.20              # largest position value at entry, fraction of equity
-    max_positions:int=10               # most positions open at once
-    max_hold:int=10                    # time exit at the close of this bar of the position (entry bar = 1)
-    entry:str="limit"                  # 'limit': fill when low <= limit, at min(open, limit); 'open': at the open
 
+    initial_capital: float = 1_000_000.0  # starting cash, INR
+    risk_per_trade: float = 0.01  # equity at risk per trade (entry - stop distance), fraction
+    max_weight: float = 0.20  # largest position value at entry, fraction of equity
+    max_positions: int = 10  # most positions open at once
+    max_hold: int = 10  # time exit at the close of this bar of the position (entry bar = 1)
+    entry: str = "limit"  # 'limit': fill when low <= limit, at min(open, limit); 'open': at the open
+
+# %% ../../nbs/61_eval.backtest.ipynb #43809652
 class BacktestResult(NamedTuple):
-    trades:pd.DataFrame   # one row per closed trade (`TRADE_COLS`)
-    equity:pd.DataFrame   # one row per session: cash, market_value, equity, exposure, n_positions, traded, turnover
-    orders:pd.DataFrame   # every signal with its `status`
-    open_positions:pd.DataFrame  # positions still open after the last bar
+    trades: pd.DataFrame  # one row per closed trade (`TRADE_COLS`)
+    equity: pd.DataFrame  # one row per session: cash, market_value, equity, exposure, n_positions, traded, turnover
+    orders: pd.DataFrame  # every signal with its `status`
+    open_positions: pd.DataFrame  # positions still open after the last bar
 
-TRADE_COLS = ["symbol", "signal_date", "entry_date", "entry_price", "exit_date", "exit_price", "reason", "qty",
-              "limit_price", "stop_loss", "take_profit", "gross_pnl", "costs", "net_pnl", "r_multiple", "bars_held", "holding_days",
-              "entry_charges", "exit_charges", "slippage", "score"]
+# %% ../../nbs/61_eval.backtest.ipynb #1fc25828
+TRADE_COLS = [
+    "symbol",
+    "signal_date",
+    "entry_date",
+    "entry_price",
+    "exit_date",
+    "exit_price",
+    "reason",
+    "qty",
+    "limit_price",
+    "stop_loss",
+    "take_profit",
+    "gross_pnl",
+    "costs",
+    "net_pnl",
+    "r_multiple",
+    "bars_held",
+    "holding_days",
+    "entry_charges",
+    "exit_charges",
+    "slippage",
+    "score",
+]
 
 # %% ../../nbs/61_eval.backtest.ipynb #0cfda2cc
-def _panel(bars:pd.DataFrame):
+def _panel(bars: pd.DataFrame):
     "(dates tz-aware Index, symbols Index, O, H, L, C float64 arrays (sessions x symbols), NaN where no bar)."
     need = {"symbol", "ts", "open", "high", "low", "close"}
-    if need - set(bars.columns): raise ValueError(f"bars lack columns {sorted(need - set(bars.columns))}")
-    if bars.duplicated(["symbol", "ts"]).any(): raise ValueError("bars are not unique on (symbol, ts)")
+    if need - set(bars.columns):
+        raise ValueError(f"bars lack columns {sorted(need - set(bars.columns))}")
+    if bars.duplicated(["symbol", "ts"]).any():
+        raise ValueError("bars are not unique on (symbol, ts)")
     wide = bars.pivot(index="ts", columns="symbol", values=["open", "high", "low", "close"]).sort_index()
-    return (wide.index, wide["close"].columns,
-            *(wide[k].to_numpy("float64") for k in ("open", "high", "low", "close")))
+    return (wide.index, wide["close"].columns, *(wide[k].to_numpy("float64") for k in ("open", "high", "low", "close")))
 
+# %% ../../nbs/61_eval.backtest.ipynb #eea1201d
 def _day(x, tz) -> pd.DatetimeIndex:
     "Dates (any datetime-like) as 00:00 of their day in the bars' time zone (naive input is read as that zone's date)."
     x = pd.DatetimeIndex(pd.to_datetime(x))
-    if tz is None: return (x.tz_localize(None) if x.tz is not None else x).normalize()
+    if tz is None:
+        return (x.tz_localize(None) if x.tz is not None else x).normalize()
     return (x.tz_convert(tz).tz_localize(None) if x.tz is not None else x).normalize().tz_localize(tz)
 
 # %% ../../nbs/61_eval.backtest.ipynb #388a3bcd
-def _signals(signals:pd.DataFrame, dates:pd.DatetimeIndex, symbols:pd.Index) -> pd.DataFrame:
-    "Signals with `entry_idx` (first session after as_of; len(dates) if none), `sym_idx` (-1 unknown), `status` ('' or 'invalid')."
+def _signals(signals: pd.DataFrame, dates: pd.DatetimeIndex, symbols: pd.Index) -> pd.DataFrame:
+    """Signals with `entry_idx` (first session after as_of; len(dates) if none), `sym_idx` (-1 unknown), `status` ('' or
+    'invalid')."""
     need = {"symbol", "as_of", "entry", "stop_loss", "take_profit"}
-    if need - set(signals.columns): raise ValueError(f"signals lack columns {sorted(need - set(signals.columns))}")
+    if need - set(signals.columns):
+        raise ValueError(f"signals lack columns {sorted(need - set(signals.columns))}")
     s = signals.reset_index(drop=True).copy()
     s["as_of"] = _day(s["as_of"], dates.tz)
-    if "score" not in s: s["score"] = s["confidence"] if "confidence" in s else np.nan
+    if "score" not in s:
+        s["score"] = s["confidence"] if "confidence" in s else np.nan
     s["entry_idx"] = dates.searchsorted(s["as_of"], side="right")
     s["sym_idx"] = symbols.get_indexer(s["symbol"])
     e, sl, tp = (s[k].to_numpy("float64") for k in ("entry", "stop_loss", "take_profit"))
@@ -73,16 +102,22 @@ def _signals(signals:pd.DataFrame, dates:pd.DatetimeIndex, symbols:pd.Index) -> 
     return s
 
 # %% ../../nbs/61_eval.backtest.ipynb #d32784a3
-def backtest(bars:pd.DataFrame,     # bars frame (symbol, ts, open, high, low, close), daily, validated
-             signals:pd.DataFrame,  # symbol, as_of (decision date t), entry (limit, INR), stop_loss, take_profit, optional score/confidence
-             cfg:BacktestConfig=BacktestConfig(), cm:CostModel=CostModel(),
-            ) -> BacktestResult:
-    "Simulate the signals on the bars (rules above): trades, daily equity/exposure/turnover, order statuses, open positions."
-    if cfg.entry not in ("limit", "open"): raise ValueError(f"entry must be 'limit' or 'open', got {cfg.entry!r}")
+def backtest(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close), daily, validated
+    signals: pd.DataFrame,  # symbol, as_of (decision date t), entry (limit, INR), stop_loss, take_profit, optional score/confidence
+    cfg: BacktestConfig = BacktestConfig(),
+    cm: CostModel = CostModel(),
+) -> BacktestResult:
+    """Simulate the signals on the bars (rules above): trades, daily equity/exposure/turnover, order statuses, open
+    positions."""
+    if cfg.entry not in ("limit", "open"):
+        raise ValueError(f"entry must be 'limit' or 'open', got {cfg.entry!r}")
     dates, symbols, O, H, L, C = _panel(bars)
     sg = _signals(signals, dates, symbols)
     status = sg.status.to_numpy(object)
-    live = sg[sg.status == ""].sort_values(["entry_idx", "score"], ascending=[True, False], kind="stable", na_position="last")
+    live = sg[sg.status == ""].sort_values(
+        ["entry_idx", "score"], ascending=[True, False], kind="stable", na_position="last"
+    )
     by_day = {d: list(ix) for d, ix in live.groupby("entry_idx").groups.items()}
     sym, lim_, st_, tg_ = (sg[k].to_numpy() for k in ("sym_idx", "entry", "stop_loss", "take_profit"))
     br, slip = buy_rate(cm), cm.slippage_bps / 1e4
@@ -90,41 +125,72 @@ def backtest(bars:pd.DataFrame,     # bars frame (symbol, ts, open, high, low, c
     cash, eq_prev = float(cfg.initial_capital), float(cfg.initial_capital)
     last = np.full(len(symbols), np.nan)
     pos, trades = {}, []
-    out = np.zeros((D, 5))       # cash, market_value, equity, n_positions, traded
+    out = np.zeros((D, 5))  # cash, market_value, equity, n_positions, traded
     for d in range(D):
         o, h, l, c = O[d], H[d], L[d], C[d]
         traded, n_open = 0.0, len(pos)
         for r in by_day.get(d, ()):
             j = sym[r]
-            if j in pos: status[r] = "held"; continue
-            if n_open >= cfg.max_positions: status[r] = "no_slot"; continue
-            if o[j] != o[j]: status[r] = "no_bar"; continue
+            if j in pos:
+                status[r] = "held"
+                continue
+            if n_open >= cfg.max_positions:
+                status[r] = "no_slot"
+                continue
+            if o[j] != o[j]:
+                status[r] = "no_bar"
+                continue
             lim, st, tg = lim_[r], st_[r], tg_[r]
             if cfg.entry == "limit":
-                if l[j] > lim: status[r] = "no_fill"; continue
+                if l[j] > lim:
+                    status[r] = "no_fill"
+                    continue
                 px, at_open = min(o[j], lim), o[j] <= lim
-            else: px, at_open = o[j], True
-            if px <= st: status[r] = "below_stop"; continue
-            if px >= tg: status[r] = "above_target"; continue
+            else:
+                px, at_open = o[j], True
+            if px <= st:
+                status[r] = "below_stop"
+                continue
+            if px >= tg:
+                status[r] = "above_target"
+                continue
             fill = px * (1 + slip)
-            q = math.floor(min(cfg.risk_per_trade * eq_prev / (lim - st), cfg.max_weight * eq_prev / fill, cash / (fill * (1 + br))))
-            if q < 1: status[r] = "size_zero"; continue
+            q = math.floor(
+                min(
+                    cfg.risk_per_trade * eq_prev / (lim - st), cfg.max_weight * eq_prev / fill, cash / (fill * (1 + br))
+                )
+            )
+            if q < 1:
+                status[r] = "size_zero"
+                continue
             ch = trade_charges(cm, True, q * fill)
-            cash -= q * fill + ch; traded += q * fill
-            pos[j] = [q, px, st, tg, d, 0, r, ch, at_open]; n_open += 1; status[r] = "filled"
+            cash -= q * fill + ch
+            traded += q * fill
+            pos[j] = [q, px, st, tg, d, 0, r, ch, at_open]
+            n_open += 1
+            status[r] = "filled"
         for j in list(pos):
-            if o[j] != o[j]: continue
-            p = pos[j]; p[5] += 1
+            if o[j] != o[j]:
+                continue
+            p = pos[j]
+            p[5] += 1
             q, px, st, tg, e = p[:5]
-            if d > e and o[j] <= st: x, why = o[j], "stop"
-            elif d > e and o[j] >= tg: x, why = o[j], "target"
-            elif l[j] <= st: x, why = st, "stop"
-            elif h[j] >= tg and (d > e or p[8]): x, why = tg, "target"
-            elif p[5] >= cfg.max_hold: x, why = c[j], "time"
-            else: continue
+            if d > e and o[j] <= st:
+                x, why = o[j], "stop"
+            elif d > e and o[j] >= tg:
+                x, why = o[j], "target"
+            elif l[j] <= st:
+                x, why = st, "stop"
+            elif h[j] >= tg and (d > e or p[8]):
+                x, why = tg, "target"
+            elif p[5] >= cfg.max_hold:
+                x, why = c[j], "time"
+            else:
+                continue
             xf = x * (1 - slip)
             ch = trade_charges(cm, False, q * xf)
-            cash += q * xf - ch; traded += q * xf
+            cash += q * xf - ch
+            traded += q * xf
             trades.append((j, p[6], e, px, d, x, why, q, p[5], p[7], ch))
             del pos[j]
         last = np.where(c == c, c, last)
@@ -136,59 +202,123 @@ def backtest(bars:pd.DataFrame,     # bars frame (symbol, ts, open, high, low, c
 # %% ../../nbs/61_eval.backtest.ipynb #7e28b218
 def _result(trades, pos, out, sg, dates, symbols, cfg, cm) -> BacktestResult:
     "Assemble the frames of `backtest` (vectorized cost breakdown, P&L, R)."
-    t = pd.DataFrame(trades, columns=["j", "r", "e", "entry_price", "x", "exit_price", "reason", "qty", "bars_held",
-                                      "entry_charges", "exit_charges"])
-    t = t.astype({"j": "int64", "r": "int64", "e": "int64", "x": "int64", "entry_price": "float64", "exit_price": "float64",
-                  "qty": "int64", "bars_held": "int64", "entry_charges": "float64", "exit_charges": "float64", "reason": "object"})
+    t = pd.DataFrame(
+        trades,
+        columns=[
+            "j",
+            "r",
+            "e",
+            "entry_price",
+            "x",
+            "exit_price",
+            "reason",
+            "qty",
+            "bars_held",
+            "entry_charges",
+            "exit_charges",
+        ],
+    )
+    t = t.astype(
+        {
+            "j": "int64",
+            "r": "int64",
+            "e": "int64",
+            "x": "int64",
+            "entry_price": "float64",
+            "exit_price": "float64",
+            "qty": "int64",
+            "bars_held": "int64",
+            "entry_charges": "float64",
+            "exit_charges": "float64",
+            "reason": "object",
+        }
+    )
     s = sg.loc[t.r]
     q, pe, px = t.qty.to_numpy(float), t.entry_price.to_numpy(float), t.exit_price.to_numpy(float)
     slp = q * (pe + px) * cm.slippage_bps / 1e4
-    t = t.assign(symbol=symbols[t.j.to_numpy()].to_numpy(), signal_date=s.as_of.to_numpy(), entry_date=dates[t.e.to_numpy()], exit_date=dates[t.x.to_numpy()],
-                 limit_price=s.entry.to_numpy(float), stop_loss=s.stop_loss.to_numpy(float), take_profit=s.take_profit.to_numpy(float), score=s.score.to_numpy(float),
-                 gross_pnl=q * (px - pe), slippage=slp)
+    t = t.assign(
+        symbol=symbols[t.j.to_numpy()].to_numpy(),
+        signal_date=s.as_of.to_numpy(),
+        entry_date=dates[t.e.to_numpy()],
+        exit_date=dates[t.x.to_numpy()],
+        limit_price=s.entry.to_numpy(float),
+        stop_loss=s.stop_loss.to_numpy(float),
+        take_profit=s.take_profit.to_numpy(float),
+        score=s.score.to_numpy(float),
+        gross_pnl=q * (px - pe),
+        slippage=slp,
+    )
     t["costs"] = t.entry_charges + t.exit_charges + t.slippage
     t["net_pnl"] = t.gross_pnl - t.costs
     t["r_multiple"] = t.net_pnl / (q * (t.limit_price - t.stop_loss))
     t["holding_days"] = (t.exit_date - t.entry_date).dt.days
     t = t[TRADE_COLS].sort_values(["exit_date", "entry_date", "symbol"], kind="stable").reset_index(drop=True)
-    eq = pd.DataFrame(out, index=dates.rename("ts"), columns=["cash", "market_value", "equity", "n_positions", "traded"])
+    eq = pd.DataFrame(
+        out, index=dates.rename("ts"), columns=["cash", "market_value", "equity", "n_positions", "traded"]
+    )
     eq["n_positions"] = eq.n_positions.astype("int64")
     eq["exposure"] = eq.market_value / eq.equity
     eq["turnover"] = eq.traded / eq.equity.shift(1, fill_value=cfg.initial_capital)
-    op = pd.DataFrame([(symbols[j], sg.as_of[p[6]], dates[p[4]], p[1], p[0], p[2], p[3], p[5]) for j, p in pos.items()],
-                      columns=["symbol", "signal_date", "entry_date", "entry_price", "qty", "stop_loss", "take_profit", "bars_held"])
+    op = pd.DataFrame(
+        [(symbols[j], sg.as_of[p[6]], dates[p[4]], p[1], p[0], p[2], p[3], p[5]) for j, p in pos.items()],
+        columns=["symbol", "signal_date", "entry_date", "entry_price", "qty", "stop_loss", "take_profit", "bars_held"],
+    )
     return BacktestResult(t, eq, sg.drop(columns=["entry_idx", "sym_idx"]), op)
 
 # %% ../../nbs/61_eval.backtest.ipynb #dd604c74
-def momentum_signals(bars:pd.DataFrame, # bars frame, sorted by symbol, ts
-                     lookback:int=20,   # momentum window, sessions
-                     k:int=5,           # signals per session
-                     atr_n:int=14, stop_atr:float=2.0, target_atr:float=4.0, # Wilder ATR window; stop and target distances in ATRs
-                    ) -> pd.DataFrame:
-    "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session; uses bars up to as_of only."
+def momentum_signals(
+    bars: pd.DataFrame,  # bars frame, sorted by symbol, ts
+    lookback: int = 20,  # momentum window, sessions
+    k: int = 5,  # signals per session
+    atr_n: int = 14,
+    stop_atr: float = 2.0,
+    target_atr: float = 4.0,  # Wilder ATR window; stop and target distances in ATRs
+) -> pd.DataFrame:
+    """BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session; uses
+    bars up to as_of only."""
     b = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
-    return topk_signals(b, momentum_score(b.close, group_bounds(b.symbol.to_numpy()), lookback), k, atr_n, stop_atr, target_atr)
+    return topk_signals(
+        b, momentum_score(b.close, group_bounds(b.symbol.to_numpy()), lookback), k, atr_n, stop_atr, target_atr
+    )
 
-def topk_signals(bars:pd.DataFrame,   # bars frame, sorted by symbol, ts
-                 score:np.ndarray,    # float64 per row of `bars`, known at that bar's close (NaN = no signal)
-                 k:int=5,             # signals per session
-                 atr_n:int=14, stop_atr:float=2.0, target_atr:float=4.0, # Wilder ATR window; stop and target distances in ATRs
-                 min_score:float=-np.inf, # only rows with score > min_score (0.0: a positive expected return)
-                ) -> pd.DataFrame:
-    "BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest scores, entry at that close, ATR stop and target."
+# %% ../../nbs/61_eval.backtest.ipynb #23286414
+def topk_signals(
+    bars: pd.DataFrame,  # bars frame, sorted by symbol, ts
+    score: np.ndarray,  # float64 per row of `bars`, known at that bar's close (NaN = no signal)
+    k: int = 5,  # signals per session
+    atr_n: int = 14,
+    stop_atr: float = 2.0,
+    target_atr: float = 4.0,  # Wilder ATR window; stop and target distances in ATRs
+    min_score: float = -np.inf,  # only rows with score > min_score (0.0: a positive expected return)
+) -> pd.DataFrame:
+    """BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): each session's `k` highest scores, entry
+    at that close, ATR stop and target."""
     b = bars.reset_index(drop=True)
-    if len(score) != len(b): raise ValueError(f"score has {len(score)} values for {len(b)} bars")
+    if len(score) != len(b):
+        raise ValueError(f"score has {len(score)} values for {len(b)} bars")
     atr = wilder_atr(b.high, b.low, b.close, atr_n, group_bounds(b.symbol.to_numpy()))
-    s = pd.DataFrame({"symbol": b.symbol, "as_of": b.ts, "entry": b.close, "stop_loss": b.close - stop_atr * atr,
-                      "take_profit": b.close + target_atr * atr, "score": np.asarray(score, np.float64)}).dropna()
+    s = pd.DataFrame(
+        {
+            "symbol": b.symbol,
+            "as_of": b.ts,
+            "entry": b.close,
+            "stop_loss": b.close - stop_atr * atr,
+            "take_profit": b.close + target_atr * atr,
+            "score": np.asarray(score, np.float64),
+        }
+    ).dropna()
     s = s[(s.stop_loss > 0) & (s.score > min_score)]
     s = s.sort_values(["as_of", "score"], ascending=[True, False], kind="stable")
     return s.groupby("as_of", sort=False).head(k).reset_index(drop=True)
 
-def equal_weight_buy_and_hold(bars:pd.DataFrame, # bars frame
-                              initial_capital:float=1_000_000.0, cm:CostModel=CostModel(),
-                             ) -> pd.Series:
-    "BASELINE equity (float64 INR per session, indexed by ts): equal INR in every symbol trading on the first session, bought at its close."
+# %% ../../nbs/61_eval.backtest.ipynb #eebe6451
+def equal_weight_buy_and_hold(
+    bars: pd.DataFrame,  # bars frame
+    initial_capital: float = 1_000_000.0,
+    cm: CostModel = CostModel(),
+) -> pd.Series:
+    """BASELINE equity (float64 INR per session, indexed by ts): equal INR in every symbol trading on the first session,
+    bought at its close."""
     c = bars.pivot(index="ts", columns="symbol", values="close").sort_index()
     c = c.loc[:, c.iloc[0].notna()].ffill()
     per = initial_capital / c.shape[1]

@@ -22,47 +22,72 @@ __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GR
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
 STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "momentum_20", "reversal_5")
-RECIPE_CANDIDATES = ("stack", "blend_equal", "lgb_all", "lgb_all_default", "lgb_alpha158", "catboost_ta", "qlib_recipe_5d", "reversal_5")
+RECIPE_CANDIDATES = (
+    "stack",
+    "blend_equal",
+    "lgb_all",
+    "lgb_all_default",
+    "lgb_alpha158",
+    "catboost_ta",
+    "qlib_recipe_5d",
+    "reversal_5",
+)
 
+# %% ../../nbs/65_eval.benchmark.ipynb #bae84735
 @dataclass
 class BenchmarkResult:
-    per_year: pd.DataFrame      # model, year, ic_h, rank_ic_h, rank_icir_h, hac_t_h (h = 1, 5, 10), n_dates
-    summary: pd.DataFrame       # the same, pooled over every test day (one row per model)
-    strategies: pd.DataFrame    # one row per strategy: cagr, sharpe, max_drawdown, turnover, ... (net of costs)
-    info: pd.DataFrame          # per fold: sizes, trials, trees, seconds
-    members: pd.DataFrame | None # the trained version's rows (stack, stockformer, tft_p50, gbm) from its training run, or None
+    per_year: pd.DataFrame  # model, year, ic_h, rank_ic_h, rank_icir_h, hac_t_h (h = 1, 5, 10), n_dates
+    summary: pd.DataFrame  # the same, pooled over every test day (one row per model)
+    strategies: pd.DataFrame  # one row per strategy: cagr, sharpe, max_drawdown, turnover, ... (net of costs)
+    info: pd.DataFrame  # per fold: sizes, trials, trees, seconds
+    members: (
+        pd.DataFrame | None
+    )  # the trained version's rows (stack, stockformer, tft_p50, gbm) from its training run, or None
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     mlflow_run_id: str | None = None
-    valid: pd.DataFrame | None = None      # model, year, valid_rank_ic_5: every candidate recipe on each fold's validation year
-    selection: pd.DataFrame | None = None  # `selection_table`: candidates ranked by mean validation Rank IC 5d, with their test numbers
-    grid: pd.DataFrame | None = None       # `portfolio_grid` of the chosen recipe's scores (config chosen on the first test years)
-    scores: dict | None = None             # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
+    valid: pd.DataFrame | None = (
+        None  # model, year, valid_rank_ic_5: every candidate recipe on each fold's validation year
+    )
+    selection: pd.DataFrame | None = (
+        None  # `selection_table`: candidates ranked by mean validation Rank IC 5d, with their test numbers
+    )
+    grid: pd.DataFrame | None = (
+        None  # `portfolio_grid` of the chosen recipe's scores (config chosen on the first test years)
+    )
+    scores: dict | None = None  # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
 
+# %% ../../nbs/65_eval.benchmark.ipynb #01123677
 def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
-    "Equal-weight buy-and-hold of every symbol with bars in [lo, hi] (one purchase at the first open after lo, never traded again)."
+    """Equal-weight buy-and-hold of every symbol with bars in [lo, hi] (one purchase at the first open after lo, never
+    traded again)."""
     held = bars[(bars.ts >= lo) & (bars.ts <= hi)]
     bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
     return topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
 
-def portfolio_table(bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = PortfolioConfig(),
-                   ) -> tuple[pd.DataFrame, dict]:
+# %% ../../nbs/65_eval.benchmark.ipynb #54b50cf2
+def portfolio_table(
+    bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = PortfolioConfig()
+) -> tuple[pd.DataFrame, dict]:
     "(one row of `portfolio_metrics` per scored model + 'ew_buy_hold', {name: equity frame}) over the scores' span."
     rows, eq = {}, {}
     for name, s in scores.items():
         r = topk_portfolio(bars, s, cfg)
         rows[name], eq[name] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
     if scores:
-        r = buy_and_hold(bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost)
+        r = buy_and_hold(
+            bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost
+        )
         rows["ew_buy_hold"], eq["ew_buy_hold"] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
     keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover"]
     return pd.DataFrame(rows).T[keep].astype(float), eq
 
 # %% ../../nbs/65_eval.benchmark.ipynb #b3d9d6ba
-def selection_table(valid: pd.DataFrame,     # `run_study(...)["valid"]`: model, year, valid_rank_ic_5
-                    per_year: pd.DataFrame,  # `run_study(...)["per_year"]`: model, year, rank_ic_5 (test year)
-                    candidates=RECIPE_CANDIDATES,
-                   ) -> pd.DataFrame:
+def selection_table(
+    valid: pd.DataFrame,  # `run_study(...)["valid"]`: model, year, valid_rank_ic_5
+    per_year: pd.DataFrame,  # `run_study(...)["per_year"]`: model, year, rank_ic_5 (test year)
+    candidates=RECIPE_CANDIDATES,
+) -> pd.DataFrame:
     """One row per candidate recipe, best validation first: valid_rank_ic_5 (mean over folds of the validation-year Rank IC 5d),
     test_rank_ic_5 (mean over the test years), chosen (True for the best on validation), and `walk_forward`: the Rank IC 5d of
     the recipe chosen anew each year by the validation years up to that fold only (no test year ever picks a recipe)."""
@@ -71,32 +96,41 @@ def selection_table(valid: pd.DataFrame,     # `run_study(...)["valid"]`: model,
     out = pd.DataFrame({"valid_rank_ic_5": v.mean(), "test_rank_ic_5": t.mean().reindex(v.columns)})
     out = out.sort_values("valid_rank_ic_5", ascending=False).assign(chosen=False)
     out.iloc[0, out.columns.get_loc("chosen")] = True
-    picks = {int(y): v.loc[:y].mean().idxmax() for y in v.index}   # folds up to y: validation years before y's test year
+    picks = {int(y): v.loc[:y].mean().idxmax() for y in v.index}  # folds up to y: validation years before y's test year
     wf = [t.loc[y, m] for y, m in picks.items() if y in t.index]
     out.attrs["walk_forward_rank_ic_5"] = float(np.mean(wf)) if wf else float("nan")
     out.attrs["walk_forward_choices"] = picks
     return out
 
+# %% ../../nbs/65_eval.benchmark.ipynb #4a9ab93e
 PORTFOLIO_GRID = dict(k=(5, 10), rebalance=(5, 10, 20), weighting=("equal", "inverse_vol"))
 
-def portfolio_grid(bars: pd.DataFrame,      # daily bars (symbol, ts, open, close)
-                   scores: pd.DataFrame,    # symbol, ts, score: one model's out-of-sample scores
-                   grid: dict = PORTFOLIO_GRID,
-                   select_years=(2019, 2020, 2021), # the config is chosen by Sharpe on these years only
-                   buffer: int = 5, cost=None,
-                  ) -> pd.DataFrame:
+# %% ../../nbs/65_eval.benchmark.ipynb #f8ce82bf
+def portfolio_grid(
+    bars: pd.DataFrame,  # daily bars (symbol, ts, open, close)
+    scores: pd.DataFrame,  # symbol, ts, score: one model's out-of-sample scores
+    grid: dict = PORTFOLIO_GRID,
+    select_years=(2019, 2020, 2021),  # the config is chosen by Sharpe on these years only
+    buffer: int = 5,
+    cost=None,
+) -> pd.DataFrame:
     """One row per (k, rebalance, weighting) and 'ew_buy_hold': cagr, sharpe, max_drawdown, turnover on the selection years and on
     the later years (suffix `_sel` / `_eval`); `chosen` marks the best Sharpe on the selection years (the later years never choose)."""
     import itertools
+
     cost = cost or PortfolioConfig().cost
+
     def split(eq: pd.DataFrame) -> dict:
         y = eq.index.year
         out = {}
         for tag, m in (("sel", np.isin(y, select_years)), ("eval", y > max(select_years))):
-            if m.sum() < 20: continue
-            part = eq[m]; r = portfolio_metrics(part, float(part["equity"].iloc[0]))
+            if m.sum() < 20:
+                continue
+            part = eq[m]
+            r = portfolio_metrics(part, float(part["equity"].iloc[0]))
             out |= {f"{k}_{tag}": r[k] for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
         return out
+
     rows = []
     for k, rb, w in itertools.product(grid["k"], grid["rebalance"], grid["weighting"]):
         r = topk_portfolio(bars, scores, PortfolioConfig(k=k, rebalance=rb, buffer=buffer, weighting=w, cost=cost))
@@ -108,87 +142,154 @@ def portfolio_grid(bars: pd.DataFrame,      # daily bars (symbol, ts, open, clos
 
 # %% ../../nbs/65_eval.benchmark.ipynb #75bdb70a
 def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
-    "Per fold year, rank_ic_{3,5,10}d and ic_5d of the version's stack, stockformer, tft_p50 and gbm rows, from its MLflow training run (None when absent)."
+    """Per fold year, rank_ic_{3,5,10}d and ic_5d of the version's stack, stockformer, tft_p50 and gbm rows, from its
+    MLflow training run (None when absent)."""
     from aitrader.train.registry import mlflow_client, resolve_version
+
     c = mlflow_client(cfg)
-    try: mv = resolve_version(version, cfg)
-    except LookupError: return None
+    try:
+        mv = resolve_version(version, cfg)
+    except LookupError:
+        return None
     rows = []
-    for pre, name in (("", "stack"), ("stockformer_", "stockformer"), ("tft_p50_", "tft_p50"), ("gbm_", "gbm"), ("cbta_", "cbta"),
-                      ("baseline_catboost_ta_", "catboost_ta"), ("baseline_qlib_recipe_", "qlib_recipe")):
+    for pre, name in (
+        ("", "stack"),
+        ("stockformer_", "stockformer"),
+        ("tft_p50_", "tft_p50"),
+        ("gbm_", "gbm"),
+        ("cbta_", "cbta"),
+        ("baseline_catboost_ta_", "catboost_ta"),
+        ("baseline_qlib_recipe_", "qlib_recipe"),
+    ):
         for met in ("rank_ic_5d", "rank_ic_10d", "rank_ic_3d", "ic_5d"):
             for m in c.get_metric_history(mv.run_id, pre + met):
                 rows.append(dict(model=name, year=int(m.step), metric=met, value=m.value))
-    if not rows: return None
+    if not rows:
+        return None
     t = pd.DataFrame(rows).pivot_table(index=["model", "year"], columns="metric", values="value").reset_index()
     return t.assign(version=f"v{mv.version}")
 
-def benchmark(cfg: Config | None = None,
-              symbols: list | None = None,     # the universe (NSE tickers); None: the NIFTY 50 list
-              years=(2019, 2020, 2021, 2022, 2023, 2024), # test years
-              n_trials: int = 8,               # Optuna trials per fold, validation year only
-              seeds=(0, 1, 2),                 # seeds of the chosen configuration (spread reported)
-              checks: bool = True,             # permutation, leak and held-out-symbol checks
-              model: str | None = None,        # a registered version whose training-run rows are shown beside
-              portfolio: PortfolioConfig = PortfolioConfig(),
-              log_mlflow: bool = True,
-              log=print,
-             ) -> BenchmarkResult:
+# %% ../../nbs/65_eval.benchmark.ipynb #e6904b6a
+def benchmark(
+    cfg: Config | None = None,
+    symbols: list | None = None,  # the universe (NSE tickers); None: the NIFTY 50 list
+    years=(2019, 2020, 2021, 2022, 2023, 2024),  # test years
+    n_trials: int = 8,  # Optuna trials per fold, validation year only
+    seeds=(0, 1, 2),  # seeds of the chosen configuration (spread reported)
+    checks: bool = True,  # permutation, leak and held-out-symbol checks
+    model: str | None = None,  # a registered version whose training-run rows are shown beside
+    portfolio: PortfolioConfig = PortfolioConfig(),
+    log_mlflow: bool = True,
+    log=print,
+) -> BenchmarkResult:
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
-    t0 = time.perf_counter(); cfg = cfg or get_config()
+    t0 = time.perf_counter()
+    cfg = cfg or get_config()
     if symbols is None:
         from aitrader.data.universe import load_universe
+
         symbols = load_universe("nifty50", cfg)
     bars, ix = load_bars(symbols, start="2011-01-01", cfg=cfg)
-    notes = [SURVIVORSHIP, "labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return"]
-    if ix is None: notes.append("no NIFTY50 index bars in the store: the index-relative features are NaN (set to 0 after normalisation)")
+    notes = [
+        SURVIVORSHIP,
+        "labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return",
+    ]
+    if ix is None:
+        notes.append(
+            "no NIFTY50 index bars in the store: the index-relative features are NaN (set to 0 after normalisation)"
+        )
     data = study_data(bars, ix, start="2012-01-01")
     folds = study_folds(data.frame, tuple(years))
-    log(f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {SURVIVORSHIP}")
+    log(
+        f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {SURVIVORSHIP}"
+    )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
     strat, _ = portfolio_table(data.bars, scores, portfolio)
     members = member_rows(model, cfg) if model else None
-    if model and members is None: notes.append(f"model {model}: its training run logged no per-fold member rows")
+    if model and members is None:
+        notes.append(f"model {model}: its training run logged no per-fold member rows")
     sel = selection_table(res["valid"], res["per_year"]) if len(res["valid"]) else None
     grid = None
     if sel is not None:
         chosen = sel.index[0]
-        notes.append(f"recipe chosen on validation: {chosen} (mean validation Rank IC 5d {sel.valid_rank_ic_5.iloc[0]:.4f} over "
-                     f"{len(sel)} candidates); chosen anew each year from the validation years only it scores "
-                     f"{sel.attrs['walk_forward_rank_ic_5']:.4f} on the test years ({sel.attrs['walk_forward_choices']})")
+        notes.append(
+            f"recipe chosen on validation: {chosen} (mean validation Rank IC 5d {sel.valid_rank_ic_5.iloc[0]:.4f} over "
+            f"{len(sel)} candidates); chosen anew each year from the validation years only it scores "
+            f"{sel.attrs['walk_forward_rank_ic_5']:.4f} on the test years ({sel.attrs['walk_forward_choices']})"
+        )
         if len(years) > 3:
             grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost)
-            notes.append(f"portfolio of {chosen}: {len(grid) - 1} configurations; chosen by Sharpe on {list(years[:3])}: "
-                         f"{grid.index[grid.chosen][0]} (the later years are its out-of-sample test)")
-    out = BenchmarkResult(res["per_year"], res["summary"].set_index("model"), strat, res["info"], members, notes,
-                          time.perf_counter() - t0, valid=res["valid"], selection=sel, grid=grid, scores=res["scores"])
-    if log_mlflow: out.mlflow_run_id = log_benchmark(out, cfg, dict(symbols=len(symbols), years=",".join(map(str, years)),
-                                                                     n_trials=n_trials, seeds=",".join(map(str, seeds)), checks=checks))
+            notes.append(
+                f"portfolio of {chosen}: {len(grid) - 1} configurations; chosen by Sharpe on {list(years[:3])}: "
+                f"{grid.index[grid.chosen][0]} (the later years are its out-of-sample test)"
+            )
+    out = BenchmarkResult(
+        res["per_year"],
+        res["summary"].set_index("model"),
+        strat,
+        res["info"],
+        members,
+        notes,
+        time.perf_counter() - t0,
+        valid=res["valid"],
+        selection=sel,
+        grid=grid,
+        scores=res["scores"],
+    )
+    if log_mlflow:
+        out.mlflow_run_id = log_benchmark(
+            out,
+            cfg,
+            dict(
+                symbols=len(symbols),
+                years=",".join(map(str, years)),
+                n_trials=n_trials,
+                seeds=",".join(map(str, seeds)),
+                checks=checks,
+            ),
+        )
     return out
 
+# %% ../../nbs/65_eval.benchmark.ipynb #c354c8dd
 def log_benchmark(r: BenchmarkResult, cfg: Config, params: dict) -> str:
-    "Log the tables as metrics (`<model>_<metric>`, `strategy_<name>_<metric>`) and CSV artifacts to the `aitrader-benchmark` experiment; the run id."
+    """Log the tables as metrics (`<model>_<metric>`, `strategy_<name>_<metric>`) and CSV artifacts to the
+    `aitrader-benchmark` experiment; the run id."""
     import tempfile
     from aitrader.train.registry import mlflow_client, experiment_id
+
     c = mlflow_client(cfg)
-    run = c.create_run(experiment_id(c, cfg, "aitrader-benchmark"), run_name=f"benchmark-{pd.Timestamp.now(tz='UTC'):%Y%m%d-%H%M%S}",
-                       tags={"survivorship": SURVIVORSHIP})
+    run = c.create_run(
+        experiment_id(c, cfg, "aitrader-benchmark"),
+        run_name=f"benchmark-{pd.Timestamp.now(tz='UTC'):%Y%m%d-%H%M%S}",
+        tags={"survivorship": SURVIVORSHIP},
+    )
     rid = run.info.run_id
-    for k, v in {**params, "seconds": round(r.seconds, 1), "n_trials_total": int(r.info["n_trials"].sum()) if "n_trials" in r.info else 0}.items():
+    for k, v in {
+        **params,
+        "seconds": round(r.seconds, 1),
+        "n_trials_total": int(r.info["n_trials"].sum()) if "n_trials" in r.info else 0,
+    }.items():
         c.log_param(rid, k, v)
     for m, row in r.summary.iterrows():
         for k in ("rank_ic_1", "rank_ic_5", "rank_ic_10", "hac_t_5", "rank_icir_5", "ic_5"):
-            if np.isfinite(row.get(k, np.nan)): c.log_metric(rid, f"{m}_{k}", float(row[k]))
+            if np.isfinite(row.get(k, np.nan)):
+                c.log_metric(rid, f"{m}_{k}", float(row[k]))
     for m, row in r.strategies.iterrows():
         for k, v in row.items():
-            if np.isfinite(v): c.log_metric(rid, f"strategy_{m}_{k}", float(v))
+            if np.isfinite(v):
+                c.log_metric(rid, f"strategy_{m}_{k}", float(v))
     with tempfile.TemporaryDirectory() as d:
         for name in ("per_year", "summary", "strategies", "info", "valid", "selection", "grid"):
-            if getattr(r, name) is not None: getattr(r, name).to_csv(Path(d) / f"{name}.csv")
+            if getattr(r, name) is not None:
+                getattr(r, name).to_csv(Path(d) / f"{name}.csv")
         sc = r.scores
-        if sc: pd.concat([v.assign(model=k) for k, v in sc.items()], ignore_index=True).to_parquet(Path(d) / "scores.parquet")
-        if r.members is not None: r.members.to_csv(Path(d) / "members.csv", index=False)
+        if sc:
+            pd.concat([v.assign(model=k) for k, v in sc.items()], ignore_index=True).to_parquet(
+                Path(d) / "scores.parquet"
+            )
+        if r.members is not None:
+            r.members.to_csv(Path(d) / "members.csv", index=False)
         (Path(d) / "notes.json").write_text(json.dumps(r.notes, indent=1))
         c.log_artifacts(rid, d, "benchmark")
     c.set_terminated(rid)

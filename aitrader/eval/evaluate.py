@@ -20,10 +20,30 @@ from ..signals.decision import DecisionParams
 from ..data.universe import load_universe
 from ..train.labels import make_labels
 from .regimes import regime_table, eval_closes
-from ..train.metrics import rank_ic_by_date, ic_by_date, ic_summary, brier_score, band_coverage, reliability_table
+from aitrader.train.metrics import (
+    rank_ic_by_date,
+    ic_by_date,
+    ic_summary,
+    brier_score,
+    band_coverage,
+    reliability_table,
+)
 from .backtest import BacktestConfig
-from .strategies import (rank_variable, TopK, DecisionBuys, BuyAndHold, Strategy, StrategySkipped, STRATEGIES, register,
-                                     EvalContext, labeled_rows, rank_ic_on, run_strategy, momentum_20d_score)
+from aitrader.eval.strategies import (
+    rank_variable,
+    TopK,
+    DecisionBuys,
+    BuyAndHold,
+    Strategy,
+    StrategySkipped,
+    STRATEGIES,
+    register,
+    EvalContext,
+    labeled_rows,
+    rank_ic_on,
+    run_strategy,
+    momentum_20d_score,
+)
 from ..trading.costs import CostModel
 from ..trading.metrics import trade_metrics, portfolio_metrics
 from .scoring import WalkForwardModel
@@ -40,144 +60,234 @@ __all__ = ['TABLE_COLS', 'NO_SMC', 'ABLATIONS', 'EvalResult', 'known_ablations',
 # %% ../../nbs/63_eval.evaluate.ipynb #c30a3f81
 TABLE_COLS = ["cagr", "sharpe", "max_drawdown", "win_rate", "profit_factor", "rank_ic_5d", "n_trades", "total_return"]
 
+# %% ../../nbs/63_eval.evaluate.ipynb #b322ae93
 @dataclass
 class EvalResult:
     "What `evaluate` produced."
-    signals: pd.DataFrame            # the stack's signals, every scored row of every session
-    trades: dict                     # {strategy: closed trades (`TRADE_COLS`)}
-    equity: dict                     # {strategy: daily equity frame or Series, INR}
-    table: pd.DataFrame              # rows: stack, ablations, baselines; `TABLE_COLS`
-    signal_metrics: dict             # `signal_scores` of the stack
-    labeled: pd.DataFrame            # the stack's signals joined with their realized labels
+
+    signals: pd.DataFrame  # the stack's signals, every scored row of every session
+    trades: dict  # {strategy: closed trades (`TRADE_COLS`)}
+    equity: dict  # {strategy: daily equity frame or Series, INR}
+    table: pd.DataFrame  # rows: stack, ablations, baselines; `TABLE_COLS`
+    signal_metrics: dict  # `signal_scores` of the stack
+    labeled: pd.DataFrame  # the stack's signals joined with their realized labels
     model_version: str
     start: pd.Timestamp
     end: pd.Timestamp
     seconds: float = 0.0
     ablation_signals: dict = field(default_factory=dict)  # {ablation: signals}
-    ic_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean daily Rank IC (5d) per year (rows) and strategy (columns)
-    notes: list = field(default_factory=list)            # what was not run or not clean, in words
-    in_sample_sessions: int = 0                          # sessions scored by a model that trained on them
-    walk_forward: bool = False                           # each session scored by its own fold's models
-    by_regime: pd.DataFrame = field(default_factory=pd.DataFrame)  # trades, hit rate, avg net return, profit factor per strategy and regime (`regime_table`)
-    regime_source: str = ""                              # where the regime labels' index closes came from
+    ic_by_year: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # mean daily Rank IC (5d) per year (rows) and strategy (columns)
+    notes: list = field(default_factory=list)  # what was not run or not clean, in words
+    in_sample_sessions: int = 0  # sessions scored by a model that trained on them
+    walk_forward: bool = False  # each session scored by its own fold's models
+    by_regime: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # trades, hit rate, avg net return, profit factor per strategy and regime (`regime_table`)
+    regime_source: str = ""  # where the regime labels' index closes came from
 
+# %% ../../nbs/63_eval.evaluate.ipynb #ba86723d
 def _row(eq, trades, init, ric=float("nan")) -> dict:
     "One table row from an equity curve and its trades."
     p = portfolio_metrics(eq, init)
     t = trade_metrics(trades) if trades is not None else {}
-    return dict(cagr=p["cagr"], sharpe=p["sharpe"], max_drawdown=p["max_drawdown"], win_rate=t.get("win_rate", np.nan),
-                profit_factor=t.get("profit_factor", np.nan), rank_ic_5d=ric,
-                n_trades=t.get("n_trades", np.nan), total_return=p["total_return"])
+    return dict(
+        cagr=p["cagr"],
+        sharpe=p["sharpe"],
+        max_drawdown=p["max_drawdown"],
+        win_rate=t.get("win_rate", np.nan),
+        profit_factor=t.get("profit_factor", np.nan),
+        rank_ic_5d=ric,
+        n_trades=t.get("n_trades", np.nan),
+        total_return=p["total_return"],
+    )
 
+# %% ../../nbs/63_eval.evaluate.ipynb #cf21cbf6
 def _by_year(ric: pd.Series) -> pd.Series:
     return ric.groupby(pd.DatetimeIndex(ric.index).year).mean() if len(ric) else pd.Series(dtype=float)
 
 # %% ../../nbs/63_eval.evaluate.ipynb #059fa2a9
-NO_SMC = "no_smc"   # key of the model trained without the SMC inputs
-register(Strategy("stack", DecisionBuys(DAILY_PARAMS), group="stack"))     # the daily job's rule: top-k on the fused score
+NO_SMC = "no_smc"  # key of the model trained without the SMC inputs
+register(Strategy("stack", DecisionBuys(DAILY_PARAMS), group="stack"))  # the daily job's rule: top-k on the fused score
 register(Strategy("no_veto", DecisionBuys(replace(DAILY_PARAMS, use_veto=False)), group="ablation"))
 register(Strategy("no_smc", DecisionBuys(DAILY_PARAMS, model=NO_SMC), group="ablation"))
-register(Strategy("threshold_rule", DecisionBuys(DecisionParams()), group="ablation"))  # the absolute-threshold rule it replaced
+register(
+    Strategy("threshold_rule", DecisionBuys(DecisionParams()), group="ablation")
+)  # the absolute-threshold rule it replaced
 register(Strategy("catboost_ta", TopK(min_score=0.0), catboost_ta_score))
 register(Strategy("momentum_20d", TopK(), momentum_20d_score))
 register(Strategy("ew_buy_hold", BuyAndHold()))
 
+# %% ../../nbs/63_eval.evaluate.ipynb #91146fd4
 def known_ablations() -> list[str]:
     "Names `evaluate(ablations=...)` accepts: the registered ablation strategies and 'no_kronos' (a note only)."
     return [k for k, s in STRATEGIES.items() if s.group == "ablation"] + ["no_kronos"]
 
-ABLATIONS = tuple(known_ablations())   # the default set (at import time)
+# %% ../../nbs/63_eval.evaluate.ipynb #d86745ef
+ABLATIONS = tuple(known_ablations())  # the default set (at import time)
 
 # %% ../../nbs/63_eval.evaluate.ipynb #b5583e02
 def _ablation_model(cfg, ref, walk_forward: bool, notes: list):
     "The no-SMC model (`ref`, else the newest version tagged drop_features=smc), or None with the reason in `notes`."
     from aitrader.train.registry import ablation_version
+
     ref = ref if ref is not None else ablation_version("smc", cfg)
     if ref is None:
-        notes.append("no_smc: not run; no model trained without SMC is registered (`aitrader train --drop-features smc`)"); return None
-    try: return load_model(ref, cfg, folds=walk_forward)
-    except LookupError as e: notes.append(f"no_smc: not run; {e}")
+        notes.append(
+            "no_smc: not run; no model trained without SMC is registered (`aitrader train --drop-features smc`)"
+        )
+        return None
+    try:
+        return load_model(ref, cfg, folds=walk_forward)
+    except LookupError as e:
+        notes.append(f"no_smc: not run; {e}")
 
+# %% ../../nbs/63_eval.evaluate.ipynb #75d92566
 def _uses_kronos(m) -> bool:
     bs = m.bundles.values() if isinstance(m, WalkForwardModel) else [m]
     return any(getattr(b.stockformer.cfg, "kronos_dim", 0) or getattr(b.tft.cfg, "kronos_dim", 0) for b in bs)
 
-
-def evaluate(start, end,                    # first and last decision date (str/date)
-             cfg: Config | None = None,
-             model="champion",              # 'champion', 'challenger', a version number, a `Bundle` or a `WalkForwardModel`
-             data_dir=None,                 # a folder of daily CSVs (or with a `daily/` subfolder) to score instead of the store
-             symbols: list[str] | None = None, # the universe; None = `universe`
-             universe: str = "nifty50",
-             entry: str = "limit",          # 'limit' or 'open' (see `BacktestConfig.entry`)
-             ablations: tuple | None = None, # ablation strategies to run (`known_ablations()`); None = all
-             baselines: bool = True,        # run the 'baseline' strategies
-             bars: pd.DataFrame | None = None, # daily bars to use instead of the store (tests: truncated data)
-             bt: BacktestConfig | None = None, cm: CostModel = CostModel(),
-             progress: bool = False,
-             walk_forward: bool = False,    # score each session with its own fold's models (`load_model(folds=True)`)
-             no_smc_model=None,             # the no-SMC ablation model (version or model); None = the newest registered one
-            ) -> EvalResult:
-    "Score, simulate and compare every selected strategy of `STRATEGIES` (see above). Raises `LookupError` without a model or bars, `ValueError` on an unknown ablation or a session before the first walk-forward fold."
+# %% ../../nbs/63_eval.evaluate.ipynb #f97d881f
+def evaluate(
+    start,
+    end,  # first and last decision date (str/date)
+    cfg: Config | None = None,
+    model="champion",  # 'champion', 'challenger', a version number, a `Bundle` or a `WalkForwardModel`
+    data_dir=None,  # a folder of daily CSVs (or with a `daily/` subfolder) to score instead of the store
+    symbols: list[str] | None = None,  # the universe; None = `universe`
+    universe: str = "nifty50",
+    entry: str = "limit",  # 'limit' or 'open' (see `BacktestConfig.entry`)
+    ablations: tuple | None = None,  # ablation strategies to run (`known_ablations()`); None = all
+    baselines: bool = True,  # run the 'baseline' strategies
+    bars: pd.DataFrame | None = None,  # daily bars to use instead of the store (tests: truncated data)
+    bt: BacktestConfig | None = None,
+    cm: CostModel = CostModel(),
+    progress: bool = False,
+    walk_forward: bool = False,  # score each session with its own fold's models (`load_model(folds=True)`)
+    no_smc_model=None,  # the no-SMC ablation model (version or model); None = the newest registered one
+) -> EvalResult:
+    """Score, simulate and compare every selected strategy of `STRATEGIES` (see above). Raises `LookupError` without a
+    model or bars, `ValueError` on an unknown ablation or a session before the first walk-forward fold."""
     t0, cfg = time.perf_counter(), cfg or get_config()
     known = known_ablations()
     ablations = tuple(known) if ablations is None else tuple(ablations)
     bad = set(ablations) - set(known)
-    if bad: raise ValueError(f"unknown ablations {sorted(bad)}; known: {known}")
+    if bad:
+        raise ValueError(f"unknown ablations {sorted(bad)}; known: {known}")
     b = load_model(model, cfg, folds=walk_forward)
     wf = isinstance(b, WalkForwardModel)
     syms = list(symbols) if symbols is not None else load_universe(universe, cfg)
     s0, s1 = (pd.Timestamp(x).tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x) for x in (start, end))
-    if wf: b.for_session(s0)   # ValueError before the first fold
+    if wf:
+        b.for_session(s0)  # ValueError before the first fold
     notes = []
     models = {}
     if NO_SMC in ablations:
         m = _ablation_model(cfg, no_smc_model, wf, notes)
         if m is not None:
-            if wf and min(m.bundles) > s0.year: notes.append(f"no_smc: not run; its first fold is {min(m.bundles)}")
-            else: models[NO_SMC] = m
+            if wf and min(m.bundles) > s0.year:
+                notes.append(f"no_smc: not run; its first fold is {min(m.bundles)}")
+            else:
+                models[NO_SMC] = m
     if "no_kronos" in ablations and not _uses_kronos(b):
         notes.append("no_kronos: not run; the Kronos weights are absent, so the stack itself runs without Kronos")
     if bars is None:
-        bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), s0 - pd.Timedelta(days=HISTORY_DAYS), s1 + pd.Timedelta(days=30),   # + the labels' windows
-                           source="store" if data_dir is None else "csv", data_dir=data_dir)
-    scoring_bars = bars                                    # the index feeds the factor features only; it is never traded
+        bars = read_window(
+            cfg,
+            sorted(set(syms) | {INDEX_SYMBOL}),
+            s0 - pd.Timedelta(days=HISTORY_DAYS),
+            s1 + pd.Timedelta(days=30),  # + the labels' windows
+            source="store" if data_dir is None else "csv",
+            data_dir=data_dir,
+        )
+    scoring_bars = bars  # the index feeds the factor features only; it is never traded
     bars, _ = split_index(bars, INDEX_SYMBOL)
     syms = sorted(set(syms) & set(bars["symbol"]))
-    if bars.empty: raise LookupError(f"no daily bars for the universe ({len(syms)} symbols) in " + (f"{data_dir}" if data_dir else
-                                     f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"))
+    if bars.empty:
+        raise LookupError(
+            f"no daily bars for the universe ({len(syms)} symbols) in "
+            + (
+                f"{data_dir}"
+                if data_dir
+                else f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"
+            )
+        )
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
     lo, hi = (x.tz_localize("Asia/Kolkata") for x in (s0, s1))
     sim = bars[(bars.ts >= lo) & (bars.ts <= hi)].reset_index(drop=True)
-    if sim.empty: raise LookupError(f"no daily bars between {s0.date()} and {s1.date()}")
+    if sim.empty:
+        raise LookupError(f"no daily bars between {s0.date()} and {s1.date()}")
     days = sessions(bars, lo, hi)
     oos = None if wf else oos_start(b)
     n_in = 0 if oos is None else int((days.tz_localize(None) < oos).sum())
     if n_in:
-        notes.append(f"{n_in} of {len(days)} sessions precede {oos:%Y-%m-%d}, the first date the model never saw: those are in-sample")
+        notes.append(
+            f"{n_in} of {len(days)} sessions precede {oos:%Y-%m-%d}, the first date the model never saw: those are in-sample"
+        )
         warnings.warn(notes[-1], stacklevel=2)
-    run = [s for s in STRATEGIES.values()
-           if s.group == "stack" or (s.group == "ablation" and s.name in ablations) or (s.group == "baseline" and baselines)]
-    dec = [s for s in run if isinstance(s.select, DecisionBuys) and (s.select.model == "stack" or s.select.model in models)]
-    sg = score_range(cfg, b, scoring_bars[scoring_bars.ts <= hi], s0, s1, syms, {s.name: s.select.params for s in dec}, progress,
-                     {s.name: models[s.select.model] for s in dec if s.select.model != "stack"})
+    run = [
+        s
+        for s in STRATEGIES.values()
+        if s.group == "stack"
+        or (s.group == "ablation" and s.name in ablations)
+        or (s.group == "baseline" and baselines)
+    ]
+    dec = [
+        s for s in run if isinstance(s.select, DecisionBuys) and (s.select.model == "stack" or s.select.model in models)
+    ]
+    sg = score_range(
+        cfg,
+        b,
+        scoring_bars[scoring_bars.ts <= hi],
+        s0,
+        s1,
+        syms,
+        {s.name: s.select.params for s in dec},
+        progress,
+        {s.name: models[s.select.model] for s in dec if s.select.model != "stack"},
+    )
     bt = bt or BacktestConfig(entry=entry)
-    labels = make_labels(bars).labels   # realized outcomes, computed once for every strategy's signals
+    labels = make_labels(bars).labels  # realized outcomes, computed once for every strategy's signals
     scores, lab = signal_scores(sg["stack"], bars, labels)
-    ctx = EvalContext(cfg, b, bars, bars[bars.ts <= hi].reset_index(drop=True), sim, lo, hi, syms, notes, sg, labels, lab)
+    ctx = EvalContext(
+        cfg, b, bars, bars[bars.ts <= hi].reset_index(drop=True), sim, lo, hi, syms, notes, sg, labels, lab
+    )
     trades, equity, rows, ric = {}, {}, {}, {}
     for s in run:
         out = run_strategy(s, ctx, bt, cm)
-        if out is None: continue
+        if out is None:
+            continue
         trades[s.name], equity[s.name], r = out
-        if r is not None: ric[s.name] = r
-        rows[s.name] = _row(equity[s.name], trades[s.name], bt.initial_capital, float("nan") if r is None else ic_summary(r)["mean"])
+        if r is not None:
+            ric[s.name] = r
+        rows[s.name] = _row(
+            equity[s.name], trades[s.name], bt.initial_capital, float("nan") if r is None else ic_summary(r)["mean"]
+        )
     table = pd.DataFrame.from_dict(rows, orient="index")[TABLE_COLS].rename_axis("strategy")
     iy = pd.DataFrame({k: _by_year(v) for k, v in ric.items()}).rename_axis("year")
-    closes, why = eval_closes(cfg, s1, scoring_bars)   # the index's stored history up to the last decision date (regime of each entry's decision date)
-    return EvalResult(sg["stack"], trades, equity, table, scores, lab, b.origin if wf else model_version(b), lo, hi,
-                      time.perf_counter() - t0, {k: v for k, v in sg.items() if k != "stack"}, iy, notes, n_in, wf,
-                      regime_table(trades, closes), why)
+    closes, why = eval_closes(
+        cfg, s1, scoring_bars
+    )  # the index's stored history up to the last decision date (regime of each entry's decision date)
+    return EvalResult(
+        sg["stack"],
+        trades,
+        equity,
+        table,
+        scores,
+        lab,
+        b.origin if wf else model_version(b),
+        lo,
+        hi,
+        time.perf_counter() - t0,
+        {k: v for k, v in sg.items() if k != "stack"},
+        iy,
+        notes,
+        n_in,
+        wf,
+        regime_table(trades, closes),
+        why,
+    )
 
 # %% ../../nbs/63_eval.evaluate.ipynb #3d452fc2
 def _num(v):
@@ -185,28 +295,57 @@ def _num(v):
     v = float(v)
     return v if np.isfinite(v) else None
 
+# %% ../../nbs/63_eval.evaluate.ipynb #34ef6cd6
 def summary_dict(r: EvalResult) -> dict:
-    "The headline numbers of `r` as plain JSON types: model_version, start, end, walk_forward, in_sample_sessions, notes, table {strategy: {col: value}}, signals, rank_ic_5d_by_year {year: {strategy: value}}, by_regime {strategy: {regime: {trades, hit_rate, avg_net_return, profit_factor}}}, regime_source."
-    return dict(model_version=r.model_version, start=f"{r.start:%Y-%m-%d}", end=f"{r.end:%Y-%m-%d}", walk_forward=bool(r.walk_forward),
-                in_sample_sessions=int(r.in_sample_sessions), notes=list(r.notes),
-                table={k: {c: _num(v) for c, v in row.items()} for k, row in r.table.iterrows()},
-                signals={k: _num(v) for k, v in r.signal_metrics.items()},
-                rank_ic_5d_by_year={str(y): {k: _num(v) for k, v in row.items()} for y, row in r.ic_by_year.iterrows()},
-                by_regime={k: {x.regime: dict(trades=int(x.trades), hit_rate=_num(x.hit_rate), avg_net_return=_num(x.avg_net_return),
-                                              profit_factor=_num(x.profit_factor)) for x in g.itertuples()}
-                           for k, g in r.by_regime.groupby("strategy", sort=False)} if len(r.by_regime) else {},
-                regime_source=r.regime_source)
+    """The headline numbers of `r` as plain JSON types: model_version, start, end, walk_forward, in_sample_sessions,
+    notes, table {strategy: {col: value}}, signals, rank_ic_5d_by_year {year: {strategy: value}}, by_regime {strategy:
+    {regime: {trades, hit_rate, avg_net_return, profit_factor}}}, regime_source."""
+    return dict(
+        model_version=r.model_version,
+        start=f"{r.start:%Y-%m-%d}",
+        end=f"{r.end:%Y-%m-%d}",
+        walk_forward=bool(r.walk_forward),
+        in_sample_sessions=int(r.in_sample_sessions),
+        notes=list(r.notes),
+        table={k: {c: _num(v) for c, v in row.items()} for k, row in r.table.iterrows()},
+        signals={k: _num(v) for k, v in r.signal_metrics.items()},
+        rank_ic_5d_by_year={str(y): {k: _num(v) for k, v in row.items()} for y, row in r.ic_by_year.iterrows()},
+        by_regime={
+            k: {
+                x.regime: dict(
+                    trades=int(x.trades),
+                    hit_rate=_num(x.hit_rate),
+                    avg_net_return=_num(x.avg_net_return),
+                    profit_factor=_num(x.profit_factor),
+                )
+                for x in g.itertuples()
+            }
+            for k, g in r.by_regime.groupby("strategy", sort=False)
+        }
+        if len(r.by_regime)
+        else {},
+        regime_source=r.regime_source,
+    )
 
+# %% ../../nbs/63_eval.evaluate.ipynb #d5a7bb12
 def log_summary(summary: dict, cfg: Config | None = None) -> str | None:
-    "Log the table as metrics `eval_<strategy>_<col>` (+ `eval_signal_<name>`) on the evaluated version's MLflow run; its run id, None for a bundle outside the registry."
+    """Log the table as metrics `eval_<strategy>_<col>` (+ `eval_signal_<name>`) on the evaluated version's MLflow run;
+    its run id, None for a bundle outside the registry."""
     from aitrader.train.registry import mlflow_client, MODEL_NAME
+
     v = summary["model_version"]
-    if not v.startswith(f"models:/{MODEL_NAME}/"): return None
+    if not v.startswith(f"models:/{MODEL_NAME}/"):
+        return None
     c = mlflow_client(cfg or get_config())
     rid = c.get_model_version(MODEL_NAME, v.rsplit("/", 1)[1]).run_id
     m = {f"eval_{k}_{col}": x for k, row in summary["table"].items() for col, x in row.items()}
     m.update({f"eval_signal_{k}": x for k, x in summary["signals"].items()})
     for k, x in m.items():
-        if x is not None: c.log_metric(rid, k, x)
-    c.set_tag(rid, "eval_period", f"{summary['start']}..{summary['end']}" + (" walk-forward" if summary.get("walk_forward") else ""))
+        if x is not None:
+            c.log_metric(rid, k, x)
+    c.set_tag(
+        rid,
+        "eval_period",
+        f"{summary['start']}..{summary['end']}" + (" walk-forward" if summary.get("walk_forward") else ""),
+    )
     return rid

@@ -16,34 +16,44 @@ __all__ = ['PortfolioConfig', 'PortfolioResult', 'topk_portfolio']
 @dataclass(frozen=True)
 class PortfolioConfig:
     "Top-k portfolio settings (sessions, fractions, INR)."
-    k: int = 10                   # names held
-    rebalance: int = 5            # sessions between decisions
-    buffer: int = 5               # a holding is kept while its rank <= k + buffer
-    weighting: str = "equal"      # 'equal' or 'inverse_vol' (1 / 20-session std of daily returns known at t)
+
+    k: int = 10  # names held
+    rebalance: int = 5  # sessions between decisions
+    buffer: int = 5  # a holding is kept while its rank <= k + buffer
+    weighting: str = "equal"  # 'equal' or 'inverse_vol' (1 / 20-session std of daily returns known at t)
     initial_capital: float = 1_000_000.0
     cost: CostModel = CostModel(slippage_bps=5.0)
 
+# %% ../../nbs/64_eval.portfolio.ipynb #f2cd6066
 def _targets(scores: pd.Series, held: set, k: int, buffer: int) -> list:
     "Names to hold after a decision: holdings ranked within k + buffer, then the best new names up to k."
     s = scores.dropna().sort_values(ascending=False, kind="stable")
-    keep = [x for x in s.index[:k + buffer] if x in held][:k]
-    return keep + [x for x in s.index if x not in keep][:k - len(keep)]
+    keep = [x for x in s.index[: k + buffer] if x in held][:k]
+    return keep + [x for x in s.index if x not in keep][: k - len(keep)]
 
 # %% ../../nbs/64_eval.portfolio.ipynb #1f74e527
 @dataclass
 class PortfolioResult:
-    equity: pd.DataFrame    # per session: equity (INR, at the close), turnover (traded value / equity), n_positions, costs (INR)
+    equity: (
+        pd.DataFrame
+    )  # per session: equity (INR, at the close), turnover (traded value / equity), n_positions, costs (INR)
     holdings: pd.DataFrame  # per decision: as_of (decision session), filled (next session), symbols (list)
-    costs: float            # all charges and slippage paid, INR
+    costs: float  # all charges and slippage paid, INR
 
-def topk_portfolio(bars: pd.DataFrame,    # daily bars (symbol, ts, open, close), validated; ts tz-aware IST
-                   scores: pd.DataFrame,  # symbol, ts (decision session, as in bars), score (higher = better; NaN = unranked)
-                   cfg: PortfolioConfig = PortfolioConfig(),
-                   start=None, end=None,  # first / last decision session (default: the scores' span)
-                  ) -> PortfolioResult:
-    "Simulate the top-k portfolio: decide at the close of t, fill at the open of t+1, mark at every close. Raises ValueError."
-    if cfg.weighting not in ("equal", "inverse_vol"): raise ValueError(f"weighting must be 'equal' or 'inverse_vol', got {cfg.weighting!r}")
-    if cfg.k < 1 or cfg.rebalance < 1 or cfg.buffer < 0: raise ValueError("k and rebalance must be >= 1, buffer >= 0")
+# %% ../../nbs/64_eval.portfolio.ipynb #2555d3f4
+def topk_portfolio(
+    bars: pd.DataFrame,  # daily bars (symbol, ts, open, close), validated; ts tz-aware IST
+    scores: pd.DataFrame,  # symbol, ts (decision session, as in bars), score (higher = better; NaN = unranked)
+    cfg: PortfolioConfig = PortfolioConfig(),
+    start=None,
+    end=None,  # first / last decision session (default: the scores' span)
+) -> PortfolioResult:
+    """Simulate the top-k portfolio: decide at the close of t, fill at the open of t+1, mark at every close. Raises
+    ValueError."""
+    if cfg.weighting not in ("equal", "inverse_vol"):
+        raise ValueError(f"weighting must be 'equal' or 'inverse_vol', got {cfg.weighting!r}")
+    if cfg.k < 1 or cfg.rebalance < 1 or cfg.buffer < 0:
+        raise ValueError("k and rebalance must be >= 1, buffer >= 0")
     op = bars.pivot(index="ts", columns="symbol", values="open").sort_index()
     cl = bars.pivot(index="ts", columns="symbol", values="close").reindex(op.index)
     vol = cl.pct_change(fill_method=None).rolling(20, min_periods=15).std()
@@ -51,7 +61,9 @@ def topk_portfolio(bars: pd.DataFrame,    # daily bars (symbol, ts, open, close)
     days = op.index
     lo = pd.Timestamp(start, tz=days.tz) if start is not None else sc.index.min()
     hi = pd.Timestamp(end, tz=days.tz) if end is not None else sc.index.max()
-    dec = [d for d in days[(days >= lo) & (days <= hi)][::cfg.rebalance] if d in sc.index]   # every `rebalance` sessions
+    dec = [
+        d for d in days[(days >= lo) & (days <= hi)][:: cfg.rebalance] if d in sc.index
+    ]  # every `rebalance` sessions
     pos = {d: i for i, d in enumerate(days)}
     fills = {days[pos[d] + 1]: d for d in dec if pos[d] + 1 < len(days)}
     cash, sh, rows, hold_rows, paid = cfg.initial_capital, pd.Series(0.0, index=op.columns), [], [], 0.0
@@ -60,24 +72,40 @@ def topk_portfolio(bars: pd.DataFrame,    # daily bars (symbol, ts, open, close)
     for t in days[(days >= (first if first is not None else days[-1] + pd.Timedelta(days=1)))]:
         traded, cost_t = 0.0, 0.0
         if t in fills:
-            d = fills[t]; o = op.loc[t]
+            d = fills[t]
+            o = op.loc[t]
             held = set(sh.index[sh > 0])
-            want = [s for s in _targets(sc.loc[d], held, cfg.k, cfg.buffer) if np.isfinite(o.get(s, np.nan)) and o[s] > 0]
-            keep_px = o.where(np.isfinite(o) & (o > 0), last_close.loc[d])        # a held name without an open keeps its last close
+            want = [
+                s for s in _targets(sc.loc[d], held, cfg.k, cfg.buffer) if np.isfinite(o.get(s, np.nan)) and o[s] > 0
+            ]
+            keep_px = o.where(
+                np.isfinite(o) & (o > 0), last_close.loc[d]
+            )  # a held name without an open keeps its last close
             eq = cash + float((sh * keep_px).fillna(0).sum())
-            w = pd.Series(1.0, index=want) if cfg.weighting == "equal" else (1 / vol.loc[d].reindex(want)).replace([np.inf], np.nan).fillna(0)
+            w = (
+                pd.Series(1.0, index=want)
+                if cfg.weighting == "equal"
+                else (1 / vol.loc[d].reindex(want)).replace([np.inf], np.nan).fillna(0)
+            )
             w = w / w.sum() if len(w) and w.sum() > 0 else w
-            target = pd.Series(0.0, index=op.columns); target[w.index] = (w * eq / o[w.index]).to_numpy()
+            target = pd.Series(0.0, index=op.columns)
+            target[w.index] = (w * eq / o[w.index]).to_numpy()
             tradable = np.isfinite(o) & (o > 0)
             delta = (target - sh).where(tradable, 0.0)
             sells, buys = delta[delta < -1e-9], delta[delta > 1e-9]
-            for side, dd in (("sell", -sells), ("buy", buys * 0.995)):   # buys sized 0.5% under target: room for charges
-                if len(dd) == 0: continue
+            for side, dd in (("sell", -sells), ("buy", buys * 0.995)):  # buys sized 0.5% under target: room for charges
+                if len(dd) == 0:
+                    continue
                 cf = cost_frame(cfg.cost, side, dd.to_numpy(), o[dd.index].to_numpy())
                 val, ch = cf["value"].to_numpy(), cf["charges"].to_numpy()
-                if side == "sell": cash += float(val.sum() - ch.sum()); sh[dd.index] -= dd.to_numpy()
-                else: cash -= float(val.sum() + ch.sum()); sh[dd.index] += dd.to_numpy()
-                traded += float(val.sum()); cost_t += float(cf["total"].sum())
+                if side == "sell":
+                    cash += float(val.sum() - ch.sum())
+                    sh[dd.index] -= dd.to_numpy()
+                else:
+                    cash -= float(val.sum() + ch.sum())
+                    sh[dd.index] += dd.to_numpy()
+                traded += float(val.sum())
+                cost_t += float(cf["total"].sum())
             sh[sh.abs() < 1e-9] = 0.0
             paid += cost_t
             hold_rows.append((d, t, sorted(want)))

@@ -16,13 +16,19 @@ __all__ = ['NA', 'LABELS', 'REGIME_TABLE_COLS', 'decision_regimes', 'regime_tabl
 NA = "n/a"
 LABELS = tuple(REGIMES) + (NA,)
 
-def decision_regimes(closes: pd.Series,  # index closes (float, points) indexed by naive session date, any order
-                     dates,              # decision dates (date-like, naive or tz-aware): the trades' `signal_date`
-                    ) -> np.ndarray:
-    "Regime label (str, one of LABELS) of each date: that session's label by the causal rule of `regimes`; 'n/a' where the index has no bar or no label."
-    day = lambda x: (pd.Timestamp(x).tz_convert("Asia/Kolkata").tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x)).normalize()
-    d = pd.DatetimeIndex([day(x) for x in dates])   # each date's IST session day
-    if closes is None or len(closes) == 0: return np.full(len(d), NA, dtype=object)
+# %% ../../nbs/63a_eval.regimes.ipynb #6a7d4989
+def decision_regimes(
+    closes: pd.Series,  # index closes (float, points) indexed by naive session date, any order
+    dates,  # decision dates (date-like, naive or tz-aware): the trades' `signal_date`
+) -> np.ndarray:
+    """Regime label (str, one of LABELS) of each date: that session's label by the causal rule of `regimes`; 'n/a' where
+    the index has no bar or no label."""
+    day = lambda x: (
+        pd.Timestamp(x).tz_convert("Asia/Kolkata").tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x)
+    ).normalize()
+    d = pd.DatetimeIndex([day(x) for x in dates])  # each date's IST session day
+    if closes is None or len(closes) == 0:
+        return np.full(len(d), NA, dtype=object)
     r = regimes(closes)
     lab = pd.Series(r.regime.to_numpy(object), index=pd.DatetimeIndex(r.day).normalize())
     return lab.reindex(d).fillna(NA).to_numpy(object)
@@ -30,33 +36,52 @@ def decision_regimes(closes: pd.Series,  # index closes (float, points) indexed 
 # %% ../../nbs/63a_eval.regimes.ipynb #9306a6d0
 REGIME_TABLE_COLS = ["strategy", "regime", "trades", "hit_rate", "avg_net_return", "profit_factor"]
 
+# %% ../../nbs/63a_eval.regimes.ipynb #62edd4ec
 def _slice(t: pd.DataFrame) -> dict:
     pnl = t.net_pnl.to_numpy(float)
     ret = pnl / (t.entry_price.to_numpy(float) * t.qty.to_numpy(float))
     gw, gl = pnl[pnl > 0].sum(), -pnl[pnl <= 0].sum()
-    return dict(trades=len(t), hit_rate=float((pnl > 0).mean()), avg_net_return=float(ret.mean()),
-                profit_factor=float(gw / gl) if gl > 0 else (float("inf") if gw > 0 else float("nan")))
+    return dict(
+        trades=len(t),
+        hit_rate=float((pnl > 0).mean()),
+        avg_net_return=float(ret.mean()),
+        profit_factor=float(gw / gl) if gl > 0 else (float("inf") if gw > 0 else float("nan")),
+    )
 
-def regime_table(trades: dict,            # {strategy: closed trades (`TRADE_COLS`: signal_date, entry_price, qty, net_pnl) or None}
-                 closes: pd.Series | None, # index closes by naive session date (`index_closes`); None: every trade 'n/a'
-                ) -> pd.DataFrame:
-    "REGIME_TABLE_COLS: one row per strategy and regime with trades (regimes in LABELS order); trades as int, the rest float64."
+# %% ../../nbs/63a_eval.regimes.ipynb #ac8b53c4
+def regime_table(
+    trades: dict,  # {strategy: closed trades (`TRADE_COLS`: signal_date, entry_price, qty, net_pnl) or None}
+    closes: pd.Series | None,  # index closes by naive session date (`index_closes`); None: every trade 'n/a'
+) -> pd.DataFrame:
+    """REGIME_TABLE_COLS: one row per strategy and regime with trades (regimes in LABELS order); trades as int, the rest
+    float64."""
     rows = []
     for k, t in trades.items():
-        if t is None or not len(t): continue
+        if t is None or not len(t):
+            continue
         lab = decision_regimes(closes, t.signal_date)
         for g in LABELS:
             m = lab == g
-            if m.any(): rows.append(dict(strategy=k, regime=g, **_slice(t[m])))
-    return pd.DataFrame(rows, columns=REGIME_TABLE_COLS).astype({"trades": int}) if rows else pd.DataFrame(columns=REGIME_TABLE_COLS)
+            if m.any():
+                rows.append(dict(strategy=k, regime=g, **_slice(t[m])))
+    return (
+        pd.DataFrame(rows, columns=REGIME_TABLE_COLS).astype({"trades": int})
+        if rows
+        else pd.DataFrame(columns=REGIME_TABLE_COLS)
+    )
 
 # %% ../../nbs/63a_eval.regimes.ipynb #6fcad94b
-def eval_closes(cfg: Config, through, bars: pd.DataFrame | None = None, symbol: str | None = None) -> tuple[pd.Series | None, str]:
+def eval_closes(
+    cfg: Config, through, bars: pd.DataFrame | None = None, symbol: str | None = None
+) -> tuple[pd.Series | None, str]:
     "(index closes by naive session date up to `through`, or None; where they came from, in words)."
     from aitrader.features.alpha import INDEX_SYMBOL
+
     symbol = symbol or INDEX_SYMBOL
-    try: return index_closes(cfg, pd.Timestamp(through), symbol), f"{symbol} daily bars in the store"
-    except (LookupError, FileNotFoundError, ValueError): pass
+    try:
+        return index_closes(cfg, pd.Timestamp(through), symbol), f"{symbol} daily bars in the store"
+    except (LookupError, FileNotFoundError, ValueError):
+        pass
     if bars is not None and (bars.symbol == symbol).any():
         b = bars[bars.symbol == symbol].sort_values("ts")
         ts = pd.DatetimeIndex(b.ts)

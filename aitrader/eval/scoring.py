@@ -36,33 +36,49 @@ __all__ = ['NO_VETO', 'WalkForwardModel', 'load_model', 'oos_start', 'baseline_m
 @dataclass
 class WalkForwardModel:
     "One bundle per walk-forward test year, all from one training run."
-    bundles: dict            # {test year: Bundle}
-    origin: str              # 'models:/aitrader/<k>'
+
+    bundles: dict  # {test year: Bundle}
+    origin: str  # 'models:/aitrader/<k>'
+
     def for_session(self, d) -> "Bundle":
-        "The bundle for session `d`: fold year(d), else the latest fold before it. Raises `ValueError` before the first test year."
+        """The bundle for session `d`: fold year(d), else the latest fold before it. Raises `ValueError` before the first
+        test year."""
         y, ys = pd.Timestamp(d).year, sorted(self.bundles)
-        if y < ys[0]: raise ValueError(f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on it")
+        if y < ys[0]:
+            raise ValueError(
+                f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on it"
+            )
         return self.bundles[max(x for x in ys if x <= y)]
 
-def load_model(model="champion",          # 'champion', an alias ('challenger'), a version number ('3'), or a `Bundle`
-               cfg: Config | None = None,
-               mode: str | None = None,   # 'dev' or 'prod'; cfg.mode when None
-               folds: bool = False,       # the version's per-fold bundles as a `WalkForwardModel`
-              ):
-    "The `Bundle` (or `WalkForwardModel`) to evaluate, `origin` = 'models:/aitrader/<k>'. Raises `LookupError` for a missing version or fold bundles."
-    if not isinstance(model, (str, int)): return model
+# %% ../../nbs/62b_eval.scoring.ipynb #09368e0e
+def load_model(
+    model="champion",  # 'champion', an alias ('challenger'), a version number ('3'), or a `Bundle`
+    cfg: Config | None = None,
+    mode: str | None = None,  # 'dev' or 'prod'; cfg.mode when None
+    folds: bool = False,  # the version's per-fold bundles as a `WalkForwardModel`
+):
+    """The `Bundle` (or `WalkForwardModel`) to evaluate, `origin` = 'models:/aitrader/<k>'. Raises `LookupError` for a
+    missing version or fold bundles."""
+    if not isinstance(model, (str, int)):
+        return model
     from aitrader.train.registry import load_champion, mlflow_client, resolve_version, download_version, MODEL_NAME
     from aitrader.train.bundle import load_bundle
+
     cfg = cfg or get_config()
-    if str(model) == "champion" and not folds: return load_champion(mode, cfg)
+    if str(model) == "champion" and not folds:
+        return load_champion(mode, cfg)
     c, mv = mlflow_client(cfg), resolve_version(model, cfg)
     mode = mode or cfg.mode
     if not folds:
-        b = load_bundle(download_version(c, mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"), mode=mode)
+        b = load_bundle(
+            download_version(c, mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"), mode=mode
+        )
         b.origin = f"models:/{MODEL_NAME}/{mv.version}"
         return b
     if not c.list_artifacts(mv.run_id, "fold_bundles"):
-        raise LookupError(f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader train`")
+        raise LookupError(
+            f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader train`"
+        )
     p = download_version(c, mv, "fold_bundles", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}-folds")
     bs = {}
     for d in sorted(x for x in p.iterdir() if x.is_dir()):
@@ -70,97 +86,143 @@ def load_model(model="champion",          # 'champion', an alias ('challenger'),
         b.origin = f"models:/{MODEL_NAME}/{mv.version}@fold{d.name}"
     return WalkForwardModel(bs, f"models:/{MODEL_NAME}/{mv.version}")
 
+# %% ../../nbs/62b_eval.scoring.ipynb #2290de2b
 def oos_start(bundle) -> pd.Timestamp | None:
-    "First date a bundle's models never saw: 1 January of its fold year (`fold_year`, else the last of `data_range.test_years`); None when unknown."
+    """First date a bundle's models never saw: 1 January of its fold year (`fold_year`, else the last of
+    `data_range.test_years`); None when unknown."""
     y = bundle.manifest.get("fold_year") or max((bundle.manifest.get("data_range") or {}).get("test_years") or [0])
     return pd.Timestamp(f"{int(y)}-01-01") if y else None
 
+# %% ../../nbs/62b_eval.scoring.ipynb #135066bd
 def baseline_model(bundle, name: str = "catboost_ta"):
     "The baseline fitted with this bundle's fold (`baselines/<name>.cbm`, a `CatBoostRegressor`), or None."
     p = Path(bundle.path) / "baselines" / f"{name}.cbm"
-    if not p.is_file(): return None
+    if not p.is_file():
+        return None
     from catboost import CatBoostRegressor
-    m = CatBoostRegressor(); m.load_model(str(p))
+
+    m = CatBoostRegressor()
+    m.load_model(str(p))
     return m
 
 # %% ../../nbs/62b_eval.scoring.ipynb #1fa47c23
 NO_VETO = DecisionParams(veto_block=float("inf"), veto_boost=float("-inf"))  # the veto never blocks nor boosts
 
+# %% ../../nbs/62b_eval.scoring.ipynb #58d2f885
 def sessions(bars: pd.DataFrame, start, end) -> pd.DatetimeIndex:
     "Sessions (IST 00:00, tz-aware) with a daily bar of any symbol in [start, end]."
-    lo, hi = (pd.Timestamp(x).tz_localize("Asia/Kolkata") if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x) for x in (start, end))
+    lo, hi = (
+        pd.Timestamp(x).tz_localize("Asia/Kolkata") if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x)
+        for x in (start, end)
+    )
     t = pd.DatetimeIndex(bars["ts"].unique()).sort_values()
     return t[(t >= lo) & (t <= hi)]
 
-def score_range(cfg: Config, bundle,      # settings; a `Bundle` or a `WalkForwardModel` (`load_model`)
-                bars: pd.DataFrame,       # daily bars of the universe (history before start included)
-                start, end,               # first and last decision date
-                symbols: list[str],       # the universe
-                params: dict | None = None, # {name: DecisionParams}; default {'stack': DecisionParams()}
-                progress: bool = False,
-                models: dict | None = None, # {name: Bundle or WalkForwardModel} replacing `bundle` for that name (ablation models)
-               ) -> dict[str, pd.DataFrame]:
-    "{name: signals of every session (score_daily's columns)} for each decision parameter set; errors are dropped (as in the daily job)."
+# %% ../../nbs/62b_eval.scoring.ipynb #fe99f013
+def score_range(
+    cfg: Config,
+    bundle,  # settings; a `Bundle` or a `WalkForwardModel` (`load_model`)
+    bars: pd.DataFrame,  # daily bars of the universe (history before start included)
+    start,
+    end,  # first and last decision date
+    symbols: list[str],  # the universe
+    params: dict | None = None,  # {name: DecisionParams}; default {'stack': DecisionParams()}
+    progress: bool = False,
+    models: dict | None = None,  # {name: Bundle or WalkForwardModel} replacing `bundle` for that name (ablation models)
+) -> dict[str, pd.DataFrame]:
+    """{name: signals of every session (score_daily's columns)} for each decision parameter set; errors are dropped (as
+    in the daily job)."""
     params, models = params or {"stack": DecisionParams()}, models or {}
     out = {k: [] for k in params}
-    groups = {}   # one score_daily per model and session; the model's other parameter sets are decided as its variants
-    for k in params: groups.setdefault(id(models.get(k, bundle)), (models.get(k, bundle), []))[1].append(k)
+    groups = {}  # one score_daily per model and session; the model's other parameter sets are decided as its variants
+    for k in params:
+        groups.setdefault(id(models.get(k, bundle)), (models.get(k, bundle), []))[1].append(k)
     days = sessions(bars, start, end)
     it = days
     if progress:
-        from tqdm.auto import tqdm; it = tqdm(days, desc="scoring")
+        from tqdm.auto import tqdm
+
+        it = tqdm(days, desc="scoring")
     for d in it:
         w = bars[(bars["ts"] <= d) & (bars["ts"] >= d - pd.Timedelta(days=HISTORY_DAYS))].reset_index(drop=True)
         for m, (first, *rest) in groups.values():
             m = m.for_session(d) if isinstance(m, WalkForwardModel) else m
-            r = score_daily(cfg, m, as_of=d, universe=symbols, bars=w, params=params[first], variants={k: params[k] for k in rest})
+            r = score_daily(
+                cfg, m, as_of=d, universe=symbols, bars=w, params=params[first], variants={k: params[k] for k in rest}
+            )
             out[first].append(r.signals)
-            for k in rest: out[k].append(r.variants[k])
+            for k in rest:
+                out[k].append(r.variants[k])
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
 
 # %% ../../nbs/62b_eval.scoring.ipynb #abedfc3d
-def catboost_ta_scores(model,              # a `Bundle` or `WalkForwardModel` whose bundles carry `baselines/catboost_ta.cbm`
-                       bars: pd.DataFrame, # daily bars sorted by symbol, ts (history before `lo` included)
-                       lo, hi,             # first and last session to score (tz-aware)
-                      ) -> pd.DataFrame | None:
-    "symbol, ts, score = predicted 5-day return (fraction, float64) per bar in [lo, hi] with all 12 TA features; None when a bundle lacks the baseline."
+def catboost_ta_scores(
+    model,  # a `Bundle` or `WalkForwardModel` whose bundles carry `baselines/catboost_ta.cbm`
+    bars: pd.DataFrame,  # daily bars sorted by symbol, ts (history before `lo` included)
+    lo,
+    hi,  # first and last session to score (tz-aware)
+) -> pd.DataFrame | None:
+    """symbol, ts, score = predicted 5-day return (fraction, float64) per bar in [lo, hi] with all 12 TA features; None
+    when a bundle lacks the baseline."""
     ta = ta_vector(bars)
     ta = ta[(ta.ts >= lo) & (ta.ts <= hi)].dropna(subset=TA_FEATURES).reset_index(drop=True)
     out, loaded = [], {}
     for y, g in ta.groupby(ta.ts.dt.year, sort=True):
         b = model.for_session(pd.Timestamp(f"{y}-07-01")) if isinstance(model, WalkForwardModel) else model
-        if id(b) not in loaded: loaded[id(b)] = baseline_model(b)   # each bundle's file read once
+        if id(b) not in loaded:
+            loaded[id(b)] = baseline_model(b)  # each bundle's file read once
         m = loaded[id(b)]
-        if m is None: return None
+        if m is None:
+            return None
         p = np.asarray(m.predict(g[TA_FEATURES].to_numpy(np.float32))).reshape(len(g), len(HORIZONS))
         out.append(g[["symbol", "ts"]].assign(score=p[:, HORIZONS.index(5)].astype(np.float64)))
     return pd.concat(out, ignore_index=True) if out else ta[["symbol", "ts"]].assign(score=np.float64(0))[:0]
 
 # %% ../../nbs/62b_eval.scoring.ipynb #2fe595dd
-def signal_scores(signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
-                  bars: pd.DataFrame,     # daily bars covering the labels' windows
-                  labels: pd.DataFrame | None = None, # `make_labels(bars).labels` when already computed
-                 ) -> tuple[dict, pd.DataFrame]:
-    "({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d, ic_10d}, per-row frame with the labels)."
+def signal_scores(
+    signals: pd.DataFrame,  # score_daily rows (symbol, as_of, exp_ret_5d, p_fail, p10_10d, p90_10d)
+    bars: pd.DataFrame,  # daily bars covering the labels' windows
+    labels: pd.DataFrame | None = None,  # `make_labels(bars).labels` when already computed
+) -> tuple[dict, pd.DataFrame]:
+    """({rank_ic_5d, ic_5d, rank_icir_5d, hit_rate_5d, veto_brier, band_coverage_10d, n, rank_ic_3d, ic_3d, rank_ic_10d,
+    ic_10d}, per-row frame with the labels)."""
     lab = make_labels(bars.sort_values(["symbol", "ts"]).reset_index(drop=True)).labels if labels is None else labels
     x = labeled_rows(signals, lab)
     nan = float("nan")
-    if x.empty: return dict(rank_ic_5d=nan, ic_5d=nan, rank_icir_5d=nan, hit_rate_5d=nan, veto_brier=nan, band_coverage_10d=nan, n=0,
-                            **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")}), x
-    rv = rank_variable(x)   # what the decision ranks by: the fused score
+    if x.empty:
+        return dict(
+            rank_ic_5d=nan,
+            ic_5d=nan,
+            rank_icir_5d=nan,
+            hit_rate_5d=nan,
+            veto_brier=nan,
+            band_coverage_10d=nan,
+            n=0,
+            **{f"{k}_{h}d": nan for h in HORIZONS if h != 5 for k in ("rank_ic", "ic")},
+        ), x
+    rv = rank_variable(x)  # what the decision ranks by: the fused score
     ric = ic_summary(rank_ic_by_date(rv, x.ret_5, x.ts))
-    m = dict(rank_ic_5d=ric["mean"], ic_5d=ic_summary(ic_by_date(rv, x.ret_5, x.ts))["mean"], rank_icir_5d=ric["icir"],
-             hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
-             veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
-             band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d), n=len(x))
-    for h in (h for h in HORIZONS if h != 5):   # the other horizons' expectations against their own realized returns
-        m[f"rank_ic_{h}d"] = ic_summary(rank_ic_by_date(rv if "score" in rv.name else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
+    m = dict(
+        rank_ic_5d=ric["mean"],
+        ic_5d=ic_summary(ic_by_date(rv, x.ret_5, x.ts))["mean"],
+        rank_icir_5d=ric["icir"],
+        hit_rate_5d=float((np.sign(x.exp_ret_5d) == np.sign(x.ret_5)).mean()),
+        veto_brier=brier_score(x.p_fail, x.veto_fail.astype(float)),
+        band_coverage_10d=band_coverage(x.ret_10, x.p10_10d, x.p90_10d),
+        n=len(x),
+    )
+    for h in (h for h in HORIZONS if h != 5):  # the other horizons' expectations against their own realized returns
+        m[f"rank_ic_{h}d"] = ic_summary(
+            rank_ic_by_date(rv if "score" in rv.name else x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts)
+        )["mean"]
         m[f"ic_{h}d"] = ic_summary(ic_by_date(x[f"exp_ret_{h}d"], x[f"ret_{h}"], x.ts))["mean"]
     return m, x
 
 # %% ../../nbs/62b_eval.scoring.ipynb #ac27cf5c
 def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
-    "Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without the baseline."
+    """Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without
+    the baseline."""
     cs = catboost_ta_scores(ctx.model, ctx.hist, ctx.lo, ctx.hi)
-    if cs is None: raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
+    if cs is None:
+        raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")
     return cs

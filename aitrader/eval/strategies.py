@@ -23,40 +23,54 @@ __all__ = ['STRATEGIES', 'TopK', 'DecisionBuys', 'BuyAndHold', 'Strategy', 'Stra
 # %% ../../nbs/62a_eval.strategies.ipynb #b4067f57
 @dataclass(frozen=True)
 class TopK:
-    "Selection and exits of a ranking strategy: each session's `k` highest scores above `min_score`, ATR stop and target (`topk_signals`)."
-    k: int = 5                      # signals per session
-    min_score: float = -np.inf      # only scores above this (0.0: a positive predicted return)
-    atr_n: int = 14                 # Wilder ATR window, bars
-    stop_atr: float = 2.0           # stop this many ATRs below the entry (the session's close)
-    target_atr: float = 4.0         # target this many ATRs above it
+    """Selection and exits of a ranking strategy: each session's `k` highest scores above `min_score`, ATR stop and
+    target (`topk_signals`)."""
 
+    k: int = 5  # signals per session
+    min_score: float = -np.inf  # only scores above this (0.0: a positive predicted return)
+    atr_n: int = 14  # Wilder ATR window, bars
+    stop_atr: float = 2.0  # stop this many ATRs below the entry (the session's close)
+    target_atr: float = 4.0  # target this many ATRs above it
+
+# %% ../../nbs/62a_eval.strategies.ipynb #70ba6716
 @dataclass(frozen=True)
 class DecisionBuys:
     "Selection and exits of the decision engine: BUY rows of `score_daily` on `model`'s outputs decided with `params`."
-    params: DecisionParams = DecisionParams()
-    model: str = "stack"            # 'stack': the evaluated model; else the key of an ablation model ('no_smc')
 
+    params: DecisionParams = DecisionParams()
+    model: str = "stack"  # 'stack': the evaluated model; else the key of an ablation model ('no_smc')
+
+# %% ../../nbs/62a_eval.strategies.ipynb #2b298a0a
 @dataclass(frozen=True)
 class BuyAndHold:
-    "Equal-weight buy-and-hold of the universe from the first session (`equal_weight_buy_and_hold`): no signals, no Rank IC."
+    """Equal-weight buy-and-hold of the universe from the first session (`equal_weight_buy_and_hold`): no signals, no
+    Rank IC."""
 
+# %% ../../nbs/62a_eval.strategies.ipynb #c0f3713f
 @dataclass(frozen=True)
 class Strategy:
     "A row of the evaluation table: a score function and its selection and exit parameters."
-    name: str                                     # table row and key of trades / equity
-    select: TopK | DecisionBuys | BuyAndHold
-    score: Callable | None = None                 # TopK only: score(ctx: EvalContext) -> frame symbol, ts, score (float64)
-    group: str = "baseline"                       # 'stack', 'ablation' or 'baseline' (when it runs, see above)
 
+    name: str  # table row and key of trades / equity
+    select: TopK | DecisionBuys | BuyAndHold
+    score: Callable | None = None  # TopK only: score(ctx: EvalContext) -> frame symbol, ts, score (float64)
+    group: str = "baseline"  # 'stack', 'ablation' or 'baseline' (when it runs, see above)
+
+# %% ../../nbs/62a_eval.strategies.ipynb #482993ce
 class StrategySkipped(Exception):
     "Raised by a score function that cannot run (the message says why; it becomes a note)."
 
+# %% ../../nbs/62a_eval.strategies.ipynb #65c71bfe
 STRATEGIES: dict[str, Strategy] = {}
 
+# %% ../../nbs/62a_eval.strategies.ipynb #ef99d1f7
 def register(s: Strategy) -> Strategy:
-    "Add (or replace) a strategy; table rows follow registration order. Raises `ValueError` on a bad group or a TopK without score."
-    if s.group not in ("stack", "ablation", "baseline"): raise ValueError(f"{s.name}: group must be 'stack', 'ablation' or 'baseline', got {s.group!r}")
-    if isinstance(s.select, TopK) and s.score is None: raise ValueError(f"{s.name}: a TopK strategy needs a score function")
+    """Add (or replace) a strategy; table rows follow registration order. Raises `ValueError` on a bad group or a TopK
+    without score."""
+    if s.group not in ("stack", "ablation", "baseline"):
+        raise ValueError(f"{s.name}: group must be 'stack', 'ablation' or 'baseline', got {s.group!r}")
+    if isinstance(s.select, TopK) and s.score is None:
+        raise ValueError(f"{s.name}: a TopK strategy needs a score function")
     STRATEGIES[s.name] = s
     return s
 
@@ -64,67 +78,91 @@ def register(s: Strategy) -> Strategy:
 @dataclass
 class EvalContext:
     "What score functions may read: the inputs of one `evaluate` call (bars after `hi` only in `bars`, for the labels)."
-    cfg: object                     # `Config`
-    model: object                   # the evaluated `Bundle` or `WalkForwardModel`
-    bars: pd.DataFrame              # daily bars of the universe, sorted by symbol, ts (history before lo; label windows after hi)
-    hist: pd.DataFrame              # `bars` with ts <= hi: what the strategies' scores may use
-    sim: pd.DataFrame               # `bars` in [lo, hi]: what the simulator trades
-    lo: pd.Timestamp                # first session (IST, tz-aware)
-    hi: pd.Timestamp                # last session
-    symbols: list                   # the universe present in the bars
-    notes: list                     # what was not run, in words
-    signals: dict = field(default_factory=dict)   # {decision strategy: its score_daily signals}
-    labels: pd.DataFrame | None = None            # `make_labels(bars).labels`: realized outcomes (scoring only)
-    lab: pd.DataFrame | None = None               # the stack's signals joined with their labels (`labeled_rows`)
 
+    cfg: object  # `Config`
+    model: object  # the evaluated `Bundle` or `WalkForwardModel`
+    bars: pd.DataFrame  # daily bars of the universe, sorted by symbol, ts (history before lo; label windows after hi)
+    hist: pd.DataFrame  # `bars` with ts <= hi: what the strategies' scores may use
+    sim: pd.DataFrame  # `bars` in [lo, hi]: what the simulator trades
+    lo: pd.Timestamp  # first session (IST, tz-aware)
+    hi: pd.Timestamp  # last session
+    symbols: list  # the universe present in the bars
+    notes: list  # what was not run, in words
+    signals: dict = field(default_factory=dict)  # {decision strategy: its score_daily signals}
+    labels: pd.DataFrame | None = None  # `make_labels(bars).labels`: realized outcomes (scoring only)
+    lab: pd.DataFrame | None = None  # the stack's signals joined with their labels (`labeled_rows`)
+
+# %% ../../nbs/62a_eval.strategies.ipynb #73e2a494
 def rank_variable(x: pd.DataFrame) -> pd.Series:
-    "What a decision strategy's rows are ranked by: the Stack's fused `score` where the rows carry it, else `exp_ret_5d`."
+    """What a decision strategy's rows are ranked by: the Stack's fused `score` where the rows carry it, else
+    `exp_ret_5d`."""
     return x["score"] if "score" in x and x["score"].notna().any() else x["exp_ret_5d"]
 
-def labeled_rows(signals: pd.DataFrame,  # rows with symbol, as_of (+ anything)
-                 labels: pd.DataFrame,   # `make_labels(...).labels`
-                ) -> pd.DataFrame:
+# %% ../../nbs/62a_eval.strategies.ipynb #3437dadc
+def labeled_rows(
+    signals: pd.DataFrame,  # rows with symbol, as_of (+ anything)
+    labels: pd.DataFrame,  # `make_labels(...).labels`
+) -> pd.DataFrame:
     "`signals` with ts = as_of and their ret_3, ret_5, ret_10, veto_fail; rows without labels dropped (inner join)."
     s = signals.assign(ts=pd.to_datetime(signals["as_of"]))
-    return s.merge(labels[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner")
+    return s.merge(
+        labels[["symbol", "ts"] + [f"ret_{h}" for h in HORIZONS] + ["veto_fail"]], on=["symbol", "ts"], how="inner"
+    )
 
+# %% ../../nbs/62a_eval.strategies.ipynb #b6af3270
 def _naive(ts: pd.Series) -> pd.Series:
     "Timestamps as naive IST dates (00:00)."
     ts = pd.to_datetime(ts)
     return (ts.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None) if ts.dt.tz is not None else ts).dt.normalize()
 
-def rank_ic_on(labeled: pd.DataFrame,  # rows with symbol, ts, ret_5 (the stack's labeled rows, `labeled_rows`)
-               scores: pd.DataFrame,   # symbol, ts, score (a baseline's ranking)
-              ) -> pd.Series:
+# %% ../../nbs/62a_eval.strategies.ipynb #a8400489
+def rank_ic_on(
+    labeled: pd.DataFrame,  # rows with symbol, ts, ret_5 (the stack's labeled rows, `labeled_rows`)
+    scores: pd.DataFrame,  # symbol, ts, score (a baseline's ranking)
+) -> pd.Series:
     "Rank IC (Spearman) of `score` against `ret_5` per date on the rows of `labeled`, float64 indexed by date."
     a = labeled[["symbol", "ts", "ret_5"]].assign(ts=lambda x: _naive(x.ts))
     x = a.merge(scores[["symbol", "ts", "score"]].assign(ts=lambda x: _naive(x.ts)), on=["symbol", "ts"], how="inner")
     return rank_ic_by_date(x.score, x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)
 
+# %% ../../nbs/62a_eval.strategies.ipynb #cf716285
 def momentum_20d_score(ctx: EvalContext, lookback: int = 20) -> pd.DataFrame:
     "Score of the `momentum_20d` strategy: the trailing `lookback`-session return (`momentum_score`) per bar of `hist`."
     h = ctx.hist
     return h[["symbol", "ts"]].assign(score=momentum_score(h["close"], group_bounds(h["symbol"].to_numpy()), lookback))
 
 # %% ../../nbs/62a_eval.strategies.ipynb #38f13714
-def run_strategy(s: Strategy, ctx: EvalContext,
-                 bt: BacktestConfig = BacktestConfig(), cm: CostModel = CostModel(),
-                ) -> tuple | None:
-    "(closed trades or None, equity, per-date Rank IC 5d or None) of one strategy on `ctx.sim`; None when it did not run (a note says why)."
-    if isinstance(s.select, BuyAndHold): return None, equal_weight_buy_and_hold(ctx.sim, bt.initial_capital, cm), None
+def run_strategy(
+    s: Strategy, ctx: EvalContext, bt: BacktestConfig = BacktestConfig(), cm: CostModel = CostModel()
+) -> tuple | None:
+    """(closed trades or None, equity, per-date Rank IC 5d or None) of one strategy on `ctx.sim`; None when it did not
+    run (a note says why)."""
+    if isinstance(s.select, BuyAndHold):
+        return None, equal_weight_buy_and_hold(ctx.sim, bt.initial_capital, cm), None
     if isinstance(s.select, DecisionBuys):
         sg = ctx.signals.get(s.name)
-        if sg is None: return None                     # its model is missing (noted when it was looked up)
+        if sg is None:
+            return None  # its model is missing (noted when it was looked up)
         cols = ["symbol", "as_of", "entry", "stop_loss", "take_profit", "confidence"]
         buys = sg[sg.direction == "BUY"] if len(sg) else sg
         r = backtest(ctx.sim, buys[cols] if len(buys) else pd.DataFrame(columns=cols), bt, cm)
         x = ctx.lab if s.name == "stack" else labeled_rows(sg, ctx.labels)
-        return r.trades, r.equity, (rank_ic_by_date(rank_variable(x), x.ret_5, x.ts) if len(x) else pd.Series(dtype=float))
-    try: sc = s.score(ctx)
+        return (
+            r.trades,
+            r.equity,
+            (rank_ic_by_date(rank_variable(x), x.ret_5, x.ts) if len(x) else pd.Series(dtype=float)),
+        )
+    try:
+        sc = s.score(ctx)
     except StrategySkipped as e:
-        ctx.notes.append(f"{s.name}: not run; {e}"); return None
+        ctx.notes.append(f"{s.name}: not run; {e}")
+        return None
     t = s.select
-    v = ctx.hist[["symbol", "ts"]].merge(sc[["symbol", "ts", "score"]], on=["symbol", "ts"], how="left")["score"].to_numpy(np.float64)
+    v = (
+        ctx.hist[["symbol", "ts"]]
+        .merge(sc[["symbol", "ts", "score"]], on=["symbol", "ts"], how="left")["score"]
+        .to_numpy(np.float64)
+    )
     sig = topk_signals(ctx.hist, v, t.k, t.atr_n, t.stop_atr, t.target_atr, t.min_score)
     r = backtest(ctx.sim, sig[(sig.as_of >= ctx.lo) & (sig.as_of <= ctx.hi)], bt, cm)
     return r.trades, r.equity, rank_ic_on(ctx.lab, sc)

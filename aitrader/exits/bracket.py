@@ -44,20 +44,39 @@ CREATE TABLE IF NOT EXISTS exit_settings (name TEXT PRIMARY KEY, value TEXT NOT 
 CREATE TABLE IF NOT EXISTS exit_decisions (bracket_id TEXT NOT NULL, bar_date DATE NOT NULL, decided_at TIMESTAMPTZ NOT NULL,
   policy TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, obs TEXT, PRIMARY KEY (bracket_id, bar_date));
 """
-register_schema("bracket", BRACKET_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
-TRANSITION_COLS = ["bracket_id", "seq", "entity", "entity_id", "from_state", "to_state", "reason", "bar_ts", "detail", "recorded_at"]
+register_schema("bracket", BRACKET_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+TRANSITION_COLS = [
+    "bracket_id",
+    "seq",
+    "entity",
+    "entity_id",
+    "from_state",
+    "to_state",
+    "reason",
+    "bar_ts",
+    "detail",
+    "recorded_at",
+]
 _ready: set = set()
 
-def _now() -> datetime: return datetime.now(timezone.utc)
-def _py(ts) -> datetime | None: return None if ts is None else pd.Timestamp(ts).to_pydatetime()
+# %% ../../nbs/59a_exits.bracket.ipynb #e92d2676
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
+# %% ../../nbs/59a_exits.bracket.ipynb #311edf55
+def _py(ts) -> datetime | None:
+    return None if ts is None else pd.Timestamp(ts).to_pydatetime()
+
+# %% ../../nbs/59a_exits.bracket.ipynb #7e00fb1a
 class BracketStore(ApiStore):
     "The API store with the bracket tables created (`with BracketStore(cfg) as db:`)."
+
     def __enter__(self) -> BracketStore:
         super().__enter__()
         if str(self.path) not in _ready:
             for s in BRACKET_DDL.split(";"):
-                if s.strip(): self.con.execute(s)
+                if s.strip():
+                    self.con.execute(s)
             _ready.add(str(self.path))
         return self
 
@@ -65,26 +84,49 @@ class BracketStore(ApiStore):
 def set_exit_setting(cfg: Config, name: str, value) -> None:
     "Store one exit setting (JSON-able value), replacing any."
     with BracketStore(cfg) as db:
-        db.con.execute("INSERT INTO exit_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
-                       "SET value = excluded.value, updated_at = excluded.updated_at", [name, json.dumps(value), _now()])
+        db.con.execute(
+            "INSERT INTO exit_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+            "SET value = excluded.value, updated_at = excluded.updated_at",
+            [name, json.dumps(value), _now()],
+        )
 
+# %% ../../nbs/59a_exits.bracket.ipynb #67e58409
 def exit_setting(cfg: Config, name: str, default=None):
     "One exit setting, or `default`."
-    with BracketStore(cfg) as db: r = db.one("SELECT value FROM exit_settings WHERE name = ?", [name])
+    with BracketStore(cfg) as db:
+        r = db.one("SELECT value FROM exit_settings WHERE name = ?", [name])
     return default if r is None else json.loads(r[0])
 
 # %% ../../nbs/59a_exits.bracket.ipynb #ac23d4d1
 class _Rec:
     "Writes the orders, position and transitions of one bracket on an open store (inside the caller's transaction)."
+
     def __init__(self, db: BracketStore, bid: str, b: dict | None = None):
         self.db, self.bid, self.rows = db, bid, []
-        self.ref, self.account, self.symbol = (b or {}).get("order_ref"), (b or {}).get("account"), (b or {}).get("symbol")
+        self.ref, self.account, self.symbol = (
+            (b or {}).get("order_ref"),
+            (b or {}).get("account"),
+            (b or {}).get("symbol"),
+        )
         self.seq = int(db.one("SELECT coalesce(max(seq), 0) FROM bracket_transitions WHERE bracket_id = ?", [bid])[0])
 
     def tr(self, entity, eid, frm, to, reason, bar_ts=None, **detail):
         self.seq += 1
-        row = [self.bid, self.seq, entity, eid, frm, to, reason, _py(bar_ts), json.dumps(detail, default=float) if detail else None, _now()]
-        self.db.con.execute(f"INSERT INTO bracket_transitions ({', '.join(TRANSITION_COLS)}) VALUES ({', '.join('?' * 10)})", row)
+        row = [
+            self.bid,
+            self.seq,
+            entity,
+            eid,
+            frm,
+            to,
+            reason,
+            _py(bar_ts),
+            json.dumps(detail, default=float) if detail else None,
+            _now(),
+        ]
+        self.db.con.execute(
+            f"INSERT INTO bracket_transitions ({', '.join(TRANSITION_COLS)}) VALUES ({', '.join('?' * 10)})", row
+        )
         self.rows.append(row)
 
     def bracket(self, frm, to, reason, bar_ts=None, **kw):
@@ -94,81 +136,156 @@ class _Rec:
 
     def order(self, role, side, qty, otype, price, reason, bar_ts=None) -> str:
         oid = uuid.uuid4().hex[:16]
-        self.db.con.execute("INSERT INTO bracket_orders (order_id, bracket_id, role, side, qty, order_type, price, status, reason, "
-                            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'WORKING', ?, ?, ?)",
-                            [oid, self.bid, role, side, int(qty), otype, None if price is None or not math.isfinite(price) else float(price),
-                             reason, _now(), _now()])
+        self.db.con.execute(
+            "INSERT INTO bracket_orders (order_id, bracket_id, role, side, qty, order_type, price, status, reason, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'WORKING', ?, ?, ?)",
+            [
+                oid,
+                self.bid,
+                role,
+                side,
+                int(qty),
+                otype,
+                None if price is None or not math.isfinite(price) else float(price),
+                reason,
+                _now(),
+                _now(),
+            ],
+        )
         self.tr("order", oid, None, "WORKING", reason, bar_ts, role=role, qty=int(qty), price=price)
         return oid
 
     def working(self, role=None) -> list[tuple]:
         "(order_id, role, qty, price) of the bracket's WORKING orders (of `role`)."
-        return self.db.all("SELECT order_id, role, qty, price FROM bracket_orders WHERE bracket_id = ? AND status = 'WORKING' "
-                           "AND (? IS NULL OR role = ?) ORDER BY created_at, order_id", [self.bid, role, role])
+        return self.db.all(
+            "SELECT order_id, role, qty, price FROM bracket_orders WHERE bracket_id = ? AND status = 'WORKING' "
+            "AND (? IS NULL OR role = ?) ORDER BY created_at, order_id",
+            [self.bid, role, role],
+        )
 
     def set_order(self, oid, to, reason, bar_ts=None, fill: dict | None = None, **mod):
         f = fill or {}
         cols = dict(status=to, reason=reason, updated_at=_now(), **mod)
-        if f: cols.update(fill_ts=_py(bar_ts), ref_price=f["ref_price"], fill_price=f["fill_price"], value=f["value"], charges=f["charges"])
-        self.db.con.execute(f"UPDATE bracket_orders SET {', '.join(f'{k} = ?' for k in cols)} WHERE order_id = ?", [*cols.values(), oid])
-        self.tr("order", oid, "WORKING", to, reason, bar_ts, **mod, **({k: f[k] for k in ("ref_price", "fill_price", "charges")} if f else {}))
+        if f:
+            cols.update(
+                fill_ts=_py(bar_ts),
+                ref_price=f["ref_price"],
+                fill_price=f["fill_price"],
+                value=f["value"],
+                charges=f["charges"],
+            )
+        self.db.con.execute(
+            f"UPDATE bracket_orders SET {', '.join(f'{k} = ?' for k in cols)} WHERE order_id = ?", [*cols.values(), oid]
+        )
+        self.tr(
+            "order",
+            oid,
+            "WORKING",
+            to,
+            reason,
+            bar_ts,
+            **mod,
+            **({k: f[k] for k in ("ref_price", "fill_price", "charges")} if f else {}),
+        )
 
 # %% ../../nbs/59a_exits.bracket.ipynb #159944c7
-DEFAULT_POLICY = ExitPolicy("bracket", breakeven_r=1.0, trail_atr=3.0, trail_after_r=1.0, max_days=20)  # an example: breakeven at +1R, then a 3-ATR chandelier
+DEFAULT_POLICY = ExitPolicy(
+    "bracket", breakeven_r=1.0, trail_atr=3.0, trail_after_r=1.0, max_days=20
+)  # an example: breakeven at +1R, then a 3-ATR chandelier
 
+# %% ../../nbs/59a_exits.bracket.ipynb #622bf8d1
 def _policy(policy, cfg: Config | None = None) -> ExitPolicy:
-    if policy is None:   # the active exit policy (`aitrader.trading.exit_policy.active_exit_policy`)
+    if policy is None:  # the active exit policy (`aitrader.trading.exit_policy.active_exit_policy`)
         from aitrader.trading.exit_policy import active_exit_policy, policy_for
+
         return policy_for(active_exit_policy(cfg))
-    if isinstance(policy, ExitPolicy): return policy
-    if isinstance(policy, dict): return ExitPolicy(**policy)
+    if isinstance(policy, ExitPolicy):
+        return policy
+    if isinstance(policy, dict):
+        return ExitPolicy(**policy)
     raise TypeError(f"policy must be an ExitPolicy, a dict of its fields or None, got {type(policy).__name__}")
 
-def open_bracket(cfg: Config,
-                 account: str,          # opaque owner: an API key id, or 'desk:<account_id>'
-                 signal: dict,          # id, symbol, direction ('BUY'), as_of (date), entry, stop_loss, take_profit (INR)
-                 qty: int,              # shares (>= 1)
-                 policy: dict | ExitPolicy | None = None, # exit rules; None: the active exit policy (`active_exit_policy`)
-                 entry_type: str = "limit",  # 'limit' at the signal's entry, or 'market' at the next open
-                 order_ref: int | None = None, # the API order this bracket carries out, if any
-                ) -> str:
-    "Store a PENDING bracket (entry order WORKING); returns its bracket_id (16 hex). Raises `ExecutionRefused` (kill switch, not BUY, bad size or prices)."
+# %% ../../nbs/59a_exits.bracket.ipynb #6b8d0a9b
+def open_bracket(
+    cfg: Config,
+    account: str,  # opaque owner: an API key id, or 'desk:<account_id>'
+    signal: dict,  # id, symbol, direction ('BUY'), as_of (date), entry, stop_loss, take_profit (INR)
+    qty: int,  # shares (>= 1)
+    policy: dict | ExitPolicy | None = None,  # exit rules; None: the active exit policy (`active_exit_policy`)
+    entry_type: str = "limit",  # 'limit' at the signal's entry, or 'market' at the next open
+    order_ref: int | None = None,  # the API order this bracket carries out, if any
+) -> str:
+    """Store a PENDING bracket (entry order WORKING); returns its bracket_id (16 hex). Raises `ExecutionRefused` (kill
+    switch, not BUY, bad size or prices)."""
     if signal.get("direction") != "BUY":
-        raise ExecutionRefused(422, "buy_only", f"BUY-only: signal {signal.get('id')} is {signal.get('direction')}; brackets never sell short")
-    if entry_type not in ("limit", "market"): raise ExecutionRefused(422, "bad_order", f"entry_type must be 'limit' or 'market', got {entry_type!r}")
-    if not isinstance(qty, (int, np.integer)) or qty < 1: raise ExecutionRefused(422, "bad_size", f"qty must be an integer >= 1, got {qty!r}")
+        raise ExecutionRefused(
+            422,
+            "buy_only",
+            f"BUY-only: signal {signal.get('id')} is {signal.get('direction')}; brackets never sell short",
+        )
+    if entry_type not in ("limit", "market"):
+        raise ExecutionRefused(422, "bad_order", f"entry_type must be 'limit' or 'market', got {entry_type!r}")
+    if not isinstance(qty, (int, np.integer)) or qty < 1:
+        raise ExecutionRefused(422, "bad_size", f"qty must be an integer >= 1, got {qty!r}")
     e, sl, tp = (float(signal.get(k) or "nan") for k in ("entry", "stop_loss", "take_profit"))
-    if not (sl > 0 and sl < e < tp): raise ExecutionRefused(422, "bad_prices", f"signal {signal.get('id')}: need 0 < stop {sl} < entry {e} < target {tp}")
+    if not (sl > 0 and sl < e < tp):
+        raise ExecutionRefused(
+            422, "bad_prices", f"signal {signal.get('id')}: need 0 < stop {sl} < entry {e} < target {tp}"
+        )
     pol, bid = _policy(policy, cfg), uuid.uuid4().hex[:16]
     with exec_lock, BracketStore(cfg) as db:
         k = db.kill()
-        if k["engaged"]: raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
+        if k["engaged"]:
+            raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
         with db.transaction():
-            db.con.execute("INSERT INTO brackets (bracket_id, account, signal_id, symbol, signal_as_of, qty, entry_type, entry_limit, stop_loss, "
-                           "take_profit, policy, status, state, order_ref, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
-                           [bid, account, str(signal.get("id")), signal["symbol"], pd.Timestamp(signal["as_of"]).date(), int(qty), entry_type,
-                            e if entry_type == "limit" else None, sl, tp, pol.to_json(), order_ref, _now(), _now()])
-            r = _Rec(db, bid); r.tr("bracket", bid, None, "PENDING", "opened", policy=pol.name, account=account)
+            db.con.execute(
+                "INSERT INTO brackets (bracket_id, account, signal_id, symbol, signal_as_of, qty, entry_type, entry_limit, stop_loss, "
+                "take_profit, policy, status, state, order_ref, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
+                [
+                    bid,
+                    account,
+                    str(signal.get("id")),
+                    signal["symbol"],
+                    pd.Timestamp(signal["as_of"]).date(),
+                    int(qty),
+                    entry_type,
+                    e if entry_type == "limit" else None,
+                    sl,
+                    tp,
+                    pol.to_json(),
+                    order_ref,
+                    _now(),
+                    _now(),
+                ],
+            )
+            r = _Rec(db, bid)
+            r.tr("bracket", bid, None, "PENDING", "opened", policy=pol.name, account=account)
             r.order("entry", "BUY", qty, entry_type, e if entry_type == "limit" else None, "entry")
     return bid
 
 # %% ../../nbs/59a_exits.bracket.ipynb #9e0295ff
 class _Bars:
     "Cached daily (with ATR) and 15-minute bars per symbol for one `step_brackets` call."
-    def __init__(self, cfg: Config): self.cfg, self.d, self.i = cfg, {}, {}
+
+    def __init__(self, cfg: Config):
+        self.cfg, self.d, self.i = cfg, {}, {}
+
     def daily(self, sym: str, n: int = 14) -> pd.DataFrame | None:
         if (sym, n) not in self.d:
             s = read_series(symbol_path(self.cfg.cache_dir, "1d", sym))
             if s is not None and not s.empty:
                 s = s.reset_index(drop=True)
-                s["atr"] = wilder_atr(s.high, s.low, s.close, n, partial=True); s["date"] = s.ts.dt.date
+                s["atr"] = wilder_atr(s.high, s.low, s.close, n, partial=True)
+                s["date"] = s.ts.dt.date
             self.d[(sym, n)] = s
         return self.d[(sym, n)]
+
     def intraday(self, sym: str) -> dict:
         if sym not in self.i:
             s = read_series(symbol_path(self.cfg.cache_dir, "15m", sym))
             self.i[sym] = {} if s is None or s.empty else {d: g for d, g in s.groupby(s.ts.dt.date)}
         return self.i[sym]
+
     def session(self, sym: str, day_row) -> pd.DataFrame:
         "The bars that fill orders on one session: its 15-minute bars when stored, else the daily bar."
         g = self.intraday(sym).get(day_row.date)
@@ -177,196 +294,371 @@ class _Bars:
 # %% ../../nbs/59a_exits.bracket.ipynb #d42b95b9
 _EXIT_ROLE = {"stop": "stop", "stop_gap": "stop", "target": "target", "target_gap": "target", "partial": "partial"}
 
+# %% ../../nbs/59a_exits.bracket.ipynb #a0752b25
 def _fill_exit(r: _Rec, st: dict, why: str, q: int, px: float, ts, cm: CostModel) -> None:
-    "Record one exit fill: the order it fills (creating the market order of a pending exit), the OCO cancels and qty changes."
+    """Record one exit fill: the order it fills (creating the market order of a pending exit), the OCO cancels and qty
+    changes."""
     f = dict(ref_price=px, **trade_costs("sell", q, px, cm))
     role = _EXIT_ROLE.get(why, "exit")
     w = r.working(role)
-    if w: oid = w[0][0]
-    else: oid = r.order(role, "SELL", q, "market", None, why, ts)
+    if w:
+        oid = w[0][0]
+    else:
+        oid = r.order(role, "SELL", q, "market", None, why, ts)
     r.set_order(oid, "FILLED", why, ts, fill=f, qty=int(q))
-    r.db.con.execute("UPDATE bracket_positions SET qty = qty - ?, proceeds = proceeds + ? WHERE position_id = ?",
-                     [int(q), f["value"] - f["charges"], r.bid])
-    if r.ref is not None:   # a bracket carrying out an API order: its shares leave the key's API position too
-        r.db.con.execute("UPDATE positions SET cost = cost * (qty - ?) / qty, qty = qty - ?, updated_at = ? WHERE key_id = ? AND symbol = ? AND qty >= ?",
-                         [int(q), int(q), _now(), r.account, r.symbol, int(q)])
-    if st["qty"] > 0: r.tr("position", r.bid, "OPEN", "OPEN", f"reduced: {why}", ts, sold=int(q), qty=int(st["qty"]), price=px)
+    r.db.con.execute(
+        "UPDATE bracket_positions SET qty = qty - ?, proceeds = proceeds + ? WHERE position_id = ?",
+        [int(q), f["value"] - f["charges"], r.bid],
+    )
+    if r.ref is not None:  # a bracket carrying out an API order: its shares leave the key's API position too
+        r.db.con.execute(
+            "UPDATE positions SET cost = cost * (qty - ?) / qty, qty = qty - ?, updated_at = ? WHERE key_id = ? AND symbol = ? AND qty >= ?",
+            [int(q), int(q), _now(), r.account, r.symbol, int(q)],
+        )
+    if st["qty"] > 0:
+        r.tr("position", r.bid, "OPEN", "OPEN", f"reduced: {why}", ts, sold=int(q), qty=int(st["qty"]), price=px)
     for oid2, role2, q2, _ in r.working():
-        if st["qty"] <= 0: r.set_order(oid2, "CANCELLED", f"oco:{why}", ts)
-        elif role2 in ("stop", "target") and q2 != st["qty"]: r.set_order(oid2, "WORKING", f"qty after {why}", ts, qty=int(st["qty"]))
+        if st["qty"] <= 0:
+            r.set_order(oid2, "CANCELLED", f"oco:{why}", ts)
+        elif role2 in ("stop", "target") and q2 != st["qty"]:
+            r.set_order(oid2, "WORKING", f"qty after {why}", ts, qty=int(st["qty"]))
 
+# %% ../../nbs/59a_exits.bracket.ipynb #260789dd
 def _close_position(r: _Rec, st: dict, why: str, ts) -> None:
-    p = r.db.one("SELECT qty0, entry_cost, risk_per_share, proceeds FROM bracket_positions WHERE position_id = ?", [r.bid])
-    pnl = float(p[3] - p[1]); rr = pnl / (p[0] * p[2])
-    r.db.con.execute("UPDATE bracket_positions SET status = 'CLOSED', net_pnl = ?, net_r = ?, exit_reason = ?, closed_ts = ?, days_held = ? "
-                     "WHERE position_id = ?", [pnl, rr, why, _py(ts), int(st["days"]), r.bid])
+    p = r.db.one(
+        "SELECT qty0, entry_cost, risk_per_share, proceeds FROM bracket_positions WHERE position_id = ?", [r.bid]
+    )
+    pnl = float(p[3] - p[1])
+    rr = pnl / (p[0] * p[2])
+    r.db.con.execute(
+        "UPDATE bracket_positions SET status = 'CLOSED', net_pnl = ?, net_r = ?, exit_reason = ?, closed_ts = ?, days_held = ? "
+        "WHERE position_id = ?",
+        [pnl, rr, why, _py(ts), int(st["days"]), r.bid],
+    )
     r.tr("position", r.bid, "OPEN", "CLOSED", why, ts, net_pnl=pnl, net_r=rr)
     r.bracket("OPEN", "CLOSED", why, ts, exit_reason=why)
 
 # %% ../../nbs/59a_exits.bracket.ipynb #f384df67
-def _entry(r: _Rec, b: dict, pol: ExitPolicy, day, prev_atr: float, bars: _Bars, cm: CostModel, forced: float | None = None):
-    "Fill or expire the entry on session `day` (at `forced` INR on the daily bar: the API order's fill); returns (state, index of the fill bar in the session's bars, session bars) or None."
-    ses = pd.DataFrame([day]) if forced is not None else bars.session(b["symbol"], day); lim = b["entry_limit"]
-    (eid, *_), = r.working("entry")
+def _entry(
+    r: _Rec, b: dict, pol: ExitPolicy, day, prev_atr: float, bars: _Bars, cm: CostModel, forced: float | None = None
+):
+    """Fill or expire the entry on session `day` (at `forced` INR on the daily bar: the API order's fill); returns
+    (state, index of the fill bar in the session's bars, session bars) or None."""
+    ses = pd.DataFrame([day]) if forced is not None else bars.session(b["symbol"], day)
+    lim = b["entry_limit"]
+    ((eid, *_),) = r.working("entry")
     hit = None if forced is None else (0, float(forced), bool(abs(forced - day.open) < 1e-9))
     for i, x in enumerate(ses.itertuples()):
-        if hit: break
-        if b["entry_type"] == "market": hit = (i, float(x.open), True); break
-        if x.open <= lim: hit = (i, float(x.open), True); break
-        if x.low <= lim: hit = (i, float(lim), False); break
+        if hit:
+            break
+        if b["entry_type"] == "market":
+            hit = (i, float(x.open), True)
+            break
+        if x.open <= lim:
+            hit = (i, float(x.open), True)
+            break
+        if x.low <= lim:
+            hit = (i, float(lim), False)
+            break
     if hit is None:
         r.set_order(eid, "EXPIRED", "limit not reached in the session after the signal", day.ts)
-        r.bracket("PENDING", "EXPIRED", "entry expired", day.ts); return None
+        r.bracket("PENDING", "EXPIRED", "entry expired", day.ts)
+        return None
     i, px, at_open = hit
     ts = ses.ts.iloc[i]
     if not b["stop_loss"] < px < b["take_profit"]:
-        r.set_order(eid, "CANCELLED", f"fill price {px:.2f} outside stop {b['stop_loss']:.2f} .. target {b['take_profit']:.2f}", ts)
-        r.bracket("PENDING", "CANCELLED", "entry outside the bracket", ts); return None
-    q = int(b["qty"]); f = dict(ref_price=px, **trade_costs("buy", q, px, cm))
+        r.set_order(
+            eid,
+            "CANCELLED",
+            f"fill price {px:.2f} outside stop {b['stop_loss']:.2f} .. target {b['take_profit']:.2f}",
+            ts,
+        )
+        r.bracket("PENDING", "CANCELLED", "entry outside the bracket", ts)
+        return None
+    q = int(b["qty"])
+    f = dict(ref_price=px, **trade_costs("buy", q, px, cm))
     r.set_order(eid, "FILLED", "entry", ts, fill=f)
     st = open_state(pol, px, q, b["stop_loss"], b["take_profit"], prev_atr)
     st["at_open"] = at_open
-    r.db.con.execute("INSERT INTO bracket_positions (position_id, bracket_id, account, symbol, status, qty0, qty, entry_price, entry_cost, "
-                     "risk_per_share, stop, target, proceeds, opened_ts, days_held) VALUES (?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)",
-                     [r.bid, r.bid, b["account"], b["symbol"], q, q, f["fill_price"], f["value"] + f["charges"], st["r"], st["stop"],
-                      st["target"] if math.isfinite(st["target"]) else None, _py(ts)])
+    r.db.con.execute(
+        "INSERT INTO bracket_positions (position_id, bracket_id, account, symbol, status, qty0, qty, entry_price, entry_cost, "
+        "risk_per_share, stop, target, proceeds, opened_ts, days_held) VALUES (?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)",
+        [
+            r.bid,
+            r.bid,
+            b["account"],
+            b["symbol"],
+            q,
+            q,
+            f["fill_price"],
+            f["value"] + f["charges"],
+            st["r"],
+            st["stop"],
+            st["target"] if math.isfinite(st["target"]) else None,
+            _py(ts),
+        ],
+    )
     r.tr("position", r.bid, None, "OPEN", "entry filled", ts, qty=q, price=px)
     r.bracket("PENDING", "OPEN", "entry filled", ts)
     r.order("stop", "SELL", q, "stop", st["stop"], "protective stop", ts)
-    if math.isfinite(st["target"]): r.order("target", "SELL", q, "limit", st["target"], "take profit (OCO with the stop)", ts)
+    if math.isfinite(st["target"]):
+        r.order("target", "SELL", q, "limit", st["target"], "take profit (OCO with the stop)", ts)
     if pol.partial_r and 0 < int(q * pol.partial_frac) < q:
-        r.order("partial", "SELL", int(q * pol.partial_frac), "limit", st["entry"] + pol.partial_r * st["r"], "partial exit", ts)
+        r.order(
+            "partial",
+            "SELL",
+            int(q * pol.partial_frac),
+            "limit",
+            st["entry"] + pol.partial_r * st["r"],
+            "partial exit",
+            ts,
+        )
     return st, i, ses
 
 # %% ../../nbs/59a_exits.bracket.ipynb #0daf466e
 def _request_exit(r: _Rec, st: dict, why: str, frac: float, ts) -> None:
     "Schedule an exit of `frac` of the initial shares (1.0: all) at the next open, as a working market order."
-    if st["pending"] or st["qty"] <= 0: return
+    if st["pending"] or st["qty"] <= 0:
+        return
     st["pending"] = (why, frac)
     q = st["qty"] if frac >= 1 else min(st["qty"], max(1, int(st["qty0"] * frac)))
     r.order("exit", "SELL", q, "market_on_open", None, why, ts)
 
+# %% ../../nbs/59a_exits.bracket.ipynb #0f24032c
 def _session(r: _Rec, st: dict, pol: ExitPolicy, day, ses: pd.DataFrame, start: int, cm: CostModel) -> bool:
     "Run one session's bars from `start` then its close; True when the position closed."
     for j, x in enumerate(ses.itertuples()):
-        if j < start: continue
+        if j < start:
+            continue
         ent = j == start and st.pop("entry_bar", False)
-        for why, q, px in on_bar(st, x.open, x.high, x.low, x.close, pol, entry_bar=ent, at_open=st.get("at_open", True)):
+        for why, q, px in on_bar(
+            st, x.open, x.high, x.low, x.close, pol, entry_bar=ent, at_open=st.get("at_open", True)
+        ):
             _fill_exit(r, st, why, q, px, x.ts, cm)
-        if st["qty"] <= 0: _close_position(r, st, why, x.ts); return True
+        if st["qty"] <= 0:
+            _close_position(r, st, why, x.ts)
+            return True
     old = st["stop"]
     for kind, a, bnew in on_close(st, float(day.high), float(day.close), float(day.atr), pol):
-        if kind == "time": st["pending"] = None; _request_exit(r, st, "time", 1.0, day.ts)
+        if kind == "time":
+            st["pending"] = None
+            _request_exit(r, st, "time", 1.0, day.ts)
         else:
-            for oid, *_ in r.working("stop"): r.set_order(oid, "WORKING", kind, day.ts, price=float(bnew))
-    r.db.con.execute("UPDATE bracket_positions SET stop = ?, days_held = ? WHERE position_id = ?", [st["stop"], int(st["days"]), r.bid])
+            for oid, *_ in r.working("stop"):
+                r.set_order(oid, "WORKING", kind, day.ts, price=float(bnew))
+    r.db.con.execute(
+        "UPDATE bracket_positions SET stop = ?, days_held = ? WHERE position_id = ?",
+        [st["stop"], int(st["days"]), r.bid],
+    )
     return False
 
 # %% ../../nbs/59a_exits.bracket.ipynb #0909e7ef
 def _load(db: BracketStore, where: str = "status IN ('PENDING', 'OPEN')", params=()) -> list[dict]:
-    cols = ["bracket_id", "account", "symbol", "signal_as_of", "qty", "entry_type", "entry_limit", "stop_loss", "take_profit", "policy", "status", "state", "order_ref"]
-    return [dict(zip(cols, x)) for x in db.all(f"SELECT {', '.join(cols)} FROM brackets WHERE {where} ORDER BY created_at, bracket_id", params)]
+    cols = [
+        "bracket_id",
+        "account",
+        "symbol",
+        "signal_as_of",
+        "qty",
+        "entry_type",
+        "entry_limit",
+        "stop_loss",
+        "take_profit",
+        "policy",
+        "status",
+        "state",
+        "order_ref",
+    ]
+    return [
+        dict(zip(cols, x))
+        for x in db.all(f"SELECT {', '.join(cols)} FROM brackets WHERE {where} ORDER BY created_at, bracket_id", params)
+    ]
 
+# %% ../../nbs/59a_exits.bracket.ipynb #c8893cc2
 def _save(r: _Rec, st: dict | None, last) -> None:
-    if st is not None: st = {**st, "last_date": str(last)}
-    r.db.con.execute("UPDATE brackets SET state = ?, updated_at = ? WHERE bracket_id = ?", [json.dumps(st, default=float), _now(), r.bid])
+    if st is not None:
+        st = {**st, "last_date": str(last)}
+    r.db.con.execute(
+        "UPDATE brackets SET state = ?, updated_at = ? WHERE bracket_id = ?",
+        [json.dumps(st, default=float), _now(), r.bid],
+    )
 
-def step_brackets(cfg: Config,
-                  until=None,                # last session to process (date-like); None: every stored session
-                  cm: CostModel | None = None, # cost model; CostModel() when None
-                 ) -> pd.DataFrame:
-    "Settle the API's pending paper orders, then advance every PENDING/OPEN bracket on the stored bars up to `until`; the transitions made (TRANSITION_COLS), oldest first."
+# %% ../../nbs/59a_exits.bracket.ipynb #f718ad6e
+def step_brackets(
+    cfg: Config,
+    until=None,  # last session to process (date-like); None: every stored session
+    cm: CostModel | None = None,  # cost model; CostModel() when None
+) -> pd.DataFrame:
+    """Settle the API's pending paper orders, then advance every PENDING/OPEN bracket on the stored bars up to `until`;
+    the transitions made (TRANSITION_COLS), oldest first."""
     cm, bars, made = cm or CostModel(), _Bars(cfg), []
     until = None if until is None else pd.Timestamp(until).date()
     settle_pending(cfg, cm)
     with exec_lock, BracketStore(cfg) as db:
-        kill = db.kill()["engaged"]; kill_closes = kill and bool(json.loads((db.one("SELECT value FROM exit_settings WHERE name = 'kill_closes'") or ["false"])[0]))
+        kill = db.kill()["engaged"]
+        kill_closes = kill and bool(
+            json.loads((db.one("SELECT value FROM exit_settings WHERE name = 'kill_closes'") or ["false"])[0])
+        )
         for b in _load(db):
-            pol = ExitPolicy.from_json(b["policy"]); d = bars.daily(b["symbol"], pol.atr_n)
+            pol = ExitPolicy.from_json(b["policy"])
+            d = bars.daily(b["symbol"], pol.atr_n)
             with db.transaction():
                 r = _Rec(db, b["bracket_id"], b)
                 st = None if b["state"] is None else json.loads(b["state"])
-                if st and st.get("pending"): st["pending"] = tuple(st["pending"])
+                if st and st.get("pending"):
+                    st["pending"] = tuple(st["pending"])
                 if b["status"] == "PENDING" and kill:
-                    (eid, *_), = r.working("entry")
-                    r.set_order(eid, "CANCELLED", "kill switch engaged"); r.bracket("PENDING", "CANCELLED", "kill switch engaged")
-                    made += r.rows; continue
-                if d is None: continue
+                    ((eid, *_),) = r.working("entry")
+                    r.set_order(eid, "CANCELLED", "kill switch engaged")
+                    r.bracket("PENDING", "CANCELLED", "kill switch engaged")
+                    made += r.rows
+                    continue
+                if d is None:
+                    continue
                 forced = None
-                if b["status"] == "PENDING" and b["order_ref"] is not None:   # the API order decides the entry
+                if b["status"] == "PENDING" and b["order_ref"] is not None:  # the API order decides the entry
                     o = db.one("SELECT status, response FROM orders WHERE order_id = ?", [int(b["order_ref"])])
-                    if o is None or o[0] == "PENDING": continue
+                    if o is None or o[0] == "PENDING":
+                        continue
                     if o[0] != "FILLED":
-                        (eid, *_), = r.working("entry")
-                        r.set_order(eid, o[0], f"API order {b['order_ref']} {o[0]}"); r.bracket("PENDING", "CANCELLED", f"API order {o[0]}")
-                        made += r.rows; continue
+                        ((eid, *_),) = r.working("entry")
+                        r.set_order(eid, o[0], f"API order {b['order_ref']} {o[0]}")
+                        r.bracket("PENDING", "CANCELLED", f"API order {o[0]}")
+                        made += r.rows
+                        continue
                     forced = json.loads(o[1])["fill"]
                 last = pd.Timestamp(st["last_date"]).date() if st else b["signal_as_of"]
                 days = d[(d.date > last) & ((d.date <= until) if until else True)]
-                if b["status"] == "OPEN" and kill_closes and len(days): _request_exit(r, st, "kill_switch", 1.0, None)
+                if b["status"] == "OPEN" and kill_closes and len(days):
+                    _request_exit(r, st, "kill_switch", 1.0, None)
                 for k, day in enumerate(days.itertuples()):
                     start = 0
                     if st is None:
                         prev = d[d.date < day.date]
                         atr = float(prev.atr.iloc[-1]) if len(prev) else float(day.high - day.low)
-                        if forced and str(day.date) != forced["bar_ts"][:10]: continue
+                        if forced and str(day.date) != forced["bar_ts"][:10]:
+                            continue
                         res = _entry(r, b, pol, day, atr, bars, cm, None if forced is None else forced["ref_price"])
-                        if res is None: st = None; last = day.date; break
-                        st, start, ses = res; st["entry_bar"] = True
-                    else: ses = bars.session(b["symbol"], day)
+                        if res is None:
+                            st = None
+                            last = day.date
+                            break
+                        st, start, ses = res
+                        st["entry_bar"] = True
+                    else:
+                        ses = bars.session(b["symbol"], day)
                     last = day.date
-                    if _session(r, st, pol, day, ses, start, cm): break
+                    if _session(r, st, pol, day, ses, start, cm):
+                        break
                 _save(r, st, last)
                 made += r.rows
     return pd.DataFrame(made, columns=TRANSITION_COLS)
 
 # %% ../../nbs/59a_exits.bracket.ipynb #f11a6b5e
 def _ist(df: pd.DataFrame, *cols) -> pd.DataFrame:
-    for c in cols: df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(IST)
+    for c in cols:
+        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(IST)
     return df
 
+# %% ../../nbs/59a_exits.bracket.ipynb #9b0613e3
 def close_bracket(cfg: Config, bracket_id: str, reason: str = "manual") -> str:
-    "Cancel a PENDING bracket or schedule its position's exit at the next open; the bracket's status after. Raises `KeyError` for an unknown id."
+    """Cancel a PENDING bracket or schedule its position's exit at the next open; the bracket's status after. Raises
+    `KeyError` for an unknown id."""
     with exec_lock, BracketStore(cfg) as db:
         bs = _load(db, "bracket_id = ?", [bracket_id])
-        if not bs: raise KeyError(f"no bracket {bracket_id!r}")
+        if not bs:
+            raise KeyError(f"no bracket {bracket_id!r}")
         b = bs[0]
         with db.transaction():
             r = _Rec(db, bracket_id)
             if b["status"] == "PENDING":
-                (eid, *_), = r.working("entry")
-                r.set_order(eid, "CANCELLED", reason); r.bracket("PENDING", "CANCELLED", reason); return "CANCELLED"
+                ((eid, *_),) = r.working("entry")
+                r.set_order(eid, "CANCELLED", reason)
+                r.bracket("PENDING", "CANCELLED", reason)
+                return "CANCELLED"
             if b["status"] == "OPEN":
                 st = json.loads(b["state"])
-                if st.get("pending"): st["pending"] = tuple(st["pending"])
-                _request_exit(r, st, reason, 1.0, None); _save(r, st, st["last_date"])
+                if st.get("pending"):
+                    st["pending"] = tuple(st["pending"])
+                _request_exit(r, st, reason, 1.0, None)
+                _save(r, st, st["last_date"])
         return b["status"]
 
+# %% ../../nbs/59a_exits.bracket.ipynb #de2fe95e
 def brackets(cfg: Config, account: str | None = None, status: str | None = None) -> pd.DataFrame:
-    "One row per bracket (newest first) with its position: ids, account, symbol, status, qty, entry/stop/target, entry_price, stop (current), net_pnl INR, net_r, exit_reason, days_held."
-    cols = ["bracket_id", "account", "signal_id", "symbol", "signal_as_of", "status", "qty", "entry_type", "entry_limit", "stop_loss",
-            "take_profit", "policy_name", "position_status", "position_qty", "entry_price", "stop", "target", "net_pnl", "net_r",
-            "exit_reason", "days_held", "opened_ts", "closed_ts", "created_at"]
+    """One row per bracket (newest first) with its position: ids, account, symbol, status, qty, entry/stop/target,
+    entry_price, stop (current), net_pnl INR, net_r, exit_reason, days_held."""
+    cols = [
+        "bracket_id",
+        "account",
+        "signal_id",
+        "symbol",
+        "signal_as_of",
+        "status",
+        "qty",
+        "entry_type",
+        "entry_limit",
+        "stop_loss",
+        "take_profit",
+        "policy_name",
+        "position_status",
+        "position_qty",
+        "entry_price",
+        "stop",
+        "target",
+        "net_pnl",
+        "net_r",
+        "exit_reason",
+        "days_held",
+        "opened_ts",
+        "closed_ts",
+        "created_at",
+    ]
     with BracketStore(cfg) as db:
-        rows = db.all("SELECT b.bracket_id, b.account, b.signal_id, b.symbol, b.signal_as_of, b.status, b.qty, b.entry_type, b.entry_limit, "
-                      "b.stop_loss, b.take_profit, b.policy, p.status, p.qty, p.entry_price, p.stop, p.target, p.net_pnl, p.net_r, "
-                      "b.exit_reason, p.days_held, p.opened_ts, p.closed_ts, b.created_at FROM brackets b "
-                      "LEFT JOIN bracket_positions p ON p.bracket_id = b.bracket_id WHERE (? IS NULL OR b.account = ?) AND (? IS NULL OR b.status = ?) "
-                      "ORDER BY b.created_at DESC, b.bracket_id", [account, account, status, status])
+        rows = db.all(
+            "SELECT b.bracket_id, b.account, b.signal_id, b.symbol, b.signal_as_of, b.status, b.qty, b.entry_type, b.entry_limit, "
+            "b.stop_loss, b.take_profit, b.policy, p.status, p.qty, p.entry_price, p.stop, p.target, p.net_pnl, p.net_r, "
+            "b.exit_reason, p.days_held, p.opened_ts, p.closed_ts, b.created_at FROM brackets b "
+            "LEFT JOIN bracket_positions p ON p.bracket_id = b.bracket_id WHERE (? IS NULL OR b.account = ?) AND (? IS NULL OR b.status = ?) "
+            "ORDER BY b.created_at DESC, b.bracket_id",
+            [account, account, status, status],
+        )
     df = _ist(pd.DataFrame(rows, columns=cols), "opened_ts", "closed_ts", "created_at")
     df["policy_name"] = [json.loads(p)["name"] for p in df.policy_name]
     return df
 
+# %% ../../nbs/59a_exits.bracket.ipynb #0a064a6a
 def transitions(cfg: Config, bracket_id: str | None = None) -> pd.DataFrame:
     "Every recorded transition (TRANSITION_COLS) of one bracket (or all), in order."
     with BracketStore(cfg) as db:
-        rows = db.all(f"SELECT {', '.join(TRANSITION_COLS)} FROM bracket_transitions WHERE ? IS NULL OR bracket_id = ? ORDER BY recorded_at, bracket_id, seq",
-                      [bracket_id, bracket_id])
+        rows = db.all(
+            f"SELECT {', '.join(TRANSITION_COLS)} FROM bracket_transitions WHERE ? IS NULL OR bracket_id = ? ORDER BY recorded_at, bracket_id, seq",
+            [bracket_id, bracket_id],
+        )
     return _ist(pd.DataFrame(rows, columns=TRANSITION_COLS), "bar_ts", "recorded_at")
 
+# %% ../../nbs/59a_exits.bracket.ipynb #812aec3a
 def bracket_orders(cfg: Config, bracket_id: str) -> pd.DataFrame:
-    "The bracket's orders: order_id, role, side, qty, order_type, price, status, reason, fill_ts, ref_price, fill_price, value, charges (INR)."
-    cols = ["order_id", "role", "side", "qty", "order_type", "price", "status", "reason", "fill_ts", "ref_price", "fill_price", "value", "charges"]
+    """The bracket's orders: order_id, role, side, qty, order_type, price, status, reason, fill_ts, ref_price,
+    fill_price, value, charges (INR)."""
+    cols = [
+        "order_id",
+        "role",
+        "side",
+        "qty",
+        "order_type",
+        "price",
+        "status",
+        "reason",
+        "fill_ts",
+        "ref_price",
+        "fill_price",
+        "value",
+        "charges",
+    ]
     with BracketStore(cfg) as db:
-        rows = db.all(f"SELECT {', '.join(cols)} FROM bracket_orders WHERE bracket_id = ? ORDER BY created_at, order_id", [bracket_id])
+        rows = db.all(
+            f"SELECT {', '.join(cols)} FROM bracket_orders WHERE bracket_id = ? ORDER BY created_at, order_id",
+            [bracket_id],
+        )
     return _ist(pd.DataFrame(rows, columns=cols), "fill_ts")

@@ -23,21 +23,33 @@ __all__ = ['MARKET_FEATURES', 'HOLD', 'TIGHTEN', 'PARTIAL', 'EXIT', 'product_ent
            'observation', 'ExitEnv', 'poisoned']
 
 # %% ../../nbs/59b_exits.env.ipynb #669171b7
-def product_entries(bars: pd.DataFrame,     # daily bars of the universe (no index), sorted by symbol, ts
-                    start, end,             # first and last signal session (date-like)
-                    strategy: str = "momentum_20d", # a TopK strategy of STRATEGIES
-                    cooldown: int = 5,      # sessions before the same symbol may enter again
-                   ) -> pd.DataFrame:
+def product_entries(
+    bars: pd.DataFrame,  # daily bars of the universe (no index), sorted by symbol, ts
+    start,
+    end,  # first and last signal session (date-like)
+    strategy: str = "momentum_20d",  # a TopK strategy of STRATEGIES
+    cooldown: int = 5,  # sessions before the same symbol may enter again
+) -> pd.DataFrame:
     "Entries (symbol, as_of, entry, stop_loss, take_profit, score, year) of `strategy` in [start, end], one per move."
     import aitrader.eval.evaluate  # registers the evaluation's strategies (imported here: it loads the models' code)
-    if strategy not in STRATEGIES: raise KeyError(f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}")
+
+    if strategy not in STRATEGIES:
+        raise KeyError(f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}")
     s = STRATEGIES[strategy]
-    if s.score is None: raise ValueError(f"{strategy}: not a TopK strategy (its entries come from a model run, not a score)")
+    if s.score is None:
+        raise ValueError(f"{strategy}: not a TopK strategy (its entries come from a model run, not a score)")
     b = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
-    lo, hi = (pd.Timestamp(x).tz_localize("Asia/Kolkata") if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x) for x in (start, end))
+    lo, hi = (
+        pd.Timestamp(x).tz_localize("Asia/Kolkata") if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x)
+        for x in (start, end)
+    )
     ctx = EvalContext(None, None, b, b, b, lo, hi, sorted(b.symbol.unique()), [])
     sc = s.score(ctx)
-    v = b[["symbol", "ts"]].merge(sc[["symbol", "ts", "score"]], on=["symbol", "ts"], how="left")["score"].to_numpy(np.float64)
+    v = (
+        b[["symbol", "ts"]]
+        .merge(sc[["symbol", "ts", "score"]], on=["symbol", "ts"], how="left")["score"]
+        .to_numpy(np.float64)
+    )
     t = s.select
     sig = topk_signals(b, v, t.k, t.atr_n, t.stop_atr, t.target_atr, t.min_score)
     sig = sig[(sig.as_of >= lo) & (sig.as_of <= hi)].sort_values(["as_of", "score"], ascending=[True, False])
@@ -45,59 +57,90 @@ def product_entries(bars: pd.DataFrame,     # daily bars of the universe (no ind
     last, keep = {}, []
     for r in sig.itertuples():
         i = days[r.as_of]
-        keep.append(i - last.get(r.symbol, -10**9) > cooldown)
-        if keep[-1]: last[r.symbol] = i
+        keep.append(i - last.get(r.symbol, -(10**9)) > cooldown)
+        if keep[-1]:
+            last[r.symbol] = i
     out = sig[np.array(keep, bool)].reset_index(drop=True)
     return out.assign(year=out.as_of.dt.year)
 
 # %% ../../nbs/59b_exits.env.ipynb #aa6c190c
 MARKET_FEATURES = ["ret_5", "ret_20", "atr_pct", "sma50_gap", "index_ret_20"]
 
+# %% ../../nbs/59b_exits.env.ipynb #44f13e59
 def market_features(panel: Panel, index: pd.DataFrame | None = None) -> None:
     "Add MARKET_FEATURES arrays (float64, NaN-free: 0 before enough history) to every symbol of `panel`, in place."
     ix = None
     if index is not None and len(index):
         ic = index.sort_values("ts").set_index("ts").close
-        ix = (ic / ic.shift(20) - 1)
+        ix = ic / ic.shift(20) - 1
     for a in panel.s.values():
         c = pd.Series(a["close"])
-        f = dict(ret_5=c / c.shift(5) - 1, ret_20=c / c.shift(20) - 1, atr_pct=pd.Series(a["atr"]) / c,
-                 sma50_gap=c / c.rolling(50, min_periods=10).mean() - 1,
-                 index_ret_20=(pd.Series(ix.reindex(a["ts"]).to_numpy()) if ix is not None else pd.Series(np.zeros(len(c)))))
-        for k, v in f.items(): a[k] = np.nan_to_num(v.to_numpy(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        f = dict(
+            ret_5=c / c.shift(5) - 1,
+            ret_20=c / c.shift(20) - 1,
+            atr_pct=pd.Series(a["atr"]) / c,
+            sma50_gap=c / c.rolling(50, min_periods=10).mean() - 1,
+            index_ret_20=(pd.Series(ix.reindex(a["ts"]).to_numpy()) if ix is not None else pd.Series(np.zeros(len(c)))),
+        )
+        for k, v in f.items():
+            a[k] = np.nan_to_num(v.to_numpy(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
-def load_panel(cfg: Config | None, start, end, symbols: list[str] | None = None, universe: str = "nifty50") -> tuple[Panel, pd.DataFrame]:
+# %% ../../nbs/59b_exits.env.ipynb #3c3cc31b
+def load_panel(
+    cfg: Config | None, start, end, symbols: list[str] | None = None, universe: str = "nifty50"
+) -> tuple[Panel, pd.DataFrame]:
     "(Panel with market features, stock bars) of the store's daily bars from 400 days before `start` to `end`."
     from aitrader.data.universe import load_universe
+
     cfg = cfg or get_config()
     syms = symbols or load_universe(universe, cfg)
     bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), pd.Timestamp(start) - pd.Timedelta(days=400), end)
     bars, idx = split_index(bars, INDEX_SYMBOL)
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
-    p = Panel(bars); market_features(p, idx)
+    p = Panel(bars)
+    market_features(p, idx)
     return p, bars
 
 # %% ../../nbs/59b_exits.env.ipynb #b088d0fc
 HOLD, TIGHTEN, PARTIAL, EXIT = range(4)
 
 # %% ../../nbs/59b_exits.env.ipynb #b088d0fc
-def observation(s: dict,          # the position state (`open_state`, after the close of t)
-                a: dict,          # the symbol's Panel arrays with MARKET_FEATURES
-                t: int,           # the row of session t
-                max_days: int = 30,
-               ) -> np.ndarray:
+def observation(
+    s: dict,  # the position state (`open_state`, after the close of t)
+    a: dict,  # the symbol's Panel arrays with MARKET_FEATURES
+    t: int,  # the row of session t
+    max_days: int = 30,
+) -> np.ndarray:
     "The observation at the close of t (float32, 8 + len(MARKET_FEATURES), clipped to +-10); reads rows <= t only."
     c, atr = a["close"][t], max(a["atr"][t], 1e-9)
-    x = [(c - s["entry"]) / s["r"], s["days"] / max_days, (c - s["stop"]) / atr, (s["entry"] + 3 * s["r"] - c) / atr,
-         (c - (s["best_high"] - 3 * atr)) / atr, (s["best_high"] - c) / atr, s["qty"] / s["qty0"], float(s["partial_done"])]
+    x = [
+        (c - s["entry"]) / s["r"],
+        s["days"] / max_days,
+        (c - s["stop"]) / atr,
+        (s["entry"] + 3 * s["r"] - c) / atr,
+        (c - (s["best_high"] - 3 * atr)) / atr,
+        (s["best_high"] - c) / atr,
+        s["qty"] / s["qty0"],
+        float(s["partial_done"]),
+    ]
     x += [a[k][t] * (10 if k != "atr_pct" else 20) for k in MARKET_FEATURES]
     return np.clip(np.nan_to_num(np.asarray(x, np.float32)), -10, 10)
 
+# %% ../../nbs/59b_exits.env.ipynb #4f846ffd
 class ExitEnv(gym.Env):
-    "Exit management of one position per episode (see above); entries are drawn in turn (shuffled by the seed) from `entries`."
+    """Exit management of one position per episode (see above); entries are drawn in turn (shuffled by the seed) from
+    `entries`."""
+
     metadata = {"render_modes": []}
-    def __init__(self, panel: Panel, entries: pd.DataFrame, cm: CostModel = CostModel(), base: ExitPolicy = BASE_POLICY,
-                 shuffle: bool = True):
+
+    def __init__(
+        self,
+        panel: Panel,
+        entries: pd.DataFrame,
+        cm: CostModel = CostModel(),
+        base: ExitPolicy = BASE_POLICY,
+        shuffle: bool = True,
+    ):
         super().__init__()
         self.panel, self.cm, self.base, self.shuffle = panel, cm, base, shuffle
         self.entries = entries.reset_index(drop=True)
@@ -110,12 +153,18 @@ class ExitEnv(gym.Env):
         for _ in range(len(self.entries)):
             if self._k >= len(self._order):
                 self._k = 0
-                if self.shuffle: self.np_random.shuffle(self._order)
-            e = self.entries.iloc[self._order[self._k]]; self._k += 1
-            a = self.panel[e.symbol]; i = self.panel.index(e.symbol, e.as_of)
-            if i + 1 >= len(a["close"]): continue
+                if self.shuffle:
+                    self.np_random.shuffle(self._order)
+            e = self.entries.iloc[self._order[self._k]]
+            self._k += 1
+            a = self.panel[e.symbol]
+            i = self.panel.index(e.symbol, e.as_of)
+            if i + 1 >= len(a["close"]):
+                continue
             s = PositionSim(a, i + 1, e.entry, e.stop_loss, e.take_profit, self.base, self.cm)
-            if s.filled and s.s["qty"] > 0: self.entry_id = int(self._order[self._k - 1]); return s   # closed on its entry day: no decision to make
+            if s.filled and s.s["qty"] > 0:
+                self.entry_id = int(self._order[self._k - 1])
+                return s  # closed on its entry day: no decision to make
         raise ValueError("no entry of `entries` fills on the panel's bars")
 
     def observe(self) -> np.ndarray:
@@ -125,9 +174,12 @@ class ExitEnv(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         if seed is not None or self.sim is None:
-            self._order = np.arange(len(self.entries)); self._k = 0
-            if self.shuffle: self.np_random.shuffle(self._order)
-        self.sim = self._next_sim(); self.last = self.sim.equity()
+            self._order = np.arange(len(self.entries))
+            self._k = 0
+            if self.shuffle:
+                self.np_random.shuffle(self._order)
+        self.sim = self._next_sim()
+        self.last = self.sim.equity()
         return self.observe(), {"entry_id": self.entry_id}
 
     def apply(self, action: int) -> str | None:
@@ -135,32 +187,51 @@ class ExitEnv(gym.Env):
         s, a, t = self.sim.s, self.sim.a, self.sim.t
         if action == TIGHTEN:
             new = a["close"][t] - a["atr"][t]
-            if s["stop"] < new < a["close"][t]: s["stop"] = float(new); return "tighten"
+            if s["stop"] < new < a["close"][t]:
+                s["stop"] = float(new)
+                return "tighten"
         elif action == PARTIAL and not s["partial_done"] and s["qty"] > 1 and not s["pending"]:
-            s["partial_done"] = True; s["pending"] = ("partial_exit", 0.5); return "partial"
+            s["partial_done"] = True
+            s["pending"] = ("partial_exit", 0.5)
+            return "partial"
         elif action == EXIT and not s["pending"]:
-            s["pending"] = ("exit", 1.0); return "exit"
+            s["pending"] = ("exit", 1.0)
+            return "exit"
         return None
 
     def step(self, action):
-        sim = self.sim; t0 = sim.t
+        sim = self.sim
+        t0 = sim.t
         did = None if sim.s["qty"] <= 0 else self.apply(int(action))
         n0 = len(sim.fills)
-        if sim.s["qty"] > 0 and sim.t < len(sim.a["close"]) - 1: sim.advance()
+        if sim.s["qty"] > 0 and sim.t < len(sim.a["close"]) - 1:
+            sim.advance()
         trunc = sim.s["qty"] > 0 and sim.t >= len(sim.a["close"]) - 1
-        if trunc: sim._sell("end", sim.s["qty"], sim.a["close"][sim.t], sim.t); sim.s["qty"] = 0
+        if trunc:
+            sim._sell("end", sim.s["qty"], sim.a["close"][sim.t], sim.t)
+            sim.s["qty"] = 0
         eq = sim.equity()
-        r = (eq - self.last) / (sim.s["qty0"] * sim.s["r"]); self.last = eq
+        r = (eq - self.last) / (sim.s["qty0"] * sim.s["r"])
+        self.last = eq
         done = sim.s["qty"] <= 0
         info = {"decided_at": t0, "did": did, "fills": sim.fills[n0:]}
-        return (self.observe() if not done else np.zeros(self.n_obs, np.float32)), float(r), bool(done and not trunc), bool(trunc), info
+        return (
+            (self.observe() if not done else np.zeros(self.n_obs, np.float32)),
+            float(r),
+            bool(done and not trunc),
+            bool(trunc),
+            info,
+        )
 
 # %% ../../nbs/59b_exits.env.ipynb #78b0befa
 def poisoned(panel: Panel, sym: str, t: int, seed: int = 0) -> Panel:
     "A copy of `panel` whose arrays of `sym` after row `t` are random noise (a test of look-ahead)."
-    rng = np.random.default_rng(seed); q = Panel.__new__(Panel); q.s = dict(panel.s)
+    rng = np.random.default_rng(seed)
+    q = Panel.__new__(Panel)
+    q.s = dict(panel.s)
     a = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in panel[sym].items()}
     for k, v in a.items():
-        if isinstance(v, np.ndarray) and v.dtype.kind == "f": v[t + 1:] = rng.uniform(0.5, 2.0, len(v) - t - 1) * np.nanmax(np.abs(v[: t + 1]) + 1)
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            v[t + 1 :] = rng.uniform(0.5, 2.0, len(v) - t - 1) * np.nanmax(np.abs(v[: t + 1]) + 1)
     q.s[sym] = a
     return q

@@ -23,65 +23,87 @@ __all__ = ['METRIC_COLS', 'ExitEval', 'evaluate_exits', 'exit_table', 'select_po
 # %% ../../nbs/59d_exits.evaluate.ipynb #2c371a76
 METRIC_COLS = ["n_trades", "expectancy_inr", "avg_r", "win_rate", "profit_factor", "max_dd_r", "avg_days"]
 
+# %% ../../nbs/59d_exits.evaluate.ipynb #7774c53b
 @dataclass
 class ExitEval:
     "The walk-forward exit evaluation."
-    long: pd.DataFrame                 # one row per (policy, year, seed): METRIC_COLS (+ train_s for PPO)
-    table: pd.DataFrame                # avg net R: rows = policies (PPO mean and its seed spread), columns = test years
-    choice: dict                       # the selected policy and why (`select_policy`)
-    timings: dict                      # seconds: panel, entries, rules, ppo_train (per run), total
-    entries: pd.DataFrame              # the entries of the test years
+
+    long: pd.DataFrame  # one row per (policy, year, seed): METRIC_COLS (+ train_s for PPO)
+    table: pd.DataFrame  # avg net R: rows = policies (PPO mean and its seed spread), columns = test years
+    choice: dict  # the selected policy and why (`select_policy`)
+    timings: dict  # seconds: panel, entries, rules, ppo_train (per run), total
+    entries: pd.DataFrame  # the entries of the test years
     models: dict = field(default_factory=dict)  # {seed: PPO of the validation year}
 
-def evaluate_exits(cfg: Config | None = None,
-                   test_years: tuple = (2022, 2023, 2024),
-                   first_year: int = 2016,        # first year of training entries
-                   seeds: tuple = (0, 1, 2),
-                   timesteps: int = 20_000,       # PPO steps per seed and test year
-                   strategy: str = "momentum_20d", # the TopK evaluation strategy giving the entries, or 'stack': `model`'s walk-forward stack signals
-                   model: str = "champion",       # with strategy 'stack': the registered version (its per-fold bundles score each year)
-                   universe: str = "nifty50",
-                   cm: CostModel = CostModel(),
-                   panel: Panel | None = None, bars: pd.DataFrame | None = None, # instead of the store (tests)
-                   log=print,
-                  ) -> ExitEval:
-    "Rules and PPO per test year on the same entries; the table, the choice (validation year = the last test year) and timings."
+# %% ../../nbs/59d_exits.evaluate.ipynb #80b68949
+def evaluate_exits(
+    cfg: Config | None = None,
+    test_years: tuple = (2022, 2023, 2024),
+    first_year: int = 2016,  # first year of training entries
+    seeds: tuple = (0, 1, 2),
+    timesteps: int = 20_000,  # PPO steps per seed and test year
+    strategy: str = "momentum_20d",  # the TopK evaluation strategy giving the entries, or 'stack': `model`'s walk-forward stack signals
+    model: str = "champion",  # with strategy 'stack': the registered version (its per-fold bundles score each year)
+    universe: str = "nifty50",
+    cm: CostModel = CostModel(),
+    panel: Panel | None = None,
+    bars: pd.DataFrame | None = None,  # instead of the store (tests)
+    log=print,
+) -> ExitEval:
+    """Rules and PPO per test year on the same entries; the table, the choice (validation year = the last test year) and
+    timings."""
     T, t0 = {}, time.perf_counter()
-    if panel is None: panel, bars = load_panel(cfg or get_config(), f"{first_year}-01-01", f"{max(test_years)}-12-31", universe=universe)
+    if panel is None:
+        panel, bars = load_panel(
+            cfg or get_config(), f"{first_year}-01-01", f"{max(test_years)}-12-31", universe=universe
+        )
     T["panel_s"] = time.perf_counter() - t0
     t = time.perf_counter()
-    if strategy == "stack":   # training entries too: the stack's signals of first_year .. Y-1, each year scored by its own fold
+    if (
+        strategy == "stack"
+    ):  # training entries too: the stack's signals of first_year .. Y-1, each year scored by its own fold
         from aitrader.exits.stack import stack_entries
+
         E = stack_entries(cfg or get_config(), model, first_year, max(test_years), universe, log=log)
-    else: E = product_entries(bars, f"{first_year}-01-01", f"{max(test_years)}-12-31", strategy)
+    else:
+        E = product_entries(bars, f"{first_year}-01-01", f"{max(test_years)}-12-31", strategy)
     T["entries_s"] = time.perf_counter() - t
     rows, models, T["rules_s"], T["ppo_train_s"] = [], {}, 0.0, []
     for y in test_years:
         te, tr = E[E.year == y], E[(E.year >= first_year) & (E.year < y)]
-        if te.empty or tr.empty: raise ValueError(f"test year {y}: {len(te)} test and {len(tr)} training entries; need both")
-        t = time.perf_counter(); ids = None
+        if te.empty or tr.empty:
+            raise ValueError(f"test year {y}: {len(te)} test and {len(tr)} training entries; need both")
+        t = time.perf_counter()
+        ids = None
         for name, p in RULES.items():
             x = simulate_exits(panel, te, p, cm)
             ids = set(x.entry_id) if ids is None else ids
-            if set(x.entry_id) != ids: raise AssertionError(f"{name} {y}: not the same filled entries as the other policies")
+            if set(x.entry_id) != ids:
+                raise AssertionError(f"{name} {y}: not the same filled entries as the other policies")
             rows.append(dict(policy=name, year=y, seed=None, **exit_metrics(x)))
         T["rules_s"] += time.perf_counter() - t
         for s in seeds:
             m, secs = train_ppo(cut(panel, f"{y}-01-01"), tr, seed=s, timesteps=timesteps, cm=cm)
             x = agent_trades(panel, te, ppo_act(m), cm)
-            if set(x.entry_id) != ids: raise AssertionError(f"ppo {y}: not the same filled entries as the rules")
+            if set(x.entry_id) != ids:
+                raise AssertionError(f"ppo {y}: not the same filled entries as the rules")
             rows.append(dict(policy="ppo", year=y, seed=s, train_s=secs, **exit_metrics(x)))
             T["ppo_train_s"].append(secs)
-            if y == max(test_years): models[s] = m
+            if y == max(test_years):
+                models[s] = m
             log(f"{y} ppo seed {s}: avg R {rows[-1]['avg_r']:+.3f} ({secs:.0f} s, {timesteps} steps)")
     long = pd.DataFrame(rows)
     T["total_s"] = time.perf_counter() - t0
-    choice = dict(select_policy(long, max(test_years)), entries=f"stack models:/aitrader/{model} walk-forward" if strategy == "stack" else strategy)
+    choice = dict(
+        select_policy(long, max(test_years)),
+        entries=f"stack models:/aitrader/{model} walk-forward" if strategy == "stack" else strategy,
+    )
     return ExitEval(long, exit_table(long), choice, T, E[E.year.isin(test_years)], models)
 
 # %% ../../nbs/59d_exits.evaluate.ipynb #9074f692
 def exit_table(long: pd.DataFrame, metric: str = "avg_r") -> pd.DataFrame:
-    "`metric` by policy x test year: each rule, 'ppo mean' and 'ppo spread' (max - min over seeds); an 'all' column pools the years' means."
+    """`metric` by policy x test year: each rule, 'ppo mean' and 'ppo spread' (max - min over seeds); an 'all' column
+    pools the years' means."""
     r = long[long.policy != "ppo"].pivot_table(index="policy", columns="year", values=metric, sort=False)
     p = long[long.policy == "ppo"].groupby("year")[metric]
     t = pd.concat([r, p.mean().rename("ppo mean").to_frame().T, (p.max() - p.min()).rename("ppo spread").to_frame().T])
@@ -89,31 +111,59 @@ def exit_table(long: pd.DataFrame, metric: str = "avg_r") -> pd.DataFrame:
     t.loc["ppo spread", "all"] = np.nan
     return t.rename_axis(index="exit policy", columns="test year")
 
+# %% ../../nbs/59d_exits.evaluate.ipynb #75416553
 def select_policy(long: pd.DataFrame, val_year: int, metric: str = "avg_r") -> dict:
-    "{'policy', 'kind' ('rule'/'ppo'), 'reason', numbers}: PPO only if mean(PPO) - best rule > seed spread on `val_year`."
+    """{'policy', 'kind' ('rule'/'ppo'), 'reason', numbers}: PPO only if mean(PPO) - best rule > seed spread on
+    `val_year`."""
     v = long[long.year == val_year]
     rules = v[v.policy != "ppo"].set_index("policy")[metric]
-    best = str(rules.idxmax()); b = float(rules.max())
+    best = str(rules.idxmax())
+    b = float(rules.max())
     p = v[v.policy == "ppo"][metric]
     d = dict(val_year=int(val_year), metric=metric, best_rule=best, best_rule_value=b)
-    if p.empty: return dict(policy=best, kind="rule", reason=f"no PPO run: the best rule exit on {val_year} is {best} ({metric} {b:+.3f})", **d)
+    if p.empty:
+        return dict(
+            policy=best,
+            kind="rule",
+            reason=f"no PPO run: the best rule exit on {val_year} is {best} ({metric} {b:+.3f})",
+            **d,
+        )
     pm, spread = float(p.mean()), float(p.max() - p.min())
     d.update(ppo_mean=pm, ppo_spread=spread, ppo_seeds=int(len(p)), margin=pm - b)
     if pm - b > spread:
-        return dict(policy="ppo", kind="ppo", reason=f"PPO {metric} {pm:+.3f} beats the best rule {best} ({b:+.3f}) on {val_year} by "
-                    f"{pm - b:+.3f}, more than its seed spread {spread:.3f}", **d)
-    return dict(policy=best, kind="rule", reason=f"PPO {metric} {pm:+.3f} (seed spread {spread:.3f}, {len(p)} seeds) does not beat the best rule "
-                f"{best} ({b:+.3f}) on {val_year} by more than its seed spread (margin {pm - b:+.3f}): the rule is used", **d)
+        return dict(
+            policy="ppo",
+            kind="ppo",
+            reason=f"PPO {metric} {pm:+.3f} beats the best rule {best} ({b:+.3f}) on {val_year} by "
+            f"{pm - b:+.3f}, more than its seed spread {spread:.3f}",
+            **d,
+        )
+    return dict(
+        policy=best,
+        kind="rule",
+        reason=f"PPO {metric} {pm:+.3f} (seed spread {spread:.3f}, {len(p)} seeds) does not beat the best rule "
+        f"{best} ({b:+.3f}) on {val_year} by more than its seed spread (margin {pm - b:+.3f}): the rule is used",
+        **d,
+    )
 
 # %% ../../nbs/59d_exits.evaluate.ipynb #b1d4dd65
 def save_choice(cfg: Config, ev: ExitEval) -> dict:
-    "Store the choice of `ev` (rule parameters, or the median-seed PPO model saved beside it) as the active exit policy; returns it."
-    c = dict(ev.choice, evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             table=json.loads(ev.table.reset_index().to_json(orient="records")), timings={k: v for k, v in ev.timings.items() if k != "ppo_train_s"})
-    d = choice_path(cfg).parent; d.mkdir(parents=True, exist_ok=True)
-    if c["kind"] == "rule": c["spec"] = asdict(RULES[c["policy"]])
+    """Store the choice of `ev` (rule parameters, or the median-seed PPO model saved beside it) as the active exit
+    policy; returns it."""
+    c = dict(
+        ev.choice,
+        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        table=json.loads(ev.table.reset_index().to_json(orient="records")),
+        timings={k: v for k, v in ev.timings.items() if k != "ppo_train_s"},
+    )
+    d = choice_path(cfg).parent
+    d.mkdir(parents=True, exist_ok=True)
+    if c["kind"] == "rule":
+        c["spec"] = asdict(RULES[c["policy"]])
     else:
         v = ev.long[(ev.long.policy == "ppo") & (ev.long.year == c["val_year"])].sort_values("avg_r")
-        s = int(v.seed.iloc[len(v) // 2]); ev.models[s].save(str(d / f"ppo_seed{s}.zip")); c["model"] = f"ppo_seed{s}.zip"
+        s = int(v.seed.iloc[len(v) // 2])
+        ev.models[s].save(str(d / f"ppo_seed{s}.zip"))
+        c["model"] = f"ppo_seed{s}.zip"
     choice_path(cfg).write_text(json.dumps(c, indent=1, default=str))
     return c

@@ -25,45 +25,66 @@ __all__ = ['ACTIONS', 'DECISION_COLS', 'policy_act', 'manage_exits']
 ACTIONS = {HOLD: "hold", TIGHTEN: "tighten", PARTIAL: "partial", EXIT: "exit"}
 DECISION_COLS = ["bracket_id", "bar_date", "policy", "action", "reason"]
 
+# %% ../../nbs/59e_exits.manager.ipynb #de33867e
 @lru_cache(maxsize=4)
 def _ppo(path: str):
     from stable_baselines3 import PPO
-    import torch; torch.set_num_threads(1)
+    import torch
+
+    torch.set_num_threads(1)
     return PPO.load(path, device="cpu")
 
+# %% ../../nbs/59e_exits.manager.ipynb #acee1e9e
 def policy_act(cfg: Config, choice: dict):
     "The action function of the active choice: PPO's deterministic action, or always HOLD for a rule."
-    if choice.get("kind") != "ppo": return lambda obs: HOLD
+    if choice.get("kind") != "ppo":
+        return lambda obs: HOLD
     m = _ppo(str(choice_path(cfg).parent / choice["model"]))
     return lambda obs: int(m.predict(obs, deterministic=True)[0])
 
+# %% ../../nbs/59e_exits.manager.ipynb #2948907c
 def _arrays(cfg: Config, sym: str, last) -> tuple[dict, int] | None:
     "The symbol's Panel arrays up to the session `last` (with market features) and its row, or None."
     s = read_series(symbol_path(cfg.cache_dir, "1d", sym))
-    if s is None: return None
+    if s is None:
+        return None
     s = s[s.ts.dt.date <= pd.Timestamp(last).date()].assign(symbol=sym)
-    if s.empty: return None
+    if s.empty:
+        return None
     ix = read_series(symbol_path(cfg.cache_dir, "1d", INDEX_SYMBOL))
-    p = Panel(s); market_features(p, None if ix is None else ix[ix.ts.dt.date <= pd.Timestamp(last).date()])
+    p = Panel(s)
+    market_features(p, None if ix is None else ix[ix.ts.dt.date <= pd.Timestamp(last).date()])
     return p[sym], len(s) - 1
 
 # %% ../../nbs/59e_exits.manager.ipynb #0aaa4393
-def manage_exits(cfg: Config | None = None,
-                 choice: dict | None = None,  # the policy to apply; None: `active_exit_policy(cfg)`
-                 act=None,                    # observation -> action (tests); None: the choice's
-                ) -> pd.DataFrame:
-    "Decide once per close for every OPEN bracket and carry the decision out; the decisions made (DECISION_COLS). Nothing while the kill switch is on."
-    cfg = cfg or get_config(); choice = choice or active_exit_policy(cfg)
-    act = act or policy_act(cfg, choice); name = choice["policy"]
+def manage_exits(
+    cfg: Config | None = None,
+    choice: dict | None = None,  # the policy to apply; None: `active_exit_policy(cfg)`
+    act=None,  # observation -> action (tests); None: the choice's
+) -> pd.DataFrame:
+    """Decide once per close for every OPEN bracket and carry the decision out; the decisions made (DECISION_COLS).
+    Nothing while the kill switch is on."""
+    cfg = cfg or get_config()
+    choice = choice or active_exit_policy(cfg)
+    act = act or policy_act(cfg, choice)
+    name = choice["policy"]
     out = []
     with exec_lock, BracketStore(cfg) as db:
-        if db.kill()["engaged"]: return pd.DataFrame(columns=DECISION_COLS)
+        if db.kill()["engaged"]:
+            return pd.DataFrame(columns=DECISION_COLS)
         for b in _load(db, "status = 'OPEN'"):
-            st = json.loads(b["state"]); last = st["last_date"]
-            if st.get("pending"): st["pending"] = tuple(st["pending"])
-            if db.one("SELECT 1 FROM exit_decisions WHERE bracket_id = ? AND bar_date = ?", [b["bracket_id"], pd.Timestamp(last).date()]): continue
+            st = json.loads(b["state"])
+            last = st["last_date"]
+            if st.get("pending"):
+                st["pending"] = tuple(st["pending"])
+            if db.one(
+                "SELECT 1 FROM exit_decisions WHERE bracket_id = ? AND bar_date = ?",
+                [b["bracket_id"], pd.Timestamp(last).date()],
+            ):
+                continue
             got = _arrays(cfg, b["symbol"], last)
-            if got is None: continue
+            if got is None:
+                continue
             a, t = got
             obs = observation(st, a, t, ExitPolicy.from_json(b["policy"]).max_days or 30)
             x = act(obs)
@@ -72,29 +93,46 @@ def manage_exits(cfg: Config | None = None,
                 action, reason = _carry_out(r, st, x, a, t, name)
                 _save(r, st, last)
                 row = [b["bracket_id"], pd.Timestamp(last).date(), name, action, reason]
-                db.con.execute("INSERT INTO exit_decisions (bracket_id, bar_date, decided_at, policy, action, reason, obs) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                               "ON CONFLICT (bracket_id, bar_date) DO NOTHING", [*row[:2], _now(), *row[2:], json.dumps([round(float(v), 4) for v in obs])])
+                db.con.execute(
+                    "INSERT INTO exit_decisions (bracket_id, bar_date, decided_at, policy, action, reason, obs) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (bracket_id, bar_date) DO NOTHING",
+                    [*row[:2], _now(), *row[2:], json.dumps([round(float(v), 4) for v in obs])],
+                )
             out.append(row)
     return pd.DataFrame(out, columns=DECISION_COLS)
 
+# %% ../../nbs/59e_exits.manager.ipynb #05455832
 def _carry_out(r: _Rec, st: dict, x, a: dict, t: int, name: str) -> tuple[str, str]:
-    "Apply action `x` decided at the close of row t to the bracket: (action, reason). Only a stop raise or a sale can happen."
+    """Apply action `x` decided at the close of row t to the bracket: (action, reason). Only a stop raise or a sale can
+    happen."""
     c, atr = float(a["close"][t]), float(a["atr"][t])
-    if x not in ACTIONS: return "refused", f"{name}: action {x!r} is not one of hold, tighten, partial, exit: nothing done"
-    if st["pending"]: return "hold", f"{name}: an exit ({st['pending'][0]}) already waits for the next open"
+    if x not in ACTIONS:
+        return "refused", f"{name}: action {x!r} is not one of hold, tighten, partial, exit: nothing done"
+    if st["pending"]:
+        return "hold", f"{name}: an exit ({st['pending'][0]}) already waits for the next open"
     if x == HOLD:
         tg = "none" if not np.isfinite(st["target"]) else f"{st['target']:.2f}"
-        return "hold", f"{name}: hold; stop {st['stop']:.2f}, target {tg}, {st['days']} sessions held, {(c - st['entry']) / st['r']:+.2f} R at the close {c:.2f}"
+        return (
+            "hold",
+            f"{name}: hold; stop {st['stop']:.2f}, target {tg}, {st['days']} sessions held, {(c - st['entry']) / st['r']:+.2f} R at the close {c:.2f}",
+        )
     if x == TIGHTEN:
         new = c - atr
-        if not st["stop"] < new < c: return "hold", f"{name}: tighten asked, but close - 1 ATR ({new:.2f}) is not above the stop {st['stop']:.2f}"
-        for oid, *_ in r.working("stop"): r.set_order(oid, "WORKING", f"manager:{name}:tighten", None, price=float(new))
+        if not st["stop"] < new < c:
+            return (
+                "hold",
+                f"{name}: tighten asked, but close - 1 ATR ({new:.2f}) is not above the stop {st['stop']:.2f}",
+            )
+        for oid, *_ in r.working("stop"):
+            r.set_order(oid, "WORKING", f"manager:{name}:tighten", None, price=float(new))
         r.db.con.execute("UPDATE bracket_positions SET stop = ? WHERE position_id = ?", [float(new), r.bid])
         old, st["stop"] = st["stop"], float(new)
         return "tighten", f"{name}: stop raised {old:.2f} -> {new:.2f} (close {c:.2f} - 1 ATR {atr:.2f})"
     if x == PARTIAL:
-        if st["partial_done"] or st["qty"] < 2: return "hold", f"{name}: partial asked, but one was taken already or one share is left"
-        st["partial_done"] = True; _request_exit(r, st, f"manager:{name}:partial", 0.5, None)
+        if st["partial_done"] or st["qty"] < 2:
+            return "hold", f"{name}: partial asked, but one was taken already or one share is left"
+        st["partial_done"] = True
+        _request_exit(r, st, f"manager:{name}:partial", 0.5, None)
         return "partial", f"{name}: sell half at the next open ({(c - st['entry']) / st['r']:+.2f} R at the close)"
     _request_exit(r, st, f"manager:{name}:exit", 1.0, None)
     return "exit", f"{name}: exit all at the next open ({(c - st['entry']) / st['r']:+.2f} R at the close)"

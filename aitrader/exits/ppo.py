@@ -19,41 +19,70 @@ __all__ = ['cut', 'train_ppo', 'ppo_act', 'agent_trades']
 # %% ../../nbs/59c_exits.ppo.ipynb #3f3bcc3c
 def cut(panel: Panel, before) -> Panel:
     "A Panel with each symbol's arrays restricted to sessions before `before` (date-like, IST)."
-    t = pd.Timestamp(before); t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t
-    q = Panel.__new__(Panel); q.s = {}
+    t = pd.Timestamp(before)
+    t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t
+    q = Panel.__new__(Panel)
+    q.s = {}
     for sym, a in panel.s.items():
         n = int(np.searchsorted(a["ts"], t))
-        if n: q.s[sym] = {k: (v[:n]) for k, v in a.items()}
+        if n:
+            q.s[sym] = {k: (v[:n]) for k, v in a.items()}
     return q
 
 # %% ../../nbs/59c_exits.ppo.ipynb #1a691a77
-def train_ppo(panel: Panel, entries: pd.DataFrame, seed: int = 0,
-              timesteps: int = 20_000,       # environment steps (decisions)
-              cm: CostModel = CostModel(), verbose: int = 0):
+def train_ppo(
+    panel: Panel,
+    entries: pd.DataFrame,
+    seed: int = 0,
+    timesteps: int = 20_000,  # environment steps (decisions)
+    cm: CostModel = CostModel(),
+    verbose: int = 0,
+):
     "(a fitted PPO, seconds taken) on episodes drawn from `entries` (seeded)."
     import torch
     from stable_baselines3 import PPO
+
     torch.set_num_threads(1)
     env = ExitEnv(panel, entries, cm)
     t0 = time.perf_counter()
-    m = PPO("MlpPolicy", env, n_steps=512, batch_size=128, n_epochs=5, learning_rate=3e-4, gamma=0.99, ent_coef=0.01,
-            policy_kwargs=dict(net_arch=[64, 64]), seed=seed, device="cpu", verbose=verbose)
+    m = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=512,
+        batch_size=128,
+        n_epochs=5,
+        learning_rate=3e-4,
+        gamma=0.99,
+        ent_coef=0.01,
+        policy_kwargs=dict(net_arch=[64, 64]),
+        seed=seed,
+        device="cpu",
+        verbose=verbose,
+    )
     m.learn(total_timesteps=timesteps)
     return m, time.perf_counter() - t0
 
+# %% ../../nbs/59c_exits.ppo.ipynb #e55beb02
 def ppo_act(model):
     "A deterministic action function of a PPO model: observation (float32 array) -> action (int)."
     return lambda obs: int(model.predict(obs, deterministic=True)[0])
 
+# %% ../../nbs/59c_exits.ppo.ipynb #97307d76
 def agent_trades(panel: Panel, entries: pd.DataFrame, act, cm: CostModel = CostModel()) -> pd.DataFrame:
-    "One trade row per filled entry (as `simulate_exits`) with exits decided by `act` at each close and filled from the next session."
-    env = ExitEnv(panel, entries, cm, shuffle=False); rows = []
+    """One trade row per filled entry (as `simulate_exits`) with exits decided by `act` at each close and filled from the
+    next session."""
+    env = ExitEnv(panel, entries, cm, shuffle=False)
+    rows = []
     for k, e in zip(entries.index, entries.itertuples()):
-        a = panel[e.symbol]; i = panel.index(e.symbol, e.as_of)
-        if i + 1 >= len(a["close"]): continue
+        a = panel[e.symbol]
+        i = panel.index(e.symbol, e.as_of)
+        if i + 1 >= len(a["close"]):
+            continue
         sim = PositionSim(a, i + 1, e.entry, e.stop_loss, e.take_profit, env.base, cm)
-        if not sim.filled: continue
+        if not sim.filled:
+            continue
         env.sim, env.last = sim, sim.equity()
-        while sim.s["qty"] > 0: env.step(act(env.observe()))
+        while sim.s["qty"] > 0:
+            env.step(act(env.observe()))
         rows.append(dict(entry_id=k, symbol=e.symbol, **sim.trade()))
     return pd.DataFrame(rows)

@@ -15,19 +15,24 @@ __all__ = ['ENTRY_COLS', 'signal_entries', 'cache_path', 'stack_signals', 'stack
 # %% ../../nbs/59f_exits.stack.ipynb #6dc5aa91
 ENTRY_COLS = ["symbol", "as_of", "entry", "stop_loss", "take_profit", "score", "year"]
 
-def signal_entries(signals: pd.DataFrame,  # score_daily rows: symbol, as_of (tz-aware session), direction, entry, stop_loss, take_profit, score
-                   sessions,               # every session (tz-aware), ascending: the cooldown counts these
-                   cooldown: int = 5,      # sessions before the same symbol may enter again
-                  ) -> pd.DataFrame:
-    "ENTRY_COLS of the BUY signals, ordered by as_of then score (descending), one per move. Raises `KeyError` for a signal date that is not a session."
+# %% ../../nbs/59f_exits.stack.ipynb #551cc1dc
+def signal_entries(
+    signals: pd.DataFrame,  # score_daily rows: symbol, as_of (tz-aware session), direction, entry, stop_loss, take_profit, score
+    sessions,  # every session (tz-aware), ascending: the cooldown counts these
+    cooldown: int = 5,  # sessions before the same symbol may enter again
+) -> pd.DataFrame:
+    """ENTRY_COLS of the BUY signals, ordered by as_of then score (descending), one per move. Raises `KeyError` for a
+    signal date that is not a session."""
     s = signals[signals.direction == "BUY"].sort_values(["as_of", "score"], ascending=[True, False])
     days = {d: i for i, d in enumerate(pd.DatetimeIndex(sessions))}
     last, keep = {}, []
     for r in s.itertuples():
-        if r.as_of not in days: raise KeyError(f"{r.symbol}: signal date {r.as_of} is not a session of the bars")
+        if r.as_of not in days:
+            raise KeyError(f"{r.symbol}: signal date {r.as_of} is not a session of the bars")
         i = days[r.as_of]
-        keep.append(i - last.get(r.symbol, -10**9) > cooldown)
-        if keep[-1]: last[r.symbol] = i
+        keep.append(i - last.get(r.symbol, -(10**9)) > cooldown)
+        if keep[-1]:
+            last[r.symbol] = i
     out = s[np.array(keep, bool)].reset_index(drop=True)
     out = out.assign(as_of=pd.DatetimeIndex(out.as_of), score=out.score.astype(np.float64))
     return out.assign(year=out.as_of.dt.year)[ENTRY_COLS]
@@ -35,35 +40,60 @@ def signal_entries(signals: pd.DataFrame,  # score_daily rows: symbol, as_of (tz
 # %% ../../nbs/59f_exits.stack.ipynb #48771f33
 def cache_path(cfg: Config, version, universe: str, year: int, last) -> Path:
     "Where the signals of `year` (scored through session `last`) are kept."
-    return cfg.artifacts_dir / "exits" / "stack_signals" / f"v{version}-{universe}-{year}-{pd.Timestamp(last):%Y%m%d}.parquet"
+    return (
+        cfg.artifacts_dir
+        / "exits"
+        / "stack_signals"
+        / f"v{version}-{universe}-{year}-{pd.Timestamp(last):%Y%m%d}.parquet"
+    )
 
+# %% ../../nbs/59f_exits.stack.ipynb #510f5ef9
 def stack_signals(cfg: Config | None, model, years, universe: str = "nifty50", progress: bool = False, log=print):
-    "(signals of `years` (score_daily columns), their sessions (tz-aware)). Raises `LookupError` without fold bundles, `ValueError` for a year before the first fold."
+    """(signals of `years` (score_daily columns), their sessions (tz-aware)). Raises `LookupError` without fold bundles,
+    `ValueError` for a year before the first fold."""
     from aitrader.data.window import read_window
     from aitrader.eval.scoring import load_model, score_range, sessions
     from aitrader.features.alpha import INDEX_SYMBOL, split_index
     from aitrader.signals.daily import DAILY_PARAMS, HISTORY_DAYS
     from aitrader.data.universe import load_universe
     from aitrader.train.registry import resolve_version
+
     cfg = cfg or get_config()
     ver = resolve_version(model, cfg).version
     syms, wf, out, days = load_universe(universe, cfg), None, [], []
     for y in sorted(years):
-        bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), pd.Timestamp(f"{y}-01-01") - pd.Timedelta(days=HISTORY_DAYS), pd.Timestamp(f"{y}-12-31"))
+        bars = read_window(
+            cfg,
+            sorted(set(syms) | {INDEX_SYMBOL}),
+            pd.Timestamp(f"{y}-01-01") - pd.Timedelta(days=HISTORY_DAYS),
+            pd.Timestamp(f"{y}-12-31"),
+        )
         stock, _ = split_index(bars, INDEX_SYMBOL)
         d = sessions(stock, f"{y}-01-01", f"{y}-12-31")
-        if not len(d): raise LookupError(f"no daily bars of the {universe} universe in {y}")
-        p = cache_path(cfg, ver, universe, y, d[-1].tz_localize(None)); days.append(d)
-        if p.is_file(): out.append(pd.read_parquet(p)); log(f"{y}: {len(out[-1])} stack signals from {p.name}"); continue
-        if wf is None: wf = load_model(ver, cfg, folds=True)
-        wf.for_session(d[0])   # ValueError before the first fold
+        if not len(d):
+            raise LookupError(f"no daily bars of the {universe} universe in {y}")
+        p = cache_path(cfg, ver, universe, y, d[-1].tz_localize(None))
+        days.append(d)
+        if p.is_file():
+            out.append(pd.read_parquet(p))
+            log(f"{y}: {len(out[-1])} stack signals from {p.name}")
+            continue
+        if wf is None:
+            wf = load_model(ver, cfg, folds=True)
+        wf.for_session(d[0])  # ValueError before the first fold
         sg = score_range(cfg, wf, bars, f"{y}-01-01", f"{y}-12-31", syms, {"stack": DAILY_PARAMS}, progress)["stack"]
-        p.parent.mkdir(parents=True, exist_ok=True); sg.to_parquet(p); out.append(sg)
-        log(f"{y}: scored {len(d)} sessions, {int((sg.direction == 'BUY').sum())} BUY signals (fold {max(x for x in wf.bundles if x <= y)})")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        sg.to_parquet(p)
+        out.append(sg)
+        log(
+            f"{y}: scored {len(d)} sessions, {int((sg.direction == 'BUY').sum())} BUY signals (fold {max(x for x in wf.bundles if x <= y)})"
+        )
     return pd.concat(out, ignore_index=True), days[0].append(days[1:])
 
-def stack_entries(cfg: Config | None, model, first_year: int, last_year: int, universe: str = "nifty50",
-                  cooldown: int = 5, log=print) -> pd.DataFrame:
+# %% ../../nbs/59f_exits.stack.ipynb #af63af9a
+def stack_entries(
+    cfg: Config | None, model, first_year: int, last_year: int, universe: str = "nifty50", cooldown: int = 5, log=print
+) -> pd.DataFrame:
     "ENTRY_COLS of the walk-forward stack's BUY signals in [first_year, last_year] (see `stack_signals`)."
     sg, days = stack_signals(cfg, model, range(first_year, last_year + 1), universe, log=log)
     return signal_entries(sg, days, cooldown)

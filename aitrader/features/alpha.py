@@ -29,23 +29,61 @@ __all__ = ['WINDOWS', 'KBAR', 'PRICE', 'ROLLING_OPS', 'ALPHA158', 'FAMILIES', 'A
 WINDOWS = (5, 10, 20, 30, 60)
 KBAR = ["KMID", "KLEN", "KMID2", "KUP", "KUP2", "KLOW", "KLOW2", "KSFT", "KSFT2"]
 PRICE = ["OPEN0", "HIGH0", "LOW0", "VWAP0"]
-ROLLING_OPS = ["ROC", "MA", "STD", "BETA", "RSQR", "RESI", "MAX", "MIN", "QTLU", "QTLD", "RANK", "RSV", "IMAX", "IMIN",
-               "IMXD", "CORR", "CORD", "CNTP", "CNTN", "CNTD", "SUMP", "SUMN", "SUMD", "VMA", "VSTD", "WVMA", "VSUMP",
-               "VSUMN", "VSUMD"]
+ROLLING_OPS = [
+    "ROC",
+    "MA",
+    "STD",
+    "BETA",
+    "RSQR",
+    "RESI",
+    "MAX",
+    "MIN",
+    "QTLU",
+    "QTLD",
+    "RANK",
+    "RSV",
+    "IMAX",
+    "IMIN",
+    "IMXD",
+    "CORR",
+    "CORD",
+    "CNTP",
+    "CNTN",
+    "CNTD",
+    "SUMP",
+    "SUMN",
+    "SUMD",
+    "VMA",
+    "VSTD",
+    "WVMA",
+    "VSUMP",
+    "VSUMN",
+    "VSUMD",
+]
 ALPHA158 = KBAR + PRICE + [f"{op}{d}" for op in ROLLING_OPS for d in WINDOWS]
 
 # %% ../../nbs/25_features.alpha.ipynb #56fffb67
 def _alpha158_cols(sym, bd, o, h, l, c, v, windows=WINDOWS, last=0) -> dict:
     e = 1e-12
-    f = {"KMID": (c - o) / o, "KLEN": (h - l) / o, "KMID2": (c - o) / (h - l + e),
-         "KUP": (h - np.maximum(o, c)) / o, "KUP2": (h - np.maximum(o, c)) / (h - l + e),
-         "KLOW": (np.minimum(o, c) - l) / o, "KLOW2": (np.minimum(o, c) - l) / (h - l + e),
-         "KSFT": (2 * c - h - l) / o, "KSFT2": (2 * c - h - l) / (h - l + e),
-         "OPEN0": o / c, "HIGH0": h / c, "LOW0": l / c, "VWAP0": (h + l + c) / 3 / c}
+    f = {
+        "KMID": (c - o) / o,
+        "KLEN": (h - l) / o,
+        "KMID2": (c - o) / (h - l + e),
+        "KUP": (h - np.maximum(o, c)) / o,
+        "KUP2": (h - np.maximum(o, c)) / (h - l + e),
+        "KLOW": (np.minimum(o, c) - l) / o,
+        "KLOW2": (np.minimum(o, c) - l) / (h - l + e),
+        "KSFT": (2 * c - h - l) / o,
+        "KSFT2": (2 * c - h - l) / (h - l + e),
+        "OPEN0": o / c,
+        "HIGH0": h / c,
+        "LOW0": l / c,
+        "VWAP0": (h + l + c) / 3 / c,
+    }
     c1, v1 = shift_grouped(c, bd, 1), shift_grouped(v, bd, 1)
     dc = c - c1
     with np.errstate(divide="ignore", invalid="ignore"):
-        up, dn = np.where(np.isnan(c1), 0.0, c > c1), np.where(np.isnan(c1), 0.0, c < c1)   # NaN compares False, as qlib
+        up, dn = np.where(np.isnan(c1), 0.0, c > c1), np.where(np.isnan(c1), 0.0, c < c1)  # NaN compares False, as qlib
         gp, gn, ad = np.maximum(dc, 0), np.maximum(-dc, 0), np.abs(dc)
         dv = v - v1
         vp, vn, avd = np.maximum(dv, 0), np.maximum(-dv, 0), np.abs(dv)
@@ -55,93 +93,143 @@ def _alpha158_cols(sym, bd, o, h, l, c, v, windows=WINDOWS, last=0) -> dict:
         R = lambda x, op, q=0.5: roll(x, bd, d, op, q, last)
         mx, mn = R(h, "max"), R(l, "min")
         imx, imn = R(h, "idxmax"), R(l, "idxmin")
-        f |= {f"ROC{d}": shift_grouped(c, bd, d) / c, f"MA{d}": R(c, "mean") / c, f"STD{d}": R(c, "std") / c,
-              f"BETA{d}": R(c, "slope") / c, f"RSQR{d}": R(c, "rsquare"), f"RESI{d}": R(c, "resi") / c,
-              f"MAX{d}": mx / c, f"MIN{d}": mn / c, f"QTLU{d}": R(c, "quantile", 0.8) / c,
-              f"QTLD{d}": R(c, "quantile", 0.2) / c, f"RANK{d}": R(c, "rank"), f"RSV{d}": (c - mn) / (mx - mn + e),
-              f"IMAX{d}": imx / d, f"IMIN{d}": imn / d, f"IMXD{d}": (imx - imn) / d,
-              f"CORR{d}": roll_corr(c, lv, bd, d, last=last), f"CORD{d}": roll_corr(cr, vr, bd, d, last=last),
-              f"CNTP{d}": R(up, "mean"), f"CNTN{d}": R(dn, "mean"), f"CNTD{d}": R(up, "mean") - R(dn, "mean")}
+        f |= {
+            f"ROC{d}": shift_grouped(c, bd, d) / c,
+            f"MA{d}": R(c, "mean") / c,
+            f"STD{d}": R(c, "std") / c,
+            f"BETA{d}": R(c, "slope") / c,
+            f"RSQR{d}": R(c, "rsquare"),
+            f"RESI{d}": R(c, "resi") / c,
+            f"MAX{d}": mx / c,
+            f"MIN{d}": mn / c,
+            f"QTLU{d}": R(c, "quantile", 0.8) / c,
+            f"QTLD{d}": R(c, "quantile", 0.2) / c,
+            f"RANK{d}": R(c, "rank"),
+            f"RSV{d}": (c - mn) / (mx - mn + e),
+            f"IMAX{d}": imx / d,
+            f"IMIN{d}": imn / d,
+            f"IMXD{d}": (imx - imn) / d,
+            f"CORR{d}": roll_corr(c, lv, bd, d, last=last),
+            f"CORD{d}": roll_corr(cr, vr, bd, d, last=last),
+            f"CNTP{d}": R(up, "mean"),
+            f"CNTN{d}": R(dn, "mean"),
+            f"CNTD{d}": R(up, "mean") - R(dn, "mean"),
+        }
         sa = R(ad, "sum") + e
-        f |= {f"SUMP{d}": R(gp, "sum") / sa, f"SUMN{d}": R(gn, "sum") / sa, f"SUMD{d}": (R(gp, "sum") - R(gn, "sum")) / sa,
-              f"VMA{d}": R(v, "mean") / (v + e), f"VSTD{d}": R(v, "std") / (v + e),
-              f"WVMA{d}": R(wv, "std") / (R(wv, "mean") + e)}
+        f |= {
+            f"SUMP{d}": R(gp, "sum") / sa,
+            f"SUMN{d}": R(gn, "sum") / sa,
+            f"SUMD{d}": (R(gp, "sum") - R(gn, "sum")) / sa,
+            f"VMA{d}": R(v, "mean") / (v + e),
+            f"VSTD{d}": R(v, "std") / (v + e),
+            f"WVMA{d}": R(wv, "std") / (R(wv, "mean") + e),
+        }
         sv = R(avd, "sum") + e
-        f |= {f"VSUMP{d}": R(vp, "sum") / sv, f"VSUMN{d}": R(vn, "sum") / sv, f"VSUMD{d}": (R(vp, "sum") - R(vn, "sum")) / sv}
+        f |= {
+            f"VSUMP{d}": R(vp, "sum") / sv,
+            f"VSUMN{d}": R(vn, "sum") / sv,
+            f"VSUMD{d}": (R(vp, "sum") - R(vn, "sum")) / sv,
+        }
     return f
 
-def alpha158(bars:pd.DataFrame, # bars frame (symbol, ts, open, high, low, close, volume), sorted by symbol, ts
-             last:int=0,        # rolling values only for each symbol's last `last` bars (scoring); 0: all bars
-            ) -> pd.DataFrame:
-    "symbol, ts + the 158 `ALPHA158` columns (float64, unitless ratios; NaN during warm-up). Raises `ValueError` on bad bars."
+# %% ../../nbs/25_features.alpha.ipynb #f83f993b
+def alpha158(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close, volume), sorted by symbol, ts
+    last: int = 0,  # rolling values only for each symbol's last `last` bars (scoring); 0: all bars
+) -> pd.DataFrame:
+    """symbol, ts + the 158 `ALPHA158` columns (float64, unitless ratios; NaN during warm-up). Raises `ValueError` on bad
+    bars."""
     sym, bd, o, h, l, c, v = _bars_arrays(bars)
     f = _alpha158_cols(sym, bd, o, h, l, c, v, last=last)
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in ALPHA158})], axis=1)
 
 # %% ../../nbs/25_features.alpha.ipynb #c49eb464
-FAMILIES = {"kbar": KBAR, "price": PRICE, "rolling": ALPHA158[len(KBAR) + len(PRICE):], "market": MARKET,
-            "sector": SECTOR, "misc": MISC}
+FAMILIES = {
+    "kbar": KBAR,
+    "price": PRICE,
+    "rolling": ALPHA158[len(KBAR) + len(PRICE) :],
+    "market": MARKET,
+    "sector": SECTOR,
+    "misc": MISC,
+}
 ALL_FEATURES = ALPHA158 + MARKET + SECTOR + MISC
-WARMUP = 252   # bars a symbol needs before every feature is defined (DHI252)
+WARMUP = 252  # bars a symbol needs before every feature is defined (DHI252)
 
-INDEX_SYMBOL = "NIFTY50"   # the NIFTY 50 index series in the bar store: market-relative features only, never a sample
+INDEX_SYMBOL = "NIFTY50"  # the NIFTY 50 index series in the bar store: market-relative features only, never a sample
 
-def split_index(bars:pd.DataFrame,      # bars frame that may hold an index series among the stocks
-                index_symbol:str=INDEX_SYMBOL, # the index's symbol in the store
-               ) -> tuple[pd.DataFrame, pd.DataFrame|None]:
+# %% ../../nbs/25_features.alpha.ipynb #8b0c1f41
+def split_index(
+    bars: pd.DataFrame,  # bars frame that may hold an index series among the stocks
+    index_symbol: str = INDEX_SYMBOL,  # the index's symbol in the store
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     "(stock bars, index bars or None); the index never joins the cross-section."
     m = bars["symbol"].to_numpy() == index_symbol
-    if not m.any(): return bars, None
+    if not m.any():
+        return bars, None
     return bars[~m].reset_index(drop=True), bars[m].reset_index(drop=True)
 
-def build_features(bars:pd.DataFrame,                   # stock bars (symbol, ts, OHLCV) sorted by symbol, ts
-                   index_bars:pd.DataFrame|None=None,   # index bars (ts, close) for RELI*; None: NaN
-                   industry:dict|None=None,             # {symbol: Industry}; None: `industry_map()`
-                   start=None,                          # drop rows before this date after computing (datetime-like)
-                   last:int=0,                          # rolling values only for each symbol's last `last` bars; 0: all
-                  ) -> pd.DataFrame:
+# %% ../../nbs/25_features.alpha.ipynb #0808b403
+def build_features(
+    bars: pd.DataFrame,  # stock bars (symbol, ts, OHLCV) sorted by symbol, ts
+    index_bars: pd.DataFrame | None = None,  # index bars (ts, close) for RELI*; None: NaN
+    industry: dict | None = None,  # {symbol: Industry}; None: `industry_map()`
+    start=None,  # drop rows before this date after computing (datetime-like)
+    last: int = 0,  # rolling values only for each symbol's last `last` bars; 0: all
+) -> pd.DataFrame:
     "symbol, ts + `ALL_FEATURES` (float32), one row per bar (from `start`); raw values, normalise with `cs_normalize`."
-    if industry is None: industry = industry_map()
-    parts = [alpha158(bars, last), market_features(bars, index_bars, last).iloc[:, 2:],
-             sector_features(bars, industry, last).iloc[:, 2:], misc_features(bars, last).iloc[:, 2:]]
+    if industry is None:
+        industry = industry_map()
+    parts = [
+        alpha158(bars, last),
+        market_features(bars, index_bars, last).iloc[:, 2:],
+        sector_features(bars, industry, last).iloc[:, 2:],
+        misc_features(bars, last).iloc[:, 2:],
+    ]
     out = pd.concat(parts, axis=1)
     out[ALL_FEATURES] = out[ALL_FEATURES].astype(np.float32).replace([np.inf, -np.inf], np.nan)
     if start is not None:
         t0 = pd.Timestamp(start)
-        if t0.tz is None and out["ts"].dt.tz is not None: t0 = t0.tz_localize(out["ts"].dt.tz)
+        if t0.tz is None and out["ts"].dt.tz is not None:
+            t0 = t0.tz_localize(out["ts"].dt.tz)
         out = out[out["ts"] >= t0].reset_index(drop=True)
     return out
 
 # %% ../../nbs/25_features.alpha.ipynb #23ec5e8a
-def features_on(bars:pd.DataFrame,                  # stock bars (symbol, ts, OHLCV), sorted; may run past `date`
-                date=None,                          # decision date (datetime-like); None: the last date of `bars`
-                index_bars:pd.DataFrame|None=None,  # index bars for RELI*
-                industry:dict|None=None,            # {symbol: Industry}; None: `industry_map()`
-                normalize:bool=True,                # per-date `cs_normalize` (robust z, clip 3, NaN -> 0)
-               ) -> pd.DataFrame:
+def features_on(
+    bars: pd.DataFrame,  # stock bars (symbol, ts, OHLCV), sorted; may run past `date`
+    date=None,  # decision date (datetime-like); None: the last date of `bars`
+    index_bars: pd.DataFrame | None = None,  # index bars for RELI*
+    industry: dict | None = None,  # {symbol: Industry}; None: `industry_map()`
+    normalize: bool = True,  # per-date `cs_normalize` (robust z, clip 3, NaN -> 0)
+) -> pd.DataFrame:
     """Features of the symbols with a bar on `date` (one row each: symbol, ts + ALL_FEATURES, float32), computed
     from their last `WARMUP + 1` bars up to `date` only (the scoring path: fast, and causal by construction)."""
     ts = pd.DatetimeIndex(bars["ts"])
     t = ts.max() if date is None else pd.Timestamp(date)
-    if t.tz is None and ts.tz is not None: t = t.tz_localize(ts.tz)
+    if t.tz is None and ts.tz is not None:
+        t = t.tz_localize(ts.tz)
     b = bars[ts <= t]
     b = b.groupby("symbol", sort=False).tail(WARMUP + 1)
-    if index_bars is not None: index_bars = index_bars[pd.DatetimeIndex(index_bars["ts"]) <= t]
+    if index_bars is not None:
+        index_bars = index_bars[pd.DatetimeIndex(index_bars["ts"]) <= t]
     f = build_features(b.reset_index(drop=True), index_bars, industry, last=1)
     f = f[f["ts"] == t].reset_index(drop=True)
-    if f.empty: raise ValueError(f"no symbol has a bar on {t:%Y-%m-%d}")
+    if f.empty:
+        raise ValueError(f"no symbol has a bar on {t:%Y-%m-%d}")
     return cs_normalize(f) if normalize else f
 
 # %% ../../nbs/25_features.alpha.ipynb #f8c32a38
-def cs_normalize(frame:pd.DataFrame, # symbol, ts + feature columns
-                 cols=None,          # columns to normalise; None: every column but symbol, ts
-                 how:str="robust",   # 'robust': (x - median) / (1.4826 MAD); 'zscore': (x - mean) / std; 'rank': centred percentile rank
-                 clip:float=3.0,     # clip to [-clip, clip] after scaling (None: no clip)
-                 fill:float|None=0.0, # value for NaN after scaling (None: keep NaN)
-                ) -> pd.DataFrame:
+def cs_normalize(
+    frame: pd.DataFrame,  # symbol, ts + feature columns
+    cols=None,  # columns to normalise; None: every column but symbol, ts
+    how: str = "robust",  # 'robust': (x - median) / (1.4826 MAD); 'zscore': (x - mean) / std; 'rank': centred percentile rank
+    clip: float = 3.0,  # clip to [-clip, clip] after scaling (None: no clip)
+    fill: float | None = 0.0,  # value for NaN after scaling (None: keep NaN)
+) -> pd.DataFrame:
     """Per-date cross-sectional normalisation (learn-free: each date uses only that date's rows, so nothing is fitted
     on another window); float32 copy of `frame`. A date where a column is constant or all NaN gets `fill`."""
-    if how not in ("robust", "zscore", "rank"): raise ValueError(f"how must be robust, zscore or rank, got {how!r}")
+    if how not in ("robust", "zscore", "rank"):
+        raise ValueError(f"how must be robust, zscore or rank, got {how!r}")
     cols = [k for k in frame.columns if k not in ("symbol", "ts")] if cols is None else list(cols)
     days, code = _date_codes(frame["ts"])
     sym_u, scode = np.unique(frame["symbol"].to_numpy(), return_inverse=True)
@@ -156,14 +244,16 @@ def cs_normalize(frame:pd.DataFrame, # symbol, ts + feature columns
                 med = np.nanmedian(W, axis=1, keepdims=True)
                 sc = 1.4826 * np.nanmedian(np.abs(W - med), axis=1, keepdims=True)
                 sd = np.nanstd(W, axis=1, keepdims=True)
-                sc = np.where(sc > 0, sc, sd)            # MAD 0 (mostly ties): fall back to the std
+                sc = np.where(sc > 0, sc, sd)  # MAD 0 (mostly ties): fall back to the std
                 Z = (W - med) / np.where(sc > 0, sc, np.nan)
             elif how == "zscore":
                 Z = (W - np.nanmean(W, axis=1, keepdims=True)) / np.nanstd(W, axis=1, ddof=1, keepdims=True)
             else:
                 Z = (pd.DataFrame(W).rank(axis=1, pct=True).to_numpy() - 0.5) * 3.46
         z = Z[code, scode]
-        if clip is not None: z = np.clip(z, -clip, clip)
-        if fill is not None: z = np.where(np.isnan(z), fill, z)
+        if clip is not None:
+            z = np.clip(z, -clip, clip)
+        if fill is not None:
+            z = np.where(np.isnan(z), fill, z)
         out[k] = z.astype(np.float32)
     return out

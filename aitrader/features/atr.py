@@ -11,14 +11,17 @@ from numba import njit
 __all__ = ['group_bounds', 'group_pos', 'wilder_atr']
 
 # %% ../../nbs/20a_features.atr.ipynb #c9fa6a89
-def group_bounds(symbols: np.ndarray, # symbol of each row, rows sorted by symbol then ts
-                ) -> np.ndarray:
+def group_bounds(
+    symbols: np.ndarray,  # symbol of each row, rows sorted by symbol then ts
+) -> np.ndarray:
     "int64 row offsets where each symbol's run starts, plus the total length at the end (len = n_symbols + 1)."
     symbols = np.asarray(symbols)
     n = len(symbols)
-    if n == 0: return np.zeros(1, np.int64)
+    if n == 0:
+        return np.zeros(1, np.int64)
     return np.r_[np.flatnonzero(np.r_[True, symbols[1:] != symbols[:-1]]), n].astype(np.int64)
 
+# %% ../../nbs/20a_features.atr.ipynb #7e060db7
 def group_pos(bounds: np.ndarray) -> np.ndarray:
     "Position of each row inside its symbol (0 at the first bar), int64."
     return np.arange(bounds[-1]) - np.repeat(bounds[:-1], np.diff(bounds))
@@ -29,26 +32,38 @@ def _wilder_runs(h, l, c, bounds, n, partial):
     "Wilder ATR over each run of `bounds` (float64 arrays); see the table above."
     out = np.full(len(c), np.nan)
     for g in range(len(bounds) - 1):
-        a, e = bounds[g], bounds[g + 1]; s = 0.0; prev = np.nan
+        a, e = bounds[g], bounds[g + 1]
+        s = 0.0
+        prev = np.nan
         for i in range(a, e):
             tr = h[i] - l[i] if i == a else max(h[i], c[i - 1]) - min(l[i], c[i - 1])
             k = i - a
             if k < n:
                 s += tr
-                if partial or k == n - 1: out[i] = s / (k + 1)
-            else: out[i] = (prev * (n - 1) + tr) / n
+                if partial or k == n - 1:
+                    out[i] = s / (k + 1)
+            else:
+                out[i] = (prev * (n - 1) + tr) / n
             prev = out[i]
     return out
 
-def wilder_atr(high, low, close,       # float arrays (INR), one symbol ascending, or a long frame's columns sorted by symbol, ts
-               n: int = 14,            # window, bars
-               bounds: np.ndarray | None = None, # `group_bounds` of the rows (None: all rows are one symbol)
-               partial: bool = False,  # fill the first n-1 bars of each symbol with the expanding mean instead of NaN
-              ) -> np.ndarray:
-    "Wilder's average true range per symbol run (float64, INR, same length as `close`); NaN warm-up documented above. Raises `ValueError` on bad shapes or n < 1."
+# %% ../../nbs/20a_features.atr.ipynb #dfbd0f3e
+def wilder_atr(
+    high,
+    low,
+    close,  # float arrays (INR), one symbol ascending, or a long frame's columns sorted by symbol, ts
+    n: int = 14,  # window, bars
+    bounds: np.ndarray | None = None,  # `group_bounds` of the rows (None: all rows are one symbol)
+    partial: bool = False,  # fill the first n-1 bars of each symbol with the expanding mean instead of NaN
+) -> np.ndarray:
+    """Wilder's average true range per symbol run (float64, INR, same length as `close`); NaN warm-up documented above.
+    Raises `ValueError` on bad shapes or n < 1."""
     h, l, c = (np.ascontiguousarray(x, dtype=np.float64) for x in (high, low, close))
-    if not (len(h) == len(l) == len(c)): raise ValueError(f"high, low, close differ in length: {len(h)}, {len(l)}, {len(c)}")
-    if n < 1: raise ValueError(f"ATR window must be >= 1, got {n}")
+    if not (len(h) == len(l) == len(c)):
+        raise ValueError(f"high, low, close differ in length: {len(h)}, {len(l)}, {len(c)}")
+    if n < 1:
+        raise ValueError(f"ATR window must be >= 1, got {n}")
     bd = np.array([0, len(c)], np.int64) if bounds is None else np.asarray(bounds, np.int64)
-    if bd[-1] != len(c): raise ValueError(f"bounds end at row {bd[-1]}, but there are {len(c)} rows")
+    if bd[-1] != len(c):
+        raise ValueError(f"bounds end at row {bd[-1]}, but there are {len(c)} rows")
     return _wilder_runs(h, l, c, bd, int(n), bool(partial))

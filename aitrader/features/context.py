@@ -11,7 +11,16 @@ import pandas as pd
 from .normalize import OHLCV_COLS, WINDOW, NORM_PARAMS, NORM_VERSION, normalization_hash, ohlcv_windows
 from .atr import group_bounds, group_pos
 from .ta import TA_FEATURES, TA_WARMUP, INCREMENTAL_TAIL, ta_vector
-from .mtf import MTF_FEATURES, MTF_AVAIL, EMA_FAST, EMA_SLOW, mtf_vector, htf_asof_bias, daily_bias, intraday_asof_bias
+from aitrader.features.mtf import (
+    MTF_FEATURES,
+    MTF_AVAIL,
+    EMA_FAST,
+    EMA_SLOW,
+    mtf_vector,
+    htf_asof_bias,
+    daily_bias,
+    intraday_asof_bias,
+)
 from .smc import SMC_FEATURES, SMCParams, smc_vector
 
 # %% auto #0
@@ -21,152 +30,225 @@ __all__ = ['CONTEXT_FEATURES', 'HORIZONS', 'VETO_MODEL_FEATURES', 'VETO_TA', 'VE
 
 # %% ../../nbs/24_features.context.ipynb #b6c105e8
 CONTEXT_FEATURES = MTF_FEATURES + SMC_FEATURES + TA_FEATURES  # the 29 context values, in order
-HORIZONS = [3, 5, 10]                                        # trading days (DESIGN.md Model IO)
-VETO_MODEL_FEATURES = ([f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]
-                       + [f"tft_{q}_{h}d" for h in HORIZONS for q in ("p10", "p50", "p90")]
-                       + ["tft_vol_10d", "tft_upper_10d", "tft_lower_10d"])
+HORIZONS = [3, 5, 10]  # trading days (DESIGN.md Model IO)
+VETO_MODEL_FEATURES = (
+    [f"sf_ret_{h}d" for h in HORIZONS]
+    + [f"sf_up_{h}d" for h in HORIZONS]
+    + [f"tft_{q}_{h}d" for h in HORIZONS for q in ("p10", "p50", "p90")]
+    + ["tft_vol_10d", "tft_upper_10d", "tft_lower_10d"]
+)
 VETO_TA = ["ta_rsi_14", "ta_atr_pct_14", "ta_adx_14", "ta_bb_pos_20", "ta_vol_ratio_20", "ta_ema_spread"]
-VETO_SUMMARY = ["tf_align_sum", "tf_align_n"] + VETO_TA    # context summaries (all 12 SMC values follow)
+VETO_SUMMARY = ["tf_align_sum", "tf_align_n"] + VETO_TA  # context summaries (all 12 SMC values follow)
 VETO_FEATURES = VETO_MODEL_FEATURES + VETO_SUMMARY + SMC_FEATURES
 SCHEMA_VERSION = "features-v1"
 
 FEATURE_SCHEMA = {
     "version": SCHEMA_VERSION,
-    "ohlcv_120": {"shape": [WINDOW, len(OHLCV_COLS)], "dtype": "float32", "columns": OHLCV_COLS,
-                  "normalization": {"params": NORM_PARAMS, "version": NORM_VERSION}},
-    "context": {"shape": [len(CONTEXT_FEATURES)], "dtype": "float32", "names": CONTEXT_FEATURES,
-                "masks": MTF_AVAIL, "params": {"ta_warmup": TA_WARMUP, "mtf_emas": [EMA_FAST, EMA_SLOW],
-                                               "smc": dataclasses.asdict(SMCParams()), "min_bars": WINDOW}},
+    "ohlcv_120": {
+        "shape": [WINDOW, len(OHLCV_COLS)],
+        "dtype": "float32",
+        "columns": OHLCV_COLS,
+        "normalization": {"params": NORM_PARAMS, "version": NORM_VERSION},
+    },
+    "context": {
+        "shape": [len(CONTEXT_FEATURES)],
+        "dtype": "float32",
+        "names": CONTEXT_FEATURES,
+        "masks": MTF_AVAIL,
+        "params": {
+            "ta_warmup": TA_WARMUP,
+            "mtf_emas": [EMA_FAST, EMA_SLOW],
+            "smc": dataclasses.asdict(SMCParams()),
+            "min_bars": WINDOW,
+        },
+    },
     "kronos_emb": {"shape": [512], "dtype": "float32", "optional": True},
     "veto": {"shape": [len(VETO_FEATURES)], "dtype": "float32", "names": VETO_FEATURES, "horizons": HORIZONS},
 }
 
-def schema_hash(schema: dict = FEATURE_SCHEMA, # the schema to hash
-               ) -> str:
+# %% ../../nbs/24_features.context.ipynb #16717e04
+def schema_hash(
+    schema: dict = FEATURE_SCHEMA,  # the schema to hash
+) -> str:
     "sha256 hex digest of the canonical JSON (sorted keys, compact separators) of `schema`."
     return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 # %% ../../nbs/24_features.context.ipynb #51a88e35
 FEATURE_GROUPS = {"mtf": MTF_FEATURES, "smc": SMC_FEATURES, "ta": TA_FEATURES}  # context columns of each family
 
-def feature_mask(groups: str | list | tuple | None, # 'smc', 'smc,ta' or a list of group names; '' or None for none
-                ) -> list[str]:
+# %% ../../nbs/24_features.context.ipynb #0b035531
+def feature_mask(
+    groups: str | list | tuple | None,  # 'smc', 'smc,ta' or a list of group names; '' or None for none
+) -> list[str]:
     "The context feature names of `groups`, in `CONTEXT_FEATURES` order. Raises `ValueError` on an unknown group."
     gs = [g.strip() for g in (groups.split(",") if isinstance(groups, str) else (groups or [])) if g.strip()]
     bad = sorted(set(gs) - set(FEATURE_GROUPS))
-    if bad: raise ValueError(f"unknown feature groups {bad}; known: {sorted(FEATURE_GROUPS)}")
+    if bad:
+        raise ValueError(f"unknown feature groups {bad}; known: {sorted(FEATURE_GROUPS)}")
     drop = {n for g in gs for n in FEATURE_GROUPS[g]}
     return [n for n in CONTEXT_FEATURES if n in drop]
 
-def mask_context(context: np.ndarray,        # float32 (N, 29) in `CONTEXT_FEATURES` order
-                 mask: list[str] | None,     # feature names to zero (`feature_mask`, or a bundle manifest's `feature_mask`)
-                ) -> np.ndarray:
-    "A copy of `context` with the masked columns set to 0.0 (the array itself when the mask is empty). Raises `ValueError` on an unknown name."
-    if not mask: return context
+# %% ../../nbs/24_features.context.ipynb #f7d5fa27
+def mask_context(
+    context: np.ndarray,  # float32 (N, 29) in `CONTEXT_FEATURES` order
+    mask: list[str] | None,  # feature names to zero (`feature_mask`, or a bundle manifest's `feature_mask`)
+) -> np.ndarray:
+    """A copy of `context` with the masked columns set to 0.0 (the array itself when the mask is empty). Raises
+    `ValueError` on an unknown name."""
+    if not mask:
+        return context
     bad = sorted(set(mask) - set(CONTEXT_FEATURES))
-    if bad: raise ValueError(f"mask names {bad} are not context features")
+    if bad:
+        raise ValueError(f"mask names {bad} are not context features")
     out = np.array(context, dtype=np.float32, copy=True)
     out[:, [CONTEXT_FEATURES.index(n) for n in mask]] = 0.0
     return out
 
 # %% ../../nbs/24_features.context.ipynb #2ad5e8b5
-def veto_frame(model_out: pd.DataFrame, # symbol, ts + VETO_MODEL_FEATURES (StockFormer and TFT outputs)
-               context: pd.DataFrame,   # `build_context(...).features` (symbol, ts, context + masks)
-              ) -> pd.DataFrame:
+def veto_frame(
+    model_out: pd.DataFrame,  # symbol, ts + VETO_MODEL_FEATURES (StockFormer and TFT outputs)
+    context: pd.DataFrame,  # `build_context(...).features` (symbol, ts, context + masks)
+) -> pd.DataFrame:
     "symbol, ts + `VETO_FEATURES` float32 for the (symbol, ts) present in both. Raises ValueError on NaN."
     m = model_out[["symbol", "ts"] + VETO_MODEL_FEATURES].merge(context, on=["symbol", "ts"], how="inner")
     m["tf_align_sum"] = m[MTF_FEATURES].sum(axis=1)
     m["tf_align_n"] = m[MTF_AVAIL].sum(axis=1)
     out = m[["symbol", "ts"]].copy()
-    for k in VETO_FEATURES: out[k] = m[k].to_numpy(np.float32)
+    for k in VETO_FEATURES:
+        out[k] = m[k].to_numpy(np.float32)
     bad = out[VETO_FEATURES].isna().any(axis=1)
-    if bad.any(): raise ValueError(f"NaN in {int(bad.sum())} veto vectors, e.g. {out.loc[bad, ['symbol', 'ts']].iloc[0].tolist()}")
+    if bad.any():
+        raise ValueError(
+            f"NaN in {int(bad.sum())} veto vectors, e.g. {out.loc[bad, ['symbol', 'ts']].iloc[0].tolist()}"
+        )
     return out
 
 # %% ../../nbs/24_features.context.ipynb #fa001caa
 class Context(NamedTuple):
     "Context vectors and the rows left out."
+
     features: pd.DataFrame  # symbol, ts, CONTEXT_FEATURES (float32), MTF_AVAIL (bool)
     excluded: pd.DataFrame  # symbol, ts, reason
 
-def tail_rows(bars: pd.DataFrame, # frame sorted by symbol, ts
-              n: int,             # rows to keep per symbol
-             ) -> pd.DataFrame:
+# %% ../../nbs/24_features.context.ipynb #b57dc686
+def tail_rows(
+    bars: pd.DataFrame,  # frame sorted by symbol, ts
+    n: int,  # rows to keep per symbol
+) -> pd.DataFrame:
     "The last n rows of each symbol (index reset)."
     bd = group_bounds(bars["symbol"].to_numpy())
     keep = group_pos(bd) >= np.repeat(np.diff(bd) - n, np.diff(bd))
     return bars[keep].reset_index(drop=True)
 
+# %% ../../nbs/24_features.context.ipynb #7eae2f59
 def _intraday_frames(intraday):
     "(4h, 1h) bars frames from a 15m frame, a dict, or None."
-    if intraday is None: return None, None
-    if isinstance(intraday, dict): return intraday.get("4h"), intraday.get("1h")
+    if intraday is None:
+        return None, None
+    if isinstance(intraday, dict):
+        return intraday.get("4h"), intraday.get("1h")
     from aitrader.data.resample import resample_intraday
+
     return resample_intraday(intraday, "4h"), resample_intraday(intraday, "1h")
 
+# %% ../../nbs/24_features.context.ipynb #e65a4746
 def _excluded(sym, ts, reason) -> pd.DataFrame:
-    return pd.DataFrame({"symbol": np.asarray(sym, object), "ts": pd.DatetimeIndex(ts), "reason": np.asarray(reason, object)})
+    return pd.DataFrame(
+        {"symbol": np.asarray(sym, object), "ts": pd.DatetimeIndex(ts), "reason": np.asarray(reason, object)}
+    )
 
+# %% ../../nbs/24_features.context.ipynb #8f702715
 def _last_idx(bars: pd.DataFrame) -> np.ndarray:
     "Row index of each symbol's last bar."
     return group_bounds(bars["symbol"].to_numpy())[1:] - 1
 
+# %% ../../nbs/24_features.context.ipynb #fb1cfb8d
 def _smc(bars: pd.DataFrame) -> pd.DataFrame:
     "`smc_vector(bars)` checked to be row-aligned with `bars` (same index, and same symbol, ts where it has them)."
     v = smc_vector(bars)
     same = len(v) == len(bars) and v.index.equals(bars.index)
     if same and "symbol" in v and "ts" in v:
-        same = (v["symbol"].to_numpy() == bars["symbol"].to_numpy()).all() and \
-               np.array_equal(pd.DatetimeIndex(v["ts"]).asi8, pd.DatetimeIndex(bars["ts"]).asi8)
-    if not same: raise ValueError("smc_vector rows are not aligned with the bars (symbol, ts)")
+        same = (v["symbol"].to_numpy() == bars["symbol"].to_numpy()).all() and np.array_equal(
+            pd.DatetimeIndex(v["ts"]).asi8, pd.DatetimeIndex(bars["ts"]).asi8
+        )
+    if not same:
+        raise ValueError("smc_vector rows are not aligned with the bars (symbol, ts)")
     return v
 
+# %% ../../nbs/24_features.context.ipynb #d7706b6d
 def _parts(d, h4, h1, last_only, tail, smc_tail):
     "(rows, mtf values, mtf masks, smc frame, ta frame) for all rows of d, or only each symbol's last row."
     if not last_only:
         m = mtf_vector(d, h4, h1)
         return d, m[MTF_FEATURES].to_numpy(), m[MTF_AVAIL].to_numpy(), _smc(d), ta_vector(d)
-    t = tail_rows(d, tail); lt, ld = _last_idx(t), _last_idx(d)
+    t = tail_rows(d, tail)
+    lt, ld = _last_idx(t), _last_idx(d)
     rows = d.iloc[ld].reset_index(drop=True)
     tl = lambda f: None if f is None else tail_rows(f[~f["partial"].to_numpy(bool)] if "partial" in f else f, tail)
-    parts = [htf_asof_bias(d, "M", last_only=True), htf_asof_bias(d, "W", last_only=True),
-             tuple(a[lt] for a in daily_bias(t)), intraday_asof_bias(rows, tl(h4)), intraday_asof_bias(rows, tl(h1))]
+    parts = [
+        htf_asof_bias(d, "M", last_only=True),
+        htf_asof_bias(d, "W", last_only=True),
+        tuple(a[lt] for a in daily_bias(t)),
+        intraday_asof_bias(rows, tl(h4)),
+        intraday_asof_bias(rows, tl(h1)),
+    ]
     ok = np.column_stack([p[1] for p in parts])
     vals = np.where(ok, np.column_stack([p[0] for p in parts]), 0)
     ts_ = d if smc_tail is None else tail_rows(d, smc_tail)
     smc = _smc(ts_).iloc[_last_idx(ts_)].reset_index(drop=True)
     return rows, vals, ok, smc, ta_vector(t).iloc[lt].reset_index(drop=True)
 
-def build_context(daily_bars: pd.DataFrame,   # daily bars frame (symbol, ts, OHLCV), sorted by symbol, ts
-                  intraday_bars=None,          # 15m bars frame, or {"4h": ..., "1h": ...}, or None (4H/1H masked off)
-                  last_only: bool = False,     # only each symbol's last bar (incremental path)
-                  tail: int = INCREMENTAL_TAIL,# bars per symbol the incremental path reads for TA, 1D, 4H, 1H
-                  smc_tail: int | None = None, # bars per symbol it reads for SMC; None = all (exact, see below)
-                  min_bars: int = WINDOW,      # daily bars a symbol needs (the ohlcv window)
-                 ) -> Context:
+# %% ../../nbs/24_features.context.ipynb #036fd4f1
+def build_context(
+    daily_bars: pd.DataFrame,  # daily bars frame (symbol, ts, OHLCV), sorted by symbol, ts
+    intraday_bars=None,  # 15m bars frame, or {"4h": ..., "1h": ...}, or None (4H/1H masked off)
+    last_only: bool = False,  # only each symbol's last bar (incremental path)
+    tail: int = INCREMENTAL_TAIL,  # bars per symbol the incremental path reads for TA, 1D, 4H, 1H
+    smc_tail: int | None = None,  # bars per symbol it reads for SMC; None = all (exact, see below)
+    min_bars: int = WINDOW,  # daily bars a symbol needs (the ohlcv window)
+) -> Context:
     "Context vectors (29 float32 + 5 masks) per (symbol, ts) and every excluded row with its reason."
     cols = ["symbol", "ts", "open", "high", "low", "close", "volume"]
-    d = daily_bars[cols] if daily_bars.index.equals(pd.RangeIndex(len(daily_bars))) else daily_bars[cols].reset_index(drop=True)
-    bd = group_bounds(d["symbol"].to_numpy()); cnt = np.diff(bd); first_sym = d["symbol"].to_numpy()[bd[:-1]]
+    d = (
+        daily_bars[cols]
+        if daily_bars.index.equals(pd.RangeIndex(len(daily_bars)))
+        else daily_bars[cols].reset_index(drop=True)
+    )
+    bd = group_bounds(d["symbol"].to_numpy())
+    cnt = np.diff(bd)
+    first_sym = d["symbol"].to_numpy()[bd[:-1]]
     short = cnt < min_bars
-    ex = [_excluded(first_sym[short], [pd.NaT] * int(short.sum()), [f"too_few_bars: {c} < {min_bars} daily bars" for c in cnt[short]])]
-    if short.any(): d = d[~d["symbol"].isin(first_sym[short])].reset_index(drop=True)
+    ex = [
+        _excluded(
+            first_sym[short],
+            [pd.NaT] * int(short.sum()),
+            [f"too_few_bars: {c} < {min_bars} daily bars" for c in cnt[short]],
+        )
+    ]
+    if short.any():
+        d = d[~d["symbol"].isin(first_sym[short])].reset_index(drop=True)
     h4, h1 = _intraday_frames(intraday_bars)
     rows, mv, mok, smc, ta = _parts(d, h4, h1, last_only, tail, smc_tail)
-    X = np.column_stack([mv.astype(np.float32), smc[SMC_FEATURES].to_numpy(np.float32), ta[TA_FEATURES].to_numpy(np.float32)])
+    X = np.column_stack(
+        [mv.astype(np.float32), smc[SMC_FEATURES].to_numpy(np.float32), ta[TA_FEATURES].to_numpy(np.float32)]
+    )
     pos = (cnt[~short] - 1) if last_only else group_pos(group_bounds(rows["symbol"].to_numpy()))
     warm = pos < min_bars - 1
     nan = np.isnan(X)
     bad = nan.any(axis=1) & ~warm
-    if warm.any(): ex.append(_excluded(rows["symbol"][warm], rows["ts"][warm], f"warmup: fewer than {min_bars} bars up to ts"))
+    if warm.any():
+        ex.append(_excluded(rows["symbol"][warm], rows["ts"][warm], f"warmup: fewer than {min_bars} bars up to ts"))
     if bad.any():
         names = np.array(CONTEXT_FEATURES, object)
         ex.append(_excluded(rows["symbol"][bad], rows["ts"][bad], ["nan: " + ",".join(names[r]) for r in nan[bad]]))
     keep = ~warm & ~bad
     f = rows.loc[keep, ["symbol", "ts"]].reset_index(drop=True)
-    f = pd.concat([f, pd.DataFrame(X[keep], columns=CONTEXT_FEATURES), pd.DataFrame(mok[keep], columns=MTF_AVAIL)], axis=1)
+    f = pd.concat(
+        [f, pd.DataFrame(X[keep], columns=CONTEXT_FEATURES), pd.DataFrame(mok[keep], columns=MTF_AVAIL)], axis=1
+    )
     return Context(f, pd.concat(ex, ignore_index=True))
 
+# %% ../../nbs/24_features.context.ipynb #e6101ffa
 def context_array(features: pd.DataFrame) -> np.ndarray:
     "float32 (N, 29) model input from a `build_context(...).features` frame, in `CONTEXT_FEATURES` order."
     return np.ascontiguousarray(features[CONTEXT_FEATURES].to_numpy(np.float32))
@@ -174,20 +256,31 @@ def context_array(features: pd.DataFrame) -> np.ndarray:
 # %% ../../nbs/24_features.context.ipynb #ee5039fc
 class ModelInputs(NamedTuple):
     "Aligned model inputs."
-    ohlcv: np.ndarray       # float32 (N, 120, 5)
-    context: np.ndarray     # float32 (N, 29)
-    index: pd.DataFrame     # symbol, ts + MTF_AVAIL masks, N rows
+
+    ohlcv: np.ndarray  # float32 (N, 120, 5)
+    context: np.ndarray  # float32 (N, 29)
+    index: pd.DataFrame  # symbol, ts + MTF_AVAIL masks, N rows
     excluded: pd.DataFrame  # symbol, ts, reason
 
-def model_inputs(daily_bars: pd.DataFrame, # daily bars frame, sorted by symbol, ts
-                 intraday_bars=None,        # as for `build_context`
-                 last_only: bool = False,   # only each symbol's last bar (incremental path)
-                ) -> ModelInputs:
+# %% ../../nbs/24_features.context.ipynb #d3676d94
+def model_inputs(
+    daily_bars: pd.DataFrame,  # daily bars frame, sorted by symbol, ts
+    intraday_bars=None,  # as for `build_context`
+    last_only: bool = False,  # only each symbol's last bar (incremental path)
+) -> ModelInputs:
     "`ohlcv_120` and `context` for the (symbol, ts) where both exist; the rest excluded with reasons."
     cx = build_context(daily_bars, intraday_bars, last_only=last_only)
     src = tail_rows(daily_bars, WINDOW) if last_only else daily_bars
     w = ohlcv_windows(src, cx.features[["symbol", "ts"]])
-    key = cx.features[["symbol", "ts"]].reset_index().merge(w.index.reset_index(), on=["symbol", "ts"], suffixes=("_c", "_w"))
+    key = (
+        cx.features[["symbol", "ts"]]
+        .reset_index()
+        .merge(w.index.reset_index(), on=["symbol", "ts"], suffixes=("_c", "_w"))
+    )
     f = cx.features.iloc[key["index_c"].to_numpy()].reset_index(drop=True)
-    return ModelInputs(w.x[key["index_w"].to_numpy()], context_array(f), f[["symbol", "ts"] + MTF_AVAIL],
-                       pd.concat([cx.excluded, w.excluded], ignore_index=True))
+    return ModelInputs(
+        w.x[key["index_w"].to_numpy()],
+        context_array(f),
+        f[["symbol", "ts"] + MTF_AVAIL],
+        pd.concat([cx.excluded, w.excluded], ignore_index=True),
+    )

@@ -17,25 +17,35 @@ __all__ = ['REL_WINDOWS', 'MARKET', 'SECTOR_WINDOWS', 'SECTOR', 'MISC', 'market_
 
 # %% ../../nbs/25a_features.cross_section.ipynb #e0ee30e5
 REL_WINDOWS = (1, 5, 10, 20, 60)
-MARKET = ([f"RET{d}" for d in REL_WINDOWS] + [f"RELU{d}" for d in REL_WINDOWS] + [f"RELI{d}" for d in REL_WINDOWS]
-          + ["BETAM60", "CORRM60", "IVOL20", "IVOL60", "RVOL20", "RVOL60"])
+MARKET = (
+    [f"RET{d}" for d in REL_WINDOWS]
+    + [f"RELU{d}" for d in REL_WINDOWS]
+    + [f"RELI{d}" for d in REL_WINDOWS]
+    + ["BETAM60", "CORRM60", "IVOL20", "IVOL60", "RVOL20", "RVOL60"]
+)
 
+# %% ../../nbs/25a_features.cross_section.ipynb #61612470
 def _date_codes(ts) -> tuple[np.ndarray, np.ndarray]:
     "(sorted unique dates as int64 ns, code of each row)."
     t = pd.DatetimeIndex(ts).asi8
     u, code = np.unique(t, return_inverse=True)
     return u, code
 
+# %% ../../nbs/25a_features.cross_section.ipynb #c46b1885
 def _date_mean(x, code, n) -> np.ndarray:
     "Per-date mean of the finite values of x (NaN where none), indexed by date code."
     ok = np.isfinite(x)
-    s = np.bincount(code[ok], weights=x[ok], minlength=n); k = np.bincount(code[ok], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"): return np.where(k > 0, s / np.maximum(k, 1), np.nan)
+    s = np.bincount(code[ok], weights=x[ok], minlength=n)
+    k = np.bincount(code[ok], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, s / np.maximum(k, 1), np.nan)
 
-def market_features(bars:pd.DataFrame,            # bars frame (symbol, ts, OHLCV), sorted; the universe of each date is the symbols with a bar on it
-                    index_bars:pd.DataFrame|None=None, # one index's bars (ts, close), e.g. NIFTY 50; None: RELI* are NaN
-                    last:int=0,                      # rolling values only for each symbol's last `last` bars; 0: all
-                   ) -> pd.DataFrame:
+# %% ../../nbs/25a_features.cross_section.ipynb #8108aa4f
+def market_features(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, OHLCV), sorted; the universe of each date is the symbols with a bar on it
+    index_bars: pd.DataFrame | None = None,  # one index's bars (ts, close), e.g. NIFTY 50; None: RELI* are NaN
+    last: int = 0,  # rolling values only for each symbol's last `last` bars; 0: all
+) -> pd.DataFrame:
     """symbol, ts + `MARKET`: RET{d} log return over the symbol's last d bars; RELU{d} RET{d} minus the same sum of the
     universe's equal-weight daily log returns; RELI{d} minus the index's; BETAM60, CORRM60 vs the equal-weight
     universe return (60 bars); IVOL20/60 residual volatility of that regression; RVOL20/60 return volatility (daily)."""
@@ -43,7 +53,7 @@ def market_features(bars:pd.DataFrame,            # bars frame (symbol, ts, OHLC
     lr = np.log(c / shift_grouped(c, bd, 1))
     days, code = _date_codes(bars["ts"])
     r = np.expm1(lr)
-    m = _date_mean(r, code, len(days))[code]                    # equal-weight universe simple return of the row's date
+    m = _date_mean(r, code, len(days))[code]  # equal-weight universe simple return of the row's date
     lm = np.log1p(m)
     li = np.full(len(c), np.nan)
     if index_bars is not None and len(index_bars):
@@ -53,14 +63,17 @@ def market_features(bars:pd.DataFrame,            # bars frame (symbol, ts, OHLC
     f = {}
     for d in REL_WINDOWS:
         R = lambda x: roll(x, bd, d, "sum", last=last)
-        f[f"RET{d}"] = R(lr); f[f"RELU{d}"] = f[f"RET{d}"] - R(lm); f[f"RELI{d}"] = f[f"RET{d}"] - R(li)
+        f[f"RET{d}"] = R(lr)
+        f[f"RELU{d}"] = f[f"RET{d}"] - R(lm)
+        f[f"RELI{d}"] = f[f"RET{d}"] - R(li)
     M = lambda x, w: roll(x, bd, w, "mean", last=last)
     for w in (20, 60):
         cov = M(r * m, w) - M(r, w) * M(m, w)
         vm, vr = M(m * m, w) - M(m, w) ** 2, M(r * r, w) - M(r, w) ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = cov / vm
-            if w == 60: f["BETAM60"], f["CORRM60"] = beta, cov / np.sqrt(vm * vr)
+            if w == 60:
+                f["BETAM60"], f["CORRM60"] = beta, cov / np.sqrt(vm * vr)
             f[f"IVOL{w}"] = np.sqrt(np.maximum(vr - beta * cov, 0) * w / (w - 1))
         f[f"RVOL{w}"] = roll(r, bd, w, "std", last=last)
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in MARKET})], axis=1)
@@ -70,25 +83,33 @@ SECTOR_WINDOWS = (5, 20, 60)
 SECTOR = [f"SECREL{d}" for d in SECTOR_WINDOWS] + [f"SECMOM{d}" for d in SECTOR_WINDOWS]
 MISC = ["REV1", "REV5", "GAP", "MAXRET20", "VSHK1", "VSHK5", "DVZ20", "AMIHUD20", "DHI252", "DLO252", "HIAGE252"]
 
-def industry_map(data_dir=None, # folder with the NSE list files (`universe/ind_*list*.csv`); None: the configured data dir
-                ) -> dict:
-    "{symbol: Industry} from every NSE index list found (broader lists first, narrower ones win); {} when none is found."
+# %% ../../nbs/25a_features.cross_section.ipynb #53574476
+def industry_map(
+    data_dir=None,  # folder with the NSE list files (`universe/ind_*list*.csv`); None: the configured data dir
+) -> dict:
+    """{symbol: Industry} from every NSE index list found (broader lists first, narrower ones win); {} when none is
+    found."""
     if data_dir is None:
         from aitrader.core.config import get_config
+
         data_dir = get_config().data_dir
-    if data_dir is None: return {}
+    if data_dir is None:
+        return {}
     files = sorted(Path(data_dir).glob("universe/ind_*.csv"), key=lambda p: -p.stat().st_size)
     out = {}
     for p in files:
         df = pd.read_csv(p)
-        if not {"Symbol", "Industry"} <= set(df.columns): raise ValueError(f"{p}: no Symbol/Industry columns")
+        if not {"Symbol", "Industry"} <= set(df.columns):
+            raise ValueError(f"{p}: no Symbol/Industry columns")
         out |= dict(zip(df["Symbol"].astype(str).str.strip(), df["Industry"].astype(str).str.strip()))
     return out
 
-def sector_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
-                    industry:dict,     # {symbol: Industry}; a symbol missing here is its own sector ('?SYMBOL')
-                    last:int=0,        # rolling values only for each symbol's last `last` bars; 0: all
-                   ) -> pd.DataFrame:
+# %% ../../nbs/25a_features.cross_section.ipynb #04a258fd
+def sector_features(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, OHLCV), sorted
+    industry: dict,  # {symbol: Industry}; a symbol missing here is its own sector ('?SYMBOL')
+    last: int = 0,  # rolling values only for each symbol's last `last` bars; 0: all
+) -> pd.DataFrame:
     """symbol, ts + `SECTOR`: SECREL{d} the symbol's d-bar log return minus its industry's equal-weight mean that date;
     SECMOM{d} the industry's mean minus the universe's mean (strength of the sector)."""
     sym, bd, o, h, l, c, v = _bars_arrays(bars)
@@ -106,9 +127,11 @@ def sector_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
         f[f"SECMOM{d}"] = smean - _date_mean(ret, code, len(days))[code]
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in SECTOR})], axis=1)
 
-def misc_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
-                  last:int=0,        # rolling values only for each symbol's last `last` bars; 0: all
-                 ) -> pd.DataFrame:
+# %% ../../nbs/25a_features.cross_section.ipynb #c64528a9
+def misc_features(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, OHLCV), sorted
+    last: int = 0,  # rolling values only for each symbol's last `last` bars; 0: all
+) -> pd.DataFrame:
     """symbol, ts + `MISC`: REV1/REV5 minus the 1/5-bar log return (short-term reversal); GAP open over the previous
     close - 1; MAXRET20 the largest daily return of 20 bars; VSHK1 log((v+1)/(mean20 v+1)); VSHK5 log(mean5/mean60 of
     v+1); DVZ20 z-score of log traded value vs its 20 bars; AMIHUD20 log of the mean |r| per crore INR traded (20 bars);
@@ -119,12 +142,18 @@ def misc_features(bars:pd.DataFrame, # bars frame (symbol, ts, OHLCV), sorted
     R = lambda x, w, op: roll(x, bd, w, op, last=last)
     with np.errstate(divide="ignore", invalid="ignore"):
         ldv = np.log(c * v + 1)
-        f = {"REV1": -lr, "REV5": -R(lr, 5, "sum"), "GAP": o / c1 - 1, "MAXRET20": R(np.expm1(lr), 20, "max"),
-             "VSHK1": np.log((v + 1) / (R(v, 20, "mean") + 1)),
-             "VSHK5": np.log((R(v, 5, "mean") + 1) / (R(v, 60, "mean") + 1)),
-             "DVZ20": (ldv - R(ldv, 20, "mean")) / R(ldv, 20, "std"),
-             "AMIHUD20": np.log(R(np.abs(np.expm1(lr)) / (c * v / 1e7 + 1e-9), 20, "mean") + 1e-12),
-             "DHI252": c / R(h, 252, "max") - 1, "DLO252": c / R(l, 252, "min") - 1,
-             "HIAGE252": (252 - R(h, 252, "idxmax")) / 252}
+        f = {
+            "REV1": -lr,
+            "REV5": -R(lr, 5, "sum"),
+            "GAP": o / c1 - 1,
+            "MAXRET20": R(np.expm1(lr), 20, "max"),
+            "VSHK1": np.log((v + 1) / (R(v, 20, "mean") + 1)),
+            "VSHK5": np.log((R(v, 5, "mean") + 1) / (R(v, 60, "mean") + 1)),
+            "DVZ20": (ldv - R(ldv, 20, "mean")) / R(ldv, 20, "std"),
+            "AMIHUD20": np.log(R(np.abs(np.expm1(lr)) / (c * v / 1e7 + 1e-9), 20, "mean") + 1e-12),
+            "DHI252": c / R(h, 252, "max") - 1,
+            "DLO252": c / R(l, 252, "min") - 1,
+            "HIAGE252": (252 - R(h, 252, "idxmax")) / 252,
+        }
     f = {k: np.where(np.isinf(x), np.nan, x) for k, x in f.items()}
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in MISC})], axis=1)

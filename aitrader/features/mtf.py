@@ -14,96 +14,127 @@ __all__ = ['MTF_FEATURES', 'MTF_AVAIL', 'EMA_FAST', 'EMA_SLOW', 'MTF_MIN_BARS', 
            'intraday_asof_bias', 'mtf_vector']
 
 # %% ../../nbs/23_features.mtf.ipynb #ba8c5b04
-MTF_FEATURES = ["tf_1M", "tf_1W", "tf_1D", "tf_4H", "tf_1H"]            # context order (DESIGN.md Model IO)
+MTF_FEATURES = ["tf_1M", "tf_1W", "tf_1D", "tf_4H", "tf_1H"]  # context order (DESIGN.md Model IO)
 MTF_AVAIL = ["tf_avail_1M", "tf_avail_1W", "tf_avail_1D", "tf_avail_4H", "tf_avail_1H"]
-EMA_FAST, EMA_SLOW = 9, 21   # spans of the two EMAs
-MTF_MIN_BARS = EMA_SLOW      # bars of a timeframe before its bias is available
+EMA_FAST, EMA_SLOW = 9, 21  # spans of the two EMAs
+MTF_MIN_BARS = EMA_SLOW  # bars of a timeframe before its bias is available
 
+# %% ../../nbs/23_features.mtf.ipynb #94237b6d
 def trend_bias(close: np.ndarray, ema_fast: np.ndarray, ema_slow: np.ndarray) -> np.ndarray:
     "int8 array: +1 if close > ema_fast > ema_slow, -1 if close < ema_fast < ema_slow, else 0 (NaN -> 0)."
     up = (close > ema_fast) & (ema_fast > ema_slow)
     dn = (close < ema_fast) & (ema_fast < ema_slow)
-    return (up.astype(np.int8) - dn.astype(np.int8))
+    return up.astype(np.int8) - dn.astype(np.int8)
 
 # %% ../../nbs/23_features.mtf.ipynb #da78befe
 def _session_day(ts: pd.Series) -> np.ndarray:
     "Local (IST) calendar day of each ts as int64 days since 1970-01-01."
     return ts.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
 
+# %% ../../nbs/23_features.mtf.ipynb #b2ef06a4
 def _period_key(day: np.ndarray, period: str) -> np.ndarray:
     "Monday-start week index ('W') or year*12+month ('M') of int64 epoch days."
-    if period == "W": return (day + 3) // 7  # 1970-01-01 was a Thursday
-    if period == "M": return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if period == "W":
+        return (day + 3) // 7  # 1970-01-01 was a Thursday
+    if period == "M":
+        return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     raise ValueError(f"period must be 'W' or 'M', got {period!r}")
 
+# %% ../../nbs/23_features.mtf.ipynb #c5d17279
 def _ffill_grouped(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     "Forward-fill NaN inside each symbol (a symbol's leading NaN stay NaN)."
     ok = ~np.isnan(x) | (group_pos(bounds) == 0)
     idx = np.maximum.accumulate(np.where(ok, np.arange(len(x)), 0))
     return x[idx]
 
-def htf_asof_bias(daily: pd.DataFrame,      # daily bars frame (symbol, ts, close, ...), sorted by symbol, ts
-                  period: str,              # 'W' (weeks) or 'M' (months)
-                  last_only: bool = False,  # only each symbol's last row (incremental path; same arithmetic)
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    "Per daily row (or per symbol's last row): int8 bias of the period bar forming as of that day, bool availability (>= 21 periods)."
-    c = daily["close"].to_numpy(np.float64); sym = daily["symbol"].to_numpy()
-    bd = group_bounds(sym); pos = group_pos(bd)
+# %% ../../nbs/23_features.mtf.ipynb #c840d384
+def htf_asof_bias(
+    daily: pd.DataFrame,  # daily bars frame (symbol, ts, close, ...), sorted by symbol, ts
+    period: str,  # 'W' (weeks) or 'M' (months)
+    last_only: bool = False,  # only each symbol's last row (incremental path; same arithmetic)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per daily row (or per symbol's last row): int8 bias of the period bar forming as of that day, bool availability
+    (>= 21 periods)."""
+    c = daily["close"].to_numpy(np.float64)
+    sym = daily["symbol"].to_numpy()
+    bd = group_bounds(sym)
+    pos = group_pos(bd)
     key = _period_key(_session_day(daily["ts"]), period)
-    is_last = np.r_[key[1:] != key[:-1], True]; is_last[bd[1:-1] - 1] = True     # last session of a period (or symbol)
-    cb = group_bounds(sym[is_last])                                             # symbols' runs among period ends
+    is_last = np.r_[key[1:] != key[:-1], True]
+    is_last[bd[1:-1] - 1] = True  # last session of a period (or symbol)
+    cb = group_bounds(sym[is_last])  # symbols' runs among period ends
     if last_only:
-        ends = bd[1:] - 1                                                       # a symbol's last row ends its last period
-        j = np.searchsorted(np.flatnonzero(is_last), ends); c, has_prev = c[ends], j > cb[:-1]
+        ends = bd[1:] - 1  # a symbol's last row ends its last period
+        j = np.searchsorted(np.flatnonzero(is_last), ends)
+        c, has_prev = c[ends], j > cb[:-1]
     out = []
     for span in (EMA_FAST, EMA_SLOW):
         a = 2 / (span + 1)
         ec = ewm_grouped(c[is_last] if not last_only else daily["close"].to_numpy(np.float64)[is_last], cb, a)
-        if last_only: prev = np.where(has_prev, ec[j - 1], np.nan)
+        if last_only:
+            prev = np.where(has_prev, ec[j - 1], np.nan)
         else:
-            e = np.full(len(c), np.nan); e[is_last] = ec
-            prev = _ffill_grouped(shift_grouped(e, bd), bd)   # EMA at the end of the previous period (NaN in the first)
+            e = np.full(len(c), np.nan)
+            e[is_last] = ec
+            prev = _ffill_grouped(shift_grouped(e, bd), bd)  # EMA at the end of the previous period (NaN in the first)
         out.append(np.where(np.isnan(prev), c, (1 - a) * prev + a * c))
-    if last_only: return trend_bias(c, *out), np.diff(cb) >= MTF_MIN_BARS
+    if last_only:
+        return trend_bias(c, *out), np.diff(cb) >= MTF_MIN_BARS
     first = np.r_[True, key[1:] != key[:-1]] | (pos == 0)
     nper = np.cumsum(first) - np.repeat(np.cumsum(first)[bd[:-1]] - 1, np.diff(bd))  # 1-based period count
     return trend_bias(c, *out), nper >= MTF_MIN_BARS
 
 # %% ../../nbs/23_features.mtf.ipynb #c3e4f427
-def daily_bias(daily: pd.DataFrame, # daily bars frame, sorted by symbol, ts
-              ) -> tuple[np.ndarray, np.ndarray]:
+def daily_bias(
+    daily: pd.DataFrame,  # daily bars frame, sorted by symbol, ts
+) -> tuple[np.ndarray, np.ndarray]:
     "Per daily row: int8 1D bias (EMAs of daily closes) and bool availability (>= 21 bars)."
-    c = daily["close"].to_numpy(np.float64); bd = group_bounds(daily["symbol"].to_numpy())
+    c = daily["close"].to_numpy(np.float64)
+    bd = group_bounds(daily["symbol"].to_numpy())
     e9, e21 = ewm_grouped(c, bd, 2 / (EMA_FAST + 1)), ewm_grouped(c, bd, 2 / (EMA_SLOW + 1))
     return trend_bias(c, e9, e21), group_pos(bd) >= MTF_MIN_BARS - 1
 
 # %% ../../nbs/23_features.mtf.ipynb #867e0cea
-def intraday_asof_bias(daily: pd.DataFrame,            # daily bars frame (decision rows), sorted by symbol, ts
-                       intraday: pd.DataFrame | None,  # 4H or 1H bars frame (symbol, ts bar start, close, [partial])
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def intraday_asof_bias(
+    daily: pd.DataFrame,  # daily bars frame (decision rows), sorted by symbol, ts
+    intraday: pd.DataFrame | None,  # 4H or 1H bars frame (symbol, ts bar start, close, [partial])
+) -> tuple[np.ndarray, np.ndarray]:
     "Per daily row: int8 bias of the last completed intraday bar of that session, and bool availability."
     n = len(daily)
-    if intraday is None or len(intraday) == 0: return np.zeros(n, np.int8), np.zeros(n, bool)
+    if intraday is None or len(intraday) == 0:
+        return np.zeros(n, np.int8), np.zeros(n, bool)
     ib = intraday[~intraday["partial"].to_numpy(bool)] if "partial" in intraday else intraday
-    c = ib["close"].to_numpy(np.float64); bd = group_bounds(ib["symbol"].to_numpy())
+    c = ib["close"].to_numpy(np.float64)
+    bd = group_bounds(ib["symbol"].to_numpy())
     bias = trend_bias(c, ewm_grouped(c, bd, 2 / (EMA_FAST + 1)), ewm_grouped(c, bd, 2 / (EMA_SLOW + 1)))
-    day = _session_day(ib["ts"]); sym = ib["symbol"].to_numpy()
-    last = np.r_[(day[1:] != day[:-1]) | (sym[1:] != sym[:-1]), True]           # last bar of each (symbol, session)
-    k = pd.DataFrame({"symbol": sym[last], "day": day[last], "b": bias[last], "ok": (group_pos(bd) >= MTF_MIN_BARS - 1)[last]})
+    day = _session_day(ib["ts"])
+    sym = ib["symbol"].to_numpy()
+    last = np.r_[(day[1:] != day[:-1]) | (sym[1:] != sym[:-1]), True]  # last bar of each (symbol, session)
+    k = pd.DataFrame(
+        {"symbol": sym[last], "day": day[last], "b": bias[last], "ok": (group_pos(bd) >= MTF_MIN_BARS - 1)[last]}
+    )
     q = pd.DataFrame({"symbol": daily["symbol"].to_numpy(), "day": _session_day(daily["ts"])})
     m = q.merge(k, on=["symbol", "day"], how="left")
     ok = m["ok"].eq(True).to_numpy()
     return np.where(ok, m["b"].fillna(0).to_numpy(), 0).astype(np.int8), ok
 
 # %% ../../nbs/23_features.mtf.ipynb #338c31ca
-def mtf_vector(daily: pd.DataFrame,             # daily bars frame (symbol, ts, OHLCV), sorted by symbol, ts
-               h4: pd.DataFrame | None = None,  # session-anchored 4H bars of the symbols that have intraday data
-               h1: pd.DataFrame | None = None,  # session-anchored 1H bars
-              ) -> pd.DataFrame:
+def mtf_vector(
+    daily: pd.DataFrame,  # daily bars frame (symbol, ts, OHLCV), sorted by symbol, ts
+    h4: pd.DataFrame | None = None,  # session-anchored 4H bars of the symbols that have intraday data
+    h1: pd.DataFrame | None = None,  # session-anchored 1H bars
+) -> pd.DataFrame:
     "symbol, ts + `MTF_FEATURES` (float32 in {-1, 0, 1}; 0 where unavailable) + `MTF_AVAIL` (bool masks)."
-    parts = [htf_asof_bias(daily, "M"), htf_asof_bias(daily, "W"), daily_bias(daily),
-             intraday_asof_bias(daily, h4), intraday_asof_bias(daily, h1)]
+    parts = [
+        htf_asof_bias(daily, "M"),
+        htf_asof_bias(daily, "W"),
+        daily_bias(daily),
+        intraday_asof_bias(daily, h4),
+        intraday_asof_bias(daily, h1),
+    ]
     out = pd.DataFrame({"symbol": daily["symbol"].to_numpy(), "ts": daily["ts"].array})
-    for name, (b, ok) in zip(MTF_FEATURES, parts): out[name] = np.where(ok, b, 0).astype(np.float32)
-    for name, (b, ok) in zip(MTF_AVAIL, parts): out[name] = ok
+    for name, (b, ok) in zip(MTF_FEATURES, parts):
+        out[name] = np.where(ok, b, 0).astype(np.float32)
+    for name, (b, ok) in zip(MTF_AVAIL, parts):
+        out[name] = ok
     return out

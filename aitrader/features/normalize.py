@@ -17,25 +17,31 @@ __all__ = ['OHLCV_COLS', 'WINDOW', 'NORM_VERSION', 'NORM_PARAMS', 'normalization
 
 # %% ../../nbs/20_features.normalize.ipynb #21895dd7
 OHLCV_COLS = ["open", "high", "low", "close", "volume"]  # column order of every window
-WINDOW = 120                                             # bars per window (DESIGN.md `ohlcv_120`)
-NORM_VERSION = "ohlcv-norm-v1"                           # bump on any change of the arithmetic below
+WINDOW = 120  # bars per window (DESIGN.md `ohlcv_120`)
+NORM_VERSION = "ohlcv-norm-v1"  # bump on any change of the arithmetic below
 NORM_PARAMS = {
-    "window": WINDOW, "columns": OHLCV_COLS,
+    "window": WINDOW,
+    "columns": OHLCV_COLS,
     "price": "open/high/low/close divided by the close of the window's last bar",
     "volume": "log1p, then z-score over the window with population std (ddof=0); std == 0 -> 0",
-    "compute_dtype": "float64", "dtype": "float32", "short_history": "excluded with a reason, never padded",
+    "compute_dtype": "float64",
+    "dtype": "float32",
+    "short_history": "excluded with a reason, never padded",
 }
 
-def normalization_hash(params: dict = NORM_PARAMS, # the method's parameters
-                       version: str = NORM_VERSION, # code version string
-                      ) -> str:
+# %% ../../nbs/20_features.normalize.ipynb #ab3d584d
+def normalization_hash(
+    params: dict = NORM_PARAMS,  # the method's parameters
+    version: str = NORM_VERSION,  # code version string
+) -> str:
     "sha256 hex digest of the canonical JSON of `params` + `version` (for model manifests)."
     blob = json.dumps({"params": params, "version": version}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 # %% ../../nbs/20_features.normalize.ipynb #e015def0
-def normalize_windows(w: np.ndarray, # raw windows (N, n, 5) in OHLCV_COLS order, INR and shares
-                     ) -> np.ndarray:
+def normalize_windows(
+    w: np.ndarray,  # raw windows (N, n, 5) in OHLCV_COLS order, INR and shares
+) -> np.ndarray:
     "Normalize raw windows: (N, n, 5) -> float32 (N, n, 5); prices / last close, volume log1p z-score."
     w = np.asarray(w, dtype=np.float64)
     last = w[:, -1, 3][:, None, None]
@@ -48,12 +54,15 @@ def normalize_windows(w: np.ndarray, # raw windows (N, n, 5) in OHLCV_COLS order
 # %% ../../nbs/20_features.normalize.ipynb #7934b29f
 class Windows(NamedTuple):
     "Normalized windows and what was left out."
-    x: np.ndarray          # float32 (N, n, 5)
-    index: pd.DataFrame    # (symbol, ts) of each window's last bar, N rows, aligned with x
-    excluded: pd.DataFrame # symbol, ts, reason: requests that got no window
 
+    x: np.ndarray  # float32 (N, n, 5)
+    index: pd.DataFrame  # (symbol, ts) of each window's last bar, N rows, aligned with x
+    excluded: pd.DataFrame  # symbol, ts, reason: requests that got no window
+
+# %% ../../nbs/20_features.normalize.ipynb #f15e9fd2
 def _group_pos(sym: np.ndarray) -> np.ndarray:
-    "Position of each row inside its run of equal `sym` values (0 at each symbol's first bar): `group_pos(group_bounds(sym))`."
+    """Position of each row inside its run of equal `sym` values (0 at each symbol's first bar):
+    `group_pos(group_bounds(sym))`."""
     return group_pos(group_bounds(sym))
 
 # %% ../../nbs/20_features.normalize.ipynb #c27e595f
@@ -62,11 +71,13 @@ def _excl(sym, ts, reason: str) -> pd.DataFrame:
     sym, ts = np.asarray(sym, dtype=object), pd.DatetimeIndex(ts)
     return pd.DataFrame({"symbol": sym, "ts": ts, "reason": np.full(len(sym), reason, dtype=object)})
 
-def ohlcv_windows(bars: pd.DataFrame,              # long bars frame: symbol, ts, open, high, low, close, volume
-                  at: pd.DataFrame | None = None,  # (symbol, ts) window ends; None = every bar with a full window
-                  n: int = WINDOW,                 # bars per window
-                  chunk: int = 8192,               # windows copied and normalized per float64 chunk (memory bound)
-                 ) -> Windows:
+# %% ../../nbs/20_features.normalize.ipynb #3edcee38
+def ohlcv_windows(
+    bars: pd.DataFrame,  # long bars frame: symbol, ts, open, high, low, close, volume
+    at: pd.DataFrame | None = None,  # (symbol, ts) window ends; None = every bar with a full window
+    n: int = WINDOW,  # bars per window
+    chunk: int = 8192,  # windows copied and normalized per float64 chunk (memory bound)
+) -> Windows:
     "Normalized windows float32 (N, n, 5) ending at each requested (symbol, ts); short or NaN windows excluded."
     sym, ts = bars["symbol"].to_numpy(), bars["ts"]
     arr = np.ascontiguousarray(bars[OHLCV_COLS].to_numpy(np.float64))
@@ -74,8 +85,9 @@ def ohlcv_windows(bars: pd.DataFrame,              # long bars frame: symbol, ts
     if at is None:
         rows, ex = np.arange(len(bars)), []
         ends = np.flatnonzero(np.r_[sym[1:] != sym[:-1], True]) if len(sym) else np.zeros(0, np.int64)
-        few = ends[pos[ends] < n - 1]                             # symbols with fewer than n bars in all
-        if len(few): ex.append(_excl(sym[few], ts.array[few], f"too_few_bars: symbol has fewer than {n} bars"))
+        few = ends[pos[ends] < n - 1]  # symbols with fewer than n bars in all
+        if len(few):
+            ex.append(_excl(sym[few], ts.array[few], f"too_few_bars: symbol has fewer than {n} bars"))
     else:
         key = pd.DataFrame({"symbol": sym, "ts": ts, "_row": np.arange(len(bars))})
         m = at[["symbol", "ts"]].merge(key, on=["symbol", "ts"], how="left")
@@ -88,10 +100,11 @@ def ohlcv_windows(bars: pd.DataFrame,              # long bars frame: symbol, ts
     rows = rows[~short]
     view = sliding_window_view(arr, (n, 5))[:, 0] if len(arr) >= n else np.zeros((0, n, 5))  # (M-n+1, n, 5), no copy
     x, keep = np.empty((len(rows), n, 5), np.float32), np.ones(len(rows), bool)
-    for i in range(0, len(rows), chunk):                      # copy + normalize chunk by chunk (bounded float64 memory)
-        w = view[rows[i:i + chunk] - (n - 1)]
-        keep[i:i + chunk] = ~np.isnan(w).any(axis=(1, 2)) & (w[:, -1, 3] > 0)
-        with np.errstate(invalid="ignore", divide="ignore"): x[i:i + chunk] = normalize_windows(w)
+    for i in range(0, len(rows), chunk):  # copy + normalize chunk by chunk (bounded float64 memory)
+        w = view[rows[i : i + chunk] - (n - 1)]
+        keep[i : i + chunk] = ~np.isnan(w).any(axis=(1, 2)) & (w[:, -1, 3] > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x[i : i + chunk] = normalize_windows(w)
     if not keep.all():
         bad = rows[~keep]
         ex.append(_excl(sym[bad], ts.array[bad], "nan_or_nonpositive_close_in_window"))
@@ -100,14 +113,19 @@ def ohlcv_windows(bars: pd.DataFrame,              # long bars frame: symbol, ts
     excluded = pd.concat(ex, ignore_index=True) if ex else _excl([], ts.iloc[:0], "")
     return Windows(x, idx, excluded)
 
-def ohlcv_window(bars_one_symbol: pd.DataFrame, # bars of ONE symbol, ascending ts
-                 end_idx: int,                  # 0-based position of the window's last bar
-                 n: int = WINDOW,               # bars per window
-                ) -> np.ndarray:
+# %% ../../nbs/20_features.normalize.ipynb #a728ce35
+def ohlcv_window(
+    bars_one_symbol: pd.DataFrame,  # bars of ONE symbol, ascending ts
+    end_idx: int,  # 0-based position of the window's last bar
+    n: int = WINDOW,  # bars per window
+) -> np.ndarray:
     "float32 (n, 5) normalized window ending at row `end_idx`. Raises ValueError with fewer than n bars or NaN."
     if end_idx < n - 1 or end_idx >= len(bars_one_symbol):
-        raise ValueError(f"too_few_bars: window of {n} bars ending at row {end_idx} needs rows {end_idx-n+1}..{end_idx}")
-    b = bars_one_symbol.iloc[end_idx - n + 1: end_idx + 1]
+        raise ValueError(
+            f"too_few_bars: window of {n} bars ending at row {end_idx} needs rows {end_idx - n + 1}..{end_idx}"
+        )
+    b = bars_one_symbol.iloc[end_idx - n + 1 : end_idx + 1]
     r = ohlcv_windows(b, b.iloc[[-1]][["symbol", "ts"]], n=n)
-    if len(r.x) == 0: raise ValueError(f"excluded: {r.excluded['reason'].iloc[0]}")
+    if len(r.x) == 0:
+        raise ValueError(f"excluded: {r.excluded['reason'].iloc[0]}")
     return r.x[0]

@@ -16,11 +16,17 @@ __all__ = ['TRENDS', 'VOLS', 'REGIMES', 'regimes', 'index_closes']
 TRENDS, VOLS = ("up", "sideways", "down"), ("low", "medium", "high")
 REGIMES = tuple(f"{t}/{v}" for t in TRENDS for v in VOLS)
 
-def regimes(close: pd.Series,          # index closes (float, INR points) indexed by session date, ascending
-            sma: int = 50, slope_n: int = 20, slope_min: float = 0.01, # trend rule (sessions, fraction)
-            vol_n: int = 20, min_history: int = 250,                   # volatility rule (sessions)
-           ) -> pd.DataFrame:
-    "One row per session with a label: day, close, sma, slope, rv (annualized fraction), rv_lo, rv_hi, trend, vol, regime."
+# %% ../../nbs/24a_features.regimes.ipynb #eedc14b5
+def regimes(
+    close: pd.Series,  # index closes (float, INR points) indexed by session date, ascending
+    sma: int = 50,
+    slope_n: int = 20,
+    slope_min: float = 0.01,  # trend rule (sessions, fraction)
+    vol_n: int = 20,
+    min_history: int = 250,  # volatility rule (sessions)
+) -> pd.DataFrame:
+    """One row per session with a label: day, close, sma, slope, rv (annualized fraction), rv_lo, rv_hi, trend, vol,
+    regime."""
     c = close.astype(float).sort_index()
     m = c.rolling(sma).mean()
     slope = m / m.shift(slope_n) - 1
@@ -29,8 +35,19 @@ def regimes(close: pd.Series,          # index closes (float, INR points) indexe
     hi = rv.expanding(min_history).quantile(2 / 3)
     trend = np.where((c > m) & (slope > slope_min), "up", np.where((c < m) & (slope < -slope_min), "down", "sideways"))
     vol = np.where(rv < lo, "low", np.where(rv > hi, "high", "medium"))
-    out = pd.DataFrame({"day": c.index, "close": c.values, "sma": m.values, "slope": slope.values, "rv": rv.values,
-                        "rv_lo": lo.values, "rv_hi": hi.values, "trend": trend, "vol": vol})
+    out = pd.DataFrame(
+        {
+            "day": c.index,
+            "close": c.values,
+            "sma": m.values,
+            "slope": slope.values,
+            "rv": rv.values,
+            "rv_lo": lo.values,
+            "rv_hi": hi.values,
+            "trend": trend,
+            "vol": vol,
+        }
+    )
     out = out[out[["sma", "slope", "rv", "rv_lo", "rv_hi"]].notna().all(axis=1)].reset_index(drop=True)
     out["regime"] = out.trend + "/" + out.vol
     return out
@@ -39,6 +56,10 @@ def regimes(close: pd.Series,          # index closes (float, INR points) indexe
 def index_closes(cfg: Config, through=None, symbol: str = INDEX_SYMBOL) -> pd.Series:
     "Daily closes of the index in the bar store up to `through` (naive session dates). Raises LookupError when absent."
     from aitrader.data.window import read_window
+
     b = read_window(cfg, [symbol], None, None if through is None else pd.Timestamp(through))
-    if b.empty: raise LookupError(f"no daily bars of {symbol} in the store: ingest the index (data/nse/index) first")
-    return pd.Series(b.close.to_numpy(float), index=pd.DatetimeIndex(b.ts).tz_convert("Asia/Kolkata").tz_localize(None).normalize())
+    if b.empty:
+        raise LookupError(f"no daily bars of {symbol} in the store: ingest the index (data/nse/index) first")
+    return pd.Series(
+        b.close.to_numpy(float), index=pd.DatetimeIndex(b.ts).tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+    )

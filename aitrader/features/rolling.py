@@ -13,32 +13,51 @@ import pandas as pd
 __all__ = ['roll', 'roll_corr']
 
 # %% ../../nbs/24b_features.rolling.ipynb #4d405f59
-_OPS = {"sum": 0, "mean": 1, "std": 2, "max": 3, "min": 4, "idxmax": 5, "idxmin": 6, "quantile": 7, "rank": 8,
-        "slope": 9, "rsquare": 10, "resi": 11}
+_OPS = {
+    "sum": 0,
+    "mean": 1,
+    "std": 2,
+    "max": 3,
+    "min": 4,
+    "idxmax": 5,
+    "idxmin": 6,
+    "quantile": 7,
+    "rank": 8,
+    "slope": 9,
+    "rsquare": 10,
+    "resi": 11,
+}
 
+# %% ../../nbs/24b_features.rolling.ipynb #a691516a
 @njit(cache=True)
 def _apply(b, w, op, q, scratch):
     if op == 0 or op == 1:
         s = 0.0
-        for j in range(w): s += b[j]
+        for j in range(w):
+            s += b[j]
         return s if op == 0 else s / w
     if op == 2:
-        if w < 2: return np.nan
+        if w < 2:
+            return np.nan
         m = 0.0
-        for j in range(w): m += b[j]
+        for j in range(w):
+            m += b[j]
         m /= w
         v = 0.0
-        for j in range(w): v += (b[j] - m) ** 2
+        for j in range(w):
+            v += (b[j] - m) ** 2
         return np.sqrt(v / (w - 1))
     if op == 3 or op == 5:
         k = 0
         for j in range(1, w):
-            if b[j] > b[k]: k = j
+            if b[j] > b[k]:
+                k = j
         return b[k] if op == 3 else k + 1.0
     if op == 4 or op == 6:
         k = 0
         for j in range(1, w):
-            if b[j] < b[k]: k = j
+            if b[j] < b[k]:
+                k = j
         return b[k] if op == 4 else k + 1.0
     if op == 7:
         scratch[:] = b
@@ -51,32 +70,42 @@ def _apply(b, w, op, q, scratch):
     if op == 8:
         last, less, le = b[w - 1], 0, 0
         for j in range(w):
-            if b[j] < last: less += 1
-            if b[j] <= last: le += 1
+            if b[j] < last:
+                less += 1
+            if b[j] <= last:
+                le += 1
         return (less + le + 1) * 0.5 / w
     # regressions of the window on x = 1..w: 9 slope, 10 r-squared, 11 residual of the last bar
     sx, sy, sxx, sxy, syy = 0.0, 0.0, 0.0, 0.0, 0.0
     for j in range(w):
         x = j + 1.0
-        sx += x; sy += b[j]; sxx += x * x; sxy += x * b[j]; syy += b[j] * b[j]
+        sx += x
+        sy += b[j]
+        sxx += x * x
+        sxy += x * b[j]
+        syy += b[j] * b[j]
     dx = w * sxx - sx * sx
     slope = (w * sxy - sx * sy) / dx
-    if op == 9: return slope
+    if op == 9:
+        return slope
     if op == 10:
         dy = w * syy - sy * sy
-        if dy <= 0: return np.nan
+        if dy <= 0:
+            return np.nan
         r = (w * sxy - sx * sy) / np.sqrt(dx * dy)
         return r * r
     icpt = (sy - slope * sx) / w
     return b[w - 1] - (icpt + slope * w)
 
+# %% ../../nbs/24b_features.rolling.ipynb #fb51c069
 @njit(cache=True)
 def _roll(x, bounds, w, op, q, last):
     out = np.full(len(x), np.nan)
     b, scratch = np.empty(w), np.empty(w)
     for g in range(len(bounds) - 1):
         i0 = bounds[g] + w - 1
-        if last > 0: i0 = max(i0, bounds[g + 1] - last)
+        if last > 0:
+            i0 = max(i0, bounds[g + 1] - last)
         for i in range(i0, bounds[g + 1]):
             ok = True
             for j in range(w):
@@ -85,18 +114,25 @@ def _roll(x, bounds, w, op, q, last):
                     ok = False
                     break
                 b[j] = v
-            if ok: out[i] = _apply(b, w, op, q, scratch)
+            if ok:
+                out[i] = _apply(b, w, op, q, scratch)
     return out
 
-def roll(x, bounds, # float values (n,), rows sorted by symbol then ts; `group_bounds` of the symbols
-         w:int,     # window, bars of the symbol
-         op:str,    # one of sum, mean, std (ddof 1), max, min, idxmax, idxmin (1-based from the oldest bar), quantile, rank, slope, rsquare, resi
-         q:float=0.5, # quantile level for op='quantile' (linear interpolation, as pandas)
-         last:int=0,  # compute only the last `last` rows of each symbol (others NaN); 0: every row
-        ) -> np.ndarray:
-    "Rolling `op` over the last `w` bars of each symbol (float64, n); NaN while fewer than w bars or a NaN is in the window."
-    if op not in _OPS: raise ValueError(f"unknown rolling op {op!r}; one of {sorted(_OPS)}")
-    if w < 1: raise ValueError(f"window must be >= 1, got {w}")
+# %% ../../nbs/24b_features.rolling.ipynb #aba0d742
+def roll(
+    x,
+    bounds,  # float values (n,), rows sorted by symbol then ts; `group_bounds` of the symbols
+    w: int,  # window, bars of the symbol
+    op: str,  # one of sum, mean, std (ddof 1), max, min, idxmax, idxmin (1-based from the oldest bar), quantile, rank, slope, rsquare, resi
+    q: float = 0.5,  # quantile level for op='quantile' (linear interpolation, as pandas)
+    last: int = 0,  # compute only the last `last` rows of each symbol (others NaN); 0: every row
+) -> np.ndarray:
+    """Rolling `op` over the last `w` bars of each symbol (float64, n); NaN while fewer than w bars or a NaN is in the
+    window."""
+    if op not in _OPS:
+        raise ValueError(f"unknown rolling op {op!r}; one of {sorted(_OPS)}")
+    if w < 1:
+        raise ValueError(f"window must be >= 1, got {w}")
     return _roll(np.asarray(x, np.float64), np.asarray(bounds, np.int64), int(w), _OPS[op], float(q), int(last))
 
 # %% ../../nbs/24b_features.rolling.ipynb #d4a638c9
@@ -105,36 +141,55 @@ def _rcorr(x, y, bounds, w, tol, last):
     out = np.full(len(x), np.nan)
     for g in range(len(bounds) - 1):
         i0 = bounds[g] + w - 1
-        if last > 0: i0 = max(i0, bounds[g + 1] - last)
+        if last > 0:
+            i0 = max(i0, bounds[g + 1] - last)
         for i in range(i0, bounds[g + 1]):
             sx, sy, ok = 0.0, 0.0, True
             for j in range(i - w + 1, i + 1):
                 if x[j] != x[j] or y[j] != y[j] or np.isinf(x[j]) or np.isinf(y[j]):
                     ok = False
                     break
-                sx += x[j]; sy += y[j]
-            if not ok: continue
+                sx += x[j]
+                sy += y[j]
+            if not ok:
+                continue
             mx, my = sx / w, sy / w
             cxy, cxx, cyy = 0.0, 0.0, 0.0
             for j in range(i - w + 1, i + 1):
                 a, b = x[j] - mx, y[j] - my
-                cxy += a * b; cxx += a * a; cyy += b * b
-            if np.sqrt(cxx / (w - 1)) <= tol or np.sqrt(cyy / (w - 1)) <= tol: continue
+                cxy += a * b
+                cxx += a * a
+                cyy += b * b
+            if np.sqrt(cxx / (w - 1)) <= tol or np.sqrt(cyy / (w - 1)) <= tol:
+                continue
             out[i] = cxy / np.sqrt(cxx * cyy)
     return out
 
-def roll_corr(x, y, bounds, # float arrays (n,), rows sorted by symbol then ts; `group_bounds`
-              w:int,        # window, bars
-              tol:float=2e-5, # NaN where either side's rolling std (ddof 1) is <= tol (qlib's `Corr` does the same)
-              last:int=0,     # compute only the last `last` rows of each symbol; 0: every row
-             ) -> np.ndarray:
-    "Rolling Pearson correlation of x and y over the last w bars of each symbol (float64, n; NaN as `roll`, or on an inf)."
-    return _rcorr(np.asarray(x, np.float64), np.asarray(y, np.float64), np.asarray(bounds, np.int64), int(w), float(tol), int(last))
+# %% ../../nbs/24b_features.rolling.ipynb #55837e0b
+def roll_corr(
+    x,
+    y,
+    bounds,  # float arrays (n,), rows sorted by symbol then ts; `group_bounds`
+    w: int,  # window, bars
+    tol: float = 2e-5,  # NaN where either side's rolling std (ddof 1) is <= tol (qlib's `Corr` does the same)
+    last: int = 0,  # compute only the last `last` rows of each symbol; 0: every row
+) -> np.ndarray:
+    """Rolling Pearson correlation of x and y over the last w bars of each symbol (float64, n; NaN as `roll`, or on an
+    inf)."""
+    return _rcorr(
+        np.asarray(x, np.float64),
+        np.asarray(y, np.float64),
+        np.asarray(bounds, np.int64),
+        int(w),
+        float(tol),
+        int(last),
+    )
 
 # %% ../../nbs/24b_features.rolling.ipynb #b59570b7
-def _bars_arrays(bars:pd.DataFrame):
+def _bars_arrays(bars: pd.DataFrame):
     need = {"symbol", "ts", "open", "high", "low", "close", "volume"} - set(bars.columns)
-    if need: raise ValueError(f"bars lack columns {sorted(need)}")
+    if need:
+        raise ValueError(f"bars lack columns {sorted(need)}")
     sym = bars["symbol"].to_numpy()
     t = pd.DatetimeIndex(bars["ts"]).asi8
     if len(sym) > 1 and ((sym[1:] < sym[:-1]) | ((sym[1:] == sym[:-1]) & (t[1:] <= t[:-1]))).any():

@@ -21,241 +21,425 @@ __all__ = ['TIES', 'KINDS', 'K', 'STATE_COLS', 'EVENT_COLS', 'SMC_FEATURES', 'SM
 @dataclass(frozen=True)
 class SMCParams:
     "Parameters of the SMC engine; every length is in bars of the frame's own timeframe."
-    k: int = 5                 # swing fractal half-width: bars on each side of the extreme
+
+    k: int = 5  # swing fractal half-width: bars on each side of the extreme
     k_left: int | None = None  # bars to the left (default k); right side is always k (the confirmation delay)
-    ties: str = "first"        # 'first': strict on the left, >= on the right; 'strict'; 'inclusive' (>= both sides)
-    close_break: bool = True   # BOS/CHoCH on a close beyond the level (False: on the wick)
-    mss_mult: float = 1.0      # MSS: CHoCH break candle body >= mss_mult * ATR14
+    ties: str = "first"  # 'first': strict on the left, >= on the right; 'strict'; 'inclusive' (>= both sides)
+    close_break: bool = True  # BOS/CHoCH on a close beyond the level (False: on the wick)
+    mss_mult: float = 1.0  # MSS: CHoCH break candle body >= mss_mult * ATR14
     ob_disp_mult: float = 1.0  # order block: a candle body >= ob_disp_mult * ATR14 between it and the break
-    ob_lookback: int = 10      # order block: how far back from the break bar to look for the opposite candle
-    eq_tol: float = 0.1        # equal highs/lows: |level difference| <= eq_tol * ATR14 at confirmation
-    pool_lookback: int = 50    # equal highs/lows: swing origins at most this many bars apart
-    liq_lookback: int = 250    # liquidity levels for the state: untaken swings whose origin is this recent
+    ob_lookback: int = 10  # order block: how far back from the break bar to look for the opposite candle
+    eq_tol: float = 0.1  # equal highs/lows: |level difference| <= eq_tol * ATR14 at confirmation
+    pool_lookback: int = 50  # equal highs/lows: swing origins at most this many bars apart
+    liq_lookback: int = 250  # liquidity levels for the state: untaken swings whose origin is this recent
     fvg_dir_candle: bool = True  # FVG: middle candle must close in the gap's direction (as smartmoneyconcepts)
-    recent: int = 10           # BOS/CHoCH/sweep flags decay linearly to 0 over this many bars
-    dist_cap: float = 10.0     # distances (ATR units) are capped here; "none" = cap
-    ob_body: bool = False      # order block zone = the candle's body instead of its full high-low range
+    recent: int = 10  # BOS/CHoCH/sweep flags decay linearly to 0 over this many bars
+    dist_cap: float = 10.0  # distances (ATR units) are capped here; "none" = cap
+    ob_body: bool = False  # order block zone = the candle's body instead of its full high-low range
 
     def __post_init__(self):
-        if self.ties not in TIES: raise ValueError(f"ties must be one of {tuple(TIES)}, got {self.ties!r}")
-        if self.k < 1 or (self.k_left is not None and self.k_left < 1): raise ValueError("k and k_left must be >= 1")
+        if self.ties not in TIES:
+            raise ValueError(f"ties must be one of {tuple(TIES)}, got {self.ties!r}")
+        if self.k < 1 or (self.k_left is not None and self.k_left < 1):
+            raise ValueError("k and k_left must be >= 1")
 
+# %% ../../nbs/22_features.smc.ipynb #92fc813f
 TIES = {"first": 0, "strict": 1, "inclusive": 2}
 
+# %% ../../nbs/22_features.smc.ipynb #bbdfd496
 def _jit(f):
     "numba `njit(cache=True, nogil=True)`; without the disk cache where the source has no file (a notebook cell)."
-    try: return njit(cache=True, nogil=True)(f)
-    except RuntimeError: return njit(nogil=True)(f)
+    try:
+        return njit(cache=True, nogil=True)(f)
+    except RuntimeError:
+        return njit(nogil=True)(f)
 
 # %% ../../nbs/22_features.smc.ipynb #2bdc74c3
 @_jit
 def swing_flags(h, l, left, right, ties):
     "Raw fractal swings by origin bar: (is_high, is_low) bool arrays; bar i needs `left` bars before and `right` after."
-    m = len(h); sh = np.zeros(m, np.bool_); sl = np.zeros(m, np.bool_)
+    m = len(h)
+    sh = np.zeros(m, np.bool_)
+    sl = np.zeros(m, np.bool_)
     for i in range(left, m - right):
-        okh = True; okl = True
+        okh = True
+        okl = True
         for j in range(i - left, i + right + 1):
-            if j == i: continue
+            if j == i:
+                continue
             strict = ties == 1 or (ties == 0 and j < i)
-            if ties == 2: strict = False
+            if ties == 2:
+                strict = False
             if strict:
-                if h[j] >= h[i]: okh = False
-                if l[j] <= l[i]: okl = False
+                if h[j] >= h[i]:
+                    okh = False
+                if l[j] <= l[i]:
+                    okl = False
             else:
-                if h[j] > h[i]: okh = False
-                if l[j] < l[i]: okl = False
-        sh[i] = okh; sl[i] = okl
+                if h[j] > h[i]:
+                    okh = False
+                if l[j] < l[i]:
+                    okl = False
+        sh[i] = okh
+        sl[i] = okl
     return sh, sl
 
 # %% ../../nbs/22_features.smc.ipynb #3cd82535
 KINDS = ("swing_high", "swing_low", "bos", "choch", "mss", "eqh", "eql", "sweep", "ob", "breaker", "fvg", "fvg_filled")
 K = {k: i for i, k in enumerate(KINDS)}
 
+# %% ../../nbs/22_features.smc.ipynb #15687bd9
 @_jit
 def _push(E, n, t, kind, d, top, bot, org):
     "Append one event row to the float64 buffer E (cols: t, kind, dir, top, bottom, origin, mitigated)."
-    E[n, 0] = t; E[n, 1] = kind; E[n, 2] = d; E[n, 3] = top; E[n, 4] = bot; E[n, 5] = org; E[n, 6] = -1
+    E[n, 0] = t
+    E[n, 1] = kind
+    E[n, 2] = d
+    E[n, 3] = top
+    E[n, 4] = bot
+    E[n, 5] = org
+    E[n, 6] = -1
     return n + 1
 
 # %% ../../nbs/22_features.smc.ipynb #e70adbdd
 @_jit
 def structure_pass(o, h, l, c, atr, sh, sl, right, close_break, mss_mult, ob_disp, ob_lb, ob_body=False):
     "BOS/CHoCH/MSS/OB events and per-bar trend, premium/discount and last-break (dir, age) state."
-    m = len(c); E = np.empty((3 * (sh.sum() + sl.sum()) + 8, 7)); n = 0
-    trend = np.zeros(m); pdz = np.full(m, 0.5)
+    m = len(c)
+    E = np.empty((3 * (sh.sum() + sl.sum()) + 8, 7))
+    n = 0
+    trend = np.zeros(m)
+    pdz = np.full(m, 0.5)
     st = np.zeros((m, 5))  # last bos dir, bos age, last choch dir, choch age (age -1 = none), last choch was an MSS
-    hl = np.nan; hi_i = -1; hb = True; ll = np.nan; lo_i = -1; lb = True; tr = 0
-    bd = 0; bt = -1; cd = 0; ct = -1; cm = 0
+    hl = np.nan
+    hi_i = -1
+    hb = True
+    ll = np.nan
+    lo_i = -1
+    lb = True
+    tr = 0
+    bd = 0
+    bt = -1
+    cd = 0
+    ct = -1
+    cm = 0
     for t in range(m):
         s = t - right
-        if s >= 0 and sh[s]: hl = h[s]; hi_i = s; hb = False
-        if s >= 0 and sl[s]: ll = l[s]; lo_i = s; lb = False
+        if s >= 0 and sh[s]:
+            hl = h[s]
+            hi_i = s
+            hb = False
+        if s >= 0 and sl[s]:
+            ll = l[s]
+            lo_i = s
+            lb = False
         for d in (1, -1):
             lvl = hl if d == 1 else ll
             broken = hb if d == 1 else lb
-            if broken: continue
+            if broken:
+                continue
             px = c[t] if close_break else (h[t] if d == 1 else l[t])
-            if not (px > lvl if d == 1 else px < lvl): continue
+            if not (px > lvl if d == 1 else px < lvl):
+                continue
             org = hi_i if d == 1 else lo_i
             kind = 3 if tr == -d else 2
             n = _push(E, n, t, kind, d, lvl, lvl, org)
             if kind == 3:
-                cd = d; ct = t; cm = 1 if abs(c[t] - o[t]) >= mss_mult * atr[t] else 0
-                if cm: n = _push(E, n, t, 4, d, lvl, lvl, org)
+                cd = d
+                ct = t
+                cm = 1 if abs(c[t] - o[t]) >= mss_mult * atr[t] else 0
+                if cm:
+                    n = _push(E, n, t, 4, d, lvl, lvl, org)
             else:
-                bd = d; bt = t
+                bd = d
+                bt = t
             tr = d
-            if d == 1: hb = True
-            else: lb = True
+            if d == 1:
+                hb = True
+            else:
+                lb = True
             # order block: last opposite-colour candle within ob_lb bars before the break, then displacement
             j = t - 1
-            while j >= max(0, t - ob_lb) and not ((c[j] < o[j]) if d == 1 else (c[j] > o[j])): j -= 1
+            while j >= max(0, t - ob_lb) and not ((c[j] < o[j]) if d == 1 else (c[j] > o[j])):
+                j -= 1
             if j >= max(0, t - ob_lb):
                 disp = False
                 for q in range(j + 1, t + 1):
-                    if abs(c[q] - o[q]) >= ob_disp * atr[q]: disp = True
-                if disp: n = _push(E, n, t, 8, d, max(o[j], c[j]) if ob_body else h[j], min(o[j], c[j]) if ob_body else l[j], j)
+                    if abs(c[q] - o[q]) >= ob_disp * atr[q]:
+                        disp = True
+                if disp:
+                    n = _push(
+                        E, n, t, 8, d, max(o[j], c[j]) if ob_body else h[j], min(o[j], c[j]) if ob_body else l[j], j
+                    )
         trend[t] = tr
         if hi_i >= 0 and lo_i >= 0:
-            top = max(hl, ll); bot = min(hl, ll)
-            if top > bot: pdz[t] = min(2.0, max(-1.0, (c[t] - bot) / (top - bot)))
-        st[t, 0] = bd; st[t, 1] = t - bt if bt >= 0 else -1
-        st[t, 2] = cd; st[t, 3] = t - ct if ct >= 0 else -1; st[t, 4] = cm
+            top = max(hl, ll)
+            bot = min(hl, ll)
+            if top > bot:
+                pdz[t] = min(2.0, max(-1.0, (c[t] - bot) / (top - bot)))
+        st[t, 0] = bd
+        st[t, 1] = t - bt if bt >= 0 else -1
+        st[t, 2] = cd
+        st[t, 3] = t - ct if ct >= 0 else -1
+        st[t, 4] = cm
     return E[:n], trend, pdz, st
 
 # %% ../../nbs/22_features.smc.ipynb #a72f5b8b
 @_jit
 def liquidity_pass(h, l, c, atr, sh, sl, right, eq_tol, pool_lb, liq_lb, cap):
     "Swing, equal-high/low pool and sweep events, with take-out bars; per-bar liquidity distances and last sweep."
-    m = len(c); ns = sh.sum() + sl.sum(); E = np.empty((3 * ns + 8, 7)); n = 0
-    U = np.empty((ns + 1, 4)); nu = 0   # untaken swings: side, level, origin, event row
-    P = np.empty((ns + 1, 5)); npl = 0  # active pools: side, top, bottom, origin, event row
-    liq = np.full((m, 2), cap); sw = np.zeros((m, 2)); sd = 0; stt = -1
+    m = len(c)
+    ns = sh.sum() + sl.sum()
+    E = np.empty((3 * ns + 8, 7))
+    n = 0
+    U = np.empty((ns + 1, 4))
+    nu = 0  # untaken swings: side, level, origin, event row
+    P = np.empty((ns + 1, 5))
+    npl = 0  # active pools: side, top, bottom, origin, event row
+    liq = np.full((m, 2), cap)
+    sw = np.zeros((m, 2))
+    sd = 0
+    stt = -1
     for t in range(m):
         # 1. take-outs by bar t of what was confirmed before t
         k = 0
         for r in range(nu):
-            if (U[r, 0] == 1 and h[t] > U[r, 1]) or (U[r, 0] == -1 and l[t] < U[r, 1]): E[int(U[r, 3]), 6] = t
+            if (U[r, 0] == 1 and h[t] > U[r, 1]) or (U[r, 0] == -1 and l[t] < U[r, 1]):
+                E[int(U[r, 3]), 6] = t
             else:
-                if k != r: U[k] = U[r]
+                if k != r:
+                    U[k] = U[r]
                 k += 1
         nu = k
-        k = 0; hh = False; hl = False; lh = -np.inf; lw = np.inf; oh = m; ol = m  # sweeps of highs / lows at t
+        k = 0
+        hh = False
+        hl = False
+        lh = -np.inf
+        lw = np.inf
+        oh = m
+        ol = m  # sweeps of highs / lows at t
         for r in range(npl):
             d = P[r, 0]
             taken = h[t] > P[r, 1] if d == 1 else l[t] < P[r, 2]
             if taken:
                 E[int(P[r, 4]), 6] = t
-                if d == 1 and c[t] < P[r, 1]: hh = True; oh = min(oh, P[r, 3]); lh = max(lh, P[r, 1])
-                if d == -1 and c[t] > P[r, 2]: hl = True; ol = min(ol, P[r, 3]); lw = min(lw, P[r, 2])
+                if d == 1 and c[t] < P[r, 1]:
+                    hh = True
+                    oh = min(oh, P[r, 3])
+                    lh = max(lh, P[r, 1])
+                if d == -1 and c[t] > P[r, 2]:
+                    hl = True
+                    ol = min(ol, P[r, 3])
+                    lw = min(lw, P[r, 2])
             else:
-                if k != r: P[k] = P[r]
+                if k != r:
+                    P[k] = P[r]
                 k += 1
         npl = k
-        if hh: n = _push(E, n, t, 7, -1, h[t], lh, oh); sd = -1; stt = t
-        if hl: n = _push(E, n, t, 7, 1, lw, l[t], ol); sd = 1; stt = t
+        if hh:
+            n = _push(E, n, t, 7, -1, h[t], lh, oh)
+            sd = -1
+            stt = t
+        if hl:
+            n = _push(E, n, t, 7, 1, lw, l[t], ol)
+            sd = 1
+            stt = t
         # 2. swings confirmed at t, and the pools they complete
         s = t - right
         for d in (1, -1):
-            if s < 0 or not (sh[s] if d == 1 else sl[s]): continue
+            if s < 0 or not (sh[s] if d == 1 else sl[s]):
+                continue
             x = h[s] if d == 1 else l[s]
-            U[nu, 0] = d; U[nu, 1] = x; U[nu, 2] = s; U[nu, 3] = n; nu += 1
+            U[nu, 0] = d
+            U[nu, 1] = x
+            U[nu, 2] = s
+            U[nu, 3] = n
+            nu += 1
             n = _push(E, n, t, 0 if d == 1 else 1, d, x, x, s)
-            top = x; bot = x; o0 = s; cnt = 0
+            top = x
+            bot = x
+            o0 = s
+            cnt = 0
             for u in range(s - 1, max(-1, s - pool_lb - 1), -1):
-                if not (sh[u] if d == 1 else sl[u]): continue
+                if not (sh[u] if d == 1 else sl[u]):
+                    continue
                 y = h[u] if d == 1 else l[u]
-                if abs(y - x) > eq_tol * atr[t]: continue
+                if abs(y - x) > eq_tol * atr[t]:
+                    continue
                 ok = True
                 for j in range(u + 1, t + 1):
-                    if (d == 1 and h[j] > max(x, y)) or (d == -1 and l[j] < min(x, y)): ok = False; break
-                if ok: top = max(top, y); bot = min(bot, y); o0 = u; cnt += 1
+                    if (d == 1 and h[j] > max(x, y)) or (d == -1 and l[j] < min(x, y)):
+                        ok = False
+                        break
+                if ok:
+                    top = max(top, y)
+                    bot = min(bot, y)
+                    o0 = u
+                    cnt += 1
             if cnt > 0:
-                P[npl, 0] = d; P[npl, 1] = top; P[npl, 2] = bot; P[npl, 3] = o0; P[npl, 4] = n; npl += 1
+                P[npl, 0] = d
+                P[npl, 1] = top
+                P[npl, 2] = bot
+                P[npl, 3] = o0
+                P[npl, 4] = n
+                npl += 1
                 n = _push(E, n, t, 5 if d == 1 else 6, d, top, bot, o0)
         # 3. state: nearest untaken swing above / below (origin within liq_lb bars), in ATR units
         for r in range(nu):
-            if U[r, 2] < t - liq_lb or atr[t] <= 0: continue
-            if U[r, 0] == 1: liq[t, 0] = min(liq[t, 0], max(0.0, (U[r, 1] - c[t]) / atr[t]))
-            else: liq[t, 1] = min(liq[t, 1], max(0.0, (c[t] - U[r, 1]) / atr[t]))
-        sw[t, 0] = sd; sw[t, 1] = t - stt if stt >= 0 else -1
+            if U[r, 2] < t - liq_lb or atr[t] <= 0:
+                continue
+            if U[r, 0] == 1:
+                liq[t, 0] = min(liq[t, 0], max(0.0, (U[r, 1] - c[t]) / atr[t]))
+            else:
+                liq[t, 1] = min(liq[t, 1], max(0.0, (c[t] - U[r, 1]) / atr[t]))
+        sw[t, 0] = sd
+        sw[t, 1] = t - stt if stt >= 0 else -1
     return E[:n], liq, sw
 
 # %% ../../nbs/22_features.smc.ipynb #21b5c233
 @_jit
 def fvg_flags(o, h, l, c, dir_candle):
     "Fair value gaps stamped at their third candle i: +1 bullish (low[i] > high[i-2]), -1 bearish (high[i] < low[i-2])."
-    m = len(c); f = np.zeros(m, np.int8)
+    m = len(c)
+    f = np.zeros(m, np.int8)
     for i in range(2, m):
-        if l[i] > h[i-2] and (not dir_candle or c[i-1] > o[i-1]): f[i] = 1
-        elif h[i] < l[i-2] and (not dir_candle or c[i-1] < o[i-1]): f[i] = -1
+        if l[i] > h[i - 2] and (not dir_candle or c[i - 1] > o[i - 1]):
+            f[i] = 1
+        elif h[i] < l[i - 2] and (not dir_candle or c[i - 1] < o[i - 1]):
+            f[i] = -1
     return f
 
+# %% ../../nbs/22_features.smc.ipynb #ed74c097
 @_jit
 def _row(Z, r, a, b, x, y, e, f, g, u):
     "Z[r] = (a, b, x, y, e, f, g, u) as float64."
-    Z[r, 0] = a; Z[r, 1] = b; Z[r, 2] = x; Z[r, 3] = y; Z[r, 4] = e; Z[r, 5] = f; Z[r, 6] = g; Z[r, 7] = u
+    Z[r, 0] = a
+    Z[r, 1] = b
+    Z[r, 2] = x
+    Z[r, 3] = y
+    Z[r, 4] = e
+    Z[r, 5] = f
+    Z[r, 6] = g
+    Z[r, 7] = u
 
+# %% ../../nbs/22_features.smc.ipynb #83cadb8b
 @_jit
 def zone_pass(h, l, c, atr, fv, Es, ob_rows, cap):
-    "FVG/fill/breaker events; writes OB mitigation bars into `Es` in place; per-bar zone counts, distances, fill shares."
-    m = len(c); nf = np.abs(fv).sum(); E = np.empty((2 * nf + len(ob_rows) + 8, 7)); n = 0
-    Z = np.empty((nf + len(ob_rows) + 1, 8)); nz = 0  # type(0 ob,1 fvg), dir, top, bot, row, edge, mitigated, origin
-    S = np.zeros((m, 12)); S[:, 4:8] = cap; q = 0
+    """FVG/fill/breaker events; writes OB mitigation bars into `Es` in place; per-bar zone counts, distances, fill
+    shares."""
+    m = len(c)
+    nf = np.abs(fv).sum()
+    E = np.empty((2 * nf + len(ob_rows) + 8, 7))
+    n = 0
+    Z = np.empty((nf + len(ob_rows) + 1, 8))
+    nz = 0  # type(0 ob,1 fvg), dir, top, bot, row, edge, mitigated, origin
+    S = np.zeros((m, 12))
+    S[:, 4:8] = cap
+    q = 0
     for t in range(m):
         k = 0
         for r in range(nz):  # 1. bar t acts on zones confirmed before t
-            ty = Z[r, 0]; d = Z[r, 1]; top = Z[r, 2]; bot = Z[r, 3]; row = int(Z[r, 4]); keep = True
+            ty = Z[r, 0]
+            d = Z[r, 1]
+            top = Z[r, 2]
+            bot = Z[r, 3]
+            row = int(Z[r, 4])
+            keep = True
             touch = l[t] <= top if d == 1 else h[t] >= bot
             if touch and Z[r, 6] == 0:
                 Z[r, 6] = 1
-                if ty == 0: Es[row, 6] = t
-                else: E[row, 6] = t
+                if ty == 0:
+                    Es[row, 6] = t
+                else:
+                    E[row, 6] = t
             if ty == 0 and ((d == 1 and c[t] < bot) or (d == -1 and c[t] > top)):
-                n = _push(E, n, t, 9, -d, top, bot, Z[r, 7]); keep = False
+                n = _push(E, n, t, 9, -d, top, bot, Z[r, 7])
+                keep = False
             if ty == 1:
                 Z[r, 5] = min(Z[r, 5], l[t]) if d == 1 else max(Z[r, 5], h[t])
                 if (d == 1 and l[t] <= bot) or (d == -1 and h[t] >= top):
-                    n = _push(E, n, t, 11, d, top, bot, Z[r, 7]); keep = False
+                    n = _push(E, n, t, 11, d, top, bot, Z[r, 7])
+                    keep = False
             if keep:
-                if k != r: Z[k] = Z[r]
+                if k != r:
+                    Z[k] = Z[r]
                 k += 1
         nz = k
         if fv[t] != 0:  # 2. zones confirmed at t
-            d = fv[t]; top = l[t] if d == 1 else l[t-2]; bot = h[t-2] if d == 1 else h[t]
-            _row(Z, nz, 1.0, d, top, bot, n, top if d == 1 else bot, 0.0, t - 1); nz += 1
+            d = fv[t]
+            top = l[t] if d == 1 else l[t - 2]
+            bot = h[t - 2] if d == 1 else h[t]
+            _row(Z, nz, 1.0, d, top, bot, n, top if d == 1 else bot, 0.0, t - 1)
+            nz += 1
             n = _push(E, n, t, 10, d, top, bot, t - 1)
         while q < len(ob_rows) and Es[ob_rows[q], 0] == t:
-            w = ob_rows[q]; d = Es[w, 2]; top = Es[w, 3]; bot = Es[w, 4]
-            _row(Z, nz, 0.0, d, top, bot, w, top if d == 1 else bot, 0.0, Es[w, 5]); nz += 1; q += 1
+            w = ob_rows[q]
+            d = Es[w, 2]
+            top = Es[w, 3]
+            bot = Es[w, 4]
+            _row(Z, nz, 0.0, d, top, bot, w, top if d == 1 else bot, 0.0, Es[w, 5])
+            nz += 1
+            q += 1
         for r in range(nz):  # 3. state over active zones (order blocks: unmitigated only)
-            ty = int(Z[r, 0]); d = Z[r, 1]
-            if ty == 0 and Z[r, 6] == 1: continue
-            if atr[t] <= 0: continue
-            e = Z[r, 5]; j = 0 if d == 1 else 1
+            ty = int(Z[r, 0])
+            d = Z[r, 1]
+            if ty == 0 and Z[r, 6] == 1:
+                continue
+            if atr[t] <= 0:
+                continue
+            e = Z[r, 5]
+            j = 0 if d == 1 else 1
             dist = max(0.0, (c[t] - e) / atr[t]) if d == 1 else max(0.0, (e - c[t]) / atr[t])
             S[t, 2 * ty + j] += 1
             if dist < S[t, 4 + 2 * ty + j]:
                 S[t, 4 + 2 * ty + j] = dist
-                if ty == 1: S[t, 8 + j] = abs(Z[r, 2 if d == 1 else 3] - e) / (Z[r, 2] - Z[r, 3])
-            if dist < cap: S[t, 10 + j] += 1
+                if ty == 1:
+                    S[t, 8 + j] = abs(Z[r, 2 if d == 1 else 3] - e) / (Z[r, 2] - Z[r, 3])
+            if dist < cap:
+                S[t, 10 + j] += 1
     return E[:n], S
 
 # %% ../../nbs/22_features.smc.ipynb #6939cb98
-STATE_COLS = ["trend", "bos_dir", "bos_age", "choch_dir", "choch_age", "choch_mss", "pd", "liq_above", "liq_below",
-              "sweep_dir", "sweep_age", "ob_bull_n", "ob_bear_n", "fvg_bull_n", "fvg_bear_n",
-              "ob_bull_dist", "ob_bear_dist", "fvg_bull_dist", "fvg_bear_dist", "fvg_bull_fill", "fvg_bear_fill",
-              "near_bull_n", "near_bear_n", "atr14"]
+STATE_COLS = [
+    "trend",
+    "bos_dir",
+    "bos_age",
+    "choch_dir",
+    "choch_age",
+    "choch_mss",
+    "pd",
+    "liq_above",
+    "liq_below",
+    "sweep_dir",
+    "sweep_age",
+    "ob_bull_n",
+    "ob_bear_n",
+    "fvg_bull_n",
+    "fvg_bear_n",
+    "ob_bull_dist",
+    "ob_bear_dist",
+    "fvg_bull_dist",
+    "fvg_bear_dist",
+    "fvg_bull_fill",
+    "fvg_bear_fill",
+    "near_bull_n",
+    "near_bear_n",
+    "atr14",
+]
 
+# %% ../../nbs/22_features.smc.ipynb #b0fc0868
 def smc_arrays(o, h, l, c, p: SMCParams = SMCParams()):
     "One symbol's SMC run: (events float64 (n, 7) [t, kind, dir, top, bottom, origin, mitigated], state (m, 24))."
     atr = wilder_atr(h, l, c, partial=True)
     sh, sl = swing_flags(h, l, p.k if p.k_left is None else p.k_left, p.k, TIES[p.ties])
-    Es, trend, pdz, st = structure_pass(o, h, l, c, atr, sh, sl, p.k, p.close_break, p.mss_mult, p.ob_disp_mult, p.ob_lookback, p.ob_body)
+    Es, trend, pdz, st = structure_pass(
+        o, h, l, c, atr, sh, sl, p.k, p.close_break, p.mss_mult, p.ob_disp_mult, p.ob_lookback, p.ob_body
+    )
     El, liq, sw = liquidity_pass(h, l, c, atr, sh, sl, p.k, p.eq_tol, p.pool_lookback, p.liq_lookback, p.dist_cap)
     fv = fvg_flags(o, h, l, c, p.fvg_dir_candle)
     Ez, S = zone_pass(h, l, c, atr, fv, Es, np.flatnonzero(Es[:, 1] == K["ob"]), p.dist_cap)
-    E = np.concatenate([Es, El, Ez]); E = E[np.lexsort((E[:, 1], E[:, 0]))]
+    E = np.concatenate([Es, El, Ez])
+    E = E[np.lexsort((E[:, 1], E[:, 0]))]
     state = np.column_stack([trend, st[:, :2], st[:, 2:], pdz, liq, sw, S, atr])
     return E, state
 
@@ -263,75 +447,132 @@ def smc_arrays(o, h, l, c, p: SMCParams = SMCParams()):
 def _spans(bars: pd.DataFrame):
     "Row spans (start, stop) per symbol; raises ValueError on missing columns, NaN prices or an unsorted frame."
     miss = {"symbol", "ts", "open", "high", "low", "close"} - set(bars.columns)
-    if miss: raise ValueError(f"bars lack columns {sorted(miss)}")
+    if miss:
+        raise ValueError(f"bars lack columns {sorted(miss)}")
     px = bars[["open", "high", "low", "close"]].to_numpy(np.float64)
-    if np.isnan(px).any(): raise ValueError(f"NaN prices in {int(np.isnan(px).any(axis=1).sum())} bars: validate first")
-    sym = bars["symbol"].to_numpy(); ts = bars["ts"].values  # datetime64[ns] (UTC when tz-aware)
-    if len(bars) == 0: return px, sym, ts, []
-    bd = group_bounds(sym); st, en = bd[:-1], bd[1:]
-    if len(set(sym[st])) != len(st): raise ValueError("bars must be sorted by symbol, ts (a symbol's rows are split)")
+    if np.isnan(px).any():
+        raise ValueError(f"NaN prices in {int(np.isnan(px).any(axis=1).sum())} bars: validate first")
+    sym = bars["symbol"].to_numpy()
+    ts = bars["ts"].values  # datetime64[ns] (UTC when tz-aware)
+    if len(bars) == 0:
+        return px, sym, ts, []
+    bd = group_bounds(sym)
+    st, en = bd[:-1], bd[1:]
+    if len(set(sym[st])) != len(st):
+        raise ValueError("bars must be sorted by symbol, ts (a symbol's rows are split)")
     for a, b in zip(st, en):
-        if b - a > 1 and not (ts[a + 1:b] > ts[a:b - 1]).all(): raise ValueError(f"ts not strictly increasing for {sym[a]}")
+        if b - a > 1 and not (ts[a + 1 : b] > ts[a : b - 1]).all():
+            raise ValueError(f"ts not strictly increasing for {sym[a]}")
     return px, sym, ts, list(zip(st, en))
 
-def smc_run(bars: pd.DataFrame, # bars frame (symbol, ts, open, high, low, close), sorted by symbol, ts
-            p: SMCParams | None = None, **params):
-    "Run the engine on every symbol: (events float64 (n, 8) with a leading row-offset column, state float64 (len(bars), 24))."
+# %% ../../nbs/22_features.smc.ipynb #560d411e
+def smc_run(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close), sorted by symbol, ts
+    p: SMCParams | None = None,
+    **params,
+):
+    """Run the engine on every symbol: (events float64 (n, 8) with a leading row-offset column, state float64 (len(bars),
+    24))."""
     p = p or SMCParams(**params)
     px, sym, ts, spans = _spans(bars)
-    one = lambda ab: smc_arrays(*(np.ascontiguousarray(px[ab[0]:ab[1], j]) for j in range(4)), p)
-    with ThreadPoolExecutor(max(1, min(len(spans), os.cpu_count() or 1, 8))) as ex: res = list(ex.map(one, spans))
-    S = np.empty((len(bars), len(STATE_COLS))); Es = []
-    for (a, b), (E, st) in zip(spans, res):   # the numba passes release the GIL: symbols run in parallel threads
-        S[a:b] = st; Es.append(np.column_stack([np.full(len(E), a, np.float64), E]))
+    one = lambda ab: smc_arrays(*(np.ascontiguousarray(px[ab[0] : ab[1], j]) for j in range(4)), p)
+    with ThreadPoolExecutor(max(1, min(len(spans), os.cpu_count() or 1, 8))) as ex:
+        res = list(ex.map(one, spans))
+    S = np.empty((len(bars), len(STATE_COLS)))
+    Es = []
+    for (a, b), (E, st) in zip(spans, res):  # the numba passes release the GIL: symbols run in parallel threads
+        S[a:b] = st
+        Es.append(np.column_stack([np.full(len(E), a, np.float64), E]))
     return (np.concatenate(Es) if Es else np.empty((0, 8))), S
 
 # %% ../../nbs/22_features.smc.ipynb #f0cc103f
 EVENT_COLS = ["symbol", "confirmed_at", "kind", "direction", "top", "bottom", "origin_ts", "mitigated_at"]
 
+# %% ../../nbs/22_features.smc.ipynb #22f6cffc
 def events_frame(bars: pd.DataFrame, E: np.ndarray) -> pd.DataFrame:
-    "Event rows of `smc_run` as a frame with EVENT_COLS; timestamps from `bars.ts`, `mitigated_at` NaT when not (yet) mitigated."
-    ts = pd.DatetimeIndex(bars["ts"]); off = E[:, 0].astype(np.int64)
-    at = lambda col: ts.take(np.where(E[:, col] >= 0, off + E[:, col].astype(np.int64), -1), allow_fill=True, fill_value=pd.NaT)
-    return pd.DataFrame({"symbol": bars["symbol"].to_numpy()[off], "confirmed_at": at(1),
-                         "kind": pd.Categorical.from_codes(E[:, 2].astype(np.int8), KINDS),
-                         "direction": E[:, 3].astype(np.int8), "top": E[:, 4], "bottom": E[:, 5],
-                         "origin_ts": at(6), "mitigated_at": at(7)})
+    """Event rows of `smc_run` as a frame with EVENT_COLS; timestamps from `bars.ts`, `mitigated_at` NaT when not (yet)
+    mitigated."""
+    ts = pd.DatetimeIndex(bars["ts"])
+    off = E[:, 0].astype(np.int64)
+    at = lambda col: ts.take(
+        np.where(E[:, col] >= 0, off + E[:, col].astype(np.int64), -1), allow_fill=True, fill_value=pd.NaT
+    )
+    return pd.DataFrame(
+        {
+            "symbol": bars["symbol"].to_numpy()[off],
+            "confirmed_at": at(1),
+            "kind": pd.Categorical.from_codes(E[:, 2].astype(np.int8), KINDS),
+            "direction": E[:, 3].astype(np.int8),
+            "top": E[:, 4],
+            "bottom": E[:, 5],
+            "origin_ts": at(6),
+            "mitigated_at": at(7),
+        }
+    )
 
-def smc_events(bars: pd.DataFrame, # bars frame, sorted by symbol, ts
-               **params) -> pd.DataFrame:
+# %% ../../nbs/22_features.smc.ipynb #25ef5abd
+def smc_events(
+    bars: pd.DataFrame,  # bars frame, sorted by symbol, ts
+    **params,
+) -> pd.DataFrame:
     "Every SMC event, stamped at the bar that confirms it: EVENT_COLS, sorted by symbol, confirmed_at."
     E, _ = smc_run(bars, **params)
     return events_frame(bars, E)
 
+# %% ../../nbs/22_features.smc.ipynb #8acdb39f
 def smc_state(bars: pd.DataFrame, **params) -> pd.DataFrame:
     "Per-bar SMC state (STATE_COLS float64 + `warm` bool), index aligned with `bars`; uses bars up to each row only."
-    p = SMCParams(**params); _, S = smc_run(bars, p)
+    p = SMCParams(**params)
+    _, S = smc_run(bars, p)
     out = pd.DataFrame(S, index=bars.index, columns=STATE_COLS)
     pos = bars.groupby("symbol", sort=False).cumcount().to_numpy()
     out["warm"] = pos >= 2 * p.k + 14
     return out
 
 # %% ../../nbs/22_features.smc.ipynb #2e7c8b37
-SMC_FEATURES = ["smc_trend", "smc_bos", "smc_choch", "smc_sweep", "smc_pd", "smc_ob_bull_dist", "smc_ob_bear_dist",
-                "smc_fvg_bull_dist", "smc_fvg_bear_dist", "smc_liq_above_dist", "smc_liq_below_dist", "smc_zone_balance"]
+SMC_FEATURES = [
+    "smc_trend",
+    "smc_bos",
+    "smc_choch",
+    "smc_sweep",
+    "smc_pd",
+    "smc_ob_bull_dist",
+    "smc_ob_bear_dist",
+    "smc_fvg_bull_dist",
+    "smc_fvg_bear_dist",
+    "smc_liq_above_dist",
+    "smc_liq_below_dist",
+    "smc_zone_balance",
+]
 
+# %% ../../nbs/22_features.smc.ipynb #5b612f6d
 def _decay(d, age, n):
     "Signed recency flag: d * (1 - age/n) for 0 <= age < n, else 0."
     return np.where((age >= 0) & (age < n), d * (1 - age / n), 0.0)
 
+# %% ../../nbs/22_features.smc.ipynb #6cdafc68
 def state_vector(S: pd.DataFrame, recent: int = 10) -> pd.DataFrame:
     "The 12 SMC_FEATURES (float32) from a `smc_state` frame; same index."
-    v = pd.DataFrame({"smc_trend": S.trend, "smc_bos": _decay(S.bos_dir, S.bos_age, recent),
-                      "smc_choch": _decay(S.choch_dir, S.choch_age, recent),
-                      "smc_sweep": _decay(S.sweep_dir, S.sweep_age, recent), "smc_pd": S.pd,
-                      "smc_ob_bull_dist": S.ob_bull_dist, "smc_ob_bear_dist": S.ob_bear_dist,
-                      "smc_fvg_bull_dist": S.fvg_bull_dist, "smc_fvg_bear_dist": S.fvg_bear_dist,
-                      "smc_liq_above_dist": S.liq_above, "smc_liq_below_dist": S.liq_below,
-                      "smc_zone_balance": (S.near_bull_n - S.near_bear_n) / (S.near_bull_n + S.near_bear_n + 1)},
-                     index=S.index)
+    v = pd.DataFrame(
+        {
+            "smc_trend": S.trend,
+            "smc_bos": _decay(S.bos_dir, S.bos_age, recent),
+            "smc_choch": _decay(S.choch_dir, S.choch_age, recent),
+            "smc_sweep": _decay(S.sweep_dir, S.sweep_age, recent),
+            "smc_pd": S.pd,
+            "smc_ob_bull_dist": S.ob_bull_dist,
+            "smc_ob_bear_dist": S.ob_bear_dist,
+            "smc_fvg_bull_dist": S.fvg_bull_dist,
+            "smc_fvg_bear_dist": S.fvg_bear_dist,
+            "smc_liq_above_dist": S.liq_above,
+            "smc_liq_below_dist": S.liq_below,
+            "smc_zone_balance": (S.near_bull_n - S.near_bear_n) / (S.near_bull_n + S.near_bear_n + 1),
+        },
+        index=S.index,
+    )
     return v[SMC_FEATURES].astype(np.float32)
 
+# %% ../../nbs/22_features.smc.ipynb #f2037861
 def smc_vector(bars: pd.DataFrame, **params) -> pd.DataFrame:
     "12 float32 SMC features per (symbol, ts) row, index aligned with `bars`; defined from the first bar (no NaN)."
     return state_vector(smc_state(bars, **params), SMCParams(**params).recent)

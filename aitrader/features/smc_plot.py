@@ -15,36 +15,80 @@ __all__ = ['plot_smc']
 # %% ../../nbs/22a_features.smc_xcheck.ipynb #2470b918
 _COL = {("ob", 1): "tab:green", ("ob", -1): "tab:red", ("fvg", 1): "tab:blue", ("fvg", -1): "tab:orange"}
 
-def plot_smc(bars: pd.DataFrame,   # one symbol's bars frame (ts, open, high, low, close)
-             events: pd.DataFrame, # `smc_events` of those bars (any span)
-             start=None, end=None, # window to draw (timestamps or strings), inclusive
-             ax=None, title: str = ""):
+# %% ../../nbs/22a_features.smc_xcheck.ipynb #6e604e1f
+def plot_smc(
+    bars: pd.DataFrame,  # one symbol's bars frame (ts, open, high, low, close)
+    events: pd.DataFrame,  # `smc_events` of those bars (any span)
+    start=None,
+    end=None,  # window to draw (timestamps or strings), inclusive
+    ax=None,
+    title: str = "",
+):
     "Candles with OB/FVG zones from `confirmed_at`, BOS/CHoCH levels, swings and sweeps; returns the matplotlib Axes."
     b = bars[(bars.ts >= (start or bars.ts.iloc[0])) & (bars.ts <= (end or bars.ts.iloc[-1]))].reset_index(drop=True)
-    pos = pd.Series(np.arange(len(b)), index=b.ts); x = lambda t: pos.get(t, np.nan)
+    pos = pd.Series(np.arange(len(b)), index=b.ts)
+    x = lambda t: pos.get(t, np.nan)
     ax = ax or plt.subplots(figsize=(12, 4.5), dpi=80)[1]
     up = b.close >= b.open
     ax.vlines(pos.values, b.low, b.high, color="0.35", lw=0.6)
-    ax.bar(pos.values, (b.close - b.open).abs().clip(lower=1e-9), bottom=np.minimum(b.open, b.close), width=0.7,
-           color=np.where(up, "white", "0.25"), edgecolor="0.25", lw=0.5)
+    ax.bar(
+        pos.values,
+        (b.close - b.open).abs().clip(lower=1e-9),
+        bottom=np.minimum(b.open, b.close),
+        width=0.7,
+        color=np.where(up, "white", "0.25"),
+        edgecolor="0.25",
+        lw=0.5,
+    )
     e = events[(events.confirmed_at >= b.ts.iloc[0]) & (events.confirmed_at <= b.ts.iloc[-1])]
     fills = events[events.kind == "fvg_filled"].set_index("origin_ts").confirmed_at
     for r in e[e.kind.isin(["ob", "fvg"])].itertuples():
         stop = r.mitigated_at if r.kind == "ob" else fills.get(r.origin_ts, pd.NaT)
         x1 = x(stop) if pd.notna(stop) and stop in pos.index else len(b) - 0.5
-        ax.add_patch(Rectangle((x(r.confirmed_at) - 0.5, r.bottom), x1 - x(r.confirmed_at) + 0.5, r.top - r.bottom,
-                               color=_COL[(r.kind, r.direction)], alpha=0.25 if r.kind == "ob" else 0.18, lw=0))
+        ax.add_patch(
+            Rectangle(
+                (x(r.confirmed_at) - 0.5, r.bottom),
+                x1 - x(r.confirmed_at) + 0.5,
+                r.top - r.bottom,
+                color=_COL[(r.kind, r.direction)],
+                alpha=0.25 if r.kind == "ob" else 0.18,
+                lw=0,
+            )
+        )
     for r in e[e.kind.isin(["bos", "choch"])].itertuples():
         x0 = x(r.origin_ts) if r.origin_ts in pos.index else 0
-        ax.hlines(r.top, x0, x(r.confirmed_at), color="tab:green" if r.direction > 0 else "tab:red",
-                  ls="-" if r.kind == "bos" else "--", lw=1)
-        ax.annotate(r.kind.upper().replace("CHOCH", "CHoCH"), (x(r.confirmed_at), r.top), fontsize=6, va="bottom", ha="right")
+        ax.hlines(
+            r.top,
+            x0,
+            x(r.confirmed_at),
+            color="tab:green" if r.direction > 0 else "tab:red",
+            ls="-" if r.kind == "bos" else "--",
+            lw=1,
+        )
+        ax.annotate(
+            r.kind.upper().replace("CHOCH", "CHoCH"), (x(r.confirmed_at), r.top), fontsize=6, va="bottom", ha="right"
+        )
     for kind, m, yc in (("swing_high", "v", "high"), ("swing_low", "^", "low")):
         s = e[(e.kind == kind) & e.origin_ts.isin(pos.index)]
-        ax.scatter(s.origin_ts.map(pos), s.top + (0.004 if kind == "swing_high" else -0.004) * s.top, marker=m, s=12, color="purple")
+        ax.scatter(
+            s.origin_ts.map(pos),
+            s.top + (0.004 if kind == "swing_high" else -0.004) * s.top,
+            marker=m,
+            s=12,
+            color="purple",
+        )
     sw = e[e.kind == "sweep"]
-    ax.scatter(sw.confirmed_at.map(pos), np.where(sw.direction < 0, sw.top, sw.bottom), marker="x", s=40, color="black", zorder=3)
+    ax.scatter(
+        sw.confirmed_at.map(pos),
+        np.where(sw.direction < 0, sw.top, sw.bottom),
+        marker="x",
+        s=40,
+        color="black",
+        zorder=3,
+    )
     ticks = np.linspace(0, len(b) - 1, 7).astype(int)
     ax.set_xticks(ticks, [b.ts.iloc[i].strftime("%Y-%m-%d") for i in ticks], fontsize=7)
-    ax.set_xlim(-1, len(b)); ax.set_title(title, fontsize=9); ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlim(-1, len(b))
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(axis="y", labelsize=7)
     return ax

@@ -22,29 +22,37 @@ def ewm_grouped(x, bounds, alpha):
         s = np.nan
         for i in range(bounds[g], bounds[g + 1]):
             v = x[i]
-            if v == v: s = v if s != s else (1.0 - alpha) * s + alpha * v
+            if v == v:
+                s = v if s != s else (1.0 - alpha) * s + alpha * v
             out[i] = s
     return out
 
+# %% ../../nbs/21_features.ta.ipynb #849ad7e8
 @njit(cache=True)
 def _rolling(x, bounds, w, how):
     out = np.full(len(x), np.nan)
     for g in range(len(bounds) - 1):
         for i in range(bounds[g] + w - 1, bounds[g + 1]):
             s = 0.0
-            for j in range(i - w + 1, i + 1): s += x[j]
-            if how == 0: out[i] = s
-            elif how == 1: out[i] = s / w
+            for j in range(i - w + 1, i + 1):
+                s += x[j]
+            if how == 0:
+                out[i] = s
+            elif how == 1:
+                out[i] = s / w
             else:
                 m, q = s / w, 0.0
-                for j in range(i - w + 1, i + 1): q += (x[j] - m) ** 2
+                for j in range(i - w + 1, i + 1):
+                    q += (x[j] - m) ** 2
                 out[i] = np.sqrt(q / w)
     return out
 
+# %% ../../nbs/21_features.ta.ipynb #4b8375b0
 def rolling_grouped(x: np.ndarray, bounds: np.ndarray, w: int, how: str = "mean") -> np.ndarray:
     "Rolling `sum`/`mean`/`std` (ddof 0) over the last w rows of each symbol; float64, NaN before w values."
     return _rolling(np.asarray(x, np.float64), bounds, w, {"sum": 0, "mean": 1, "std": 2}[how])
 
+# %% ../../nbs/21_features.ta.ipynb #127c7f47
 def shift_grouped(x: np.ndarray, bounds: np.ndarray, k: int = 1) -> np.ndarray:
     "x shifted k rows later inside each symbol (NaN for the first k bars of a symbol)."
     out = np.full(len(x), np.nan)
@@ -53,32 +61,55 @@ def shift_grouped(x: np.ndarray, bounds: np.ndarray, k: int = 1) -> np.ndarray:
     return out
 
 # %% ../../nbs/21_features.ta.ipynb #fa1d5d15
-def momentum_score(close: np.ndarray,          # float closes (INR) of rows sorted by symbol, ts
-                   bounds: np.ndarray | None = None, # `group_bounds` of the rows; None: one symbol
-                   lookback: int = 20,         # window, bars
-                  ) -> np.ndarray:
+def momentum_score(
+    close: np.ndarray,  # float closes (INR) of rows sorted by symbol, ts
+    bounds: np.ndarray | None = None,  # `group_bounds` of the rows; None: one symbol
+    lookback: int = 20,  # window, bars
+) -> np.ndarray:
     "float64 per row: close[t] / close[t - lookback] - 1 within each symbol run (NaN for its first `lookback` bars)."
     c = np.asarray(close, np.float64)
     return c / shift_grouped(c, np.array([0, len(c)], np.int64) if bounds is None else bounds, lookback) - 1
 
 # %% ../../nbs/21_features.ta.ipynb #062000cc
-TA_WARMUP = {"rsi_14": 14, "ema_12": 11, "ema_26": 25, "macd": 25, "macd_signal": 33, "macd_hist": 33,
-             "bb_mid": 19, "bb_upper": 19, "bb_lower": 19, "bb_pos": 19, "atr_14": 13, "plus_di": 14,
-             "minus_di": 14, "adx_14": 27, "obv": 0, "obv_trend_20": 20, "vwap_20": 19, "vol_ma_20": 19}  # first valid bar (0-based)
+TA_WARMUP = {
+    "rsi_14": 14,
+    "ema_12": 11,
+    "ema_26": 25,
+    "macd": 25,
+    "macd_signal": 33,
+    "macd_hist": 33,
+    "bb_mid": 19,
+    "bb_upper": 19,
+    "bb_lower": 19,
+    "bb_pos": 19,
+    "atr_14": 13,
+    "plus_di": 14,
+    "minus_di": 14,
+    "adx_14": 27,
+    "obv": 0,
+    "obv_trend_20": 20,
+    "vwap_20": 19,
+    "vol_ma_20": 19,
+}  # first valid bar (0-based)
 
+# %% ../../nbs/21_features.ta.ipynb #72c28ad9
 def _sdiv(a, b):
     "a / b with NaN where b == 0 (never inf)."
-    with np.errstate(divide="ignore", invalid="ignore"): return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
 
-def ta_frame(bars: pd.DataFrame, # long bars frame: symbol, ts, open, high, low, close, volume (sorted by symbol, ts)
-            ) -> pd.DataFrame:
+# %% ../../nbs/21_features.ta.ipynb #07e6486b
+def ta_frame(
+    bars: pd.DataFrame,  # long bars frame: symbol, ts, open, high, low, close, volume (sorted by symbol, ts)
+) -> pd.DataFrame:
     "Research frame of raw indicators (columns of `TA_WARMUP`, float64, INR where priced) per (symbol, ts)."
-    bd = group_bounds(bars["symbol"].to_numpy()); pos = group_pos(bd)
+    bd = group_bounds(bars["symbol"].to_numpy())
+    pos = group_pos(bd)
     h, l, c, v = (bars[k].to_numpy(np.float64) for k in ("high", "low", "close", "volume"))
     pc, ph, pl = (shift_grouped(a, bd) for a in (c, h, l))
     d = c - pc
     W = 1 / 14
-    nan0 = np.where(np.isnan(pc), np.nan, 0.0)   # NaN on a symbol's first bar (no previous bar), else 0
+    nan0 = np.where(np.isnan(pc), np.nan, 0.0)  # NaN on a symbol's first bar (no previous bar), else 0
     up, dn = ewm_grouped(np.where(d > 0, d, 0.0) + nan0, bd, W), ewm_grouped(np.where(d < 0, -d, 0.0) + nan0, bd, W)
     rsi = np.where(dn == 0, np.where(up > 0, 100.0, 50.0), 100 - 100 / (1 + _sdiv(up, dn)))
     e12, e26 = ewm_grouped(c, bd, 2 / 13), ewm_grouped(c, bd, 2 / 27)
@@ -86,7 +117,9 @@ def ta_frame(bars: pd.DataFrame, # long bars frame: symbol, ts, open, high, low,
     sig = ewm_grouped(macd, bd, 2 / 10)
     mid, sd = rolling_grouped(c, bd, 20), rolling_grouped(c, bd, 20, "std")
     tr = np.where(np.isnan(pc), h - l, np.maximum(h, pc) - np.minimum(l, pc))
-    atr = wilder_atr(h, l, c, 14, bd)    # the one ATR (`features.atr`): NaN before bar 13, seeded with the mean of 14 true ranges
+    atr = wilder_atr(
+        h, l, c, 14, bd
+    )  # the one ATR (`features.atr`): NaN before bar 13, seeded with the mean of 14 true ranges
     um, dm = h - ph, pl - l
     pdm = np.where((um > dm) & (um > 0), um, 0.0) + nan0
     mdm = np.where((dm > um) & (dm > 0), dm, 0.0) + nan0
@@ -97,29 +130,72 @@ def ta_frame(bars: pd.DataFrame, # long bars frame: symbol, ts, open, high, low,
     sv = np.sign(np.nan_to_num(d)) * v
     obv = np.cumsum(sv) - np.repeat(np.r_[0, np.cumsum(sv)[bd[1:-1] - 1]], np.diff(bd))
     vs = rolling_grouped(v, bd, 20, "sum")
-    out = {"rsi_14": rsi, "ema_12": e12, "ema_26": e26, "macd": macd, "macd_signal": sig, "macd_hist": macd - sig,
-           "bb_mid": mid, "bb_upper": mid + 2 * sd, "bb_lower": mid - 2 * sd, "bb_pos": _sdiv(c - (mid - 2 * sd), 4 * sd),
-           "atr_14": atr, "plus_di": pdi, "minus_di": mdi, "adx_14": adx, "obv": obv,
-           "obv_trend_20": _sdiv(rolling_grouped(np.where(pos >= 1, sv, np.nan), bd, 20, "sum"), vs),
-           "vwap_20": _sdiv(rolling_grouped((h + l + c) / 3 * v, bd, 20, "sum"), vs), "vol_ma_20": rolling_grouped(v, bd, 20)}
+    out = {
+        "rsi_14": rsi,
+        "ema_12": e12,
+        "ema_26": e26,
+        "macd": macd,
+        "macd_signal": sig,
+        "macd_hist": macd - sig,
+        "bb_mid": mid,
+        "bb_upper": mid + 2 * sd,
+        "bb_lower": mid - 2 * sd,
+        "bb_pos": _sdiv(c - (mid - 2 * sd), 4 * sd),
+        "atr_14": atr,
+        "plus_di": pdi,
+        "minus_di": mdi,
+        "adx_14": adx,
+        "obv": obv,
+        "obv_trend_20": _sdiv(rolling_grouped(np.where(pos >= 1, sv, np.nan), bd, 20, "sum"), vs),
+        "vwap_20": _sdiv(rolling_grouped((h + l + c) / 3 * v, bd, 20, "sum"), vs),
+        "vol_ma_20": rolling_grouped(v, bd, 20),
+    }
     df = pd.DataFrame({"symbol": bars["symbol"].to_numpy(), "ts": bars["ts"].array})
-    for k, a in out.items(): df[k] = np.where(pos >= TA_WARMUP[k], a, np.nan)
+    for k, a in out.items():
+        df[k] = np.where(pos >= TA_WARMUP[k], a, np.nan)
     return df
 
 # %% ../../nbs/21_features.ta.ipynb #6ce3a799
-TA_FEATURES = ["ta_rsi_14", "ta_macd", "ta_macd_hist", "ta_bb_pos_20", "ta_atr_pct_14", "ta_adx_14",
-               "ta_obv_trend_20", "ta_vwap_dist_20", "ta_ema12_rel", "ta_ema26_rel", "ta_vol_ratio_20", "ta_ema_spread"]
+TA_FEATURES = [
+    "ta_rsi_14",
+    "ta_macd",
+    "ta_macd_hist",
+    "ta_bb_pos_20",
+    "ta_atr_pct_14",
+    "ta_adx_14",
+    "ta_obv_trend_20",
+    "ta_vwap_dist_20",
+    "ta_ema12_rel",
+    "ta_ema26_rel",
+    "ta_vol_ratio_20",
+    "ta_ema_spread",
+]
 TA_MIN_BARS = max(TA_WARMUP.values()) + 1  # bars a symbol needs before every TA value exists
 
-def ta_vector(bars: pd.DataFrame, # long bars frame (symbol, ts, OHLCV), sorted by symbol, ts
-             ) -> pd.DataFrame:
+# %% ../../nbs/21_features.ta.ipynb #6e7369c9
+def ta_vector(
+    bars: pd.DataFrame,  # long bars frame (symbol, ts, OHLCV), sorted by symbol, ts
+) -> pd.DataFrame:
     "symbol, ts + the 12 `TA_FEATURES` as float32 (NaN during warm-up or where a ratio is undefined)."
     f = ta_frame(bars)
     c, v = bars["close"].to_numpy(np.float64), bars["volume"].to_numpy(np.float64)
-    vals = [f.rsi_14 / 100, f.macd / c, f.macd_hist / c, f.bb_pos, f.atr_14 / c, f.adx_14 / 100, f.obv_trend_20,
-            c / f.vwap_20 - 1, c / f.ema_12 - 1, c / f.ema_26 - 1, _sdiv(v, f.vol_ma_20.to_numpy()), f.ema_12 / f.ema_26 - 1]
+    vals = [
+        f.rsi_14 / 100,
+        f.macd / c,
+        f.macd_hist / c,
+        f.bb_pos,
+        f.atr_14 / c,
+        f.adx_14 / 100,
+        f.obv_trend_20,
+        c / f.vwap_20 - 1,
+        c / f.ema_12 - 1,
+        c / f.ema_26 - 1,
+        _sdiv(v, f.vol_ma_20.to_numpy()),
+        f.ema_12 / f.ema_26 - 1,
+    ]
     out = f[["symbol", "ts"]].copy()
-    for k, a in zip(TA_FEATURES, vals): out[k] = np.asarray(a, np.float64).astype(np.float32)
+    for k, a in zip(TA_FEATURES, vals):
+        out[k] = np.asarray(a, np.float64).astype(np.float32)
     return out
 
 # %% ../../nbs/21_features.ta.ipynb #664e9ef6

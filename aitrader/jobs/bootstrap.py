@@ -14,28 +14,51 @@ from ..train.registry import promote
 __all__ = ['ensure_champion']
 
 # %% ../../nbs/81_jobs.bootstrap.ipynb #1d66714f
-def ensure_champion(cfg:Config|None=None,
-                    symbols:list[str]|None=None,  # training symbols; None = the `universe` symbols with daily bars stored
-                    universe:str="nifty50",       # see `symbols`
-                    folds:tuple=(2024,),          # test years of the walk-forward
-                    epochs:int=1, config:str="tiny", seed:int=0,
-                    num_threads:int=1,            # torch threads
-                    verbose:bool=True,
-                   ) -> str:
+def ensure_champion(
+    cfg: Config | None = None,
+    symbols: list[str] | None = None,  # training symbols; None = the `universe` symbols with daily bars stored
+    universe: str = "nifty50",  # see `symbols`
+    folds: tuple = (2024,),  # test years of the walk-forward
+    epochs: int = 1,
+    config: str = "tiny",
+    seed: int = 0,
+    num_threads: int = 1,  # torch threads
+    verbose: bool = True,
+) -> str:
     "The champion's origin ('models:/aitrader/<k>'), training and force-promoting a small bundle when there is none."
-    import logging; logging.getLogger("mlflow").setLevel(logging.WARNING)
+    import logging
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     from aitrader.data.store import BarStore
     from aitrader.data.universe import load_universe
+
     cfg = cfg or get_config()
-    try: return load_champion("dev", cfg).origin
-    except LookupError: pass
+    try:
+        return load_champion("dev", cfg).origin
+    except LookupError:
+        pass
     from aitrader.train.walkforward import train
+
     say = print if verbose else (lambda *a: None)
     if symbols is None:
-        with BarStore(cfg, read_only=True) as st: symbols = sorted(set(load_universe(universe, cfg)) & set(st.symbols("1d")))
+        with BarStore(cfg, read_only=True) as st:
+            symbols = sorted(set(load_universe(universe, cfg)) & set(st.symbols("1d")))
     say(f"no champion: training a {config} bundle ({epochs} epoch, folds {list(folds)}) on {len(symbols)} symbols")
-    res = train(symbols, list(folds), epochs=epochs, config=config, seed=seed, cfg=cfg, baselines=False, verbose=False,
-                num_threads=num_threads)
-    d = promote(force=True, reason=f"bootstrap: no champion existed; {config} bundle, {epochs} epoch(s), folds {list(folds)}", cfg=cfg)
+    res = train(
+        symbols,
+        list(folds),
+        epochs=epochs,
+        config=config,
+        seed=seed,
+        cfg=cfg,
+        baselines=False,
+        verbose=False,
+        num_threads=num_threads,
+    )
+    d = promote(
+        force=True,
+        reason=f"bootstrap: no champion existed; {config} bundle, {epochs} epoch(s), folds {list(folds)}",
+        cfg=cfg,
+    )
     say(f"{d.decision}: champion v{d.champion} ({res.seconds:.0f} s of training)")
     return f"models:/{MODEL_NAME}/{d.champion}"

@@ -26,74 +26,143 @@ def _daily_prepare(params: dict, cfg: Config):
     p = _check("daily", params, dict(run_date="", universe="nifty50", mode=cfg.mode, drop_events=False))
     from aitrader.data.universe import load_universe
     from aitrader.data.window import last_trading_day
-    if p["mode"] not in ("dev", "prod"): raise ValueError(f"daily: mode must be 'dev' or 'prod', got {p['mode']!r}")
+
+    if p["mode"] not in ("dev", "prod"):
+        raise ValueError(f"daily: mode must be 'dev' or 'prod', got {p['mode']!r}")
     asked = session_date(p["run_date"]) if p["run_date"] else None
-    try: syms = load_universe(p["universe"], cfg)
-    except (FileNotFoundError, OSError) as e: raise ValueError(f"daily: universe {p['universe']!r}: {e}") from None
+    try:
+        syms = load_universe(p["universe"], cfg)
+    except (FileNotFoundError, OSError) as e:
+        raise ValueError(f"daily: universe {p['universe']!r}: {e}") from None
     last = last_trading_day(cfg, syms)
     day = asked if asked is not None else last.tz_localize(None)
-    if day > last.tz_localize(None): raise LookupError(f"daily: run_date {day:%Y-%m-%d} is after the last daily bar in the store ({last:%Y-%m-%d})")
+    if day > last.tz_localize(None):
+        raise LookupError(f"daily: run_date {day:%Y-%m-%d} is after the last daily bar in the store ({last:%Y-%m-%d})")
     nb = dict(run_date=f"{day:%Y-%m-%d}", universe=p["universe"], mode=p["mode"])
     return nb, day.date(), cfg.runs_out / "daily" / f"{day:%Y-%m-%d}.ipynb"
 
+# %% ../../nbs/82_jobs.catalog.ipynb #1dd8f161
 def _daily_publish(store: SignalStore, rid: str, glued: dict, params: dict, cfg: Config) -> dict:
     "Publish the staged parquet of the run for its date (one transaction). Raises RuntimeError when nothing was staged."
     p = stage_path(cfg, rid)
-    if not p.exists(): raise RuntimeError("the daily notebook staged no signals")
-    out = store.publish_signals(rid, pd.Timestamp(params["run_date"]).date(), pd.read_parquet(p), drop_events=bool(params.get("drop_events")))
-    from aitrader.track.hooks import after_daily   # outcomes, regimes, shadow challenger, external signals, alerts (issue 14)
+    if not p.exists():
+        raise RuntimeError("the daily notebook staged no signals")
+    out = store.publish_signals(
+        rid, pd.Timestamp(params["run_date"]).date(), pd.read_parquet(p), drop_events=bool(params.get("drop_events"))
+    )
+    from aitrader.track.hooks import (
+        after_daily,
+    )  # outcomes, regimes, shadow challenger, external signals, alerts (issue 14)
+
     return {**out, "track": after_daily(store, rid, params, cfg)}
 
+# %% ../../nbs/82_jobs.catalog.ipynb #286d4f30
 register(Job("daily", "daily.ipynb", _daily_prepare, _daily_publish, timeout=1800))
 
+# %% ../../nbs/82_jobs.catalog.ipynb #46df119a
 def _hourly_prepare(params: dict, cfg: Config):
     p = _check("hourly", params, dict(at="", replay="", mode=cfg.mode))
     from aitrader.data.resample import as_of_ts
+
     if p["replay"]:
         day = session_date(p["replay"], "replay")
-        return dict(at="", replay=f"{day:%Y-%m-%d}", mode=p["mode"]), day.date(), cfg.runs_out / "hourly" / f"{day:%Y-%m-%d}.replay.ipynb"
-    try: t = as_of_ts(p["at"]) if p["at"] else pd.Timestamp.now(tz="Asia/Kolkata").floor("min")
-    except (ValueError, TypeError) as e: raise ValueError(f"hourly: at {p['at']!r} is not a time 'YYYY-MM-DD HH:MM': {e}") from None
+        return (
+            dict(at="", replay=f"{day:%Y-%m-%d}", mode=p["mode"]),
+            day.date(),
+            cfg.runs_out / "hourly" / f"{day:%Y-%m-%d}.replay.ipynb",
+        )
+    try:
+        t = as_of_ts(p["at"]) if p["at"] else pd.Timestamp.now(tz="Asia/Kolkata").floor("min")
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"hourly: at {p['at']!r} is not a time 'YYYY-MM-DD HH:MM': {e}") from None
     session_date(f"{t:%Y-%m-%d}", "at")
-    return dict(at=f"{t:%Y-%m-%d %H:%M}", replay="", mode=p["mode"]), t.date(), cfg.runs_out / "hourly" / f"{t:%Y-%m-%dT%H%M}.ipynb"
+    return (
+        dict(at=f"{t:%Y-%m-%d %H:%M}", replay="", mode=p["mode"]),
+        t.date(),
+        cfg.runs_out / "hourly" / f"{t:%Y-%m-%dT%H%M}.ipynb",
+    )
 
+# %% ../../nbs/82_jobs.catalog.ipynb #67c627e7
 def _hourly_alerts(store, rid, glued, params, cfg):
     "READY_TO_ENTER alerts of the run (`track.hooks.after_hourly`)."
     from aitrader.track.hooks import after_hourly
+
     return after_hourly(store, rid, glued, params, cfg)
 
+# %% ../../nbs/82_jobs.catalog.ipynb #1c25ca0a
 register(Job("hourly", "hourly.ipynb", _hourly_prepare, _hourly_alerts, timeout=600))
 
+# %% ../../nbs/82_jobs.catalog.ipynb #67249c11
 def _train_prepare(params: dict, cfg: Config):
-    p = _check("train", params, dict(symbols="", folds="", epochs=3, config="default", seed=0, drop_features="", universe="", rank_loss="", n_seeds=1))
+    p = _check(
+        "train",
+        params,
+        dict(
+            symbols="",
+            folds="",
+            epochs=3,
+            config="default",
+            seed=0,
+            drop_features="",
+            universe="",
+            rank_loss="",
+            n_seeds=1,
+        ),
+    )
     now = pd.Timestamp.now(tz="UTC")
     return p, None, cfg.runs_out / "train" / f"{now:%Y%m%dT%H%M%SZ}.ipynb"
 
+# %% ../../nbs/82_jobs.catalog.ipynb #7b03b112
 register(Job("train", "train.ipynb", _train_prepare, timeout=6 * 3600))
 
+# %% ../../nbs/82_jobs.catalog.ipynb #911704c8
 def _report_prepare(params: dict, cfg: Config):
-    p = _check("report", params, dict(start="", end="", model="champion", data_dir="", symbols="", walk_forward=False,
-                                       universe="", log_mlflow=True))
+    p = _check(
+        "report",
+        params,
+        dict(
+            start="",
+            end="",
+            model="champion",
+            data_dir="",
+            symbols="",
+            walk_forward=False,
+            universe="",
+            log_mlflow=True,
+        ),
+    )
     for k in ("start", "end"):
-        try: pd.to_datetime(p[k], format="%Y-%m-%d")
-        except (ValueError, TypeError): raise ValueError(f"report: {k} {p[k]!r} is not an ISO date (YYYY-MM-DD)") from None
-    if p["end"] < p["start"]: raise ValueError(f"report: end {p['end']} is before start {p['start']}")
+        try:
+            pd.to_datetime(p[k], format="%Y-%m-%d")
+        except (ValueError, TypeError):
+            raise ValueError(f"report: {k} {p[k]!r} is not an ISO date (YYYY-MM-DD)") from None
+    if p["end"] < p["start"]:
+        raise ValueError(f"report: end {p['end']} is before start {p['start']}")
     nb = {k: v for k, v in p.items() if k != "log_mlflow"}
     return nb, pd.Timestamp(p["end"]).date(), cfg.runs_out / "report" / p["end"] / "report.ipynb"
 
+# %% ../../nbs/82_jobs.catalog.ipynb #eb5616a8
 def _report_log(store, rid, glued, params, cfg):
     "Log the report's summary on the evaluated version's MLflow run (`eval.evaluate.log_summary`)."
-    if not params.get("log_mlflow", True): return None
+    if not params.get("log_mlflow", True):
+        return None
     from aitrader.eval.evaluate import log_summary
+
     return {"mlflow_run": log_summary(glued["summary"], cfg)}
 
+# %% ../../nbs/82_jobs.catalog.ipynb #36d9f311
 register(Job("report", "report.ipynb", _report_prepare, _report_log, timeout=3600))
 
 # %% ../../nbs/82_jobs.catalog.ipynb #8154d47a
 def _eod_prepare(params: dict, cfg: Config):
     "The desk's end-of-day report (`runs/eod.ipynb`, issue #16): run_date (ISO session; empty = today)."
     p = _check("eod", params, dict(run_date=""))
-    day = session_date(p["run_date"]) if p["run_date"] else pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None)
+    day = (
+        session_date(p["run_date"])
+        if p["run_date"]
+        else pd.Timestamp.now(tz="Asia/Kolkata").normalize().tz_localize(None)
+    )
     return dict(run_date=f"{day:%Y-%m-%d}"), day.date(), cfg.runs_out / "eod" / f"{day:%Y-%m-%d}.ipynb"
 
+# %% ../../nbs/82_jobs.catalog.ipynb #a8121e41
 register(Job("eod", "eod.ipynb", _eod_prepare, timeout=900))

@@ -26,15 +26,22 @@ __all__ = ['SCRAP_MIME', 'JOBS', 'glue', 'read_glued', 'JobFailed', 'JobResult',
 # %% ../../nbs/80_jobs.runner.ipynb #e4feea30
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 
-def glue(name: str, # key the caller reads back
-         value,     # JSON-serializable value (numbers, strings, lists, dicts)
-        ) -> None:
+# %% ../../nbs/80_jobs.runner.ipynb #66998c7b
+def glue(
+    name: str,  # key the caller reads back
+    value,  # JSON-serializable value (numbers, strings, lists, dicts)
+) -> None:
     "Record `value` under `name` in the executing notebook's output, in scrapbook's on-disk format (JSON encoder)."
     from IPython.display import display
-    json.dumps(value)  # fail here, with the value's type, if it is not JSON-serializable
-    display({SCRAP_MIME: {"name": name, "data": value, "encoder": "json", "version": 1}}, raw=True,
-            metadata={"scrapbook": {"name": name, "data": True, "display": False}})
 
+    json.dumps(value)  # fail here, with the value's type, if it is not JSON-serializable
+    display(
+        {SCRAP_MIME: {"name": name, "data": value, "encoder": "json", "version": 1}},
+        raw=True,
+        metadata={"scrapbook": {"name": name, "data": True, "display": False}},
+    )
+
+# %% ../../nbs/80_jobs.runner.ipynb #47740946
 def read_glued(nb_path: str | Path) -> dict:
     "Every value glued in an executed notebook, as {name: value}. Raises `FileNotFoundError`."
     nb = nbformat.read(str(nb_path), as_version=4)
@@ -50,47 +57,68 @@ def read_glued(nb_path: str | Path) -> dict:
 # %% ../../nbs/80_jobs.runner.ipynb #2474ad75
 class JobFailed(RuntimeError):
     "A job notebook failed; `.out_path` is the executed copy with the traceback."
-    def __init__(self, msg, out_path=None): super().__init__(msg); self.out_path = out_path
 
+    def __init__(self, msg, out_path=None):
+        super().__init__(msg)
+        self.out_path = out_path
+
+# %% ../../nbs/80_jobs.runner.ipynb #cc479784
 @dataclass
 class JobResult:
-    out_path: Path   # executed notebook
-    glued: dict      # values recorded with `glue`
-    seconds: float   # wall time of the execution
+    out_path: Path  # executed notebook
+    glued: dict  # values recorded with `glue`
+    seconds: float  # wall time of the execution
 
+# %% ../../nbs/80_jobs.runner.ipynb #59c126be
 def config_env(cfg) -> dict:
     "Variables a job kernel needs to see `cfg`'s settings: AITRADER_HOME, MLFLOW_TRACKING_URI, MODE, AITRADER_DATA_DIR."
     e = dict(AITRADER_HOME=str(cfg.home), MLFLOW_TRACKING_URI=cfg.mlflow_uri, MODE=cfg.mode)
-    if cfg.data_dir is not None: e["AITRADER_DATA_DIR"] = str(cfg.data_dir)
+    if cfg.data_dir is not None:
+        e["AITRADER_DATA_DIR"] = str(cfg.data_dir)
     return e
 
+# %% ../../nbs/80_jobs.runner.ipynb #03660d03
 @contextmanager
 def _environ(env: dict | None):
     "Set `env` in os.environ (the kernel papermill starts inherits it); restore the previous values afterwards."
     old = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update({k: str(v) for k, v in (env or {}).items()})
-    try: yield
+    try:
+        yield
     finally:
         for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
-def execute_job(nb_path: str | Path,    # job notebook (e.g. runs/daily.ipynb)
-                out_path: str | Path,   # where the executed copy goes
-                parameters: dict | None = None, # injected after the cell tagged `parameters`
-                timeout: int = 1800,    # seconds per cell
-                cwd: str | Path | None = None, # working directory of the kernel (default: the notebook's folder)
-                env: dict | None = None, # extra environment for the kernel, e.g. `config_env(cfg)`
-               ) -> JobResult:
+# %% ../../nbs/80_jobs.runner.ipynb #bb18b1f8
+def execute_job(
+    nb_path: str | Path,  # job notebook (e.g. runs/daily.ipynb)
+    out_path: str | Path,  # where the executed copy goes
+    parameters: dict | None = None,  # injected after the cell tagged `parameters`
+    timeout: int = 1800,  # seconds per cell
+    cwd: str | Path | None = None,  # working directory of the kernel (default: the notebook's folder)
+    env: dict | None = None,  # extra environment for the kernel, e.g. `config_env(cfg)`
+) -> JobResult:
     "Execute a job notebook with papermill; returns the executed path and glued values. Raises `JobFailed`."
     import papermill as pm
+
     nb_path, out_path = Path(nb_path), Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     try:
-        with _environ(env): pm.execute_notebook(str(nb_path), str(out_path), parameters=parameters or {}, kernel_name="python3",
-                            cwd=str(cwd or nb_path.parent), execution_timeout=timeout, progress_bar=False,
-                            log_output=False)
+        with _environ(env):
+            pm.execute_notebook(
+                str(nb_path),
+                str(out_path),
+                parameters=parameters or {},
+                kernel_name="python3",
+                cwd=str(cwd or nb_path.parent),
+                execution_timeout=timeout,
+                progress_bar=False,
+                log_output=False,
+            )
     except Exception as e:  # papermill raises PapermillExecutionError, DeadKernelError, CellTimeoutError, ...
         raise JobFailed(f"job {nb_path.name} failed: {type(e).__name__}: {str(e).strip()[-2000:]}", out_path) from e
     return JobResult(out_path, read_glued(out_path), time.perf_counter() - t0)
@@ -99,116 +127,174 @@ def execute_job(nb_path: str | Path,    # job notebook (e.g. runs/daily.ipynb)
 @dataclass
 class JobRun:
     "Outcome of `run`."
-    job: str                 # job name ('daily', 'hourly', 'train', 'report')
-    run_id: str
-    status: str              # 'success' or 'failed'
-    run_date: str | None     # ISO date the run is for (None for jobs without one)
-    notebook: Path | None    # the executed notebook (absolute path)
-    glued: dict              # values the notebook recorded with `glue`
-    published: dict | None   # what `on_success` returned (the daily job: `publish_signals` counts)
-    error: str | None        # why it failed
-    seconds: float
-    @property
-    def ok(self) -> bool: return self.status == "success"
 
+    job: str  # job name ('daily', 'hourly', 'train', 'report')
+    run_id: str
+    status: str  # 'success' or 'failed'
+    run_date: str | None  # ISO date the run is for (None for jobs without one)
+    notebook: Path | None  # the executed notebook (absolute path)
+    glued: dict  # values the notebook recorded with `glue`
+    published: dict | None  # what `on_success` returned (the daily job: `publish_signals` counts)
+    error: str | None  # why it failed
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+# %% ../../nbs/80_jobs.runner.ipynb #6ab1d84c
 @dataclass(frozen=True)
 class Job:
     "A production job, declared once with `register`."
-    name: str
-    notebook: str                   # file in the project's runs/ folder
-    prepare: Callable               # (params: dict, cfg) -> (notebook params, run_date or None, executed notebook path); raises ValueError/LookupError
-    on_success: Callable | None = None # (store, run_id, glued, params, cfg) -> dict | None, before the run is marked success
-    timeout: int = 1800             # seconds per notebook cell
 
+    name: str
+    notebook: str  # file in the project's runs/ folder
+    prepare: Callable  # (params: dict, cfg) -> (notebook params, run_date or None, executed notebook path); raises ValueError/LookupError
+    on_success: Callable | None = (
+        None  # (store, run_id, glued, params, cfg) -> dict | None, before the run is marked success
+    )
+    timeout: int = 1800  # seconds per notebook cell
+
+# %% ../../nbs/80_jobs.runner.ipynb #cc5fe90c
 JOBS: dict[str, Job] = {}
 
+# %% ../../nbs/80_jobs.runner.ipynb #5a9445db
 def register(job: Job) -> Job:
     "Declare `job` under its name (a second declaration replaces the first); returns it."
     JOBS[job.name] = job
     return job
 
+# %% ../../nbs/80_jobs.runner.ipynb #b0fa440a
 def stage_path(cfg: Config, run_id: str) -> Path:
     "Parquet file where the daily notebook stages its signals for `run_id`."
     return Path(cfg.home) / "runs" / "stage" / f"{run_id}.parquet"
 
+# %% ../../nbs/80_jobs.runner.ipynb #7eb75fcf
 def stage_signals(score, cfg: Config, run_id: str) -> Path:
     "Write `score.signals` (a `DailyScore`: store columns, JSON as text) for `score.as_of` to `stage_path`; returns it."
-    p = stage_path(cfg, run_id); p.parent.mkdir(parents=True, exist_ok=True)
+    p = stage_path(cfg, run_id)
+    p.parent.mkdir(parents=True, exist_ok=True)
     prepare_signals(score.signals, run_id, score.as_of.date()).to_parquet(p.with_suffix(".tmp"), index=False)
     os.replace(p.with_suffix(".tmp"), p)
     return p
 
+# %% ../../nbs/80_jobs.runner.ipynb #85f931c0
 def _rel(cfg: Config, p: Path) -> str:
     "Path relative to the home folder when inside it (no machine paths in the runs table)."
-    try: return str(Path(p).relative_to(cfg.home))
-    except ValueError: return Path(p).name
+    try:
+        return str(Path(p).relative_to(cfg.home))
+    except ValueError:
+        return Path(p).name
 
 # %% ../../nbs/80_jobs.runner.ipynb #49191193
-def prepare(job: str,            # a name in `JOBS`
-            params: dict | None = None, # the job's parameters; missing ones take their defaults
-            cfg: Config | None = None,
-           ) -> tuple[dict, object, Path]:
-    "(notebook parameters, run date or None, executed notebook path). Raises ValueError (unknown job or parameter, bad value), LookupError (no data)."
-    if job not in JOBS: raise ValueError(f"unknown job {job!r}; jobs: {sorted(JOBS)}")
+def prepare(
+    job: str,  # a name in `JOBS`
+    params: dict | None = None,  # the job's parameters; missing ones take their defaults
+    cfg: Config | None = None,
+) -> tuple[dict, object, Path]:
+    """(notebook parameters, run date or None, executed notebook path). Raises ValueError (unknown job or parameter, bad
+    value), LookupError (no data)."""
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}; jobs: {sorted(JOBS)}")
     return JOBS[job].prepare(dict(params or {}), cfg or get_config())
 
-def run(job: str,                  # a name in `JOBS`
-        params: dict | None = None, # the job's parameters (see each job's `prepare`)
-        cfg: Config | None = None,
-        notebook: Path | None = None, # a different notebook to execute (tests)
-        timeout: int | None = None,   # seconds per cell; the job's default when None
-       ) -> JobRun:
-    "Lock, record, execute, then `on_success` and `success`, or `failed` with nothing published. Raises `RunLocked`, ValueError, LookupError."
+# %% ../../nbs/80_jobs.runner.ipynb #45aa7eaa
+def run(
+    job: str,  # a name in `JOBS`
+    params: dict | None = None,  # the job's parameters (see each job's `prepare`)
+    cfg: Config | None = None,
+    notebook: Path | None = None,  # a different notebook to execute (tests)
+    timeout: int | None = None,  # seconds per cell; the job's default when None
+) -> JobRun:
+    """Lock, record, execute, then `on_success` and `success`, or `failed` with nothing published. Raises `RunLocked`,
+    ValueError, LookupError."""
     cfg = cfg or get_config()
-    j = JOBS[job] if job in JOBS else prepare(job)   # prepare raises the unknown-job error
+    j = JOBS[job] if job in JOBS else prepare(job)  # prepare raises the unknown-job error
     nb_params, run_date, final = j.prepare(dict(params or {}), cfg)
-    final = Path(final); final.parent.mkdir(parents=True, exist_ok=True)
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
     store, t0 = SignalStore(cfg), time.perf_counter()
     rid = store.start_run(job, run_date, notebook=_rel(cfg, final))
     tmp = final.with_name(f"{final.stem}.{rid[-6:]}.running.ipynb")
     glued, pub, err, nbp = {}, None, None, final
     try:
-        res = execute_job(notebook or project_root() / "runs" / j.notebook, tmp, {**nb_params, "run_id": rid},
-                          timeout=timeout or j.timeout, env=config_env(cfg))
+        res = execute_job(
+            notebook or project_root() / "runs" / j.notebook,
+            tmp,
+            {**nb_params, "run_id": rid},
+            timeout=timeout or j.timeout,
+            env=config_env(cfg),
+        )
         glued = res.glued
-        if j.on_success is not None: pub = j.on_success(store, rid, glued, {**(params or {}), **nb_params}, cfg)
+        if j.on_success is not None:
+            pub = j.on_success(store, rid, glued, {**(params or {}), **nb_params}, cfg)
         os.replace(tmp, final)
-        store.finish_run(rid, "success", counts={k: v for k, v in glued.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
-                         model_version=None if glued.get("model_version") is None else str(glued["model_version"]),
-                         notebook=_rel(cfg, final))
+        store.finish_run(
+            rid,
+            "success",
+            counts={k: v for k, v in glued.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+            model_version=None if glued.get("model_version") is None else str(glued["model_version"]),
+            notebook=_rel(cfg, final),
+        )
     except BaseException as e:
         err = f"{type(e).__name__}: {str(e).strip()[-1500:]}"
         nbp = final.with_name(f"{final.stem}.failed-{rid[-6:]}.ipynb")
-        if tmp.exists(): os.replace(tmp, nbp)
-        else: nbp = None
+        if tmp.exists():
+            os.replace(tmp, nbp)
+        else:
+            nbp = None
         store.finish_run(rid, "failed", errors={"_run": err}, notebook=_rel(cfg, nbp) if nbp else None)
-        from aitrader.track.hooks import job_failed; job_failed(cfg, job, rid, err)   # alert (deduplicated by run id; never raises)
-        if not isinstance(e, Exception): raise
+        from aitrader.track.hooks import job_failed
+
+        job_failed(cfg, job, rid, err)  # alert (deduplicated by run id; never raises)
+        if not isinstance(e, Exception):
+            raise
     finally:
         stage_path(cfg, rid).unlink(missing_ok=True)
-    return JobRun(job, rid, "failed" if err else "success", None if run_date is None else str(pd.Timestamp(run_date).date()),
-                  nbp, glued, pub, err, time.perf_counter() - t0)
+    return JobRun(
+        job,
+        rid,
+        "failed" if err else "success",
+        None if run_date is None else str(pd.Timestamp(run_date).date()),
+        nbp,
+        glued,
+        pub,
+        err,
+        time.perf_counter() - t0,
+    )
 
 # %% ../../nbs/80_jobs.runner.ipynb #99961116
 def _check(job: str, params: dict, spec: dict) -> dict:
-    "params completed with `spec`'s defaults ({name: default}); unknown names and values of another type refused. Raises ValueError."
+    """params completed with `spec`'s defaults ({name: default}); unknown names and values of another type refused.
+    Raises ValueError."""
     bad = sorted(set(params) - set(spec))
-    if bad: raise ValueError(f"{job}: unknown parameter(s) {bad}; allowed: {sorted(spec)}")
+    if bad:
+        raise ValueError(f"{job}: unknown parameter(s) {bad}; allowed: {sorted(spec)}")
     out = dict(spec)
     for k, v in params.items():
         want = type(spec[k])
-        if v is None: continue
+        if v is None:
+            continue
         if not isinstance(v, want) or (want is int and isinstance(v, bool)):
             raise ValueError(f"{job}: parameter {k!r} must be {want.__name__}, got {type(v).__name__} {v!r}")
         out[k] = v
     return out
 
-def session_date(s: str,       # ISO date 'YYYY-MM-DD'
-                 what: str = "run_date") -> pd.Timestamp:
-    "The date as a naive Timestamp when it is a valid calendar date and an NSE session. Raises ValueError naming the rule."
+# %% ../../nbs/80_jobs.runner.ipynb #9c71b39c
+def session_date(
+    s: str,  # ISO date 'YYYY-MM-DD'
+    what: str = "run_date",
+) -> pd.Timestamp:
+    """The date as a naive Timestamp when it is a valid calendar date and an NSE session. Raises ValueError naming the
+    rule."""
     from aitrader.core.calendar import is_session, previous_session
-    try: d = pd.Timestamp(pd.to_datetime(s, format="%Y-%m-%d"))
-    except (ValueError, TypeError) as e: raise ValueError(f"{what} {s!r} is not a valid ISO date (YYYY-MM-DD): {e}") from None
+
+    try:
+        d = pd.Timestamp(pd.to_datetime(s, format="%Y-%m-%d"))
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{what} {s!r} is not a valid ISO date (YYYY-MM-DD): {e}") from None
     if not bool(is_session([d])[0]):
-        raise ValueError(f"{what} {s} is not an NSE session (weekend or exchange holiday); the session before it is {previous_session(d):%Y-%m-%d}")
+        raise ValueError(
+            f"{what} {s} is not an NSE session (weekend or exchange holiday); the session before it is {previous_session(d):%Y-%m-%d}"
+        )
     return d

@@ -19,25 +19,31 @@ def group_ranks(x, gid) -> np.ndarray:
     "1-based ranks of x within each group id (ties averaged; float64). x must be finite."
     x, gid = np.asarray(x, np.float64), np.asarray(gid, np.int64)
     n = len(x)
-    if n == 0: return np.zeros(0)
+    if n == 0:
+        return np.zeros(0)
     o = np.lexsort((x, gid))
     xs, gs = x[o], gid[o]
     gstart = np.r_[True, gs[1:] != gs[:-1]]
-    first = np.maximum.accumulate(np.where(gstart, np.arange(n), 0))       # position of the group's first row
+    first = np.maximum.accumulate(np.where(gstart, np.arange(n), 0))  # position of the group's first row
     run = np.r_[True, (xs[1:] != xs[:-1]) | ~(gs[1:] == gs[:-1])]
     rid = np.cumsum(run) - 1
-    rs = np.flatnonzero(run); rl = np.diff(np.r_[rs, n])
+    rs = np.flatnonzero(run)
+    rl = np.diff(np.r_[rs, n])
     avg = (rs - first[rs]) + (rl - 1) / 2 + 1
-    out = np.empty(n); out[o] = avg[rid]
+    out = np.empty(n)
+    out[o] = avg[rid]
     return out
 
+# %% ../../nbs/33_models.gbm.ipynb #14b7d61d
 def daily_rank_ic(pred, y, dates) -> float:
-    "Mean over dates of the Spearman correlation of pred and y (rows with a NaN dropped; dates with < 2 rows or a constant side skipped)."
+    """Mean over dates of the Spearman correlation of pred and y (rows with a NaN dropped; dates with < 2 rows or a
+    constant side skipped)."""
     pred, y = np.asarray(pred, np.float64), np.asarray(y, np.float64)
     ok = np.isfinite(pred) & np.isfinite(y)
     _, g = np.unique(np.asarray(dates)[ok], return_inverse=True)
     return _ric(group_ranks(pred[ok], g), group_ranks(y[ok], g), g)
 
+# %% ../../nbs/33_models.gbm.ipynb #e6a6f7e2
 def _ric(rp, ry, g) -> float:
     k = np.bincount(g).astype(float)
     mp, my = np.bincount(g, rp) / k, np.bincount(g, ry) / k
@@ -47,77 +53,137 @@ def _ric(rp, ry, g) -> float:
     return float(np.mean(sxy[good] / np.sqrt(sxx[good] * syy[good]))) if good.any() else float("nan")
 
 # %% ../../nbs/33_models.gbm.ipynb #b3f7a97e
-DEFAULT_PARAMS = dict(objective="regression", learning_rate=0.03, num_leaves=15, max_depth=4, min_data_in_leaf=400,
-                      feature_fraction=0.5, bagging_fraction=0.7, bagging_freq=1, lambda_l2=10.0, lambda_l1=0.0,
-                      num_threads=1, verbosity=-1, seed=0, deterministic=True, force_col_wise=True)
-QLIB_PARAMS = dict(objective="regression", colsample_bytree=0.8879, learning_rate=0.2, subsample=0.8789,
-                   lambda_l1=205.6999, lambda_l2=580.9768, max_depth=8, num_leaves=210, num_threads=1, verbosity=-1,
-                   seed=0)   # qlib benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml (loss mse)
+DEFAULT_PARAMS = dict(
+    objective="regression",
+    learning_rate=0.03,
+    num_leaves=15,
+    max_depth=4,
+    min_data_in_leaf=400,
+    feature_fraction=0.5,
+    bagging_fraction=0.7,
+    bagging_freq=1,
+    lambda_l2=10.0,
+    lambda_l1=0.0,
+    num_threads=1,
+    verbosity=-1,
+    seed=0,
+    deterministic=True,
+    force_col_wise=True,
+)
+QLIB_PARAMS = dict(
+    objective="regression",
+    colsample_bytree=0.8879,
+    learning_rate=0.2,
+    subsample=0.8789,
+    lambda_l1=205.6999,
+    lambda_l2=580.9768,
+    max_depth=8,
+    num_leaves=210,
+    num_threads=1,
+    verbosity=-1,
+    seed=0,
+)  # qlib benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml (loss mse)
 
+# %% ../../nbs/33_models.gbm.ipynb #1e14e46d
 class GBMRanker:
-    "LightGBM regressor on a cross-sectional label; scores rank symbols within a date (higher = better expected excess return)."
-    def __init__(self, features:list,              # feature column names, in order
-                 label:str="y_5",                  # label column of the training frames
-                 params:dict|None=None,            # LightGBM parameters; None: DEFAULT_PARAMS (merged over them otherwise)
-                 num_boost_round:int=1000,         # most trees
-                 early_stopping_rounds:int=50,     # patience, trees
-                 eval_metric:str="rank_ic",        # 'rank_ic' (validation mean daily Rank IC) or 'l2' (qlib)
-                 seed:int|None=None,               # overrides params['seed'] when given
-                 merge_defaults:bool=True,         # False: `params` are used as given (e.g. QLIB_PARAMS), not over DEFAULT_PARAMS
-                 eval_label:str|None=None,         # label column the validation Rank IC is measured on; None: `label`
-                 smooth_window:int=20,             # best iteration = end of the best trailing mean of this many validation scores
-                 min_rounds:int=20,                # fewest trees kept (the first trees' validation Rank IC is mostly noise)
-                ):
-        if eval_metric not in ("rank_ic", "l2"): raise ValueError(f"eval_metric must be 'rank_ic' or 'l2', got {eval_metric!r}")
-        if not features: raise ValueError("features must not be empty")
+    """LightGBM regressor on a cross-sectional label; scores rank symbols within a date (higher = better expected excess
+    return)."""
+
+    def __init__(
+        self,
+        features: list,  # feature column names, in order
+        label: str = "y_5",  # label column of the training frames
+        params: dict | None = None,  # LightGBM parameters; None: DEFAULT_PARAMS (merged over them otherwise)
+        num_boost_round: int = 1000,  # most trees
+        early_stopping_rounds: int = 50,  # patience, trees
+        eval_metric: str = "rank_ic",  # 'rank_ic' (validation mean daily Rank IC) or 'l2' (qlib)
+        seed: int | None = None,  # overrides params['seed'] when given
+        merge_defaults: bool = True,  # False: `params` are used as given (e.g. QLIB_PARAMS), not over DEFAULT_PARAMS
+        eval_label: str | None = None,  # label column the validation Rank IC is measured on; None: `label`
+        smooth_window: int = 20,  # best iteration = end of the best trailing mean of this many validation scores
+        min_rounds: int = 20,  # fewest trees kept (the first trees' validation Rank IC is mostly noise)
+    ):
+        if eval_metric not in ("rank_ic", "l2"):
+            raise ValueError(f"eval_metric must be 'rank_ic' or 'l2', got {eval_metric!r}")
+        if not features:
+            raise ValueError("features must not be empty")
         self.features, self.label, self.eval_metric = list(features), label, eval_metric
         self.eval_label = eval_label or label
         self.smooth_window, self.min_rounds = int(smooth_window), int(min_rounds)
         self.merge_defaults = merge_defaults
         self.params = {**(DEFAULT_PARAMS if merge_defaults else {}), **(params or {})}
-        if seed is not None: self.params["seed"] = int(seed)
+        if seed is not None:
+            self.params["seed"] = int(seed)
         self.num_boost_round, self.early_stopping_rounds = int(num_boost_round), int(early_stopping_rounds)
-        self.booster, self.best_iteration, self.best_score, self.history, self.fit_seconds = None, 0, float("nan"), [], 0.0
+        self.booster, self.best_iteration, self.best_score, self.history, self.fit_seconds = (
+            None,
+            0,
+            float("nan"),
+            [],
+            0.0,
+        )
 
-    def _X(self, df:pd.DataFrame) -> np.ndarray:
+    def _X(self, df: pd.DataFrame) -> np.ndarray:
         miss = [f for f in self.features if f not in df.columns]
-        if miss: raise ValueError(f"frame lacks feature columns {miss[:5]}{'...' if len(miss) > 5 else ''}")
+        if miss:
+            raise ValueError(f"frame lacks feature columns {miss[:5]}{'...' if len(miss) > 5 else ''}")
         return df[self.features].to_numpy(np.float32)
 
-    def __repr__(self): return f"GBMRanker({len(self.features)} features, label={self.label}, trees={self.best_iteration})"
+    def __repr__(self):
+        return f"GBMRanker({len(self.features)} features, label={self.label}, trees={self.best_iteration})"
 
 # %% ../../nbs/33_models.gbm.ipynb #7237636b
 @patch
-def _xy(self:GBMRanker, df:pd.DataFrame, label:str|None=None):
+def _xy(self: GBMRanker, df: pd.DataFrame, label: str | None = None):
     label = label or self.label
-    if label not in df.columns: raise ValueError(f"frame lacks the label column {label!r}")
-    if "ts" not in df.columns: raise ValueError("frame lacks the date column 'ts'")
+    if label not in df.columns:
+        raise ValueError(f"frame lacks the label column {label!r}")
+    if "ts" not in df.columns:
+        raise ValueError("frame lacks the date column 'ts'")
     y = df[label].to_numpy(np.float64)
     ok = np.isfinite(y)
     return self._X(df)[ok], y[ok], df["ts"].to_numpy()[ok]
 
+# %% ../../nbs/33_models.gbm.ipynb #5ef2a30e
 class _Stopper:
-    "LightGBM callback: early stopping on the trailing mean of the last `window` validation scores, from `min_rounds` trees on."
+    """LightGBM callback: early stopping on the trailing mean of the last `window` validation scores, from `min_rounds`
+    trees on."""
+
     order = 30
-    def __init__(self, window:int, patience:int, min_rounds:int, higher:bool):
-        self.window, self.patience, self.min_rounds, self.sign = max(int(window), 1), int(patience), max(int(min_rounds), 1), 1.0 if higher else -1.0
+
+    def __init__(self, window: int, patience: int, min_rounds: int, higher: bool):
+        self.window, self.patience, self.min_rounds, self.sign = (
+            max(int(window), 1),
+            int(patience),
+            max(int(min_rounds), 1),
+            1.0 if higher else -1.0,
+        )
         self.hist, self.best, self.it, self.score = [], -np.inf, 0, float("nan")
+
     def __call__(self, env):
         self.hist.append(float(env.evaluation_result_list[0][2]))
         n = len(self.hist)
-        if n < self.min_rounds: return
-        s = float(np.mean(self.hist[-self.window:]))
-        if self.sign * s > self.best: self.best, self.it, self.score = self.sign * s, n, s
-        if n - self.it >= self.patience: raise lgb.callback.EarlyStopException(self.it - 1, env.evaluation_result_list)
+        if n < self.min_rounds:
+            return
+        s = float(np.mean(self.hist[-self.window :]))
+        if self.sign * s > self.best:
+            self.best, self.it, self.score = self.sign * s, n, s
+        if n - self.it >= self.patience:
+            raise lgb.callback.EarlyStopException(self.it - 1, env.evaluation_result_list)
 
+# %% ../../nbs/33_models.gbm.ipynb #7ad590a2
 @patch
-def fit(self:GBMRanker, train:pd.DataFrame,        # features + label + ts: the fit part
-         valid:pd.DataFrame|None=None,               # same columns: the validation part (early stopping); None: all trees
-        ) -> GBMRanker:
-    "Fit on `train` (rows with a NaN label dropped), early stopping on `valid`; returns self. Raises `ValueError` on missing columns."
+def fit(
+    self: GBMRanker,
+    train: pd.DataFrame,  # features + label + ts: the fit part
+    valid: pd.DataFrame | None = None,  # same columns: the validation part (early stopping); None: all trees
+) -> GBMRanker:
+    """Fit on `train` (rows with a NaN label dropped), early stopping on `valid`; returns self. Raises `ValueError` on
+    missing columns."""
     t0 = time.perf_counter()
     X, y, _ = self._xy(train)
-    if len(y) == 0: raise ValueError("no training rows with a label")
+    if len(y) == 0:
+        raise ValueError("no training rows with a label")
     dtr = lgb.Dataset(X, y, feature_name=[f"f{i}" for i in range(len(self.features))], free_raw_data=True)
     p, kw, self.history = dict(self.params), {}, []
     if valid is not None:
@@ -130,35 +196,47 @@ def fit(self:GBMRanker, train:pd.DataFrame,        # features + label + ts: the 
             ry = group_ranks(yv, g)
             p["metric"] = "None"
             kw["feval"] = lambda pred, _d: ("rank_ic", _ric(group_ranks(pred, g), ry, g), True)
-        else: p["metric"] = "l2"
+        else:
+            p["metric"] = "l2"
     b = lgb.train(p, dtr, num_boost_round=self.num_boost_round, **kw)
     if valid is not None:
         self.history = list(stop.hist)
         self.best_iteration = stop.it or len(self.history)
         self.best_score = stop.score if stop.it else float(self.history[-1])
-    else: self.best_iteration = b.current_iteration()
+    else:
+        self.best_iteration = b.current_iteration()
     self.booster, self.fit_seconds = b, time.perf_counter() - t0
     return self
 
 # %% ../../nbs/33_models.gbm.ipynb #eda2b0ee
 @patch
-def predict(self:GBMRanker, X:pd.DataFrame, # frame with the feature columns (any other columns ignored)
-           ) -> np.ndarray:
+def predict(
+    self: GBMRanker,
+    X: pd.DataFrame,  # frame with the feature columns (any other columns ignored)
+) -> np.ndarray:
     "Scores (float64, one per row) from the best iteration; raises `ValueError` before `fit` or on missing columns."
-    if self.booster is None: raise ValueError("GBMRanker is not fitted")
+    if self.booster is None:
+        raise ValueError("GBMRanker is not fitted")
     return self.booster.predict(self._X(X), num_iteration=self.best_iteration)
 
+# %% ../../nbs/33_models.gbm.ipynb #900255b7
 @patch
-def contrib(self:GBMRanker, X:pd.DataFrame) -> pd.DataFrame:
-    "Per-row SHAP attributions (LightGBM `pred_contrib`): one float64 column per feature + `bias`; rows sum to `predict(X)`."
-    if self.booster is None: raise ValueError("GBMRanker is not fitted")
+def contrib(self: GBMRanker, X: pd.DataFrame) -> pd.DataFrame:
+    """Per-row SHAP attributions (LightGBM `pred_contrib`): one float64 column per feature + `bias`; rows sum to
+    `predict(X)`."""
+    if self.booster is None:
+        raise ValueError("GBMRanker is not fitted")
     c = self.booster.predict(self._X(X), num_iteration=self.best_iteration, pred_contrib=True)
     return pd.DataFrame(c, columns=self.features + ["bias"], index=X.index)
 
+# %% ../../nbs/33_models.gbm.ipynb #71ef6aff
 @patch
-def top_features(self:GBMRanker, X:pd.DataFrame, k:int=3,
-                 signed:bool=True, # True: the k largest positive attributions (why a row ranks high); False: largest |value|
-                ) -> list:
+def top_features(
+    self: GBMRanker,
+    X: pd.DataFrame,
+    k: int = 3,
+    signed: bool = True,  # True: the k largest positive attributions (why a row ranks high); False: largest |value|
+) -> list:
     "For each row the k feature names with the largest attribution (list of lists of str)."
     c = self.contrib(X).drop(columns="bias").to_numpy()
     c = c if signed else np.abs(c)
@@ -167,58 +245,101 @@ def top_features(self:GBMRanker, X:pd.DataFrame, k:int=3,
 
 # %% ../../nbs/33_models.gbm.ipynb #cd99ca56
 @patch
-def save(self:GBMRanker, path) -> Path:
+def save(self: GBMRanker, path) -> Path:
     "Write `model.txt` + `config.json` into folder `path` (created); returns the folder."
-    if self.booster is None: raise ValueError("GBMRanker is not fitted")
-    d = Path(path); d.mkdir(parents=True, exist_ok=True)
+    if self.booster is None:
+        raise ValueError("GBMRanker is not fitted")
+    d = Path(path)
+    d.mkdir(parents=True, exist_ok=True)
     self.booster.save_model(str(d / "model.txt"), num_iteration=self.best_iteration)
-    cfg = dict(features=self.features, label=self.label, params=self.params, num_boost_round=self.num_boost_round,
-               early_stopping_rounds=self.early_stopping_rounds, eval_metric=self.eval_metric, eval_label=self.eval_label,
-               smooth_window=self.smooth_window, min_rounds=self.min_rounds,
-               merge_defaults=self.merge_defaults, best_iteration=self.best_iteration, best_score=self.best_score, fit_seconds=self.fit_seconds)
+    cfg = dict(
+        features=self.features,
+        label=self.label,
+        params=self.params,
+        num_boost_round=self.num_boost_round,
+        early_stopping_rounds=self.early_stopping_rounds,
+        eval_metric=self.eval_metric,
+        eval_label=self.eval_label,
+        smooth_window=self.smooth_window,
+        min_rounds=self.min_rounds,
+        merge_defaults=self.merge_defaults,
+        best_iteration=self.best_iteration,
+        best_score=self.best_score,
+        fit_seconds=self.fit_seconds,
+    )
     (d / "config.json").write_text(json.dumps(cfg, indent=1))
     return d
 
+# %% ../../nbs/33_models.gbm.ipynb #7152bb59
 @patch(cls_method=True)
-def load(cls:GBMRanker, path) -> GBMRanker:
+def load(cls: GBMRanker, path) -> GBMRanker:
     "A fitted `GBMRanker` from a folder written by `save`; raises `FileNotFoundError` when a file is missing."
     d = Path(path)
     for f in ("model.txt", "config.json"):
-        if not (d / f).exists(): raise FileNotFoundError(f"{d / f}: missing (not a saved GBMRanker)")
+        if not (d / f).exists():
+            raise FileNotFoundError(f"{d / f}: missing (not a saved GBMRanker)")
     cfg = json.loads((d / "config.json").read_text())
-    m = cls(cfg["features"], cfg["label"], cfg["params"], cfg["num_boost_round"], cfg["early_stopping_rounds"], cfg["eval_metric"],
-            merge_defaults=cfg.get("merge_defaults", True), eval_label=cfg.get("eval_label"),
-            smooth_window=cfg.get("smooth_window", 1), min_rounds=cfg.get("min_rounds", 1))
+    m = cls(
+        cfg["features"],
+        cfg["label"],
+        cfg["params"],
+        cfg["num_boost_round"],
+        cfg["early_stopping_rounds"],
+        cfg["eval_metric"],
+        merge_defaults=cfg.get("merge_defaults", True),
+        eval_label=cfg.get("eval_label"),
+        smooth_window=cfg.get("smooth_window", 1),
+        min_rounds=cfg.get("min_rounds", 1),
+    )
     m.booster = lgb.Booster(model_file=str(d / "model.txt"))
-    m.best_iteration, m.best_score, m.fit_seconds = cfg["best_iteration"], cfg["best_score"], cfg.get("fit_seconds", 0.0)
+    m.best_iteration, m.best_score, m.fit_seconds = (
+        cfg["best_iteration"],
+        cfg["best_score"],
+        cfg.get("fit_seconds", 0.0),
+    )
     return m
 
 # %% ../../nbs/33_models.gbm.ipynb #de85c453
-def tune_gbm(train:pd.DataFrame, valid:pd.DataFrame, # fit and validation parts (features + label + ts)
-             features:list, label:str="y_5",
-             n_trials:int=12,                        # fixed trial budget
-             seed:int=0,                             # sampler seed
-             num_boost_round:int=600, early_stopping_rounds:int=50,
-             labels=None,                            # candidate training labels (searched too); validation Rank IC is always on `label`
-            ) -> dict:
-    "{'params': best LightGBM parameters (over DEFAULT_PARAMS), 'label': chosen training label, 'valid_rank_ic': float, 'n_trials': int, 'trials': DataFrame}."
+def tune_gbm(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,  # fit and validation parts (features + label + ts)
+    features: list,
+    label: str = "y_5",
+    n_trials: int = 12,  # fixed trial budget
+    seed: int = 0,  # sampler seed
+    num_boost_round: int = 600,
+    early_stopping_rounds: int = 50,
+    labels=None,  # candidate training labels (searched too); validation Rank IC is always on `label`
+) -> dict:
+    """{'params': best LightGBM parameters (over DEFAULT_PARAMS), 'label': chosen training label, 'valid_rank_ic': float,
+    'n_trials': int, 'trials': DataFrame}."""
     import optuna
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+
     def objective(trial):
-        p = dict(learning_rate=trial.suggest_float("learning_rate", 0.01, 0.1, log=True),
-                 num_leaves=trial.suggest_int("num_leaves", 4, 32, log=True),
-                 max_depth=trial.suggest_int("max_depth", 2, 6),
-                 min_data_in_leaf=trial.suggest_int("min_data_in_leaf", 100, 3000, log=True),
-                 feature_fraction=trial.suggest_float("feature_fraction", 0.1, 0.9),
-                 bagging_fraction=trial.suggest_float("bagging_fraction", 0.5, 1.0),
-                 lambda_l2=trial.suggest_float("lambda_l2", 1e-2, 300, log=True))
+        p = dict(
+            learning_rate=trial.suggest_float("learning_rate", 0.01, 0.1, log=True),
+            num_leaves=trial.suggest_int("num_leaves", 4, 32, log=True),
+            max_depth=trial.suggest_int("max_depth", 2, 6),
+            min_data_in_leaf=trial.suggest_int("min_data_in_leaf", 100, 3000, log=True),
+            feature_fraction=trial.suggest_float("feature_fraction", 0.1, 0.9),
+            bagging_fraction=trial.suggest_float("bagging_fraction", 0.5, 1.0),
+            lambda_l2=trial.suggest_float("lambda_l2", 1e-2, 300, log=True),
+        )
         lab = trial.suggest_categorical("label", list(labels)) if labels and len(labels) > 1 else label
         m = GBMRanker(features, lab, p, num_boost_round, early_stopping_rounds, eval_label=label).fit(train, valid)
         trial.set_user_attr("trees", m.best_iteration)
         return m.best_score
+
     st = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     st.optimize(objective, n_trials=n_trials)
     bp = dict(st.best_params)
     chosen = bp.pop("label", label)
-    return dict(params={**DEFAULT_PARAMS, **bp}, label=chosen, valid_rank_ic=float(st.best_value), n_trials=len(st.trials),
-                trials=st.trials_dataframe())
+    return dict(
+        params={**DEFAULT_PARAMS, **bp},
+        label=chosen,
+        valid_rank_ic=float(st.best_value),
+        n_trials=len(st.trials),
+        trials=st.trials_dataframe(),
+    )

@@ -21,128 +21,215 @@ __all__ = ['KRONOS_PINS', 'KRONOS_MODEL', 'KRONOS_TOKENIZER', 'KRONOS_D_MODEL', 
 
 # %% ../../nbs/30_models.kronos.ipynb #72374933
 KRONOS_PINS = {  # folder name -> (size in bytes, sha256) of its official model.safetensors (issue #4)
-    "Kronos-small":          (98980656, "b082dfcbd8e8c142a725c8bbb99781802f38fec81210e13479effb32b3c3e020"),
+    "Kronos-small": (98980656, "b082dfcbd8e8c142a725c8bbb99781802f38fec81210e13479effb32b3c3e020"),
     "Kronos-Tokenizer-base": (15842368, "59d85f6af76a2c3b8240ea06cb21db4213b4eeca053f246b23e29cf832fc6bee"),
-    "Kronos-mini":           (16440776, "a7d5f37e2e9fbd9891f7d7d4f72574512dd1f704fee14223e0a8cd0fbf54197c"),
-    "Kronos-Tokenizer-2k":   (15842376, "b97ec46b3b72160509e289183eaf7bdf5f0dac5bb9b49522f6d46638a99a8717"),
+    "Kronos-mini": (16440776, "a7d5f37e2e9fbd9891f7d7d4f72574512dd1f704fee14223e0a8cd0fbf54197c"),
+    "Kronos-Tokenizer-2k": (15842376, "b97ec46b3b72160509e289183eaf7bdf5f0dac5bb9b49522f6d46638a99a8717"),
 }
 KRONOS_MODEL, KRONOS_TOKENIZER = "Kronos-small", "Kronos-Tokenizer-base"  # the pair we use
-KRONOS_D_MODEL = 512    # Kronos-small hidden size = embedding width
-KRONOS_WINDOW = 120     # bars per embedded window (DESIGN.md `ohlcv_120`)
-KRONOS_CLIP = 5.0       # z-score clip of Kronos's own normalization (KronosPredictor default)
+KRONOS_D_MODEL = 512  # Kronos-small hidden size = embedding width
+KRONOS_WINDOW = 120  # bars per embedded window (DESIGN.md `ohlcv_120`)
+KRONOS_CLIP = 5.0  # z-score clip of Kronos's own normalization (KronosPredictor default)
 KRONOS_POOLING = "last_token"  # hidden state of the window's last bar after the final RMSNorm
 
-_TOK = dict(attn_dropout_p=0.0, beta=0.05, d_in=6, d_model=256, ff_dim=512, ffn_dropout_p=0.0, gamma=1.1, gamma0=1.0,
-            group_size=4, n_dec_layers=4, n_enc_layers=4, n_heads=4, resid_dropout_p=0.0, s1_bits=10, s2_bits=10, zeta=0.05)
+_TOK = dict(
+    attn_dropout_p=0.0,
+    beta=0.05,
+    d_in=6,
+    d_model=256,
+    ff_dim=512,
+    ffn_dropout_p=0.0,
+    gamma=1.1,
+    gamma0=1.0,
+    group_size=4,
+    n_dec_layers=4,
+    n_enc_layers=4,
+    n_heads=4,
+    resid_dropout_p=0.0,
+    s1_bits=10,
+    s2_bits=10,
+    zeta=0.05,
+)
 KRONOS_CONFIGS = {  # the official config.json of each NeoQuasar/<name> hub repo (see the size check below)
-    "Kronos-small": dict(attn_dropout_p=0.1, d_model=512, ff_dim=1024, ffn_dropout_p=0.25, learn_te=True, n_heads=8,
-                         n_layers=8, resid_dropout_p=0.25, s1_bits=10, s2_bits=10, token_dropout_p=0.1),
-    "Kronos-mini": dict(attn_dropout_p=0.0, d_model=256, ff_dim=512, ffn_dropout_p=0.2, learn_te=True, n_heads=4,
-                        n_layers=4, resid_dropout_p=0.2, s1_bits=10, s2_bits=10, token_dropout_p=0.0),
+    "Kronos-small": dict(
+        attn_dropout_p=0.1,
+        d_model=512,
+        ff_dim=1024,
+        ffn_dropout_p=0.25,
+        learn_te=True,
+        n_heads=8,
+        n_layers=8,
+        resid_dropout_p=0.25,
+        s1_bits=10,
+        s2_bits=10,
+        token_dropout_p=0.1,
+    ),
+    "Kronos-mini": dict(
+        attn_dropout_p=0.0,
+        d_model=256,
+        ff_dim=512,
+        ffn_dropout_p=0.2,
+        learn_te=True,
+        n_heads=4,
+        n_layers=4,
+        resid_dropout_p=0.2,
+        s1_bits=10,
+        s2_bits=10,
+        token_dropout_p=0.0,
+    ),
     "Kronos-Tokenizer-base": _TOK,
     "Kronos-Tokenizer-2k": {**_TOK, "group_size": 5},
 }
 
-def build_kronos(name:str, # a key of KRONOS_CONFIGS
-                ) -> torch.nn.Module:
+# %% ../../nbs/30_models.kronos.ipynb #195d6bc4
+def build_kronos(
+    name: str,  # a key of KRONOS_CONFIGS
+) -> torch.nn.Module:
     "A RANDOMLY initialized Kronos model or tokenizer from its official config (shape tests only), in eval mode."
-    if name not in KRONOS_CONFIGS: raise KeyError(f"unknown Kronos part {name!r}; known: {list(KRONOS_CONFIGS)}")
+    if name not in KRONOS_CONFIGS:
+        raise KeyError(f"unknown Kronos part {name!r}; known: {list(KRONOS_CONFIGS)}")
     cls = KronosTokenizer if "Tokenizer" in name else Kronos
     return cls(**KRONOS_CONFIGS[name]).eval()
 
 # %% ../../nbs/30_models.kronos.ipynb #4bf35515
-class KronosUnavailable(RuntimeError): "The Kronos weights are absent (or KRONOS_WEIGHTS_DIR is unset) where they are required."
-class KronosWeightsError(ValueError): "A Kronos weights file is not the pinned official file (size or sha256)."
+class KronosUnavailable(RuntimeError):
+    "The Kronos weights are absent (or KRONOS_WEIGHTS_DIR is unset) where they are required."
 
-def sha256_file(path:Path, chunk:int=1 << 20) -> str:
+# %% ../../nbs/30_models.kronos.ipynb #160a813b
+class KronosWeightsError(ValueError):
+    "A Kronos weights file is not the pinned official file (size or sha256)."
+
+# %% ../../nbs/30_models.kronos.ipynb #455da977
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     "Hex sha256 of a file, read in `chunk`-byte blocks."
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for b in iter(lambda: f.read(chunk), b""): h.update(b)
+        for b in iter(lambda: f.read(chunk), b""):
+            h.update(b)
     return h.hexdigest()
 
-def verify_weights_file(path:Path,  # a model.safetensors file
-                        size:int,   # pinned size in bytes
-                        sha256:str, # pinned hex sha256
-                       ) -> str:
-    "The file's sha256 once it matches the pins; raises KronosWeightsError naming `<folder>/<file>` on a size or sha256 mismatch."
+# %% ../../nbs/30_models.kronos.ipynb #87de70eb
+def verify_weights_file(
+    path: Path,  # a model.safetensors file
+    size: int,  # pinned size in bytes
+    sha256: str,  # pinned hex sha256
+) -> str:
+    """The file's sha256 once it matches the pins; raises KronosWeightsError naming `<folder>/<file>` on a size or sha256
+    mismatch."""
     path, label = Path(path), f"{Path(path).parent.name}/{Path(path).name}"
     got = path.stat().st_size
-    if got != size: raise KronosWeightsError(f"{label}: size {got} bytes, expected {size} (not the pinned official file)")
+    if got != size:
+        raise KronosWeightsError(f"{label}: size {got} bytes, expected {size} (not the pinned official file)")
     h = sha256_file(path)
-    if h != sha256: raise KronosWeightsError(f"{label}: sha256 {h}, expected {sha256} (not the pinned official file)")
+    if h != sha256:
+        raise KronosWeightsError(f"{label}: sha256 {h}, expected {sha256} (not the pinned official file)")
     return h
 
 # %% ../../nbs/30_models.kronos.ipynb #38ba7bef
 _HASHES: dict = {}
 
-def _checked(path:Path, pins:dict) -> str:
+# %% ../../nbs/30_models.kronos.ipynb #4a70f281
+def _checked(path: Path, pins: dict) -> str:
     "Cached verify_weights_file keyed on (path, size, mtime)."
-    st = path.stat(); key = (str(path), st.st_size, st.st_mtime_ns, pins[path.parent.name])
-    if key not in _HASHES: _HASHES[key] = verify_weights_file(path, *pins[path.parent.name])
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, pins[path.parent.name])
+    if key not in _HASHES:
+        _HASHES[key] = verify_weights_file(path, *pins[path.parent.name])
     return _HASHES[key]
 
-def kronos_weights_dir(env:dict|None=None) -> Path|None:
+# %% ../../nbs/30_models.kronos.ipynb #5488e65a
+def kronos_weights_dir(env: dict | None = None) -> Path | None:
     "The folder named by KRONOS_WEIGHTS_DIR in `env` (os.environ when None), or None when unset."
     v = (os.environ if env is None else env).get("KRONOS_WEIGHTS_DIR")
     return Path(v).expanduser() if v else None
 
-def check_kronos_dir(d:Path|None, # KRONOS_WEIGHTS_DIR
-                     pins:dict=KRONOS_PINS, parts=(KRONOS_MODEL, KRONOS_TOKENIZER),
-                    ) -> dict:
-    "{part: sha256} once every part's config.json + model.safetensors is present and pinned; KronosUnavailable / KronosWeightsError otherwise."
-    if d is None: raise KronosUnavailable("KRONOS_WEIGHTS_DIR is not set")
-    if not Path(d).is_dir(): raise KronosUnavailable("KRONOS_WEIGHTS_DIR is not a folder")
+# %% ../../nbs/30_models.kronos.ipynb #0527e602
+def check_kronos_dir(
+    d: Path | None,  # KRONOS_WEIGHTS_DIR
+    pins: dict = KRONOS_PINS,
+    parts=(KRONOS_MODEL, KRONOS_TOKENIZER),
+) -> dict:
+    """{part: sha256} once every part's config.json + model.safetensors is present and pinned; KronosUnavailable /
+    KronosWeightsError otherwise."""
+    if d is None:
+        raise KronosUnavailable("KRONOS_WEIGHTS_DIR is not set")
+    if not Path(d).is_dir():
+        raise KronosUnavailable("KRONOS_WEIGHTS_DIR is not a folder")
     for part in parts:
         for f in ("config.json", "model.safetensors"):
-            if not (Path(d) / part / f).is_file(): raise KronosUnavailable(f"missing {part}/{f} in KRONOS_WEIGHTS_DIR")
+            if not (Path(d) / part / f).is_file():
+                raise KronosUnavailable(f"missing {part}/{f} in KRONOS_WEIGHTS_DIR")
     return {part: _checked(Path(d) / part / "model.safetensors", pins) for part in parts}
 
-def kronos_status(env:dict|None=None, # environment (os.environ when None): KRONOS_WEIGHTS_DIR
-                  pins:dict=KRONOS_PINS,
-                 ) -> dict:
-    "{'kronos': 'enabled' | 'disabled: <reason>', 'model', 'tokenizer', 'sha256', 'pooling', 'window', 'd_model'}; never raises."
-    out = dict(model=KRONOS_MODEL, tokenizer=KRONOS_TOKENIZER, pooling=KRONOS_POOLING, window=KRONOS_WINDOW, d_model=KRONOS_D_MODEL)
-    try: out["sha256"] = check_kronos_dir(kronos_weights_dir(env), pins); out["kronos"] = "enabled"
-    except (KronosUnavailable, KronosWeightsError) as e: out["sha256"] = None; out["kronos"] = f"disabled: {e}"
+# %% ../../nbs/30_models.kronos.ipynb #e7e3811d
+def kronos_status(
+    env: dict | None = None,  # environment (os.environ when None): KRONOS_WEIGHTS_DIR
+    pins: dict = KRONOS_PINS,
+) -> dict:
+    """{'kronos': 'enabled' | 'disabled: <reason>', 'model', 'tokenizer', 'sha256', 'pooling', 'window', 'd_model'};
+    never raises."""
+    out = dict(
+        model=KRONOS_MODEL,
+        tokenizer=KRONOS_TOKENIZER,
+        pooling=KRONOS_POOLING,
+        window=KRONOS_WINDOW,
+        d_model=KRONOS_D_MODEL,
+    )
+    try:
+        out["sha256"] = check_kronos_dir(kronos_weights_dir(env), pins)
+        out["kronos"] = "enabled"
+    except (KronosUnavailable, KronosWeightsError) as e:
+        out["sha256"] = None
+        out["kronos"] = f"disabled: {e}"
     return out
 
 # %% ../../nbs/30_models.kronos.ipynb #2b1df694
-def load_kronos(env:dict|None=None, # environment: KRONOS_WEIGHTS_DIR, MODE (os.environ when None)
-                pins:dict=KRONOS_PINS, # pinned (size, sha256) per part; tests only ever change this
-                device:str="cpu",
-               ) -> tuple[Kronos, KronosTokenizer]|None:
-    "(Kronos-small, Kronos-Tokenizer-base) in eval mode from verified local files; None when absent in dev; KronosUnavailable in prod; KronosWeightsError on wrong files."
+def load_kronos(
+    env: dict | None = None,  # environment: KRONOS_WEIGHTS_DIR, MODE (os.environ when None)
+    pins: dict = KRONOS_PINS,  # pinned (size, sha256) per part; tests only ever change this
+    device: str = "cpu",
+) -> tuple[Kronos, KronosTokenizer] | None:
+    """(Kronos-small, Kronos-Tokenizer-base) in eval mode from verified local files; None when absent in dev;
+    KronosUnavailable in prod; KronosWeightsError on wrong files."""
     env = os.environ if env is None else env
     os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: nothing below talks to the hub
     d = kronos_weights_dir(env)
-    try: check_kronos_dir(d, pins)
+    try:
+        check_kronos_dir(d, pins)
     except KronosUnavailable as e:
-        if get_config(env).mode == "prod": raise KronosUnavailable(f"prod mode requires Kronos: {e}") from e
+        if get_config(env).mode == "prod":
+            raise KronosUnavailable(f"prod mode requires Kronos: {e}") from e
         return None
     parts = []
     for name, cls in ((KRONOS_MODEL, Kronos), (KRONOS_TOKENIZER, KronosTokenizer)):
         cfg = json.loads((d / name / "config.json").read_text())
-        if cfg != KRONOS_CONFIGS[name]: raise KronosWeightsError(f"{name}/config.json differs from the official config")
+        if cfg != KRONOS_CONFIGS[name]:
+            raise KronosWeightsError(f"{name}/config.json differs from the official config")
         m = cls(**cfg)
         m.load_state_dict(load_file(str(d / name / "model.safetensors"), device="cpu"), strict=True)
         parts.append(m.to(device).eval())
     return tuple(parts)
 
 # %% ../../nbs/30_models.kronos.ipynb #889eb2a6
-def kronos_inputs(windows:np.ndarray, # raw windows (N, T, 5) OHLCV in INR and shares, or (N, T, 6) with amount (INR)
-                  clip:float=KRONOS_CLIP,
-                 ) -> np.ndarray:
+def kronos_inputs(
+    windows: np.ndarray,  # raw windows (N, T, 5) OHLCV in INR and shares, or (N, T, 6) with amount (INR)
+    clip: float = KRONOS_CLIP,
+) -> np.ndarray:
     "float32 (N, T, 6) z-scored per window and column, clipped to +-clip (KronosPredictor's normalization)."
     w = np.asarray(windows, dtype=np.float64)
-    if w.ndim != 3 or w.shape[-1] not in (5, 6): raise ValueError(f"windows must be (N, T, 5|6), got {w.shape}")
-    if w.shape[-1] == 5: w = np.concatenate([w, w[..., 4:5] * w[..., :4].mean(-1, keepdims=True)], axis=-1)
-    if not np.isfinite(w).all(): raise ValueError("windows contain NaN or inf")
+    if w.ndim != 3 or w.shape[-1] not in (5, 6):
+        raise ValueError(f"windows must be (N, T, 5|6), got {w.shape}")
+    if w.shape[-1] == 5:
+        w = np.concatenate([w, w[..., 4:5] * w[..., :4].mean(-1, keepdims=True)], axis=-1)
+    if not np.isfinite(w).all():
+        raise ValueError("windows contain NaN or inf")
     z = (w - w.mean(axis=1, keepdims=True)) / (w.std(axis=1, keepdims=True) + 1e-5)
     return np.clip(z, -clip, clip).astype(np.float32)
 
-def time_features(ts:np.ndarray, # (N, T) bar start times, wall clock (IST), datetime64
-                 ) -> np.ndarray:
+# %% ../../nbs/30_models.kronos.ipynb #1e32ee21
+def time_features(
+    ts: np.ndarray,  # (N, T) bar start times, wall clock (IST), datetime64
+) -> np.ndarray:
     "float32 (N, T, 5): minute, hour, weekday (Mon=0), day, month: Kronos's `calc_time_stamps`."
     t = pd.DatetimeIndex(np.asarray(ts).reshape(-1))
     f = np.stack([t.minute, t.hour, t.weekday, t.day, t.month], axis=-1).astype(np.float32)
@@ -150,19 +237,22 @@ def time_features(ts:np.ndarray, # (N, T) bar start times, wall clock (IST), dat
 
 # %% ../../nbs/30_models.kronos.ipynb #76bbe6bd
 @torch.no_grad()
-def kronos_embed(model:Kronos, tokenizer:KronosTokenizer,
-                 windows:np.ndarray,          # raw windows (N, T, 5|6), see kronos_inputs; T <= 512 (T = 120 here)
-                 stamps:np.ndarray|None=None, # (N, T) bar start times (wall clock) for Kronos's time embedding; None = none
-                 batch_size:int=64,
-                ) -> np.ndarray:
+def kronos_embed(
+    model: Kronos,
+    tokenizer: KronosTokenizer,
+    windows: np.ndarray,  # raw windows (N, T, 5|6), see kronos_inputs; T <= 512 (T = 120 here)
+    stamps: np.ndarray | None = None,  # (N, T) bar start times (wall clock) for Kronos's time embedding; None = none
+    batch_size: int = 64,
+) -> np.ndarray:
     "float32 (N, d_model): the last bar's final hidden state of each window, every window normalized on its own."
     x = torch.from_numpy(kronos_inputs(windows))
     st = None if stamps is None else torch.from_numpy(time_features(stamps))
     dev = next(model.parameters()).device
-    model.eval(); tokenizer.eval()
+    model.eval()
+    tokenizer.eval()
     out = []
     for i in range(0, len(x), batch_size):
-        s1, s2 = tokenizer.encode(x[i:i + batch_size].to(dev), half=True)
-        _, h = model.decode_s1(s1, s2, None if st is None else st[i:i + batch_size].to(dev))
+        s1, s2 = tokenizer.encode(x[i : i + batch_size].to(dev), half=True)
+        _, h = model.decode_s1(s1, s2, None if st is None else st[i : i + batch_size].to(dev))
         out.append(h[:, -1, :].float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, model.d_model), np.float32)

@@ -21,22 +21,49 @@ __all__ = ['SF_COLS', 'TFT_COLS', 'DEFAULT_FUSION', 'predict_arrays', 'StackInpu
            'GBMMember', 'TAMember', 'rank_blend', 'Stack']
 
 # %% ../../nbs/35_models.stack.ipynb #80866fc0
-SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [f"sf_up_{h}d" for h in HORIZONS]   # StockFormer: returns (fractions), P(up)
-TFT_COLS = [f"tft_{q}_{h}d" for h in HORIZONS for q in ("p10", "p50", "p90")] + ["tft_vol_10d", "tft_upper_10d", "tft_lower_10d"]
+SF_COLS = [f"sf_ret_{h}d" for h in HORIZONS] + [
+    f"sf_up_{h}d" for h in HORIZONS
+]  # StockFormer: returns (fractions), P(up)
+TFT_COLS = [f"tft_{q}_{h}d" for h in HORIZONS for q in ("p10", "p50", "p90")] + [
+    "tft_vol_10d",
+    "tft_upper_10d",
+    "tft_lower_10d",
+]
 
-def _sf_out(o) -> np.ndarray: return torch.cat([o["returns"], o["up_probs"]], 1).numpy()
+# %% ../../nbs/35_models.stack.ipynb #18e8683a
+def _sf_out(o) -> np.ndarray:
+    return torch.cat([o["returns"], o["up_probs"]], 1).numpy()
+
+# %% ../../nbs/35_models.stack.ipynb #dd8aeec6
 def _tft_out(o) -> np.ndarray:
-    return torch.cat([o["returns"].flatten(1), o["vol_10d"][:, None], o["upper_10d"][:, None], o["lower_10d"][:, None]], 1).numpy()
+    return torch.cat(
+        [o["returns"].flatten(1), o["vol_10d"][:, None], o["upper_10d"][:, None], o["lower_10d"][:, None]], 1
+    ).numpy()
 
-def predict_arrays(model:torch.nn.Module, ohlcv:np.ndarray, context:np.ndarray, # float32 (N,120,5), (N,29)
-                   kronos:np.ndarray|None=None, batch_size:int=4096) -> np.ndarray:
+# %% ../../nbs/35_models.stack.ipynb #2e602654
+def predict_arrays(
+    model: torch.nn.Module,
+    ohlcv: np.ndarray,
+    context: np.ndarray,  # float32 (N,120,5), (N,29)
+    kronos: np.ndarray | None = None,
+    batch_size: int = 4096,
+) -> np.ndarray:
     "float32 (N, 6) for StockFormer (SF_COLS order) or (N, 12) for the TFT (TFT_COLS order), eval mode, no grad."
-    f = _sf_out if isinstance(getattr(model, "cfg", None), StockFormerConfig) else _tft_out   # a network or a seed ensemble of one
-    model.eval(); out = []
+    f = (
+        _sf_out if isinstance(getattr(model, "cfg", None), StockFormerConfig) else _tft_out
+    )  # a network or a seed ensemble of one
+    model.eval()
+    out = []
     with torch.inference_mode():
         for s in range(0, len(ohlcv), batch_size):
-            k = None if kronos is None or not getattr(model.cfg, "kronos_dim", 0) else torch.from_numpy(kronos[s:s + batch_size])
-            out.append(f(model(torch.from_numpy(ohlcv[s:s + batch_size]), torch.from_numpy(context[s:s + batch_size]), k)))
+            k = (
+                None
+                if kronos is None or not getattr(model.cfg, "kronos_dim", 0)
+                else torch.from_numpy(kronos[s : s + batch_size])
+            )
+            out.append(
+                f(model(torch.from_numpy(ohlcv[s : s + batch_size]), torch.from_numpy(context[s : s + batch_size]), k))
+            )
     w = 6 if f is _sf_out else 12
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, w), np.float32)
 
@@ -44,197 +71,320 @@ def predict_arrays(model:torch.nn.Module, ohlcv:np.ndarray, context:np.ndarray, 
 @dataclass
 class StackInputs:
     "One batch of model inputs, N rows aligned on `index`."
-    index: pd.DataFrame                 # symbol (str), ts (datetime64[ns, Asia/Kolkata]) + the MTF_AVAIL masks (bool) of each row
-    ohlcv: np.ndarray                   # float32 (N, 120, 5): normalized `ohlcv_120`
-    context: np.ndarray                 # float32 (N, 29) in `CONTEXT_FEATURES` order
-    kronos: np.ndarray | None = None    # float32 (N, 512) Kronos-small embeddings, or None (disabled)
-    features: pd.DataFrame | None = None # extra per-row features (e.g. the factor library), N rows in `index` order
+
+    index: pd.DataFrame  # symbol (str), ts (datetime64[ns, Asia/Kolkata]) + the MTF_AVAIL masks (bool) of each row
+    ohlcv: np.ndarray  # float32 (N, 120, 5): normalized `ohlcv_120`
+    context: np.ndarray  # float32 (N, 29) in `CONTEXT_FEATURES` order
+    kronos: np.ndarray | None = None  # float32 (N, 512) Kronos-small embeddings, or None (disabled)
+    features: pd.DataFrame | None = None  # extra per-row features (e.g. the factor library), N rows in `index` order
 
     def __post_init__(self):
         n = len(self.index)
-        if self.ohlcv.shape[1:] != (120, 5) or len(self.ohlcv) != n: raise ValueError(f"ohlcv must be (N={n}, 120, 5), got {self.ohlcv.shape}")
-        if self.context.shape != (n, len(CONTEXT_FEATURES)): raise ValueError(f"context must be ({n}, {len(CONTEXT_FEATURES)}), got {self.context.shape}")
-        if self.features is not None and len(self.features) != n: raise ValueError(f"features has {len(self.features)} rows, index {n}")
+        if self.ohlcv.shape[1:] != (120, 5) or len(self.ohlcv) != n:
+            raise ValueError(f"ohlcv must be (N={n}, 120, 5), got {self.ohlcv.shape}")
+        if self.context.shape != (n, len(CONTEXT_FEATURES)):
+            raise ValueError(f"context must be ({n}, {len(CONTEXT_FEATURES)}), got {self.context.shape}")
+        if self.features is not None and len(self.features) != n:
+            raise ValueError(f"features has {len(self.features)} rows, index {n}")
 
     @classmethod
     def of(cls, mi, kronos=None, features=None) -> "StackInputs":
         "From `features.context.model_inputs(...)` (a `ModelInputs`)."
         return cls(mi.index.reset_index(drop=True), mi.ohlcv, mi.context, kronos, features)
 
+# %% ../../nbs/35_models.stack.ipynb #5f29191f
 class Member:
-    "A Stack member: `name`, the output `columns`, `predict(inputs, prior) -> float array (N, len(columns))`, `fit(...)`."
+    """A Stack member: `name`, the output `columns`, `predict(inputs, prior) -> float array (N, len(columns))`,
+    `fit(...)`."""
+
     name: str = ""
     columns: list = []
-    def predict(self, x: StackInputs, prior: pd.DataFrame | None = None) -> np.ndarray: raise NotImplementedError
-    def fit(self, *args, **kw) -> "Member": raise NotImplementedError
-    def __repr__(self): return f"{type(self).__name__}({self.name}: {len(self.columns)} outputs)"
 
+    def predict(self, x: StackInputs, prior: pd.DataFrame | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(self, *args, **kw) -> "Member":
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name}: {len(self.columns)} outputs)"
+
+# %% ../../nbs/35_models.stack.ipynb #02e5eef1
 class NetMember(Member):
     "StockFormer or TFT: `predict` runs the network on `ohlcv` + `context` (+ Kronos where the network has the branch)."
+
     def __init__(self, name: str, model: torch.nn.Module | None = None):
-        if name not in ("stockformer", "tft"): raise ValueError(f"unknown network {name!r}")
+        if name not in ("stockformer", "tft"):
+            raise ValueError(f"unknown network {name!r}")
         self.name, self.model = name, model
         self.columns = SF_COLS if name == "stockformer" else TFT_COLS
+
     @property
-    def kronos_dim(self) -> int: return int(getattr(self.model.cfg, "kronos_dim", 0) or 0)
+    def kronos_dim(self) -> int:
+        return int(getattr(self.model.cfg, "kronos_dim", 0) or 0)
+
     def predict(self, x: StackInputs, prior=None) -> np.ndarray:
-        if self.model is None: raise RuntimeError(f"{self.name} is not fitted")
+        if self.model is None:
+            raise RuntimeError(f"{self.name} is not fitted")
         return predict_arrays(self.model, x.ohlcv, x.context, x.kronos)
 
+# %% ../../nbs/35_models.stack.ipynb #3ab08e18
 class VetoMember(Member):
-    "The calibrated CatBoost veto: `p_fail` from the networks' outputs (`prior`) and the context summaries (`veto_frame`)."
+    """The calibrated CatBoost veto: `p_fail` from the networks' outputs (`prior`) and the context summaries
+    (`veto_frame`)."""
+
     name, columns = "veto", ["p_fail"]
-    def __init__(self, veto: VetoModel | None = None): self.veto = veto
+
+    def __init__(self, veto: VetoModel | None = None):
+        self.veto = veto
+
     def predict(self, x: StackInputs, prior: pd.DataFrame | None = None) -> np.ndarray:
-        if self.veto is None: raise RuntimeError("veto is not fitted")
-        if prior is None: raise ValueError("the veto needs the networks' outputs (prior)")
+        if self.veto is None:
+            raise RuntimeError("veto is not fitted")
+        if prior is None:
+            raise ValueError("the veto needs the networks' outputs (prior)")
         ctx = pd.concat([x.index.reset_index(drop=True), pd.DataFrame(x.context, columns=CONTEXT_FEATURES)], axis=1)
-        v = prior[["symbol", "ts"]].merge(veto_frame(prior, ctx), on=["symbol", "ts"], how="left", validate="one_to_one")
+        v = prior[["symbol", "ts"]].merge(
+            veto_frame(prior, ctx), on=["symbol", "ts"], how="left", validate="one_to_one"
+        )
         return np.asarray(self.veto.predict_p_fail(v[self.veto.features]), np.float64)[:, None]
 
 # %% ../../nbs/35_models.stack.ipynb #8ea13038
 class GBMMember(Member):
-    "The gradient-boosting ranker (`models.gbm.GBMRanker`, a seed ensemble): `gbm_score` from the factor features in `inputs.features`."
+    """The gradient-boosting ranker (`models.gbm.GBMRanker`, a seed ensemble): `gbm_score` from the factor features in
+    `inputs.features`."""
+
     name, columns = "gbm", ["gbm_score"]
-    def __init__(self, models: list | None = None): self.models = list(models or [])
+
+    def __init__(self, models: list | None = None):
+        self.models = list(models or [])
+
     @property
-    def features(self) -> list: return list(self.models[0].features) if self.models else []
+    def features(self) -> list:
+        return list(self.models[0].features) if self.models else []
+
     def _X(self, x: StackInputs) -> pd.DataFrame:
-        if not self.models: raise RuntimeError("gbm is not fitted")
-        if x.features is None: raise ValueError("the gbm member needs StackInputs.features (the factor library, `features.alpha`)")
+        if not self.models:
+            raise RuntimeError("gbm is not fitted")
+        if x.features is None:
+            raise ValueError("the gbm member needs StackInputs.features (the factor library, `features.alpha`)")
         return x.features
+
     def predict(self, x: StackInputs, prior=None) -> np.ndarray:
         X = self._X(x)
         return np.mean([m.predict(X) for m in self.models], axis=0).astype(np.float64)[:, None]
+
     def attributions(self, x: StackInputs, k: int = 3) -> list:
-        "Per row the k features with the largest positive mean SHAP attribution (LightGBM `pred_contrib`): [[(name, value), ...], ...]."
+        """Per row the k features with the largest positive mean SHAP attribution (LightGBM `pred_contrib`): [[(name,
+        value), ...], ...]."""
         X = self._X(x)
         c = sum(m.contrib(X).drop(columns="bias").to_numpy() for m in self.models) / len(self.models)
         idx = np.argsort(-c, axis=1)[:, :k]
         return [[(self.features[j], float(c[i, j])) for j in r] for i, r in enumerate(idx)]
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame, features: list, label: str = "y_5", seeds=(0, 1, 2), **kw) -> "GBMMember":
+
+    def fit(
+        self, train: pd.DataFrame, valid: pd.DataFrame, features: list, label: str = "y_5", seeds=(0, 1, 2), **kw
+    ) -> "GBMMember":
         "Fit one `GBMRanker` per seed (early stopping on the validation year's Rank IC); returns self."
         from aitrader.models.gbm import GBMRanker
+
         self.models = [GBMRanker(features, label, seed=s, **kw).fit(train, valid) for s in seeds]
         return self
 
+# %% ../../nbs/35_models.stack.ipynb #d78b0ae0
 class TAMember(Member):
     """CatBoost on the 12 TA features of the context (`features.ta.TA_FEATURES`, the CatBoost-on-TA baseline as a member):
     `cbta_score`, its predicted 5-day return (fraction; only its rank within a date is used by the fusion)."""
+
     name, columns = "cbta", ["cbta_score"]
-    def __init__(self, model=None): self.model = model   # a fitted `catboost.CatBoostRegressor` on TA_FEATURES
+
+    def __init__(self, model=None):
+        self.model = model  # a fitted `catboost.CatBoostRegressor` on TA_FEATURES
+
     @staticmethod
     def X(context: np.ndarray) -> np.ndarray:
         "float32 (N, 12): the TA_FEATURES columns of a (N, 29) context array (CONTEXT_FEATURES order)."
         from aitrader.features.ta import TA_FEATURES
+
         return np.ascontiguousarray(context[:, [CONTEXT_FEATURES.index(c) for c in TA_FEATURES]], np.float32)
+
     def predict(self, x: StackInputs, prior=None) -> np.ndarray:
-        if self.model is None: raise RuntimeError("cbta is not fitted")
+        if self.model is None:
+            raise RuntimeError("cbta is not fitted")
         return np.asarray(self.model.predict(self.X(x.context)), np.float64).reshape(-1, 1)
-    def fit(self, X: np.ndarray, y: np.ndarray,   # float32 (N, 12) TA features, float (N,) forward 5-day returns
-            iterations: int = 300, depth: int = 6, learning_rate: float = 0.05, seed: int = 0, thread_count: int = 1) -> "TAMember":
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,  # float32 (N, 12) TA features, float (N,) forward 5-day returns
+        iterations: int = 300,
+        depth: int = 6,
+        learning_rate: float = 0.05,
+        seed: int = 0,
+        thread_count: int = 1,
+    ) -> "TAMember":
         "CatBoost RMSE on y clipped to its 1st-99th percentiles (rows with a NaN label dropped); returns self."
         from catboost import CatBoostRegressor
-        y = np.asarray(y, np.float64); ok = np.isfinite(y)
-        if ok.sum() < 10: raise ValueError(f"cbta needs labelled rows, got {int(ok.sum())}")
+
+        y = np.asarray(y, np.float64)
+        ok = np.isfinite(y)
+        if ok.sum() < 10:
+            raise ValueError(f"cbta needs labelled rows, got {int(ok.sum())}")
         lo, hi = np.nanpercentile(y[ok], [1, 99])
-        self.model = CatBoostRegressor(iterations=iterations, depth=depth, learning_rate=learning_rate, random_seed=seed,
-                                       thread_count=thread_count, verbose=False, allow_writing_files=False)
+        self.model = CatBoostRegressor(
+            iterations=iterations,
+            depth=depth,
+            learning_rate=learning_rate,
+            random_seed=seed,
+            thread_count=thread_count,
+            verbose=False,
+            allow_writing_files=False,
+        )
         self.model.fit(np.asarray(X, np.float32)[ok], np.clip(y[ok], lo, hi))
         return self
 
 # %% ../../nbs/35_models.stack.ipynb #81fdc330
-def rank_blend(frame: pd.DataFrame, # ts + the member columns
-               weights: dict,       # {column: weight}; zero weights are skipped
-              ) -> np.ndarray:
-    "Rank blend float64 (N,): sum over columns of weight / sum|weights| * the column's percentile rank within its date (NaN stays NaN)."
+def rank_blend(
+    frame: pd.DataFrame,  # ts + the member columns
+    weights: dict,  # {column: weight}; zero weights are skipped
+) -> np.ndarray:
+    """Rank blend float64 (N,): sum over columns of weight / sum|weights| * the column's percentile rank within its date
+    (NaN stays NaN)."""
     w = {c: float(v) for c, v in weights.items() if float(v) != 0.0}
-    if not w: raise ValueError("blend needs at least one non-zero weight")
+    if not w:
+        raise ValueError("blend needs at least one non-zero weight")
     tot, g = sum(abs(v) for v in w.values()), frame["ts"].to_numpy()
     return sum(v / tot * frame[c].groupby(g).rank(pct=True).to_numpy(np.float64) for c, v in w.items())
 
-DEFAULT_FUSION = {"method": "rank_blend", "weights": {"sf_ret_5d": 0.5, "tft_p50_5d": 0.5},
-                  "note": "bundle without fitted fusion weights: equal weights on the networks' 5-day returns"}
+# %% ../../nbs/35_models.stack.ipynb #3e7c5565
+DEFAULT_FUSION = {
+    "method": "rank_blend",
+    "weights": {"sf_ret_5d": 0.5, "tft_p50_5d": 0.5},
+    "note": "bundle without fitted fusion weights: equal weights on the networks' 5-day returns",
+}
 
+# %% ../../nbs/35_models.stack.ipynb #584cf2ad
 class Stack:
     "The members of one bundle, run in order by `predict`, with the bundle's identity."
-    def __init__(self, members: list,            # `Member`s, in prediction order
-                 manifest: dict | None = None,   # the bundle's manifest.json
-                 origin: str = "",               # registry origin, e.g. 'models:/aitrader/3'
-                 path: Path | None = None,       # bundle folder
-                 problems: list | None = None,   # what the bundle check found (dev mode)
-                ):
+
+    def __init__(
+        self,
+        members: list,  # `Member`s, in prediction order
+        manifest: dict | None = None,  # the bundle's manifest.json
+        origin: str = "",  # registry origin, e.g. 'models:/aitrader/3'
+        path: Path | None = None,  # bundle folder
+        problems: list | None = None,  # what the bundle check found (dev mode)
+    ):
         self.members = {m.name: m for m in members}
         self.manifest, self.origin, self.path, self.problems = dict(manifest or {}), origin, path, list(problems or [])
 
     @classmethod
     def of(cls, model) -> "Stack":
         "`model` itself when it is a Stack, else `from_bundle(model)` (cached on the bundle)."
-        if isinstance(model, Stack): return model
+        if isinstance(model, Stack):
+            return model
         st = getattr(model, "_stack", None)
         if st is None:
             st = cls.from_bundle(model)
-            try: model._stack = st
-            except AttributeError: pass
+            try:
+                model._stack = st
+            except AttributeError:
+                pass
         return st
 
     @classmethod
     def from_bundle(cls, bundle) -> "Stack":
-        "A loaded v1 `Bundle` (`train.bundle.load_bundle` / `registry.load_champion`) as a Stack. Raises ValueError without veto calibration."
+        """A loaded v1 `Bundle` (`train.bundle.load_bundle` / `registry.load_champion`) as a Stack. Raises ValueError
+        without veto calibration."""
         vcfg = json.loads((Path(bundle.path) / "veto" / "config.json").read_text())
         gbm = [GBMMember(bundle.gbm)] if getattr(bundle, "gbm", None) else []
         ta = [TAMember(bundle.cbta)] if getattr(bundle, "cbta", None) is not None else []
-        return cls([NetMember("stockformer", bundle.stockformer), NetMember("tft", bundle.tft), *gbm, *ta, VetoMember(veto_from_config(bundle.veto, vcfg))],
-                   bundle.manifest, bundle.origin, Path(bundle.path), getattr(bundle, "problems", []))
+        return cls(
+            [
+                NetMember("stockformer", bundle.stockformer),
+                NetMember("tft", bundle.tft),
+                *gbm,
+                *ta,
+                VetoMember(veto_from_config(bundle.veto, vcfg)),
+            ],
+            bundle.manifest,
+            bundle.origin,
+            Path(bundle.path),
+            getattr(bundle, "problems", []),
+        )
 
     @property
-    def needs_features(self) -> bool: return "gbm" in self.members
+    def needs_features(self) -> bool:
+        return "gbm" in self.members
 
     @property
     def version(self) -> str:
         "Version label: the registry origin ('models:/aitrader/3') or 'bundle:<manifest created_at>'."
         return self.origin or f"bundle:{self.manifest.get('created_at', Path(self.path or 'unknown').name)}"
+
     @property
-    def schema_hash(self) -> str | None: return self.manifest.get("feature_schema_hash")
+    def schema_hash(self) -> str | None:
+        return self.manifest.get("feature_schema_hash")
+
     @property
-    def feature_mask(self): return self.manifest.get("feature_mask")
+    def feature_mask(self):
+        return self.manifest.get("feature_mask")
+
     @property
-    def uses_kronos(self) -> bool: return any(getattr(m, "kronos_dim", 0) for m in self.members.values())
+    def uses_kronos(self) -> bool:
+        return any(getattr(m, "kronos_dim", 0) for m in self.members.values())
+
     @property
-    def columns(self) -> list: return [c for m in self.members.values() for c in m.columns]
+    def columns(self) -> list:
+        return [c for m in self.members.values() for c in m.columns]
 
     def predict(self, x: StackInputs, num_threads: int = 1) -> pd.DataFrame:
-        "symbol, ts + every member's columns (float), one row per input row. Applies the bundle's feature mask (ablation bundles)."
+        """symbol, ts + every member's columns (float), one row per input row. Applies the bundle's feature mask
+        (ablation bundles)."""
         x = StackInputs(x.index, x.ohlcv, mask_context(x.context, self.feature_mask), x.kronos, x.features)
-        prev = torch.get_num_threads(); torch.set_num_threads(num_threads)
+        prev = torch.get_num_threads()
+        torch.set_num_threads(num_threads)
         out = x.index[["symbol", "ts"]].reset_index(drop=True).copy()
         try:
             for m in self.members.values():
                 p = np.asarray(m.predict(x, out))
-                if p.shape != (len(out), len(m.columns)): raise ValueError(f"{m.name} returned {p.shape}, expected {(len(out), len(m.columns))}")
+                if p.shape != (len(out), len(m.columns)):
+                    raise ValueError(f"{m.name} returned {p.shape}, expected {(len(out), len(m.columns))}")
                 out = pd.concat([out, pd.DataFrame(p, columns=m.columns)], axis=1)
-        finally: torch.set_num_threads(prev)
+        finally:
+            torch.set_num_threads(prev)
         return out
 
-    def score(self, pred: pd.DataFrame, # `predict` output for ONE date's cross-section
-             ) -> np.ndarray:
-        "Fused score float64 (N,), higher = better: the manifest's `fusion` weights over per-date percentile ranks of member columns (NaN where an input is NaN)."
+    def score(
+        self,
+        pred: pd.DataFrame,  # `predict` output for ONE date's cross-section
+    ) -> np.ndarray:
+        """Fused score float64 (N,), higher = better: the manifest's `fusion` weights over per-date percentile ranks of
+        member columns (NaN where an input is NaN)."""
         w = (self.manifest.get("fusion") or DEFAULT_FUSION)["weights"]
         miss = [c for c, v in w.items() if float(v) != 0.0 and c not in pred]
-        if miss: raise ValueError(f"fusion weights name columns the Stack does not predict: {miss}")
-        return rank_blend(pred.assign(ts=0), w)   # the rows are one cross-section, whatever their stamps
+        if miss:
+            raise ValueError(f"fusion weights name columns the Stack does not predict: {miss}")
+        return rank_blend(pred.assign(ts=0), w)  # the rows are one cross-section, whatever their stamps
 
-    def kronos_embeddings(self, daily: pd.DataFrame, index: pd.DataFrame, env: dict | None = None) -> tuple[np.ndarray | None, str]:
-        "(float32 (N, 512) Kronos embeddings of the raw 120-bar windows ending at `index` rows, or None; kronos_status)."
+    def kronos_embeddings(
+        self, daily: pd.DataFrame, index: pd.DataFrame, env: dict | None = None
+    ) -> tuple[np.ndarray | None, str]:
+        """(float32 (N, 512) Kronos embeddings of the raw 120-bar windows ending at `index` rows, or None;
+        kronos_status)."""
         from aitrader.models.kronos import kronos_status, load_kronos, kronos_embed
+
         st = kronos_status(env)["kronos"]
-        if not self.uses_kronos: return None, "disabled: bundle built without Kronos" if st == "enabled" else st
-        km = load_kronos(env)          # None in dev without weights; raises in prod
-        if km is None: return None, st
+        if not self.uses_kronos:
+            return None, "disabled: bundle built without Kronos" if st == "enabled" else st
+        km = load_kronos(env)  # None in dev without weights; raises in prod
+        if km is None:
+            return None, st
         t = tail_rows(daily, 120)
         g = {s: x for s, x in t[t.symbol.isin(index.symbol)].groupby("symbol", sort=False)}
         w = np.stack([g[s][["open", "high", "low", "close", "volume"]].to_numpy(np.float64) for s in index.symbol])
         stamps = np.stack([g[s]["ts"].dt.tz_localize(None).to_numpy() for s in index.symbol])
         return kronos_embed(*km, w, stamps), st
 
-    def __repr__(self): return f"Stack({self.version}: {', '.join(self.members)})"
+    def __repr__(self):
+        return f"Stack({self.version}: {', '.join(self.members)})"

@@ -17,48 +17,60 @@ __all__ = ['STOCKFORMER_DEFAULT', 'STOCKFORMER_TINY', 'StockFormerConfig', 'Patc
 @dataclass(frozen=True)
 class StockFormerConfig:
     "Hyper-parameters of StockFormer; `asdict(cfg)` is what `config.json` of the bundle stores."
-    seq_len: int = 120      # bars per window
-    n_features: int = 5     # OHLCV channels
-    patch_len: int = 8      # bars per patch (= stride); must divide seq_len -> 15 patches
-    d_model: int = 64       # token width
-    n_heads: int = 4        # attention heads
-    n_layers: int = 3       # encoder layers
-    ff_dim: int = 128       # encoder feed-forward width
-    context_dim: int = 29   # DESIGN.md context (TF-align 5 + SMC 12 + TA 12)
-    kronos_dim: int = 512   # Kronos-small d_model; 0 = no Kronos branch
-    fusion_dim: int = 64    # width of each fused part and of the head MLP
-    n_horizons: int = 3     # 3, 5, 10 trading days
+
+    seq_len: int = 120  # bars per window
+    n_features: int = 5  # OHLCV channels
+    patch_len: int = 8  # bars per patch (= stride); must divide seq_len -> 15 patches
+    d_model: int = 64  # token width
+    n_heads: int = 4  # attention heads
+    n_layers: int = 3  # encoder layers
+    ff_dim: int = 128  # encoder feed-forward width
+    context_dim: int = 29  # DESIGN.md context (TF-align 5 + SMC 12 + TA 12)
+    kronos_dim: int = 512  # Kronos-small d_model; 0 = no Kronos branch
+    fusion_dim: int = 64  # width of each fused part and of the head MLP
+    n_horizons: int = 3  # 3, 5, 10 trading days
     dropout: float = 0.1
-    price_scale: float = 0.1  # fixed input scaling: price channels enter as (x - 1) / price_scale (x = price / last close)
+    price_scale: float = (
+        0.1  # fixed input scaling: price channels enter as (x - 1) / price_scale (x = price / last close)
+    )
 
     @property
-    def n_patches(self) -> int: return self.seq_len // self.patch_len
+    def n_patches(self) -> int:
+        return self.seq_len // self.patch_len
 
+# %% ../../nbs/31_models.stockformer.ipynb #e126e874
 STOCKFORMER_DEFAULT = StockFormerConfig()
 STOCKFORMER_TINY = StockFormerConfig(d_model=16, n_heads=2, n_layers=1, ff_dim=32, fusion_dim=16)  # for CI
 
 # %% ../../nbs/31_models.stockformer.ipynb #f8ce06ce
 class PatchEmbedding(nn.Module):
     "(B, seq_len, n_features) -> (B, n_patches, d_model): non-overlapping patches, flattened and projected."
-    def __init__(self, cfg:StockFormerConfig):
+
+    def __init__(self, cfg: StockFormerConfig):
         super().__init__()
-        if cfg.seq_len % cfg.patch_len: raise ValueError(f"patch_len {cfg.patch_len} must divide seq_len {cfg.seq_len}")
+        if cfg.seq_len % cfg.patch_len:
+            raise ValueError(f"patch_len {cfg.patch_len} must divide seq_len {cfg.seq_len}")
         self.p = cfg.patch_len
         self.proj = nn.Linear(cfg.patch_len * cfg.n_features, cfg.d_model)
+
     def forward(self, x):
         B, T, C = x.shape
         return self.proj(x.reshape(B, T // self.p, self.p * C))
 
 # %% ../../nbs/31_models.stockformer.ipynb #1b79aedb
 class StockFormer(nn.Module):
-    "forward(ohlcv_120 (B,T,5), context (B,29), kronos_emb (B,512)|None) -> {'returns','up_logits','up_probs'} each (B,3)."
-    def __init__(self, cfg:StockFormerConfig=STOCKFORMER_DEFAULT):
+    """forward(ohlcv_120 (B,T,5), context (B,29), kronos_emb (B,512)|None) -> {'returns','up_logits','up_probs'} each
+    (B,3)."""
+
+    def __init__(self, cfg: StockFormerConfig = STOCKFORMER_DEFAULT):
         super().__init__()
         self.cfg, d, f = cfg, cfg.d_model, cfg.fusion_dim
         self.patch = PatchEmbedding(cfg)
         self.cls = nn.Parameter(torch.zeros(1, 1, d))
         self.pos = nn.Parameter(torch.randn(1, cfg.n_patches + 1, d) * 0.02)
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, activation="gelu", batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d, cfg.n_heads, cfg.ff_dim, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.ctx = nn.Sequential(nn.Linear(cfg.context_dim, f), nn.GELU(), nn.Linear(f, f))
@@ -72,7 +84,8 @@ class StockFormer(nn.Module):
     def _kronos(self, k, B, like):
         "Projected Kronos embedding, the learned missing vector where a row is absent (None or NaN)."
         miss = self.kronos_missing.expand(B, -1)
-        if k is None: return miss
+        if k is None:
+            return miss
         bad = torch.isnan(k).any(-1, keepdim=True)
         return torch.where(bad, miss, self.kronos(torch.nan_to_num(k)))
 
@@ -82,18 +95,25 @@ class StockFormer(nn.Module):
         h = torch.cat([self.cls.expand(B, -1, -1), self.patch(x)], 1) + self.pos
         h = self.norm(self.encoder(h))[:, 0]
         parts = [h, self.ctx(context)]
-        if self.cfg.kronos_dim: parts.append(self._kronos(kronos_emb, B, h))
+        if self.cfg.kronos_dim:
+            parts.append(self._kronos(kronos_emb, B, h))
         z = self.head(torch.cat(parts, -1))
         up = self.up_head(z)
         return {"returns": self.ret_head(z), "up_logits": up, "up_probs": torch.sigmoid(up)}
 
 # %% ../../nbs/31_models.stockformer.ipynb #14efcd76
-def _masked_mean(v, m): return (v * m).sum() / m.sum().clamp(min=1)
+def _masked_mean(v, m):
+    return (v * m).sum() / m.sum().clamp(min=1)
 
-def stockformer_loss(out:dict, batch:dict, # model output; batch with y_ret (B,3) fractions and y_up (B,3) in {0,1}
-                     w_ret:float=1.0, w_up:float=1.0, # weights of the two terms
-                     ret_scale:float=0.05, delta:float=1.0, # returns / ret_scale go into Huber(delta)
-                    ) -> tuple[torch.Tensor, dict]:
+# %% ../../nbs/31_models.stockformer.ipynb #a5a8127a
+def stockformer_loss(
+    out: dict,
+    batch: dict,  # model output; batch with y_ret (B,3) fractions and y_up (B,3) in {0,1}
+    w_ret: float = 1.0,
+    w_up: float = 1.0,  # weights of the two terms
+    ret_scale: float = 0.05,
+    delta: float = 1.0,  # returns / ret_scale go into Huber(delta)
+) -> tuple[torch.Tensor, dict]:
     "(total loss, {'huber': float, 'bce': float}); NaN labels are masked out."
     y, u = batch["y_ret"], batch["y_up"]
     my, mu = ~torch.isnan(y), ~torch.isnan(u)
@@ -103,6 +123,6 @@ def stockformer_loss(out:dict, batch:dict, # model output; batch with y_ret (B,3
     return w_ret * h + w_up * c, {"huber": h.item(), "bce": c.item()}
 
 # %% ../../nbs/31_models.stockformer.ipynb #fe9fe8a3
-def n_params(m:nn.Module) -> int:
+def n_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

@@ -18,33 +18,40 @@ __all__ = ['TFT_DEFAULT', 'TFT_TINY', 'TFTConfig', 'GLU', 'GRN', 'ScalarEmbeddin
 @dataclass(frozen=True)
 class TFTConfig:
     "Hyper-parameters of the TFT; `asdict(cfg)` is what `config.json` of the bundle stores."
-    lookback: int = 60          # last bars of ohlcv_120 fed to the LSTM encoder (k + 1 in the paper)
-    n_features: int = 5         # observed past inputs per bar (OHLCV)
-    context_dim: int = 29       # static scalar covariates
-    kronos_dim: int = 512       # Kronos embedding width; 0 = no Kronos static variable
-    d_model: int = 32           # d_model of the paper (all GRN / LSTM / attention widths)
-    n_heads: int = 4            # m_H, heads of the interpretable attention
-    dropout: float = 0.1
-    horizons: tuple = (3, 5, 10)        # trading days; the decoder runs tau = 1..max(horizons)
-    quantiles: tuple = (0.1, 0.5, 0.9)  # must be (low, 0.5, high)
-    price_scale: float = 0.1    # price channels enter as (x - 1) / price_scale (fixed, no fitted statistics)
-    ret_scale: float = 0.05     # returns/excursions are predicted in units of ret_scale
-    vol_scale: float = 0.02     # vol_10d is predicted in units of vol_scale (a typical daily std)
 
+    lookback: int = 60  # last bars of ohlcv_120 fed to the LSTM encoder (k + 1 in the paper)
+    n_features: int = 5  # observed past inputs per bar (OHLCV)
+    context_dim: int = 29  # static scalar covariates
+    kronos_dim: int = 512  # Kronos embedding width; 0 = no Kronos static variable
+    d_model: int = 32  # d_model of the paper (all GRN / LSTM / attention widths)
+    n_heads: int = 4  # m_H, heads of the interpretable attention
+    dropout: float = 0.1
+    horizons: tuple = (3, 5, 10)  # trading days; the decoder runs tau = 1..max(horizons)
+    quantiles: tuple = (0.1, 0.5, 0.9)  # must be (low, 0.5, high)
+    price_scale: float = 0.1  # price channels enter as (x - 1) / price_scale (fixed, no fitted statistics)
+    ret_scale: float = 0.05  # returns/excursions are predicted in units of ret_scale
+    vol_scale: float = 0.02  # vol_10d is predicted in units of vol_scale (a typical daily std)
+
+# %% ../../nbs/32_models.tft.ipynb #91bf27fa
 TFT_DEFAULT = TFTConfig()
 TFT_TINY = TFTConfig(lookback=20, d_model=8, n_heads=2)  # for CI
 
 # %% ../../nbs/32_models.tft.ipynb #41414443
 class GLU(nn.Module):
     "Gated linear unit, Eq. (5): (..., d_in) -> (..., d_out), dropout on the input."
-    def __init__(self, d_in:int, d_out:int, dropout:float=0.0):
+
+    def __init__(self, d_in: int, d_out: int, dropout: float = 0.0):
         super().__init__()
         self.drop, self.lin = nn.Dropout(dropout), nn.Linear(d_in, 2 * d_out)
-    def forward(self, x): return F.glu(self.lin(self.drop(x)), dim=-1)  # a * sigmoid(b) with [a, b] = W x + b
 
+    def forward(self, x):
+        return F.glu(self.lin(self.drop(x)), dim=-1)  # a * sigmoid(b) with [a, b] = W x + b
+
+# %% ../../nbs/32_models.tft.ipynb #4e3a8d12
 class GRN(nn.Module):
     "Gated residual network, Eqs. (2)-(4): (..., d_in) [+ context (..., d_ctx)] -> (..., d_out)."
-    def __init__(self, d_in:int, d_hidden:int, d_out:int, d_ctx:int=0, dropout:float=0.0):
+
+    def __init__(self, d_in: int, d_hidden: int, d_out: int, d_ctx: int = 0, dropout: float = 0.0):
         super().__init__()
         self.w2 = nn.Linear(d_in, d_hidden)
         self.w3 = nn.Linear(d_ctx, d_hidden, bias=False) if d_ctx else None
@@ -52,56 +59,70 @@ class GRN(nn.Module):
         self.glu = GLU(d_hidden, d_out, dropout)
         self.skip = nn.Linear(d_in, d_out) if d_in != d_out else nn.Identity()
         self.norm = nn.LayerNorm(d_out)
+
     def forward(self, a, c=None):
         h = self.w2(a)
-        if self.w3 is not None and c is not None: h = h + self.w3(c)
+        if self.w3 is not None and c is not None:
+            h = h + self.w3(c)
         return self.norm(self.skip(a) + self.glu(self.w1(F.elu(h))))
 
 # %% ../../nbs/32_models.tft.ipynb #e2e61a6c
 class ScalarEmbedding(nn.Module):
     "One linear map per scalar variable: (..., n_vars) -> (..., n_vars, d)."
-    def __init__(self, n_vars:int, d:int):
+
+    def __init__(self, n_vars: int, d: int):
         super().__init__()
         self.w, self.b = nn.Parameter(torch.randn(n_vars, d) * 0.1), nn.Parameter(torch.zeros(n_vars, d))
-    def forward(self, x): return x.unsqueeze(-1) * self.w + self.b
 
+    def forward(self, x):
+        return x.unsqueeze(-1) * self.w + self.b
+
+# %% ../../nbs/32_models.tft.ipynb #8d87e2b3
 class VSN(nn.Module):
     "Variable selection network, Eqs. (6)-(8): (..., n_vars, d) [+ c_s (..., d)] -> ((..., d), weights (..., n_vars))."
-    def __init__(self, n_vars:int, d:int, d_ctx:int=0, dropout:float=0.0):
+
+    def __init__(self, n_vars: int, d: int, d_ctx: int = 0, dropout: float = 0.0):
         super().__init__()
         self.flat = GRN(n_vars * d, d, n_vars, d_ctx, dropout)
         self.var_grns = nn.ModuleList(GRN(d, d, d, 0, dropout) for _ in range(n_vars))
+
     def forward(self, xi, c=None):
-        v = torch.softmax(self.flat(xi.flatten(-2), c), dim=-1)                               # Eq. (6)
-        xt = torch.stack([g(xi[..., j, :]) for j, g in enumerate(self.var_grns)], dim=-2)     # Eq. (7)
-        return (v.unsqueeze(-1) * xt).sum(-2), v                                             # Eq. (8)
+        v = torch.softmax(self.flat(xi.flatten(-2), c), dim=-1)  # Eq. (6)
+        xt = torch.stack([g(xi[..., j, :]) for j, g in enumerate(self.var_grns)], dim=-2)  # Eq. (7)
+        return (v.unsqueeze(-1) * xt).sum(-2), v  # Eq. (8)
 
 # %% ../../nbs/32_models.tft.ipynb #0bbca61e
 class InterpretableMHA(nn.Module):
-    "Eqs. (13)-(16): (B,Tq,d), (B,Tk,d), (B,Tk,d), bool mask (Tq,Tk) True=blocked -> ((B,Tq,d), mean attention (B,Tq,Tk))."
-    def __init__(self, d:int, n_heads:int, dropout:float=0.0):
+    """Eqs. (13)-(16): (B,Tq,d), (B,Tk,d), (B,Tk,d), bool mask (Tq,Tk) True=blocked -> ((B,Tq,d), mean attention
+    (B,Tq,Tk))."""
+
+    def __init__(self, d: int, n_heads: int, dropout: float = 0.0):
         super().__init__()
         self.h, self.da = n_heads, d // n_heads
         self.wq, self.wk = nn.Linear(d, n_heads * self.da), nn.Linear(d, n_heads * self.da)
-        self.wv = nn.Linear(d, self.da)          # shared across heads
+        self.wv = nn.Linear(d, self.da)  # shared across heads
         self.wh = nn.Linear(self.da, d)
         self.drop = nn.Dropout(dropout)
+
     def forward(self, q, k, v, mask=None):
         B, Tq, Tk = q.shape[0], q.shape[1], k.shape[1]
         Q = self.wq(q).view(B, Tq, self.h, self.da).transpose(1, 2)
         K = self.wk(k).view(B, Tk, self.h, self.da).transpose(1, 2)
-        s = Q @ K.transpose(-1, -2) / self.da ** 0.5                           # (B, H, Tq, Tk)
-        if mask is not None: s = s.masked_fill(mask, float("-inf"))
+        s = Q @ K.transpose(-1, -2) / self.da**0.5  # (B, H, Tq, Tk)
+        if mask is not None:
+            s = s.masked_fill(mask, float("-inf"))
         A = torch.softmax(s, dim=-1)
-        Ht = (self.drop(A) @ self.wv(v).unsqueeze(1)).mean(1)                  # Eq. (16): mean over heads
+        Ht = (self.drop(A) @ self.wv(v).unsqueeze(1)).mean(1)  # Eq. (16): mean over heads
         return self.wh(Ht), A.mean(1)
 
 # %% ../../nbs/32_models.tft.ipynb #f228b98d
 class TFT(nn.Module):
     "forward(ohlcv_120 (B,T>=lookback,5), context (B,29), kronos_emb (B,512)|None) -> dict, see the table above."
-    def __init__(self, cfg:TFTConfig=TFT_DEFAULT):
+
+    def __init__(self, cfg: TFTConfig = TFT_DEFAULT):
         super().__init__()
-        if len(cfg.quantiles) != 3 or cfg.quantiles[1] != 0.5: raise ValueError(f"quantiles must be (low, 0.5, high), got {cfg.quantiles}")
+        if len(cfg.quantiles) != 3 or cfg.quantiles[1] != 0.5:
+            raise ValueError(f"quantiles must be (low, 0.5, high), got {cfg.quantiles}")
         self.cfg, d, p = cfg, cfg.d_model, cfg.dropout
         self.tau = max(cfg.horizons)
         n_static = cfg.context_dim + (1 if cfg.kronos_dim else 0)
@@ -111,33 +132,40 @@ class TFT(nn.Module):
         self.static_vsn = VSN(n_static, d, 0, p)
         self.c_s, self.c_e, self.c_h, self.c_c = (GRN(d, d, d, 0, p) for _ in range(4))
         self.past_emb, self.past_vsn = ScalarEmbedding(cfg.n_features, d), VSN(cfg.n_features, d, d, p)
-        self.future_emb = nn.Parameter(torch.randn(self.tau, d) * 0.1)   # known input: the step tau itself
+        self.future_emb = nn.Parameter(torch.randn(self.tau, d) * 0.1)  # known input: the step tau itself
         self.enc, self.dec = nn.LSTM(d, d, batch_first=True), nn.LSTM(d, d, batch_first=True)
-        self.gate_lstm = GLU(d, d, p); self.norm_lstm = nn.LayerNorm(d)        # Eq. (17)
-        self.enrich = GRN(d, d, d, d, p)                                       # Eq. (18)
-        self.attn = InterpretableMHA(d, cfg.n_heads, p)                        # Eq. (19)
-        self.gate_attn = GLU(d, d, p); self.norm_attn = nn.LayerNorm(d)        # Eq. (20)
-        self.ff = GRN(d, d, d, 0, p)                                           # Eq. (21)
-        self.gate_out = GLU(d, d, 0.0); self.norm_out = nn.LayerNorm(d)        # Eq. (22)
-        self.q_head = nn.Linear(d, len(cfg.quantiles))                         # Eq. (23)
-        self.x_head = nn.Linear(d, 3)                                          # vol, upper, lower at tau = 10
+        self.gate_lstm = GLU(d, d, p)
+        self.norm_lstm = nn.LayerNorm(d)  # Eq. (17)
+        self.enrich = GRN(d, d, d, d, p)  # Eq. (18)
+        self.attn = InterpretableMHA(d, cfg.n_heads, p)  # Eq. (19)
+        self.gate_attn = GLU(d, d, p)
+        self.norm_attn = nn.LayerNorm(d)  # Eq. (20)
+        self.ff = GRN(d, d, d, 0, p)  # Eq. (21)
+        self.gate_out = GLU(d, d, 0.0)
+        self.norm_out = nn.LayerNorm(d)  # Eq. (22)
+        self.q_head = nn.Linear(d, len(cfg.quantiles))  # Eq. (23)
+        self.x_head = nn.Linear(d, 3)  # vol, upper, lower at tau = 10
         L = cfg.lookback
-        self.register_buffer("mask", torch.arange(L + self.tau)[None, :] > (L + torch.arange(self.tau))[:, None], persistent=False)
+        self.register_buffer(
+            "mask", torch.arange(L + self.tau)[None, :] > (L + torch.arange(self.tau))[:, None], persistent=False
+        )
 
     def _static(self, context, kronos_emb):
-        xi = self.static_emb(context)                                          # (B, 29, d)
+        xi = self.static_emb(context)  # (B, 29, d)
         if self.cfg.kronos_dim:
-            B = context.shape[0]; miss = self.kronos_missing.expand(B, -1)
-            if kronos_emb is None: k = miss
+            B = context.shape[0]
+            miss = self.kronos_missing.expand(B, -1)
+            if kronos_emb is None:
+                k = miss
             else:
                 bad = torch.isnan(kronos_emb).any(-1, keepdim=True)
                 k = torch.where(bad, miss, self.kronos_emb(torch.nan_to_num(kronos_emb)))
             xi = torch.cat([xi, k.unsqueeze(1)], 1)
-        return self.static_vsn(xi)                                             # zeta (B, d), weights (B, n_static)
+        return self.static_vsn(xi)  # zeta (B, d), weights (B, n_static)
 
     def forward(self, ohlcv_120, context, kronos_emb=None):
         cfg, B = self.cfg, context.shape[0]
-        x = ohlcv_120[:, -cfg.lookback:]
+        x = ohlcv_120[:, -cfg.lookback :]
         x = torch.cat([(x[..., :4] - 1) / cfg.price_scale, x[..., 4:]], -1)
         zeta, w_static = self._static(context, kronos_emb)
         cs, ce, ch, cc = self.c_s(zeta), self.c_e(zeta), self.c_h(zeta), self.c_c(zeta)
@@ -146,46 +174,61 @@ class TFT(nn.Module):
         h_enc, state = self.enc(xi_past, (ch.unsqueeze(0).contiguous(), cc.unsqueeze(0).contiguous()))
         h_dec, _ = self.dec(xi_fut, state)
         xi_all, phi = torch.cat([xi_past, xi_fut], 1), torch.cat([h_enc, h_dec], 1)
-        phi_t = self.norm_lstm(xi_all + self.gate_lstm(phi))                    # Eq. (17)
-        theta = self.enrich(phi_t, ce.unsqueeze(1).expand_as(phi_t))           # Eq. (18)
-        th_f = theta[:, -self.tau:]
-        beta, att = self.attn(th_f, theta, theta, self.mask)                   # Eq. (19)
-        delta = self.norm_attn(th_f + self.gate_attn(beta))                    # Eq. (20)
-        psi_t = self.norm_out(phi_t[:, -self.tau:] + self.gate_out(self.ff(delta)))  # Eqs. (21)-(22)
+        phi_t = self.norm_lstm(xi_all + self.gate_lstm(phi))  # Eq. (17)
+        theta = self.enrich(phi_t, ce.unsqueeze(1).expand_as(phi_t))  # Eq. (18)
+        th_f = theta[:, -self.tau :]
+        beta, att = self.attn(th_f, theta, theta, self.mask)  # Eq. (19)
+        delta = self.norm_attn(th_f + self.gate_attn(beta))  # Eq. (20)
+        psi_t = self.norm_out(phi_t[:, -self.tau :] + self.gate_out(self.ff(delta)))  # Eqs. (21)-(22)
         hz = torch.tensor(cfg.horizons, device=psi_t.device) - 1
-        q = self.q_head(psi_t[:, hz])                                          # (B, n_h, 3)
+        q = self.q_head(psi_t[:, hz])  # (B, n_h, 3)
         mid = cfg.ret_scale * q[..., 1]
         lo, hi = mid - cfg.ret_scale * F.softplus(q[..., 0]), mid + cfg.ret_scale * F.softplus(q[..., 2])
         e = self.x_head(psi_t[:, -1])
-        return {"returns": torch.stack([lo, mid, hi], -1),
-                "vol_10d": cfg.vol_scale * F.softplus(e[:, 0]),
-                "upper_10d": cfg.ret_scale * F.softplus(e[:, 1]), "lower_10d": -cfg.ret_scale * F.softplus(e[:, 2]),
-                "static_weights": w_static, "past_weights": w_past, "attention": att}
+        return {
+            "returns": torch.stack([lo, mid, hi], -1),
+            "vol_10d": cfg.vol_scale * F.softplus(e[:, 0]),
+            "upper_10d": cfg.ret_scale * F.softplus(e[:, 1]),
+            "lower_10d": -cfg.ret_scale * F.softplus(e[:, 2]),
+            "static_weights": w_static,
+            "past_weights": w_past,
+            "attention": att,
+        }
 
 # %% ../../nbs/32_models.tft.ipynb #9415f31e
-def pinball(y_hat:torch.Tensor, y:torch.Tensor, q) -> torch.Tensor:
+def pinball(y_hat: torch.Tensor, y: torch.Tensor, q) -> torch.Tensor:
     "Eq. (25), elementwise: q * (y - y_hat)+ + (1 - q) * (y_hat - y)+; `q` broadcasts against the last axis."
     e = y - y_hat
     return torch.maximum(q * e, (q - 1) * e)
 
-def _mmean(v, m): return (v * m).sum() / m.sum().clamp(min=1)
+# %% ../../nbs/32_models.tft.ipynb #2ffd086e
+def _mmean(v, m):
+    return (v * m).sum() / m.sum().clamp(min=1)
 
-def tft_loss(out:dict, batch:dict, # model output; batch: y_ret (B,3) fractions, y_vol (B,), optional y_upper, y_lower (B,)
-             cfg:TFTConfig=TFT_DEFAULT, w_vol:float=1.0, w_exc:float=1.0,
-            ) -> tuple[torch.Tensor, dict]:
-    "(total, {'quantile', 'vol', 'excursion'}): mean pinball of the 3x3 quantiles + w_vol * log-vol MSE + w_exc * excursion loss."
+# %% ../../nbs/32_models.tft.ipynb #153a5c9a
+def tft_loss(
+    out: dict,
+    batch: dict,  # model output; batch: y_ret (B,3) fractions, y_vol (B,), optional y_upper, y_lower (B,)
+    cfg: TFTConfig = TFT_DEFAULT,
+    w_vol: float = 1.0,
+    w_exc: float = 1.0,
+) -> tuple[torch.Tensor, dict]:
+    """(total, {'quantile', 'vol', 'excursion'}): mean pinball of the 3x3 quantiles + w_vol * log-vol MSE + w_exc *
+    excursion loss."""
     s, q = cfg.ret_scale, torch.tensor(cfg.quantiles, device=out["returns"].device)
     y = batch["y_ret"].unsqueeze(-1).expand_as(out["returns"])
     ql = _mmean(pinball(out["returns"] / s, torch.nan_to_num(y) / s, q), ~torch.isnan(y))
-    yv = batch["y_vol"]; mv = ~torch.isnan(yv)
+    yv = batch["y_vol"]
+    mv = ~torch.isnan(yv)
     vl = _mmean((torch.log(out["vol_10d"]) - torch.log(torch.nan_to_num(yv, nan=1.0).clamp(min=1e-4))) ** 2, mv)
     el = torch.zeros((), device=ql.device)
     for k in ("upper", "lower"):
         if f"y_{k}" in batch:
-            t = batch[f"y_{k}"]; el = el + _mmean(pinball(out[f"{k}_10d"] / s, torch.nan_to_num(t) / s, 0.5), ~torch.isnan(t))
+            t = batch[f"y_{k}"]
+            el = el + _mmean(pinball(out[f"{k}_10d"] / s, torch.nan_to_num(t) / s, 0.5), ~torch.isnan(t))
     return ql + w_vol * vl + w_exc * el, {"quantile": ql.item(), "vol": vl.item(), "excursion": el.item()}
 
 # %% ../../nbs/32_models.tft.ipynb #132ac55d
-def n_params(m:nn.Module) -> int:
+def n_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

@@ -12,54 +12,75 @@ import pandas as pd
 __all__ = ['BLOCK', 'BOOST', 'VETO_TARGET', 'apply_calibrator', 'VetoModel', 'veto_from_config']
 
 # %% ../../nbs/34_models.veto.ipynb #a161a536
-BLOCK, BOOST = 0.65, 0.35   # p_fail >= BLOCK blocks a BUY; p_fail <= BOOST boosts its confidence (DESIGN.md)
+BLOCK, BOOST = 0.65, 0.35  # p_fail >= BLOCK blocks a BUY; p_fail <= BOOST boosts its confidence (DESIGN.md)
 VETO_TARGET = "veto_fail"
 
-def _sigmoid(z): return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+# %% ../../nbs/34_models.veto.ipynb #3a6a4dee
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
-def apply_calibrator(cal: dict,       # `fit_calibrator` output; {'method': 'none'} for the raw probability
-                     raw: np.ndarray, # model's raw log-odds (float)
-                    ) -> np.ndarray:
+# %% ../../nbs/34_models.veto.ipynb #97221d3e
+def apply_calibrator(
+    cal: dict,  # `fit_calibrator` output; {'method': 'none'} for the raw probability
+    raw: np.ndarray,  # model's raw log-odds (float)
+) -> np.ndarray:
     "Calibrated probability float64 in [0, 1]. Raises ValueError on an unknown method."
     raw = np.asarray(raw, np.float64)
-    if cal["method"] == "platt": return _sigmoid(cal["a"] * raw + cal["b"])
-    if cal["method"] == "isotonic": return np.interp(_sigmoid(raw), cal["x"], cal["y"])
-    if cal["method"] == "none": return _sigmoid(raw)
+    if cal["method"] == "platt":
+        return _sigmoid(cal["a"] * raw + cal["b"])
+    if cal["method"] == "isotonic":
+        return np.interp(_sigmoid(raw), cal["x"], cal["y"])
+    if cal["method"] == "none":
+        return _sigmoid(raw)
     raise ValueError(f"unknown calibration method {cal['method']!r}")
 
 # %% ../../nbs/34_models.veto.ipynb #e7f2216b
 @dataclass
 class VetoModel:
     "A fitted veto: CatBoost classifier + calibrator + thresholds. `predict_p_fail(X)` is the calibrated P(stop first)."
-    model: object                    # fitted `catboost.CatBoostClassifier` (training part)
-    features: list                   # column order the model reads
-    calibration: dict                # `fit_calibrator` output (fitted on the validation part)
+
+    model: object  # fitted `catboost.CatBoostClassifier` (training part)
+    features: list  # column order the model reads
+    calibration: dict  # `fit_calibrator` output (fitted on the validation part)
     thresholds: dict = field(default_factory=lambda: dict(block=BLOCK, boost=BOOST))
     info: dict = field(default_factory=dict)  # seed, sizes, validation Brier before/after calibration
 
     def _X(self, X) -> np.ndarray:
         if isinstance(X, pd.DataFrame):
             miss = [c for c in self.features if c not in X.columns]
-            if miss: raise ValueError(f"X lacks veto features {miss[:5]}{'...' if len(miss) > 5 else ''}")
+            if miss:
+                raise ValueError(f"X lacks veto features {miss[:5]}{'...' if len(miss) > 5 else ''}")
             X = X[self.features]
         X = np.asarray(X, np.float32)
-        if X.ndim != 2 or X.shape[1] != len(self.features): raise ValueError(f"X must be (n, {len(self.features)})")
+        if X.ndim != 2 or X.shape[1] != len(self.features):
+            raise ValueError(f"X must be (n, {len(self.features)})")
         return X
+
     def predict_raw(self, X) -> np.ndarray:
         "Uncalibrated log-odds float64 (n,)."
         X = self._X(X)
         return self.model.predict(X, prediction_type="RawFormulaVal").astype(np.float64) if len(X) else np.zeros(0)
+
     def predict_p_fail(self, X) -> np.ndarray:
         "Calibrated P(stop before target within 10 sessions), float64 (n,) in [0, 1]."
         return apply_calibrator(self.calibration, self.predict_raw(X))
+
     def decide(self, p) -> np.ndarray:
         "'block' where p >= block, 'boost' where p <= boost, else 'pass' (object array)."
         p = np.asarray(p, np.float64)
-        return np.where(p >= self.thresholds["block"], "block", np.where(p <= self.thresholds["boost"], "boost", "pass")).astype(object)
+        return np.where(
+            p >= self.thresholds["block"], "block", np.where(p <= self.thresholds["boost"], "boost", "pass")
+        ).astype(object)
 
-def veto_from_config(model,    # the fitted classifier (e.g. `Bundle.veto`)
-                     cfg: dict, # `aitrader.train.veto.veto_config` output (veto/config.json)
-                    ) -> VetoModel:
-    "The `VetoModel` rebuilt from its classifier and config (no pickle). Raises ValueError on a config without calibration."
-    if "calibration" not in cfg or "veto_features" not in cfg: raise ValueError("config lacks calibration or veto_features")
-    return VetoModel(model, list(cfg["veto_features"]), dict(cfg["calibration"]), dict(cfg["thresholds"]), dict(cfg.get("fit", {})))
+# %% ../../nbs/34_models.veto.ipynb #e8f89f7c
+def veto_from_config(
+    model,  # the fitted classifier (e.g. `Bundle.veto`)
+    cfg: dict,  # `aitrader.train.veto.veto_config` output (veto/config.json)
+) -> VetoModel:
+    """The `VetoModel` rebuilt from its classifier and config (no pickle). Raises ValueError on a config without
+    calibration."""
+    if "calibration" not in cfg or "veto_features" not in cfg:
+        raise ValueError("config lacks calibration or veto_features")
+    return VetoModel(
+        model, list(cfg["veto_features"]), dict(cfg["calibration"]), dict(cfg["thresholds"]), dict(cfg.get("fit", {}))
+    )

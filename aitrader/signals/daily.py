@@ -31,51 +31,70 @@ __all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS',
            'model_version', 'factor_inputs', 'DailyScore', 'score_daily', 'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
-HISTORY_DAYS = 2200   # calendar days of daily bars read before as_of (~1,500 sessions)
-INTRADAY_DAYS = 60    # calendar days of 4H/1H bars read before as_of
+HISTORY_DAYS = 2200  # calendar days of daily bars read before as_of (~1,500 sessions)
+INTRADAY_DAYS = 60  # calendar days of 4H/1H bars read before as_of
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
-def read_bars(cfg: Config,             # settings
-              symbols: list[str],      # NSE tickers
-              as_of,                   # decision date (str/date/Timestamp)
-              history_days: int = HISTORY_DAYS,
-              intraday_days: int = INTRADAY_DAYS,
-             ) -> tuple[pd.DataFrame, dict | None]:
+def read_bars(
+    cfg: Config,  # settings
+    symbols: list[str],  # NSE tickers
+    as_of,  # decision date (str/date/Timestamp)
+    history_days: int = HISTORY_DAYS,
+    intraday_days: int = INTRADAY_DAYS,
+) -> tuple[pd.DataFrame, dict | None]:
     "(daily bars up to as_of, {'4h', '1h'} bars complete at the as_of close or None when no symbol has 15m data)."
     day = session_on_or_before(as_of).tz_localize(None)
-    d = read_window(cfg, sorted(set(symbols) | {INDEX_SYMBOL}), day - pd.Timedelta(days=history_days), day)   # + the index (factor features)
-    with BarStore(cfg, read_only=True) as st: have = sorted(set(symbols) & set(st.symbols("15m")))
-    if not have or intraday_days <= 0: return d, None
+    d = read_window(
+        cfg, sorted(set(symbols) | {INDEX_SYMBOL}), day - pd.Timedelta(days=history_days), day
+    )  # + the index (factor features)
+    with BarStore(cfg, read_only=True) as st:
+        have = sorted(set(symbols) & set(st.symbols("15m")))
+    if not have or intraday_days <= 0:
+        return d, None
     close = day + pd.Timedelta(hours=15, minutes=30)
-    return d, {tf: read_window(cfg, have, day - pd.Timedelta(days=intraday_days), day, tf, as_of=close) for tf in ("4h", "1h")}
+    return d, {
+        tf: read_window(cfg, have, day - pd.Timedelta(days=intraday_days), day, tf, as_of=close) for tf in ("4h", "1h")
+    }
 
 # %% ../../nbs/55_signals.daily.ipynb #dd80c555
-INFERENCE_THREADS = 1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower
-DAILY_PARAMS = DecisionParams(rule="topk", k=5, min_pct=0.5)  # the daily job's rule: BUY the 5 best-ranked, SELL the 5 worst
+INFERENCE_THREADS = (
+    1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower
+)
+DAILY_PARAMS = DecisionParams(
+    rule="topk", k=5, min_pct=0.5
+)  # the daily job's rule: BUY the 5 best-ranked, SELL the 5 worst
 
+# %% ../../nbs/55_signals.daily.ipynb #649c10bf
 def model_version(model) -> str:
-    "Version label of a `Stack` or `Bundle`: the registry origin ('models:/aitrader/3') or 'bundle:<manifest created_at>'."
+    """Version label of a `Stack` or `Bundle`: the registry origin ('models:/aitrader/3') or 'bundle:<manifest
+    created_at>'."""
     return Stack.of(model).version
 
-def factor_inputs(bars: pd.DataFrame,         # daily bars of the whole universe (symbol, ts, OHLCV), sorted; the index excluded
-                  index_bars: pd.DataFrame | None, # the index's daily bars (RELI* features), or None
-                  day,                        # the as-of session
-                  symbols: list,              # the rows wanted, in order
-                  features: list,             # the columns the gradient-boosting member reads
-                 ) -> pd.DataFrame:
-    "float32 (len(symbols), len(features)): factor features at `day`, normalized across the universe of that date (`features.alpha`)."
+# %% ../../nbs/55_signals.daily.ipynb #7f9f5062
+def factor_inputs(
+    bars: pd.DataFrame,  # daily bars of the whole universe (symbol, ts, OHLCV), sorted; the index excluded
+    index_bars: pd.DataFrame | None,  # the index's daily bars (RELI* features), or None
+    day,  # the as-of session
+    symbols: list,  # the rows wanted, in order
+    features: list,  # the columns the gradient-boosting member reads
+) -> pd.DataFrame:
+    """float32 (len(symbols), len(features)): factor features at `day`, normalized across the universe of that date
+    (`features.alpha`)."""
     from aitrader.features.ta import ta_vector
+
     raw = features_on(bars, day, index_bars, _industry(), normalize=False)
     extra = [f for f in features if f not in raw.columns]
-    if extra:                                  # the 12 TA values, where the member was trained with them
+    if extra:  # the 12 TA values, where the member was trained with them
         b = bars[bars["ts"] <= raw["ts"].iat[0]].groupby("symbol", sort=False).tail(400).reset_index(drop=True)
         ta = ta_vector(b)
         raw = raw.merge(ta[ta["ts"] == raw["ts"].iat[0]][["symbol", *extra]], on="symbol", how="left")
     miss = [f for f in features if f not in raw.columns]
-    if miss: raise ValueError(f"the gbm member reads features this code does not compute: {miss[:5]}")
+    if miss:
+        raise ValueError(f"the gbm member reads features this code does not compute: {miss[:5]}")
     norm = cs_normalize(raw[["symbol", "ts", *features]])
     return norm.set_index("symbol").reindex(list(symbols))[features].astype(np.float32).reset_index(drop=True)
 
+# %% ../../nbs/55_signals.daily.ipynb #cc5f2254
 @functools.lru_cache(maxsize=1)
 def _industry() -> dict:
     "The NSE lists' {symbol: Industry}, read once per process."
@@ -85,150 +104,269 @@ def _industry() -> dict:
 @dataclass
 class DailyScore:
     "What `score_daily` produced for one as-of date."
-    signals: pd.DataFrame    # one row per scored symbol, columns for `SignalStore.publish_signals`
-    screen: ScreenResult     # the screen's table and funnel
-    errors: dict             # {symbol: reason} of the symbols that passed the screen but got no signal
-    counts: dict             # symbols_in, passed_screen, scored, n_buy, n_sell, n_hold, errors
-    as_of: pd.Timestamp      # the session scored (IST, 00:00)
+
+    signals: pd.DataFrame  # one row per scored symbol, columns for `SignalStore.publish_signals`
+    screen: ScreenResult  # the screen's table and funnel
+    errors: dict  # {symbol: reason} of the symbols that passed the screen but got no signal
+    counts: dict  # symbols_in, passed_screen, scored, n_buy, n_sell, n_hold, errors
+    as_of: pd.Timestamp  # the session scored (IST, 00:00)
     model_version: str
     timings: dict = field(default_factory=dict)  # seconds per step
-    variants: dict = field(default_factory=dict) # {name: signals} decided with `score_daily`'s `variants` parameter sets on the same model outputs
+    variants: dict = field(
+        default_factory=dict
+    )  # {name: signals} decided with `score_daily`'s `variants` parameter sets on the same model outputs
 
+# %% ../../nbs/55_signals.daily.ipynb #54f8ab87
 def _by_symbol(fn, frame: pd.DataFrame, errors: dict, what: str) -> pd.DataFrame:
     "fn(frame) at once; on an exception, fn per symbol, recording the failing symbols in `errors`."
-    try: return fn(frame)
+    try:
+        return fn(frame)
     except Exception:
         out = []
         for s, g in frame.groupby("symbol", sort=False):
-            try: out.append(fn(g.reset_index(drop=True)))
-            except Exception as e: errors[s] = f"{what}: {type(e).__name__}: {e}"
+            try:
+                out.append(fn(g.reset_index(drop=True)))
+            except Exception as e:
+                errors[s] = f"{what}: {type(e).__name__}: {e}"
         return pd.concat(out, ignore_index=True) if out else fn(frame.iloc[:0])
 
+# %% ../../nbs/55_signals.daily.ipynb #9159db72
 def _model_inputs(d: pd.DataFrame, it: dict | None, errors: dict):
     "`model_inputs(last_only=True)` of all symbols at once; on an exception, per symbol (failures into `errors`)."
     from aitrader.features.context import ModelInputs
-    sub = lambda syms: None if it is None else {k: v[v["symbol"].isin(syms)].reset_index(drop=True) for k, v in it.items()}
-    try: return model_inputs(d, it, last_only=True)
-    except Exception: pass
+
+    sub = lambda syms: (
+        None if it is None else {k: v[v["symbol"].isin(syms)].reset_index(drop=True) for k, v in it.items()}
+    )
+    try:
+        return model_inputs(d, it, last_only=True)
+    except Exception:
+        pass
     parts = []
     for s, g in d.groupby("symbol", sort=False):
-        try: parts.append(model_inputs(g.reset_index(drop=True), sub([s]), last_only=True))
-        except Exception as e: errors[s] = f"features: {type(e).__name__}: {e}"
-    if not parts: return model_inputs(d.iloc[:0], None, last_only=True)
-    return ModelInputs(np.concatenate([m.ohlcv for m in parts]), np.concatenate([m.context for m in parts]),
-                       pd.concat([m.index for m in parts], ignore_index=True), pd.concat([m.excluded for m in parts], ignore_index=True))
+        try:
+            parts.append(model_inputs(g.reset_index(drop=True), sub([s]), last_only=True))
+        except Exception as e:
+            errors[s] = f"features: {type(e).__name__}: {e}"
+    if not parts:
+        return model_inputs(d.iloc[:0], None, last_only=True)
+    return ModelInputs(
+        np.concatenate([m.ohlcv for m in parts]),
+        np.concatenate([m.context for m in parts]),
+        pd.concat([m.index for m in parts], ignore_index=True),
+        pd.concat([m.excluded for m in parts], ignore_index=True),
+    )
 
-SIGNAL_FRAME_COLS = ["symbol", "as_of", "direction", "confidence", "entry", "stop_loss", "take_profit", "risk_reward", "atr14",
-                     "smc_flags", "tf_align", "reasons", *[f"{k}_{h}d" for h in HORIZONS for k in ("exp_ret", "up_prob")],
-                     "p10_10d", "p50_10d", "p90_10d", "vol_10d", "upper_10d", "lower_10d", "p_fail", "model_version",
-                     "feature_schema_hash", "kronos_status", "status", "score"]   # what `score_daily` returns, in this order
-                     # (`score`, the Stack's fused cross-sectional score the decision ranks by, is not stored: the evaluation reads it)
+# %% ../../nbs/55_signals.daily.ipynb #f1e62f49
+SIGNAL_FRAME_COLS = [
+    "symbol",
+    "as_of",
+    "direction",
+    "confidence",
+    "entry",
+    "stop_loss",
+    "take_profit",
+    "risk_reward",
+    "atr14",
+    "smc_flags",
+    "tf_align",
+    "reasons",
+    *[f"{k}_{h}d" for h in HORIZONS for k in ("exp_ret", "up_prob")],
+    "p10_10d",
+    "p50_10d",
+    "p90_10d",
+    "vol_10d",
+    "upper_10d",
+    "lower_10d",
+    "p_fail",
+    "model_version",
+    "feature_schema_hash",
+    "kronos_status",
+    "status",
+    "score",
+]  # what `score_daily` returns, in this order
 
-def _signals_frame(dec: pd.DataFrame, pred: pd.DataFrame, pf: np.ndarray, version: str, shash: str, kst: str) -> pd.DataFrame:
+# %% ../../nbs/55_signals.daily.ipynb #79486c52
+# (`score`, the Stack's fused cross-sectional score the decision ranks by, is not stored: the evaluation reads it)
+
+
+def _signals_frame(
+    dec: pd.DataFrame, pred: pd.DataFrame, pf: np.ndarray, version: str, shash: str, kst: str
+) -> pd.DataFrame:
     "The decision rows joined with the model outputs, named as the `signals` table."
     p = pred.set_index("symbol").reindex(dec["symbol"])
-    out = dec[["symbol", "as_of", "direction", "confidence", "entry", "stop_loss", "take_profit", "risk_reward", "atr14",
-               "smc_flags", "tf_align", "reasons"]].copy()
+    out = dec[
+        [
+            "symbol",
+            "as_of",
+            "direction",
+            "confidence",
+            "entry",
+            "stop_loss",
+            "take_profit",
+            "risk_reward",
+            "atr14",
+            "smc_flags",
+            "tf_align",
+            "reasons",
+        ]
+    ].copy()
     for h in HORIZONS:
         out[f"exp_ret_{h}d"] = (p[f"sf_ret_{h}d"].to_numpy(np.float64) + p[f"tft_p50_{h}d"].to_numpy(np.float64)) / 2
         out[f"up_prob_{h}d"] = p[f"sf_up_{h}d"].to_numpy(np.float64)
-    for q in ("p10", "p50", "p90"): out[f"{q}_10d"] = p[f"tft_{q}_10d"].to_numpy(np.float64)
-    out["vol_10d"], out["upper_10d"], out["lower_10d"] = (p[f"tft_{k}"].to_numpy(np.float64) for k in ("vol_10d", "upper_10d", "lower_10d"))
+    for q in ("p10", "p50", "p90"):
+        out[f"{q}_10d"] = p[f"tft_{q}_10d"].to_numpy(np.float64)
+    out["vol_10d"], out["upper_10d"], out["lower_10d"] = (
+        p[f"tft_{k}"].to_numpy(np.float64) for k in ("vol_10d", "upper_10d", "lower_10d")
+    )
     out["p_fail"] = pd.Series(pf, index=pred["symbol"]).reindex(dec["symbol"]).to_numpy(np.float64)
     out["model_version"], out["feature_schema_hash"], out["kronos_status"], out["status"] = version, shash, kst, "NEW"
     return out[SIGNAL_FRAME_COLS[:-1]].reset_index(drop=True)
 
 # %% ../../nbs/55_signals.daily.ipynb #4676a43e
-def score_daily(cfg: Config | None,        # settings (bar store, data_dir for the universe list); `get_config()` when None
-                model,                     # the champion `Stack` (`models.stack`), or a loaded `Bundle` (converted with `Stack.of`)
-                as_of=None,                # decision date; None = the last trading day in the store
-                universe="nifty50",        # universe name (`load_universe`) or a list of symbols
-                bars: pd.DataFrame | None = None, # daily bars to use instead of the store (tests, benchmarks)
-                intraday: dict | None = None,     # {'4h', '1h'} bars with `bars`; None = no intraday alignment
-                screen_kw: dict | None = None,    # keyword arguments of `screen` (floors, bands)
-                params: DecisionParams = DAILY_PARAMS, # the decision rule (default: top-k on the Stack's fused score)
-                env: dict | None = None,   # environment for Kronos (os.environ when None)
-                variants: dict | None = None, # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
-               ) -> DailyScore:
-    "Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError` without bars."
+def score_daily(
+    cfg: Config | None,  # settings (bar store, data_dir for the universe list); `get_config()` when None
+    model,  # the champion `Stack` (`models.stack`), or a loaded `Bundle` (converted with `Stack.of`)
+    as_of=None,  # decision date; None = the last trading day in the store
+    universe="nifty50",  # universe name (`load_universe`) or a list of symbols
+    bars: pd.DataFrame | None = None,  # daily bars to use instead of the store (tests, benchmarks)
+    intraday: dict | None = None,  # {'4h', '1h'} bars with `bars`; None = no intraday alignment
+    screen_kw: dict | None = None,  # keyword arguments of `screen` (floors, bands)
+    params: DecisionParams = DAILY_PARAMS,  # the decision rule (default: top-k on the Stack's fused score)
+    env: dict | None = None,  # environment for Kronos (os.environ when None)
+    variants: dict
+    | None = None,  # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
+) -> DailyScore:
+    """Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError`
+    without bars."""
     cfg, T = cfg or get_config(), {}
     syms = list(universe) if isinstance(universe, (list, tuple)) else load_universe(universe, cfg)
     t = time.perf_counter()
-    if as_of is None: as_of = last_trading_day(cfg, syms) if bars is None else bars["ts"].max()
+    if as_of is None:
+        as_of = last_trading_day(cfg, syms) if bars is None else bars["ts"].max()
     day = session_on_or_before(as_of)
-    if bars is None: bars, intraday = read_bars(cfg, syms, day)
+    if bars is None:
+        bars, intraday = read_bars(cfg, syms, day)
     bars, index_bars = split_index(bars, INDEX_SYMBOL)
-    T["read"] = time.perf_counter() - t; t = time.perf_counter()
+    T["read"] = time.perf_counter() - t
+    t = time.perf_counter()
     sc = screen(bars, day, syms, **(screen_kw or {}))
-    T["screen"] = time.perf_counter() - t; t = time.perf_counter()
+    T["screen"] = time.perf_counter() - t
+    t = time.perf_counter()
     errors: dict = {}
     stack = Stack.of(model)
     version = stack.version
     variants = variants or {}
+
     def done(sig: pd.DataFrame, var: dict | None = None) -> DailyScore:
         n = sig["direction"].value_counts()
-        counts = dict(symbols_in=len(syms), passed_screen=len(sc.passed), scored=len(sig), n_buy=int(n.get("BUY", 0)),
-                      n_sell=int(n.get("SELL", 0)), n_hold=int(n.get("HOLD", 0)), errors=len(errors))
-        return DailyScore(sig, sc, errors, counts, day, version, T, var if var is not None else {k: sig for k in variants})
-    if not sc.passed: return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
+        counts = dict(
+            symbols_in=len(syms),
+            passed_screen=len(sc.passed),
+            scored=len(sig),
+            n_buy=int(n.get("BUY", 0)),
+            n_sell=int(n.get("SELL", 0)),
+            n_hold=int(n.get("HOLD", 0)),
+            errors=len(errors),
+        )
+        return DailyScore(
+            sig, sc, errors, counts, day, version, T, var if var is not None else {k: sig for k in variants}
+        )
+
+    if not sc.passed:
+        return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
     d = bars[bars["symbol"].isin(sc.passed)].reset_index(drop=True)
     d = d[d["ts"] < day + pd.Timedelta(days=1)].reset_index(drop=True)
-    it = None if intraday is None else {k: v[v["symbol"].isin(sc.passed)].reset_index(drop=True) for k, v in intraday.items()}
+    it = (
+        None
+        if intraday is None
+        else {k: v[v["symbol"].isin(sc.passed)].reset_index(drop=True) for k, v in intraday.items()}
+    )
     mi = _model_inputs(d, it, errors)
-    for r in mi.excluded.itertuples(): errors.setdefault(r.symbol, f"features: {r.reason}")
+    for r in mi.excluded.itertuples():
+        errors.setdefault(r.symbol, f"features: {r.reason}")
     stale = mi.index["ts"].dt.normalize() != day
-    for s in mi.index["symbol"][stale]: errors.setdefault(s, "features: last bar is not the as-of session")
-    T["features"] = time.perf_counter() - t; t = time.perf_counter()
-    if not (~stale).any(): return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
+    for s in mi.index["symbol"][stale]:
+        errors.setdefault(s, "features: last bar is not the as-of session")
+    T["features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if not (~stale).any():
+        return done(pd.DataFrame(columns=SIGNAL_FRAME_COLS))
     kr, kst = stack.kronos_embeddings(d, mi.index, env)
     fx = None
-    if stack.needs_features:                   # the gradient-boosting member reads the factor library
+    if stack.needs_features:  # the gradient-boosting member reads the factor library
         u = bars[bars["symbol"].isin(syms)].reset_index(drop=True)
         fx = factor_inputs(u, index_bars, day, list(mi.index["symbol"]), stack.members["gbm"].features)
     xin = StackInputs.of(mi, kr, fx)
-    pred = stack.predict(xin, num_threads=INFERENCE_THREADS)   # applies an ablation bundle's feature mask
+    pred = stack.predict(xin, num_threads=INFERENCE_THREADS)  # applies an ablation bundle's feature mask
     att = stack.members["gbm"].attributions(xin) if stack.needs_features else None
     pf = pred["p_fail"].to_numpy(np.float64)
-    T["inference"] = time.perf_counter() - t; t = time.perf_counter()
+    T["inference"] = time.perf_counter() - t
+    t = time.perf_counter()
     ok = ~stale.to_numpy()
     x = sc.table.set_index("symbol").reindex(pred["symbol"][ok])
-    inp = pred[ok].reset_index(drop=True).assign(as_of=day.tz_localize(None), close=x["close"].to_numpy(),
-                                                 atr14=(x["atr_pct"] * x["close"]).to_numpy(), p_fail=pf[ok])
-    inp = pd.concat([inp, cross_section(stack.score(inp))], axis=1)   # rank across the screened universe of this date
-    if att is not None: inp["attributions"] = [a for a, k in zip(att, ok) if k]   # the gbm member's top 3 SHAP values per row
-    ctx = pd.DataFrame(mi.context[:, :len(MTF_FEATURES)], columns=MTF_FEATURES).assign(symbol=mi.index["symbol"].to_numpy())
+    inp = (
+        pred[ok]
+        .reset_index(drop=True)
+        .assign(
+            as_of=day.tz_localize(None),
+            close=x["close"].to_numpy(),
+            atr14=(x["atr_pct"] * x["close"]).to_numpy(),
+            p_fail=pf[ok],
+        )
+    )
+    inp = pd.concat([inp, cross_section(stack.score(inp))], axis=1)  # rank across the screened universe of this date
+    if att is not None:
+        inp["attributions"] = [a for a, k in zip(att, ok) if k]  # the gbm member's top 3 SHAP values per row
+    ctx = pd.DataFrame(mi.context[:, : len(MTF_FEATURES)], columns=MTF_FEATURES).assign(
+        symbol=mi.index["symbol"].to_numpy()
+    )
     inp = inp.merge(ctx, on="symbol", how="left")
     ev = _by_symbol(lambda g: smc_events(g), d[d["symbol"].isin(inp["symbol"])].reset_index(drop=True), errors, "smc")
     inp = inp[~inp["symbol"].isin(list(errors))].reset_index(drop=True)
+
     def decided(p: DecisionParams, err: dict) -> pd.DataFrame:
-        "Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and dropped."
+        """Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and
+        dropped."""
         dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), inp, err, "decision")
         sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
         sig["score"] = inp.set_index("symbol")["score"].reindex(sig["symbol"]).to_numpy(np.float64)
         for r in validate_signals(prepare_signals(sig, "check", day.date())).itertuples():
-            if r.symbol is not None: err.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")
+            if r.symbol is not None:
+                err.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")
         return sig[~sig["symbol"].isin(list(err))].reset_index(drop=True)
-    var = {k: decided(p, dict(errors)) for k, p in variants.items()}   # each variant's own decision errors stay its own
+
+    var = {k: decided(p, dict(errors)) for k, p in variants.items()}  # each variant's own decision errors stay its own
     sig = decided(params, errors)
     T["smc_decision"] = time.perf_counter() - t
     return done(sig, var)
 
 # %% ../../nbs/55_signals.daily.ipynb #1ba65ef7
-def plot_signal(cfg: Config, signal: dict, # settings; one signal (symbol, direction, entry, stop_loss, take_profit, ...)
-                as_of,                    # decision date
-                n_bars: int = 90,         # candles shown
-                dpi: int = 70):
+def plot_signal(
+    cfg: Config,
+    signal: dict,  # settings; one signal (symbol, direction, entry, stop_loss, take_profit, ...)
+    as_of,  # decision date
+    n_bars: int = 90,  # candles shown
+    dpi: int = 70,
+):
     "matplotlib Axes: candles + SMC zones (events from `HISTORY_DAYS` of bars) + entry / stop / target lines."
     import matplotlib.pyplot as plt
     from aitrader.features.smc_plot import plot_smc
+
     d = read_bars(cfg, [signal["symbol"]], as_of, intraday_days=0)[0]
-    d = d[d["symbol"] == signal["symbol"]].reset_index(drop=True)      # read_bars adds the index series
+    d = d[d["symbol"] == signal["symbol"]].reset_index(drop=True)  # read_bars adds the index series
     ev = smc_events(d)
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=dpi)
-    plot_smc(d, ev, start=d.ts.iloc[max(len(d) - n_bars, 0)], ax=ax,
-             title=f"{signal['symbol']} {signal['direction']} as of {pd.Timestamp(as_of):%Y-%m-%d}, confidence {signal['confidence']:.2f}")
+    plot_smc(
+        d,
+        ev,
+        start=d.ts.iloc[max(len(d) - n_bars, 0)],
+        ax=ax,
+        title=f"{signal['symbol']} {signal['direction']} as of {pd.Timestamp(as_of):%Y-%m-%d}, confidence {signal['confidence']:.2f}",
+    )
     for k, c in (("entry", "tab:blue"), ("stop_loss", "tab:red"), ("take_profit", "tab:green")):
         v = signal.get(k)
         if v is not None and np.isfinite(v):
-            ax.axhline(v, color=c, lw=1, ls="--"); ax.annotate(f"{k} {v:,.1f}", (0, v), fontsize=7, color=c, va="bottom")
+            ax.axhline(v, color=c, lw=1, ls="--")
+            ax.annotate(f"{k} {v:,.1f}", (0, v), fontsize=7, color=c, va="bottom")
     return ax

@@ -17,39 +17,73 @@ __all__ = ['INPUT_COLS', 'DECISION_COLS', 'DIRECTIONS', 'TOPK_COLS', 'USED_KINDS
 @dataclass(frozen=True)
 class DecisionParams:
     "Thresholds of the fusion and decision rules (returns are fractions, distances ATR14 multiples)."
-    min_move: float = 0.005        # HOLD when |mean(sf_ret_5d, tft_p50_5d)| < min_move
-    veto_block: float = 0.65       # BUY is HOLD at p_fail >= veto_block (DESIGN.md); SELL is boosted there
-    veto_boost: float = 0.35       # BUY is boosted at p_fail <= veto_boost; SELL is HOLD there
-    boost: float = 0.10            # added to the confidence when boosted (then capped at 1)
-    zone_atr: float = 1.0          # entry at an OB/FVG edge only within zone_atr * ATR of the close
-    stop_buffer_atr: float = 0.1   # stop this far beyond the structural level
-    stop_min_atr: float = 1.0      # stop distance from the entry: lower bound
-    stop_max_atr: float = 3.0      # ... upper bound
-    stop_default_atr: float = 1.5  # stop distance when no structural level exists (the veto label's stop)
-    min_rr: float = 2.0            # target at least min_rr * risk away from the entry
-    rule: str = "threshold"        # 'threshold': the absolute rules of `fuse`; 'topk': cross-sectional ranks (`fuse_topk`)
-    k: int = 5                     # topk: BUY the k best-ranked symbols, SELL (informational) the k worst
-    min_pct: float = 0.5           # topk: a BUY needs a score percentile >= min_pct (a SELL <= 1 - min_pct)
-    use_veto: bool = False         # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
 
-INPUT_COLS = ["symbol", "as_of", "close", "atr14", "sf_ret_5d", "sf_up_5d", "tft_p50_5d", "tft_upper_10d",
-              "tft_lower_10d", "p_fail"]   # required; MTF_FEATURES (tf_1M .. tf_1H) are optional
-DECISION_COLS = ["symbol", "as_of", "direction", "confidence", "expected_5d", "close", "atr14", "entry", "stop_loss",
-                 "take_profit", "risk_reward", "smc_flags", "tf_align", "reasons"]
+    min_move: float = 0.005  # HOLD when |mean(sf_ret_5d, tft_p50_5d)| < min_move
+    veto_block: float = 0.65  # BUY is HOLD at p_fail >= veto_block (DESIGN.md); SELL is boosted there
+    veto_boost: float = 0.35  # BUY is boosted at p_fail <= veto_boost; SELL is HOLD there
+    boost: float = 0.10  # added to the confidence when boosted (then capped at 1)
+    zone_atr: float = 1.0  # entry at an OB/FVG edge only within zone_atr * ATR of the close
+    stop_buffer_atr: float = 0.1  # stop this far beyond the structural level
+    stop_min_atr: float = 1.0  # stop distance from the entry: lower bound
+    stop_max_atr: float = 3.0  # ... upper bound
+    stop_default_atr: float = 1.5  # stop distance when no structural level exists (the veto label's stop)
+    min_rr: float = 2.0  # target at least min_rr * risk away from the entry
+    rule: str = "threshold"  # 'threshold': the absolute rules of `fuse`; 'topk': cross-sectional ranks (`fuse_topk`)
+    k: int = 5  # topk: BUY the k best-ranked symbols, SELL (informational) the k worst
+    min_pct: float = 0.5  # topk: a BUY needs a score percentile >= min_pct (a SELL <= 1 - min_pct)
+    use_veto: bool = (
+        False  # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
+    )
+
+# %% ../../nbs/52_signals.decision.ipynb #d9576969
+INPUT_COLS = [
+    "symbol",
+    "as_of",
+    "close",
+    "atr14",
+    "sf_ret_5d",
+    "sf_up_5d",
+    "tft_p50_5d",
+    "tft_upper_10d",
+    "tft_lower_10d",
+    "p_fail",
+]  # required; MTF_FEATURES (tf_1M .. tf_1H) are optional
+DECISION_COLS = [
+    "symbol",
+    "as_of",
+    "direction",
+    "confidence",
+    "expected_5d",
+    "close",
+    "atr14",
+    "entry",
+    "stop_loss",
+    "take_profit",
+    "risk_reward",
+    "smc_flags",
+    "tf_align",
+    "reasons",
+]
 DIRECTIONS = {1: "BUY", -1: "SELL", 0: "HOLD"}
 
 # %% ../../nbs/52_signals.decision.ipynb #fa7ec055
-def fuse(x: pd.DataFrame,                   # INPUT_COLS, one row per symbol
-         p: DecisionParams = DecisionParams(),
-        ) -> pd.DataFrame:
-    "Per row: cand, dir (int8: 1 BUY, -1 SELL, 0 HOLD), e (float, expected 5d move), conf in [0, 1], and the rule flags."
-    if p.rule == "topk": return fuse_topk(x, p)
-    if p.rule != "threshold": raise ValueError(f"unknown decision rule {p.rule!r}: 'threshold' or 'topk'")
+def fuse(
+    x: pd.DataFrame,  # INPUT_COLS, one row per symbol
+    p: DecisionParams = DecisionParams(),
+) -> pd.DataFrame:
+    """Per row: cand, dir (int8: 1 BUY, -1 SELL, 0 HOLD), e (float, expected 5d move), conf in [0, 1], and the rule
+    flags."""
+    if p.rule == "topk":
+        return fuse_topk(x, p)
+    if p.rule != "threshold":
+        raise ValueError(f"unknown decision rule {p.rule!r}: 'threshold' or 'topk'")
     e_sf, e_tft, up, pf = (x[k].to_numpy(np.float64) for k in ("sf_ret_5d", "tft_p50_5d", "sf_up_5d", "p_fail"))
     c, a = x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
     e = (e_sf + e_tft) / 2
     cand = np.where(e >= 0, 1, -1).astype(np.int8)
-    missing = np.isnan(np.c_[e_sf, e_tft, up, pf, x["tft_upper_10d"], x["tft_lower_10d"]]).any(axis=1) | ~(c > 0) | ~(a > 0)
+    missing = (
+        np.isnan(np.c_[e_sf, e_tft, up, pf, x["tft_upper_10d"], x["tft_lower_10d"]]).any(axis=1) | ~(c > 0) | ~(a > 0)
+    )
     disagree = (np.sign(e_sf) != np.sign(e_tft)) | (e_sf == 0) | (e_tft == 0)
     small = np.abs(e) < p.min_move
     buy = cand == 1
@@ -57,15 +91,28 @@ def fuse(x: pd.DataFrame,                   # INPUT_COLS, one row per symbol
     boosted = np.where(buy, pf <= p.veto_boost, pf >= p.veto_block)
     conf = np.clip((np.where(buy, up, 1 - up) + np.where(buy, 1 - pf, pf)) / 2 + p.boost * boosted, 0, 1)
     d = np.where(missing | disagree | small | blocked, 0, cand).astype(np.int8)
-    return pd.DataFrame({"cand": cand, "dir": d, "e": e, "conf": np.nan_to_num(conf, nan=0.0), "missing": missing,
-                         "disagree": disagree & ~missing, "small": small & ~missing, "blocked": blocked & ~missing,
-                         "boosted": boosted & ~missing}, index=x.index)
+    return pd.DataFrame(
+        {
+            "cand": cand,
+            "dir": d,
+            "e": e,
+            "conf": np.nan_to_num(conf, nan=0.0),
+            "missing": missing,
+            "disagree": disagree & ~missing,
+            "small": small & ~missing,
+            "blocked": blocked & ~missing,
+            "boosted": boosted & ~missing,
+        },
+        index=x.index,
+    )
 
 # %% ../../nbs/52_signals.decision.ipynb #8c573644
-TOPK_COLS = ["score", "rank", "n_ranked", "pct"]   # the cross-sectional inputs of the top-k rule
+TOPK_COLS = ["score", "rank", "n_ranked", "pct"]  # the cross-sectional inputs of the top-k rule
 
-def cross_section(score: np.ndarray, # fused score per symbol of ONE date (higher = better); NaN = not ranked
-                 ) -> pd.DataFrame:
+# %% ../../nbs/52_signals.decision.ipynb #e157200f
+def cross_section(
+    score: np.ndarray,  # fused score per symbol of ONE date (higher = better); NaN = not ranked
+) -> pd.DataFrame:
     "score, rank (1 = best; NaN rows unranked), n_ranked, pct (average-rank percentile in [0, 1]) for one date's rows."
     s = pd.Series(np.asarray(score, np.float64))
     n = int(s.notna().sum())
@@ -73,16 +120,24 @@ def cross_section(score: np.ndarray, # fused score per symbol of ONE date (highe
     pct = s.rank(pct=True, method="average")
     return pd.DataFrame({"score": s.to_numpy(), "rank": r.to_numpy(), "n_ranked": n, "pct": pct.to_numpy()})
 
-def fuse_topk(x: pd.DataFrame,          # INPUT_COLS + TOPK_COLS, one row per symbol of one date
-              p: DecisionParams = DecisionParams(rule="topk"),
-             ) -> pd.DataFrame:
+# %% ../../nbs/52_signals.decision.ipynb #ac52aabd
+def fuse_topk(
+    x: pd.DataFrame,  # INPUT_COLS + TOPK_COLS, one row per symbol of one date
+    p: DecisionParams = DecisionParams(rule="topk"),
+) -> pd.DataFrame:
     "As `fuse`, from the cross-sectional rank: BUY the top k (pct >= min_pct), SELL the bottom k, HOLD the rest."
     miss = set(TOPK_COLS) - set(x.columns)
-    if miss: raise ValueError(f"the top-k rule needs columns {sorted(miss)} (see `cross_section`)")
+    if miss:
+        raise ValueError(f"the top-k rule needs columns {sorted(miss)} (see `cross_section`)")
     rank, n, pct = (x[k].to_numpy(np.float64) for k in ("rank", "n_ranked", "pct"))
     e = (x["sf_ret_5d"].to_numpy(np.float64) + x["tft_p50_5d"].to_numpy(np.float64)) / 2
     pf, c, a = x["p_fail"].to_numpy(np.float64), x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
-    missing = np.isnan(rank) | np.isnan(x[["tft_upper_10d", "tft_lower_10d"]].to_numpy(np.float64)).any(axis=1) | ~(c > 0) | ~(a > 0)
+    missing = (
+        np.isnan(rank)
+        | np.isnan(x[["tft_upper_10d", "tft_lower_10d"]].to_numpy(np.float64)).any(axis=1)
+        | ~(c > 0)
+        | ~(a > 0)
+    )
     top = (rank <= p.k) & (pct >= p.min_pct)
     bottom = (rank > n - p.k) & (pct <= 1 - p.min_pct) & ~top
     blocked = top & p.use_veto & (pf >= p.veto_block)
@@ -90,77 +145,136 @@ def fuse_topk(x: pd.DataFrame,          # INPUT_COLS + TOPK_COLS, one row per sy
     d = np.where(missing, 0, np.where(top & ~blocked, 1, np.where(bottom, -1, 0))).astype(np.int8)
     conf = np.where(cand == 1, pct, 1 - pct)
     z = np.zeros(len(x), bool)
-    return pd.DataFrame({"cand": cand, "dir": d, "e": e, "conf": np.nan_to_num(conf, nan=0.0), "missing": missing,
-                         "disagree": z, "small": z, "blocked": blocked & ~missing, "boosted": z,
-                         "rank": rank, "n_ranked": n, "pct": pct, "topk": True}, index=x.index)
+    return pd.DataFrame(
+        {
+            "cand": cand,
+            "dir": d,
+            "e": e,
+            "conf": np.nan_to_num(conf, nan=0.0),
+            "missing": missing,
+            "disagree": z,
+            "small": z,
+            "blocked": blocked & ~missing,
+            "boosted": z,
+            "rank": rank,
+            "n_ranked": n,
+            "pct": pct,
+            "topk": True,
+        },
+        index=x.index,
+    )
 
 # %% ../../nbs/52_signals.decision.ipynb #f4c528cb
 USED_KINDS = ["ob", "fvg", "swing_low", "swing_high", "bos", "choch", "mss"]  # the event kinds the decision reads
 
+# %% ../../nbs/52_signals.decision.ipynb #ebda30f1
 def _last(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     "The last row per symbol after sorting by `by` (indexed by symbol)."
     return df.sort_values(["symbol"] + by, kind="stable").groupby("symbol", sort=False).tail(1).set_index("symbol")
 
-def smc_asof(x: pd.DataFrame,      # symbol, as_of, close, atr14 (one row per symbol)
-             events: pd.DataFrame, # `smc_events` frame (EVENT_COLS) on daily bars, any history
-             p: DecisionParams = DecisionParams(),
-            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    "(swings and breaks known at t sorted by x row `code` and time, nearest active bull zone per symbol, ... bear zone)."
+# %% ../../nbs/52_signals.decision.ipynb #1ec2ec39
+def smc_asof(
+    x: pd.DataFrame,  # symbol, as_of, close, atr14 (one row per symbol)
+    events: pd.DataFrame,  # `smc_events` frame (EVENT_COLS) on daily bars, any history
+    p: DecisionParams = DecisionParams(),
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(swings and breaks known at t sorted by x row `code` and time, nearest active bull zone per symbol, ... bear
+    zone)."""
     kind = events["kind"].astype(str) if events["kind"].dtype != "category" else events["kind"]
-    code = pd.Categorical(events["symbol"], categories=x["symbol"]).codes      # row of x, -1 when absent
-    ok = code >= 0; c = np.where(ok, code, 0)
-    T = x["as_of"].values[c]                              # UTC instants, as confirmed_at below
+    code = pd.Categorical(events["symbol"], categories=x["symbol"]).codes  # row of x, -1 when absent
+    ok = code >= 0
+    c = np.where(ok, code, 0)
+    T = x["as_of"].values[c]  # UTC instants, as confirmed_at below
     conf, mit = events["confirmed_at"].values, events["mitigated_at"].values
     known = ok & (conf <= T) & kind.isin(USED_KINDS).to_numpy()
     zone = kind.isin(["ob", "fvg"]).to_numpy()
     active = known & zone & (np.isnat(mit) | (mit > T))
     close, w = x["close"].to_numpy(np.float64)[c], p.zone_atr * x["atr14"].to_numpy(np.float64)[c]
-    top, bot, d = events["top"].to_numpy(np.float64), events["bottom"].to_numpy(np.float64), events["direction"].to_numpy()
+    top, bot, d = (
+        events["top"].to_numpy(np.float64),
+        events["bottom"].to_numpy(np.float64),
+        events["direction"].to_numpy(),
+    )
     bull = events[active & (d == 1) & (top <= close) & (top >= close - w)]
     bear = events[active & (d == -1) & (bot >= close) & (bot <= close + w)]
-    bull = _last(bull.assign(kind=bull["kind"].astype(str)), ["top", "confirmed_at"])                          # highest top, then the latest
-    bear = _last(bear.assign(kind=bear["kind"].astype(str), nb=-bear["bottom"]), ["nb", "confirmed_at"])       # lowest bottom, then the latest
+    bull = _last(bull.assign(kind=bull["kind"].astype(str)), ["top", "confirmed_at"])  # highest top, then the latest
+    bear = _last(
+        bear.assign(kind=bear["kind"].astype(str), nb=-bear["bottom"]), ["nb", "confirmed_at"]
+    )  # lowest bottom, then the latest
     i = np.flatnonzero(known & ~zone)
     i = i[np.lexsort((events["origin_ts"].values[i], conf[i], code[i]))]
-    m = pd.DataFrame({"code": code[i], "symbol": events["symbol"].to_numpy()[i], "kind": np.asarray(kind)[i],
-                      "direction": d[i], "top": top[i], "confirmed_at": events["confirmed_at"].array[i]})
+    m = pd.DataFrame(
+        {
+            "code": code[i],
+            "symbol": events["symbol"].to_numpy()[i],
+            "kind": np.asarray(kind)[i],
+            "direction": d[i],
+            "top": top[i],
+            "confirmed_at": events["confirmed_at"].array[i],
+        }
+    )
     return m, bull, bear
 
 # %% ../../nbs/52_signals.decision.ipynb #b320233a
 def _last_by(code: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "(codes, positions) of the last True of `mask` per code, for rows sorted by code."
-    i = np.flatnonzero(mask); cs = code[i]
+    i = np.flatnonzero(mask)
+    cs = code[i]
     end = np.r_[cs[1:] != cs[:-1], True] if len(cs) else np.zeros(0, bool)
     return cs[end], i[end]
 
+# %% ../../nbs/52_signals.decision.ipynb #3730eaa5
 def _swing_beyond(known: pd.DataFrame, entry: np.ndarray, kind: str, below: bool) -> np.ndarray:
     "Per x row: level of the most recent `kind` swing confirmed by t strictly below (or above) its entry; NaN if none."
     code, top = known["code"].to_numpy(), known["top"].to_numpy()
     m = (known["kind"] == kind).to_numpy() & ((top < entry[code]) if below else (top > entry[code]))
-    out = np.full(len(entry), np.nan); cs, i = _last_by(code, m); out[cs] = top[i]
+    out = np.full(len(entry), np.nan)
+    cs, i = _last_by(code, m)
+    out[cs] = top[i]
     return out
 
-def levels(x: pd.DataFrame, f: pd.DataFrame, known: pd.DataFrame, bull: pd.DataFrame, bear: pd.DataFrame,
-           p: DecisionParams = DecisionParams()) -> pd.DataFrame:
+# %% ../../nbs/52_signals.decision.ipynb #8b777599
+def levels(
+    x: pd.DataFrame,
+    f: pd.DataFrame,
+    known: pd.DataFrame,
+    bull: pd.DataFrame,
+    bear: pd.DataFrame,
+    p: DecisionParams = DecisionParams(),
+) -> pd.DataFrame:
     "Per symbol (index): zone, entry, basis, level, stop, target, target_model, rr (NaN prices for HOLD rows)."
-    d = f["dir"].to_numpy(); buy = d == 1; idx = pd.Index(x["symbol"])
+    d = f["dir"].to_numpy()
+    buy = d == 1
+    idx = pd.Index(x["symbol"])
     c, a = x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
     zb, zs = bull.reindex(idx), bear.reindex(idx)
     zone = pd.Series(np.where(buy, zb["kind"], zs["kind"]), idx).where(d != 0).to_numpy(object)
-    entry = np.where(buy, zb["top"], zs["bottom"]); entry = np.where(np.isnan(entry), c, entry)
+    entry = np.where(buy, zb["top"], zs["bottom"])
+    entry = np.where(np.isnan(entry), c, entry)
     ob_lvl = np.where((zone == "ob"), np.where(buy, zb["bottom"], zs["top"]), np.nan)
     sw = np.where(buy, _swing_beyond(known, entry, "swing_low", True), _swing_beyond(known, entry, "swing_high", False))
     level = np.where(np.isnan(ob_lvl), sw, ob_lvl)
     basis = np.where(~np.isnan(ob_lvl), "ob", np.where(~np.isnan(sw), "swing", "atr")).astype(object)
     sgn = np.where(buy, 1.0, -1.0)
-    raw = (entry - (level - sgn * p.stop_buffer_atr * a)) * sgn / a          # stop distance in ATR
+    raw = (entry - (level - sgn * p.stop_buffer_atr * a)) * sgn / a  # stop distance in ATR
     dist = np.where(np.isnan(raw), p.stop_default_atr, np.clip(raw, p.stop_min_atr, p.stop_max_atr))
     stop = entry - sgn * dist * a
     tm = c * (1 + np.where(buy, x["tft_upper_10d"], x["tft_lower_10d"]))
     t2r = entry + sgn * p.min_rr * dist * a
     target = np.where(buy, np.fmax(tm, t2r), np.fmin(tm, t2r))
-    out = pd.DataFrame({"zone": zone, "entry": entry, "basis": basis, "level": level, "raw_atr": raw, "stop": stop,
-                        "target_model": tm, "target": target}, index=idx)
+    out = pd.DataFrame(
+        {
+            "zone": zone,
+            "entry": entry,
+            "basis": basis,
+            "level": level,
+            "raw_atr": raw,
+            "stop": stop,
+            "target_model": tm,
+            "target": target,
+        },
+        index=idx,
+    )
     out["rr"] = (out["target"] - out["entry"]).abs() / (out["entry"] - out["stop"]).abs()
     hold = d == 0
     out.loc[hold, ["entry", "level", "raw_atr", "stop", "target", "rr"]] = np.nan
@@ -168,57 +282,98 @@ def levels(x: pd.DataFrame, f: pd.DataFrame, known: pd.DataFrame, bull: pd.DataF
     return out
 
 # %% ../../nbs/52_signals.decision.ipynb #1392af21
-def _px(v: float) -> str: return f"{v:,.1f}"
-def _pct(v: float) -> str: return f"{100 * v:+.1f}%"
-def _num(v): return None if v is None or pd.isna(v) else float(v)
+def _px(v: float) -> str:
+    return f"{v:,.1f}"
 
+# %% ../../nbs/52_signals.decision.ipynb #4432797b
+def _pct(v: float) -> str:
+    return f"{100 * v:+.1f}%"
+
+# %% ../../nbs/52_signals.decision.ipynb #72f846b8
+def _num(v):
+    return None if v is None or pd.isna(v) else float(v)
+
+# %% ../../nbs/52_signals.decision.ipynb #286f7fb1
 def _level_reasons(fz, lv, p: DecisionParams) -> list[str]:
     "The entry, stop and target strings of an actionable row."
     out, z = [], {"fvg": "FVG", "ob": "OB"}
     if isinstance(lv.zone, str):
-        out.append(f"entry at {'bullish' if fz.cand == 1 else 'bearish'} {z[lv.zone]} {'top' if fz.cand == 1 else 'bottom'} "
-                   f"{_px(lv.entry)} within {p.zone_atr:g} ATR")
-    else: out.append(f"entry at last close {_px(lv.entry)}")
+        out.append(
+            f"entry at {'bullish' if fz.cand == 1 else 'bearish'} {z[lv.zone]} {'top' if fz.cand == 1 else 'bottom'} "
+            f"{_px(lv.entry)} within {p.zone_atr:g} ATR"
+        )
+    else:
+        out.append(f"entry at last close {_px(lv.entry)}")
     nm = {"ob": "OB " + ("bottom" if fz.cand == 1 else "top"), "swing": "swing " + ("low" if fz.cand == 1 else "high")}
-    if lv.basis == "atr": out.append(f"stop {_px(lv.stop)}: no structural level, {p.stop_default_atr:g} ATR")
-    elif lv.raw_atr < p.stop_min_atr: out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too close, widened to {p.stop_min_atr:g} ATR")
-    elif lv.raw_atr > p.stop_max_atr: out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too far, capped at {p.stop_max_atr:g} ATR")
-    else: out.append(f"stop {_px(lv.stop)}: beyond {nm[lv.basis]} {_px(lv.level)} ({lv.raw_atr:.1f} ATR)")
+    if lv.basis == "atr":
+        out.append(f"stop {_px(lv.stop)}: no structural level, {p.stop_default_atr:g} ATR")
+    elif lv.raw_atr < p.stop_min_atr:
+        out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too close, widened to {p.stop_min_atr:g} ATR")
+    elif lv.raw_atr > p.stop_max_atr:
+        out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too far, capped at {p.stop_max_atr:g} ATR")
+    else:
+        out.append(f"stop {_px(lv.stop)}: beyond {nm[lv.basis]} {_px(lv.level)} ({lv.raw_atr:.1f} ATR)")
     band = "upper" if fz.cand == 1 else "lower"
-    if lv.target == lv.target_model: out.append(f"target {_px(lv.target)}: TFT {band}_10d, {lv.rr:.1f}R")
-    else: out.append(f"target {_px(lv.target)}: {p.min_rr:g}R (TFT {band}_10d {_px(lv.target_model)} is closer)")
+    if lv.target == lv.target_model:
+        out.append(f"target {_px(lv.target)}: TFT {band}_10d, {lv.rr:.1f}R")
+    else:
+        out.append(f"target {_px(lv.target)}: {p.min_rr:g}R (TFT {band}_10d {_px(lv.target_model)} is closer)")
     return out
 
+# %% ../../nbs/52_signals.decision.ipynb #190259b0
 def _topk_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     "Reasons of a top-k BUY/SELL: rank, percentile, the members' top feature attributions, then the levels."
     side = "BUY" if fz.dir == 1 else "SELL"
-    out = [f"{side}: rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score ({'top' if fz.dir == 1 else 'bottom'} {p.k}), "
-           f"score percentile {fz.pct:.0%}, expected 5d move {_pct(fz.e)}"]
+    out = [
+        f"{side}: rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score ({'top' if fz.dir == 1 else 'bottom'} {p.k}), "
+        f"score percentile {fz.pct:.0%}, expected 5d move {_pct(fz.e)}"
+    ]
     att = getattr(r, "attributions", None)
     if isinstance(att, (list, tuple)) and len(att):
         out.append("top attributions: " + ", ".join(f"{k} {v:+.4f}" for k, v in list(att)[:3]))
-    if fz.dir == -1: out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
+    if fz.dir == -1:
+        out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
     return out + _level_reasons(fz, lv, p)
 
+# %% ../../nbs/52_signals.decision.ipynb #2a9999b7
 def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     "Short strings for one row: the rules that fired, then the levels."
-    out = []; side = "BUY" if fz.cand == 1 else "SELL"
-    if fz.missing: return ["missing input: model output NaN or close/ATR not positive"]
-    if getattr(fz, "topk", False): return _topk_reasons(r, fz, lv, p) if fz.dir != 0 else (
-        [f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}"] if fz.blocked else []) + [
-        f"rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score (percentile {fz.pct:.0%}): not in the top or bottom {p.k}"]
-    if fz.disagree: out.append(f"models disagree on 5d sign (StockFormer {_pct(r.sf_ret_5d)}, TFT {_pct(r.tft_p50_5d)})")
-    if fz.small: out.append(f"expected 5d move {abs(100 * fz.e):.1f}% < {100 * p.min_move:.1f}%")
+    out = []
+    side = "BUY" if fz.cand == 1 else "SELL"
+    if fz.missing:
+        return ["missing input: model output NaN or close/ATR not positive"]
+    if getattr(fz, "topk", False):
+        return (
+            _topk_reasons(r, fz, lv, p)
+            if fz.dir != 0
+            else ([f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}"] if fz.blocked else [])
+            + [
+                f"rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score (percentile {fz.pct:.0%}): not in the top or bottom {p.k}"
+            ]
+        )
+    if fz.disagree:
+        out.append(f"models disagree on 5d sign (StockFormer {_pct(r.sf_ret_5d)}, TFT {_pct(r.tft_p50_5d)})")
+    if fz.small:
+        out.append(f"expected 5d move {abs(100 * fz.e):.1f}% < {100 * p.min_move:.1f}%")
     if fz.blocked:
-        out.append(f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}" if fz.cand == 1
-                   else f"veto contradicts SELL: p_fail {r.p_fail:.2f} <= {p.veto_boost:.2f}")
-    if fz.dir == 0: return out
+        out.append(
+            f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}"
+            if fz.cand == 1
+            else f"veto contradicts SELL: p_fail {r.p_fail:.2f} <= {p.veto_boost:.2f}"
+        )
+    if fz.dir == 0:
+        return out
     out.append(f"{side}: models agree, expected 5d move {_pct(fz.e)}")
-    if fz.boosted: out.append(f"veto boost +{p.boost:.2f}: p_fail {r.p_fail:.2f} {'<=' if fz.cand == 1 else '>='} "
-                              f"{p.veto_boost if fz.cand == 1 else p.veto_block:.2f}")
-    if fz.cand == -1: out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
+    if fz.boosted:
+        out.append(
+            f"veto boost +{p.boost:.2f}: p_fail {r.p_fail:.2f} {'<=' if fz.cand == 1 else '>='} "
+            f"{p.veto_boost if fz.cand == 1 else p.veto_block:.2f}"
+        )
+    if fz.cand == -1:
+        out.append("SELL is informational (exit / avoid): no overnight shorting of cash equities in India")
     return out + _level_reasons(fz, lv, p)
 
+# %% ../../nbs/52_signals.decision.ipynb #513ab33d
 def _flags(known: pd.DataFrame, lv: pd.DataFrame) -> list[dict]:
     "Per row of `lv` (x order): a dict of the SMC facts used (JSON-ready: str, float, int or None)."
     n, code, kind = len(lv), known["code"].to_numpy(), known["kind"].astype(str).to_numpy()
@@ -227,36 +382,61 @@ def _flags(known: pd.DataFrame, lv: pd.DataFrame) -> list[dict]:
     ms, j = _last_by(code, kind == "mss")
     bk, bd, bt, mt = np.full(n, None, object), np.zeros(n, int), np.full(n, None, object), np.full(n, None, object)
     bk[cs], bd[cs], bt[cs], mt[ms] = kind[i], known["direction"].to_numpy()[i], at[i], at[j]
-    return [{"entry_zone": z if isinstance(z, str) else None, "stop_basis": b, "structure_level": _num(lvl),
-             "last_break": None if t is None else ("mss" if t == u else k), "last_break_dir": None if t is None else int(dd),
-             "last_break_at": None if t is None else t.isoformat()}
-            for z, b, lvl, k, dd, t, u in zip(lv["zone"], lv["basis"], lv["level"], bk, bd, bt, mt)]
+    return [
+        {
+            "entry_zone": z if isinstance(z, str) else None,
+            "stop_basis": b,
+            "structure_level": _num(lvl),
+            "last_break": None if t is None else ("mss" if t == u else k),
+            "last_break_dir": None if t is None else int(dd),
+            "last_break_at": None if t is None else t.isoformat(),
+        }
+        for z, b, lvl, k, dd, t, u in zip(lv["zone"], lv["basis"], lv["level"], bk, bd, bt, mt)
+    ]
 
 # %% ../../nbs/52_signals.decision.ipynb #0fb8e162
-def decide(inputs: pd.DataFrame,            # INPUT_COLS (+ optional tf_1M..tf_1H), one row per symbol, as of t
-           events: pd.DataFrame,            # `smc_events` of the daily bars (any history; filtered as of each as_of)
-           params: DecisionParams = DecisionParams(),
-          ) -> pd.DataFrame:
+def decide(
+    inputs: pd.DataFrame,  # INPUT_COLS (+ optional tf_1M..tf_1H), one row per symbol, as of t
+    events: pd.DataFrame,  # `smc_events` of the daily bars (any history; filtered as of each as_of)
+    params: DecisionParams = DecisionParams(),
+) -> pd.DataFrame:
     "DECISION_COLS, one row per input row: direction 'BUY'/'SELL'/'HOLD', INR levels (NaN for HOLD), reasons list[str]."
     miss = set(INPUT_COLS) - set(inputs.columns)
-    if miss: raise ValueError(f"decision inputs lack columns {sorted(miss)}")
-    if inputs["symbol"].duplicated().any(): raise ValueError("decision inputs must have one row per symbol")
+    if miss:
+        raise ValueError(f"decision inputs lack columns {sorted(miss)}")
+    if inputs["symbol"].duplicated().any():
+        raise ValueError("decision inputs must have one row per symbol")
     x = inputs.reset_index(drop=True)
-    a = pd.to_datetime(x["as_of"])       # str / naive = IST wall time, as the bar store stamps daily bars
+    a = pd.to_datetime(x["as_of"])  # str / naive = IST wall time, as the bar store stamps daily bars
     x["as_of"] = a.dt.tz_localize("Asia/Kolkata") if a.dt.tz is None else a.dt.tz_convert("Asia/Kolkata")
     fz = fuse(x, params)
     known, bull, bear = smc_asof(x, events, params)
     lv = levels(x, fz, known, bull, bear, params)
     flags = _flags(known, lv)
     has_tf = all(k in x for k in MTF_FEATURES)
-    out = pd.DataFrame({"symbol": x["symbol"], "as_of": x["as_of"],
-                        "direction": [DIRECTIONS[int(v)] for v in fz["dir"]], "confidence": fz["conf"],
-                        "expected_5d": fz["e"], "close": x["close"], "atr14": x["atr14"],
-                        "entry": lv["entry"].to_numpy(), "stop_loss": lv["stop"].to_numpy(),
-                        "take_profit": lv["target"].to_numpy(), "risk_reward": lv["rr"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "symbol": x["symbol"],
+            "as_of": x["as_of"],
+            "direction": [DIRECTIONS[int(v)] for v in fz["dir"]],
+            "confidence": fz["conf"],
+            "expected_5d": fz["e"],
+            "close": x["close"],
+            "atr14": x["atr14"],
+            "entry": lv["entry"].to_numpy(),
+            "stop_loss": lv["stop"].to_numpy(),
+            "take_profit": lv["target"].to_numpy(),
+            "risk_reward": lv["rr"].to_numpy(),
+        }
+    )
     out["smc_flags"] = flags
-    out["tf_align"] = ([[int(v) for v in row] for row in x[MTF_FEATURES].fillna(0).to_numpy()] if has_tf
-                       else [[] for _ in range(len(x))])
-    out["reasons"] = [_reasons(r, fr, lr, params) for r, fr, lr in
-                      zip(x.itertuples(index=False), fz.itertuples(index=False), lv.itertuples(index=False))]
+    out["tf_align"] = (
+        [[int(v) for v in row] for row in x[MTF_FEATURES].fillna(0).to_numpy()]
+        if has_tf
+        else [[] for _ in range(len(x))]
+    )
+    out["reasons"] = [
+        _reasons(r, fr, lr, params)
+        for r, fr, lr in zip(x.itertuples(index=False), fz.itertuples(index=False), lv.itertuples(index=False))
+    ]
     return out[DECISION_COLS]

@@ -15,75 +15,144 @@ __all__ = ['DIRECTIONS', 'STATUSES', 'TRANSITIONS', 'PROB_COLS', 'PRICE_COLS', '
 # %% ../../nbs/50a_signals.frame.ipynb #ee4dbdb7
 DIRECTIONS = ("BUY", "SELL", "HOLD")
 STATUSES = ("NEW", "READY_TO_ENTER", "WAIT", "EXPIRED", "FILLED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME")
-TRANSITIONS = {"NEW": ("READY_TO_ENTER", "WAIT", "FILLED", "EXPIRED"),          # the one transition table (DESIGN.md):
-               "READY_TO_ENTER": ("WAIT", "FILLED", "EXPIRED"),                # hourly refines NEW/READY/WAIT,
-               "WAIT": ("READY_TO_ENTER", "FILLED", "EXPIRED"),                # the outcome tracker fills, expires
-               "FILLED": ("CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"),      # and closes; EXPIRED and CLOSED_* are final
-               "EXPIRED": (), "CLOSED_TARGET": (), "CLOSED_STOP": (), "CLOSED_TIME": ()}
+TRANSITIONS = {
+    "NEW": ("READY_TO_ENTER", "WAIT", "FILLED", "EXPIRED"),  # the one transition table (DESIGN.md):
+    "READY_TO_ENTER": ("WAIT", "FILLED", "EXPIRED"),  # hourly refines NEW/READY/WAIT,
+    "WAIT": ("READY_TO_ENTER", "FILLED", "EXPIRED"),  # the outcome tracker fills, expires
+    "FILLED": ("CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME"),  # and closes; EXPIRED and CLOSED_* are final
+    "EXPIRED": (),
+    "CLOSED_TARGET": (),
+    "CLOSED_STOP": (),
+    "CLOSED_TIME": (),
+}
 
 # %% ../../nbs/50a_signals.frame.ipynb #c7bc4099
 PROB_COLS = ["confidence", "up_prob_3d", "up_prob_5d", "up_prob_10d", "p_fail"]
 PRICE_COLS = ["entry", "stop_loss", "take_profit"]
 JSON_COLS = ["smc_flags", "tf_align", "reasons"]
-FLOAT_COLS = ["confidence", "exp_ret_3d", "exp_ret_5d", "exp_ret_10d", "up_prob_3d", "up_prob_5d", "up_prob_10d",
-              "vol_10d", "p10_10d", "p50_10d", "p90_10d", "upper_10d", "lower_10d", "p_fail", *PRICE_COLS, "risk_reward", "atr14"]
-SIGNAL_COLS = ["id", "run_id", "as_of", "symbol", "direction", *FLOAT_COLS, *JSON_COLS, "model_version",
-               "feature_schema_hash", "kronos_status", "status", "created_at"]
+FLOAT_COLS = [
+    "confidence",
+    "exp_ret_3d",
+    "exp_ret_5d",
+    "exp_ret_10d",
+    "up_prob_3d",
+    "up_prob_5d",
+    "up_prob_10d",
+    "vol_10d",
+    "p10_10d",
+    "p50_10d",
+    "p90_10d",
+    "upper_10d",
+    "lower_10d",
+    "p_fail",
+    *PRICE_COLS,
+    "risk_reward",
+    "atr14",
+]
+SIGNAL_COLS = [
+    "id",
+    "run_id",
+    "as_of",
+    "symbol",
+    "direction",
+    *FLOAT_COLS,
+    *JSON_COLS,
+    "model_version",
+    "feature_schema_hash",
+    "kronos_status",
+    "status",
+    "created_at",
+]
 
 # %% ../../nbs/50a_signals.frame.ipynb #bb54d023
 REQUIRED = ["id", "as_of", "symbol", "direction", "confidence", "model_version", "feature_schema_hash"]
 
+# %% ../../nbs/50a_signals.frame.ipynb #b74179c4
 def _json_obj(v):
     "Python object of a JSON cell (str parsed; None/NaN -> None)."
-    if v is None or (isinstance(v, float) and np.isnan(v)): return None
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
     return json.loads(v) if isinstance(v, (str, bytes)) else v
 
+# %% ../../nbs/50a_signals.frame.ipynb #02650566
 def _json_rule(col: str, v) -> str | None:
     "Why a JSON cell breaks its shape, or None."
-    try: o = _json_obj(v)
-    except (TypeError, ValueError) as e: return f"not JSON: {e}"
-    if o is None: return None
+    try:
+        o = _json_obj(v)
+    except (TypeError, ValueError) as e:
+        return f"not JSON: {e}"
+    if o is None:
+        return None
     if col == "tf_align":
         o = list(o) if isinstance(o, (tuple, np.ndarray)) else o
-        try: ok = isinstance(o, list) and len(o) == 5 and all(not isinstance(x, (str, bool)) and x in (-1, 0, 1) for x in o)
-        except (TypeError, ValueError): ok = False
+        try:
+            ok = (
+                isinstance(o, list)
+                and len(o) == 5
+                and all(not isinstance(x, (str, bool)) and x in (-1, 0, 1) for x in o)
+            )
+        except (TypeError, ValueError):
+            ok = False
         return None if ok else f"expected 5 ints in {{-1, 0, 1}}, got {o!r}"
     if col == "reasons":
         ok = isinstance(o, (list, tuple, np.ndarray)) and all(isinstance(x, str) for x in o)
         return None if ok else f"expected a list of strings, got {o!r}"
     return None if isinstance(o, dict) else f"expected a JSON object, got {o!r}"
 
-def validate_signals(df: pd.DataFrame, # signals frame (columns of SIGNAL_COLS; optional ones may be absent)
-                    ) -> pd.DataFrame:
+# %% ../../nbs/50a_signals.frame.ipynb #41c1eb32
+def validate_signals(
+    df: pd.DataFrame,  # signals frame (columns of SIGNAL_COLS; optional ones may be absent)
+) -> pd.DataFrame:
     "Violations: row (int, -1 = frame), id, symbol, rule, detail; empty when every invariant holds."
     out = []
-    add = lambda m, rule, detail: out.extend((i, df["id"].iat[i] if "id" in df else None, df["symbol"].iat[i] if "symbol" in df else None,
-                                             rule, detail(i)) for i in np.flatnonzero(np.asarray(m, bool)))
+    add = lambda m, rule, detail: out.extend(
+        (i, df["id"].iat[i] if "id" in df else None, df["symbol"].iat[i] if "symbol" in df else None, rule, detail(i))
+        for i in np.flatnonzero(np.asarray(m, bool))
+    )
     miss = [c for c in REQUIRED if c not in df]
-    for c in miss: out.append((-1, None, None, "missing_column", f"column {c!r} is required"))
-    col = lambda c: pd.to_numeric(df[c], errors="coerce").astype(float).to_numpy() if c in df else np.full(len(df), np.nan)
+    for c in miss:
+        out.append((-1, None, None, "missing_column", f"column {c!r} is required"))
+    col = lambda c: (
+        pd.to_numeric(df[c], errors="coerce").astype(float).to_numpy() if c in df else np.full(len(df), np.nan)
+    )
     d = df["direction"].astype(object).to_numpy() if "direction" in df else np.full(len(df), None, object)
     add(~np.isin(d, DIRECTIONS) & ("direction" in df), "direction", lambda i: f"direction {d[i]!r}")
     if "status" in df:
-        s = df["status"].to_numpy(object); add(~np.isin(s, STATUSES), "status", lambda i: f"status {s[i]!r}")
+        s = df["status"].to_numpy(object)
+        add(~np.isin(s, STATUSES), "status", lambda i: f"status {s[i]!r}")
     for c in PROB_COLS:
-        v = col(c); bad = ~((v >= 0) & (v <= 1)) & (~np.isnan(v) | (c == "confidence"))
+        v = col(c)
+        bad = ~((v >= 0) & (v <= 1)) & (~np.isnan(v) | (c == "confidence"))
         add(bad & (c in df), "probability", lambda i, c=c, v=v: f"{c} = {v[i]}")
     trade = np.isin(d, ("BUY", "SELL"))
     for c in PRICE_COLS:
-        v = col(c); add((~(v > 0) | ~np.isfinite(v)) & (trade | ~np.isnan(v)), "price", lambda i, c=c, v=v: f"{c} = {v[i]}")
+        v = col(c)
+        add((~(v > 0) | ~np.isfinite(v)) & (trade | ~np.isnan(v)), "price", lambda i, c=c, v=v: f"{c} = {v[i]}")
     e, sl, tp = col("entry"), col("stop_loss"), col("take_profit")
-    add((d == "BUY") & ~((sl < e) & (e < tp)), "buy_order", lambda i: f"need stop {sl[i]} < entry {e[i]} < target {tp[i]}")
-    add((d == "SELL") & ~((tp < e) & (e < sl)), "sell_order", lambda i: f"need target {tp[i]} < entry {e[i]} < stop {sl[i]}")
-    rr = col("risk_reward"); add(~np.isnan(rr) & ~((rr > 0) & np.isfinite(rr)), "risk_reward", lambda i: f"risk_reward = {rr[i]}")
-    atr = col("atr14"); add(~np.isnan(atr) & ~((atr > 0) & np.isfinite(atr)), "atr14", lambda i: f"atr14 = {atr[i]}")
+    add(
+        (d == "BUY") & ~((sl < e) & (e < tp)),
+        "buy_order",
+        lambda i: f"need stop {sl[i]} < entry {e[i]} < target {tp[i]}",
+    )
+    add(
+        (d == "SELL") & ~((tp < e) & (e < sl)),
+        "sell_order",
+        lambda i: f"need target {tp[i]} < entry {e[i]} < stop {sl[i]}",
+    )
+    rr = col("risk_reward")
+    add(~np.isnan(rr) & ~((rr > 0) & np.isfinite(rr)), "risk_reward", lambda i: f"risk_reward = {rr[i]}")
+    atr = col("atr14")
+    add(~np.isnan(atr) & ~((atr > 0) & np.isfinite(atr)), "atr14", lambda i: f"atr14 = {atr[i]}")
     p10, p50, p90 = col("p10_10d"), col("p50_10d"), col("p90_10d")
     add((p10 > p50) | (p50 > p90) | (p10 > p90), "quantiles", lambda i: f"p10 {p10[i]} p50 {p50[i]} p90 {p90[i]}")
-    lo, hi = col("lower_10d"), col("upper_10d"); add(lo > hi, "band", lambda i: f"lower {lo[i]} > upper {hi[i]}")
-    vol = col("vol_10d"); add(vol < 0, "vol", lambda i: f"vol_10d = {vol[i]}")
+    lo, hi = col("lower_10d"), col("upper_10d")
+    add(lo > hi, "band", lambda i: f"lower {lo[i]} > upper {hi[i]}")
+    vol = col("vol_10d")
+    add(vol < 0, "vol", lambda i: f"vol_10d = {vol[i]}")
     for c, rule in [("model_version", "model_version"), ("feature_schema_hash", "schema_hash")]:
         if c in df:
-            v = df[c].to_numpy(object); add([not (isinstance(x, str) and x.strip()) for x in v], rule, lambda i, c=c: f"{c} is empty")
+            v = df[c].to_numpy(object)
+            add([not (isinstance(x, str) and x.strip()) for x in v], rule, lambda i, c=c: f"{c} is empty")
     for c in JSON_COLS:
         if c in df:
             why = [_json_rule(c, v) for v in df[c].to_numpy(object)]
@@ -99,24 +168,31 @@ def validate_signals(df: pd.DataFrame, # signals frame (columns of SIGNAL_COLS; 
 def _to_json(v) -> str | None:
     "Canonical JSON text of a cell (numpy values converted), or None."
     o = _json_obj(v)
-    if o is None: return None
+    if o is None:
+        return None
     return json.dumps(o, default=lambda x: x.tolist() if hasattr(x, "tolist") else str(x), separators=(",", ":"))
 
-def prepare_signals(df: pd.DataFrame,   # one row per symbol: symbol, direction, confidence, ... (SIGNAL_COLS)
-                    run_id: str,        # the run writing them
-                    as_of,              # decision date (str/date/Timestamp)
-                    created_at: pd.Timestamp | None = None, # write time; now (UTC) when None
-                   ) -> pd.DataFrame:
-    "Rows in SIGNAL_COLS order: id = 'YYYY-MM-DD:SYMBOL', as_of a date, JSON columns as text. Raises `ValueError` on a different as_of."
+# %% ../../nbs/50a_signals.frame.ipynb #1678be73
+def prepare_signals(
+    df: pd.DataFrame,  # one row per symbol: symbol, direction, confidence, ... (SIGNAL_COLS)
+    run_id: str,  # the run writing them
+    as_of,  # decision date (str/date/Timestamp)
+    created_at: pd.Timestamp | None = None,  # write time; now (UTC) when None
+) -> pd.DataFrame:
+    """Rows in SIGNAL_COLS order: id = 'YYYY-MM-DD:SYMBOL', as_of a date, JSON columns as text. Raises `ValueError` on a
+    different as_of."""
     day = pd.Timestamp(as_of).date()
     if "as_of" in df and len(df) and (pd.to_datetime(df["as_of"]).dt.date != day).any():
         raise ValueError(f"rows carry an as_of other than {day}")
     out = pd.DataFrame(index=range(len(df)))
-    for c in SIGNAL_COLS: out[c] = df[c].to_numpy() if c in df else None
+    for c in SIGNAL_COLS:
+        out[c] = df[c].to_numpy() if c in df else None
     out["as_of"], out["run_id"] = day, run_id
     out["id"] = [f"{day}:{s}" for s in df["symbol"]] if "symbol" in df else None
     out["status"] = out["status"].fillna("NEW") if "status" in df else "NEW"
     out["created_at"] = created_at or pd.Timestamp.now(tz="UTC")
-    for c in FLOAT_COLS: out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in JSON_COLS: out[c] = [_to_json(v) for v in out[c]]
+    for c in FLOAT_COLS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in JSON_COLS:
+        out[c] = [_to_json(v) for v in out[c]]
     return out[SIGNAL_COLS]

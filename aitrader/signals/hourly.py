@@ -19,28 +19,32 @@ __all__ = ['STATUSES', 'HOURS', 'SIDE', 'REPLAY_COLS', 'HourlyParams', 'complete
 @dataclass(frozen=True)
 class HourlyParams:
     "Settings of the hourly refinement."
-    lookback_sessions: int = 20  # sessions of 15m bars (today included) the 1H/4H bars are built from
-    smc_k: int = 2               # swing half-width of the 1H SMC engine, 1H bars
-    max_ext_atr: float = 1.0     # WAIT when the price is more than this many daily ATR14 beyond the entry
 
-STATUSES = ("READY_TO_ENTER", "WAIT")                   # what `refine` may return for a BUY or SELL signal
+    lookback_sessions: int = 20  # sessions of 15m bars (today included) the 1H/4H bars are built from
+    smc_k: int = 2  # swing half-width of the 1H SMC engine, 1H bars
+    max_ext_atr: float = 1.0  # WAIT when the price is more than this many daily ATR14 beyond the entry
+
+# %% ../../nbs/53_signals.hourly.ipynb #7f4514ef
+STATUSES = ("READY_TO_ENTER", "WAIT")  # what `refine` may return for a BUY or SELL signal
 HOURS = ("10:15", "11:15", "12:15", "13:15", "14:15", "15:15")  # IST times of the hourly job (a 1H bar has just closed)
 SIDE = {"BUY": 1, "SELL": -1}
 _DAY, _15M = 86_400_000_000_000, 900_000_000_000
 
 # %% ../../nbs/53_signals.hourly.ipynb #0f64247c
-def completed_bars(bars_15m: pd.DataFrame,   # 15m bars frame (symbol, ts bar start IST, OHLCV), any symbols, any span
-                   symbol: str,              # NSE ticker
-                   at,                       # point in time (tz-aware, or naive = IST wall time)
-                   p: HourlyParams = HourlyParams(),
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    "(15m, 1H, 4H) bars of `symbol` complete at `at` (end <= at) over the last `lookback_sessions` sessions; 1H/4H non-partial, non-muhurat."
+def completed_bars(
+    bars_15m: pd.DataFrame,  # 15m bars frame (symbol, ts bar start IST, OHLCV), any symbols, any span
+    symbol: str,  # NSE ticker
+    at,  # point in time (tz-aware, or naive = IST wall time)
+    p: HourlyParams = HourlyParams(),
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(15m, 1H, 4H) bars of `symbol` complete at `at` (end <= at) over the last `lookback_sessions` sessions; 1H/4H
+    non-partial, non-muhurat."""
     T = wall_ns(pd.Series([as_of_ts(at)]))[0]
     b = bars_15m[bars_15m["symbol"].to_numpy() == symbol]
     w = wall_ns(b["ts"])
     b, w = b[w + _15M <= T], w[w + _15M <= T]
     days = np.unique(w // _DAY)
-    b = b[(w // _DAY >= days[-p.lookback_sessions:].min()) if len(days) else np.zeros(len(b), bool)]
+    b = b[(w // _DAY >= days[-p.lookback_sessions :].min()) if len(days) else np.zeros(len(b), bool)]
     b = b.sort_values("ts").reset_index(drop=True)
     out = [b]
     for tf in ("1h", "4h"):
@@ -51,23 +55,28 @@ def completed_bars(bars_15m: pd.DataFrame,   # 15m bars frame (symbol, ts bar st
 # %% ../../nbs/53_signals.hourly.ipynb #424f75af
 def bias_of(bars: pd.DataFrame) -> tuple[int, bool]:
     "(trend bias in {-1, 0, 1} of the last bar from EMA9/EMA21 of the closes, available: >= 21 bars)."
-    if len(bars) == 0: return 0, False
+    if len(bars) == 0:
+        return 0, False
     c = bars["close"].astype(np.float64)
     e9, e21 = (c.ewm(span=s, adjust=False).mean().to_numpy() for s in (EMA_FAST, EMA_SLOW))
     return int(trend_bias(c.to_numpy()[-1:], e9[-1:], e21[-1:])[0]), len(bars) >= MTF_MIN_BARS
 
+# %% ../../nbs/53_signals.hourly.ipynb #0e74733e
 def aligned(d: int, b1: int, b4: int) -> bool:
     "True when neither the 1H nor the 4H bias is against direction d and at least one is with it."
     return b1 != -d and b4 != -d and (b1 == d or b4 == d)
 
 # %% ../../nbs/53_signals.hourly.ipynb #b3fe552c
-def micro_confirmation(h1: pd.DataFrame,   # completed 1H bars of one symbol (20 sessions)
-                       d: int,             # signal direction: 1 BUY, -1 SELL
-                       at,                 # the refinement time
-                       p: HourlyParams = HourlyParams(),
-                      ) -> tuple[bool, str]:
-    "(confirmed, reason): a 1H BOS/CHoCH in direction d confirmed today, or a 1H FVG/OB of direction d touched today and reclaimed."
-    if len(h1) < 2 * p.smc_k + 1: return False, "too few 1H bars for SMC"
+def micro_confirmation(
+    h1: pd.DataFrame,  # completed 1H bars of one symbol (20 sessions)
+    d: int,  # signal direction: 1 BUY, -1 SELL
+    at,  # the refinement time
+    p: HourlyParams = HourlyParams(),
+) -> tuple[bool, str]:
+    """(confirmed, reason): a 1H BOS/CHoCH in direction d confirmed today, or a 1H FVG/OB of direction d touched today
+    and reclaimed."""
+    if len(h1) < 2 * p.smc_k + 1:
+        return False, "too few 1H bars for SMC"
     today = as_of_ts(at).normalize()
     ev = smc_events(h1, k=p.smc_k)
     ev = ev[(ev["direction"] == d).to_numpy()]
@@ -82,49 +91,68 @@ def micro_confirmation(h1: pd.DataFrame,   # completed 1H bars of one symbol (20
     z = z[(last > z["top"]) if d == 1 else (last < z["bottom"])]
     if len(z):
         r = z.iloc[-1]
-        return True, (f"1H {side} {str(r.kind).upper()} {r.bottom:,.1f}-{r.top:,.1f} touched in the {r.mitigated_at:%H:%M} bar, "
-                      f"reclaimed (1H close {last:,.1f})")
+        return True, (
+            f"1H {side} {str(r.kind).upper()} {r.bottom:,.1f}-{r.top:,.1f} touched in the {r.mitigated_at:%H:%M} bar, "
+            f"reclaimed (1H close {last:,.1f})"
+        )
     return False, f"no 1H {side} BOS/CHoCH today and no 1H {side} FVG/OB reclaimed"
 
 # %% ../../nbs/53_signals.hourly.ipynb #716e57cc
-def refine(signal,                          # one signal: dict or Series with symbol, direction, entry, stop_loss, atr14
-           bars_15m: pd.DataFrame,          # 15m bars frame; bars after `at` are ignored
-           at,                              # refinement time (tz-aware or IST wall time)
-           params: HourlyParams = HourlyParams(),
-          ) -> tuple[str | None, list[str]]:
-    "(status in STATUSES, reasons); (None, [reason]) for a HOLD or unknown direction, which is never refined. Raises ValueError without entry/ATR."
+def refine(
+    signal,  # one signal: dict or Series with symbol, direction, entry, stop_loss, atr14
+    bars_15m: pd.DataFrame,  # 15m bars frame; bars after `at` are ignored
+    at,  # refinement time (tz-aware or IST wall time)
+    params: HourlyParams = HourlyParams(),
+) -> tuple[str | None, list[str]]:
+    """(status in STATUSES, reasons); (None, [reason]) for a HOLD or unknown direction, which is never refined. Raises
+    ValueError without entry/ATR."""
     direction = signal["direction"]
-    if direction not in SIDE: return None, [f"not refined: {direction} signals are never refined"]
+    if direction not in SIDE:
+        return None, [f"not refined: {direction} signals are never refined"]
     d, sym = SIDE[direction], signal["symbol"]
-    entry, atr, stop = float(signal["entry"]), float(signal.get("atr14", np.nan)), float(signal.get("stop_loss", np.nan))
-    if not (entry > 0 and atr > 0): raise ValueError(f"{sym}: refine needs a positive entry and atr14, got {entry}, {atr}")
+    entry, atr, stop = (
+        float(signal["entry"]),
+        float(signal.get("atr14", np.nan)),
+        float(signal.get("stop_loss", np.nan)),
+    )
+    if not (entry > 0 and atr > 0):
+        raise ValueError(f"{sym}: refine needs a positive entry and atr14, got {entry}, {atr}")
     b15, h1, h4 = completed_bars(bars_15m, sym, at, params)
     today = as_of_ts(at).normalize()
-    if len(b15) == 0 or b15["ts"].iat[-1] < today: return "WAIT", [f"no completed 15m bar of {today:%Y-%m-%d} yet"]
+    if len(b15) == 0 or b15["ts"].iat[-1] < today:
+        return "WAIT", [f"no completed 15m bar of {today:%Y-%m-%d} yet"]
     (b1, a1), (b4, a4) = bias_of(h1), bias_of(h4)
     b1, b4 = b1 if a1 else 0, b4 if a4 else 0
     ok_align = aligned(d, b1, b4)
     ok_micro, why_micro = micro_confirmation(h1, d, at, params)
-    px = b15["close"].iat[-1]; ext = d * (px - entry) / atr
+    px = b15["close"].iat[-1]
+    ext = d * (px - entry) / atr
     ok_ext = ext <= params.max_ext_atr
-    ok_stop = not (d * (px - stop) <= 0)               # NaN stop: not checked
+    ok_stop = not (d * (px - stop) <= 0)  # NaN stop: not checked
     fmt = lambda b, a: f"{b:+d}" if a else "n/a"
-    reasons = [f"1H bias {fmt(b1, a1)}, 4H bias {fmt(b4, a4)}: {'aligned with' if ok_align else 'not aligned with'} {direction}",
-               why_micro,
-               f"price {px:,.1f} is {ext:+.2f} ATR from entry {entry:,.1f}" + ("" if ok_ext else f": extended > {params.max_ext_atr:g} ATR")]
-    if not ok_stop: reasons.append(f"price {px:,.1f} crossed the stop {stop:,.1f}")
+    reasons = [
+        f"1H bias {fmt(b1, a1)}, 4H bias {fmt(b4, a4)}: {'aligned with' if ok_align else 'not aligned with'} {direction}",
+        why_micro,
+        f"price {px:,.1f} is {ext:+.2f} ATR from entry {entry:,.1f}"
+        + ("" if ok_ext else f": extended > {params.max_ext_atr:g} ATR"),
+    ]
+    if not ok_stop:
+        reasons.append(f"price {px:,.1f} crossed the stop {stop:,.1f}")
     return ("READY_TO_ENTER" if ok_align and ok_micro and ok_ext and ok_stop else "WAIT"), reasons
 
 # %% ../../nbs/53_signals.hourly.ipynb #2c77111b
 REPLAY_COLS = ["symbol", "direction", "at", "prev_status", "status", "changed", "reasons"]
 
-def replay_day(signals: pd.DataFrame,       # symbol, direction, entry, stop_loss, atr14 (+ anything), one row per symbol
-               bars_15m: pd.DataFrame,      # 15m bars frame covering the day and `lookback_sessions` before it
-               day,                         # the session to replay (date or str)
-               hours: tuple = HOURS,        # IST wall times of the hourly job
-               params: HourlyParams = HourlyParams(),
-              ) -> pd.DataFrame:
-    "REPLAY_COLS, one row per (BUY/SELL signal, hour), by signal then hour; the direction column is copied, never computed."
+# %% ../../nbs/53_signals.hourly.ipynb #44f767f2
+def replay_day(
+    signals: pd.DataFrame,  # symbol, direction, entry, stop_loss, atr14 (+ anything), one row per symbol
+    bars_15m: pd.DataFrame,  # 15m bars frame covering the day and `lookback_sessions` before it
+    day,  # the session to replay (date or str)
+    hours: tuple = HOURS,  # IST wall times of the hourly job
+    params: HourlyParams = HourlyParams(),
+) -> pd.DataFrame:
+    """REPLAY_COLS, one row per (BUY/SELL signal, hour), by signal then hour; the direction column is copied, never
+    computed."""
     day = pd.Timestamp(day).date()
     rows = []
     for s in signals[signals["direction"].isin(list(SIDE))].to_dict("records"):
@@ -133,5 +161,6 @@ def replay_day(signals: pd.DataFrame,       # symbol, direction, entry, stop_los
         for h in hours:
             at = as_of_ts(f"{day} {h}")
             st, why = refine(s, b, at, params)
-            rows.append((s["symbol"], s["direction"], at, prev, st, st != prev, why)); prev = st
+            rows.append((s["symbol"], s["direction"], at, prev, st, st != prev, why))
+            prev = st
     return pd.DataFrame(rows, columns=REPLAY_COLS)

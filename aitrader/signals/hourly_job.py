@@ -23,33 +23,43 @@ def signals_day(at) -> pd.Timestamp:
     "The as_of date (IST, 00:00, naive) of the signals refined at `at`: the NSE session before `at`'s date."
     return previous_session(as_of_ts(at).tz_localize(None).normalize())
 
+# %% ../../nbs/56_signals.hourly_job.ipynb #92c5abc7
 def actionable(store: SignalStore, day) -> pd.DataFrame:
     "BUY/SELL signals of `day` still waiting for entry: NEW, READY_TO_ENTER or WAIT (JSON decoded)."
     s = store.latest_signals(limit=100_000, as_of=day)
-    if s.empty: return s
-    return s[s["direction"].isin(["BUY", "SELL"]) & s["status"].isin(["NEW", "READY_TO_ENTER", "WAIT"])].reset_index(drop=True)
+    if s.empty:
+        return s
+    return s[s["direction"].isin(["BUY", "SELL"]) & s["status"].isin(["NEW", "READY_TO_ENTER", "WAIT"])].reset_index(
+        drop=True
+    )
 
+# %% ../../nbs/56_signals.hourly_job.ipynb #1eaf6577
 def read_15m(cfg: Config, symbols: list[str], at, days: int = 40) -> pd.DataFrame:
     "15m bars of `symbols` starting within `days` calendar days before `at` and complete at `at`."
     T = as_of_ts(at)
-    if not symbols: return pd.DataFrame(columns=["symbol", "ts", "open", "high", "low", "close", "volume"])
+    if not symbols:
+        return pd.DataFrame(columns=["symbol", "ts", "open", "high", "low", "close", "volume"])
     with BarStore(cfg, read_only=True) as st:
         return st.bars(symbols, "15m", start=(T - pd.Timedelta(days=days)).tz_localize(None).normalize(), as_of=T)
 
 # %% ../../nbs/56_signals.hourly_job.ipynb #54ecb985
 STEP_COLS = ["signal_id", "symbol", "direction", "at", "prev_status", "status", "changed", "reasons"]
 
-def refine_signals(cfg: Config | None,  # settings; `get_config()` when None
-                   at,                  # refinement time (str / Timestamp, naive = IST)
-                   run_id: str | None = None, # the hourly run recording the events
-                   params: HourlyParams = HourlyParams(),
-                   bars_15m: pd.DataFrame | None = None, # 15m bars to use instead of the store
-                  ) -> tuple[pd.DataFrame, dict]:
+# %% ../../nbs/56_signals.hourly_job.ipynb #bcd926a2
+def refine_signals(
+    cfg: Config | None,  # settings; `get_config()` when None
+    at,  # refinement time (str / Timestamp, naive = IST)
+    run_id: str | None = None,  # the hourly run recording the events
+    params: HourlyParams = HourlyParams(),
+    bars_15m: pd.DataFrame | None = None,  # 15m bars to use instead of the store
+) -> tuple[pd.DataFrame, dict]:
     "(STEP_COLS one row per actionable signal, {symbol: error}); changed statuses appended to signal_events."
-    cfg = cfg or get_config(); at = as_of_ts(at)
+    cfg = cfg or get_config()
+    at = as_of_ts(at)
     store = SignalStore(cfg)
     sig = actionable(store, signals_day(at))
-    if sig.empty: return pd.DataFrame(columns=STEP_COLS), {}
+    if sig.empty:
+        return pd.DataFrame(columns=STEP_COLS), {}
     b = read_15m(cfg, sorted(sig["symbol"]), at) if bars_15m is None else bars_15m
     rows, errors = [], {}
     for s in sig.to_dict("records"):
@@ -57,15 +67,23 @@ def refine_signals(cfg: Config | None,  # settings; `get_config()` when None
             st, why = refine(s, b[b["symbol"].to_numpy() == s["symbol"]], at, params)
             ev = store.set_status(s["id"], st, at=at, reasons=why, run_id=run_id, direction=s["direction"])
             rows.append((s["id"], s["symbol"], s["direction"], at, s["status"], st, ev is not None, why))
-        except Exception as e: errors[s["symbol"]] = f"{type(e).__name__}: {e}"
+        except Exception as e:
+            errors[s["symbol"]] = f"{type(e).__name__}: {e}"
     return pd.DataFrame(rows, columns=STEP_COLS), errors
 
-def replay_signals(cfg: Config | None, day, # the session to replay (date / str)
-                   run_id: str | None = None, hours: tuple = HOURS, params: HourlyParams = HourlyParams(),
-                  ) -> tuple[pd.DataFrame, dict]:
+# %% ../../nbs/56_signals.hourly_job.ipynb #0df754fc
+def replay_signals(
+    cfg: Config | None,
+    day,  # the session to replay (date / str)
+    run_id: str | None = None,
+    hours: tuple = HOURS,
+    params: HourlyParams = HourlyParams(),
+) -> tuple[pd.DataFrame, dict]:
     "`refine_signals` at each of `hours` on `day` in turn (the store's statuses carry over); (all steps, errors)."
-    day = pd.Timestamp(day).date(); out, errs = [], {}
+    day = pd.Timestamp(day).date()
+    out, errs = [], {}
     for h in hours:
         r, e = refine_signals(cfg, f"{day} {h}", run_id, params)
-        out.append(r); errs.update(e)
+        out.append(r)
+        errs.update(e)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=STEP_COLS), errs

@@ -17,29 +17,42 @@ __all__ = ['RunLocked', 'proc_start', 'acquire_lock', 'release_lock']
 class RunLocked(RuntimeError):
     "Another run of the same job holds the lock."
 
+# %% ../../nbs/50b_signals.runlock.ipynb #13874dff
 def _pid_alive(pid: int) -> bool:
-    try: os.kill(int(pid), 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    except (ValueError, OverflowError): return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (ValueError, OverflowError):
+        return False
     return True
 
+# %% ../../nbs/50b_signals.runlock.ipynb #5c4d9253
 def proc_start(pid: int) -> str | None:
     "Start time of process `pid` (Linux /proc clock ticks since boot) to tell a reused pid apart; None elsewhere."
-    try: return Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError, ValueError): return None
+    try:
+        return Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError, ValueError):
+        return None
 
+# %% ../../nbs/50b_signals.runlock.ipynb #01778cae
 def _lock_live(held: dict) -> bool:
     "Is the owner of a lock alive: same host, pid alive and (where known) the same process start time."
-    if held.get("host") != socket.gethostname(): return True      # another host: cannot tell, assume alive
+    if held.get("host") != socket.gethostname():
+        return True  # another host: cannot tell, assume alive
     pid = held.get("pid", -1)
-    if not _pid_alive(pid): return False
+    if not _pid_alive(pid):
+        return False
     return not (held.get("pid_start") and proc_start(pid) and proc_start(pid) != held["pid_start"])
 
-def acquire_lock(path: Path,            # lock file (cfg.home/.locks/<job>.lock)
-                 info: dict,            # what to write into it: pid, host, run_id, ...
-                 unreadable_grace_s: float = 60.0, # an unreadable lock counts as stale only once this old
-                ) -> dict | None:
+# %% ../../nbs/50b_signals.runlock.ipynb #1f4ea3e6
+def acquire_lock(
+    path: Path,  # lock file (cfg.home/.locks/<job>.lock)
+    info: dict,  # what to write into it: pid, host, run_id, ...
+    unreadable_grace_s: float = 60.0,  # an unreadable lock counts as stale only once this old
+) -> dict | None:
     "Take the lock; returns the info of a stale lock that was broken (else None). Raises `RunLocked`."
     path.parent.mkdir(parents=True, exist_ok=True)
     stale = None
@@ -47,28 +60,43 @@ def acquire_lock(path: Path,            # lock file (cfg.home/.locks/<job>.lock)
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try: held = json.loads(path.read_text() or "null")
-            except FileNotFoundError: continue
-            except (ValueError, OSError): held = None
-            if held is None:   # being written, or garbage
-                try: age = time.time() - path.stat().st_mtime
-                except FileNotFoundError: continue
-                if age < unreadable_grace_s: raise RunLocked(f"{path.name}: lock being written (age {age:.0f} s)")
+            try:
+                held = json.loads(path.read_text() or "null")
+            except FileNotFoundError:
+                continue
+            except (ValueError, OSError):
+                held = None
+            if held is None:  # being written, or garbage
+                try:
+                    age = time.time() - path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if age < unreadable_grace_s:
+                    raise RunLocked(f"{path.name}: lock being written (age {age:.0f} s)")
             elif _lock_live(held):
-                raise RunLocked(f"{path.stem} is running: pid {held.get('pid')} on {held.get('host')}, run {held.get('run_id')}")
-            try: os.rename(path, path.with_name(f"{path.name}.stale.{os.getpid()}"))
-            except FileNotFoundError: continue   # someone else broke it first
+                raise RunLocked(
+                    f"{path.stem} is running: pid {held.get('pid')} on {held.get('host')}, run {held.get('run_id')}"
+                )
+            try:
+                os.rename(path, path.with_name(f"{path.name}.stale.{os.getpid()}"))
+            except FileNotFoundError:
+                continue  # someone else broke it first
             path.with_name(f"{path.name}.stale.{os.getpid()}").unlink(missing_ok=True)
             stale = held or {}
             continue
-        with os.fdopen(fd, "w") as f: f.write(json.dumps(info))
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(info))
         return stale
     raise RunLocked(f"{path.name}: could not take the lock")
 
+# %% ../../nbs/50b_signals.runlock.ipynb #724c0401
 def release_lock(path: Path, run_id: str) -> bool:
     "Remove the lock if it belongs to `run_id`; True when removed."
-    try: held = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError): return False
-    if held.get("run_id") != run_id: return False
+    try:
+        held = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    if held.get("run_id") != run_id:
+        return False
     path.unlink(missing_ok=True)
     return True

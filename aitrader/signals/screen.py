@@ -25,43 +25,62 @@ SCREEN_TAIL = 400  # bars per symbol read by the screen
 
 # %% ../../nbs/50_signals.screen.ipynb #f6b041c2
 def weinstein_stage(close: np.ndarray, sma: np.ndarray, slope: np.ndarray, flat_tol: float = FLAT_TOL) -> np.ndarray:
-    "int8 stage 1-4 per row from close vs SMA and the SMA slope (0 where SMA or slope is NaN); rules in the table above."
+    """int8 stage 1-4 per row from close vs SMA and the SMA slope (0 where SMA or slope is NaN); rules in the table
+    above."""
     st = np.where(close > sma, np.where(slope > flat_tol, 2, 1), np.where(slope < -flat_tol, 4, 3))
     return np.where(np.isnan(sma) | np.isnan(slope), 0, st).astype(np.int8)
 
+# %% ../../nbs/50_signals.screen.ipynb #2eefa6ec
 def _tail_positions(bars: pd.DataFrame, hi: pd.Timestamp, tail: int, symbols=None) -> np.ndarray:
-    "Row positions of each symbol's last `tail` bars with ts < hi (restricted to `symbols`), grouped by symbol, ts ascending."
+    """Row positions of each symbol's last `tail` bars with ts < hi (restricted to `symbols`), grouped by symbol, ts
+    ascending."""
     codes, uniq = pd.factorize(bars["symbol"].to_numpy())
-    ts = pd.DatetimeIndex(bars["ts"]).as_unit("ns").asi8   # ns since the epoch (UTC instants)
+    ts = pd.DatetimeIndex(bars["ts"]).as_unit("ns").asi8  # ns since the epoch (UTC instants)
     same = codes[1:] == codes[:-1]
-    if (codes[1:] < codes[:-1]).any() or (same & (ts[1:] <= ts[:-1])).any():   # not grouped by symbol with ts ascending
-        order = np.lexsort((ts, codes)); codes, ts = codes[order], ts[order]
-    else: order = np.arange(len(codes))
+    if (codes[1:] < codes[:-1]).any() or (same & (ts[1:] <= ts[:-1])).any():  # not grouped by symbol with ts ascending
+        order = np.lexsort((ts, codes))
+        codes, ts = codes[order], ts[order]
+    else:
+        order = np.arange(len(codes))
     ok = ts < pd.Timestamp(hi).value
-    if symbols is not None: ok &= np.isin(np.asarray(uniq, dtype=object), list(symbols))[codes]
-    n = np.bincount(codes, weights=ok, minlength=len(uniq)).astype(np.int64)   # bars before the cut, per symbol
+    if symbols is not None:
+        ok &= np.isin(np.asarray(uniq, dtype=object), list(symbols))[codes]
+    n = np.bincount(codes, weights=ok, minlength=len(uniq)).astype(np.int64)  # bars before the cut, per symbol
     bd = group_bounds(codes)
-    keep = ok & (group_pos(bd) >= n[codes] - tail)   # the cut rows are a prefix of each symbol's run
+    keep = ok & (group_pos(bd) >= n[codes] - tail)  # the cut rows are a prefix of each symbol's run
     return order[keep]
 
-def screen_values(bars: pd.DataFrame,  # long daily bars frame (symbol, ts, OHLCV); sorted by symbol, ts is fastest
-                  as_of,               # decision date: the last session on or before it is used
-                  tail: int = SCREEN_TAIL, # bars per symbol to read
-                  symbols: list[str] | None = None, # only these symbols; None = all
-                 ) -> pd.DataFrame:
-    "One row per symbol (sorted): last_ts, bars, close, median_value_20 (INR), atr_pct, sma_150, sma_slope, stage; from bars up to `as_of` only."
+# %% ../../nbs/50_signals.screen.ipynb #ac2f8555
+def screen_values(
+    bars: pd.DataFrame,  # long daily bars frame (symbol, ts, OHLCV); sorted by symbol, ts is fastest
+    as_of,  # decision date: the last session on or before it is used
+    tail: int = SCREEN_TAIL,  # bars per symbol to read
+    symbols: list[str] | None = None,  # only these symbols; None = all
+) -> pd.DataFrame:
+    """One row per symbol (sorted): last_ts, bars, close, median_value_20 (INR), atr_pct, sma_150, sma_slope, stage; from
+    bars up to `as_of` only."""
     ref = session_on_or_before(as_of)
     pos = _tail_positions(bars, ref + pd.Timedelta(days=1), tail, symbols)
     b = bars[["symbol", "ts", "open", "high", "low", "close", "volume"]].iloc[pos].reset_index(drop=True)
-    bd = group_bounds(b["symbol"].to_numpy()); last = bd[1:] - 1
+    bd = group_bounds(b["symbol"].to_numpy())
+    last = bd[1:] - 1
     c = b["close"].to_numpy(np.float64)
     sma = rolling_grouped(c, bd, SMA_LEN)
     slope = sma / shift_grouped(sma, bd, SLOPE_LOOKBACK) - 1
     atr = ta_frame(b)["atr_14"].to_numpy()
     val = b.assign(v=c * b["volume"].to_numpy(np.float64)).groupby("symbol", sort=False).tail(VALUE_WINDOW)
     med = val.groupby("symbol", sort=False)["v"].agg(["median", "size"])
-    out = pd.DataFrame({"symbol": b["symbol"].to_numpy()[last], "last_ts": b["ts"].array[last], "bars": np.diff(bd),
-                        "close": c[last], "atr_pct": atr[last] / c[last], "sma_150": sma[last], "sma_slope": slope[last]})
+    out = pd.DataFrame(
+        {
+            "symbol": b["symbol"].to_numpy()[last],
+            "last_ts": b["ts"].array[last],
+            "bars": np.diff(bd),
+            "close": c[last],
+            "atr_pct": atr[last] / c[last],
+            "sma_150": sma[last],
+            "sma_slope": slope[last],
+        }
+    )
     m = med.reindex(out["symbol"])
     out["median_value_20"] = np.where(m["size"].to_numpy() >= VALUE_WINDOW, m["median"].to_numpy(), np.nan)
     out["stage"] = weinstein_stage(out["close"].to_numpy(), out["sma_150"].to_numpy(), out["sma_slope"].to_numpy())
@@ -71,37 +90,50 @@ def screen_values(bars: pd.DataFrame,  # long daily bars frame (symbol, ts, OHLC
 # %% ../../nbs/50_signals.screen.ipynb #5a1ca33c
 SCREEN_STEPS = ["universe", "data", "liquidity", "price", "atr_band", "trend_stage"]
 
+# %% ../../nbs/50_signals.screen.ipynb #ee73b4a2
 @dataclass
 class ScreenResult:
     "Outcome of `screen`: the passing symbols, the per-symbol table of values and pass flags, and the funnel."
-    passed: list[str]       # symbols passing every filter, sorted
-    table: pd.DataFrame     # one row per universe symbol: screen values + `pass_<step>` flags + `passed`, `failed_at`
-    funnel: pd.DataFrame    # step, rule, symbols (left after the step), dropped
-    as_of: pd.Timestamp     # reference session (IST, 00:00)
-    @property
-    def counts(self) -> dict: return dict(zip(self.funnel.step, self.funnel.symbols.astype(int)))  # symbols left after each step
-    def __repr__(self): return f"ScreenResult(as_of={self.as_of.date()}, passed {len(self.passed)} of {len(self.table)})"
 
-def screen(bars: pd.DataFrame,                    # long daily bars frame (symbol, ts, OHLCV); only bars up to as_of are read
-           as_of,                                 # decision date (str/date/Timestamp): the last session on or before it
-           universe: list[str] | None = None,     # symbols to screen; None = every symbol in `bars`
-           min_median_value_inr: float = 1e8,     # liquidity floor on the 20-session median close x volume (INR; 1e8 = 10 crore)
-           min_price: float = 50.0,               # price floor on the close (INR)
-           atr_pct_band: tuple[float, float] = (0.01, 0.06), # inclusive band for ATR(14)/close (fractions)
-           trend_stages: tuple[int, ...] = (2, 4), # Weinstein stages that pass (2 = advancing, 4 = declining)
-          ) -> ScreenResult:
+    passed: list[str]  # symbols passing every filter, sorted
+    table: pd.DataFrame  # one row per universe symbol: screen values + `pass_<step>` flags + `passed`, `failed_at`
+    funnel: pd.DataFrame  # step, rule, symbols (left after the step), dropped
+    as_of: pd.Timestamp  # reference session (IST, 00:00)
+
+    @property
+    def counts(self) -> dict:
+        return dict(zip(self.funnel.step, self.funnel.symbols.astype(int)))  # symbols left after each step
+
+    def __repr__(self):
+        return f"ScreenResult(as_of={self.as_of.date()}, passed {len(self.passed)} of {len(self.table)})"
+
+# %% ../../nbs/50_signals.screen.ipynb #14f8c287
+def screen(
+    bars: pd.DataFrame,  # long daily bars frame (symbol, ts, OHLCV); only bars up to as_of are read
+    as_of,  # decision date (str/date/Timestamp): the last session on or before it
+    universe: list[str] | None = None,  # symbols to screen; None = every symbol in `bars`
+    min_median_value_inr: float = 1e8,  # liquidity floor on the 20-session median close x volume (INR; 1e8 = 10 crore)
+    min_price: float = 50.0,  # price floor on the close (INR)
+    atr_pct_band: tuple[float, float] = (0.01, 0.06),  # inclusive band for ATR(14)/close (fractions)
+    trend_stages: tuple[int, ...] = (2, 4),  # Weinstein stages that pass (2 = advancing, 4 = declining)
+) -> ScreenResult:
     "Reduce `universe` to the symbols passing each filter in turn (see the list above); no signal is made."
     ref = session_on_or_before(as_of)
     syms = sorted(set(bars["symbol"].unique()) if universe is None else set(universe))
     t = pd.DataFrame({"symbol": syms}).merge(screen_values(bars, ref, symbols=syms), on="symbol", how="left")
     lo, hi = atr_pct_band
     t["stage"] = t["stage"].fillna(0).astype(np.int8)
-    rules = {"universe": (np.ones(len(t), bool), f"{len(syms)} symbols asked"),
-             "data": (t["last_ts"].eq(ref).to_numpy(), f"bar on {ref.date()}"),
-             "liquidity": (t["median_value_20"].ge(min_median_value_inr).to_numpy(), f"median value 20 >= INR {min_median_value_inr / 1e7:g} cr"),
-             "price": (t["close"].ge(min_price).to_numpy(), f"close >= INR {min_price:g}"),
-             "atr_band": (t["atr_pct"].between(lo, hi).to_numpy(), f"{lo:.1%} <= ATR14/close <= {hi:.1%}"),
-             "trend_stage": (t["stage"].isin(trend_stages).to_numpy(), f"stage in {tuple(trend_stages)}")}
+    rules = {
+        "universe": (np.ones(len(t), bool), f"{len(syms)} symbols asked"),
+        "data": (t["last_ts"].eq(ref).to_numpy(), f"bar on {ref.date()}"),
+        "liquidity": (
+            t["median_value_20"].ge(min_median_value_inr).to_numpy(),
+            f"median value 20 >= INR {min_median_value_inr / 1e7:g} cr",
+        ),
+        "price": (t["close"].ge(min_price).to_numpy(), f"close >= INR {min_price:g}"),
+        "atr_band": (t["atr_pct"].between(lo, hi).to_numpy(), f"{lo:.1%} <= ATR14/close <= {hi:.1%}"),
+        "trend_stage": (t["stage"].isin(trend_stages).to_numpy(), f"stage in {tuple(trend_stages)}"),
+    }
     alive, rows = np.ones(len(t), bool), []
     t["failed_at"] = ""
     for step in SCREEN_STEPS:

@@ -62,56 +62,77 @@ CREATE TABLE IF NOT EXISTS signal_events (
   direction TEXT NOT NULL, reasons TEXT, run_id TEXT, recorded_at TIMESTAMPTZ NOT NULL,
   FOREIGN KEY (signal_id, direction) REFERENCES signals (id, direction));
 """
-register_schema("signals", STORE_DDL)   # applied by `migrate` on DuckDB and PostgreSQL alike
+register_schema("signals", STORE_DDL)  # applied by `migrate` on DuckDB and PostgreSQL alike
 
 # %% ../../nbs/51_signals.store.ipynb #ff3dae99
 class SignalsInvalid(ValueError):
     "Rows that break the invariants; `.violations` is the frame of `validate_signals`."
+
     def __init__(self, violations: pd.DataFrame):
         self.violations = violations
         head = "; ".join(f"{r.symbol}: {r.rule} ({r.detail})" for r in violations.head(5).itertuples())
         super().__init__(f"{len(violations)} invariant violation(s): {head}")
 
+# %% ../../nbs/51_signals.store.ipynb #c1554ec9
 class SignalsInUse(RuntimeError):
     "The date's signals already have hourly events; re-publishing needs `drop_events=True`."
 
+# %% ../../nbs/51_signals.store.ipynb #ba6de960
 def _ist(df: pd.DataFrame) -> pd.DataFrame:
     "TIMESTAMPTZ columns converted to IST."
     for c in df.columns:
-        if isinstance(df[c].dtype, pd.DatetimeTZDtype): df[c] = df[c].dt.tz_convert("Asia/Kolkata")
+        if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            df[c] = df[c].dt.tz_convert("Asia/Kolkata")
     return df
 
+# %% ../../nbs/51_signals.store.ipynb #61ed4b37
 def _widen_statuses(con) -> bool:
-    "A store created before FILLED/CLOSED_* existed: rebuild signals and signal_events with the current CHECKs (rows kept); True when rebuilt."
-    if getattr(con, "backend", "duckdb") == "postgres": return False   # PostgreSQL stores were created with the widened CHECKs
-    try: ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()
-    except Exception: return False
-    if ddl is None or "'CLOSED_TIME'" in ddl[0]: return False
+    """A store created before FILLED/CLOSED_* existed: rebuild signals and signal_events with the current CHECKs (rows
+    kept); True when rebuilt."""
+    if getattr(con, "backend", "duckdb") == "postgres":
+        return False  # PostgreSQL stores were created with the widened CHECKs
+    try:
+        ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()
+    except Exception:
+        return False
+    if ddl is None or "'CLOSED_TIME'" in ddl[0]:
+        return False
     con.execute("BEGIN")
     try:
-        con.execute("CREATE TEMP TABLE _sig AS SELECT * FROM signals; CREATE TEMP TABLE _ev AS SELECT * FROM signal_events")
+        con.execute(
+            "CREATE TEMP TABLE _sig AS SELECT * FROM signals; CREATE TEMP TABLE _ev AS SELECT * FROM signal_events"
+        )
         con.execute("DROP TABLE signal_events; DROP TABLE signals")
         con.execute(STORE_DDL)
         con.execute("INSERT INTO signals SELECT * FROM _sig; INSERT INTO signal_events SELECT * FROM _ev")
         con.execute("DROP TABLE _sig; DROP TABLE _ev")
-    except BaseException: con.execute("ROLLBACK"); raise
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     con.execute("COMMIT")
     return True
 
+# %% ../../nbs/51_signals.store.ipynb #622e3465
 class SignalStore:
     "signals, signal_events and runs in the DuckDB file `cfg.store_path`; one connection per call."
-    def __init__(self, cfg: Config | None = None, # settings; `get_config()` when None
-                 read_only: bool = False,         # readers (API): open read-only, never create tables
-                 retry_s: float = 30.0,           # how long to retry while another process holds the file
-                ):
+
+    def __init__(
+        self,
+        cfg: Config | None = None,  # settings; `get_config()` when None
+        read_only: bool = False,  # readers (API): open read-only, never create tables
+        retry_s: float = 30.0,  # how long to retry while another process holds the file
+    ):
         self.cfg, self.read_only, self.retry_s = cfg or get_config(), read_only, retry_s
         self.path = Path(self.cfg.store_path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.connect() as con: migrate(con, ["signals"]); _widen_statuses(con)
+            with self.connect() as con:
+                migrate(con, ["signals"])
+                _widen_statuses(con)
 
     def connect(self):
-        "A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a pooled PostgreSQL connection (`aitrader.storage.db.connect`)."
+        """A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a
+        pooled PostgreSQL connection (`aitrader.storage.db.connect`)."""
         return connect(self.path, read_only=self.read_only, retry_s=self.retry_s)
 
     def exists(self) -> bool:
@@ -119,218 +140,332 @@ class SignalStore:
         return is_pg() or self.path.exists()
 
     @contextmanager
-    def transaction(self, consistent: bool = False): # True: all reads see one moment (PostgreSQL REPEATABLE READ, read only)
+    def transaction(
+        self, consistent: bool = False
+    ):  # True: all reads see one moment (PostgreSQL REPEATABLE READ, read only)
         "A connection inside BEGIN ... COMMIT (ROLLBACK on any exception)."
         with self.connect() as con:
             con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") if consistent and is_pg() else con.begin()
-            try: yield con
-            except BaseException: con.rollback(); raise
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
             con.commit()
 
     def _df(self, sql: str, params=()) -> pd.DataFrame:
         "Query result as a frame; TIMESTAMPTZ columns in IST; empty frame when a reader finds no store."
-        if self.read_only and not self.exists(): return pd.DataFrame()
-        with self.connect() as con: return _ist(frame(con.execute(sql, list(params))))
+        if self.read_only and not self.exists():
+            return pd.DataFrame()
+        with self.connect() as con:
+            return _ist(frame(con.execute(sql, list(params))))
 
-    def lock_path(self, job: str) -> Path: return Path(self.cfg.home) / ".locks" / f"{job}.lock"
+    def lock_path(self, job: str) -> Path:
+        return Path(self.cfg.home) / ".locks" / f"{job}.lock"
 
 # %% ../../nbs/51_signals.store.ipynb #d1bb8738
 def _jmerge(old: str | None, new: dict | None) -> str | None:
     "JSON text of the dict `old` updated with `new`."
-    if new is None: return old
+    if new is None:
+        return old
     d = json.loads(old) if old else {}
     d.update(new)
     return json.dumps(d, default=str)
 
+# %% ../../nbs/51_signals.store.ipynb #0316dedb
 @patch
-def start_run(self: SignalStore, job: str,       # 'daily', 'hourly', 'train', ...
-               run_date=None,                      # the date the run is for (str/date); None = no date
-               notebook: str | None = None,        # executed notebook path (relative, as recorded)
-               model_version: str | None = None,   # champion bundle version used
-              ) -> str:
-    "Take the job's lock and record a running run; returns run_id ('<job>-<date>-<utc time>-<hex>'). Raises `RunLocked`."
+def start_run(
+    self: SignalStore,
+    job: str,  # 'daily', 'hourly', 'train', ...
+    run_date=None,  # the date the run is for (str/date); None = no date
+    notebook: str | None = None,  # executed notebook path (relative, as recorded)
+    model_version: str | None = None,  # champion bundle version used
+) -> str:
+    """Take the job's lock and record a running run; returns run_id ('<job>-<date>-<utc time>-<hex>'). Raises
+    `RunLocked`."""
     now = pd.Timestamp.now(tz="UTC")
     day = None if run_date in (None, "") else pd.Timestamp(run_date).date()
     run_id = f"{job}-{day or 'nodate'}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    stale = acquire_lock(self.lock_path(job), dict(pid=os.getpid(), pid_start=proc_start(os.getpid()), host=socket.gethostname(),
-                                                   run_id=run_id, started_at=str(now)))
+    stale = acquire_lock(
+        self.lock_path(job),
+        dict(
+            pid=os.getpid(),
+            pid_start=proc_start(os.getpid()),
+            host=socket.gethostname(),
+            run_id=run_id,
+            started_at=str(now),
+        ),
+    )
     try:
         with self.transaction() as con:
             if stale and stale.get("run_id"):
-                con.execute("UPDATE runs SET status = 'failed', errors = ? WHERE run_id = ? AND status = 'running'",
-                            [_jmerge(None, {"_run": f"stale lock: pid {stale.get('pid')} died"}), stale["run_id"]])
-            con.execute("INSERT INTO runs (run_id, job, run_date, status, started_at, model_version, counts, errors, notebook, pid, host) "
-                        "VALUES (?, ?, ?, 'running', ?, ?, '{}', '{}', ?, ?, ?)",
-                        [run_id, job, day, now, model_version, notebook, os.getpid(), socket.gethostname()])
+                con.execute(
+                    "UPDATE runs SET status = 'failed', errors = ? WHERE run_id = ? AND status = 'running'",
+                    [_jmerge(None, {"_run": f"stale lock: pid {stale.get('pid')} died"}), stale["run_id"]],
+                )
+            con.execute(
+                "INSERT INTO runs (run_id, job, run_date, status, started_at, model_version, counts, errors, notebook, pid, host) "
+                "VALUES (?, ?, ?, 'running', ?, ?, '{}', '{}', ?, ?, ?)",
+                [run_id, job, day, now, model_version, notebook, os.getpid(), socket.gethostname()],
+            )
     except BaseException:
-        release_lock(self.lock_path(job), run_id); raise
+        release_lock(self.lock_path(job), run_id)
+        raise
     return run_id
 
+# %% ../../nbs/51_signals.store.ipynb #244e7e15
 @patch
-def update_run(self: SignalStore, run_id: str, counts: dict | None = None, # merged into the run's counts
-                errors: dict | None = None,   # {symbol: message}, merged into the run's errors
-                model_version: str | None = None, notebook: str | None = None) -> None:
+def update_run(
+    self: SignalStore,
+    run_id: str,
+    counts: dict | None = None,  # merged into the run's counts
+    errors: dict | None = None,  # {symbol: message}, merged into the run's errors
+    model_version: str | None = None,
+    notebook: str | None = None,
+) -> None:
     "Merge counts/errors into a run's row and set model_version/notebook when given. Raises `KeyError`."
     with self.transaction() as con:
-        r = con.execute("SELECT counts, errors, model_version, notebook FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        if r is None: raise KeyError(f"no run {run_id!r}")
-        con.execute("UPDATE runs SET counts = ?, errors = ?, model_version = ?, notebook = ? WHERE run_id = ?",
-                    [_jmerge(r[0], counts), _jmerge(r[1], errors), model_version or r[2], notebook or r[3], run_id])
+        r = con.execute(
+            "SELECT counts, errors, model_version, notebook FROM runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+        if r is None:
+            raise KeyError(f"no run {run_id!r}")
+        con.execute(
+            "UPDATE runs SET counts = ?, errors = ?, model_version = ?, notebook = ? WHERE run_id = ?",
+            [_jmerge(r[0], counts), _jmerge(r[1], errors), model_version or r[2], notebook or r[3], run_id],
+        )
 
+# %% ../../nbs/51_signals.store.ipynb #03d65237
 @patch
-def finish_run(self: SignalStore, run_id: str, status: str, # 'success' or 'failed'
-                counts: dict | None = None, errors: dict | None = None,
-                model_version: str | None = None, notebook: str | None = None) -> dict:
-    "Record the outcome and duration (s) of a running run, release the lock; returns the run's row. Raises `ValueError`, `KeyError`."
-    if status not in ("success", "failed"): raise ValueError(f"status must be 'success' or 'failed', got {status!r}")
+def finish_run(
+    self: SignalStore,
+    run_id: str,
+    status: str,  # 'success' or 'failed'
+    counts: dict | None = None,
+    errors: dict | None = None,
+    model_version: str | None = None,
+    notebook: str | None = None,
+) -> dict:
+    """Record the outcome and duration (s) of a running run, release the lock; returns the run's row. Raises
+    `ValueError`, `KeyError`."""
+    if status not in ("success", "failed"):
+        raise ValueError(f"status must be 'success' or 'failed', got {status!r}")
     r = self.get_run(run_id)
-    if r is None: raise KeyError(f"no run {run_id!r}")
-    if r["status"] != "running": raise ValueError(f"run {run_id!r} already finished ({r['status']})")
+    if r is None:
+        raise KeyError(f"no run {run_id!r}")
+    if r["status"] != "running":
+        raise ValueError(f"run {run_id!r} already finished ({r['status']})")
     self.update_run(run_id, counts, errors, model_version, notebook)
     now = pd.Timestamp.now(tz="UTC")
     with self.transaction() as con:
         job, started = con.execute("SELECT job, started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        con.execute("UPDATE runs SET status = ?, finished_at = ?, duration_s = ? WHERE run_id = ?",
-                    [status, now, (now - pd.Timestamp(started)).total_seconds(), run_id])
+        con.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, duration_s = ? WHERE run_id = ?",
+            [status, now, (now - pd.Timestamp(started)).total_seconds(), run_id],
+        )
         bump_version(con, "signals")
     release_lock(self.lock_path(job), run_id)
     return self.get_run(run_id)
 
+# %% ../../nbs/51_signals.store.ipynb #64a19a52
 @patch
 def get_run(self: SignalStore, run_id: str) -> dict | None:
     "A run's row as a dict (counts and errors decoded), or None."
     df = self._df("SELECT * FROM runs WHERE run_id = ?", [run_id])
-    if df.empty: return None
+    if df.empty:
+        return None
     r = df.iloc[0].to_dict()
-    for c in ("counts", "errors"): r[c] = json.loads(r[c]) if r[c] else {}
+    for c in ("counts", "errors"):
+        r[c] = json.loads(r[c]) if r[c] else {}
     return r
 
+# %% ../../nbs/51_signals.store.ipynb #d00db174
 @patch
 def runs(self: SignalStore, job: str | None = None, limit: int = 20) -> pd.DataFrame:
     "The latest runs (optionally of one job), newest first."
     w, p = ("WHERE job = ?", [job]) if job else ("", [])
     return self._df(f"SELECT * FROM runs {w} ORDER BY started_at DESC LIMIT {int(limit)}", p)
 
+# %% ../../nbs/51_signals.store.ipynb #460abf0c
 @patch
 @contextmanager
 def run(self: SignalStore, job: str, run_date=None, **kw):
-    "Context manager: `start_run`, yield run_id, `finish_run` success, or failed (with the exception as `_run` error) and re-raise."
+    """Context manager: `start_run`, yield run_id, `finish_run` success, or failed (with the exception as `_run` error)
+    and re-raise."""
     rid = self.start_run(job, run_date, **kw)
-    try: yield rid
+    try:
+        yield rid
     except BaseException as e:
-        self.finish_run(rid, "failed", errors={"_run": f"{type(e).__name__}: {e}"}); raise
+        self.finish_run(rid, "failed", errors={"_run": f"{type(e).__name__}: {e}"})
+        raise
     self.finish_run(rid, "success")
 
 # %% ../../nbs/51_signals.store.ipynb #d39c736e
 @patch
-def publish_signals(self: SignalStore, run_id: str, # a running run (from `start_run`)
-             as_of,                 # decision date the rows are for
-             df: pd.DataFrame,      # one row per symbol (see `prepare_signals`)
-             drop_events: bool = False, # re-publishing a date with hourly events: delete them first (own transaction)
-            ) -> dict:
-    "Replace the date's signals with `df` in one transaction; returns {'deleted', 'inserted', 'events_dropped'}. Raises `SignalsInvalid`, `SignalsInUse`, `ValueError`."
+def publish_signals(
+    self: SignalStore,
+    run_id: str,  # a running run (from `start_run`)
+    as_of,  # decision date the rows are for
+    df: pd.DataFrame,  # one row per symbol (see `prepare_signals`)
+    drop_events: bool = False,  # re-publishing a date with hourly events: delete them first (own transaction)
+) -> dict:
+    """Replace the date's signals with `df` in one transaction; returns {'deleted', 'inserted', 'events_dropped'}. Raises
+    `SignalsInvalid`, `SignalsInUse`, `ValueError`."""
     rows = prepare_signals(df, run_id, as_of)
-    v = validate_signals(rows) if len(rows) else []   # an empty frame publishes "no signals for this date"
-    if len(v): raise SignalsInvalid(v)
+    v = validate_signals(rows) if len(rows) else []  # an empty frame publishes "no signals for this date"
+    if len(v):
+        raise SignalsInvalid(v)
     day, dropped = pd.Timestamp(as_of).date(), 0
     ev_sql = "FROM signal_events WHERE signal_id IN (SELECT id FROM signals WHERE as_of = ?)"
-    if drop_events:   # DuckDB cannot delete children and parents in one transaction (see above)
+    if drop_events:  # DuckDB cannot delete children and parents in one transaction (see above)
         with self.transaction() as con:
             dropped = con.execute(f"SELECT count(*) {ev_sql}", [day]).fetchone()[0]
             con.execute(f"DELETE {ev_sql}", [day])
             bump_version(con, "signals")
     with self.transaction() as con:
         st = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        if st is None or st[0] != "running": raise ValueError(f"run {run_id!r} is {st and st[0]}; only a running run publishes")
+        if st is None or st[0] != "running":
+            raise ValueError(f"run {run_id!r} is {st and st[0]}; only a running run publishes")
         n_ev = con.execute(f"SELECT count(*) {ev_sql}", [day]).fetchone()[0]
-        if n_ev: raise SignalsInUse(f"{n_ev} hourly event(s) refer to the signals of {day}; pass drop_events=True to replace them")
+        if n_ev:
+            raise SignalsInUse(
+                f"{n_ev} hourly event(s) refer to the signals of {day}; pass drop_events=True to replace them"
+            )
         deleted = con.execute("SELECT count(*) FROM signals WHERE as_of = ?", [day]).fetchone()[0]
         con.execute("DELETE FROM signals WHERE as_of = ?", [day])
         if len(rows):
             vals = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
-            con.executemany(f"INSERT INTO signals ({', '.join(SIGNAL_COLS)}) VALUES ({', '.join('?' * len(SIGNAL_COLS))})", list(vals))
+            con.executemany(
+                f"INSERT INTO signals ({', '.join(SIGNAL_COLS)}) VALUES ({', '.join('?' * len(SIGNAL_COLS))})",
+                list(vals),
+            )
         bump_version(con, "signals")
     return dict(deleted=int(deleted), inserted=len(rows), events_dropped=int(dropped))
 
+# %% ../../nbs/51_signals.store.ipynb #b463ca5e
 def _decode(df: pd.DataFrame) -> pd.DataFrame:
     "as_of as a date string, JSON columns decoded."
-    if df.empty: return df
+    if df.empty:
+        return df
     df["as_of"] = pd.to_datetime(df["as_of"]).dt.strftime("%Y-%m-%d")
-    for c in JSON_COLS: df[c] = [json.loads(x) if isinstance(x, str) else None for x in df[c]]
+    for c in JSON_COLS:
+        df[c] = [json.loads(x) if isinstance(x, str) else None for x in df[c]]
     return df
 
+# %% ../../nbs/51_signals.store.ipynb #04cd1d22
 @patch
-def latest_signals(self: SignalStore, limit: int = 50, # most rows returned
-            as_of=None,              # a date; None = the latest date in the table
-            direction: str | None = None, # 'BUY', 'SELL' or 'HOLD'; None = all
-           ) -> pd.DataFrame:
+def latest_signals(
+    self: SignalStore,
+    limit: int = 50,  # most rows returned
+    as_of=None,  # a date; None = the latest date in the table
+    direction: str | None = None,  # 'BUY', 'SELL' or 'HOLD'; None = all
+) -> pd.DataFrame:
     "Signals of one date (the latest by default), most confident first; JSON columns decoded."
-    if direction is not None and direction not in DIRECTIONS: raise ValueError(f"direction must be one of {DIRECTIONS}")
-    if self.read_only and not self.exists(): return pd.DataFrame(columns=SIGNAL_COLS)
+    if direction is not None and direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}")
+    if self.read_only and not self.exists():
+        return pd.DataFrame(columns=SIGNAL_COLS)
     day = "(SELECT max(as_of) FROM signals)" if as_of is None else "?"
     p = ([] if as_of is None else [pd.Timestamp(as_of).date()]) + ([direction] if direction else [])
-    sql = (f"SELECT * FROM signals WHERE as_of = {day}" + (" AND direction = ?" if direction else "")
-           + f" ORDER BY confidence DESC, symbol LIMIT {int(limit)}")
+    sql = (
+        f"SELECT * FROM signals WHERE as_of = {day}"
+        + (" AND direction = ?" if direction else "")
+        + f" ORDER BY confidence DESC, symbol LIMIT {int(limit)}"
+    )
     return _decode(self._df(sql, p))
 
+# %% ../../nbs/51_signals.store.ipynb #af2e04b5
 @patch
 def get_signal(self: SignalStore, signal_id: str) -> dict | None:
     "One signal as a dict (JSON decoded), or None."
     df = _decode(self._df("SELECT * FROM signals WHERE id = ?", [signal_id]))
     return None if df.empty else df.iloc[0].to_dict()
 
+# %% ../../nbs/51_signals.store.ipynb #997ebc6d
 @patch
 def violations(self: SignalStore) -> pd.DataFrame:
     "`validate_signals` over every stored row (empty when all hold)."
     return validate_signals(self._df(f"SELECT {', '.join(SIGNAL_COLS)} FROM signals ORDER BY as_of, symbol"))
 
+# %% ../../nbs/51_signals.store.ipynb #21709e35
 @patch
-def snapshot(self: SignalStore, dates: int = 2, # how many of the latest dates
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(signals of the `dates` latest dates, newest date first then most confident; the last successful run per job), read in one transaction."
-    if self.read_only and not self.exists(): return pd.DataFrame(columns=SIGNAL_COLS), pd.DataFrame()
+def snapshot(
+    self: SignalStore,
+    dates: int = 2,  # how many of the latest dates
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(signals of the `dates` latest dates, newest date first then most confident; the last successful run per job),
+    read in one transaction."""
+    if self.read_only and not self.exists():
+        return pd.DataFrame(columns=SIGNAL_COLS), pd.DataFrame()
     with self.transaction(consistent=True) as con:
-        rows = frame(con.execute("SELECT * FROM signals WHERE as_of IN (SELECT DISTINCT as_of FROM signals ORDER BY as_of DESC "
-                                 f"LIMIT {int(dates)}) ORDER BY as_of DESC, confidence DESC, symbol"))
-        runs = frame(con.execute("SELECT job, run_id, run_date, finished_at, duration_s, model_version FROM ("
-                                 "SELECT job, run_id, CAST(run_date AS TEXT) AS run_date, finished_at, duration_s, model_version, "
-                                 "row_number() OVER (PARTITION BY job ORDER BY finished_at DESC) AS rn "
-                                 "FROM runs WHERE status = 'success') AS last WHERE rn = 1 ORDER BY job"))
+        rows = frame(
+            con.execute(
+                "SELECT * FROM signals WHERE as_of IN (SELECT DISTINCT as_of FROM signals ORDER BY as_of DESC "
+                f"LIMIT {int(dates)}) ORDER BY as_of DESC, confidence DESC, symbol"
+            )
+        )
+        runs = frame(
+            con.execute(
+                "SELECT job, run_id, run_date, finished_at, duration_s, model_version FROM ("
+                "SELECT job, run_id, CAST(run_date AS TEXT) AS run_date, finished_at, duration_s, model_version, "
+                "row_number() OVER (PARTITION BY job ORDER BY finished_at DESC) AS rn "
+                "FROM runs WHERE status = 'success') AS last WHERE rn = 1 ORDER BY job"
+            )
+        )
     return _decode(_ist(rows)), _ist(runs)
 
 # %% ../../nbs/51_signals.store.ipynb #dfc6dfc7
 @patch
-def set_status(self: SignalStore, signal_id: str, # e.g. '2024-11-22:RELIANCE'
-                new_status: str,            # a status `TRANSITIONS` allows from the current one
-                at=None,                    # time of the state change (tz-aware or naive IST); now when None
-                reasons: list[str] | None = None, # short strings, why
-                run_id: str | None = None,  # the hourly run
-                direction: str | None = None, # the direction the caller believes the signal has (checked)
-               ) -> dict | None:
-    "Append a signal_events row and set signals.status; the event as a dict, or None when unchanged. Raises `KeyError`, `ValueError`."
-    if new_status not in STATUSES: raise ValueError(f"status must be one of {STATUSES}, got {new_status!r}")
+def set_status(
+    self: SignalStore,
+    signal_id: str,  # e.g. '2024-11-22:RELIANCE'
+    new_status: str,  # a status `TRANSITIONS` allows from the current one
+    at=None,  # time of the state change (tz-aware or naive IST); now when None
+    reasons: list[str] | None = None,  # short strings, why
+    run_id: str | None = None,  # the hourly run
+    direction: str | None = None,  # the direction the caller believes the signal has (checked)
+) -> dict | None:
+    """Append a signal_events row and set signals.status; the event as a dict, or None when unchanged. Raises `KeyError`,
+    `ValueError`."""
+    if new_status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {new_status!r}")
     t = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
     t = t.tz_localize("Asia/Kolkata") if t.tzinfo is None else t
     with self.transaction() as con:
         r = con.execute("SELECT direction, status FROM signals WHERE id = ?", [signal_id]).fetchone()
-        if r is None: raise KeyError(f"no signal {signal_id!r}: the hourly job never creates a signal")
+        if r is None:
+            raise KeyError(f"no signal {signal_id!r}: the hourly job never creates a signal")
         d, old = r
         if direction is not None and direction != d:
             raise ValueError(f"{signal_id} is {d}: the hourly job never changes a direction (got {direction})")
-        if old == new_status: return None
-        if old == "EXPIRED": raise ValueError(f"{signal_id} is EXPIRED: no further state changes")
-        if new_status not in TRANSITIONS[old]: raise ValueError(f"{signal_id}: {old} -> {new_status} is not in the transition table")
-        ev = dict(signal_id=signal_id, at=t, old_status=old, new_status=new_status, direction=d,
-                  reasons=json.dumps(list(reasons or [])), run_id=run_id, recorded_at=pd.Timestamp.now(tz="UTC"))
+        if old == new_status:
+            return None
+        if old == "EXPIRED":
+            raise ValueError(f"{signal_id} is EXPIRED: no further state changes")
+        if new_status not in TRANSITIONS[old]:
+            raise ValueError(f"{signal_id}: {old} -> {new_status} is not in the transition table")
+        ev = dict(
+            signal_id=signal_id,
+            at=t,
+            old_status=old,
+            new_status=new_status,
+            direction=d,
+            reasons=json.dumps(list(reasons or [])),
+            run_id=run_id,
+            recorded_at=pd.Timestamp.now(tz="UTC"),
+        )
         con.execute("INSERT INTO signal_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(ev.values()))
         con.execute("UPDATE signals SET status = ? WHERE id = ?", [new_status, signal_id])
         bump_version(con, "signals")
     return ev
 
+# %% ../../nbs/51_signals.store.ipynb #5738e747
 @patch
 def events(self: SignalStore, signal_id: str | None = None, as_of=None) -> pd.DataFrame:
     "signal_events of one signal or of one date's signals (all when both None), oldest first."
     w, p = "", []
-    if signal_id is not None: w, p = "WHERE signal_id = ?", [signal_id]
-    elif as_of is not None: w, p = "WHERE signal_id IN (SELECT id FROM signals WHERE as_of = ?)", [pd.Timestamp(as_of).date()]
+    if signal_id is not None:
+        w, p = "WHERE signal_id = ?", [signal_id]
+    elif as_of is not None:
+        w, p = "WHERE signal_id IN (SELECT id FROM signals WHERE as_of = ?)", [pd.Timestamp(as_of).date()]
     return self._df(f"SELECT * FROM signal_events {w} ORDER BY \"at\", recorded_at", p)

@@ -38,45 +38,70 @@ CREATE TABLE IF NOT EXISTS positions (key_id TEXT NOT NULL, symbol TEXT NOT NULL
   cost DOUBLE PRECISION NOT NULL, opened_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY (key_id, symbol));
 CREATE TABLE IF NOT EXISTS bhavcopy_uploads (sha256 TEXT PRIMARY KEY, name TEXT, uploaded_at TIMESTAMPTZ, report TEXT);
 """
-register_schema("api", API_DDL)   # applied by `migrate` on DuckDB and PostgreSQL alike
-_ready: set = set()   # files whose tables exist (created once per process)
+register_schema("api", API_DDL)  # applied by `migrate` on DuckDB and PostgreSQL alike
+_ready: set = set()  # files whose tables exist (created once per process)
 
+# %% ../../nbs/02d_storage.apistore.ipynb #3352236b
 def api_db_path(cfg: Config) -> Path:
     "The API's DuckDB file: `<home>/data/api.duckdb`."
     return cfg.home / "data" / "api.duckdb"
 
+# %% ../../nbs/02d_storage.apistore.ipynb #992548ca
 class ApiStore:
-    "The API's DuckDB file; `with ApiStore(cfg) as db:` holds one connection (`db.con`), tables created. Raises `StoreBusy`."
+    """The API's DuckDB file; `with ApiStore(cfg) as db:` holds one connection (`db.con`), tables created. Raises
+    `StoreBusy`."""
+
     def __init__(self, cfg: Config | None = None, wait: float = 2.0):
         self.cfg, self.wait = cfg or get_config(), wait
         self.path = api_db_path(self.cfg)
 
     def __enter__(self) -> ApiStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._cm = connect(self.path, retry_s=self.wait); self.con = self._cm.__enter__()
+        self._cm = connect(self.path, retry_s=self.wait)
+        self.con = self._cm.__enter__()
         where = db_url() or str(self.path)
-        if where not in _ready: migrate(self.con, ["api"]); _ready.add(where)
+        if where not in _ready:
+            migrate(self.con, ["api"])
+            _ready.add(where)
         return self
 
-    def __exit__(self, *exc): self._cm.__exit__(*exc)
+    def __exit__(self, *exc):
+        self._cm.__exit__(*exc)
 
     @contextmanager
     def transaction(self):
-        "BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception); writers of every process one at a time (PostgreSQL advisory lock). Nested: joins the open one."
-        if getattr(self, "_in_tx", False): yield self; return
-        self.con.execute("BEGIN"); lock(self.con, "aitrader-api"); self._in_tx = True
-        try: yield self
-        except BaseException: self._in_tx = False; self.con.execute("ROLLBACK"); raise
-        self._in_tx = False; self.con.execute("COMMIT")
+        """BEGIN ... COMMIT on this store's connection (ROLLBACK on any exception); writers of every process one at a
+        time (PostgreSQL advisory lock). Nested: joins the open one."""
+        if getattr(self, "_in_tx", False):
+            yield self
+            return
+        self.con.execute("BEGIN")
+        lock(self.con, "aitrader-api")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self._in_tx = False
+            self.con.execute("ROLLBACK")
+            raise
+        self._in_tx = False
+        self.con.execute("COMMIT")
 
     @contextmanager
     def exclusive(self):
-        "On PostgreSQL the block runs in one transaction holding the API writers' lock (checks and writes of every worker one at a time); on DuckDB a no-op (one process: its own lock serializes)."
-        if getattr(self.con, "backend", "duckdb") != "postgres": yield self; return
-        with self.transaction(): yield self
+        """On PostgreSQL the block runs in one transaction holding the API writers' lock (checks and writes of every
+        worker one at a time); on DuckDB a no-op (one process: its own lock serializes)."""
+        if getattr(self.con, "backend", "duckdb") != "postgres":
+            yield self
+            return
+        with self.transaction():
+            yield self
 
-    def one(self, sql: str, params=()) -> tuple | None: return self.con.execute(sql, list(params)).fetchone()
-    def all(self, sql: str, params=()) -> list[tuple]: return self.con.execute(sql, list(params)).fetchall()
+    def one(self, sql: str, params=()) -> tuple | None:
+        return self.con.execute(sql, list(params)).fetchone()
+
+    def all(self, sql: str, params=()) -> list[tuple]:
+        return self.con.execute(sql, list(params)).fetchall()
 
 # %% ../../nbs/02d_storage.apistore.ipynb #63a33d9c
 @patch
@@ -84,63 +109,91 @@ def add_key(self: ApiStore, tier: str, name: str, salt: bytes, digest: bytes) ->
     "Insert a key row under a new random 8-hex id; returns the id."
     while True:
         kid = secrets.token_hex(4)
-        if not self.one("SELECT 1 FROM api_keys WHERE key_id = ?", [kid]): break
+        if not self.one("SELECT 1 FROM api_keys WHERE key_id = ?", [kid]):
+            break
     self.con.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, now(), NULL)", [kid, name, tier, salt, digest])
     bump_version(self.con, "keys")
     return kid
 
+# %% ../../nbs/02d_storage.apistore.ipynb #09f09f1e
 @patch
 def key_rows(self: ApiStore, key_id: str | None = None) -> dict[str, tuple]:
     "{key_id: (name, tier, salt, hash, revoked)} of every key (or of `key_id`)."
-    rows = self.all("SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE CAST(? AS TEXT) IS NULL OR key_id = ?", [key_id, key_id])
+    rows = self.all(
+        "SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE CAST(? AS TEXT) IS NULL OR key_id = ?",
+        [key_id, key_id],
+    )
     return {r[0]: (r[1], r[2], bytes(r[3]), bytes(r[4]), bool(r[5])) for r in rows}
 
+# %% ../../nbs/02d_storage.apistore.ipynb #269a49e5
 @patch
 def revoke_key(self: ApiStore, key_id: str) -> bool:
     "Set revoked_at on a live key; True when one was revoked."
-    n = len(self.all("UPDATE api_keys SET revoked_at = now() WHERE key_id = ? AND revoked_at IS NULL RETURNING key_id", [key_id]))
+    n = len(
+        self.all(
+            "UPDATE api_keys SET revoked_at = now() WHERE key_id = ? AND revoked_at IS NULL RETURNING key_id", [key_id]
+        )
+    )
     bump_version(self.con, "keys")
     return n == 1
 
+# %% ../../nbs/02d_storage.apistore.ipynb #f89a2e8d
 @patch
 def list_keys(self: ApiStore) -> pd.DataFrame:
     "key_id, name, tier, created_at, revoked_at of every key (never the hash)."
-    return frame(self.con.execute("SELECT key_id, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at"))
+    return frame(
+        self.con.execute("SELECT key_id, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at")
+    )
 
 # %% ../../nbs/02d_storage.apistore.ipynb #d75eeb04
 @patch
 def kill(self: ApiStore) -> dict:
     "{'engaged', 'reason', 'set_by', 'set_at' (ISO or None)}; disengaged when never set."
     r = self.one("SELECT engaged, reason, set_by, set_at FROM kill_switch WHERE id = 1")
-    if r is None: return dict(engaged=False, reason=None, set_by=None, set_at=None)
-    return dict(engaged=bool(r[0]), reason=r[1], set_by=r[2], set_at=None if r[3] is None else pd.Timestamp(r[3]).isoformat())
+    if r is None:
+        return dict(engaged=False, reason=None, set_by=None, set_at=None)
+    return dict(
+        engaged=bool(r[0]), reason=r[1], set_by=r[2], set_at=None if r[3] is None else pd.Timestamp(r[3]).isoformat()
+    )
 
+# %% ../../nbs/02d_storage.apistore.ipynb #0dcf6a71
 @patch
 def set_kill(self: ApiStore, engaged: bool, reason: str, set_by: str) -> int:
-    "Set the switch and log the change; engaging cancels every PENDING order. One transaction; returns the orders cancelled."
+    """Set the switch and log the change; engaging cancels every PENDING order. One transaction; returns the orders
+    cancelled."""
     with self.transaction():
-        self.con.execute("INSERT INTO kill_switch VALUES (1, ?, ?, ?, now()) ON CONFLICT (id) DO UPDATE SET engaged = excluded.engaged, "
-                         "reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at", [bool(engaged), reason, set_by])
+        self.con.execute(
+            "INSERT INTO kill_switch VALUES (1, ?, ?, ?, now()) ON CONFLICT (id) DO UPDATE SET engaged = excluded.engaged, "
+            "reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at",
+            [bool(engaged), reason, set_by],
+        )
         bump_version(self.con, "kill")
         self.con.execute("INSERT INTO kill_events VALUES (now(), ?, ?, ?)", [bool(engaged), reason, set_by])
         pend = [r[0] for r in self.all("SELECT order_id FROM orders WHERE status = 'PENDING'")] if engaged else []
-        for oid in pend: self.set_order(oid, "CANCELLED", reason="kill switch engaged")
+        for oid in pend:
+            self.set_order(oid, "CANCELLED", reason="kill switch engaged")
     return len(pend)
 
+# %% ../../nbs/02d_storage.apistore.ipynb #fa957ae9
 @patch
 def kill_events(self: ApiStore) -> pd.DataFrame:
     "Every change of the kill switch, oldest first."
     return frame(self.con.execute("SELECT * FROM kill_events ORDER BY event_at"))
 
+# %% ../../nbs/02d_storage.apistore.ipynb #1088146e
 AUTO_COLS = ["enabled", "max_open_positions", "max_notional", "daily_loss_limit", "max_total_notional"]
 
+# %% ../../nbs/02d_storage.apistore.ipynb #484fa115
 @patch
 def set_auto(self: ApiStore, key_id: str, s: dict) -> None:
     "Store the key's settings (AUTO_COLS), replacing any."
-    self.con.execute(f"INSERT INTO auto_settings (key_id, {', '.join(AUTO_COLS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, now()) "
-                     f"ON CONFLICT (key_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in AUTO_COLS)}, updated_at = excluded.updated_at",
-                     [key_id, *[s[c] for c in AUTO_COLS]])
+    self.con.execute(
+        f"INSERT INTO auto_settings (key_id, {', '.join(AUTO_COLS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, now()) "
+        f"ON CONFLICT (key_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in AUTO_COLS)}, updated_at = excluded.updated_at",
+        [key_id, *[s[c] for c in AUTO_COLS]],
+    )
 
+# %% ../../nbs/02d_storage.apistore.ipynb #9daf66f9
 @patch
 def auto(self: ApiStore, key_id: str) -> dict | None:
     "The key's settings (AUTO_COLS), or None."
@@ -151,69 +204,132 @@ def auto(self: ApiStore, key_id: str) -> dict | None:
 @patch
 def order_by_key(self: ApiStore, key_id: str, idempotency_key: str) -> tuple | None:
     "(request_hash, response JSON) of the key's order with this idempotency key, or None."
-    return self.one("SELECT request_hash, response FROM orders WHERE key_id = ? AND idempotency_key = ?", [key_id, idempotency_key])
+    return self.one(
+        "SELECT request_hash, response FROM orders WHERE key_id = ? AND idempotency_key = ?", [key_id, idempotency_key]
+    )
 
+# %% ../../nbs/02d_storage.apistore.ipynb #7373ef05
 @patch
-def add_order(self: ApiStore, key_id: str, idempotency_key: str | None, request_hash: str, resp: dict, est_price: float) -> int:
+def add_order(
+    self: ApiStore, key_id: str, idempotency_key: str | None, request_hash: str, resp: dict, est_price: float
+) -> int:
     "Insert a PENDING order from its response dict (a new order_id is set in it); returns the id."
-    oid = int(self.one("SELECT coalesce(max(order_id), 0) + 1 FROM orders")[0]); resp["order_id"] = oid   # inside `transaction` (locked)
-    self.con.execute("INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, order_type, "
-                     "limit_price, signal_as_of, status, created_at, response, est_price) "
-                     "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, now(), ?, ?)",
-                     [oid, key_id, idempotency_key, request_hash, resp["signal_id"], resp["symbol"], resp["qty"], resp["order_type"],
-                      resp["limit_price"], resp["signal_as_of"], resp["status"], json.dumps(resp), est_price])
+    oid = int(self.one("SELECT coalesce(max(order_id), 0) + 1 FROM orders")[0])
+    resp["order_id"] = oid  # inside `transaction` (locked)
+    self.con.execute(
+        "INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, order_type, "
+        "limit_price, signal_as_of, status, created_at, response, est_price) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, now(), ?, ?)",
+        [
+            oid,
+            key_id,
+            idempotency_key,
+            request_hash,
+            resp["signal_id"],
+            resp["symbol"],
+            resp["qty"],
+            resp["order_type"],
+            resp["limit_price"],
+            resp["signal_as_of"],
+            resp["status"],
+            json.dumps(resp),
+            est_price,
+        ],
+    )
     return oid
 
+# %% ../../nbs/02d_storage.apistore.ipynb #29204456
 @patch
 def set_order(self: ApiStore, order_id: int, status: str, **fields) -> None:
     "Set an order's status, and `fields` in its stored response."
-    r = json.loads(self.one("SELECT response FROM orders WHERE order_id = ?", [order_id])[0]); r.update(status=status, **fields)
+    r = json.loads(self.one("SELECT response FROM orders WHERE order_id = ?", [order_id])[0])
+    r.update(status=status, **fields)
     self.con.execute("UPDATE orders SET status = ?, response = ? WHERE order_id = ?", [status, json.dumps(r), order_id])
 
+# %% ../../nbs/02d_storage.apistore.ipynb #cbd6622f
 @patch
 def pending(self: ApiStore, key_id: str | None = None) -> list[dict]:
-    "PENDING orders (of `key_id`, or all), oldest first: order_id, key_id, symbol, qty, order_type, limit_price, signal_as_of."
+    """PENDING orders (of `key_id`, or all), oldest first: order_id, key_id, symbol, qty, order_type, limit_price,
+    signal_as_of."""
     cols = ["order_id", "key_id", "symbol", "qty", "order_type", "limit_price", "signal_as_of"]
-    rows = self.all(f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (CAST(? AS TEXT) IS NULL OR key_id = ?) ORDER BY order_id", [key_id, key_id])
+    rows = self.all(
+        f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (CAST(? AS TEXT) IS NULL OR key_id = ?) ORDER BY order_id",
+        [key_id, key_id],
+    )
     return [dict(zip(cols, r)) for r in rows]
 
+# %% ../../nbs/02d_storage.apistore.ipynb #8a267164
 @patch
 def order(self: ApiStore, key_id: str, order_id: int) -> dict | None:
     "The stored response of one of the key's orders, or None."
     r = self.one("SELECT response FROM orders WHERE key_id = ? AND order_id = ?", [key_id, order_id])
     return None if r is None else json.loads(r[0])
 
+# %% ../../nbs/02d_storage.apistore.ipynb #5307feaa
 @patch
 def exposure(self: ApiStore, key_id: str, before_order: int | None = None) -> dict[str, float]:
-    "{symbol: INR}: cost of shares held plus PENDING orders (placed before `before_order`, if given) x their estimated price."
+    """{symbol: INR}: cost of shares held plus PENDING orders (placed before `before_order`, if given) x their estimated
+    price."""
     out: dict[str, float] = {}
-    for sym, v in self.all("SELECT symbol, cost FROM positions WHERE key_id = ? AND qty > 0 UNION ALL "
-                           "SELECT symbol, qty * coalesce(est_price, 0) FROM orders WHERE key_id = ? AND status = 'PENDING' "
-                           "AND (CAST(? AS BIGINT) IS NULL OR order_id < ?)", [key_id, key_id, before_order, before_order]):
+    for sym, v in self.all(
+        "SELECT symbol, cost FROM positions WHERE key_id = ? AND qty > 0 UNION ALL "
+        "SELECT symbol, qty * coalesce(est_price, 0) FROM orders WHERE key_id = ? AND status = 'PENDING' "
+        "AND (CAST(? AS BIGINT) IS NULL OR order_id < ?)",
+        [key_id, key_id, before_order, before_order],
+    ):
         out[sym] = out.get(sym, 0.0) + float(v)
     return out
 
-FILL_COLS = ["fill_price", "value", "brokerage", "stt", "exchange", "sebi", "stamp", "dp", "ipft", "gst", "charges", "slippage", "total"]
+# %% ../../nbs/02d_storage.apistore.ipynb #f70fcb9a
+FILL_COLS = [
+    "fill_price",
+    "value",
+    "brokerage",
+    "stt",
+    "exchange",
+    "sebi",
+    "stamp",
+    "dp",
+    "ipft",
+    "gst",
+    "charges",
+    "slippage",
+    "total",
+]
 
+# %% ../../nbs/02d_storage.apistore.ipynb #bb1864c7
 @patch
 def add_fill(self: ApiStore, order_id: int, key_id: str, symbol: str, qty: int, f: dict) -> None:
     "Insert a fill (bar_ts, ref_price and FILL_COLS of `f`, INR) and add it to the position (cost = value + charges)."
-    self.con.execute(f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, CAST(? AS TIMESTAMPTZ), ?, {', '.join('?' * len(FILL_COLS))}, now())",
-                     [order_id, key_id, symbol, qty, f["bar_ts"], f["ref_price"], *[f[c] for c in FILL_COLS]])
-    self.con.execute("""INSERT INTO positions VALUES (?, ?, ?, ?, now(), now()) ON CONFLICT (key_id, symbol) DO UPDATE
+    self.con.execute(
+        f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, CAST(? AS TIMESTAMPTZ), ?, {', '.join('?' * len(FILL_COLS))}, now())",
+        [order_id, key_id, symbol, qty, f["bar_ts"], f["ref_price"], *[f[c] for c in FILL_COLS]],
+    )
+    self.con.execute(
+        """INSERT INTO positions VALUES (?, ?, ?, ?, now(), now()) ON CONFLICT (key_id, symbol) DO UPDATE
                         SET qty = positions.qty + excluded.qty, cost = positions.cost + excluded.cost, updated_at = now()""",
-                     [key_id, symbol, qty, f["value"] + f["charges"]])
+        [key_id, symbol, qty, f["value"] + f["charges"]],
+    )
 
+# %% ../../nbs/02d_storage.apistore.ipynb #615def12
 @patch
 def fills(self: ApiStore, key_id: str) -> pd.DataFrame:
     "symbol, qty, bar_ts, fill_price, charges of the key's fills."
-    return frame(self.con.execute("SELECT symbol, qty, bar_ts, fill_price, charges FROM fills WHERE key_id = ?", [key_id]))
+    return frame(
+        self.con.execute("SELECT symbol, qty, bar_ts, fill_price, charges FROM fills WHERE key_id = ?", [key_id])
+    )
 
+# %% ../../nbs/02d_storage.apistore.ipynb #dc6d461c
 @patch
 def positions(self: ApiStore, key_id: str) -> pd.DataFrame:
     "symbol, qty, cost (INR, fills + charges), avg_cost (INR per share) of the key's open positions."
-    return frame(self.con.execute("SELECT symbol, qty, cost, cost / qty AS avg_cost FROM positions WHERE key_id = ? AND qty > 0 "
-                                  "ORDER BY symbol", [key_id]))
+    return frame(
+        self.con.execute(
+            "SELECT symbol, qty, cost, cost / qty AS avg_cost FROM positions WHERE key_id = ? AND qty > 0 "
+            "ORDER BY symbol",
+            [key_id],
+        )
+    )
 
 # %% ../../nbs/02d_storage.apistore.ipynb #b894ef6a
 @patch
@@ -222,7 +338,11 @@ def upload(self: ApiStore, sha256: str) -> dict | None:
     r = self.one("SELECT report FROM bhavcopy_uploads WHERE sha256 = ?", [sha256])
     return None if r is None else json.loads(r[0])
 
+# %% ../../nbs/02d_storage.apistore.ipynb #8d2685f3
 @patch
 def add_upload(self: ApiStore, sha256: str, name: str, report: dict) -> None:
     "Record an ingested upload (a second one of the same content is ignored)."
-    self.con.execute("INSERT INTO bhavcopy_uploads VALUES (?, ?, now(), ?) ON CONFLICT (sha256) DO NOTHING", [sha256, name, json.dumps(report, default=str)])
+    self.con.execute(
+        "INSERT INTO bhavcopy_uploads VALUES (?, ?, now(), ?) ON CONFLICT (sha256) DO NOTHING",
+        [sha256, name, json.dumps(report, default=str)],
+    )

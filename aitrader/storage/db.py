@@ -19,31 +19,45 @@ __all__ = ['ON_CONNECT', 'StoreBusy', 'is_lock_error', 'duck_connect', 'db_url',
 class StoreBusy(duckdb.IOException):
     "A DuckDB file stayed locked by another process (or another configuration) for the whole wait."
 
+# %% ../../nbs/02_storage.db.ipynb #b1b43240
 _open_lock = threading.RLock()
 
+# %% ../../nbs/02_storage.db.ipynb #989611a2
 def is_lock_error(e: Exception) -> bool:
     "A transient error worth retrying: another process holds the file, or an open raced a close in this process."
     m = str(e).lower()
-    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and not isinstance(e, StoreBusy) and (
-        "lock" in m or "unique file handle conflict" in m or "conflicting" in m)
+    return (
+        isinstance(e, (duckdb.IOException, duckdb.ConnectionException))
+        and not isinstance(e, StoreBusy)
+        and ("lock" in m or "unique file handle conflict" in m or "conflicting" in m)
+    )
 
+# %% ../../nbs/02_storage.db.ipynb #09ed3b4f
 @contextmanager
-def duck_connect(path: str | Path,          # the DuckDB file
-                 read_only: bool = False,   # readers that never write
-                 retry_s: float = 30.0,     # seconds to retry while another process holds the file
-                ):
+def duck_connect(
+    path: str | Path,  # the DuckDB file
+    read_only: bool = False,  # readers that never write
+    retry_s: float = 30.0,  # seconds to retry while another process holds the file
+):
     "A DuckDB connection to `path`, closed on exit. Raises `StoreBusy` after `retry_s` of lock errors."
     t_end, delay = time.monotonic() + retry_s, 0.01
     while True:
         try:
-            with _open_lock: con = duckdb.connect(str(path), read_only=read_only); break
+            with _open_lock:
+                con = duckdb.connect(str(path), read_only=read_only)
+                break
         except (duckdb.IOException, duckdb.ConnectionException) as e:
-            if not is_lock_error(e): raise
-            if time.monotonic() > t_end: raise StoreBusy(f"{Path(path).name} is locked by another process: {e}") from e
-            time.sleep(delay); delay = min(delay * 2, 0.2)
-    try: yield con
+            if not is_lock_error(e):
+                raise
+            if time.monotonic() > t_end:
+                raise StoreBusy(f"{Path(path).name} is locked by another process: {e}") from e
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+    try:
+        yield con
     finally:
-        with _open_lock: con.close()
+        with _open_lock:
+            con.close()
 
 # %% ../../nbs/02_storage.db.ipynb #bece84d6
 def db_url() -> str | None:
@@ -51,74 +65,118 @@ def db_url() -> str | None:
     u = os.environ.get("AITRADER_DB_URL", "").strip()
     return u if u.startswith(("postgresql://", "postgres://")) else None
 
+# %% ../../nbs/02_storage.db.ipynb #55f61b3b
 _IS_NULL = re.compile(r"\s+IS\s+(NOT\s+)?NULL\b", re.I)
 
+# %% ../../nbs/02_storage.db.ipynb #59dfee34
 def to_pg(sql: str) -> str:
-    "`sql` with `?` placeholders as `%s` (`? IS NULL` as `CAST(%s AS TEXT) IS NULL`: PostgreSQL cannot type a bare NULL parameter) and literal `%` doubled; string literals and quoted names left alone."
+    """`sql` with `?` placeholders as `%s` (`? IS NULL` as `CAST(%s AS TEXT) IS NULL`: PostgreSQL cannot type a bare NULL
+    parameter) and literal `%` doubled; string literals and quoted names left alone."""
     out, q = [], None
     for i, ch in enumerate(sql):
         if q:
-            if ch == q: q = None
+            if ch == q:
+                q = None
             out.append("%%" if ch == "%" else ch)
-        elif ch in "'\"": q = ch; out.append(ch)
-        elif ch == "?": out.append("CAST(%s AS TEXT)" if _IS_NULL.match(sql, i + 1) else "%s")
-        elif ch == "%": out.append("%%")
-        else: out.append(ch)
+        elif ch in "'\"":
+            q = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("CAST(%s AS TEXT)" if _IS_NULL.match(sql, i + 1) else "%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
     return "".join(out)
 
+# %% ../../nbs/02_storage.db.ipynb #7ee029c9
 _DDL_TYPES = [(r"\bDOUBLE\b(?!\s+PRECISION)", "DOUBLE PRECISION"), (r"\bBLOB\b", "BYTEA"), (r"\bJSON\b", "TEXT")]
 
-def is_ddl(sql: str) -> bool: return re.match(r"\s*(CREATE|ALTER)\s", sql, re.I) is not None
+# %% ../../nbs/02_storage.db.ipynb #7a3e5591
+def is_ddl(sql: str) -> bool:
+    return re.match(r"\s*(CREATE|ALTER)\s", sql, re.I) is not None
 
+# %% ../../nbs/02_storage.db.ipynb #d5dcafae
 def pg_ddl(sql: str) -> str:
-    "DuckDB spellings of types in CREATE/ALTER statements made PostgreSQL's (DOUBLE -> DOUBLE PRECISION, BLOB -> BYTEA, JSON -> TEXT); other SQL unchanged."
-    if not is_ddl(sql): return sql
-    for a, b in _DDL_TYPES: sql = re.sub(a, b, sql)
+    """DuckDB spellings of types in CREATE/ALTER statements made PostgreSQL's (DOUBLE -> DOUBLE PRECISION, BLOB -> BYTEA,
+    JSON -> TEXT); other SQL unchanged."""
+    if not is_ddl(sql):
+        return sql
+    for a, b in _DDL_TYPES:
+        sql = re.sub(a, b, sql)
     return sql
 
+# %% ../../nbs/02_storage.db.ipynb #59d15730
 def plain(v):
     "A parameter psycopg can send: numpy scalars -> Python, `pd.Timestamp` -> datetime, NaT -> None."
-    if v is None or v is pd.NaT: return None
-    if isinstance(v, pd.Timestamp): return v.to_pydatetime()
-    if isinstance(v, np.generic): return v.item()
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 # %% ../../nbs/02_storage.db.ipynb #cb7efeb1
 class PgCon:
-    "A pooled psycopg 3 connection with the DuckDB-like subset the stores use (`execute(sql, params) -> self`, `fetchone`, ...)."
+    """A pooled psycopg 3 connection with the DuckDB-like subset the stores use (`execute(sql, params) -> self`,
+    `fetchone`, ...)."""
+
     backend = "postgres"
-    def __init__(self, raw): self.raw, self._cur = raw, None
+
+    def __init__(self, raw):
+        self.raw, self._cur = raw, None
 
     def execute(self, sql: str, params=None) -> PgCon:
         "Run one statement (`?` placeholders), or several separated by `;` when there are no parameters."
         ps = None if params is None else [plain(v) for v in params]
         if is_ddl(sql):
             sql = pg_ddl(sql)
-            if not ps and self.raw.info.transaction_status == 0:   # DDL outside a transaction: one process at a time
-                with self.raw.transaction(): self.lock("aitrader-migrate"); self._cur = self.raw.execute(sql)
+            if not ps and self.raw.info.transaction_status == 0:  # DDL outside a transaction: one process at a time
+                with self.raw.transaction():
+                    self.lock("aitrader-migrate")
+                    self._cur = self.raw.execute(sql)
                 return self
         self._cur = self.raw.execute(to_pg(sql), ps) if ps else self.raw.execute(sql)
         return self
 
     def executemany(self, sql: str, rows) -> PgCon:
         "Run `sql` once per parameter row (one round trip per batch, pipelined by psycopg)."
-        with self.raw.cursor() as c: c.executemany(to_pg(sql), [[plain(v) for v in r] for r in rows])
+        with self.raw.cursor() as c:
+            c.executemany(to_pg(sql), [[plain(v) for v in r] for r in rows])
         return self
 
     @property
-    def description(self): return None if self._cur is None else self._cur.description
+    def description(self):
+        return None if self._cur is None else self._cur.description
+
     @property
-    def rowcount(self) -> int: return -1 if self._cur is None else self._cur.rowcount
-    def fetchone(self): return self._cur.fetchone() if self.description else None
-    def fetchall(self) -> list: return self._cur.fetchall() if self.description else []
-    def df(self) -> pd.DataFrame: return frame(self)
-    def begin(self): self.raw.execute("BEGIN")
-    def commit(self): self.raw.execute("COMMIT")
-    def rollback(self): self.raw.execute("ROLLBACK")
+    def rowcount(self) -> int:
+        return -1 if self._cur is None else self._cur.rowcount
+
+    def fetchone(self):
+        return self._cur.fetchone() if self.description else None
+
+    def fetchall(self) -> list:
+        return self._cur.fetchall() if self.description else []
+
+    def df(self) -> pd.DataFrame:
+        return frame(self)
+
+    def begin(self):
+        self.raw.execute("BEGIN")
+
+    def commit(self):
+        self.raw.execute("COMMIT")
+
+    def rollback(self):
+        self.raw.execute("ROLLBACK")
+
     def lock(self, name: str) -> None:
         "Serialize writers across processes until the end of the current transaction (`pg_advisory_xact_lock`)."
         self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
+# %% ../../nbs/02_storage.db.ipynb #cb702e34
 def frame(con) -> pd.DataFrame:
     "The result of the last `execute` on `con` (DuckDB or `PgCon`) as a frame; timezone-aware columns as UTC datetimes."
     cols = [d[0] for d in con.description or []]
@@ -126,73 +184,105 @@ def frame(con) -> pd.DataFrame:
     for c in df.columns:
         if df[c].dtype == object:
             s = df[c].dropna()
-            if len(s) and isinstance(s.iat[0], dt.datetime) and s.iat[0].tzinfo is not None: df[c] = pd.to_datetime(df[c], utc=True)
+            if len(s) and isinstance(s.iat[0], dt.datetime) and s.iat[0].tzinfo is not None:
+                df[c] = pd.to_datetime(df[c], utc=True)
     return df
 
 # %% ../../nbs/02_storage.db.ipynb #f1311b15
 _pools: dict = {}
 _pool_lock = threading.Lock()
 _migrated: dict = {}
-ON_CONNECT: list = []   # hooks `f(con, key)` run on each pooled PostgreSQL connection (`storage.migrations` adds one)
+ON_CONNECT: list = []  # hooks `f(con, key)` run on each pooled PostgreSQL connection (`storage.migrations` adds one)
 
+# %% ../../nbs/02_storage.db.ipynb #97f933e7
 def _configure(conn) -> None:
-    "NUMERIC results (e.g. `sum` of a BIGINT) as int when integral, else float, as DuckDB returns them (never `Decimal`)."
+    """NUMERIC results (e.g. `sum` of a BIGINT) as int when integral, else float, as DuckDB returns them (never
+    `Decimal`)."""
     from psycopg.types.numeric import NumericLoader
+
     class _Num(NumericLoader):
         def load(self, data):
             d = super().load(data)
             return int(d) if d.is_finite() and d == d.to_integral_value() else float(d)
+
     conn.adapters.register_loader("numeric", _Num)
 
+# %% ../../nbs/02_storage.db.ipynb #1f88d6ee
 def _pool(url: str):
     from psycopg_pool import ConnectionPool
+
     k = (os.getpid(), url)
     with _pool_lock:
         if k not in _pools:
             n = int(os.environ.get("AITRADER_DB_POOL", "8"))
-            _pools[k] = ConnectionPool(url, min_size=1, max_size=n, open=True, name=f"aitrader-{os.getpid()}", configure=_configure,
-                                       kwargs=dict(autocommit=True, options="-c TimeZone=UTC"))
+            _pools[k] = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=n,
+                open=True,
+                name=f"aitrader-{os.getpid()}",
+                configure=_configure,
+                kwargs=dict(autocommit=True, options="-c TimeZone=UTC"),
+            )
         return _pools[k]
 
+# %% ../../nbs/02_storage.db.ipynb #f5365a2c
 def close_pools(url: str | None = None) -> None:
     "Close this process's pools (of `url`, or all)."
     with _pool_lock:
         for k in [k for k in _pools if url is None or k[1] == url]:
-            _pools.pop(k).close(); _migrated.pop(k, None)
+            _pools.pop(k).close()
+            _migrated.pop(k, None)
 
+# %% ../../nbs/02_storage.db.ipynb #c6eea61f
 @contextmanager
 def pg_connect(url: str, retry_s: float = 30.0):
-    "A `PgCon` from the process's pool for `url`, schema migrated; returned to the pool on exit. Raises `StoreBusy` when none frees up in `retry_s`."
+    """A `PgCon` from the process's pool for `url`, schema migrated; returned to the pool on exit. Raises `StoreBusy`
+    when none frees up in `retry_s`."""
     from psycopg_pool import PoolTimeout
     from psycopg import pq
+
     p = _pool(url)
-    try: raw = p.getconn(timeout=max(retry_s, 0.5))
-    except PoolTimeout as e: raise StoreBusy(f"no free PostgreSQL connection in {retry_s:.1f} s") from e
+    try:
+        raw = p.getconn(timeout=max(retry_s, 0.5))
+    except PoolTimeout as e:
+        raise StoreBusy(f"no free PostgreSQL connection in {retry_s:.1f} s") from e
     try:
         con = PgCon(raw)
-        for hook in ON_CONNECT: hook(con, (os.getpid(), url))
+        for hook in ON_CONNECT:
+            hook(con, (os.getpid(), url))
         yield con
     finally:
         if raw.info.transaction_status != pq.TransactionStatus.IDLE:
-            try: raw.execute("ROLLBACK")
-            except Exception: pass
+            try:
+                raw.execute("ROLLBACK")
+            except Exception:
+                pass
         p.putconn(raw)
 
+# %% ../../nbs/02_storage.db.ipynb #76666195
 @contextmanager
-def connect(path: str | Path,          # the DuckDB file (ignored when AITRADER_DB_URL names a PostgreSQL server)
-            read_only: bool = False,   # readers that never write (DuckDB)
-            retry_s: float = 30.0,     # seconds to wait for the file (DuckDB) or a free pooled connection (PostgreSQL)
-            backend: str = "auto",     # 'auto' (PostgreSQL when AITRADER_DB_URL is set), or 'duckdb' (bars: always the file)
-           ):
-    "A connection for a store: `PgCon` when `AITRADER_DB_URL` is set (and backend='auto'), else a DuckDB connection to `path`. Raises `StoreBusy`."
+def connect(
+    path: str | Path,  # the DuckDB file (ignored when AITRADER_DB_URL names a PostgreSQL server)
+    read_only: bool = False,  # readers that never write (DuckDB)
+    retry_s: float = 30.0,  # seconds to wait for the file (DuckDB) or a free pooled connection (PostgreSQL)
+    backend: str = "auto",  # 'auto' (PostgreSQL when AITRADER_DB_URL is set), or 'duckdb' (bars: always the file)
+):
+    """A connection for a store: `PgCon` when `AITRADER_DB_URL` is set (and backend='auto'), else a DuckDB connection to
+    `path`. Raises `StoreBusy`."""
     url = db_url() if backend == "auto" else None
     cm = pg_connect(url, retry_s) if url else duck_connect(path, read_only, retry_s)
-    with cm as con: yield con
+    with cm as con:
+        yield con
 
+# %% ../../nbs/02_storage.db.ipynb #1bd12b6a
 def is_pg() -> bool:
     "Whether the stores live in PostgreSQL (`AITRADER_DB_URL` set)."
     return db_url() is not None
 
+# %% ../../nbs/02_storage.db.ipynb #4ca8490a
 def lock(con, name: str) -> None:
-    "Inside a transaction: serialize writers named `name` across processes (PostgreSQL); a no-op on DuckDB (one writing process)."
-    if getattr(con, "backend", "duckdb") == "postgres": con.lock(name)
+    """Inside a transaction: serialize writers named `name` across processes (PostgreSQL); a no-op on DuckDB (one writing
+    process)."""
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.lock(name)

@@ -13,82 +13,116 @@ __all__ = ['SCHEMAS', 'CORE_DDL', 'VERSION_DDL', 'register_schema', 'statements'
            'bump_version', 'versions']
 
 # %% ../../nbs/02a_storage.migrations.ipynb #510b9eb9
-SCHEMAS: dict[str, str] = {}      # name -> DDL text, in registration order
-_fresh_until = [0.0]              # monotonic time until which `current_versions` re-reads (this process just wrote)
+SCHEMAS: dict[str, str] = {}  # name -> DDL text, in registration order
+_fresh_until = [0.0]  # monotonic time until which `current_versions` re-reads (this process just wrote)
 CORE_DDL = """
 CREATE TABLE IF NOT EXISTS versions (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
 """
 
-def register_schema(name: str,     # unique name of the module's tables ('signals', 'api', 'track', ...)
-                    ddl: str,      # `CREATE TABLE IF NOT EXISTS ...;` statements in the portable subset
-                   ) -> str:
+# %% ../../nbs/02a_storage.migrations.ipynb #8950ac91
+def register_schema(
+    name: str,  # unique name of the module's tables ('signals', 'api', 'track', ...)
+    ddl: str,  # `CREATE TABLE IF NOT EXISTS ...;` statements in the portable subset
+) -> str:
     "Register (or replace) a module's DDL for `migrate`; returns the DDL."
     SCHEMAS[name] = ddl
     return ddl
 
+# %% ../../nbs/02a_storage.migrations.ipynb #3e797c1f
 def statements(ddl: str) -> list[str]:
     "The statements of a DDL text, split at `;` outside quotes, blanks dropped."
     out, cur, q = [], [], None
     for ch in ddl:
-        if q: q = None if ch == q else q
-        elif ch in "'\"": q = ch
-        elif ch == ";": out.append("".join(cur)); cur = []; continue
+        if q:
+            q = None if ch == q else q
+        elif ch in "'\"":
+            q = ch
+        elif ch == ";":
+            out.append("".join(cur))
+            cur = []
+            continue
         cur.append(ch)
     out.append("".join(cur))
     return [s.strip() for s in out if s.strip()]
 
+# %% ../../nbs/02a_storage.migrations.ipynb #f5d600ac
 register_schema("core", CORE_DDL)
 
 # %% ../../nbs/02a_storage.migrations.ipynb #1179740d
 VERSION_DDL = "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT NOT NULL, sha TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (name, sha))"
 
-def sha(ddl: str) -> str: return hashlib.sha256(ddl.encode()).hexdigest()[:16]
+# %% ../../nbs/02a_storage.migrations.ipynb #8b3f0be1
+def sha(ddl: str) -> str:
+    return hashlib.sha256(ddl.encode()).hexdigest()[:16]
 
-def migrate(con,                       # a connection from `aitrader.storage.db.connect` (DuckDB or PostgreSQL)
-            names: list[str] | None = None, # schemas to apply; None = every registered one
-           ) -> list[str]:
-    "Apply the registered schemas not yet recorded (in registration order, one transaction each); returns the names applied."
-    if getattr(con, "backend", "duckdb") == "postgres":         # PostgreSQL: the version table itself under the lock (concurrent workers)
-        con.begin(); lock(con, "aitrader-migrate"); con.execute(VERSION_DDL); con.commit()
-    else: con.execute(VERSION_DDL)
+# %% ../../nbs/02a_storage.migrations.ipynb #1f8003e9
+def migrate(
+    con,  # a connection from `aitrader.storage.db.connect` (DuckDB or PostgreSQL)
+    names: list[str] | None = None,  # schemas to apply; None = every registered one
+) -> list[str]:
+    """Apply the registered schemas not yet recorded (in registration order, one transaction each); returns the names
+    applied."""
+    if (
+        getattr(con, "backend", "duckdb") == "postgres"
+    ):  # PostgreSQL: the version table itself under the lock (concurrent workers)
+        con.begin()
+        lock(con, "aitrader-migrate")
+        con.execute(VERSION_DDL)
+        con.commit()
+    else:
+        con.execute(VERSION_DDL)
     done = set(con.execute("SELECT name, sha FROM schema_migrations").fetchall())
     applied = []
-    for name in (list(SCHEMAS) if names is None else ["core", *[n for n in names if n != "core"]]):
+    for name in list(SCHEMAS) if names is None else ["core", *[n for n in names if n != "core"]]:
         ddl = SCHEMAS[name]
-        if (name, sha(ddl)) in done: continue
+        if (name, sha(ddl)) in done:
+            continue
         con.begin()
         try:
             lock(con, "aitrader-migrate")
-            if con.execute("SELECT 1 FROM schema_migrations WHERE name = ? AND sha = ?", [name, sha(ddl)]).fetchone() is None:
-                for st in statements(ddl): con.execute(st)
+            if (
+                con.execute("SELECT 1 FROM schema_migrations WHERE name = ? AND sha = ?", [name, sha(ddl)]).fetchone()
+                is None
+            ):
+                for st in statements(ddl):
+                    con.execute(st)
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [name, sha(ddl)])
                 applied.append(name)
-        except BaseException: con.rollback(); raise
+        except BaseException:
+            con.rollback()
+            raise
         con.commit()
     return applied
 
+# %% ../../nbs/02a_storage.migrations.ipynb #0e54fb77
 def lock(con, name: str) -> None:
     "Serialize migrating processes on PostgreSQL (`con.lock`, an advisory transaction lock); a no-op on DuckDB."
-    if getattr(con, "backend", "duckdb") == "postgres": con.lock(name)
+    if getattr(con, "backend", "duckdb") == "postgres":
+        con.lock(name)
 
+# %% ../../nbs/02a_storage.migrations.ipynb #34d64380
 def _auto_migrate(con, key) -> None:
     "A pooled PostgreSQL connection: apply the registered schemas once per process and pool (`db.ON_CONNECT` hook)."
     if _migrated.get(key) != len(SCHEMAS):
         migrate(con)
         _migrated[key] = len(SCHEMAS)
 
+# %% ../../nbs/02a_storage.migrations.ipynb #72e865ec
 ON_CONNECT.append(_auto_migrate)
 
+# %% ../../nbs/02a_storage.migrations.ipynb #de252936
 def applied(con) -> list[tuple]:
     "(name, sha, applied_at) of every recorded migration, oldest first."
     return con.execute("SELECT name, sha, applied_at FROM schema_migrations ORDER BY applied_at, name").fetchall()
 
 # %% ../../nbs/02a_storage.migrations.ipynb #81756f2c
 def bump_version(con, name: str) -> None:
-    "Add one to the counter `name` (inside the caller's transaction, if any); this process re-reads the counters for the next 0.5 s."
+    """Add one to the counter `name` (inside the caller's transaction, if any); this process re-reads the counters for
+    the next 0.5 s."""
     con.execute("INSERT INTO versions VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = versions.n + 1", [name])
-    _fresh_until[0] = time.monotonic() + 0.5   # our own write: seen on our next request, committed or about to be
+    _fresh_until[0] = time.monotonic() + 0.5  # our own write: seen on our next request, committed or about to be
 
+# %% ../../nbs/02a_storage.migrations.ipynb #a02eb6da
 def versions(con) -> dict[str, int]:
     "{name: counter} of every counter."
     return {k: int(v) for k, v in con.execute("SELECT name, n FROM versions").fetchall()}

@@ -11,49 +11,87 @@ from pathlib import Path
 __all__ = ['PG_USER', 'pg_bin', 'TempPostgres']
 
 # %% ../../nbs/02b_storage.pgserver.ipynb #0787bcee
-PG_USER = "pgtest"   # the unprivileged account the server runs as when the caller is root
+PG_USER = "pgtest"  # the unprivileged account the server runs as when the caller is root
 
+# %% ../../nbs/02b_storage.pgserver.ipynb #9efc1473
 def pg_bin() -> Path | None:
-    "The newest `/usr/lib/postgresql/<major>/bin` holding `initdb` (or the folder of `initdb` on PATH), None when PostgreSQL is not installed."
+    """The newest `/usr/lib/postgresql/<major>/bin` holding `initdb` (or the folder of `initdb` on PATH), None when
+    PostgreSQL is not installed."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name))
-    if found: return Path(found[-1]).parent
+    if found:
+        return Path(found[-1]).parent
     w = shutil.which("initdb")
     return Path(w).parent if w else None
 
+# %% ../../nbs/02b_storage.pgserver.ipynb #9109cc85
 def _as_user(cmd: list[str]) -> list[str]:
     "`cmd` run as PG_USER when we are root (created on first use), else unchanged."
-    if os.geteuid() != 0: return cmd
-    try: pwd.getpwnam(PG_USER)
-    except KeyError: subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER], check=True)
+    if os.geteuid() != 0:
+        return cmd
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER], check=True)
     return ["runuser", "-u", PG_USER, "--", *cmd]
 
 # %% ../../nbs/02b_storage.pgserver.ipynb #a8939896
 class TempPostgres:
-    "A throwaway PostgreSQL server (`with TempPostgres() as pg: pg.url`); `create_db()` gives each test its own database."
-    def __init__(self, max_connections: int = 300): self.max_connections, self.dir, self.url = max_connections, None, None
+    """A throwaway PostgreSQL server (`with TempPostgres() as pg: pg.url`); `create_db()` gives each test its own
+    database."""
+
+    def __init__(self, max_connections: int = 300):
+        self.max_connections, self.dir, self.url = max_connections, None, None
 
     def start(self) -> TempPostgres:
-        "initdb + pg_ctl start (waits until it accepts connections). Raises `RuntimeError` when PostgreSQL is not installed."
+        """initdb + pg_ctl start (waits until it accepts connections). Raises `RuntimeError` when PostgreSQL is not
+        installed."""
         b = pg_bin()
-        if b is None: raise RuntimeError("PostgreSQL is not installed: apt-get install -y postgresql")
-        root = os.geteuid() == 0   # the folder must be reachable by PG_USER: under /tmp, not a private TMPDIR
+        if b is None:
+            raise RuntimeError("PostgreSQL is not installed: apt-get install -y postgresql")
+        root = os.geteuid() == 0  # the folder must be reachable by PG_USER: under /tmp, not a private TMPDIR
         self.dir = Path(tempfile.mkdtemp(prefix="aitrader-pg-", dir="/tmp" if root and os.path.isdir("/tmp") else None))
         if os.geteuid() == 0:
-            _as_user(["true"]); shutil.chown(self.dir, PG_USER, PG_USER)
+            _as_user(["true"])
+            shutil.chown(self.dir, PG_USER, PG_USER)
         data, log = self.dir / "data", self.dir / "server.log"
-        subprocess.run(_as_user([str(b / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                                 "--locale=C", "--no-sync"]), check=True, capture_output=True)
-        opts = (f"-k {self.dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                f"-c max_connections={self.max_connections} -c shared_buffers=64MB")
-        r = subprocess.run(_as_user([str(b / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"]),
-                           capture_output=True, text=True)
-        if r.returncode: raise RuntimeError(f"pg_ctl start failed: {r.stderr or r.stdout} {log.read_text() if log.exists() else ''}")
+        subprocess.run(
+            _as_user(
+                [
+                    str(b / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-k {self.dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            f"-c max_connections={self.max_connections} -c shared_buffers=64MB"
+        )
+        r = subprocess.run(
+            _as_user([str(b / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"]),
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode:
+            raise RuntimeError(f"pg_ctl start failed: {r.stderr or r.stdout} {log.read_text() if log.exists() else ''}")
         self.url = f"postgresql://postgres@/postgres?host={self.dir}"
         return self
 
     def _admin(self, sql: str) -> None:
         import psycopg
-        with psycopg.connect(self.url, autocommit=True) as c: c.execute(sql)
+
+        with psycopg.connect(self.url, autocommit=True) as c:
+            c.execute(sql)
 
     def create_db(self, name: str | None = None) -> str:
         "Create an empty database (a random name when None); returns its URL."
@@ -64,17 +102,27 @@ class TempPostgres:
     def drop_db(self, url: str) -> None:
         "Drop a database made by `create_db` (closing this process's pools on it first)."
         from aitrader.storage.db import close_pools
+
         close_pools(url)
         name = url.split("?")[0].rsplit("/", 1)[1]
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
         "Stop the server and remove its folder."
-        if self.dir is None: return
+        if self.dir is None:
+            return
         from aitrader.storage.db import close_pools
-        close_pools()
-        subprocess.run(_as_user([str(pg_bin() / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop"]), capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True); self.dir = self.url = None
 
-    def __enter__(self): return self.start()
-    def __exit__(self, *a): self.stop()
+        close_pools()
+        subprocess.run(
+            _as_user([str(pg_bin() / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = self.url = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()

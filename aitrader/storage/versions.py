@@ -15,20 +15,30 @@ __all__ = ['VERSION_TTL_S', 'current_versions']
 
 # %% ../../nbs/02c_storage.versions.ipynb #2844b639
 _vlock, _vcache = threading.Lock(), {}
-VERSION_TTL_S = float(os.environ.get("AITRADER_VERSION_TTL_S", "0"))   # how stale another worker's change may be seen (0: read on every request, so a revoke or a kill switch holds at once)
+VERSION_TTL_S = float(
+    os.environ.get("AITRADER_VERSION_TTL_S", "0")
+)  # how stale another worker's change may be seen (0: read on every request, so a revoke or a kill switch holds at once)
 
+# %% ../../nbs/02c_storage.versions.ipynb #2c1771d5
 def current_versions(max_age_s: float | None = None) -> dict[str, int]:
-    "{name: counter} from the PostgreSQL store, re-read at most every `max_age_s` (VERSION_TTL_S) seconds per process, and always just after this process bumped one; {} on DuckDB."
+    """{name: counter} from the PostgreSQL store, re-read at most every `max_age_s` (VERSION_TTL_S) seconds per process,
+    and always just after this process bumped one; {} on DuckDB."""
     from aitrader.storage.db import connect, db_url
+
     url = db_url()
-    if url is None: return {}
+    if url is None:
+        return {}
     now, max_age_s = time.monotonic(), VERSION_TTL_S if max_age_s is None else max_age_s
-    if now < _fresh_until[0]: max_age_s = 0.0
+    if now < _fresh_until[0]:
+        max_age_s = 0.0
     hit = _vcache.get(url)
-    if hit and now - hit[0] < max_age_s: return hit[1]
+    if hit and now - hit[0] < max_age_s:
+        return hit[1]
     with _vlock:
         hit = _vcache.get(url)
-        if hit and time.monotonic() - hit[0] < max_age_s: return hit[1]
-        with connect("") as con: v = versions(con)
+        if hit and time.monotonic() - hit[0] < max_age_s:
+            return hit[1]
+        with connect("") as con:
+            v = versions(con)
         _vcache[url] = (time.monotonic(), v)
         return v

@@ -11,7 +11,16 @@ from ..core.config import Config, get_config
 from ..features.atr import wilder_atr
 from ..signals.decision import DecisionParams
 from ..signals.store import SignalStore
-from .outcomes import SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, select, _py
+from aitrader.track.outcomes import (
+    SIGNAL_KEYS,
+    TrackParams,
+    outcomes,
+    read_outcomes,
+    save_outcomes,
+    track_store,
+    select,
+    _py,
+)
 from ..storage.migrations import register_schema
 
 # %% auto #0
@@ -22,17 +31,22 @@ __all__ = ['SOURCE_RE', 'ACTIONS', 'EXTERNAL_DDL', 'EXT_COLS', 'MAX_AGE_H', 'SHR
 # %% ../../nbs/66d_track.external.ipynb #857ec740
 SOURCE_RE = r"^[a-z0-9_-]{1,40}$"
 
+# %% ../../nbs/66d_track.external.ipynb #8dc78b84
 def tv_secrets(env: dict | None = None) -> dict[str, str]:
-    "{source name: secret} from AITRADER_TV_SECRETS ({} when unset). Raises ValueError on a malformed entry (the secret is never quoted)."
+    """{source name: secret} from AITRADER_TV_SECRETS ({} when unset). Raises ValueError on a malformed entry (the secret
+    is never quoted)."""
     v = (env if env is not None else os.environ).get("AITRADER_TV_SECRETS", "")
     out = {}
     for part in [p for p in re.split(r"[,\s]+", v.strip()) if p]:
         name, sep, secret = part.partition(":")
         if not sep or not re.match(SOURCE_RE, name) or len(secret) < 8:
-            raise ValueError(f"AITRADER_TV_SECRETS: entry {len(out) + 1} must be 'name:secret' (name {SOURCE_RE}, secret >= 8 characters)")
+            raise ValueError(
+                f"AITRADER_TV_SECRETS: entry {len(out) + 1} must be 'name:secret' (name {SOURCE_RE}, secret >= 8 characters)"
+            )
         out[name] = secret
     return out
 
+# %% ../../nbs/66d_track.external.ipynb #30de5869
 def check_secret(source: str, secret: str, secrets: dict[str, str]) -> bool:
     "True when `secret` is the configured secret of `source`; constant time in the secret, also for unknown sources."
     want = secrets.get(source)
@@ -40,28 +54,43 @@ def check_secret(source: str, secret: str, secrets: dict[str, str]) -> bool:
     return ok and want is not None
 
 # %% ../../nbs/66d_track.external.ipynb #e4070261
-class UnknownSymbol(ValueError): "A ticker that maps to no NSE symbol in the bar store."
-class StaleAlert(ValueError): "A bar time too old (or in the future)."
+class UnknownSymbol(ValueError):
+    "A ticker that maps to no NSE symbol in the bar store."
 
+# %% ../../nbs/66d_track.external.ipynb #d3704cdd
+class StaleAlert(ValueError):
+    "A bar time too old (or in the future)."
+
+# %% ../../nbs/66d_track.external.ipynb #851e8af4
 ACTIONS = {"buy": "BUY", "long": "BUY", "sell": "SELL", "short": "SELL", "exit": "SELL"}
 
+# %% ../../nbs/66d_track.external.ipynb #c9cc52cd
 def nse_symbol(ticker: str, known: set[str]) -> str:
     "The NSE symbol of a TradingView ticker ('NSE:RELIANCE', 'RELIANCE', 'NSE:M_M'). Raises UnknownSymbol."
     t = str(ticker).strip().upper()
     ex, sep, sym = t.rpartition(":")
-    if sep and ex not in ("NSE",): raise UnknownSymbol(f"ticker {ticker!r}: only NSE symbols are accepted")
+    if sep and ex not in ("NSE",):
+        raise UnknownSymbol(f"ticker {ticker!r}: only NSE symbols are accepted")
     for cand in (sym, sym.replace("_", "&"), sym.replace("_", "-")):
-        if cand in known: return cand
+        if cand in known:
+            return cand
     raise UnknownSymbol(f"ticker {ticker!r}: no NSE symbol {sym!r} in the bar store")
 
 # %% ../../nbs/66d_track.external.ipynb #c64bea68
-def enrich(bars: pd.DataFrame,   # the symbol's daily bars up to the alert's session (symbol, ts, OHLC), ascending
-           direction: str, price: float, stop: float | None = None, target: float | None = None,
-           p: DecisionParams = DecisionParams(),
-          ) -> dict:
-    "{last_close, atr14, support, resistance, entry, stop_loss, take_profit} (INR; support/resistance None when no swing). Raises ValueError."
+def enrich(
+    bars: pd.DataFrame,  # the symbol's daily bars up to the alert's session (symbol, ts, OHLC), ascending
+    direction: str,
+    price: float,
+    stop: float | None = None,
+    target: float | None = None,
+    p: DecisionParams = DecisionParams(),
+) -> dict:
+    """{last_close, atr14, support, resistance, entry, stop_loss, take_profit} (INR; support/resistance None when no
+    swing). Raises ValueError."""
     from aitrader.features.smc import smc_events
-    if len(bars) < 15: raise ValueError(f"{len(bars)} daily bars: ATR(14) needs at least 15")
+
+    if len(bars) < 15:
+        raise ValueError(f"{len(bars)} daily bars: ATR(14) needs at least 15")
     b = bars.sort_values("ts").reset_index(drop=True)
     atr = float(wilder_atr(b.high, b.low, b.close, 14)[-1])
     close = float(b.close.iat[-1])
@@ -74,8 +103,15 @@ def enrich(bars: pd.DataFrame,   # the symbol's daily bars up to the alert's ses
     tp = float(target) if target is not None else price + s * p.min_rr * abs(price - sl)
     if not (s * (price - sl) > 0 and s * (tp - price) > 0):
         raise ValueError(f"{direction}: stop {sl} / target {tp} are on the wrong side of the entry {price}")
-    return dict(last_close=close, atr14=atr, support=float(lows.max()) if len(lows) else None,
-                resistance=float(highs.min()) if len(highs) else None, entry=float(price), stop_loss=sl, take_profit=tp)
+    return dict(
+        last_close=close,
+        atr14=atr,
+        support=float(lows.max()) if len(lows) else None,
+        resistance=float(highs.min()) if len(highs) else None,
+        entry=float(price),
+        stop_loss=sl,
+        take_profit=tp,
+    )
 
 # %% ../../nbs/66d_track.external.ipynb #1942af72
 EXTERNAL_DDL = """
@@ -86,68 +122,137 @@ CREATE TABLE IF NOT EXISTS external_signals (
   support DOUBLE PRECISION, resistance DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL,
   take_profit DOUBLE PRECISION NOT NULL, payload TEXT);
 """
-register_schema("external", EXTERNAL_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
-EXT_COLS = ["id", "source", "strategy", "ticker", "symbol", "direction", "price", "bar_time", "as_of", "interval", "received_at",
-            "last_close", "atr14", "support", "resistance", "entry", "stop_loss", "take_profit", "payload"]
-MAX_AGE_H = 48.0   # an alert whose bar time is older than this (hours) is stale
+register_schema("external", EXTERNAL_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+EXT_COLS = [
+    "id",
+    "source",
+    "strategy",
+    "ticker",
+    "symbol",
+    "direction",
+    "price",
+    "bar_time",
+    "as_of",
+    "interval",
+    "received_at",
+    "last_close",
+    "atr14",
+    "support",
+    "resistance",
+    "entry",
+    "stop_loss",
+    "take_profit",
+    "payload",
+]
+MAX_AGE_H = 48.0  # an alert whose bar time is older than this (hours) is stale
 
+# %% ../../nbs/66d_track.external.ipynb #6fcf2ec9
 def external_id(source, strategy, symbol, direction, bar_time) -> str:
     "Idempotency key of an alert (16 hex digits)."
     t = pd.Timestamp(bar_time).tz_convert("UTC").isoformat()
     return hashlib.sha256(json.dumps([source, strategy or "", symbol, direction, t]).encode()).hexdigest()[:16]
 
-def receive_alert(cfg: Config,
-                  alert: dict,            # validated fields: source, strategy, ticker, action, price, time (tz-aware), interval, stop, target
-                  now: pd.Timestamp,      # the receipt time (tz-aware)
-                  max_age_h: float = MAX_AGE_H,
-                 ) -> tuple[dict, bool]:
-    "(the stored row, created) after mapping, the staleness check and enrichment. Raises UnknownSymbol, StaleAlert, ValueError."
+# %% ../../nbs/66d_track.external.ipynb #200f0d29
+def receive_alert(
+    cfg: Config,
+    alert: dict,  # validated fields: source, strategy, ticker, action, price, time (tz-aware), interval, stop, target
+    now: pd.Timestamp,  # the receipt time (tz-aware)
+    max_age_h: float = MAX_AGE_H,
+) -> tuple[dict, bool]:
+    """(the stored row, created) after mapping, the staleness check and enrichment. Raises UnknownSymbol, StaleAlert,
+    ValueError."""
     from aitrader.data.store import BarStore
     from aitrader.data.window import read_window
+
     known = set()
     if cfg.store_path.exists():
-        with BarStore(cfg, read_only=True) as bs: known = set(bs.symbols("1d"))
+        with BarStore(cfg, read_only=True) as bs:
+            known = set(bs.symbols("1d"))
     sym = nse_symbol(alert["ticker"], known)
     bt = pd.Timestamp(alert["time"])
     bt = bt.tz_localize("UTC") if bt.tzinfo is None else bt
     age_h = (now - bt).total_seconds() / 3600
-    if age_h > max_age_h: raise StaleAlert(f"bar time {bt.isoformat()} is {age_h:.0f} h old (limit {max_age_h:.0f} h)")
-    if age_h < -0.1: raise StaleAlert(f"bar time {bt.isoformat()} is in the future")
+    if age_h > max_age_h:
+        raise StaleAlert(f"bar time {bt.isoformat()} is {age_h:.0f} h old (limit {max_age_h:.0f} h)")
+    if age_h < -0.1:
+        raise StaleAlert(f"bar time {bt.isoformat()} is in the future")
     d = ACTIONS[str(alert["action"]).lower()]
     day = bt.tz_convert("Asia/Kolkata").normalize().tz_localize(None)
     bars = read_window(cfg, [sym], day - pd.Timedelta(days=400), day)
-    if bars.empty: raise UnknownSymbol(f"{sym}: no daily bars up to {day:%Y-%m-%d}")
+    if bars.empty:
+        raise UnknownSymbol(f"{sym}: no daily bars up to {day:%Y-%m-%d}")
     e = enrich(bars, d, float(alert["price"]), alert.get("stop"), alert.get("target"))
     rid = external_id(alert["source"], alert.get("strategy"), sym, d, bt)
     payload = {k: v for k, v in alert.items() if k != "secret"}
-    row = dict(id=rid, source=alert["source"], strategy=alert.get("strategy"), ticker=str(alert["ticker"])[:40], symbol=sym, direction=d,
-               price=float(alert["price"]), bar_time=bt.to_pydatetime(), as_of=pd.Timestamp(bars.ts.iat[-1]).tz_convert("Asia/Kolkata").date(),
-               interval=alert.get("interval"), received_at=now.to_pydatetime(), **e, payload=json.dumps(payload, default=str))
+    row = dict(
+        id=rid,
+        source=alert["source"],
+        strategy=alert.get("strategy"),
+        ticker=str(alert["ticker"])[:40],
+        symbol=sym,
+        direction=d,
+        price=float(alert["price"]),
+        bar_time=bt.to_pydatetime(),
+        as_of=pd.Timestamp(bars.ts.iat[-1]).tz_convert("Asia/Kolkata").date(),
+        interval=alert.get("interval"),
+        received_at=now.to_pydatetime(),
+        **e,
+        payload=json.dumps(payload, default=str),
+    )
     st = SignalStore(cfg)
     with st.transaction() as con:
         con.execute(EXTERNAL_DDL)
         had = con.execute("SELECT count(*) FROM external_signals WHERE id = ?", [rid]).fetchone()[0]
-        con.execute(f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({', '.join('?' * len(EXT_COLS))}) ON CONFLICT (id) DO NOTHING",
-                    [row[c] for c in EXT_COLS])
+        con.execute(
+            f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({', '.join('?' * len(EXT_COLS))}) ON CONFLICT (id) DO NOTHING",
+            [row[c] for c in EXT_COLS],
+        )
     return row, not had
 
+# %% ../../nbs/66d_track.external.ipynb #ae600ab0
 def read_external(cfg: Config, symbol: str | None = None) -> pd.DataFrame:
     "Stored external signals (optionally of one symbol), newest bar first."
     w, p = ("WHERE symbol = ?", [symbol]) if symbol else ("", [])
-    return pd.DataFrame(select(SignalStore(cfg, read_only=True), f"SELECT {', '.join(EXT_COLS)} FROM external_signals {w} ORDER BY bar_time DESC, id", p),
-                        columns=EXT_COLS)
+    return pd.DataFrame(
+        select(
+            SignalStore(cfg, read_only=True),
+            f"SELECT {', '.join(EXT_COLS)} FROM external_signals {w} ORDER BY bar_time DESC, id",
+            p,
+        ),
+        columns=EXT_COLS,
+    )
 
+# %% ../../nbs/66d_track.external.ipynb #63fd37c0
 def follow_external(cfg: Config | None = None, through=None) -> dict:
     "Outcomes of every external signal through `through` (source 'tv:<name>', role = strategy); counts per status."
     from aitrader.data.window import read_window
     from aitrader.data.window import last_trading_day
+
     cfg = cfg or get_config()
     x = read_external(cfg)
-    if x.empty: return {}
-    sig = pd.DataFrame({"signal_id": "tv:" + x.id, "source": "tv:" + x.source, "model_version": x.strategy, "role": "external",
-                        "as_of": x.as_of, "symbol": x.symbol, "direction": x.direction, "confidence": np.nan, "entry": x.entry,
-                        "stop_loss": x.stop_loss, "take_profit": x.take_profit, "atr14": x.atr14})
-    thr = pd.Timestamp(through) if through is not None else last_trading_day(cfg, sorted(sig.symbol.unique())).tz_localize(None)
+    if x.empty:
+        return {}
+    sig = pd.DataFrame(
+        {
+            "signal_id": "tv:" + x.id,
+            "source": "tv:" + x.source,
+            "model_version": x.strategy,
+            "role": "external",
+            "as_of": x.as_of,
+            "symbol": x.symbol,
+            "direction": x.direction,
+            "confidence": np.nan,
+            "entry": x.entry,
+            "stop_loss": x.stop_loss,
+            "take_profit": x.take_profit,
+            "atr14": x.atr14,
+        }
+    )
+    thr = (
+        pd.Timestamp(through)
+        if through is not None
+        else last_trading_day(cfg, sorted(sig.symbol.unique())).tz_localize(None)
+    )
     out = outcomes(sig, read_window(cfg, sorted(sig.symbol.unique()), pd.Timestamp(min(sig.as_of)), thr), thr)
     save_outcomes(track_store(cfg), out)
     return out.status.value_counts().to_dict()
@@ -155,42 +260,81 @@ def follow_external(cfg: Config | None = None, through=None) -> dict:
 # %% ../../nbs/66d_track.external.ipynb #261bbce6
 SHRINK_K = 20.0
 
+# %% ../../nbs/66d_track.external.ipynb #78c623de
 def source_weights(o: pd.DataFrame, k: float = SHRINK_K) -> pd.DataFrame:
     "Per source: n closed trades, mean R, shrunk weight (see above). `o`: outcomes with source, status, r_multiple."
     c = o[o.status.str.startswith("CLOSED")]
-    g = c.groupby("source").r_multiple.agg(["size", "mean"]).rename(columns={"size": "n", "mean": "mean_r"}).reset_index()
+    g = (
+        c.groupby("source")
+        .r_multiple.agg(["size", "mean"])
+        .rename(columns={"size": "n", "mean": "mean_r"})
+        .reset_index()
+    )
     g["weight"] = g.n / (g.n + k) * g.mean_r.clip(lower=0)
     return g
 
+# %% ../../nbs/66d_track.external.ipynb #765dddc6
 def aggregate(cfg: Config, symbol: str, recent: int = 3, k: float = SHRINK_K) -> dict:
-    "The combined view of `symbol` (see above): action, consensus, confidence, size_fraction, executable, signal_id, sources."
+    """The combined view of `symbol` (see above): action, consensus, confidence, size_fraction, executable, signal_id,
+    sources."""
     from aitrader.core.calendar import nse_sessions
+
     st = SignalStore(cfg, read_only=True)
-    m = select(st, "SELECT id, as_of, direction, confidence, entry, stop_loss, take_profit FROM signals WHERE symbol = ? "
-               "AND as_of = (SELECT max(as_of) FROM signals)", [symbol])    # the model's current signal only
+    m = select(
+        st,
+        "SELECT id, as_of, direction, confidence, entry, stop_loss, take_profit FROM signals WHERE symbol = ? "
+        "AND as_of = (SELECT max(as_of) FROM signals)",
+        [symbol],
+    )  # the model's current signal only
     m = m[0] if m else None
     o = read_outcomes(st)
-    w = source_weights(o.assign(source=np.where(o.source.isin(["live", "replay"]), "model", o.source)), k).set_index("source") if len(o) else pd.DataFrame(columns=["n", "mean_r", "weight"])
+    w = (
+        source_weights(o.assign(source=np.where(o.source.isin(["live", "replay"]), "model", o.source)), k).set_index(
+            "source"
+        )
+        if len(o)
+        else pd.DataFrame(columns=["n", "mean_r", "weight"])
+    )
     x = read_external(cfg, symbol)
     ref = pd.Timestamp(m[1]) if m else (pd.Timestamp(x.as_of.max()) if len(x) else None)
     votes = []
     if m:
-        votes.append(dict(source="model", kind="model", signal_id=m[0], as_of=str(m[1]), direction=m[2], strength=float(m[3])))
+        votes.append(
+            dict(source="model", kind="model", signal_id=m[0], as_of=str(m[1]), direction=m[2], strength=float(m[3]))
+        )
     if len(x) and ref is not None:
         lo = nse_sessions(ref - pd.Timedelta(days=10 + 2 * recent), ref)[-recent:].min() if recent else ref
         x = x[pd.to_datetime(x.as_of) >= lo].drop_duplicates("source")
-        votes += [dict(source=f"tv:{r.source}", kind="tradingview", signal_id=f"tv:{r.id}", as_of=str(r.as_of), direction=r.direction,
-                       strength=1.0, strategy=r.strategy) for r in x.itertuples()]
+        votes += [
+            dict(
+                source=f"tv:{r.source}",
+                kind="tradingview",
+                signal_id=f"tv:{r.id}",
+                as_of=str(r.as_of),
+                direction=r.direction,
+                strength=1.0,
+                strategy=r.strategy,
+            )
+            for r in x.itertuples()
+        ]
     sw = sv = 0.0
     for v in votes:
         row = w.loc[v["source"]] if v["source"] in w.index else None
         v["n"], v["mean_r"] = (int(row.n), float(row.mean_r)) if row is not None else (0, None)
         v["weight"] = float(row.weight) if row is not None else 0.0
-        sw += v["weight"]; sv += v["weight"] * {"BUY": 1, "SELL": -1}.get(v["direction"], 0) * v["strength"]
+        sw += v["weight"]
+        sv += v["weight"] * {"BUY": 1, "SELL": -1}.get(v["direction"], 0) * v["strength"]
     cons = sv / sw if sw > 0 else 0.0
     action = "BUY" if cons > 0.2 else "SELL" if cons < -0.2 else "HOLD"
     conf = abs(cons) * sw / (sw + 0.25) if sw > 0 else 0.0
     own_buy = bool(m) and m[2] == "BUY"
-    return dict(symbol=symbol, action=action, consensus=round(cons, 6), confidence=round(conf, 6),
-                size_fraction=round(conf, 6) if action == "BUY" else 0.0, executable=own_buy and action == "BUY",
-                signal_id=m[0] if own_buy and action == "BUY" else None, sources=votes)
+    return dict(
+        symbol=symbol,
+        action=action,
+        consensus=round(cons, 6),
+        confidence=round(conf, 6),
+        size_fraction=round(conf, 6) if action == "BUY" else 0.0,
+        executable=own_buy and action == "BUY",
+        signal_id=m[0] if own_buy and action == "BUY" else None,
+        sources=votes,
+    )

@@ -15,36 +15,55 @@ __all__ = ['signal_alerts', 'after_daily', 'after_hourly', 'job_failed']
 # %% ../../nbs/68_track.hooks.ipynb #f65cdf08
 def _step(out: dict, name: str, fn):
     "Run fn(); its result (or 'error: ...') under out[name]."
-    try: out[name] = fn()
-    except Exception as e: out[name] = f"error: {type(e).__name__}: {str(e)[:300]}"
+    try:
+        out[name] = fn()
+    except Exception as e:
+        out[name] = f"error: {type(e).__name__}: {str(e)[:300]}"
     return out[name]
 
+# %% ../../nbs/68_track.hooks.ipynb #1a3fea09
 def signal_alerts(cfg: Config, day, events: list[dict] = ()) -> dict:
-    "Alerts for the BUY signals published for `day` and for target/stop `events` ({'signal_id', 'symbol', 'new'}); counts per result."
+    """Alerts for the BUY signals published for `day` and for target/stop `events` ({'signal_id', 'symbol', 'new'});
+    counts per result."""
     st = SignalStore(cfg)
     buys = st.latest_signals(limit=500, as_of=day, direction="BUY")
     res = {}
     for r in buys.itertuples():
-        k = notify("new_buy", f"new_buy:{r.id}", f"aitrader BUY {r.symbol} ({r.as_of})",
-                   f"entry {r.entry:.2f}, stop {r.stop_loss:.2f}, target {r.take_profit:.2f}, confidence {r.confidence:.2f}; model {r.model_version}", cfg=cfg)
+        k = notify(
+            "new_buy",
+            f"new_buy:{r.id}",
+            f"aitrader BUY {r.symbol} ({r.as_of})",
+            f"entry {r.entry:.2f}, stop {r.stop_loss:.2f}, target {r.take_profit:.2f}, confidence {r.confidence:.2f}; model {r.model_version}",
+            cfg=cfg,
+        )
         res[k] = res.get(k, 0) + 1
     for e in events:
         kind = {"CLOSED_TARGET": "target", "CLOSED_STOP": "stop"}.get(e["new"])
-        if kind is None: continue
-        k = notify(kind, f"{kind}:{e['signal_id']}", f"aitrader {e['symbol']}: {kind} reached", f"signal {e['signal_id']} ({e['direction']}) -> {e['new']}", cfg=cfg)
+        if kind is None:
+            continue
+        k = notify(
+            kind,
+            f"{kind}:{e['signal_id']}",
+            f"aitrader {e['symbol']}: {kind} reached",
+            f"signal {e['signal_id']} ({e['direction']}) -> {e['new']}",
+            cfg=cfg,
+        )
         res[k] = res.get(k, 0) + 1
     return res
 
+# %% ../../nbs/68_track.hooks.ipynb #c42da31d
 def after_daily(store: SignalStore, rid: str, params: dict, cfg: Config) -> dict:
     "The tracking steps above for the run's date; a JSON-able summary (errors as strings)."
     from aitrader.track.outcomes import track_live
     from aitrader.track.regimes import update_regimes
     from aitrader.track.replay import shadow_daily
     from aitrader.track.external import follow_external
+
     day = pd.Timestamp(params["run_date"])
     out, evs = {}, []
     t = _step(out, "live", lambda: track_live(cfg, day, rid))
-    if isinstance(t, dict): evs = t.pop("events", [])
+    if isinstance(t, dict):
+        evs = t.pop("events", [])
     _step(out, "regimes", lambda: len(update_regimes(cfg, day)))
     _step(out, "shadow", lambda: shadow_daily(cfg, day, params.get("universe", "nifty50"), rid, params.get("mode")))
     _step(out, "external", lambda: follow_external(cfg, day))
@@ -58,11 +77,22 @@ def after_hourly(store: SignalStore, rid: str, glued: dict, params: dict, cfg: C
     ev = ev[(ev.run_id == rid) & (ev.new_status == "READY_TO_ENTER")] if len(ev) else ev
     res = {}
     for r in ev.itertuples():
-        k = notify("ready_to_enter", f"ready:{r.signal_id}", f"aitrader READY_TO_ENTER {r.signal_id}", f"{r.direction} {r.signal_id} at {r.at}", cfg=cfg)
+        k = notify(
+            "ready_to_enter",
+            f"ready:{r.signal_id}",
+            f"aitrader READY_TO_ENTER {r.signal_id}",
+            f"{r.direction} {r.signal_id} at {r.at}",
+            cfg=cfg,
+        )
         res[k] = res.get(k, 0) + 1
     return res
 
+# %% ../../nbs/68_track.hooks.ipynb #56863255
 def job_failed(cfg: Config, job: str, run_id: str, error: str) -> str:
     "Alert that run `run_id` of `job` failed (first 300 characters of the error); the `notify` result, never raises."
-    try: return notify("job_failed", f"job_failed:{run_id}", f"aitrader {job} job failed", f"run {run_id}: {error[:300]}", cfg=cfg)
-    except Exception as e: return f"error: {type(e).__name__}"
+    try:
+        return notify(
+            "job_failed", f"job_failed:{run_id}", f"aitrader {job} job failed", f"run {run_id}: {error[:300]}", cfg=cfg
+        )
+    except Exception as e:
+        return f"error: {type(e).__name__}"

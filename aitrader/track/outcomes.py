@@ -21,99 +21,206 @@ __all__ = ['OUTCOME_STATUSES', 'VALIDITY', 'OUTCOME_COLS', 'SIGNAL_KEYS', 'TRACK
            'status_path', 'live_signals', 'track_live']
 
 # %% ../../nbs/66_track.outcomes.ipynb #0d766316
-OUTCOME_STATUSES = ("NEW", "FILLED", "EXPIRED", "CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME")  # "NEW": still waiting for its fill
-VALIDITY = 3    # sessions a signal's entry stays valid
+OUTCOME_STATUSES = (
+    "NEW",
+    "FILLED",
+    "EXPIRED",
+    "CLOSED_TARGET",
+    "CLOSED_STOP",
+    "CLOSED_TIME",
+)  # "NEW": still waiting for its fill
+VALIDITY = 3  # sessions a signal's entry stays valid
 
+# %% ../../nbs/66_track.outcomes.ipynb #5f706ad8
 @dataclass(frozen=True)
 class TrackParams:
     "Outcome rules (sessions, fractions of capital, INR); the defaults are `eval.backtest.BacktestConfig`'s."
+
     validity: int = VALIDITY
     max_hold: int = BacktestConfig.max_hold
     capital: float = BacktestConfig.initial_capital
     risk_per_trade: float = BacktestConfig.risk_per_trade
     max_weight: float = BacktestConfig.max_weight
 
-OUTCOME_COLS = ["status", "reason", "fill_date", "fill_price", "exit_date", "exit_price", "bars_held", "holding_days",
-                "qty", "gross_return", "net_return", "net_pnl", "r_multiple", "mae", "mfe"]
+# %% ../../nbs/66_track.outcomes.ipynb #a9f4407d
+OUTCOME_COLS = [
+    "status",
+    "reason",
+    "fill_date",
+    "fill_price",
+    "exit_date",
+    "exit_price",
+    "bars_held",
+    "holding_days",
+    "qty",
+    "gross_return",
+    "net_return",
+    "net_pnl",
+    "r_multiple",
+    "mae",
+    "mfe",
+]
 
 # %% ../../nbs/66_track.outcomes.ipynb #b7a7ce0a
 def _empty(status, reason):
-    return dict(status=status, reason=reason, fill_date=None, fill_price=np.nan, exit_date=None, exit_price=np.nan, bars_held=0,
-                holding_days=None, qty=0, gross_return=np.nan, net_return=np.nan, net_pnl=np.nan, r_multiple=np.nan, mae=np.nan, mfe=np.nan)
+    return dict(
+        status=status,
+        reason=reason,
+        fill_date=None,
+        fill_price=np.nan,
+        exit_date=None,
+        exit_price=np.nan,
+        bars_held=0,
+        holding_days=None,
+        qty=0,
+        gross_return=np.nan,
+        net_return=np.nan,
+        net_pnl=np.nan,
+        r_multiple=np.nan,
+        mae=np.nan,
+        mfe=np.nan,
+    )
 
-def follow(direction: str,            # 'BUY' or 'SELL'
-           entry: float, stop: float, target: float, # the signal's limit entry, stop-loss and take-profit (INR)
-           bars: pd.DataFrame,        # the symbol's daily bars AFTER the decision date up to `through`: ts, open, high, low, close
-           p: TrackParams = TrackParams(), cm: CostModel = CostModel(),
-          ) -> dict:
-    "The outcome (`OUTCOME_COLS`) of one signal on `bars`; status 'NEW' while its validity has not run out, 'FILLED' while open."
+# %% ../../nbs/66_track.outcomes.ipynb #aa58d151
+def follow(
+    direction: str,  # 'BUY' or 'SELL'
+    entry: float,
+    stop: float,
+    target: float,  # the signal's limit entry, stop-loss and take-profit (INR)
+    bars: pd.DataFrame,  # the symbol's daily bars AFTER the decision date up to `through`: ts, open, high, low, close
+    p: TrackParams = TrackParams(),
+    cm: CostModel = CostModel(),
+) -> dict:
+    """The outcome (`OUTCOME_COLS`) of one signal on `bars`; status 'NEW' while its validity has not run out, 'FILLED'
+    while open."""
     s = 1.0 if direction == "BUY" else -1.0
-    if direction not in ("BUY", "SELL"): raise ValueError(f"direction must be BUY or SELL, got {direction!r}")
-    if not (s * (target - entry) > 0 and s * (entry - stop) > 0): raise ValueError(f"{direction}: need stop < entry < target (mirrored for SELL), got {stop}, {entry}, {target}")
-    ts = list(bars["ts"]); O, H, L, C = (bars[k].to_numpy(float) for k in ("open", "high", "low", "close"))
-    hi, lo = (H, L) if s > 0 else (-L, -H)          # in the trade's sign: "up" is favourable
+    if direction not in ("BUY", "SELL"):
+        raise ValueError(f"direction must be BUY or SELL, got {direction!r}")
+    if not (s * (target - entry) > 0 and s * (entry - stop) > 0):
+        raise ValueError(f"{direction}: need stop < entry < target (mirrored for SELL), got {stop}, {entry}, {target}")
+    ts = list(bars["ts"])
+    O, H, L, C = (bars[k].to_numpy(float) for k in ("open", "high", "low", "close"))
+    hi, lo = (H, L) if s > 0 else (-L, -H)  # in the trade's sign: "up" is favourable
     o, c, e, st, tg = s * O, s * C, s * entry, s * stop, s * target
     fill = None
     for d in range(min(p.validity, len(ts))):
-        if lo[d] > e: continue
+        if lo[d] > e:
+            continue
         px, at_open = min(o[d], e), o[d] <= e
-        if px <= st: return _empty("EXPIRED", "gap_below_stop" if s > 0 else "gap_above_stop")
-        if px >= tg: return _empty("EXPIRED", "gap_beyond_target")
-        fill = (d, px, at_open); break
-    if fill is None: return _empty("EXPIRED" if len(ts) >= p.validity else "NEW", "no_fill" if len(ts) >= p.validity else "pending")
+        if px <= st:
+            return _empty("EXPIRED", "gap_below_stop" if s > 0 else "gap_above_stop")
+        if px >= tg:
+            return _empty("EXPIRED", "gap_beyond_target")
+        fill = (d, px, at_open)
+        break
+    if fill is None:
+        return _empty("EXPIRED" if len(ts) >= p.validity else "NEW", "no_fill" if len(ts) >= p.validity else "pending")
     e0, px, at_open = fill
-    x = why = None; held = 0
+    x = why = None
+    held = 0
     for d in range(e0, len(ts)):
         held += 1
-        if d > e0 and o[d] <= st: x, why = o[d], "stop"
-        elif d > e0 and o[d] >= tg: x, why = o[d], "target"
-        elif lo[d] <= st: x, why = st, "stop"
-        elif hi[d] >= tg and (d > e0 or at_open): x, why = tg, "target"
-        elif held >= p.max_hold: x, why = c[d], "time"
-        else: continue
+        if d > e0 and o[d] <= st:
+            x, why = o[d], "stop"
+        elif d > e0 and o[d] >= tg:
+            x, why = o[d], "target"
+        elif lo[d] <= st:
+            x, why = st, "stop"
+        elif hi[d] >= tg and (d > e0 or at_open):
+            x, why = tg, "target"
+        elif held >= p.max_hold:
+            x, why = c[d], "time"
+        else:
+            continue
         break
     last = d if x is not None else len(ts) - 1
     fpx = s * px
     q = math.floor(min(p.risk_per_trade * p.capital / abs(entry - stop), p.max_weight * p.capital / fpx))
     q = max(q, 1)
-    mae = (lo[e0:last + 1].min() - px) / px if last >= e0 else np.nan
-    mfe = (hi[e0:last + 1].max() - px) / px if last >= e0 else np.nan
-    out = dict(status="FILLED", reason="open", fill_date=ts[e0], fill_price=fpx, exit_date=None, exit_price=np.nan, bars_held=held,
-               holding_days=None, qty=q, gross_return=np.nan, net_return=np.nan, net_pnl=np.nan, r_multiple=np.nan, mae=float(mae), mfe=float(mfe))
-    if x is None: return out
+    mae = (lo[e0 : last + 1].min() - px) / px if last >= e0 else np.nan
+    mfe = (hi[e0 : last + 1].max() - px) / px if last >= e0 else np.nan
+    out = dict(
+        status="FILLED",
+        reason="open",
+        fill_date=ts[e0],
+        fill_price=fpx,
+        exit_date=None,
+        exit_price=np.nan,
+        bars_held=held,
+        holding_days=None,
+        qty=q,
+        gross_return=np.nan,
+        net_return=np.nan,
+        net_pnl=np.nan,
+        r_multiple=np.nan,
+        mae=float(mae),
+        mfe=float(mfe),
+    )
+    if x is None:
+        return out
     xpx = s * x
     side_in, side_out = ("buy", "sell") if s > 0 else ("sell", "buy")
     cin, cout = cost_frame(cm, side_in, q, fpx).iloc[0], cost_frame(cm, side_out, q, xpx).iloc[0]
     gross = s * (cout.value - cin.value)
     net = gross - cin.charges - cout.charges
-    out.update(status={"stop": "CLOSED_STOP", "target": "CLOSED_TARGET", "time": "CLOSED_TIME"}[why], reason=why,
-               exit_date=ts[d], exit_price=float(xpx), holding_days=int((pd.Timestamp(ts[d]) - pd.Timestamp(ts[e0])).days),
-               gross_return=float(gross / cin.value), net_return=float(net / cin.value), net_pnl=float(net),
-               r_multiple=float(net / (q * abs(entry - stop))))
+    out.update(
+        status={"stop": "CLOSED_STOP", "target": "CLOSED_TARGET", "time": "CLOSED_TIME"}[why],
+        reason=why,
+        exit_date=ts[d],
+        exit_price=float(xpx),
+        holding_days=int((pd.Timestamp(ts[d]) - pd.Timestamp(ts[e0])).days),
+        gross_return=float(gross / cin.value),
+        net_return=float(net / cin.value),
+        net_pnl=float(net),
+        r_multiple=float(net / (q * abs(entry - stop))),
+    )
     return out
 
 # %% ../../nbs/66_track.outcomes.ipynb #9aa1e771
-SIGNAL_KEYS = ["signal_id", "source", "model_version", "role", "as_of", "symbol", "direction", "confidence",
-               "entry", "stop_loss", "take_profit", "atr14"]
+SIGNAL_KEYS = [
+    "signal_id",
+    "source",
+    "model_version",
+    "role",
+    "as_of",
+    "symbol",
+    "direction",
+    "confidence",
+    "entry",
+    "stop_loss",
+    "take_profit",
+    "atr14",
+]
 
-def outcomes(signals: pd.DataFrame,   # SIGNAL_KEYS columns (as_of a date), BUY/SELL rows
-             bars: pd.DataFrame,      # daily bars (symbol, ts, open, high, low, close) covering as_of .. through
-             through,                 # last session to use (date); later bars are ignored
-             p: TrackParams = TrackParams(), cm: CostModel = CostModel(),
-            ) -> pd.DataFrame:
+# %% ../../nbs/66_track.outcomes.ipynb #b8d40e77
+def outcomes(
+    signals: pd.DataFrame,  # SIGNAL_KEYS columns (as_of a date), BUY/SELL rows
+    bars: pd.DataFrame,  # daily bars (symbol, ts, open, high, low, close) covering as_of .. through
+    through,  # last session to use (date); later bars are ignored
+    p: TrackParams = TrackParams(),
+    cm: CostModel = CostModel(),
+) -> pd.DataFrame:
     "One row per signal: SIGNAL_KEYS + OUTCOME_COLS + through (dates as `datetime.date`)."
     thr = pd.Timestamp(through).date()
-    b = bars.assign(day=pd.to_datetime(bars["ts"]).dt.tz_localize(None).dt.normalize() if getattr(pd.to_datetime(bars["ts"]).dt, "tz", None) is None
-                    else pd.to_datetime(bars["ts"]).dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize())
+    b = bars.assign(
+        day=pd.to_datetime(bars["ts"]).dt.tz_localize(None).dt.normalize()
+        if getattr(pd.to_datetime(bars["ts"]).dt, "tz", None) is None
+        else pd.to_datetime(bars["ts"]).dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
+    )
     b = b[b.day.dt.date <= thr].sort_values(["symbol", "day"])
     by = {s: g for s, g in b.groupby("symbol", sort=False)}
     rows = []
     for r in signals.itertuples(index=False):
         g = by.get(r.symbol)
         day = pd.Timestamp(r.as_of)
-        after = g[g.day > day].assign(ts=lambda x: x.day) if g is not None else pd.DataFrame(columns=["ts", "open", "high", "low", "close"])
+        after = (
+            g[g.day > day].assign(ts=lambda x: x.day)
+            if g is not None
+            else pd.DataFrame(columns=["ts", "open", "high", "low", "close"])
+        )
         o = follow(r.direction, r.entry, r.stop_loss, r.take_profit, after, p, cm)
-        for k in ("fill_date", "exit_date"): o[k] = None if o[k] is None else pd.Timestamp(o[k]).date()
+        for k in ("fill_date", "exit_date"):
+            o[k] = None if o[k] is None else pd.Timestamp(o[k]).date()
         rows.append({**{k: getattr(r, k) for k in SIGNAL_KEYS}, **o, "through": thr})
     out = pd.DataFrame(rows, columns=SIGNAL_KEYS + OUTCOME_COLS + ["through"])
     out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
@@ -137,57 +244,86 @@ CREATE TABLE IF NOT EXISTS track_signals (
   take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION, model_version TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (source, model_version, as_of, symbol));
 """
-register_schema("track", TRACK_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("track", TRACK_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 OUTCOME_TABLE_COLS = SIGNAL_KEYS + OUTCOME_COLS + ["through"]
 
+# %% ../../nbs/66_track.outcomes.ipynb #092758fd
 def track_store(cfg: Config | None = None) -> SignalStore:
     "The signals store with the tracking tables created."
     st = SignalStore(cfg)
-    with st.connect() as con: con.execute(TRACK_DDL)
+    with st.connect() as con:
+        con.execute(TRACK_DDL)
     return st
 
+# %% ../../nbs/66_track.outcomes.ipynb #643ff8a9
 def _py(v):
     "A cell as a plain Python value for a driver (NaN/NaT -> None, numpy scalars unwrapped)."
-    if v is None: return None
-    if isinstance(v, float) and math.isnan(v): return None
-    if isinstance(v, np.generic): v = v.item(); return None if isinstance(v, float) and math.isnan(v) else v
-    if isinstance(v, pd.Timestamp): return v.to_pydatetime()
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
     return v
 
+# %% ../../nbs/66_track.outcomes.ipynb #d2482392
 def save_outcomes(store: SignalStore, out: pd.DataFrame) -> int:
     "Upsert outcome rows by signal_id, keeping a stored row computed through a later date; returns the rows written."
-    if out.empty: return 0
+    if out.empty:
+        return 0
     cols = OUTCOME_TABLE_COLS
-    sql = (f"INSERT INTO signal_outcomes ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (signal_id) DO UPDATE SET "
-           + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]) + " WHERE signal_outcomes.through <= excluded.through")
+    sql = (
+        f"INSERT INTO signal_outcomes ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (signal_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+        + " WHERE signal_outcomes.through <= excluded.through"
+    )
     rows = [[_py(v) for v in r] for r in out[cols].itertuples(index=False)]
-    with store.transaction() as con: con.executemany(sql, rows)
+    with store.transaction() as con:
+        con.executemany(sql, rows)
     return len(rows)
 
+# %% ../../nbs/66_track.outcomes.ipynb #b42cc1b3
 def read_outcomes(store: SignalStore, where: str = "", params: list | None = None) -> pd.DataFrame:
-    "signal_outcomes rows (optionally filtered by a WHERE clause with ? placeholders), ordered by as_of, source, symbol."
-    sql = (f"SELECT {', '.join(OUTCOME_TABLE_COLS)} FROM signal_outcomes {('WHERE ' + where) if where else ''} "
-           "ORDER BY as_of, source, signal_id")
+    """signal_outcomes rows (optionally filtered by a WHERE clause with ? placeholders), ordered by as_of, source,
+    symbol."""
+    sql = (
+        f"SELECT {', '.join(OUTCOME_TABLE_COLS)} FROM signal_outcomes {('WHERE ' + where) if where else ''} "
+        "ORDER BY as_of, source, signal_id"
+    )
     return pd.DataFrame(select(store, sql, params), columns=OUTCOME_TABLE_COLS)
 
+# %% ../../nbs/66_track.outcomes.ipynb #168c9bbb
 def select(store: SignalStore, sql: str, params: list | None = None) -> list:
-    "Rows of a query; [] when a reader finds no store file or the table was never created (a store before any tracking)."
-    if store.read_only and not store.path.exists(): return []
+    """Rows of a query; [] when a reader finds no store file or the table was never created (a store before any
+    tracking)."""
+    if store.read_only and not store.path.exists():
+        return []
     try:
-        with store.connect() as con: return con.execute(sql, params or []).fetchall()
+        with store.connect() as con:
+            return con.execute(sql, params or []).fetchall()
     except Exception as e:
-        if "does not exist" in str(e) or type(e).__name__ in ("CatalogException", "UndefinedTable"): return []
+        if "does not exist" in str(e) or type(e).__name__ in ("CatalogException", "UndefinedTable"):
+            return []
         raise
 
 # %% ../../nbs/66_track.outcomes.ipynb #286172c5
 FINAL = tuple(s for s, nxt in TRANSITIONS.items() if not nxt)
 
+# %% ../../nbs/66_track.outcomes.ipynb #ee672d0a
 def status_path(old: str, new: str) -> list[str]:
-    "The statuses to pass through from `old` to the outcome status `new` ([] when already there or behind). Raises ValueError."
-    if old == new or new == "NEW" or old in FINAL: return []
-    if new in TRANSITIONS[old]: return [new]
-    if "FILLED" in TRANSITIONS[old] and new in TRANSITIONS["FILLED"]: return ["FILLED", new]
-    if old == "FILLED" and new == "FILLED": return []
+    """The statuses to pass through from `old` to the outcome status `new` ([] when already there or behind). Raises
+    ValueError."""
+    if old == new or new == "NEW" or old in FINAL:
+        return []
+    if new in TRANSITIONS[old]:
+        return [new]
+    if "FILLED" in TRANSITIONS[old] and new in TRANSITIONS["FILLED"]:
+        return ["FILLED", new]
+    if old == "FILLED" and new == "FILLED":
+        return []
     raise ValueError(f"no path {old} -> {new} in the transition table")
 
 # %% ../../nbs/66_track.outcomes.ipynb #3bb4e2e6
@@ -195,28 +331,52 @@ def live_signals(store: SignalStore, before) -> pd.DataFrame:
     "Published BUY/SELL signals decided before `before` whose status is not final (SIGNAL_KEYS + status)."
     fin = ", ".join(f"'{s}'" for s in FINAL)
     with store.connect() as con:
-        rows = con.execute("SELECT id, model_version, as_of, symbol, direction, confidence, entry, stop_loss, take_profit, atr14, status "
-                           f"FROM signals WHERE direction IN ('BUY', 'SELL') AND as_of < ? AND status NOT IN ({fin}) ORDER BY as_of, id",
-                           [pd.Timestamp(before).date()]).fetchall()
-    df = pd.DataFrame(rows, columns=["signal_id", "model_version", "as_of", "symbol", "direction", "confidence", "entry", "stop_loss",
-                                     "take_profit", "atr14", "status"])
+        rows = con.execute(
+            "SELECT id, model_version, as_of, symbol, direction, confidence, entry, stop_loss, take_profit, atr14, status "
+            f"FROM signals WHERE direction IN ('BUY', 'SELL') AND as_of < ? AND status NOT IN ({fin}) ORDER BY as_of, id",
+            [pd.Timestamp(before).date()],
+        ).fetchall()
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "signal_id",
+            "model_version",
+            "as_of",
+            "symbol",
+            "direction",
+            "confidence",
+            "entry",
+            "stop_loss",
+            "take_profit",
+            "atr14",
+            "status",
+        ],
+    )
     return df.assign(source="live", role="champion")
 
-def _close_at(day) -> pd.Timestamp: return pd.Timestamp(day).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=15, minutes=30)
+# %% ../../nbs/66_track.outcomes.ipynb #1409c367
+def _close_at(day) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=15, minutes=30)
 
-def track_live(cfg: Config | None = None,
-               through=None,            # last session to use; the last daily bar in the store when None
-               run_id: str | None = None, # the daily run that triggered it (recorded on the events)
-               p: TrackParams = TrackParams(), cm: CostModel = CostModel(),
-              ) -> dict:
-    "Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed', 'transitions', 'events'}."
+# %% ../../nbs/66_track.outcomes.ipynb #de46de80
+def track_live(
+    cfg: Config | None = None,
+    through=None,  # last session to use; the last daily bar in the store when None
+    run_id: str | None = None,  # the daily run that triggered it (recorded on the events)
+    p: TrackParams = TrackParams(),
+    cm: CostModel = CostModel(),
+) -> dict:
+    """Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed', 'transitions',
+    'events'}."""
     from aitrader.data.window import read_window
     from aitrader.data.window import last_trading_day
+
     cfg = cfg or get_config()
     st = track_store(cfg)
     thr = pd.Timestamp(through if through is not None else last_trading_day(cfg).tz_localize(None)).normalize()
     sig = live_signals(st, thr)
-    if sig.empty: return dict(followed=0, transitions=0, events=[])
+    if sig.empty:
+        return dict(followed=0, transitions=0, events=[])
     bars = read_window(cfg, sorted(sig.symbol.unique()), pd.Timestamp(min(sig.as_of)), thr)
     out = outcomes(sig, bars, thr, p, cm)
     save_outcomes(st, out)
@@ -224,7 +384,12 @@ def track_live(cfg: Config | None = None,
     for r, (_, o) in zip(sig.itertuples(index=False), out.iterrows()):
         for nxt in status_path(r.status, o.status):
             at = o.exit_date if nxt.startswith("CLOSED") else (o.fill_date if nxt == "FILLED" else thr)
-            why = [f"{o.reason}"] + ([f"R {o.r_multiple:.2f}, net {o.net_return:+.2%}"] if nxt.startswith("CLOSED") else [])
+            why = [f"{o.reason}"] + (
+                [f"R {o.r_multiple:.2f}, net {o.net_return:+.2%}"] if nxt.startswith("CLOSED") else []
+            )
             ev = st.set_status(r.signal_id, nxt, at=_close_at(at), reasons=why, run_id=run_id, direction=r.direction)
-            if ev: evs.append(dict(signal_id=r.signal_id, symbol=r.symbol, direction=r.direction, old=ev["old_status"], new=nxt))
+            if ev:
+                evs.append(
+                    dict(signal_id=r.signal_id, symbol=r.symbol, direction=r.direction, old=ev["old_status"], new=nxt)
+                )
     return dict(followed=len(sig), transitions=len(evs), events=evs)

@@ -16,15 +16,20 @@ __all__ = ['CLOSED', 'GROUPS', 'metrics', 'with_regime', 'record', 'equity', 'lo
 # %% ../../nbs/66a_track.record.ipynb #b3a85bb0
 CLOSED = ("CLOSED_TARGET", "CLOSED_STOP", "CLOSED_TIME")
 
+# %% ../../nbs/66a_track.record.ipynb #ae520548
 def _boot(x: np.ndarray, n: int, rng) -> tuple[float, float]:
     "95% percentile bootstrap interval of the mean of `x` (NaN, NaN for fewer than 2 values)."
-    if len(x) < 2: return np.nan, np.nan
+    if len(x) < 2:
+        return np.nan, np.nan
     m = x[rng.integers(0, len(x), (n, len(x)))].mean(axis=1)
     return float(np.quantile(m, 0.025)), float(np.quantile(m, 0.975))
 
-def metrics(o: pd.DataFrame,          # outcome rows (`read_outcomes`)
-            n_boot: int = 2000, seed: int = 0,
-           ) -> dict:
+# %% ../../nbs/66a_track.record.ipynb #eca555d3
+def metrics(
+    o: pd.DataFrame,  # outcome rows (`read_outcomes`)
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict:
     "The metrics above for one group of outcomes (floats; INR for expectancy and total_pnl)."
     rng = np.random.default_rng(seed)
     st = o["status"].to_numpy(object)
@@ -33,12 +38,20 @@ def metrics(o: pd.DataFrame,          # outcome rows (`read_outcomes`)
     r, pnl, ret = (c[k].to_numpy(float) for k in ("r_multiple", "net_pnl", "net_return"))
     win = (pnl > 0).astype(float)
     loss = -pnl[pnl < 0].sum()
-    d = dict(n=len(o), filled=filled, expired=expired, fill_rate=filled / (filled + expired) if filled + expired else np.nan,
-             closed=len(c), hit_rate=win.mean() if len(c) else np.nan, avg_r=r.mean() if len(c) else np.nan,
-             expectancy=pnl.mean() if len(c) else np.nan,
-             profit_factor=(pnl[pnl > 0].sum() / loss) if loss > 0 else (np.inf if (pnl > 0).any() else np.nan),
-             net_return=ret.mean() if len(c) else np.nan, total_pnl=pnl.sum(),
-             avg_hold=c["bars_held"].to_numpy(float).mean() if len(c) else np.nan)
+    d = dict(
+        n=len(o),
+        filled=filled,
+        expired=expired,
+        fill_rate=filled / (filled + expired) if filled + expired else np.nan,
+        closed=len(c),
+        hit_rate=win.mean() if len(c) else np.nan,
+        avg_r=r.mean() if len(c) else np.nan,
+        expectancy=pnl.mean() if len(c) else np.nan,
+        profit_factor=(pnl[pnl > 0].sum() / loss) if loss > 0 else (np.inf if (pnl > 0).any() else np.nan),
+        net_return=ret.mean() if len(c) else np.nan,
+        total_pnl=pnl.sum(),
+        avg_hold=c["bars_held"].to_numpy(float).mean() if len(c) else np.nan,
+    )
     for k, x in (("hit_rate", win), ("avg_r", r), ("net_return", ret)):
         d[f"{k}_lo"], d[f"{k}_hi"] = _boot(x, n_boot, rng)
     return d
@@ -46,54 +59,105 @@ def metrics(o: pd.DataFrame,          # outcome rows (`read_outcomes`)
 # %% ../../nbs/66a_track.record.ipynb #ada80a53
 GROUPS = ("model_version", "source", "direction", "regime")
 
+# %% ../../nbs/66a_track.record.ipynb #33d81991
 def with_regime(o: pd.DataFrame, regimes: pd.DataFrame | None) -> pd.DataFrame:
     "Outcomes with a `regime` column: the regime of their decision date ('n/a' when unknown)."
-    if regimes is None or regimes.empty: return o.assign(regime="n/a")
+    if regimes is None or regimes.empty:
+        return o.assign(regime="n/a")
     m = dict(zip(pd.to_datetime(regimes["day"]).dt.date, regimes["regime"]))
     return o.assign(regime=[m.get(pd.Timestamp(d).date(), "n/a") for d in o["as_of"]])
 
-def record(o: pd.DataFrame,             # outcomes (with `regime` for a regime split)
-           by: tuple = GROUPS,          # grouping columns
-           n_boot: int = 2000,
-          ) -> pd.DataFrame:
+# %% ../../nbs/66a_track.record.ipynb #1810403e
+def record(
+    o: pd.DataFrame,  # outcomes (with `regime` for a regime split)
+    by: tuple = GROUPS,  # grouping columns
+    n_boot: int = 2000,
+) -> pd.DataFrame:
     "One row per group: the group's columns then the `metrics` columns; sorted by group."
     by = [b for b in by if b in o.columns]
-    if o.empty: return pd.DataFrame(columns=[*by, *metrics(o.iloc[:0] if len(o.columns) else pd.DataFrame(columns=["status", "r_multiple", "net_pnl", "net_return", "bars_held"]), 10)])
-    rows = [{**dict(zip(by, k if isinstance(k, tuple) else (k,))), **metrics(g, n_boot)} for k, g in o.groupby(by, sort=True)] if by \
+    if o.empty:
+        return pd.DataFrame(
+            columns=[
+                *by,
+                *metrics(
+                    o.iloc[:0]
+                    if len(o.columns)
+                    else pd.DataFrame(columns=["status", "r_multiple", "net_pnl", "net_return", "bars_held"]),
+                    10,
+                ),
+            ]
+        )
+    rows = (
+        [
+            {**dict(zip(by, k if isinstance(k, tuple) else (k,))), **metrics(g, n_boot)}
+            for k, g in o.groupby(by, sort=True)
+        ]
+        if by
         else [metrics(o, n_boot)]
+    )
     return pd.DataFrame(rows)
 
-def equity(o: pd.DataFrame,            # outcomes
-           capital: float = TrackParams.capital, # starting equity, INR
-          ) -> pd.DataFrame:
-    "Equity of taking every signal at its planned size: closed trades' net P&L summed on their exit dates (day, pnl, trades, equity, drawdown)."
+# %% ../../nbs/66a_track.record.ipynb #d474fe83
+def equity(
+    o: pd.DataFrame,  # outcomes
+    capital: float = TrackParams.capital,  # starting equity, INR
+) -> pd.DataFrame:
+    """Equity of taking every signal at its planned size: closed trades' net P&L summed on their exit dates (day, pnl,
+    trades, equity, drawdown)."""
     c = o[o.status.isin(CLOSED)]
-    if c.empty: return pd.DataFrame(columns=["day", "pnl", "trades", "equity", "drawdown"])
-    g = c.groupby("exit_date").agg(pnl=("net_pnl", "sum"), trades=("net_pnl", "size")).reset_index().rename(columns={"exit_date": "day"})
+    if c.empty:
+        return pd.DataFrame(columns=["day", "pnl", "trades", "equity", "drawdown"])
+    g = (
+        c.groupby("exit_date")
+        .agg(pnl=("net_pnl", "sum"), trades=("net_pnl", "size"))
+        .reset_index()
+        .rename(columns={"exit_date": "day"})
+    )
     g["equity"] = capital + g.pnl.cumsum()
     g["drawdown"] = g.equity / np.maximum.accumulate(np.r_[capital, g.equity.to_numpy()])[1:] - 1
     return g
 
 # %% ../../nbs/66a_track.record.ipynb #03b39b32
-def load_outcomes(cfg: Config | None = None, start=None, end=None, model: str | None = None, source: str | None = None) -> pd.DataFrame:
+def load_outcomes(
+    cfg: Config | None = None, start=None, end=None, model: str | None = None, source: str | None = None
+) -> pd.DataFrame:
     "Stored outcomes with decision dates in [start, end] (optionally one model version / source), with their regime."
     from aitrader.track.regimes import read_regimes
+
     cfg = cfg or get_config()
     st = SignalStore(cfg, read_only=True)
     w, p = [], []
-    if start is not None: w.append("as_of >= ?"); p.append(pd.Timestamp(start).date())
-    if end is not None: w.append("as_of <= ?"); p.append(pd.Timestamp(end).date())
-    if model: w.append("model_version = ?"); p.append(model)
-    if source: w.append("source = ?"); p.append(source)
+    if start is not None:
+        w.append("as_of >= ?")
+        p.append(pd.Timestamp(start).date())
+    if end is not None:
+        w.append("as_of <= ?")
+        p.append(pd.Timestamp(end).date())
+    if model:
+        w.append("model_version = ?")
+        p.append(model)
+    if source:
+        w.append("source = ?")
+        p.append(source)
     return with_regime(read_outcomes(st, " AND ".join(w), p), read_regimes(cfg))
 
-def track_record(cfg: Config | None = None, start=None, end=None, model: str | None = None, source: str | None = None,
-                 by: tuple = GROUPS, n_boot: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+# %% ../../nbs/66a_track.record.ipynb #6a7c8884
+def track_record(
+    cfg: Config | None = None,
+    start=None,
+    end=None,
+    model: str | None = None,
+    source: str | None = None,
+    by: tuple = GROUPS,
+    n_boot: int = 2000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(record table by `by`, equity of every signal at its planned size) of the stored outcomes."
     o = load_outcomes(cfg, start, end, model, source)
     return record(o, by, n_boot), equity(o)
 
+# %% ../../nbs/66a_track.record.ipynb #16e559f5
 def ab_compare(o: pd.DataFrame, n_boot: int = 2000) -> pd.DataFrame:
-    "Champion vs challenger on the same decision dates only (days both scored): `record` by role, model_version, direction."
+    """Champion vs challenger on the same decision dates only (days both scored): `record` by role, model_version,
+    direction."""
     days = set.intersection(*[set(g.as_of) for _, g in o.groupby("role")]) if o.role.nunique() > 1 else set()
     return record(o[o.as_of.isin(days)], ("role", "model_version", "direction"), n_boot)

@@ -23,33 +23,50 @@ CREATE TABLE IF NOT EXISTS market_regimes (
   day DATE PRIMARY KEY, symbol TEXT NOT NULL, close DOUBLE PRECISION NOT NULL, sma DOUBLE PRECISION, slope DOUBLE PRECISION,
   rv DOUBLE PRECISION, rv_lo DOUBLE PRECISION, rv_hi DOUBLE PRECISION, trend TEXT NOT NULL, vol TEXT NOT NULL, regime TEXT NOT NULL);
 """
-register_schema("regimes", REGIMES_DDL)   # PostgreSQL: created by the migrations (aitrader.storage.migrations)
+register_schema("regimes", REGIMES_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 REGIME_COLS = ["day", "symbol", "close", "sma", "slope", "rv", "rv_lo", "rv_hi", "trend", "vol", "regime"]
 
 # %% ../../nbs/66b_track.regimes.ipynb #b3251cfe
-def update_regimes(cfg: Config | None = None, through=None, symbol: str = INDEX_SYMBOL,
-                   full: bool = False, # upsert every day; else only the days from 10 sessions before the last stored one (labels are causal: older ones cannot change)
-                  ) -> pd.DataFrame:
-    "Compute the regimes from the stored index bars up to `through` and upsert them into `market_regimes`; returns the frame (all days)."
+def update_regimes(
+    cfg: Config | None = None,
+    through=None,
+    symbol: str = INDEX_SYMBOL,
+    full: bool = False,  # upsert every day; else only the days from 10 sessions before the last stored one (labels are causal: older ones cannot change)
+) -> pd.DataFrame:
+    """Compute the regimes from the stored index bars up to `through` and upsert them into `market_regimes`; returns the
+    frame (all days)."""
     cfg = cfg or get_config()
     r = regimes(index_closes(cfg, through, symbol)).assign(symbol=symbol)
     r["day"] = r.day.dt.date
     st = SignalStore(cfg)
     old = read_regimes(cfg)
     w = r if full or old.empty else r[r.day >= sorted(old.day)[max(len(old) - 10, 0)]]
-    sql = (f"INSERT INTO market_regimes ({', '.join(REGIME_COLS)}) VALUES ({', '.join('?' * len(REGIME_COLS))}) "
-           "ON CONFLICT (day) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in REGIME_COLS[1:]))
+    sql = (
+        f"INSERT INTO market_regimes ({', '.join(REGIME_COLS)}) VALUES ({', '.join('?' * len(REGIME_COLS))}) "
+        "ON CONFLICT (day) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in REGIME_COLS[1:])
+    )
     with st.transaction() as con:
         con.execute(REGIMES_DDL)
-        con.executemany(sql, [[(v.item() if isinstance(v, np.generic) else v) for v in row] for row in w[REGIME_COLS].itertuples(index=False)])
+        con.executemany(
+            sql,
+            [
+                [(v.item() if isinstance(v, np.generic) else v) for v in row]
+                for row in w[REGIME_COLS].itertuples(index=False)
+            ],
+        )
     return r[REGIME_COLS]
 
+# %% ../../nbs/66b_track.regimes.ipynb #2c6af2a4
 def read_regimes(cfg: Config | None = None) -> pd.DataFrame:
     "The stored `market_regimes` rows (day as a date), oldest first; empty when none."
     from aitrader.track.outcomes import select
-    st = SignalStore(cfg or get_config(), read_only=True)
-    return pd.DataFrame(select(st, f"SELECT {', '.join(REGIME_COLS)} FROM market_regimes ORDER BY day"), columns=REGIME_COLS)
 
+    st = SignalStore(cfg or get_config(), read_only=True)
+    return pd.DataFrame(
+        select(st, f"SELECT {', '.join(REGIME_COLS)} FROM market_regimes ORDER BY day"), columns=REGIME_COLS
+    )
+
+# %% ../../nbs/66b_track.regimes.ipynb #212e0561
 def regime_shares(r: pd.DataFrame, start=None, end=None) -> pd.DataFrame:
     "Share of labelled sessions per regime in [start, end]: regime, days, share (fraction); plus a total row."
     d = pd.to_datetime(r["day"])

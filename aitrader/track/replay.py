@@ -9,130 +9,233 @@ import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
 from ..signals.store import SignalStore
-from .outcomes import (SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, _py)
+from .outcomes import SIGNAL_KEYS, TrackParams, outcomes, read_outcomes, save_outcomes, track_store, _py
 
 # %% auto #0
 __all__ = ['TRACK_COLS', 'load_alias', 'track_rows', 'save_track', 'read_track', 'follow_track', 'replay', 'shadow_daily']
 
 # %% ../../nbs/66c_track.replay.ipynb #a2a4bb13
-def load_alias(alias: str = "champion", # 'champion', 'challenger' or a version number
-               mode: str | None = None, cfg: Config | None = None):
+def load_alias(
+    alias: str = "champion",  # 'champion', 'challenger' or a version number
+    mode: str | None = None,
+    cfg: Config | None = None,
+):
     "The registered bundle of `alias` as a `models.stack.Stack` (origin 'models:/aitrader/<k>'). Raises LookupError."
     from aitrader.train.registry import load_stack, resolve_version, download_version, mlflow_client, MODEL_NAME
     from aitrader.train.bundle import load_bundle
     from aitrader.models.stack import Stack
+
     cfg = cfg or get_config()
-    if alias == "champion": return load_stack(mode, cfg)
+    if alias == "champion":
+        return load_stack(mode, cfg)
     mv = resolve_version(alias, cfg)
-    path = download_version(mlflow_client(cfg), mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}")
+    path = download_version(
+        mlflow_client(cfg), mv, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}"
+    )
     b = load_bundle(path, mode=mode or cfg.mode)
     b.origin = f"models:/{MODEL_NAME}/{mv.version}"
     return Stack.of(b)
 
-TRACK_COLS = ["id", "source", "role", "run_id", "as_of", "symbol", "direction", "confidence", "entry", "stop_loss", "take_profit",
-              "atr14", "model_version", "created_at"]
+# %% ../../nbs/66c_track.replay.ipynb #9b51e8b2
+TRACK_COLS = [
+    "id",
+    "source",
+    "role",
+    "run_id",
+    "as_of",
+    "symbol",
+    "direction",
+    "confidence",
+    "entry",
+    "stop_loss",
+    "take_profit",
+    "atr14",
+    "model_version",
+    "created_at",
+]
 
-def track_rows(signals: pd.DataFrame, # `DailyScore.signals` of one date
-               source: str,           # 'replay' or 'shadow'
-               role: str,             # 'champion' or 'challenger'
-               run_id: str | None,
-              ) -> pd.DataFrame:
+# %% ../../nbs/66c_track.replay.ipynb #645b5bb8
+def track_rows(
+    signals: pd.DataFrame,  # `DailyScore.signals` of one date
+    source: str,  # 'replay' or 'shadow'
+    role: str,  # 'champion' or 'challenger'
+    run_id: str | None,
+) -> pd.DataFrame:
     "The BUY/SELL rows of a scored date as `track_signals` rows (TRACK_COLS)."
     s = signals[signals.direction.isin(["BUY", "SELL"])].reset_index(drop=True)
     day = pd.to_datetime(s.as_of).dt.strftime("%Y-%m-%d") if len(s) else pd.Series([], dtype=object)
-    out = pd.DataFrame({"id": source + ":" + s.model_version.astype(str) + ":" + day + ":" + s.symbol, "source": source, "role": role,
-                        "run_id": run_id, "as_of": pd.to_datetime(s.as_of).dt.date, "symbol": s.symbol, "direction": s.direction,
-                        "confidence": s.confidence.astype(float), "entry": s.entry.astype(float), "stop_loss": s.stop_loss.astype(float),
-                        "take_profit": s.take_profit.astype(float), "atr14": s.atr14.astype(float), "model_version": s.model_version,
-                        "created_at": pd.Timestamp.now(tz="UTC")})
+    out = pd.DataFrame(
+        {
+            "id": source + ":" + s.model_version.astype(str) + ":" + day + ":" + s.symbol,
+            "source": source,
+            "role": role,
+            "run_id": run_id,
+            "as_of": pd.to_datetime(s.as_of).dt.date,
+            "symbol": s.symbol,
+            "direction": s.direction,
+            "confidence": s.confidence.astype(float),
+            "entry": s.entry.astype(float),
+            "stop_loss": s.stop_loss.astype(float),
+            "take_profit": s.take_profit.astype(float),
+            "atr14": s.atr14.astype(float),
+            "model_version": s.model_version,
+            "created_at": pd.Timestamp.now(tz="UTC"),
+        }
+    )
     return out[TRACK_COLS]
 
+# %% ../../nbs/66c_track.replay.ipynb #b4962713
 def save_track(store: SignalStore, rows: pd.DataFrame, day, source: str, version: str) -> int:
-    "Replace the `track_signals` rows of (source, model version, date) with `rows` in one transaction; returns the count."
-    keep = [c for c in TRACK_COLS if c not in ("run_id", "created_at")]   # a re-run keeps identical signal values
+    """Replace the `track_signals` rows of (source, model version, date) with `rows` in one transaction; returns the
+    count."""
+    keep = [c for c in TRACK_COLS if c not in ("run_id", "created_at")]  # a re-run keeps identical signal values
     with store.transaction() as con:
-        con.execute("DELETE FROM track_signals WHERE source = ? AND model_version = ? AND as_of = ?", [source, version, pd.Timestamp(day).date()])
-        if len(rows): con.executemany(f"INSERT INTO track_signals ({', '.join(TRACK_COLS)}) VALUES ({', '.join('?' * len(TRACK_COLS))})",
-                                      [[_py(v) for v in r] for r in rows[TRACK_COLS].itertuples(index=False)])
+        con.execute(
+            "DELETE FROM track_signals WHERE source = ? AND model_version = ? AND as_of = ?",
+            [source, version, pd.Timestamp(day).date()],
+        )
+        if len(rows):
+            con.executemany(
+                f"INSERT INTO track_signals ({', '.join(TRACK_COLS)}) VALUES ({', '.join('?' * len(TRACK_COLS))})",
+                [[_py(v) for v in r] for r in rows[TRACK_COLS].itertuples(index=False)],
+            )
     return len(rows)
 
+# %% ../../nbs/66c_track.replay.ipynb #68624fc1
 def read_track(store: SignalStore, source: str, start=None, end=None) -> pd.DataFrame:
     "`track_signals` of one source in [start, end] as SIGNAL_KEYS rows (signal_id = id)."
     w, p = ["source = ?"], [source]
-    if start is not None: w.append("as_of >= ?"); p.append(pd.Timestamp(start).date())
-    if end is not None: w.append("as_of <= ?"); p.append(pd.Timestamp(end).date())
-    cols = ["id", "source", "model_version", "role", "as_of", "symbol", "direction", "confidence", "entry", "stop_loss", "take_profit", "atr14"]
+    if start is not None:
+        w.append("as_of >= ?")
+        p.append(pd.Timestamp(start).date())
+    if end is not None:
+        w.append("as_of <= ?")
+        p.append(pd.Timestamp(end).date())
+    cols = [
+        "id",
+        "source",
+        "model_version",
+        "role",
+        "as_of",
+        "symbol",
+        "direction",
+        "confidence",
+        "entry",
+        "stop_loss",
+        "take_profit",
+        "atr14",
+    ]
     with store.connect() as con:
-        rows = con.execute(f"SELECT {', '.join(cols)} FROM track_signals WHERE {' AND '.join(w)} ORDER BY as_of, id", p).fetchall()
+        rows = con.execute(
+            f"SELECT {', '.join(cols)} FROM track_signals WHERE {' AND '.join(w)} ORDER BY as_of, id", p
+        ).fetchall()
     return pd.DataFrame(rows, columns=SIGNAL_KEYS)
 
 # %% ../../nbs/66c_track.replay.ipynb #46e7240c
-def follow_track(store: SignalStore, cfg: Config, source: str, start=None, end=None, through=None,
-                 p: TrackParams = TrackParams()) -> pd.DataFrame:
-    "Outcomes of the `track_signals` of `source` in [start, end] through `through` (the last daily bar when None), saved; returns them."
+def follow_track(
+    store: SignalStore, cfg: Config, source: str, start=None, end=None, through=None, p: TrackParams = TrackParams()
+) -> pd.DataFrame:
+    """Outcomes of the `track_signals` of `source` in [start, end] through `through` (the last daily bar when None),
+    saved; returns them."""
     from aitrader.data.window import read_window
     from aitrader.data.window import last_trading_day
+
     sig = read_track(store, source, start, end)
-    if sig.empty: return sig
-    thr = pd.Timestamp(through) if through is not None else last_trading_day(cfg, sorted(sig.symbol.unique())).tz_localize(None)
+    if sig.empty:
+        return sig
+    thr = (
+        pd.Timestamp(through)
+        if through is not None
+        else last_trading_day(cfg, sorted(sig.symbol.unique())).tz_localize(None)
+    )
     bars = read_window(cfg, sorted(sig.symbol.unique()), pd.Timestamp(min(sig.as_of)), thr)
     out = outcomes(sig, bars, thr, p)
     save_outcomes(store, out)
     return out
 
-def replay(start, end,                     # first and last session (ISO dates), inclusive
-           universe: str = "nifty50",      # as the daily job's `universe`
-           roles: tuple = ("champion", "challenger"), # which registered models to score
-           through=None,                   # outcomes through this session; the last daily bar when None
-           cfg: Config | None = None, mode: str | None = None,
-           verbose: bool = True,
-          ) -> dict:
-    "Score every session in [start, end] with the daily job's code path, store the BUY/SELL rows (source 'replay'), follow them; a summary dict."
+# %% ../../nbs/66c_track.replay.ipynb #cca15a8d
+def replay(
+    start,
+    end,  # first and last session (ISO dates), inclusive
+    universe: str = "nifty50",  # as the daily job's `universe`
+    roles: tuple = ("champion", "challenger"),  # which registered models to score
+    through=None,  # outcomes through this session; the last daily bar when None
+    cfg: Config | None = None,
+    mode: str | None = None,
+    verbose: bool = True,
+) -> dict:
+    """Score every session in [start, end] with the daily job's code path, store the BUY/SELL rows (source 'replay'),
+    follow them; a summary dict."""
     import torch
     from aitrader.core.calendar import nse_sessions
     from aitrader.signals.daily import score_daily, INFERENCE_THREADS
     from aitrader.data.window import last_trading_day
     from aitrader.data.universe import load_universe
     from aitrader.track.regimes import update_regimes
+
     cfg = cfg or get_config()
     torch.set_num_threads(INFERENCE_THREADS)
     last = last_trading_day(cfg, load_universe(universe, cfg)).tz_localize(None)
     days = [d for d in nse_sessions(start, end) if d <= last]
-    if not days: raise ValueError(f"replay: no session with bars in [{start}, {end}] (last daily bar {last:%Y-%m-%d})")
+    if not days:
+        raise ValueError(f"replay: no session with bars in [{start}, {end}] (last daily bar {last:%Y-%m-%d})")
     st = track_store(cfg)
     stacks = {"champion": load_alias("champion", mode, cfg)} if "champion" in roles else {}
     if "challenger" in roles:
         try:
             ch = load_alias("challenger", mode, cfg)
-            if ch.version not in [s.version for s in stacks.values()]: stacks["challenger"] = ch
-        except LookupError: pass
+            if ch.version not in [s.version for s in stacks.values()]:
+                stacks["challenger"] = ch
+        except LookupError:
+            pass
     t0, n = time.perf_counter(), {r: 0 for r in stacks}
     with st.run("replay", days[-1]) as rid:
         for i, d in enumerate(days):
             for role, stack in stacks.items():
                 sc = score_daily(cfg, stack, d, universe)
                 n[role] += save_track(st, track_rows(sc.signals, "replay", role, rid), d, "replay", stack.version)
-            if verbose and (i % 20 == 0 or i == len(days) - 1): print(f"replay {d:%Y-%m-%d} ({i + 1}/{len(days)}) {time.perf_counter() - t0:.0f} s")
+            if verbose and (i % 20 == 0 or i == len(days) - 1):
+                print(f"replay {d:%Y-%m-%d} ({i + 1}/{len(days)}) {time.perf_counter() - t0:.0f} s")
         secs = time.perf_counter() - t0
         out = follow_track(st, cfg, "replay", days[0], days[-1], through)
-        try: update_regimes(cfg, through if through is not None else last)
-        except LookupError as e: print(f"replay: regimes not updated: {e}")
-        st.update_run(rid, counts={"sessions": len(days), **{f"signals_{r}": k for r, k in n.items()}, "seconds": round(secs, 1)},
-                      model_version=stacks["champion"].version if "champion" in stacks else None)
-    return dict(run_id=rid, sessions=len(days), signals=n, versions={r: s.version for r, s in stacks.items()},
-                score_seconds=round(secs, 1), s_per_session=round(secs / len(days), 2),
-                outcomes=out.status.value_counts().to_dict() if len(out) else {})
+        try:
+            update_regimes(cfg, through if through is not None else last)
+        except LookupError as e:
+            print(f"replay: regimes not updated: {e}")
+        st.update_run(
+            rid,
+            counts={"sessions": len(days), **{f"signals_{r}": k for r, k in n.items()}, "seconds": round(secs, 1)},
+            model_version=stacks["champion"].version if "champion" in stacks else None,
+        )
+    return dict(
+        run_id=rid,
+        sessions=len(days),
+        signals=n,
+        versions={r: s.version for r, s in stacks.items()},
+        score_seconds=round(secs, 1),
+        s_per_session=round(secs / len(days), 2),
+        outcomes=out.status.value_counts().to_dict() if len(out) else {},
+    )
 
 # %% ../../nbs/66c_track.replay.ipynb #7da3e458
-def shadow_daily(cfg: Config, run_date, universe: str = "nifty50", run_id: str | None = None, mode: str | None = None) -> dict:
-    "Score `run_date` with the challenger in shadow and follow the open shadow signals; {'version', 'signals'} or {'skipped': why}."
+def shadow_daily(
+    cfg: Config, run_date, universe: str = "nifty50", run_id: str | None = None, mode: str | None = None
+) -> dict:
+    """Score `run_date` with the challenger in shadow and follow the open shadow signals; {'version', 'signals'} or
+    {'skipped': why}."""
     from aitrader.signals.daily import score_daily
     from aitrader.train.registry import resolve_version
-    try: chv = resolve_version("challenger", cfg).version
-    except LookupError as e: return {"skipped": str(e)}
-    try: cv = resolve_version("champion", cfg).version
-    except LookupError: cv = None
-    if chv == cv: return {"skipped": "the challenger is the champion"}
+
+    try:
+        chv = resolve_version("challenger", cfg).version
+    except LookupError as e:
+        return {"skipped": str(e)}
+    try:
+        cv = resolve_version("champion", cfg).version
+    except LookupError:
+        cv = None
+    if chv == cv:
+        return {"skipped": "the challenger is the champion"}
     ch = load_alias("challenger", mode, cfg)
     sc = score_daily(cfg, ch, run_date, universe)
     st = track_store(cfg)

@@ -14,68 +14,102 @@ __all__ = ['COST_COLS', 'CostModel', 'cost_frame', 'trade_costs', 'buy_rate', 't
 # %% ../../nbs/26_trading.costs.ipynb #15dccdb9
 @dataclass(frozen=True)
 class CostModel:
-    "NSE cash-market delivery cost stack (rates are fractions of traded value unless stated; defaults as of 2024-10-01, see the table above)."
-    brokerage_pct:float=0.0        # brokerage, fraction of value per order (0: discount-broker delivery)
-    brokerage_cap:float=20.0       # brokerage cap, INR per order (applies when brokerage_pct > 0)
-    stt:float=0.001                # securities transaction tax, buy and sell (0.1%)
-    exchange:float=0.0000297       # NSE transaction charge (0.00297%, from 2024-10-01)
-    sebi:float=0.000001            # SEBI turnover fee (INR 10 per crore)
-    stamp:float=0.00015            # stamp duty, buy side only (0.015%)
-    gst:float=0.18                 # GST on brokerage + exchange charge + SEBI fee + DP charge
-    dp_charge:float=0.0            # depository charge, INR per sell order (scrip-day), before GST
-    ipft:float=0.0                 # NSE investor protection fund charge (0.0001% if set), no GST
-    slippage_bps:float=0.0         # adverse price move on each fill, basis points of the price
+    """NSE cash-market delivery cost stack (rates are fractions of traded value unless stated; defaults as of 2024-10-01,
+    see the table above)."""
+
+    brokerage_pct: float = 0.0  # brokerage, fraction of value per order (0: discount-broker delivery)
+    brokerage_cap: float = 20.0  # brokerage cap, INR per order (applies when brokerage_pct > 0)
+    stt: float = 0.001  # securities transaction tax, buy and sell (0.1%)
+    exchange: float = 0.0000297  # NSE transaction charge (0.00297%, from 2024-10-01)
+    sebi: float = 0.000001  # SEBI turnover fee (INR 10 per crore)
+    stamp: float = 0.00015  # stamp duty, buy side only (0.015%)
+    gst: float = 0.18  # GST on brokerage + exchange charge + SEBI fee + DP charge
+    dp_charge: float = 0.0  # depository charge, INR per sell order (scrip-day), before GST
+    ipft: float = 0.0  # NSE investor protection fund charge (0.0001% if set), no GST
+    slippage_bps: float = 0.0  # adverse price move on each fill, basis points of the price
 
     def fill_price(self, side, price):
         "Price after slippage (float or array, INR): higher for 'buy', lower for 'sell'."
         return np.asarray(price, float) * (1 + _sign(side) * self.slippage_bps / 1e4)
 
+# %% ../../nbs/26_trading.costs.ipynb #d84b4253
 def _sign(side):
     "+1 for 'buy', -1 for 'sell' (scalar or array of str); ValueError otherwise."
     s = np.char.lower(np.asarray(side, dtype=str))
-    if not np.isin(s, ["buy", "sell"]).all(): raise ValueError(f"side must be 'buy' or 'sell', got {np.unique(s)}")
+    if not np.isin(s, ["buy", "sell"]).all():
+        raise ValueError(f"side must be 'buy' or 'sell', got {np.unique(s)}")
     return np.where(s == "buy", 1.0, -1.0)
 
 # %% ../../nbs/26_trading.costs.ipynb #b735ce24
 COST_COLS = ["brokerage", "stt", "exchange", "sebi", "stamp", "dp", "ipft", "gst", "charges", "slippage", "total"]
 
-def cost_frame(cm:CostModel, # the cost model
-               side,         # 'buy' / 'sell' per order (str or array of str)
-               qty,          # shares per order (> 0)
-               price,        # reference price per share before slippage, INR
-              ) -> pd.DataFrame:
-    "One row per order: `fill_price`, `value` (qty * fill, INR) and each charge of `COST_COLS` in INR (float64); `charges` = all charges, `total` = charges + slippage. ValueError on a bad side or qty <= 0."
-    sgn = _sign(side); q = np.asarray(qty, float); p = np.asarray(price, float)
+# %% ../../nbs/26_trading.costs.ipynb #08a2edda
+def cost_frame(
+    cm: CostModel,  # the cost model
+    side,  # 'buy' / 'sell' per order (str or array of str)
+    qty,  # shares per order (> 0)
+    price,  # reference price per share before slippage, INR
+) -> pd.DataFrame:
+    """One row per order: `fill_price`, `value` (qty * fill, INR) and each charge of `COST_COLS` in INR (float64);
+    `charges` = all charges, `total` = charges + slippage. ValueError on a bad side or qty <= 0."""
+    sgn = _sign(side)
+    q = np.asarray(qty, float)
+    p = np.asarray(price, float)
     sgn, q, p = np.broadcast_arrays(np.atleast_1d(sgn), np.atleast_1d(q), np.atleast_1d(p))
-    if (q <= 0).any() or (p <= 0).any(): raise ValueError("qty and price must be positive")
+    if (q <= 0).any() or (p <= 0).any():
+        raise ValueError("qty and price must be positive")
     buy = sgn > 0
     fill = p * (1 + sgn * cm.slippage_bps / 1e4)
     v = q * fill
-    d = {"fill_price": fill, "value": v,
-         "brokerage": np.minimum(cm.brokerage_pct * v, cm.brokerage_cap) if cm.brokerage_pct > 0 else np.zeros_like(v),
-         "stt": cm.stt * v, "exchange": cm.exchange * v, "sebi": cm.sebi * v,
-         "stamp": np.where(buy, cm.stamp * v, 0.0), "dp": np.where(buy, 0.0, cm.dp_charge), "ipft": cm.ipft * v}
+    d = {
+        "fill_price": fill,
+        "value": v,
+        "brokerage": np.minimum(cm.brokerage_pct * v, cm.brokerage_cap) if cm.brokerage_pct > 0 else np.zeros_like(v),
+        "stt": cm.stt * v,
+        "exchange": cm.exchange * v,
+        "sebi": cm.sebi * v,
+        "stamp": np.where(buy, cm.stamp * v, 0.0),
+        "dp": np.where(buy, 0.0, cm.dp_charge),
+        "ipft": cm.ipft * v,
+    }
     d["gst"] = cm.gst * (d["brokerage"] + d["exchange"] + d["sebi"] + d["dp"])
     d["charges"] = sum(d[k] for k in COST_COLS[:8])
     d["slippage"] = q * np.abs(fill - p)
     d["total"] = d["charges"] + d["slippage"]
     return pd.DataFrame(d)
 
-def trade_costs(side:str, qty:float, price:float, # one order: 'buy'/'sell', shares, reference price (INR)
-                cm:CostModel|None=None,            # default CostModel() when None
-               ) -> dict:
+# %% ../../nbs/26_trading.costs.ipynb #ffb79ef8
+def trade_costs(
+    side: str,
+    qty: float,
+    price: float,  # one order: 'buy'/'sell', shares, reference price (INR)
+    cm: CostModel | None = None,  # default CostModel() when None
+) -> dict:
     "Each charge of one order in INR (dict of floats: fill_price, value, then `COST_COLS`)."
     return {k: float(v) for k, v in cost_frame(cm or CostModel(), side, qty, price).iloc[0].items()}
 
 # %% ../../nbs/26_trading.costs.ipynb #9e533fdc
-def buy_rate(cm:CostModel) -> float:
-    "Upper bound of a buy's charges as a fraction of its filled value (float): brokerage (uncapped) + STT + exchange + SEBI + stamp + IPFT + GST."
-    return cm.brokerage_pct + cm.stt + cm.exchange + cm.sebi + cm.stamp + cm.ipft + cm.gst * (cm.brokerage_pct + cm.exchange + cm.sebi)
+def buy_rate(cm: CostModel) -> float:
+    """Upper bound of a buy's charges as a fraction of its filled value (float): brokerage (uncapped) + STT + exchange +
+    SEBI + stamp + IPFT + GST."""
+    return (
+        cm.brokerage_pct
+        + cm.stt
+        + cm.exchange
+        + cm.sebi
+        + cm.stamp
+        + cm.ipft
+        + cm.gst * (cm.brokerage_pct + cm.exchange + cm.sebi)
+    )
 
 # %% ../../nbs/26_trading.costs.ipynb #6b99846d
-def trade_charges(cm:CostModel, buy:bool, v:float) -> float:
+def trade_charges(cm: CostModel, buy: bool, v: float) -> float:
     "Charges of one order of filled value `v` (INR, float): the `charges` column of `cost_frame`."
     br = min(cm.brokerage_pct * v, cm.brokerage_cap) if cm.brokerage_pct > 0 else 0.0
     dp = 0.0 if buy else cm.dp_charge
-    return (br + (cm.stt + cm.exchange + cm.sebi + cm.ipft + (cm.stamp if buy else 0.0)) * v + dp
-            + cm.gst * (br + cm.exchange * v + cm.sebi * v + dp))
+    return (
+        br
+        + (cm.stt + cm.exchange + cm.sebi + cm.ipft + (cm.stamp if buy else 0.0)) * v
+        + dp
+        + cm.gst * (br + cm.exchange * v + cm.sebi * v + dp)
+    )

@@ -15,9 +15,13 @@ import json
 __all__ = ['FALLBACK', 'BASE_POLICY', 'choice_path', 'active_exit_policy', 'policy_for', 'manifest_entry']
 
 # %% ../../nbs/26c_trading.exit_policy.ipynb #e7608100
-FALLBACK = dict(policy="fixed", kind="rule", reason="no exit evaluation has run: today's fixed stop / target / time exit")
+FALLBACK = dict(
+    policy="fixed", kind="rule", reason="no exit evaluation has run: today's fixed stop / target / time exit"
+)
 
-def choice_path(cfg: Config) -> Path: return cfg.artifacts_dir / "exits" / "exit_policy.json"
+# %% ../../nbs/26c_trading.exit_policy.ipynb #6e6c0fa3
+def choice_path(cfg: Config) -> Path:
+    return cfg.artifacts_dir / "exits" / "exit_policy.json"
 
 # %% ../../nbs/26c_trading.exit_policy.ipynb #3ba0418e
 def active_exit_policy(cfg: Config | None = None) -> dict:
@@ -25,18 +29,39 @@ def active_exit_policy(cfg: Config | None = None) -> dict:
     p = choice_path(cfg or get_config())
     return json.loads(p.read_text()) if p.is_file() else dict(FALLBACK)
 
+# %% ../../nbs/26c_trading.exit_policy.ipynb #28b868ff
 def policy_for(choice: dict) -> ExitPolicy:
-    "The engine policy of a choice: the rule's parameters, or PPO's base (the signal's stop as a hard stop, no target, 30 sessions at most)."
+    """The engine policy of a choice: the rule's parameters, or PPO's base (the signal's stop as a hard stop, no target,
+    30 sessions at most)."""
     from aitrader.trading.exit_policy import BASE_POLICY
-    if choice.get("kind") == "ppo": return BASE_POLICY
-    if choice.get("spec"): return ExitPolicy(**choice["spec"])
+
+    if choice.get("kind") == "ppo":
+        return BASE_POLICY
+    if choice.get("spec"):
+        return ExitPolicy(**choice["spec"])
     return RULES[choice["policy"]]
 
+# %% ../../nbs/26c_trading.exit_policy.ipynb #ae956f52
 def manifest_entry(cfg: Config | None = None) -> dict:
     "The bundle manifest's `exit_policy`: policy, kind, reason, val_year and the numbers behind the choice."
     c = active_exit_policy(cfg)
-    return {k: c[k] for k in ("policy", "kind", "reason", "val_year", "best_rule", "best_rule_value", "ppo_mean", "ppo_spread",
-                              "evaluated_at", "spec", "model") if k in c}
+    return {
+        k: c[k]
+        for k in (
+            "policy",
+            "kind",
+            "reason",
+            "val_year",
+            "best_rule",
+            "best_rule_value",
+            "ppo_mean",
+            "ppo_spread",
+            "evaluated_at",
+            "spec",
+            "model",
+        )
+        if k in c
+    }
 
 # %% ../../nbs/26c_trading.exit_policy.ipynb #77268e6f
 BASE_POLICY = ExitPolicy("ppo_base", target_r=0, max_days=30)

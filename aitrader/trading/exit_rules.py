@@ -16,112 +16,168 @@ __all__ = ['RULES', 'ExitPolicy', 'rule', 'open_state', 'on_bar', 'on_close', 'P
 # %% ../../nbs/26b_trading.exit_rules.ipynb #68aff7b2
 @dataclass(frozen=True)
 class ExitPolicy:
-    "A long position's exit rules (ATR = Wilder ATR of daily bars at the last close; R = entry - initial stop, INR per share)."
-    name: str = "bracket"            # label in tables and manifests
-    stop_atr: float | None = None    # initial stop at entry - stop_atr x ATR; None: the signal's stop_loss
-    target_r: float | None = None    # target at entry + target_r x R; None: the signal's take_profit; 0: no target
-    trail_atr: float | None = None   # trailing stop trail_atr x ATR under the anchor; None: no trailing
-    trail_anchor: str = "high"       # 'high': highest high since entry (chandelier); 'close': highest close
-    trail_after_r: float = 0.0       # trail only once the best high is >= entry + trail_after_r x R
-    breakeven_r: float | None = None # stop to the entry price once the best high is >= entry + breakeven_r x R
-    partial_r: float | None = None   # sell partial_frac of the shares at entry + partial_r x R (resting limit)
-    partial_frac: float = 0.5        # fraction of the initial shares sold by the partial
-    max_days: int | None = 10        # time exit at the next open after this many session closes held (entry day = 1)
-    atr_n: int = 14                  # ATR window, daily bars
+    """A long position's exit rules (ATR = Wilder ATR of daily bars at the last close; R = entry - initial stop, INR per
+    share)."""
+
+    name: str = "bracket"  # label in tables and manifests
+    stop_atr: float | None = None  # initial stop at entry - stop_atr x ATR; None: the signal's stop_loss
+    target_r: float | None = None  # target at entry + target_r x R; None: the signal's take_profit; 0: no target
+    trail_atr: float | None = None  # trailing stop trail_atr x ATR under the anchor; None: no trailing
+    trail_anchor: str = "high"  # 'high': highest high since entry (chandelier); 'close': highest close
+    trail_after_r: float = 0.0  # trail only once the best high is >= entry + trail_after_r x R
+    breakeven_r: float | None = None  # stop to the entry price once the best high is >= entry + breakeven_r x R
+    partial_r: float | None = None  # sell partial_frac of the shares at entry + partial_r x R (resting limit)
+    partial_frac: float = 0.5  # fraction of the initial shares sold by the partial
+    max_days: int | None = 10  # time exit at the next open after this many session closes held (entry day = 1)
+    atr_n: int = 14  # ATR window, daily bars
 
     def __post_init__(self):
-        if self.trail_anchor not in ("high", "close"): raise ValueError(f"trail_anchor must be 'high' or 'close', got {self.trail_anchor!r}")
+        if self.trail_anchor not in ("high", "close"):
+            raise ValueError(f"trail_anchor must be 'high' or 'close', got {self.trail_anchor!r}")
         for k in ("stop_atr", "trail_atr", "breakeven_r", "partial_r"):
             v = getattr(self, k)
-            if v is not None and not v > 0: raise ValueError(f"{k} must be > 0 or None, got {v}")
-        if self.target_r is not None and self.target_r < 0: raise ValueError(f"target_r must be >= 0 or None, got {self.target_r}")
-        if not 0 < self.partial_frac < 1: raise ValueError(f"partial_frac must be in (0, 1), got {self.partial_frac}")
-        if self.max_days is not None and self.max_days < 1: raise ValueError(f"max_days must be >= 1 or None, got {self.max_days}")
+            if v is not None and not v > 0:
+                raise ValueError(f"{k} must be > 0 or None, got {v}")
+        if self.target_r is not None and self.target_r < 0:
+            raise ValueError(f"target_r must be >= 0 or None, got {self.target_r}")
+        if not 0 < self.partial_frac < 1:
+            raise ValueError(f"partial_frac must be in (0, 1), got {self.partial_frac}")
+        if self.max_days is not None and self.max_days < 1:
+            raise ValueError(f"max_days must be >= 1 or None, got {self.max_days}")
 
-    def to_json(self) -> str: return json.dumps(asdict(self), sort_keys=True)
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
     @classmethod
-    def from_json(cls, s: str | dict) -> ExitPolicy: return cls(**(json.loads(s) if isinstance(s, str) else s))
+    def from_json(cls, s: str | dict) -> ExitPolicy:
+        return cls(**(json.loads(s) if isinstance(s, str) else s))
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #48336345
-RULES: dict[str, ExitPolicy] = {p.name: p for p in [
-    ExitPolicy("fixed", max_days=10),
-    ExitPolicy("atr_trail", target_r=0, trail_atr=3.0, trail_anchor="close", max_days=30),
-    ExitPolicy("chandelier", target_r=0, trail_atr=3.0, trail_anchor="high", max_days=30),
-    ExitPolicy("breakeven_trail", target_r=0, breakeven_r=1.0, trail_atr=2.0, trail_after_r=1.0, max_days=30),
-    ExitPolicy("partial_trail", target_r=0, partial_r=1.0, breakeven_r=1.0, trail_atr=2.5, max_days=30),
-]}
+RULES: dict[str, ExitPolicy] = {
+    p.name: p
+    for p in [
+        ExitPolicy("fixed", max_days=10),
+        ExitPolicy("atr_trail", target_r=0, trail_atr=3.0, trail_anchor="close", max_days=30),
+        ExitPolicy("chandelier", target_r=0, trail_atr=3.0, trail_anchor="high", max_days=30),
+        ExitPolicy("breakeven_trail", target_r=0, breakeven_r=1.0, trail_atr=2.0, trail_after_r=1.0, max_days=30),
+        ExitPolicy("partial_trail", target_r=0, partial_r=1.0, breakeven_r=1.0, trail_atr=2.5, max_days=30),
+    ]
+}
 
+# %% ../../nbs/26b_trading.exit_rules.ipynb #39b6a2e2
 def rule(name: str) -> ExitPolicy:
     "The declared rule exit `name` (a key of RULES). Raises `KeyError` naming the known ones."
-    if name not in RULES: raise KeyError(f"unknown exit rule {name!r}; known: {sorted(RULES)}")
+    if name not in RULES:
+        raise KeyError(f"unknown exit rule {name!r}; known: {sorted(RULES)}")
     return RULES[name]
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #529a8c7a
-def open_state(policy: ExitPolicy,
-               entry: float,        # entry fill reference price, INR per share (before slippage)
-               qty: int,            # shares bought
-               stop: float,         # the signal's stop_loss, INR
-               target: float,       # the signal's take_profit, INR
-               atr: float,          # ATR at the close before the entry bar, INR
-              ) -> dict:
-    "The position state at the entry fill: entry, qty0, qty, r (INR per share), stop, target (inf: none), best_high, best_close, days, partial_done, pending."
+def open_state(
+    policy: ExitPolicy,
+    entry: float,  # entry fill reference price, INR per share (before slippage)
+    qty: int,  # shares bought
+    stop: float,  # the signal's stop_loss, INR
+    target: float,  # the signal's take_profit, INR
+    atr: float,  # ATR at the close before the entry bar, INR
+) -> dict:
+    """The position state at the entry fill: entry, qty0, qty, r (INR per share), stop, target (inf: none), best_high,
+    best_close, days, partial_done, pending."""
     st = entry - policy.stop_atr * atr if policy.stop_atr else float(stop)
-    if not st < entry: raise ValueError(f"the initial stop {st:.2f} is not below the entry {entry:.2f}")
+    if not st < entry:
+        raise ValueError(f"the initial stop {st:.2f} is not below the entry {entry:.2f}")
     r = entry - st
-    tg = (float(target) if policy.target_r is None else math.inf if policy.target_r == 0 else entry + policy.target_r * r)
-    return dict(entry=float(entry), qty0=int(qty), qty=int(qty), r=float(r), stop=float(st), target=float(tg),
-                best_high=float(entry), best_close=float(entry), days=0, partial_done=False, pending=None, atr=float(atr))
+    tg = float(target) if policy.target_r is None else math.inf if policy.target_r == 0 else entry + policy.target_r * r
+    return dict(
+        entry=float(entry),
+        qty0=int(qty),
+        qty=int(qty),
+        r=float(r),
+        stop=float(st),
+        target=float(tg),
+        best_high=float(entry),
+        best_close=float(entry),
+        days=0,
+        partial_done=False,
+        pending=None,
+        atr=float(atr),
+    )
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #c887d0d1
 def _exit(s: dict, q: int, px: float, why: str) -> tuple:
-    s["qty"] -= q; return (why, int(q), float(px))
+    s["qty"] -= q
+    return (why, int(q), float(px))
 
-def on_bar(s: dict,                 # position state (changed in place)
-           o: float, h: float, l: float, c: float, # the bar, INR
-           policy: ExitPolicy,
-           entry_bar: bool = False, # the bar the entry filled in: no target or partial unless it filled at the open
-           at_open: bool = True,    # the entry filled at this bar's open
-          ) -> list[tuple]:
-    "Exits filled in this bar: [(reason, shares, reference price INR)]; reasons: stop, stop_gap, target, target_gap, partial, and the pending ones."
+# %% ../../nbs/26b_trading.exit_rules.ipynb #3f4fcc03
+def on_bar(
+    s: dict,  # position state (changed in place)
+    o: float,
+    h: float,
+    l: float,
+    c: float,  # the bar, INR
+    policy: ExitPolicy,
+    entry_bar: bool = False,  # the bar the entry filled in: no target or partial unless it filled at the open
+    at_open: bool = True,  # the entry filled at this bar's open
+) -> list[tuple]:
+    """Exits filled in this bar: [(reason, shares, reference price INR)]; reasons: stop, stop_gap, target, target_gap,
+    partial, and the pending ones."""
     out = []
-    if s["qty"] <= 0: return out
+    if s["qty"] <= 0:
+        return out
     if s["pending"] and not entry_bar:
-        why, frac = s["pending"]; s["pending"] = None
+        why, frac = s["pending"]
+        s["pending"] = None
         q = s["qty"] if frac >= 1 else min(s["qty"], max(1, int(s["qty0"] * frac)))
         out.append(_exit(s, q, o, why))
-        if s["qty"] <= 0: return out
+        if s["qty"] <= 0:
+            return out
     if not entry_bar or at_open:
-        if o <= s["stop"]: return out + [_exit(s, s["qty"], o, "stop_gap")]
-        if o >= s["target"]: return out + [_exit(s, s["qty"], o, "target_gap")]
-    if l <= s["stop"]: return out + [_exit(s, s["qty"], s["stop"], "stop")]
-    if entry_bar and not at_open: return out
+        if o <= s["stop"]:
+            return out + [_exit(s, s["qty"], o, "stop_gap")]
+        if o >= s["target"]:
+            return out + [_exit(s, s["qty"], o, "target_gap")]
+    if l <= s["stop"]:
+        return out + [_exit(s, s["qty"], s["stop"], "stop")]
+    if entry_bar and not at_open:
+        return out
     if policy.partial_r and not s["partial_done"]:
         lvl = s["entry"] + policy.partial_r * s["r"]
         q = int(s["qty0"] * policy.partial_frac)
         if h >= lvl and 0 < q < s["qty"] and lvl < s["target"]:
-            s["partial_done"] = True; out.append(_exit(s, q, max(o, lvl), "partial"))
-    if h >= s["target"]: out.append(_exit(s, s["qty"], s["target"], "target"))
+            s["partial_done"] = True
+            out.append(_exit(s, q, max(o, lvl), "partial"))
+    if h >= s["target"]:
+        out.append(_exit(s, s["qty"], s["target"], "target"))
     return out
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #9c642be5
-def on_close(s: dict,            # position state (changed in place)
-             h: float, c: float, # the session's high and close, INR
-             atr: float,         # ATR at this close, INR
-             policy: ExitPolicy,
-            ) -> list[tuple]:
-    "Stop moves and schedules at the close: [(kind, old, new)] with kind 'breakeven', 'trail' or 'time' (the time exit is set pending)."
+def on_close(
+    s: dict,  # position state (changed in place)
+    h: float,
+    c: float,  # the session's high and close, INR
+    atr: float,  # ATR at this close, INR
+    policy: ExitPolicy,
+) -> list[tuple]:
+    """Stop moves and schedules at the close: [(kind, old, new)] with kind 'breakeven', 'trail' or 'time' (the time exit
+    is set pending)."""
     out = []
-    if s["qty"] <= 0: return out
-    s["days"] += 1; s["atr"] = float(atr)
-    s["best_high"] = max(s["best_high"], h); s["best_close"] = max(s["best_close"], c)
+    if s["qty"] <= 0:
+        return out
+    s["days"] += 1
+    s["atr"] = float(atr)
+    s["best_high"] = max(s["best_high"], h)
+    s["best_close"] = max(s["best_close"], c)
     if policy.breakeven_r and s["best_high"] >= s["entry"] + policy.breakeven_r * s["r"] and s["stop"] < s["entry"]:
-        out.append(("breakeven", s["stop"], s["entry"])); s["stop"] = s["entry"]
+        out.append(("breakeven", s["stop"], s["entry"]))
+        s["stop"] = s["entry"]
     if policy.trail_atr and atr == atr and s["best_high"] >= s["entry"] + policy.trail_after_r * s["r"]:
         anchor = s["best_high"] if policy.trail_anchor == "high" else s["best_close"]
         new = anchor - policy.trail_atr * atr
-        if new > s["stop"]: out.append(("trail", s["stop"], new)); s["stop"] = float(new)
+        if new > s["stop"]:
+            out.append(("trail", s["stop"], new))
+            s["stop"] = float(new)
     if policy.max_days and s["days"] >= policy.max_days and not s["pending"]:
-        s["pending"] = ("time", 1.0); out.append(("time", s["days"], None))
+        s["pending"] = ("time", 1.0)
+        out.append(("time", s["days"], None))
     return out
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #d025b5c9
@@ -129,102 +185,176 @@ from .costs import CostModel
 from .costs import trade_charges
 from ..features.atr import wilder_atr
 
+# %% ../../nbs/26b_trading.exit_rules.ipynb #c26170f9
 class Panel:
     "Daily arrays per symbol (ts, open, high, low, close, atr at each close) from a bars frame."
-    def __init__(self, bars: pd.DataFrame, # bars frame (symbol, ts, open, high, low, close), daily
-                 atr_n: int = 14):
+
+    def __init__(
+        self,
+        bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close), daily
+        atr_n: int = 14,
+    ):
         self.s = {}
         for sym, g in bars.sort_values(["symbol", "ts"]).groupby("symbol", sort=False):
             o, h, l, c = (g[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
-            self.s[sym] = dict(ts=pd.DatetimeIndex(g.ts), open=o, high=h, low=l, close=c, atr=wilder_atr(h, l, c, atr_n, partial=True))
-    def __getitem__(self, sym: str) -> dict: return self.s[sym]
+            self.s[sym] = dict(
+                ts=pd.DatetimeIndex(g.ts), open=o, high=h, low=l, close=c, atr=wilder_atr(h, l, c, atr_n, partial=True)
+            )
+
+    def __getitem__(self, sym: str) -> dict:
+        return self.s[sym]
+
     def index(self, sym: str, ts) -> int:
         "Row of session `ts` in `sym`'s arrays. Raises `KeyError`."
         i = self.s[sym]["ts"].get_indexer([pd.Timestamp(ts)])[0]
-        if i < 0: raise KeyError(f"{sym}: no daily bar at {ts}")
+        if i < 0:
+            raise KeyError(f"{sym}: no daily bar at {ts}")
         return int(i)
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #a2213f7a
 class PositionSim:
-    "One long position through the exit engine on daily bars (see above); `t` is the session whose close was processed last."
-    def __init__(self, a: dict,            # a symbol's Panel arrays
-                 j: int,                   # the entry session's row (the session after the signal)
-                 limit: float, stop: float, target: float, # planned entry, the signal's stop and target (INR)
-                 policy: ExitPolicy,
-                 cm: CostModel = CostModel(),
-                 notional: float = 100_000.0,  # INR per trade: qty = floor(notional / entry)
-                 entry_type: str = "limit"):
+    """One long position through the exit engine on daily bars (see above); `t` is the session whose close was processed
+    last."""
+
+    def __init__(
+        self,
+        a: dict,  # a symbol's Panel arrays
+        j: int,  # the entry session's row (the session after the signal)
+        limit: float,
+        stop: float,
+        target: float,  # planned entry, the signal's stop and target (INR)
+        policy: ExitPolicy,
+        cm: CostModel = CostModel(),
+        notional: float = 100_000.0,  # INR per trade: qty = floor(notional / entry)
+        entry_type: str = "limit",
+    ):
         self.a, self.j, self.p, self.cm, self.t = a, j, policy, cm, j
         o, l = a["open"][j], a["low"][j]
-        if entry_type == "market": px, self.at_open = o, True
-        elif o <= limit: px, self.at_open = o, True
-        elif l <= limit: px, self.at_open = limit, False
-        else: px = None
+        if entry_type == "market":
+            px, self.at_open = o, True
+        elif o <= limit:
+            px, self.at_open = o, True
+        elif l <= limit:
+            px, self.at_open = limit, False
+        else:
+            px = None
         self.filled = px is not None and stop < px < target
         self.fills, self.events, self.proceeds, self.costs = [], [], 0.0, 0.0
-        if not self.filled: return
+        if not self.filled:
+            return
         q = int(notional // px)
         self.filled = q >= 1
-        if not self.filled: return
-        f = px * (1 + cm.slippage_bps / 1e4); ch = trade_charges(cm, True, q * f)
+        if not self.filled:
+            return
+        f = px * (1 + cm.slippage_bps / 1e4)
+        ch = trade_charges(cm, True, q * f)
         self.entry_cost, self.costs = q * f + ch, ch
         self.s = open_state(policy, px, q, stop, target, a["atr"][j - 1] if j > 0 else a["high"][j] - a["low"][j])
-        self._bar(j, entry_bar=True); self._close(j)
+        self._bar(j, entry_bar=True)
+        self._close(j)
 
     def _sell(self, why, q, px, i):
-        f = px * (1 - self.cm.slippage_bps / 1e4); ch = trade_charges(self.cm, False, q * f)
-        self.proceeds += q * f - ch; self.costs += ch; self.fills.append((i, why, q, px))
+        f = px * (1 - self.cm.slippage_bps / 1e4)
+        ch = trade_charges(self.cm, False, q * f)
+        self.proceeds += q * f - ch
+        self.costs += ch
+        self.fills.append((i, why, q, px))
 
     def _bar(self, i, entry_bar=False):
         a = self.a
-        for why, q, px in on_bar(self.s, a["open"][i], a["high"][i], a["low"][i], a["close"][i], self.p, entry_bar, self.at_open):
+        for why, q, px in on_bar(
+            self.s, a["open"][i], a["high"][i], a["low"][i], a["close"][i], self.p, entry_bar, self.at_open
+        ):
             self._sell(why, q, px, i)
 
     def _close(self, i):
-        if self.s["qty"] > 0: self.events += on_close(self.s, self.a["high"][i], self.a["close"][i], self.a["atr"][i], self.p)
+        if self.s["qty"] > 0:
+            self.events += on_close(self.s, self.a["high"][i], self.a["close"][i], self.a["atr"][i], self.p)
 
     @property
-    def done(self) -> bool: return not self.filled or self.s["qty"] <= 0 or self.t >= len(self.a["close"]) - 1
-    def equity(self) -> float: return self.proceeds + self.s["qty"] * self.a["close"][self.t] - self.entry_cost
+    def done(self) -> bool:
+        return not self.filled or self.s["qty"] <= 0 or self.t >= len(self.a["close"]) - 1
+
+    def equity(self) -> float:
+        return self.proceeds + self.s["qty"] * self.a["close"][self.t] - self.entry_cost
 
     def advance(self) -> None:
         "Run the next session (its bars, then its close)."
-        self.t += 1; self._bar(self.t); self._close(self.t)
+        self.t += 1
+        self._bar(self.t)
+        self._close(self.t)
 
     def finish(self) -> dict:
-        "Run to the exit (a position still open at the data's end is sold at the last close, reason 'end'); the trade row."
-        while self.s["qty"] > 0 and self.t < len(self.a["close"]) - 1: self.advance()
-        if self.s["qty"] > 0: self._sell("end", self.s["qty"], self.a["close"][self.t], self.t); self.s["qty"] = 0
+        """Run to the exit (a position still open at the data's end is sold at the last close, reason 'end'); the trade
+        row."""
+        while self.s["qty"] > 0 and self.t < len(self.a["close"]) - 1:
+            self.advance()
+        if self.s["qty"] > 0:
+            self._sell("end", self.s["qty"], self.a["close"][self.t], self.t)
+            self.s["qty"] = 0
         return self.trade()
 
     def trade(self) -> dict:
-        "net_pnl (INR), r_multiple (net over qty0 x R), bars_held, holding_days, costs, reason (of the last fill), entry/exit dates."
+        """net_pnl (INR), r_multiple (net over qty0 x R), bars_held, holding_days, costs, reason (of the last fill),
+        entry/exit dates."""
         s, ts = self.s, self.a["ts"]
-        pnl = self.proceeds - self.entry_cost; last = self.fills[-1][0]
-        return dict(net_pnl=pnl, r_multiple=pnl / (s["qty0"] * s["r"]), bars_held=last - self.j + 1,
-                    holding_days=(ts[last] - ts[self.j]).days, costs=self.costs, reason=self.fills[-1][1].split(":")[0],
-                    entry_ts=ts[self.j], exit_ts=ts[last], entry=s["entry"], qty=s["qty0"])
+        pnl = self.proceeds - self.entry_cost
+        last = self.fills[-1][0]
+        return dict(
+            net_pnl=pnl,
+            r_multiple=pnl / (s["qty0"] * s["r"]),
+            bars_held=last - self.j + 1,
+            holding_days=(ts[last] - ts[self.j]).days,
+            costs=self.costs,
+            reason=self.fills[-1][1].split(":")[0],
+            entry_ts=ts[self.j],
+            exit_ts=ts[last],
+            entry=s["entry"],
+            qty=s["qty0"],
+        )
 
 # %% ../../nbs/26b_trading.exit_rules.ipynb #985d8145
 from .metrics import trade_metrics
 
-def simulate_exits(panel: Panel, entries: pd.DataFrame, policy: ExitPolicy, cm: CostModel = CostModel(),
-                   notional: float = 100_000.0) -> pd.DataFrame:
+# %% ../../nbs/26b_trading.exit_rules.ipynb #2cd71d05
+def simulate_exits(
+    panel: Panel, entries: pd.DataFrame, policy: ExitPolicy, cm: CostModel = CostModel(), notional: float = 100_000.0
+) -> pd.DataFrame:
     "One trade row per filled entry (PositionSim.trade columns + entry_id = the entries' index), in entry order."
     rows = []
     for k, e in zip(entries.index, entries.itertuples()):
-        a = panel[e.symbol]; i = panel.index(e.symbol, e.as_of)
-        if i + 1 >= len(a["close"]): continue
+        a = panel[e.symbol]
+        i = panel.index(e.symbol, e.as_of)
+        if i + 1 >= len(a["close"]):
+            continue
         ps = PositionSim(a, i + 1, e.entry, e.stop_loss, e.take_profit, policy, cm, notional)
-        if ps.filled: rows.append(dict(entry_id=k, symbol=e.symbol, **ps.finish()))
+        if ps.filled:
+            rows.append(dict(entry_id=k, symbol=e.symbol, **ps.finish()))
     return pd.DataFrame(rows)
 
+# %% ../../nbs/26b_trading.exit_rules.ipynb #9cf786a0
 def exit_metrics(trades: pd.DataFrame) -> dict:
-    "n_trades, expectancy_inr, avg_r, win_rate, profit_factor, max_dd_r (cumulative R in exit order), avg_days (sessions held)."
-    if trades.empty: return dict(n_trades=0, expectancy_inr=float("nan"), avg_r=float("nan"), win_rate=float("nan"),
-                                 profit_factor=float("nan"), max_dd_r=float("nan"), avg_days=float("nan"))
+    """n_trades, expectancy_inr, avg_r, win_rate, profit_factor, max_dd_r (cumulative R in exit order), avg_days
+    (sessions held)."""
+    if trades.empty:
+        return dict(
+            n_trades=0,
+            expectancy_inr=float("nan"),
+            avg_r=float("nan"),
+            win_rate=float("nan"),
+            profit_factor=float("nan"),
+            max_dd_r=float("nan"),
+            avg_days=float("nan"),
+        )
     m = trade_metrics(trades)
     cum = trades.sort_values(["exit_ts", "entry_ts"]).r_multiple.cumsum().to_numpy()
     dd = float(np.max(np.maximum.accumulate(np.r_[0.0, cum]) - np.r_[0.0, cum]))
-    return dict(n_trades=int(m["n_trades"]), expectancy_inr=m["expectancy_inr"], avg_r=m["expectancy_r"], win_rate=m["win_rate"],
-                profit_factor=m["profit_factor"], max_dd_r=dd, avg_days=m["avg_bars_held"])
+    return dict(
+        n_trades=int(m["n_trades"]),
+        expectancy_inr=m["expectancy_inr"],
+        avg_r=m["expectancy_r"],
+        win_rate=m["win_rate"],
+        profit_factor=m["profit_factor"],
+        max_dd_r=dd,
+        avg_days=m["avg_bars_held"],
+    )

@@ -12,79 +12,116 @@ __all__ = ['trade_metrics', 'daily_returns', 'cagr', 'sharpe', 'sortino', 'drawd
            'portfolio_metrics']
 
 # %% ../../nbs/26a_trading.metrics.ipynb #ac2ae001
-def trade_metrics(trades:pd.DataFrame, # closed trades: net_pnl, r_multiple, bars_held, holding_days, costs, reason
-                 ) -> dict:
+def trade_metrics(
+    trades: pd.DataFrame,  # closed trades: net_pnl, r_multiple, bars_held, holding_days, costs, reason
+) -> dict:
     "Trade statistics (dict of floats; INR, R multiples, sessions, calendar days; NaN without trades)."
     n = len(trades)
     pnl, r = trades.net_pnl.to_numpy(float), trades.r_multiple.to_numpy(float)
     win = pnl > 0
     gw, gl = pnl[win].sum(), -pnl[~win].sum()
     nan = float("nan")
-    m = dict(n_trades=n, win_rate=win.mean() if n else nan,
-             profit_factor=(gw / gl if gl > 0 else (np.inf if gw > 0 else nan)) if n else nan,
-             expectancy_inr=pnl.mean() if n else nan, expectancy_r=r.mean() if n else nan,
-             avg_win_r=r[win].mean() if win.any() else nan, avg_loss_r=r[~win].mean() if (~win).any() else nan,
-             payoff_ratio=pnl[win].mean() / -pnl[~win].mean() if win.any() and (~win).any() and gl > 0 else nan,
-             avg_bars_held=trades.bars_held.mean() if n else nan, avg_holding_days=trades.holding_days.mean() if n else nan,
-             net_pnl_inr=pnl.sum(), costs_inr=trades.costs.sum())
-    for k in ("stop", "target", "time"): m[f"exit_{k}"] = (trades.reason == k).mean() if n else nan
+    m = dict(
+        n_trades=n,
+        win_rate=win.mean() if n else nan,
+        profit_factor=(gw / gl if gl > 0 else (np.inf if gw > 0 else nan)) if n else nan,
+        expectancy_inr=pnl.mean() if n else nan,
+        expectancy_r=r.mean() if n else nan,
+        avg_win_r=r[win].mean() if win.any() else nan,
+        avg_loss_r=r[~win].mean() if (~win).any() else nan,
+        payoff_ratio=pnl[win].mean() / -pnl[~win].mean() if win.any() and (~win).any() and gl > 0 else nan,
+        avg_bars_held=trades.bars_held.mean() if n else nan,
+        avg_holding_days=trades.holding_days.mean() if n else nan,
+        net_pnl_inr=pnl.sum(),
+        costs_inr=trades.costs.sum(),
+    )
+    for k in ("stop", "target", "time"):
+        m[f"exit_{k}"] = (trades.reason == k).mean() if n else nan
     return {k: float(v) for k, v in m.items()}
 
 # %% ../../nbs/26a_trading.metrics.ipynb #e19d83d8
-def daily_returns(equity:pd.Series,        # equity at each close (INR), indexed by session
-                  initial_capital:float,   # equity before the first session (INR)
-                 ) -> pd.Series:
+def daily_returns(
+    equity: pd.Series,  # equity at each close (INR), indexed by session
+    initial_capital: float,  # equity before the first session (INR)
+) -> pd.Series:
     "Simple daily returns (float64, same index); the first is equity[0] / initial_capital - 1."
     e = equity.to_numpy(float)
-    return pd.Series(np.diff(e, prepend=initial_capital) / np.r_[initial_capital, e[:-1]], index=equity.index, name="returns")
+    return pd.Series(
+        np.diff(e, prepend=initial_capital) / np.r_[initial_capital, e[:-1]], index=equity.index, name="returns"
+    )
 
+# %% ../../nbs/26a_trading.metrics.ipynb #4991dad7
 def _excess(r, rf, periods):
     "Daily returns (float64 array, NaN dropped) less the daily equivalent of the annual rate rf."
-    r = np.asarray(r, float); r = r[~np.isnan(r)]
+    r = np.asarray(r, float)
+    r = r[~np.isnan(r)]
     return r - ((1 + rf) ** (1 / periods) - 1) if rf else r
 
-def cagr(r, periods:int=252) -> float:
+# %% ../../nbs/26a_trading.metrics.ipynb #3d8590b4
+def cagr(r, periods: int = 252) -> float:
     "Compound annual growth rate (fraction) of daily returns `r`, years = sessions / periods."
     r = _excess(r, 0, periods)
     return float(np.prod(1 + r) ** (periods / len(r)) - 1)
 
-def sharpe(r, rf:float=0.0, periods:int=252) -> float:
+# %% ../../nbs/26a_trading.metrics.ipynb #a41fedda
+def sharpe(r, rf: float = 0.0, periods: int = 252) -> float:
     "Annualized Sharpe ratio of daily returns (rf annual; std with ddof 1)."
     x = _excess(r, rf, periods)
     return float(x.mean() / x.std(ddof=1) * np.sqrt(periods))
 
-def sortino(r, rf:float=0.0, periods:int=252) -> float:
-    "Annualized Sortino ratio: mean excess return over the downside deviation about 0 across all days; NaN without down days."
+# %% ../../nbs/26a_trading.metrics.ipynb #883b1642
+def sortino(r, rf: float = 0.0, periods: int = 252) -> float:
+    """Annualized Sortino ratio: mean excess return over the downside deviation about 0 across all days; NaN without down
+    days."""
     x = _excess(r, rf, periods)
     dd = np.sqrt((np.minimum(x, 0) ** 2).sum() / len(x))
     return float(x.mean() / dd * np.sqrt(periods)) if dd > 0 else float("nan")
 
+# %% ../../nbs/26a_trading.metrics.ipynb #0049a755
 def drawdown(r) -> np.ndarray:
     "Drawdown after each day (float64 fractions <= 0) of the wealth curve that starts at 1."
     w = np.cumprod(1 + _excess(r, 0, 1))
     return w / np.maximum.accumulate(np.r_[1.0, w])[1:] - 1
 
+# %% ../../nbs/26a_trading.metrics.ipynb #5de06840
 def max_drawdown(r) -> float:
     "Deepest drawdown (negative fraction; 0 when the curve never falls below a previous peak or the start)."
     return float(min(drawdown(r).min(), 0.0))
 
-def calmar(r, periods:int=252) -> float:
+# %% ../../nbs/26a_trading.metrics.ipynb #4f5f59a1
+def calmar(r, periods: int = 252) -> float:
     "CAGR / |max drawdown| over the whole span (NaN without a drawdown)."
     mdd = max_drawdown(r)
     return cagr(r, periods) / abs(mdd) if mdd < 0 else float("nan")
 
 # %% ../../nbs/26a_trading.metrics.ipynb #cde15559
-def portfolio_metrics(equity:pd.DataFrame|pd.Series, # `BacktestResult.equity` (equity, exposure, turnover, n_positions) or an equity Series
-                      initial_capital:float,           # equity before the first session, INR
-                      rf:float=0.0, periods:int=252,   # annual risk-free rate; sessions per year
-                     ) -> dict:
-    "CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar, total return (fractions, annualized where named) + turnover and exposure when given."
+def portfolio_metrics(
+    equity: pd.DataFrame
+    | pd.Series,  # `BacktestResult.equity` (equity, exposure, turnover, n_positions) or an equity Series
+    initial_capital: float,  # equity before the first session, INR
+    rf: float = 0.0,
+    periods: int = 252,  # annual risk-free rate; sessions per year
+) -> dict:
+    """CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar, total return (fractions, annualized where named) +
+    turnover and exposure when given."""
     df = equity.to_frame("equity") if isinstance(equity, pd.Series) else equity
     r = daily_returns(df["equity"], initial_capital)
-    m = dict(start=df.index[0], end=df.index[-1], sessions=len(r), total_return=float(df["equity"].iloc[-1] / initial_capital - 1),
-             cagr=cagr(r, periods), volatility=float(r.std(ddof=1) * np.sqrt(periods)), sharpe=sharpe(r, rf, periods),
-             sortino=sortino(r, rf, periods), max_drawdown=max_drawdown(r), calmar=calmar(r, periods))
-    if "turnover" in df: m["turnover"] = float(df["turnover"].mean() * periods / 2)
-    if "exposure" in df: m["exposure"] = float(df["exposure"].mean())
-    if "n_positions" in df: m["time_in_market"] = float((df["n_positions"] > 0).mean())
+    m = dict(
+        start=df.index[0],
+        end=df.index[-1],
+        sessions=len(r),
+        total_return=float(df["equity"].iloc[-1] / initial_capital - 1),
+        cagr=cagr(r, periods),
+        volatility=float(r.std(ddof=1) * np.sqrt(periods)),
+        sharpe=sharpe(r, rf, periods),
+        sortino=sortino(r, rf, periods),
+        max_drawdown=max_drawdown(r),
+        calmar=calmar(r, periods),
+    )
+    if "turnover" in df:
+        m["turnover"] = float(df["turnover"].mean() * periods / 2)
+    if "exposure" in df:
+        m["exposure"] = float(df["exposure"].mean())
+    if "n_positions" in df:
+        m["time_in_market"] = float((df["n_positions"] > 0).mean())
     return m

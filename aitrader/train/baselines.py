@@ -19,87 +19,142 @@ __all__ = ['BASELINES', 'PRED_COLS', 'persistence', 'momentum_20', 'catboost_ta'
 
 # %% ../../nbs/44_train.baselines.ipynb #af530099
 BASELINES = ("persistence", "momentum_20", "catboost_ta")
-PRED_COLS = [f"ret_{h}d" for h in HORIZONS]   # predicted returns per horizon, fractions
+PRED_COLS = [f"ret_{h}d" for h in HORIZONS]  # predicted returns per horizon, fractions
 
+# %% ../../nbs/44_train.baselines.ipynb #15a5d7e9
 def _frame(ds: Dataset, idx) -> pd.DataFrame:
     idx = np.asarray(idx, np.int64)
     return pd.DataFrame({"row": idx, "symbol": ds.frame["symbol"].to_numpy()[idx], "ts": ds.frame["ts"].array[idx]})
 
+# %% ../../nbs/44_train.baselines.ipynb #31480044
 def persistence(ds: Dataset, fold) -> pd.DataFrame:
     "Zero predicted return per horizon; p_fail = the training part's failure rate."
     out = _frame(ds, fold.test_idx)
-    for c in PRED_COLS: out[c] = 0.0
+    for c in PRED_COLS:
+        out[c] = 0.0
     out["p_fail"] = float(np.nanmean(ds.frame["veto_fail"].to_numpy(float)[fold.train_idx]))
     return out
 
+# %% ../../nbs/44_train.baselines.ipynb #c1529133
 def momentum_20(ds: Dataset, fold, n: int = 20) -> pd.DataFrame:
     "Trailing n-session return (`momentum_score`: close[t]/close[t-n] - 1) scaled by h/n per horizon."
     out = _frame(ds, fold.test_idx)
-    c = ds.ohlcv(fold.test_idx)[:, -(n + 1):, 3].astype(np.float64)   # each row's last n+1 closes: one run per row
-    mom = momentum_score(c.ravel(), np.arange(0, c.size + 1, n + 1), n)[n::n + 1]
-    for h, c in zip(HORIZONS, PRED_COLS): out[c] = mom * h / n
+    c = ds.ohlcv(fold.test_idx)[:, -(n + 1) :, 3].astype(np.float64)  # each row's last n+1 closes: one run per row
+    mom = momentum_score(c.ravel(), np.arange(0, c.size + 1, n + 1), n)[n :: n + 1]
+    for h, c in zip(HORIZONS, PRED_COLS):
+        out[c] = mom * h / n
     return out
 
 # %% ../../nbs/44_train.baselines.ipynb #c5b7e2f4
-def catboost_ta(ds: Dataset, fold,
-                seed: int = 0,           # CatBoost random_seed (regressor and veto)
-                iterations: int = 300,   # trees per model
-                depth: int = 6, learning_rate: float = 0.05,
-                thread_count: int = 1,   # 1: deterministic, leaves the shared CPU free
-                veto: bool = True,       # also fit the TA-only veto
-               ) -> pd.DataFrame:
-    "CatBoost MultiRMSE regressor on TA_FEATURES (all horizons) + TA-only calibrated veto p_fail, on the fold's test rows."
+def catboost_ta(
+    ds: Dataset,
+    fold,
+    seed: int = 0,  # CatBoost random_seed (regressor and veto)
+    iterations: int = 300,  # trees per model
+    depth: int = 6,
+    learning_rate: float = 0.05,
+    thread_count: int = 1,  # 1: deterministic, leaves the shared CPU free
+    veto: bool = True,  # also fit the TA-only veto
+) -> pd.DataFrame:
+    """CatBoost MultiRMSE regressor on TA_FEATURES (all horizons) + TA-only calibrated veto p_fail, on the fold's test
+    rows."""
     f = ds.frame
     X = f[TA_FEATURES].to_numpy(np.float32)
     Y = f[[f"ret_{h}" for h in HORIZONS]].to_numpy(np.float64)
     tr = np.asarray(fold.train_idx)
     lo, hi = np.nanpercentile(Y[tr], [1, 99], axis=0)
-    m = CatBoostRegressor(loss_function="MultiRMSE", iterations=iterations, depth=depth, learning_rate=learning_rate,
-                          random_seed=seed, thread_count=thread_count, verbose=False, allow_writing_files=False)
+    m = CatBoostRegressor(
+        loss_function="MultiRMSE",
+        iterations=iterations,
+        depth=depth,
+        learning_rate=learning_rate,
+        random_seed=seed,
+        thread_count=thread_count,
+        verbose=False,
+        allow_writing_files=False,
+    )
     m.fit(X[tr], np.clip(Y[tr], lo, hi))
     out = _frame(ds, fold.test_idx)
     out[PRED_COLS] = m.predict(X[fold.test_idx]).reshape(len(fold.test_idx), len(HORIZONS))
-    out.attrs["model"] = m   # the fitted regressor (evaluation trades it: `aitrader.eval.evaluate`)
+    out.attrs["model"] = m  # the fitted regressor (evaluation trades it: `aitrader.eval.evaluate`)
     if veto:
         y = f["veto_fail"].to_numpy(float)
-        vm = fit_veto(X[tr], y[tr], X[fold.valid_idx], y[fold.valid_idx], seed=seed, iterations=iterations,
-                      features=TA_FEATURES, depth=depth, learning_rate=learning_rate, thread_count=thread_count)
+        vm = fit_veto(
+            X[tr],
+            y[tr],
+            X[fold.valid_idx],
+            y[fold.valid_idx],
+            seed=seed,
+            iterations=iterations,
+            features=TA_FEATURES,
+            depth=depth,
+            learning_rate=learning_rate,
+            thread_count=thread_count,
+        )
         out["p_fail"] = vm.predict_p_fail(X[fold.test_idx])
         out.attrs["veto"] = vm
     return out
 
-def run_baselines(ds: Dataset, fold,        # dataset and one `Fold` (positions into ds.frame)
-                  names=BASELINES,          # which baselines
-                  seed: int = 0, iterations: int = 300, thread_count: int = 1,
-                 ) -> dict:
-    "{name: predictions frame (row, symbol, ts, ret_3d, ret_5d, ret_10d[, p_fail])} on `fold.test_idx`. Raises ValueError on an unknown name."
+# %% ../../nbs/44_train.baselines.ipynb #dd78ba37
+def run_baselines(
+    ds: Dataset,
+    fold,  # dataset and one `Fold` (positions into ds.frame)
+    names=BASELINES,  # which baselines
+    seed: int = 0,
+    iterations: int = 300,
+    thread_count: int = 1,
+) -> dict:
+    """{name: predictions frame (row, symbol, ts, ret_3d, ret_5d, ret_10d[, p_fail])} on `fold.test_idx`. Raises
+    ValueError on an unknown name."""
     bad = set(names) - set(BASELINES)
-    if bad: raise ValueError(f"unknown baselines {sorted(bad)}; known: {BASELINES}")
-    fns = dict(persistence=lambda: persistence(ds, fold), momentum_20=lambda: momentum_20(ds, fold),
-               catboost_ta=lambda: catboost_ta(ds, fold, seed=seed, iterations=iterations, thread_count=thread_count))
+    if bad:
+        raise ValueError(f"unknown baselines {sorted(bad)}; known: {BASELINES}")
+    fns = dict(
+        persistence=lambda: persistence(ds, fold),
+        momentum_20=lambda: momentum_20(ds, fold),
+        catboost_ta=lambda: catboost_ta(ds, fold, seed=seed, iterations=iterations, thread_count=thread_count),
+    )
     return {n: fns[n]() for n in names}
 
 # %% ../../nbs/44_train.baselines.ipynb #831c4a2e
-def score_predictions(ds: Dataset, pred: pd.DataFrame, # frame with `row` + PRED_COLS (any subset), optional `p_fail`
-                     ) -> dict:
-    "Flat metrics: ic_{h}d, rank_ic_{h}d, icir_{h}d, rank_icir_{h}d, dir_acc_{h}d, n; veto_brier, veto_ece, veto_precision_block, ... with p_fail."
+def score_predictions(
+    ds: Dataset,
+    pred: pd.DataFrame,  # frame with `row` + PRED_COLS (any subset), optional `p_fail`
+) -> dict:
+    """Flat metrics: ic_{h}d, rank_ic_{h}d, icir_{h}d, rank_icir_{h}d, dir_acc_{h}d, n; veto_brier, veto_ece,
+    veto_precision_block, ... with p_fail."""
     f = ds.frame.iloc[pred["row"].to_numpy()]
     out = dict(n=int(len(pred)))
     for h in HORIZONS:
-        if f"ret_{h}d" not in pred: continue
+        if f"ret_{h}d" not in pred:
+            continue
         m = signal_metrics(pred[f"ret_{h}d"].to_numpy(float), f[f"ret_{h}"].to_numpy(float), f["ts"].to_numpy())
-        out.update({f"ic_{h}d": m["ic"], f"rank_ic_{h}d": m["rank_ic"], f"icir_{h}d": m["icir"],
-                    f"rank_icir_{h}d": m["rank_icir"], f"dir_acc_{h}d": m["dir_acc"]})
+        out.update(
+            {
+                f"ic_{h}d": m["ic"],
+                f"rank_ic_{h}d": m["rank_ic"],
+                f"icir_{h}d": m["icir"],
+                f"rank_icir_{h}d": m["rank_icir"],
+                f"dir_acc_{h}d": m["dir_acc"],
+            }
+        )
     if "p_fail" in pred:
         p, y = pred["p_fail"].to_numpy(float), f["veto_fail"].to_numpy(float)
-        out.update(veto_brier=brier_score(p, y), veto_ece=calibration_error(reliability_table(p, y)),
-                   veto_precision_block=precision_at(p, y, BLOCK), veto_block_share=float((p >= BLOCK).mean()),
-                   veto_boost_share=float((p <= BOOST).mean()), veto_fail_rate=float(y.mean()))
+        out.update(
+            veto_brier=brier_score(p, y),
+            veto_ece=calibration_error(reliability_table(p, y)),
+            veto_precision_block=precision_at(p, y, BLOCK),
+            veto_block_share=float((p >= BLOCK).mean()),
+            veto_boost_share=float((p <= BOOST).mean()),
+            veto_fail_rate=float(y.mean()),
+        )
     return out
 
+# %% ../../nbs/44_train.baselines.ipynb #53808819
 def baseline_table(ds: Dataset, folds, **kw) -> pd.DataFrame:
     "One row per (year, baseline) with `score_predictions` columns; kw go to `run_baselines`."
     rows = []
     for fo in folds:
-        for name, p in run_baselines(ds, fo, **kw).items(): rows.append(dict(year=fo.year, model=name, **score_predictions(ds, p)))
+        for name, p in run_baselines(ds, fo, **kw).items():
+            rows.append(dict(year=fo.year, model=name, **score_predictions(ds, p)))
     return pd.DataFrame(rows)

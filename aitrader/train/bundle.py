@@ -25,34 +25,56 @@ __all__ = ['BUNDLE_VERSION', 'BUNDLE_FILES', 'MANIFEST', 'REQUIRED_MANIFEST_KEYS
 
 # %% ../../nbs/45_train.bundle.ipynb #4be39945
 BUNDLE_VERSION = "v1"
-BUNDLE_FILES = ("stockformer/weights.pt", "stockformer/config.json", "tft/weights.pt", "tft/config.json",
-                "veto/catboost.cbm", "veto/config.json")   # every file but the manifest, hashed in it
+BUNDLE_FILES = (
+    "stockformer/weights.pt",
+    "stockformer/config.json",
+    "tft/weights.pt",
+    "tft/config.json",
+    "veto/catboost.cbm",
+    "veto/config.json",
+)  # every file but the manifest, hashed in it
 MANIFEST = "manifest.json"
-REQUIRED_MANIFEST_KEYS = ("data_range", "metrics")         # what only the training job knows
+REQUIRED_MANIFEST_KEYS = ("data_range", "metrics")  # what only the training job knows
 
-class BundleError(RuntimeError): "A bundle is incomplete, altered or does not fit this code (raised in prod, and in dev when a model cannot be built)."
+# %% ../../nbs/45_train.bundle.ipynb #39a124f6
+class BundleError(RuntimeError):
+    """A bundle is incomplete, altered or does not fit this code (raised in prod, and in dev when a model cannot be
+    built)."""
 
 # %% ../../nbs/45_train.bundle.ipynb #112e2cef
-def git_commit(root:Path|None=None) -> dict:
+def git_commit(root: Path | None = None) -> dict:
     "{'commit': HEAD sha or 'unknown', 'dirty': bool|None} of the repository at `root` (the project root)."
     root = root or project_root()
+
     def _git(*a):
         return subprocess.run(["git", *a], cwd=root, capture_output=True, text=True, timeout=10)
+
     try:
         head = _git("rev-parse", "HEAD")
-        if head.returncode: return {"commit": "unknown", "dirty": None}
-        return {"commit": head.stdout.strip(), "dirty": bool(_git("status", "--porcelain", "--untracked-files=no").stdout.strip())}
-    except (OSError, subprocess.SubprocessError): return {"commit": "unknown", "dirty": None}
+        if head.returncode:
+            return {"commit": "unknown", "dirty": None}
+        return {
+            "commit": head.stdout.strip(),
+            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no").stdout.strip()),
+        }
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
 
+# %% ../../nbs/45_train.bundle.ipynb #c548d600
 def _jsonable(o):
     "json.dumps fallback for numpy scalars/arrays, paths, dates and tuples."
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, Path): return str(o)
-    if hasattr(o, "isoformat"): return o.isoformat()   # datetime, date, pd.Timestamp
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()  # datetime, date, pd.Timestamp
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
-def _dump(obj, path:Path):
+# %% ../../nbs/45_train.bundle.ipynb #ec52b47a
+def _dump(obj, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_jsonable))
 
@@ -60,155 +82,245 @@ def _dump(obj, path:Path):
 def _model_info(m) -> dict:
     if isinstance(m, CatBoostClassifier):
         import catboost
-        return {"class": "catboost.CatBoostClassifier", "catboost_version": catboost.__version__, "tree_count": m.tree_count_,
-                "n_features": len(m.feature_names_)}
-    return {"class": f"{type(m).__module__}.{type(m).__name__}", "n_params": n_params(m),
-            "config_sha256": hashlib.sha256(json.dumps(asdict(m.cfg), sort_keys=True).encode()).hexdigest()}
 
+        return {
+            "class": "catboost.CatBoostClassifier",
+            "catboost_version": catboost.__version__,
+            "tree_count": m.tree_count_,
+            "n_features": len(m.feature_names_),
+        }
+    return {
+        "class": f"{type(m).__module__}.{type(m).__name__}",
+        "n_params": n_params(m),
+        "config_sha256": hashlib.sha256(json.dumps(asdict(m.cfg), sort_keys=True).encode()).hexdigest(),
+    }
+
+# %% ../../nbs/45_train.bundle.ipynb #eee43e57
 def _exit_policy() -> dict:
-    "The active exit policy for the manifest (`aitrader.trading.exit_policy.manifest_entry`): which exit the product uses and why."
+    """The active exit policy for the manifest (`aitrader.trading.exit_policy.manifest_entry`): which exit the product
+    uses and why."""
     try:
         from aitrader.trading.exit_policy import manifest_entry
-        return manifest_entry()
-    except Exception as e: return {"policy": "fixed", "kind": "rule", "reason": f"exit policy unreadable ({type(e).__name__}): today's fixed exit"}
 
-def make_manifest(manifest:dict, # training facts: data_range, metrics (+ anything else JSON-able)
-                  stockformer:StockFormer, tft:TFT, veto:CatBoostClassifier,
-                  files:dict,    # {relative path: sha256} of BUNDLE_FILES
-                 ) -> dict:
-    "The v1 manifest: the caller's keys (they win) over the filled-in defaults. Raises ValueError on a missing required key."
+        return manifest_entry()
+    except Exception as e:
+        return {
+            "policy": "fixed",
+            "kind": "rule",
+            "reason": f"exit policy unreadable ({type(e).__name__}): today's fixed exit",
+        }
+
+# %% ../../nbs/45_train.bundle.ipynb #646dbd5a
+def make_manifest(
+    manifest: dict,  # training facts: data_range, metrics (+ anything else JSON-able)
+    stockformer: StockFormer,
+    tft: TFT,
+    veto: CatBoostClassifier,
+    files: dict,  # {relative path: sha256} of BUNDLE_FILES
+) -> dict:
+    """The v1 manifest: the caller's keys (they win) over the filled-in defaults. Raises ValueError on a missing required
+    key."""
     missing = [k for k in REQUIRED_MANIFEST_KEYS if k not in manifest]
-    if missing: raise ValueError(f"manifest lacks {missing} (the training job must give them)")
+    if missing:
+        raise ValueError(f"manifest lacks {missing} (the training job must give them)")
     kr = manifest.get("kronos") or kronos_status()
-    out = {"bundle_version": BUNDLE_VERSION, "aitrader_version": aitrader.__version__, "torch_version": torch.__version__,
-           "feature_schema": FEATURE_SCHEMA, "feature_schema_hash": schema_hash(FEATURE_SCHEMA),
-           "normalization_hash": normalization_hash(), "kronos": kr, "kronos_required": kr.get("kronos") == "enabled",
-           "models": {"stockformer": _model_info(stockformer), "tft": _model_info(tft), "veto": _model_info(veto)},
-           "git": git_commit(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-           "exit_policy": _exit_policy()}
+    out = {
+        "bundle_version": BUNDLE_VERSION,
+        "aitrader_version": aitrader.__version__,
+        "torch_version": torch.__version__,
+        "feature_schema": FEATURE_SCHEMA,
+        "feature_schema_hash": schema_hash(FEATURE_SCHEMA),
+        "normalization_hash": normalization_hash(),
+        "kronos": kr,
+        "kronos_required": kr.get("kronos") == "enabled",
+        "models": {"stockformer": _model_info(stockformer), "tft": _model_info(tft), "veto": _model_info(veto)},
+        "git": git_commit(),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exit_policy": _exit_policy(),
+    }
     out.update({k: v for k, v in manifest.items() if k != "files"})
     out["files"] = dict(files)
     return out
 
 # %% ../../nbs/45_train.bundle.ipynb #231da60b
-def save_bundle(dir:str|Path,                # target folder; created; must not already hold a manifest
-                stockformer:StockFormer, tft:TFT, veto:CatBoostClassifier,  # fitted models
-                manifest:dict,               # training facts, see `make_manifest`
-                veto_config:dict|None=None,  # extra veto settings for veto/config.json (thresholds, calibration)
-                gbm:list|None=None,          # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
-                cbta=None,                   # the CatBoost-on-TA member: a fitted `catboost.CatBoostRegressor`, saved as cbta/model.cbm
-                overwrite:bool=False,        # replace an existing bundle in `dir`
-               ) -> Path:
-    "Write the v1 layout and return the manifest path. FileExistsError on an existing bundle, ValueError on a bad manifest."
+def save_bundle(
+    dir: str | Path,  # target folder; created; must not already hold a manifest
+    stockformer: StockFormer,
+    tft: TFT,
+    veto: CatBoostClassifier,  # fitted models
+    manifest: dict,  # training facts, see `make_manifest`
+    veto_config: dict | None = None,  # extra veto settings for veto/config.json (thresholds, calibration)
+    gbm: list
+    | None = None,  # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
+    cbta=None,  # the CatBoost-on-TA member: a fitted `catboost.CatBoostRegressor`, saved as cbta/model.cbm
+    overwrite: bool = False,  # replace an existing bundle in `dir`
+) -> Path:
+    """Write the v1 layout and return the manifest path. FileExistsError on an existing bundle, ValueError on a bad
+    manifest."""
     d = Path(dir)
-    if (d / MANIFEST).exists() and not overwrite: raise FileExistsError("a bundle already exists there (overwrite=False)")
-    if not isinstance(veto, CatBoostClassifier) or not veto.is_fitted(): raise ValueError("veto must be a fitted CatBoostClassifier")
+    if (d / MANIFEST).exists() and not overwrite:
+        raise FileExistsError("a bundle already exists there (overwrite=False)")
+    if not isinstance(veto, CatBoostClassifier) or not veto.is_fitted():
+        raise ValueError("veto must be a fitted CatBoostClassifier")
     for name, m in (("stockformer", stockformer), ("tft", tft)):
         (d / name).mkdir(parents=True, exist_ok=True)
-        nets = list(getattr(m, "members", [m]))   # a seed ensemble (`train.rank_loss.SeedEnsemble`): seed 0 in weights.pt, the others in seed<k>.pt
+        nets = list(
+            getattr(m, "members", [m])
+        )  # a seed ensemble (`train.rank_loss.SeedEnsemble`): seed 0 in weights.pt, the others in seed<k>.pt
         torch.save(nets[0].state_dict(), d / name / "weights.pt")
-        for k, x in enumerate(nets[1:], 1): torch.save(x.state_dict(), d / name / f"seed{k}.pt")
+        for k, x in enumerate(nets[1:], 1):
+            torch.save(x.state_dict(), d / name / f"seed{k}.pt")
         _dump(asdict(m.cfg), d / name / "config.json")
     (d / "veto").mkdir(parents=True, exist_ok=True)
     veto.save_model(str(d / "veto" / "catboost.cbm"))
-    vcfg = {"class": "catboost.CatBoostClassifier", "params": veto.get_params(), "feature_names": list(veto.feature_names_),
-            "classes": [c.item() if isinstance(c, np.generic) else c for c in veto.classes_]}
+    vcfg = {
+        "class": "catboost.CatBoostClassifier",
+        "params": veto.get_params(),
+        "feature_names": list(veto.feature_names_),
+        "classes": [c.item() if isinstance(c, np.generic) else c for c in veto.classes_],
+    }
     _dump({**vcfg, **(veto_config or {})}, d / "veto" / "config.json")
     files = {f: sha256_file(d / f) for f in BUNDLE_FILES}
-    files.update({str(p.relative_to(d)): sha256_file(p) for name in ("stockformer", "tft") for p in sorted((d / name).glob("seed*.pt"))})
+    files.update(
+        {
+            str(p.relative_to(d)): sha256_file(p)
+            for name in ("stockformer", "tft")
+            for p in sorted((d / name).glob("seed*.pt"))
+        }
+    )
     for k, m in enumerate(gbm or []):
         m.save(d / "gbm" / f"seed{k}")
-        files.update({f"gbm/seed{k}/{n}": sha256_file(d / "gbm" / f"seed{k}" / n) for n in ("model.txt", "config.json")})
+        files.update(
+            {f"gbm/seed{k}/{n}": sha256_file(d / "gbm" / f"seed{k}" / n) for n in ("model.txt", "config.json")}
+        )
     if cbta is not None:
-        (d / "cbta").mkdir(parents=True, exist_ok=True); cbta.save_model(str(d / "cbta" / "model.cbm"))
+        (d / "cbta").mkdir(parents=True, exist_ok=True)
+        cbta.save_model(str(d / "cbta" / "model.cbm"))
         files["cbta/model.cbm"] = sha256_file(d / "cbta" / "model.cbm")
     _dump(make_manifest(manifest, stockformer, tft, veto, files), d / MANIFEST)
     return d / MANIFEST
 
 # %% ../../nbs/45_train.bundle.ipynb #2dcea01e
-def bundle_problems(dir:str|Path,                  # bundle folder
-                    expected_schema_hash:str|None=None, # the code's feature-schema hash; `schema_hash()` when None
-                    env:dict|None=None,            # environment for the Kronos check (os.environ when None)
-                   ) -> list[str]:
+def bundle_problems(
+    dir: str | Path,  # bundle folder
+    expected_schema_hash: str | None = None,  # the code's feature-schema hash; `schema_hash()` when None
+    env: dict | None = None,  # environment for the Kronos check (os.environ when None)
+) -> list[str]:
     "Human-readable problems of the bundle in `dir` (empty list = fit for prod)."
     d, out = Path(dir), []
-    if not (d / MANIFEST).is_file(): return [f"missing {MANIFEST}"] + [f"missing {f}" for f in BUNDLE_FILES if not (d / f).is_file()]
-    try: man = json.loads((d / MANIFEST).read_text())
-    except json.JSONDecodeError as e: return [f"{MANIFEST} is not valid JSON: {e}"]
+    if not (d / MANIFEST).is_file():
+        return [f"missing {MANIFEST}"] + [f"missing {f}" for f in BUNDLE_FILES if not (d / f).is_file()]
+    try:
+        man = json.loads((d / MANIFEST).read_text())
+    except json.JSONDecodeError as e:
+        return [f"{MANIFEST} is not valid JSON: {e}"]
     files = man.get("files") or {}
-    for f in sorted(set(files) - set(BUNDLE_FILES)):   # optional members (gbm/...): every file the manifest lists
-        if not (d / f).is_file(): out.append(f"missing {f}")
-        elif sha256_file(d / f) != files[f]: out.append(f"sha256 mismatch for {f}")
+    for f in sorted(set(files) - set(BUNDLE_FILES)):  # optional members (gbm/...): every file the manifest lists
+        if not (d / f).is_file():
+            out.append(f"missing {f}")
+        elif sha256_file(d / f) != files[f]:
+            out.append(f"sha256 mismatch for {f}")
     for f in BUNDLE_FILES:
-        if not (d / f).is_file(): out.append(f"missing {f}")
-        elif f not in files: out.append(f"{f} has no sha256 in the manifest")
-        elif sha256_file(d / f) != files[f]: out.append(f"sha256 mismatch for {f}")
+        if not (d / f).is_file():
+            out.append(f"missing {f}")
+        elif f not in files:
+            out.append(f"{f} has no sha256 in the manifest")
+        elif sha256_file(d / f) != files[f]:
+            out.append(f"sha256 mismatch for {f}")
     exp = expected_schema_hash or schema_hash()
     if man.get("feature_schema_hash") != exp:
         out.append(f"feature schema hash {str(man.get('feature_schema_hash'))[:12]} differs from the code's {exp[:12]}")
     elif "feature_schema" in man and schema_hash(man["feature_schema"]) != man["feature_schema_hash"]:
         out.append("the manifest's feature schema does not hash to its feature_schema_hash")
     if man.get("normalization_hash") != normalization_hash():
-        out.append(f"normalization hash {str(man.get('normalization_hash'))[:12]} differs from the code's {normalization_hash()[:12]}")
+        out.append(
+            f"normalization hash {str(man.get('normalization_hash'))[:12]} differs from the code's {normalization_hash()[:12]}"
+        )
     if man.get("kronos_required"):
         st = kronos_status(env)["kronos"]
-        if st != "enabled": out.append(f"the bundle requires Kronos, which is {st}")
+        if st != "enabled":
+            out.append(f"the bundle requires Kronos, which is {st}")
     return out
 
 # %% ../../nbs/45_train.bundle.ipynb #9aa82f1f
 @dataclass
 class Bundle:
     "The three models of one bundle, in eval mode, with its manifest."
+
     stockformer: StockFormer
     tft: TFT
     veto: CatBoostClassifier
-    manifest: dict                     # manifest.json ({} when it was missing, dev only)
-    path: Path                         # folder it was loaded from
+    manifest: dict  # manifest.json ({} when it was missing, dev only)
+    path: Path  # folder it was loaded from
     problems: list = field(default_factory=list)  # what `bundle_problems` found (dev mode; always empty in prod)
-    origin: str = ""                   # where it came from, e.g. 'models:/aitrader/3' (set by the registry)
-    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble (`models.gbm.GBMRanker`), [] when absent
-    cbta: object = None                # the CatBoost-on-TA member (`catboost.CatBoostRegressor`), None when absent
+    origin: str = ""  # where it came from, e.g. 'models:/aitrader/3' (set by the registry)
+    gbm: list = field(
+        default_factory=list
+    )  # the gradient-boosting member's seed ensemble (`models.gbm.GBMRanker`), [] when absent
+    cbta: object = None  # the CatBoost-on-TA member (`catboost.CatBoostRegressor`), None when absent
 
-def _config(cls, path:Path):
+# %% ../../nbs/45_train.bundle.ipynb #480ba6c5
+def _config(cls, path: Path):
     "A config dataclass from config.json; tuple-typed defaults come back as tuples. BundleError on unknown keys."
     raw = json.loads(path.read_text())
     tup = {f.name for f in dataclasses.fields(cls) if isinstance(f.default, tuple)}
-    try: return cls(**{k: tuple(v) if k in tup else v for k, v in raw.items()})
-    except TypeError as e: raise BundleError(f"{path.parent.name}/config.json does not fit {cls.__name__}: {e}") from e
+    try:
+        return cls(**{k: tuple(v) if k in tup else v for k, v in raw.items()})
+    except TypeError as e:
+        raise BundleError(f"{path.parent.name}/config.json does not fit {cls.__name__}: {e}") from e
 
-def _torch_model(d:Path, name:str, cls, cfg_cls):
+# %% ../../nbs/45_train.bundle.ipynb #2ae7d7ca
+def _torch_model(d: Path, name: str, cls, cfg_cls):
     for f in ("weights.pt", "config.json"):
-        if not (d / name / f).is_file(): raise BundleError(f"cannot build {name}: missing {name}/{f}")
+        if not (d / name / f).is_file():
+            raise BundleError(f"cannot build {name}: missing {name}/{f}")
     cfg = _config(cfg_cls, d / name / "config.json")
     nets = []
     for f in [d / name / "weights.pt", *sorted((d / name).glob("seed*.pt"), key=lambda p: int(p.stem[4:]))]:
-        m = cls(cfg); m.load_state_dict(torch.load(f, map_location="cpu", weights_only=True), strict=True); nets.append(m.eval())
-    if len(nets) == 1: return nets[0]
-    from aitrader.train.rank_loss import SeedEnsemble   # seed<k>.pt beside weights.pt: a seed ensemble, outputs averaged
+        m = cls(cfg)
+        m.load_state_dict(torch.load(f, map_location="cpu", weights_only=True), strict=True)
+        nets.append(m.eval())
+    if len(nets) == 1:
+        return nets[0]
+    from aitrader.train.rank_loss import SeedEnsemble  # seed<k>.pt beside weights.pt: a seed ensemble, outputs averaged
+
     return SeedEnsemble(nets).eval()
 
 # %% ../../nbs/45_train.bundle.ipynb #0fdebb81
-def load_bundle(dir:str|Path,                       # bundle folder (the v1 layout)
-                mode:str|None=None,                 # 'dev' or 'prod'; the configured MODE when None
-                expected_schema_hash:str|None=None, # the code's feature-schema hash; `schema_hash()` when None
-                env:dict|None=None,                 # environment for MODE and KRONOS_WEIGHTS_DIR (os.environ when None)
-               ) -> Bundle:
+def load_bundle(
+    dir: str | Path,  # bundle folder (the v1 layout)
+    mode: str | None = None,  # 'dev' or 'prod'; the configured MODE when None
+    expected_schema_hash: str | None = None,  # the code's feature-schema hash; `schema_hash()` when None
+    env: dict | None = None,  # environment for MODE and KRONOS_WEIGHTS_DIR (os.environ when None)
+) -> Bundle:
     "Bundle with the models in eval mode on CPU. Prod: BundleError on any problem. Dev: warns, records `problems`."
     d = Path(dir)
     mode = mode or get_config(env).mode
-    if mode not in ("dev", "prod"): raise ValueError(f"mode must be 'dev' or 'prod', got {mode!r}")
+    if mode not in ("dev", "prod"):
+        raise ValueError(f"mode must be 'dev' or 'prod', got {mode!r}")
     probs = bundle_problems(d, expected_schema_hash, env)
-    if probs and mode == "prod": raise BundleError("prod mode refuses this bundle:\n- " + "\n- ".join(probs))
-    for p in probs: warnings.warn(f"bundle: {p}", stacklevel=2)
+    if probs and mode == "prod":
+        raise BundleError("prod mode refuses this bundle:\n- " + "\n- ".join(probs))
+    for p in probs:
+        warnings.warn(f"bundle: {p}", stacklevel=2)
     man = json.loads((d / MANIFEST).read_text()) if (d / MANIFEST).is_file() else {}
     sf = _torch_model(d, "stockformer", StockFormer, StockFormerConfig)
     tft = _torch_model(d, "tft", TFT, TFTConfig)
-    if not (d / "veto" / "catboost.cbm").is_file(): raise BundleError("cannot build veto: missing veto/catboost.cbm")
-    veto = CatBoostClassifier(); veto.load_model(str(d / "veto" / "catboost.cbm"))
+    if not (d / "veto" / "catboost.cbm").is_file():
+        raise BundleError("cannot build veto: missing veto/catboost.cbm")
+    veto = CatBoostClassifier()
+    veto.load_model(str(d / "veto" / "catboost.cbm"))
     from aitrader.models.gbm import GBMRanker
-    gbm = [GBMRanker.load(p) for p in sorted((d / "gbm").glob("seed*"), key=lambda p: int(p.name[4:]))] if (d / "gbm").is_dir() else []
+
+    gbm = (
+        [GBMRanker.load(p) for p in sorted((d / "gbm").glob("seed*"), key=lambda p: int(p.name[4:]))]
+        if (d / "gbm").is_dir()
+        else []
+    )
     cbta = None
     if (d / "cbta" / "model.cbm").is_file():
         from catboost import CatBoostRegressor
-        cbta = CatBoostRegressor(); cbta.load_model(str(d / "cbta" / "model.cbm"))
+
+        cbta = CatBoostRegressor()
+        cbta.load_model(str(d / "cbta" / "model.cbm"))
     return Bundle(sf, tft, veto, man, d, probs, gbm=gbm, cbta=cbta)

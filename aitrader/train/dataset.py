@@ -23,24 +23,33 @@ __all__ = ['LABEL_FIELDS', 'BAR_COLS', 'label_definitions', 'Dataset', 'dataset_
            'default_dataset_dir', 'save_dataset', 'load_dataset']
 
 # %% ../../nbs/43_train.dataset.ipynb #89c06d3f
-LABEL_FIELDS = [f"ret_{h}" for h in HORIZONS] + [f"up_{h}" for h in HORIZONS] + \
-    ["vol_10", "entry", "atr", "stop", "target", "tb_outcome", "hit_day", "veto_fail", "label_end"]
+LABEL_FIELDS = (
+    [f"ret_{h}" for h in HORIZONS]
+    + [f"up_{h}" for h in HORIZONS]
+    + ["vol_10", "entry", "atr", "stop", "target", "tb_outcome", "hit_day", "veto_fail", "label_end"]
+)
 
-def label_definitions(a: float = 1.5,      # stop distance, ATR14 multiples below the entry
-                      b: float = 3.0,      # target distance, ATR14 multiples above the entry
-                      barrier_days: int = 10, # triple-barrier horizon, sessions
-                     ) -> dict:
+# %% ../../nbs/43_train.dataset.ipynb #f3624cf2
+def label_definitions(
+    a: float = 1.5,  # stop distance, ATR14 multiples below the entry
+    b: float = 3.0,  # target distance, ATR14 multiples above the entry
+    barrier_days: int = 10,  # triple-barrier horizon, sessions
+) -> dict:
     "The label definitions in words (for the manifest), one entry per label column."
     return {
         "decision": "after the close of trading day t; sessions are the symbol's own bars",
         "entry": "open of session t+1 (the next session's open), INR",
-        **{f"ret_{h}": f"close[t+{h}] / open[t+1] - 1 (enter at the next open, exit at the close of session t+{h}), fraction" for h in HORIZONS},
+        **{
+            f"ret_{h}": f"close[t+{h}] / open[t+1] - 1 (enter at the next open, exit at the close of session t+{h}), fraction"
+            for h in HORIZONS
+        },
         **{f"up_{h}": f"1.0 when ret_{h} > 0 else 0.0 (a zero return is not up)" for h in HORIZONS},
         "vol_10": "sample std (ddof 1) of the daily log close-to-close returns of sessions t+1..t+10, not annualized",
         "atr": "Wilder ATR14 at the close of t, INR",
-        "stop": f"entry - {a} x ATR14, INR", "target": f"entry + {b} x ATR14, INR",
+        "stop": f"entry - {a} x ATR14, INR",
+        "target": f"entry + {b} x ATR14, INR",
         "tb_outcome": f"first barrier touched by the daily high/low in sessions t+1..t+{barrier_days}: stop, target or "
-                      "timeout; an open through a barrier hits it; a bar touching both counts as the stop",
+        "timeout; an open through a barrier hits it; a bar touching both counts as the stop",
         "hit_day": "k in 1..10 for the session t+k that hit a barrier; NA on timeout",
         "veto_fail": "1.0 when the stop is hit first, else 0.0 (a timeout is not a failure)",
         "label_end": f"ts of session t+{max(*HORIZONS, barrier_days)}, the last bar any label reads (purging window [ts, label_end])",
@@ -50,53 +59,75 @@ def label_definitions(a: float = 1.5,      # stop distance, ATR14 multiples belo
 # %% ../../nbs/43_train.dataset.ipynb #33478a87
 @dataclass
 class Dataset:
-    "Samples: `frame` (one row per (symbol, ts)), `windows` float32 (N, 120, 5), optional `kronos_emb` float32 (N, 512), `manifest`."
-    frame: pd.DataFrame            # symbol, ts, row, CONTEXT_FEATURES (float32), MTF_AVAIL (bool), LABEL_FIELDS, has_label, label_reason
-    windows: np.ndarray            # float32 (N, 120, 5): normalized ohlcv_120 of each row, indexed by `row`
-    manifest: dict                 # how it was built (see `build_dataset`)
+    """Samples: `frame` (one row per (symbol, ts)), `windows` float32 (N, 120, 5), optional `kronos_emb` float32 (N,
+    512), `manifest`."""
+
+    frame: (
+        pd.DataFrame
+    )  # symbol, ts, row, CONTEXT_FEATURES (float32), MTF_AVAIL (bool), LABEL_FIELDS, has_label, label_reason
+    windows: np.ndarray  # float32 (N, 120, 5): normalized ohlcv_120 of each row, indexed by `row`
+    manifest: dict  # how it was built (see `build_dataset`)
     kronos_emb: np.ndarray | None = None  # float32 (N, 512) Kronos-small embeddings, or None when Kronos is disabled
     excluded: pd.DataFrame | None = None  # symbol, ts, reason: rows left out (NaN features, short history)
 
-    def __len__(self): return len(self.frame)
+    def __len__(self):
+        return len(self.frame)
+
     def context(self, idx=None) -> np.ndarray:
         "float32 (n, 29) context of the rows at positions `idx` of `frame` (all rows when None)."
         f = self.frame if idx is None else self.frame.iloc[idx]
         return np.ascontiguousarray(f[CONTEXT_FEATURES].to_numpy(np.float32))
+
     def ohlcv(self, idx=None) -> np.ndarray:
         "float32 (n, 120, 5) windows of the rows at positions `idx` of `frame` (all rows when None)."
         return self.windows if idx is None else np.asarray(self.windows[self.frame["row"].to_numpy()[idx]])
+
     def kronos(self, idx=None) -> np.ndarray | None:
         "float32 (n, 512) Kronos embeddings of the rows at positions `idx`, or None when Kronos is disabled."
-        if self.kronos_emb is None: return None
+        if self.kronos_emb is None:
+            return None
         return self.kronos_emb if idx is None else np.asarray(self.kronos_emb[self.frame["row"].to_numpy()[idx]])
 
 # %% ../../nbs/43_train.dataset.ipynb #54824b6f
 BAR_COLS = ["symbol", "ts"] + OHLCV_COLS
 
+# %% ../../nbs/43_train.dataset.ipynb #327b12cd
 def _ist(x) -> pd.Timestamp | None:
-    if x is None: return None
+    if x is None:
+        return None
     t = pd.Timestamp(x)
     return t.tz_localize("Asia/Kolkata") if t.tz is None else t.tz_convert("Asia/Kolkata")
 
-def dataset_bars(source: str = "store",       # 'store' (BarStore, production) or 'csv' (data_dir/daily through validate_bars)
-                 symbols: list[str] | None = None, # None: every symbol
-                 start=None,                  # first bar (inclusive, naive = IST); feed years before the first sample
-                 cfg=None,                    # `Config`; `get_config()` when None
-                ) -> pd.DataFrame:
-    "Validated daily bars frame (symbol, ts, OHLCV) sorted by symbol, ts. Raises ValueError on an unknown source or no data."
+# %% ../../nbs/43_train.dataset.ipynb #5f2f3eb7
+def dataset_bars(
+    source: str = "store",  # 'store' (BarStore, production) or 'csv' (data_dir/daily through validate_bars)
+    symbols: list[str] | None = None,  # None: every symbol
+    start=None,  # first bar (inclusive, naive = IST); feed years before the first sample
+    cfg=None,  # `Config`; `get_config()` when None
+) -> pd.DataFrame:
+    """Validated daily bars frame (symbol, ts, OHLCV) sorted by symbol, ts. Raises ValueError on an unknown source or no
+    data."""
     cfg = cfg or get_config()
     if source == "store":
         from aitrader.data.store import BarStore
-        with BarStore(cfg, read_only=True) as st: b = st.bars(symbols, "1d", start=start)
+
+        with BarStore(cfg, read_only=True) as st:
+            b = st.bars(symbols, "1d", start=start)
     elif source == "csv":
         from aitrader.data.csv_source import read_csv_folder
         from aitrader.data.validate import validate_bars
-        if cfg.data_dir is None: raise ValueError("no data_dir: set AITRADER_DATA_DIR")
+
+        if cfg.data_dir is None:
+            raise ValueError("no data_dir: set AITRADER_DATA_DIR")
         b, _ = validate_bars(read_csv_folder(cfg.data_dir / "daily", progress=False).bars, "1d")
-        if symbols is not None: b = b[b["symbol"].isin(symbols)]
-        if start is not None: b = b[b["ts"] >= _ist(start)]
-    else: raise ValueError(f"source must be 'store' or 'csv', got {source!r}")
-    if len(b) == 0: raise ValueError(f"no daily bars from {source!r} for the request")
+        if symbols is not None:
+            b = b[b["symbol"].isin(symbols)]
+        if start is not None:
+            b = b[b["ts"] >= _ist(start)]
+    else:
+        raise ValueError(f"source must be 'store' or 'csv', got {source!r}")
+    if len(b) == 0:
+        raise ValueError(f"no daily bars from {source!r} for the request")
     return b[BAR_COLS].sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
 
 # %% ../../nbs/43_train.dataset.ipynb #bbf06a7f
@@ -108,15 +139,18 @@ def _raw_windows(bars: pd.DataFrame, at: pd.DataFrame, n: int = WINDOW):
     tv = sliding_window_view(pd.DatetimeIndex(bars["ts"]).tz_localize(None).to_numpy(), n)
     return v[r - (n - 1)], tv[r - (n - 1)]
 
+# %% ../../nbs/43_train.dataset.ipynb #65d5de17
 def _kronos_embeddings(kronos, bars, at, batch_size=64) -> np.ndarray:
     from aitrader.models.kronos import kronos_embed
+
     model, tok = kronos
     out = []
     for i in range(0, len(at), 4096):
-        w, st = _raw_windows(bars, at.iloc[i:i + 4096])
+        w, st = _raw_windows(bars, at.iloc[i : i + 4096])
         out.append(kronos_embed(model, tok, w, st, batch_size=batch_size))
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 512), np.float32)
 
+# %% ../../nbs/43_train.dataset.ipynb #73b543c9
 def _reasons(ex: pd.DataFrame) -> dict:
     "Counts of excluded rows by reason (the text before ':')."
     return {str(k): int(v) for k, v in ex["reason"].astype(str).str.split(":").str[0].value_counts().items()}
@@ -125,110 +159,160 @@ def _reasons(ex: pd.DataFrame) -> dict:
 def _labels(bars, a, b, barrier_days) -> pd.DataFrame:
     "make_labels output (defined and undefined rows) with has_label, label_reason; undefined rows' values NaN."
     L = make_labels(bars, a=a, b=b, barrier_days=barrier_days)
-    lab = pd.concat([L.labels.assign(has_label=True, label_reason=""),
-                     L.excluded.assign(has_label=False).rename(columns={"reason": "label_reason"})], ignore_index=True)
+    lab = pd.concat(
+        [
+            L.labels.assign(has_label=True, label_reason=""),
+            L.excluded.assign(has_label=False).rename(columns={"reason": "label_reason"}),
+        ],
+        ignore_index=True,
+    )
     un = ~lab["has_label"].to_numpy()
     for c in LABEL_FIELDS:
-        if c == "hit_day": lab.loc[un, c] = pd.NA
-        elif c != "label_end": lab.loc[un, c] = np.nan
+        if c == "hit_day":
+            lab.loc[un, c] = pd.NA
+        elif c != "label_end":
+            lab.loc[un, c] = np.nan
     return lab[["symbol", "ts"] + LABEL_FIELDS + ["has_label", "label_reason"]]
 
 # %% ../../nbs/43_train.dataset.ipynb #52aa73e2
-def build_dataset(bars: pd.DataFrame,            # validated daily bars (symbol, ts, OHLCV), sorted by symbol, ts
-                  symbols: list[str] | None = None, # keep only these symbols (None: all in `bars`)
-                  start=None, end=None,          # sample decision days kept, inclusive (naive = IST); earlier bars are warm-up
-                  kronos=None,                   # (Kronos, KronosTokenizer) from `load_kronos()`, or None: Kronos disabled
-                  intraday=None,                 # 15m bars or {"4h", "1h"} for the 4H/1H bias; None: masked off
-                  a: float = 1.5, b: float = 3.0, barrier_days: int = 10, # triple-barrier settings (`make_labels`)
-                 ) -> Dataset:
-    "Samples with >= 120 bars of history in [start, end]: windows, context, labels, manifest. Raises ValueError when none."
+def build_dataset(
+    bars: pd.DataFrame,  # validated daily bars (symbol, ts, OHLCV), sorted by symbol, ts
+    symbols: list[str] | None = None,  # keep only these symbols (None: all in `bars`)
+    start=None,
+    end=None,  # sample decision days kept, inclusive (naive = IST); earlier bars are warm-up
+    kronos=None,  # (Kronos, KronosTokenizer) from `load_kronos()`, or None: Kronos disabled
+    intraday=None,  # 15m bars or {"4h", "1h"} for the 4H/1H bias; None: masked off
+    a: float = 1.5,
+    b: float = 3.0,
+    barrier_days: int = 10,  # triple-barrier settings (`make_labels`)
+) -> Dataset:
+    """Samples with >= 120 bars of history in [start, end]: windows, context, labels, manifest. Raises ValueError when
+    none."""
     t0 = time.perf_counter()
     b_ = bars[BAR_COLS] if symbols is None else bars.loc[bars["symbol"].isin(symbols), BAR_COLS]
     b_ = b_.sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
     lo, hi = _ist(start), _ist(end)
     cx = build_context(b_, intraday)
+
     def inr(f):
         t, m = f["ts"], np.ones(len(f), bool)
-        if lo is not None: m &= (t >= lo).to_numpy()
-        if hi is not None: m &= (t <= hi).to_numpy()
+        if lo is not None:
+            m &= (t >= lo).to_numpy()
+        if hi is not None:
+            m &= (t <= hi).to_numpy()
         return m
+
     f = cx.features[inr(cx.features)].reset_index(drop=True)
     w = ohlcv_windows(b_, f[["symbol", "ts"]])
     f = f.merge(w.index.assign(row=np.arange(len(w.index))), on=["symbol", "ts"], how="inner")
-    if len(f) == 0: raise ValueError("no samples: every row lacks history or falls outside [start, end]")
+    if len(f) == 0:
+        raise ValueError("no samples: every row lacks history or falls outside [start, end]")
     f = f.merge(_labels(b_, a, b, barrier_days), on=["symbol", "ts"], how="left", validate="one_to_one")
     f = f.sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
-    x = w.x[f["row"].to_numpy()]; f["row"] = np.arange(len(f), dtype=np.int64)
+    x = w.x[f["row"].to_numpy()]
+    f["row"] = np.arange(len(f), dtype=np.int64)
     ex = pd.concat([cx.excluded, w.excluded], ignore_index=True)
     ex["ts"] = pd.to_datetime(ex["ts"]).dt.tz_convert("Asia/Kolkata").astype("datetime64[ns, Asia/Kolkata]")
     ex = ex[ex["ts"].isna().to_numpy() | inr(ex)].reset_index(drop=True)
     emb = None if kronos is None else _kronos_embeddings(kronos, b_, f[["symbol", "ts"]])
     ks = kronos_status()
-    ks["embedding"] = (f"computed {tuple(emb.shape)} float32 with the given (model, tokenizer)" if emb is not None
-                       else "absent: Kronos disabled, models built without it")
+    ks["embedding"] = (
+        f"computed {tuple(emb.shape)} float32 with the given (model, tokenizer)"
+        if emb is not None
+        else "absent: Kronos disabled, models built without it"
+    )
     man = dict(
-        dataset_version="v1", feature_schema_hash=schema_hash(), feature_schema_version=FEATURE_SCHEMA["version"],
-        normalization_hash=normalization_hash(), normalization=dict(params=NORM_PARAMS, version=NORM_VERSION),
-        context_features=CONTEXT_FEATURES, label_fields=LABEL_FIELDS, horizons=list(HORIZONS),
-        labels=label_definitions(a, b, barrier_days), kronos=ks,
+        dataset_version="v1",
+        feature_schema_hash=schema_hash(),
+        feature_schema_version=FEATURE_SCHEMA["version"],
+        normalization_hash=normalization_hash(),
+        normalization=dict(params=NORM_PARAMS, version=NORM_VERSION),
+        context_features=CONTEXT_FEATURES,
+        label_fields=LABEL_FIELDS,
+        horizons=list(HORIZONS),
+        labels=label_definitions(a, b, barrier_days),
+        kronos=ks,
         intraday="none: 4H/1H biases masked off" if intraday is None else "given",
         symbols=sorted(f["symbol"].unique().tolist()),
         bars_range=[str(b_["ts"].min()), str(b_["ts"].max())],
-        date_range=[str(f["ts"].min()), str(f["ts"].max())], requested_range=[str(lo), str(hi)],
-        counts=dict(rows=int(len(f)), labeled=int(f["has_label"].sum()), unlabeled=int((~f["has_label"]).sum()),
-                    symbols=int(f["symbol"].nunique()), excluded=int(len(ex))),
+        date_range=[str(f["ts"].min()), str(f["ts"].max())],
+        requested_range=[str(lo), str(hi)],
+        counts=dict(
+            rows=int(len(f)),
+            labeled=int(f["has_label"].sum()),
+            unlabeled=int((~f["has_label"]).sum()),
+            symbols=int(f["symbol"].nunique()),
+            excluded=int(len(ex)),
+        ),
         excluded_by_reason=_reasons(ex),
         unlabeled_by_reason={str(k): int(v) for k, v in f.loc[~f["has_label"], "label_reason"].value_counts().items()},
-        build_seconds=round(time.perf_counter() - t0, 3))
+        build_seconds=round(time.perf_counter() - t0, 3),
+    )
     return Dataset(f, x, man, emb, ex)
 
 # %% ../../nbs/43_train.dataset.ipynb #50cd8f6f
-def dataset_folds(ds: Dataset,                      # the samples
-                  test_years=(2019, 2020, 2021, 2022, 2023, 2024), # one test fold per calendar year
-                  embargo: int = 10, valid_years: int = 1, # as `walk_forward_folds`
-                 ) -> list:
+def dataset_folds(
+    ds: Dataset,  # the samples
+    test_years=(2019, 2020, 2021, 2022, 2023, 2024),  # one test fold per calendar year
+    embargo: int = 10,
+    valid_years: int = 1,  # as `walk_forward_folds`
+) -> list:
     "`Fold`s whose train/valid/test indices are positions in `ds.frame` (labeled rows only); see `train.folds`."
     lab = np.flatnonzero(ds.frame["has_label"].to_numpy())
     f = ds.frame.iloc[lab]
     folds = walk_forward_folds(f["ts"], f["label_end"], test_years, embargo, valid_years)
-    return [dataclasses.replace(k, train_idx=lab[k.train_idx], valid_idx=lab[k.valid_idx], test_idx=lab[k.test_idx]) for k in folds]
+    return [
+        dataclasses.replace(k, train_idx=lab[k.train_idx], valid_idx=lab[k.valid_idx], test_idx=lab[k.test_idx])
+        for k in folds
+    ]
 
 # %% ../../nbs/43_train.dataset.ipynb #39cc2d09
 def _sha256(p: Path) -> str:
     h = hashlib.sha256()
     with open(p, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""): h.update(chunk)
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
     return h.hexdigest()
 
+# %% ../../nbs/43_train.dataset.ipynb #2c4235d1
 def default_dataset_dir(cfg=None) -> Path:
     "`<AITRADER_HOME>/training_data/v1`."
     return (cfg or get_config()).training_data_dir / "v1"
 
-def save_dataset(ds: Dataset,        # the samples
-                 dir=None,           # target folder; `default_dataset_dir()` when None; created
-                ) -> Path:
+# %% ../../nbs/43_train.dataset.ipynb #0ab3edf0
+def save_dataset(
+    ds: Dataset,  # the samples
+    dir=None,  # target folder; `default_dataset_dir()` when None; created
+) -> Path:
     "Write the dataset files and manifest.json (with file sizes and sha256); returns the folder."
     d = Path(dir) if dir is not None else default_dataset_dir()
     d.mkdir(parents=True, exist_ok=True)
     ds.frame.to_parquet(d / "dataset.parquet", index=False)
     np.save(d / "windows.npy", np.ascontiguousarray(ds.windows))
     names = ["dataset.parquet", "windows.npy"]
-    if ds.kronos_emb is not None: np.save(d / "kronos_emb.npy", ds.kronos_emb); names.append("kronos_emb.npy")
-    if ds.excluded is not None: ds.excluded.to_parquet(d / "excluded.parquet", index=False); names.append("excluded.parquet")
+    if ds.kronos_emb is not None:
+        np.save(d / "kronos_emb.npy", ds.kronos_emb)
+        names.append("kronos_emb.npy")
+    if ds.excluded is not None:
+        ds.excluded.to_parquet(d / "excluded.parquet", index=False)
+        names.append("excluded.parquet")
     man = dict(ds.manifest, files={n: dict(bytes=(d / n).stat().st_size, sha256=_sha256(d / n)) for n in names})
     (d / "manifest.json").write_text(json.dumps(man, indent=1, sort_keys=True, default=str))
     return d
 
-def load_dataset(dir=None,            # folder written by `save_dataset`; `default_dataset_dir()` when None
-                 mmap: bool = True,   # memory-map the arrays (read-only)
-                 verify: bool = False, # check each file's sha256 against the manifest (sizes are always checked)
-                ) -> Dataset:
+# %% ../../nbs/43_train.dataset.ipynb #9c0eca8f
+def load_dataset(
+    dir=None,  # folder written by `save_dataset`; `default_dataset_dir()` when None
+    mmap: bool = True,  # memory-map the arrays (read-only)
+    verify: bool = False,  # check each file's sha256 against the manifest (sizes are always checked)
+) -> Dataset:
     "The saved Dataset. Raises FileNotFoundError on a missing file, ValueError on a size/hash mismatch."
     d = Path(dir) if dir is not None else default_dataset_dir()
     man = json.loads((d / "manifest.json").read_text())
     for n, info in man.get("files", {}).items():
         p = d / n
-        if not p.is_file(): raise FileNotFoundError(f"{n} missing from the dataset folder")
+        if not p.is_file():
+            raise FileNotFoundError(f"{n} missing from the dataset folder")
         if p.stat().st_size != info["bytes"] or (verify and _sha256(p) != info["sha256"]):
             raise ValueError(f"{n} differs from the manifest (size or sha256)")
     mode = "r" if mmap else None

@@ -20,38 +20,53 @@ __all__ = ['RET_COLS', 'UP_COLS', 'VOL_COL', 'EXC_COLS', 'torch_session', 'krono
 
 # %% ../../nbs/48_train.fit.ipynb #9d418b77
 @contextlib.contextmanager
-def torch_session(seed:int=0,         # seeds torch, numpy and random
-                  num_threads:int=1,  # intra-op CPU threads (1: a shared 2-core machine runs faster than with 2 spin-waiting threads)
-                  deterministic:bool=True, # torch.use_deterministic_algorithms(True, warn_only=True) inside
-                 ):
+def torch_session(
+    seed: int = 0,  # seeds torch, numpy and random
+    num_threads: int = 1,  # intra-op CPU threads (1: a shared 2-core machine runs faster than with 2 spin-waiting threads)
+    deterministic: bool = True,  # torch.use_deterministic_algorithms(True, warn_only=True) inside
+):
     "Context with fixed seeds, a thread count and deterministic torch kernels; restores the previous settings on exit."
-    prev = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    prev = (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
     torch.set_num_threads(max(1, int(num_threads)))
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
-    torch.manual_seed(seed); np.random.seed(seed % 2**32); random.seed(seed)
-    try: yield
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    try:
+        yield
     finally:
-        torch.set_num_threads(prev[0]); torch.use_deterministic_algorithms(prev[1], warn_only=prev[2])
+        torch.set_num_threads(prev[0])
+        torch.use_deterministic_algorithms(prev[1], warn_only=prev[2])
 
 # %% ../../nbs/48_train.fit.ipynb #9079efca
-RET_COLS = [f"ret_{h}" for h in HORIZONS]   # labels, fractions
-UP_COLS = [f"up_{h}" for h in HORIZONS]     # labels, 0/1
-VOL_COL = "vol_10"                          # label, std of daily log returns over t+1..t+10
-EXC_COLS = ["upper_10", "lower_10"]         # optional labels: max high / min low of t+1..t+10 over the entry, minus 1
+RET_COLS = [f"ret_{h}" for h in HORIZONS]  # labels, fractions
+UP_COLS = [f"up_{h}" for h in HORIZONS]  # labels, 0/1
+VOL_COL = "vol_10"  # label, std of daily log returns over t+1..t+10
+EXC_COLS = ["upper_10", "lower_10"]  # optional labels: max high / min low of t+1..t+10 over the entry, minus 1
 
-def kronos_array(ds) -> np.ndarray|None:
+# %% ../../nbs/48_train.fit.ipynb #95818979
+def kronos_array(ds) -> np.ndarray | None:
     "The dataset's Kronos embeddings float32 (N, 512) indexed by `row`, or None when Kronos is disabled."
     return getattr(ds, "kronos_emb", None)
 
+# %% ../../nbs/48_train.fit.ipynb #f88710ec
 def _writable(a) -> np.ndarray:
     "C-contiguous float32 array torch can wrap (a read-only memory map is copied once)."
     a = np.ascontiguousarray(a, dtype=np.float32)
     return a if a.flags.writeable else a.copy()
 
+# %% ../../nbs/48_train.fit.ipynb #449b84cb
 class Batches:
     "Row-aligned tensors of a dataset (no copy of the windows) served in index batches."
-    def __init__(self, ds, # dataset: `.frame` (context + labels) and `.windows` float32 (N, 120, 5)
-                ):
+
+    def __init__(
+        self,
+        ds,  # dataset: `.frame` (context + labels) and `.windows` float32 (N, 120, 5)
+    ):
         f, n = ds.frame, len(ds.frame)
         row = f["row"].to_numpy(np.int64) if "row" in f else np.arange(n)
         ident = len(ds.windows) == n and np.array_equal(row, np.arange(n))
@@ -67,78 +82,126 @@ class Batches:
         "Model inputs and labels of the rows `idx` (int64 tensor or array)."
         i = torch.as_tensor(np.asarray(idx), dtype=torch.long)
         b = {"ohlcv_120": self.ohlcv[i], "context": self.context[i]}
-        if self.kronos is not None: b["kronos_emb"] = self.kronos[i]
-        if self.y_ret is not None: b.update(y_ret=self.y_ret[i], y_up=self.y_up[i], y_vol=self.y_vol[i, 0])
-        if self.y_exc is not None: b.update(y_upper=self.y_exc[i, 0], y_lower=self.y_exc[i, 1])
+        if self.kronos is not None:
+            b["kronos_emb"] = self.kronos[i]
+        if self.y_ret is not None:
+            b.update(y_ret=self.y_ret[i], y_up=self.y_up[i], y_vol=self.y_vol[i, 0])
+        if self.y_exc is not None:
+            b.update(y_upper=self.y_exc[i, 0], y_lower=self.y_exc[i, 1])
         return b
 
-    def iterate(self, idx, batch_size:int, shuffle:bool=False, gen:torch.Generator|None=None):
+    def iterate(self, idx, batch_size: int, shuffle: bool = False, gen: torch.Generator | None = None):
         "Yield batches over `idx` (shuffled with `gen` when asked)."
         idx = np.asarray(idx, np.int64)
-        if shuffle: idx = idx[torch.randperm(len(idx), generator=gen).numpy()]
-        for s in range(0, len(idx), batch_size): yield self.batch(idx[s:s + batch_size])
+        if shuffle:
+            idx = idx[torch.randperm(len(idx), generator=gen).numpy()]
+        for s in range(0, len(idx), batch_size):
+            yield self.batch(idx[s : s + batch_size])
 
 # %% ../../nbs/48_train.fit.ipynb #22f2c1b5
-def _epoch_loss(model, loss_fn, data:Batches, idx, batch_size) -> float:
+def _epoch_loss(model, loss_fn, data: Batches, idx, batch_size) -> float:
     "Mean loss over `idx` (weighted by batch size), eval mode, no grad."
-    model.eval(); tot, n = 0.0, 0
+    model.eval()
+    tot, n = 0.0, 0
     with torch.no_grad():
         for b in data.iterate(idx, batch_size):
             loss, _ = loss_fn(model(b["ohlcv_120"], b["context"], b.get("kronos_emb")), b)
-            tot += loss.item() * len(b["context"]); n += len(b["context"])
+            tot += loss.item() * len(b["context"])
+            n += len(b["context"])
     return tot / max(n, 1)
 
-def fit_model(model:torch.nn.Module, loss_fn, # model(ohlcv, context, kronos) -> dict; loss_fn(out, batch) -> (loss, parts)
-              ds, train_idx, valid_idx,       # dataset and integer row positions
-              epochs:int=10, batch_size:int=256, lr:float=1e-3, weight_decay:float=1e-2,
-              patience:int=2,                  # epochs without a better validation loss before stopping
-              seed:int=0, num_threads:int=1, max_seconds:float|None=None, # stop after the epoch that passes this
-             ) -> tuple[torch.nn.Module, pd.DataFrame]:
+# %% ../../nbs/48_train.fit.ipynb #08ca174d
+def fit_model(
+    model: torch.nn.Module,
+    loss_fn,  # model(ohlcv, context, kronos) -> dict; loss_fn(out, batch) -> (loss, parts)
+    ds,
+    train_idx,
+    valid_idx,  # dataset and integer row positions
+    epochs: int = 10,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    patience: int = 2,  # epochs without a better validation loss before stopping
+    seed: int = 0,
+    num_threads: int = 1,
+    max_seconds: float | None = None,  # stop after the epoch that passes this
+) -> tuple[torch.nn.Module, pd.DataFrame]:
     "(model with the best-validation weights, in eval mode; history: epoch, train_loss, valid_loss, seconds, best)."
     data = ds if isinstance(ds, Batches) else Batches(ds)
     train_idx, valid_idx = np.asarray(train_idx, np.int64), np.asarray(valid_idx, np.int64)
-    if len(train_idx) == 0: raise ValueError("no training rows")
+    if len(train_idx) == 0:
+        raise ValueError("no training rows")
     with torch_session(seed, num_threads):
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         best, best_state, bad, rows, t0 = float("inf"), None, 0, [], time.perf_counter()
         for ep in range(1, epochs + 1):
-            model.train(); tot, n, t1 = 0.0, 0, time.perf_counter()
+            model.train()
+            tot, n, t1 = 0.0, 0, time.perf_counter()
             for b in data.iterate(train_idx, batch_size, shuffle=True, gen=gen):
                 loss, _ = loss_fn(model(b["ohlcv_120"], b["context"], b.get("kronos_emb")), b)
-                opt.zero_grad(set_to_none=True); loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
-                tot += loss.item() * len(b["context"]); n += len(b["context"])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                tot += loss.item() * len(b["context"])
+                n += len(b["context"])
             vl = _epoch_loss(model, loss_fn, data, valid_idx if len(valid_idx) else train_idx, batch_size)
             improved = vl < best
-            if improved: best, best_state, bad = vl, copy.deepcopy(model.state_dict()), 0
-            else: bad += 1
-            rows.append(dict(epoch=ep, train_loss=tot / n, valid_loss=vl, seconds=time.perf_counter() - t1, best=improved))
-            if bad >= patience or (max_seconds is not None and time.perf_counter() - t0 > max_seconds): break
+            if improved:
+                best, best_state, bad = vl, copy.deepcopy(model.state_dict()), 0
+            else:
+                bad += 1
+            rows.append(
+                dict(epoch=ep, train_loss=tot / n, valid_loss=vl, seconds=time.perf_counter() - t1, best=improved)
+            )
+            if bad >= patience or (max_seconds is not None and time.perf_counter() - t0 > max_seconds):
+                break
         model.load_state_dict(best_state)
     return model.eval(), pd.DataFrame(rows)
 
 # %% ../../nbs/48_train.fit.ipynb #6fb47370
-def _kronos_dim(ds, cfg_dim:int) -> int:
+def _kronos_dim(ds, cfg_dim: int) -> int:
     "The model's Kronos width: 0 when the dataset carries no Kronos embeddings (the block is disabled)."
     return cfg_dim if kronos_array(ds) is not None else 0
 
-def fit_stockformer(ds, train_idx, valid_idx, # dataset and integer row positions
-                    cfg:StockFormerConfig=STOCKFORMER_DEFAULT, # architecture; kronos_dim set to 0 without Kronos
-                    epochs:int=10, batch_size:int=256, lr:float=1e-3, seed:int=0, **kw, # kw: see `fit_model`
-                   ) -> tuple[StockFormer, pd.DataFrame]:
+# %% ../../nbs/48_train.fit.ipynb #8fb1a197
+def fit_stockformer(
+    ds,
+    train_idx,
+    valid_idx,  # dataset and integer row positions
+    cfg: StockFormerConfig = STOCKFORMER_DEFAULT,  # architecture; kronos_dim set to 0 without Kronos
+    epochs: int = 10,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    **kw,  # kw: see `fit_model`
+) -> tuple[StockFormer, pd.DataFrame]:
     "(fitted StockFormer in eval mode, history); Huber + BCE loss (`stockformer_loss`)."
     cfg = replace(cfg, kronos_dim=_kronos_dim(ds, cfg.kronos_dim))
-    torch.manual_seed(seed); m = StockFormer(cfg)
+    torch.manual_seed(seed)
+    m = StockFormer(cfg)
     return fit_model(m, stockformer_loss, ds, train_idx, valid_idx, epochs, batch_size, lr, seed=seed, **kw)
 
-def fit_tft(ds, train_idx, valid_idx, cfg:TFTConfig=TFT_DEFAULT,
-            epochs:int=10, batch_size:int=256, lr:float=1e-3, seed:int=0, **kw,
-           ) -> tuple[TFT, pd.DataFrame]:
+# %% ../../nbs/48_train.fit.ipynb #03a50bde
+def fit_tft(
+    ds,
+    train_idx,
+    valid_idx,
+    cfg: TFTConfig = TFT_DEFAULT,
+    epochs: int = 10,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    **kw,
+) -> tuple[TFT, pd.DataFrame]:
     "(fitted TFT in eval mode, history); quantile + log-vol loss (`tft_loss`)."
     cfg = replace(cfg, kronos_dim=_kronos_dim(ds, cfg.kronos_dim))
-    torch.manual_seed(seed); m = TFT(cfg)
-    return fit_model(m, lambda out, b: tft_loss(out, b, cfg), ds, train_idx, valid_idx, epochs, batch_size, lr, seed=seed, **kw)
+    torch.manual_seed(seed)
+    m = TFT(cfg)
+    return fit_model(
+        m, lambda out, b: tft_loss(out, b, cfg), ds, train_idx, valid_idx, epochs, batch_size, lr, seed=seed, **kw
+    )
 
 # %% ../../nbs/48_train.fit.ipynb #8525e906
 def _predict(model, ds, idx, batch_size, cols) -> pd.DataFrame:
@@ -151,10 +214,12 @@ def _predict(model, ds, idx, batch_size, cols) -> pd.DataFrame:
     out = pd.DataFrame({"row": idx, "symbol": ds.frame["symbol"].to_numpy()[idx], "ts": ds.frame["ts"].array[idx]})
     return pd.concat([out, pd.DataFrame(p, columns=cols)], axis=1)
 
-def predict_stockformer(model:StockFormer, ds, idx, batch_size:int=4096) -> pd.DataFrame:
+# %% ../../nbs/48_train.fit.ipynb #7409df7f
+def predict_stockformer(model: StockFormer, ds, idx, batch_size: int = 4096) -> pd.DataFrame:
     "row, symbol, ts + SF_COLS (float32) for the dataset rows `idx`."
     return _predict(model, ds, idx, batch_size, SF_COLS)
 
-def predict_tft(model:TFT, ds, idx, batch_size:int=4096) -> pd.DataFrame:
+# %% ../../nbs/48_train.fit.ipynb #2de8a3e7
+def predict_tft(model: TFT, ds, idx, batch_size: int = 4096) -> pd.DataFrame:
     "row, symbol, ts + TFT_COLS (float32) for the dataset rows `idx`."
     return _predict(model, ds, idx, batch_size, TFT_COLS)

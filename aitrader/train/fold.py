@@ -47,66 +47,99 @@ __all__ = ['CONFIGS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_pred
            'train_fold']
 
 # %% ../../nbs/48e_train.fold.ipynb #0de05b57
-def add_excursions(ds:Dataset, bars:pd.DataFrame, days:int=10) -> Dataset:
+def add_excursions(ds: Dataset, bars: pd.DataFrame, days: int = 10) -> Dataset:
     "The dataset with frame columns `upper_10`, `lower_10` (fractions, float64) from `bars` (symbol, ts, OHLCV)."
     from numpy.lib.stride_tricks import sliding_window_view
+
     b = bars[BAR_COLS].sort_values(["symbol", "ts"], kind="stable").reset_index(drop=True)
-    sym = b.symbol.to_numpy(); n = len(b)
+    sym = b.symbol.to_numpy()
+    n = len(b)
     h, l, o = (np.r_[b[k].to_numpy(np.float64), np.full(days, np.nan)] for k in ("high", "low", "open"))
-    hi = sliding_window_view(h[1:], days).max(axis=1)[:n]; lo = sliding_window_view(l[1:], days).min(axis=1)[:n]
+    hi = sliding_window_view(h[1:], days).max(axis=1)[:n]
+    lo = sliding_window_view(l[1:], days).min(axis=1)[:n]
     ok = bars_after(sym) >= days
-    entry = o[1:n + 1]
+    entry = o[1 : n + 1]
     up, dn = np.where(ok, hi / entry - 1, np.nan), np.where(ok, lo / entry - 1, np.nan)
     e = pd.DataFrame({"symbol": sym, "ts": b.ts.array, EXC_COLS[0]: up, EXC_COLS[1]: dn})
-    f = ds.frame.drop(columns=[c for c in EXC_COLS if c in ds.frame]).merge(e, on=["symbol", "ts"], how="left", validate="one_to_one")
+    f = ds.frame.drop(columns=[c for c in EXC_COLS if c in ds.frame]).merge(
+        e, on=["symbol", "ts"], how="left", validate="one_to_one"
+    )
     return replace(ds, frame=f)
 
 # %% ../../nbs/48e_train.fold.ipynb #90bd8d75
-def _same_build(man:dict, want:dict) -> bool:
+def _same_build(man: dict, want: dict) -> bool:
     return all(man.get(k) == v for k, v in want.items())
 
-def get_dataset(bars:pd.DataFrame, cfg:Config|None=None, end=None, kronos=None,
-                cache:bool=True, # reuse / write `<home>/training_data/v1`
-               ) -> tuple[Dataset, bool]:
+# %% ../../nbs/48e_train.fold.ipynb #74c44c17
+def get_dataset(
+    bars: pd.DataFrame,
+    cfg: Config | None = None,
+    end=None,
+    kronos=None,
+    cache: bool = True,  # reuse / write `<home>/training_data/v1`
+) -> tuple[Dataset, bool]:
     "(dataset with excursion labels, loaded_from_cache)."
-    cfg = cfg or get_config(); d = default_dataset_dir(cfg)
-    want = dict(symbols=sorted(bars.symbol.unique().tolist()), bars_range=[str(bars.ts.min()), str(bars.ts.max())],
-                feature_schema_hash=schema_hash(), normalization_hash=normalization_hash())
+    cfg = cfg or get_config()
+    d = default_dataset_dir(cfg)
+    want = dict(
+        symbols=sorted(bars.symbol.unique().tolist()),
+        bars_range=[str(bars.ts.min()), str(bars.ts.max())],
+        feature_schema_hash=schema_hash(),
+        normalization_hash=normalization_hash(),
+    )
     if cache and (d / "manifest.json").is_file():
         man = json.loads((d / "manifest.json").read_text())
-        if _same_build(man, want) and man.get("requested_range", [None, None])[1] == str(pd.Timestamp(end, tz="Asia/Kolkata") if end else None) \
-           and (kronos is None) == (man.get("files", {}).get("kronos_emb.npy") is None):
-            try: return add_excursions(load_dataset(d), bars), True
-            except (OSError, ValueError): pass
+        if (
+            _same_build(man, want)
+            and man.get("requested_range", [None, None])[1]
+            == str(pd.Timestamp(end, tz="Asia/Kolkata") if end else None)
+            and (kronos is None) == (man.get("files", {}).get("kronos_emb.npy") is None)
+        ):
+            try:
+                return add_excursions(load_dataset(d), bars), True
+            except (OSError, ValueError):
+                pass
     ds = build_dataset(bars, end=end, kronos=kronos)
-    if cache: save_dataset(ds, d)
+    if cache:
+        save_dataset(ds, d)
     return add_excursions(ds, bars), False
 
 # %% ../../nbs/48e_train.fold.ipynb #a809e64f
-CONFIGS = {"default": (STOCKFORMER_DEFAULT, TFT_DEFAULT, 400), "tiny": (STOCKFORMER_TINY, TFT_TINY, 50)}  # networks, CatBoost trees
+CONFIGS = {
+    "default": (STOCKFORMER_DEFAULT, TFT_DEFAULT, 400),
+    "tiny": (STOCKFORMER_TINY, TFT_TINY, 50),
+}  # networks, CatBoost trees
 
+# %% ../../nbs/48e_train.fold.ipynb #626ab800
 @dataclass
 class FoldResult:
     "Models, predictions and scores of one fold."
-    year: int
-    stockformer: object; tft: object; veto: object
-    scores: pd.DataFrame     # one row per model (stack, tft_p50, baselines): the fold's test metrics
-    test_pred: pd.DataFrame  # row, symbol, ts, SF_COLS, TFT_COLS, p_fail, labels of the test year
-    history: pd.DataFrame    # model, epoch, train_loss, valid_loss, seconds, best
-    sizes: dict              # sample counts of the parts
-    seconds: float
-    baseline_models: dict = field(default_factory=dict)  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
-    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
-    fusion: dict | None = None               # the rank-blend weights fitted on the validation year (`train.fusion`)
-    cbta: object = None                      # the CatBoost-on-TA member's regressor (`models.stack.TAMember`), None when not trained
 
-def stack_predictions(sf, tft, ds:Dataset, idx, batch_size:int=4096) -> pd.DataFrame:
+    year: int
+    stockformer: object
+    tft: object
+    veto: object
+    scores: pd.DataFrame  # one row per model (stack, tft_p50, baselines): the fold's test metrics
+    test_pred: pd.DataFrame  # row, symbol, ts, SF_COLS, TFT_COLS, p_fail, labels of the test year
+    history: pd.DataFrame  # model, epoch, train_loss, valid_loss, seconds, best
+    sizes: dict  # sample counts of the parts
+    seconds: float
+    baseline_models: dict = field(
+        default_factory=dict
+    )  # {name: fitted baseline model} (catboost_ta's CatBoostRegressor)
+    gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
+    fusion: dict | None = None  # the rank-blend weights fitted on the validation year (`train.fusion`)
+    cbta: object = None  # the CatBoost-on-TA member's regressor (`models.stack.TAMember`), None when not trained
+
+# %% ../../nbs/48e_train.fold.ipynb #ee94dd41
+def stack_predictions(sf, tft, ds: Dataset, idx, batch_size: int = 4096) -> pd.DataFrame:
     "row, symbol, ts + SF_COLS + TFT_COLS for the rows `idx`."
     a = predict_stockformer(sf, ds, idx, batch_size)
     b = predict_tft(tft, ds, idx, batch_size)
     return pd.concat([a, b[TFT_COLS]], axis=1)
 
-def veto_inputs(pred:pd.DataFrame, ds:Dataset) -> pd.DataFrame:
+# %% ../../nbs/48e_train.fold.ipynb #cf47c77f
+def veto_inputs(pred: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
     "VETO_FEATURES float32 per row of `pred` (same order), from the model outputs and the dataset's context."
     ctx = ds.frame.iloc[pred["row"].to_numpy()][["symbol", "ts"] + CONTEXT_FEATURES + MTF_AVAIL]
     v = veto_frame(pred, ctx)
@@ -114,11 +147,13 @@ def veto_inputs(pred:pd.DataFrame, ds:Dataset) -> pd.DataFrame:
     return v[VETO_FEATURES].reset_index(drop=True)
 
 # %% ../../nbs/48e_train.fold.ipynb #f84d9f06
-def veto_split(ds:Dataset, valid_idx, share:float=0.67, embargo:int=10) -> tuple[np.ndarray, np.ndarray]:
-    "(fit rows, calibration rows) of the validation part split by session; fit rows whose label_end reaches the calibration part (+ `embargo` sessions) are purged."
+def veto_split(ds: Dataset, valid_idx, share: float = 0.67, embargo: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, calibration rows) of the validation part split by session; fit rows whose label_end reaches the
+    calibration part (+ `embargo` sessions) are purged."""
     f = ds.frame.iloc[valid_idx]
     days = np.sort(f["ts"].unique())
-    if len(days) < 2: raise ValueError("validation part too short to split for the veto")
+    if len(days) < 2:
+        raise ValueError("validation part too short to split for the veto")
     cut = days[min(max(int(len(days) * share), 1), len(days) - 1)]
     ts, le = f["ts"].to_numpy(), f["label_end"].to_numpy()
     p = np.searchsorted(days, cut)
@@ -127,25 +162,41 @@ def veto_split(ds:Dataset, valid_idx, share:float=0.67, embargo:int=10) -> tuple
     return np.asarray(valid_idx)[fit], np.asarray(valid_idx)[ts >= cut]
 
 # %% ../../nbs/48e_train.fold.ipynb #b693d6f8
-def _baseline_rows(ds:Dataset, fold, seed:int, trees:int) -> tuple[list[dict], dict]:
+def _baseline_rows(ds: Dataset, fold, seed: int, trees: int) -> tuple[list[dict], dict]:
     "(one score row per baseline of `run_baselines` on the fold's test part, {name: fitted model} of the fitted ones)."
     preds = run_baselines(ds, fold, seed=seed, iterations=trees)
-    return ([dict(model=name, **score_predictions(ds, p)) for name, p in preds.items()],
-            {name: p.attrs["model"] for name, p in preds.items() if "model" in p.attrs})
+    return (
+        [dict(model=name, **score_predictions(ds, p)) for name, p in preds.items()],
+        {name: p.attrs["model"] for name, p in preds.items() if "model" in p.attrs},
+    )
 
-def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (positions into ds.frame)
-               sf_cfg=STOCKFORMER_DEFAULT, tft_cfg=TFT_DEFAULT,
-               epochs:int=3, batch_size:int=256, lr:float=1e-3, seed:int=0, num_threads:int=1,
-               patience:int=2, veto_fit_share:float=0.67, baselines:bool=True,
-               trees:int=400,                    # CatBoost trees of the veto (and of the catboost_ta baseline)
-               gd=None, gfold=None,              # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
-               gbm_kw:dict|None=None,            # `train.gbm_member.fit_member` keywords (seeds, n_trials)
-               net_kw:dict|None=None,            # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
-              ) -> FoldResult:
+# %% ../../nbs/48e_train.fold.ipynb #cdb0ff71
+def train_fold(
+    ds: Dataset,
+    fold,  # dataset and one `Fold` (positions into ds.frame)
+    sf_cfg=STOCKFORMER_DEFAULT,
+    tft_cfg=TFT_DEFAULT,
+    epochs: int = 3,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    num_threads: int = 1,
+    patience: int = 2,
+    veto_fit_share: float = 0.67,
+    baselines: bool = True,
+    trees: int = 400,  # CatBoost trees of the veto (and of the catboost_ta baseline)
+    gd=None,
+    gfold=None,  # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
+    gbm_kw: dict | None = None,  # `train.gbm_member.fit_member` keywords (seeds, n_trials)
+    net_kw: dict
+    | None = None,  # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
+) -> FoldResult:
     "Fit the stack on one fold and score it (and the baselines) on the fold's test year."
-    t0 = time.perf_counter(); kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads, patience=patience)
-    if net_kw:   # whole dates per batch, a per-date ranking term, early stopping on validation Rank IC, a seed ensemble
+    t0 = time.perf_counter()
+    kw = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, num_threads=num_threads, patience=patience)
+    if net_kw:  # whole dates per batch, a per-date ranking term, early stopping on validation Rank IC, a seed ensemble
         from aitrader.train.rank_loss import fit_seeds
+
         nk = {**dict(epochs=epochs, lr=lr, num_threads=num_threads, patience=patience), **net_kw}
         sf, hs = fit_seeds("stockformer", ds, fold.train_idx, fold.valid_idx, sf_cfg, **nk)
         tft, ht = fit_seeds("tft", ds, fold.train_idx, fold.valid_idx, tft_cfg, **nk)
@@ -153,24 +204,40 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
         sf, hs = fit_stockformer(ds, fold.train_idx, fold.valid_idx, sf_cfg, **kw)
         tft, ht = fit_tft(ds, fold.train_idx, fold.valid_idx, tft_cfg, **kw)
     vfit, vcal = veto_split(ds, fold.valid_idx, veto_fit_share)
-    pv = stack_predictions(sf, tft, ds, np.r_[vfit, vcal]); pt = stack_predictions(sf, tft, ds, fold.test_idx)
+    pv = stack_predictions(sf, tft, ds, np.r_[vfit, vcal])
+    pt = stack_predictions(sf, tft, ds, fold.test_idx)
     yf = ds.frame["veto_fail"].to_numpy(float)
     Xv = veto_inputs(pv, ds)
-    veto = fit_veto(Xv.iloc[:len(vfit)], yf[vfit], Xv.iloc[len(vfit):], yf[vcal], seed=seed, iterations=trees)
+    veto = fit_veto(Xv.iloc[: len(vfit)], yf[vfit], Xv.iloc[len(vfit) :], yf[vcal], seed=seed, iterations=trees)
     pt["p_fail"] = np.asarray(veto.predict_p_fail(veto_inputs(pt, ds)), float)
     f = ds.frame.iloc[fold.test_idx]
-    for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]: pt[k] = f[k].to_numpy(float)
+    for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]:
+        pt[k] = f[k].to_numpy(float)
     sp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"sf_ret_{h}d"] for h in HORIZONS}, p_fail=pt.p_fail)
     tp = pt[["row"]].assign(**{f"ret_{h}d": pt[f"tft_p50_{h}d"] for h in HORIZONS})
-    bands = {f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS}
+    bands = {
+        f"band_coverage_{h}d": band_coverage(pt[f"ret_{h}"], pt[f"tft_p10_{h}d"], pt[f"tft_p90_{h}d"]) for h in HORIZONS
+    }
     gbm, fusion, extra, cbta = [], None, [], None
-    if gd is not None:      # the gbm member, the qlib recipe, and the fusion of every member on the validation year
-        from aitrader.train.gbm_member import fit_member, member_scores, qlib_recipe_scores, with_member, fuse_members, fused_score
+    if gd is not None:  # the gbm member, the qlib recipe, and the fusion of every member on the validation year
+        from aitrader.train.gbm_member import (
+            fit_member,
+            member_scores,
+            qlib_recipe_scores,
+            with_member,
+            fuse_members,
+            fused_score,
+        )
         from aitrader.models.stack import TAMember
+
         m, ginfo = fit_member(gd, gfold, **(gbm_kw or {}))
         gbm = m.models
-        ta = TAMember().fit(TAMember.X(ds.context(fold.train_idx)), ds.frame["ret_5"].to_numpy(np.float64)[fold.train_idx],
-                            iterations=trees, seed=seed)
+        ta = TAMember().fit(
+            TAMember.X(ds.context(fold.train_idx)),
+            ds.frame["ret_5"].to_numpy(np.float64)[fold.train_idx],
+            iterations=trees,
+            seed=seed,
+        )
         cbta = ta.model
         ta_score = lambda p: ta.model.predict(TAMember.X(ds.context(p["row"].to_numpy())))
         pvv = with_member(stack_predictions(sf, tft, ds, fold.valid_idx), member_scores(m, gd, gfold.valid_idx))
@@ -183,17 +250,33 @@ def train_fold(ds:Dataset, fold,                  # dataset and one `Fold` (posi
         gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
         qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
         cp = pt[["row"]].assign(**{f"ret_{h}d": pt["cbta_score"] for h in HORIZONS})
-        extra = [dict(model="gbm", **score_predictions(ds, gp)), dict(model="cbta", **score_predictions(ds, cp)),
-                 dict(model="qlib_recipe", **score_predictions(ds, qp))]
+        extra = [
+            dict(model="gbm", **score_predictions(ds, gp)),
+            dict(model="cbta", **score_predictions(ds, cp)),
+            dict(model="qlib_recipe", **score_predictions(ds, qp)),
+        ]
         fp = pt[["row"]].assign(**{f"ret_{h}d": pt["score"] for h in HORIZONS}, p_fail=pt.p_fail)
-        stack = dict(model="stack", **score_predictions(ds, fp), **bands)      # the fused score: what the daily job ranks by
-        rows = [stack, dict(model="stockformer", **score_predictions(ds, sp)), dict(model="tft_p50", **score_predictions(ds, tp)), *extra]
+        stack = dict(
+            model="stack", **score_predictions(ds, fp), **bands
+        )  # the fused score: what the daily job ranks by
+        rows = [
+            stack,
+            dict(model="stockformer", **score_predictions(ds, sp)),
+            dict(model="tft_p50", **score_predictions(ds, tp)),
+            *extra,
+        ]
     else:
-        rows = [dict(model="stack", **score_predictions(ds, sp), **bands), dict(model="tft_p50", **score_predictions(ds, tp))]
+        rows = [
+            dict(model="stack", **score_predictions(ds, sp), **bands),
+            dict(model="tft_p50", **score_predictions(ds, tp)),
+        ]
     bmodels = {}
     if baselines:
-        brows, bmodels = _baseline_rows(ds, fold, seed, trees); rows += brows
+        brows, bmodels = _baseline_rows(ds, fold, seed, trees)
+        rows += brows
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    return FoldResult(fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta)
+    return FoldResult(
+        fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta
+    )

@@ -15,74 +15,106 @@ __all__ = ['Fold', 'windows_overlap', 'walk_forward_folds']
 @dataclass(frozen=True)
 class Fold:
     "One walk-forward fold: integer positions into the sample arrays (int64, ascending) and its boundaries."
-    year: int                # test year
-    train_idx: np.ndarray    # fit part: samples before the validation part, purged + embargoed against it
-    valid_idx: np.ndarray    # validation part: the `valid_years` years before `year`, purged + embargoed against the test
-    test_idx: np.ndarray     # every sample whose decision day falls in `year`
-    test_start: pd.Timestamp # first test decision day
-    test_end: pd.Timestamp   # last test decision day
-    n_purged: int            # samples dropped from fit + validation because their label window overlaps the next part
-    n_embargoed: int         # samples dropped only by the embargo
+
+    year: int  # test year
+    train_idx: np.ndarray  # fit part: samples before the validation part, purged + embargoed against it
+    valid_idx: np.ndarray  # validation part: the `valid_years` years before `year`, purged + embargoed against the test
+    test_idx: np.ndarray  # every sample whose decision day falls in `year`
+    test_start: pd.Timestamp  # first test decision day
+    test_end: pd.Timestamp  # last test decision day
+    n_purged: int  # samples dropped from fit + validation because their label window overlaps the next part
+    n_embargoed: int  # samples dropped only by the embargo
 
     def sizes(self) -> dict:
         "Counts of samples per part (ints)."
-        return dict(year=self.year, train=len(self.train_idx), valid=len(self.valid_idx), test=len(self.test_idx),
-                    purged=self.n_purged, embargoed=self.n_embargoed)
+        return dict(
+            year=self.year,
+            train=len(self.train_idx),
+            valid=len(self.valid_idx),
+            test=len(self.test_idx),
+            purged=self.n_purged,
+            embargoed=self.n_embargoed,
+        )
 
 # %% ../../nbs/41_train.folds.ipynb #dbb1873d
-def windows_overlap(a_start, a_end, # windows to check, [a_start, a_end] inclusive (datetime-like, same length)
-                    b_start, b_end, # windows to check against, [b_start, b_end] inclusive
-                   ) -> np.ndarray:
+def windows_overlap(
+    a_start,
+    a_end,  # windows to check, [a_start, a_end] inclusive (datetime-like, same length)
+    b_start,
+    b_end,  # windows to check against, [b_start, b_end] inclusive
+) -> np.ndarray:
     "Bool array, one per `a` window: True where it intersects any `b` window (O((n+m) log m))."
     a0, a1 = (pd.DatetimeIndex(x).asi8 for x in (a_start, a_end))
     b0, b1 = (pd.DatetimeIndex(x).asi8 for x in (b_start, b_end))
-    if len(b0) == 0: return np.zeros(len(a0), bool)
+    if len(b0) == 0:
+        return np.zeros(len(a0), bool)
     o = np.argsort(b0, kind="stable")
     b0, b1 = b0[o], np.maximum.accumulate(b1[o])
-    k = np.searchsorted(b0, a1, side="right") - 1          # last b window starting on or before a's end
+    k = np.searchsorted(b0, a1, side="right") - 1  # last b window starting on or before a's end
     return (k >= 0) & (b1[np.maximum(k, 0)] >= a0)
 
 # %% ../../nbs/41_train.folds.ipynb #f39eb806
 def _keep_before(ts, le, start, cal, embargo):
-    "Masks over samples with `ts < start`: kept (label_end at least `embargo` sessions before start), purged, embargoed."
-    p = np.searchsorted(cal, start)                      # position of the next part's first session
+    """Masks over samples with `ts < start`: kept (label_end at least `embargo` sessions before start), purged,
+    embargoed."""
+    p = np.searchsorted(cal, start)  # position of the next part's first session
     cutoff = cal[p - embargo] if p - embargo >= 0 else cal[0]
     before = ts < start
     purged = before & (le >= start)
     embargoed = before & ~purged & (le >= cutoff)
     return before & (le < cutoff), purged, embargoed
 
-def walk_forward_folds(sample_ts,                  # decision day per sample (datetime-like, n)
-                       label_end,                  # last bar each sample's label uses (datetime-like, n)
-                       test_years=(2019, 2020, 2021, 2022, 2023, 2024), # one test fold per calendar year
-                       embargo:int=10,             # sessions between the last training label_end and the next part
-                       valid_years:int=1,          # calendar years before the test year held out for validation; 0 for none
-                       calendar=None,              # trading sessions (datetime-like); None: the dates in the data
-                      ) -> list[Fold]:
+# %% ../../nbs/41_train.folds.ipynb #0ffbdaf5
+def walk_forward_folds(
+    sample_ts,  # decision day per sample (datetime-like, n)
+    label_end,  # last bar each sample's label uses (datetime-like, n)
+    test_years=(2019, 2020, 2021, 2022, 2023, 2024),  # one test fold per calendar year
+    embargo: int = 10,  # sessions between the last training label_end and the next part
+    valid_years: int = 1,  # calendar years before the test year held out for validation; 0 for none
+    calendar=None,  # trading sessions (datetime-like); None: the dates in the data
+) -> list[Fold]:
     "Expanding-window yearly folds, purged and embargoed; raises `ValueError` on bad inputs or an empty part."
     ts, le = pd.DatetimeIndex(sample_ts), pd.DatetimeIndex(label_end)
-    if len(ts) != len(le): raise ValueError(f"sample_ts and label_end differ in length ({len(ts)} vs {len(le)})")
-    if ts.isna().any() or le.isna().any(): raise ValueError("sample_ts and label_end must have no NaT")
-    if (le < ts).any(): raise ValueError("label_end before sample_ts")
+    if len(ts) != len(le):
+        raise ValueError(f"sample_ts and label_end differ in length ({len(ts)} vs {len(le)})")
+    if ts.isna().any() or le.isna().any():
+        raise ValueError("sample_ts and label_end must have no NaT")
+    if (le < ts).any():
+        raise ValueError("label_end before sample_ts")
     cal = ts.append(le) if calendar is None else pd.DatetimeIndex(calendar)
-    if calendar is not None and cal.tz is None and ts.tz is not None: cal = cal.tz_localize(ts.tz)  # naive dates: ts's zone
+    if calendar is not None and cal.tz is None and ts.tz is not None:
+        cal = cal.tz_localize(ts.tz)  # naive dates: ts's zone
     cal = cal.unique().sort_values().asi8
     t, e, yr = ts.asi8, le.asi8, ts.year.to_numpy()
     folds = []
     for y in test_years:
         test = np.flatnonzero(yr == y)
-        if len(test) == 0: raise ValueError(f"no samples in test year {y}")
+        if len(test) == 0:
+            raise ValueError(f"no samples in test year {y}")
         t0 = t[test].min()
         keep, pur, _ = _keep_before(t, e, t0, cal, embargo)
         if valid_years > 0:
             v0 = t[(yr >= y - valid_years) & (t < t0)]
-            if len(v0) == 0: raise ValueError(f"no validation samples in {y - valid_years}..{y - 1}")
+            if len(v0) == 0:
+                raise ValueError(f"no validation samples in {y - valid_years}..{y - 1}")
             v0 = v0.min()
             fit, pur_f, _ = _keep_before(t, e, v0, cal, embargo)
             valid, pur = keep & (t >= v0), pur | pur_f
-        else: fit, valid = keep, np.zeros(len(t), bool)
-        if not fit.any(): raise ValueError(f"no training samples before the test year {y}")
+        else:
+            fit, valid = keep, np.zeros(len(t), bool)
+        if not fit.any():
+            raise ValueError(f"no training samples before the test year {y}")
         dropped = (t < t0) & ~fit & ~valid
-        folds.append(Fold(int(y), np.flatnonzero(fit), np.flatnonzero(valid), test, ts[test].min(), ts[test].max(),
-                          int((dropped & pur).sum()), int((dropped & ~pur).sum())))
+        folds.append(
+            Fold(
+                int(y),
+                np.flatnonzero(fit),
+                np.flatnonzero(valid),
+                test,
+                ts[test].min(),
+                ts[test].max(),
+                int((dropped & pur).sum()),
+                int((dropped & ~pur).sum()),
+            )
+        )
     return folds

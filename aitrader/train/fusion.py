@@ -13,26 +13,40 @@ from ..models.stack import rank_blend
 __all__ = ['blend', 'mean_rank_ic', 'fit_fusion']
 
 # %% ../../nbs/48a_train.fusion.ipynb #a5819958
-blend = rank_blend   # the rank blend of `Stack.score`, one implementation (`models.stack.rank_blend`)
+blend = rank_blend  # the rank blend of `Stack.score`, one implementation (`models.stack.rank_blend`)
 
+# %% ../../nbs/48a_train.fusion.ipynb #ae565319
 def mean_rank_ic(pred, frame: pd.DataFrame, label: str) -> float:
     "Mean daily Rank IC of `pred` against `frame[label]` (rows with a NaN label or prediction dropped)."
-    return float(rank_ic_by_date(np.asarray(pred, np.float64), frame[label].to_numpy(np.float64), frame["ts"], min_n=5).mean())
+    return float(
+        rank_ic_by_date(np.asarray(pred, np.float64), frame[label].to_numpy(np.float64), frame["ts"], min_n=5).mean()
+    )
 
-def fit_fusion(valid: pd.DataFrame,   # validation rows: ts, label, and one column per candidate member score
-               candidates: list,      # member columns, e.g. ['gbm_score', 'sf_ret_5d', 'tft_p50_5d']
-               label: str = "ret_5",  # realized label column (a forward return or its rank)
-               min_gain: float = 0.002, # Rank IC a member must add to join the blend
-              ) -> dict:
-    "{'method': 'rank_blend', 'weights': {member: w}, 'valid_rank_ic': {member: ic, 'blend': ic}, 'order': [...]}; weights sum to 1."
+# %% ../../nbs/48a_train.fusion.ipynb #53e2bbf6
+def fit_fusion(
+    valid: pd.DataFrame,  # validation rows: ts, label, and one column per candidate member score
+    candidates: list,  # member columns, e.g. ['gbm_score', 'sf_ret_5d', 'tft_p50_5d']
+    label: str = "ret_5",  # realized label column (a forward return or its rank)
+    min_gain: float = 0.002,  # Rank IC a member must add to join the blend
+) -> dict:
+    """{'method': 'rank_blend', 'weights': {member: w}, 'valid_rank_ic': {member: ic, 'blend': ic}, 'order': [...]};
+    weights sum to 1."""
     miss = [c for c in [label, "ts", *candidates] if c not in valid]
-    if miss: raise ValueError(f"fusion rows lack columns {miss}")
+    if miss:
+        raise ValueError(f"fusion rows lack columns {miss}")
     ic = {c: mean_rank_ic(valid[c], valid, label) for c in candidates}
     order = sorted(candidates, key=lambda c: -np.nan_to_num(ic[c], nan=-np.inf))
     chosen, best = [order[0]], ic[order[0]]
     for c in order[1:]:
         trial = mean_rank_ic(blend(valid, {k: 1.0 for k in chosen + [c]}), valid, label)
-        if np.isfinite(trial) and trial > best + min_gain: chosen, best = chosen + [c], trial
+        if np.isfinite(trial) and trial > best + min_gain:
+            chosen, best = chosen + [c], trial
     weights = {c: (1.0 / len(chosen) if c in chosen else 0.0) for c in candidates}
-    return {"method": "rank_blend", "weights": weights, "valid_rank_ic": {**ic, "blend": float(best)}, "order": order,
-            "min_gain": min_gain, "label": label}
+    return {
+        "method": "rank_blend",
+        "weights": weights,
+        "valid_rank_ic": {**ic, "blend": float(best)},
+        "order": order,
+        "min_gain": min_gain,
+        "label": label,
+    }

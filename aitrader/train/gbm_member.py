@@ -17,15 +17,17 @@ __all__ = ['RECIPE', 'FUSION_CANDIDATES', 'fit_member', 'member_scores', 'qlib_r
            'fused_score']
 
 # %% ../../nbs/48b_train.gbm_member.ipynb #a4706070
-RECIPE = dict(seeds=(0, 1, 2), n_trials=0, label="y_5")   # the default recipe of the gbm member (see the study in 49a)
+RECIPE = dict(seeds=(0, 1, 2), n_trials=0, label="y_5")  # the default recipe of the gbm member (see the study in 49a)
 
-def fit_member(gd: StudyData,            # `study_data` of the training bars
-               gfold,                     # one of `study_folds(gd.frame, years)`
-               seeds=RECIPE["seeds"],     # one LightGBM per seed, averaged
-               n_trials: int = RECIPE["n_trials"], # Optuna trials on the validation year (0: DEFAULT_PARAMS)
-               label: str = RECIPE["label"],
-               features: list | None = None, # None: ALL_FEATURES
-              ) -> tuple[GBMMember, dict]:
+# %% ../../nbs/48b_train.gbm_member.ipynb #b73d3396
+def fit_member(
+    gd: StudyData,  # `study_data` of the training bars
+    gfold,  # one of `study_folds(gd.frame, years)`
+    seeds=RECIPE["seeds"],  # one LightGBM per seed, averaged
+    n_trials: int = RECIPE["n_trials"],  # Optuna trials on the validation year (0: DEFAULT_PARAMS)
+    label: str = RECIPE["label"],
+    features: list | None = None,  # None: ALL_FEATURES
+) -> tuple[GBMMember, dict]:
     "(fitted `GBMMember`, info: trees per seed, validation Rank IC, trials). Raises ValueError on an empty part."
     feats = list(features or ALL_FEATURES)
     tr, va = _part(gd, gfold.train_idx, feats), _part(gd, gfold.valid_idx, feats)
@@ -37,31 +39,45 @@ def fit_member(gd: StudyData,            # `study_data` of the training bars
     info.update(trees=[x.best_iteration for x in m.models], valid_rank_ic=[x.best_score for x in m.models])
     return m, info
 
+# %% ../../nbs/48b_train.gbm_member.ipynb #f6266c6d
 def member_scores(m: GBMMember, gd: StudyData, idx) -> pd.DataFrame:
     "symbol, ts, gbm_score (float64) for the study rows `idx`."
     X = gd.frame.iloc[np.asarray(idx)].reset_index(drop=True)
     return X[["symbol", "ts"]].assign(gbm_score=np.mean([x.predict(X) for x in m.models], axis=0))
 
+# %% ../../nbs/48b_train.gbm_member.ipynb #ab881bb1
 def qlib_recipe_scores(gd: StudyData, gfold) -> pd.DataFrame:
-    "symbol, ts, score on the fold's test rows: qlib's Alpha158 + LightGBM benchmark recipe fitted on the fold (raw features, next-day label, L2 early stopping)."
+    """symbol, ts, score on the fold's test rows: qlib's Alpha158 + LightGBM benchmark recipe fitted on the fold (raw
+    features, next-day label, L2 early stopping)."""
     tr, va, te = (_part(gd, i, ALPHA158, raw=True) for i in (gfold.train_idx, gfold.valid_idx, gfold.test_idx))
-    q = GBMRanker(ALPHA158, "y_qlib", QLIB_PARAMS, eval_metric="l2", merge_defaults=False, smooth_window=1, min_rounds=1).fit(tr, va)
+    q = GBMRanker(
+        ALPHA158, "y_qlib", QLIB_PARAMS, eval_metric="l2", merge_defaults=False, smooth_window=1, min_rounds=1
+    ).fit(tr, va)
     return te[["symbol", "ts"]].assign(score=q.predict(te))
 
 # %% ../../nbs/48b_train.gbm_member.ipynb #d264e2e3
-FUSION_CANDIDATES = ["gbm_score", "cbta_score", "sf_ret_5d", "tft_p50_5d"]   # those present in the rows compete
+FUSION_CANDIDATES = ["gbm_score", "cbta_score", "sf_ret_5d", "tft_p50_5d"]  # those present in the rows compete
 
+# %% ../../nbs/48b_train.gbm_member.ipynb #394940ec
 def with_member(pred: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    "`pred` (symbol, ts, ...) with `gbm_score` joined on (symbol, ts); a row the factor library does not cover gets its date's median."
+    """`pred` (symbol, ts, ...) with `gbm_score` joined on (symbol, ts); a row the factor library does not cover gets its
+    date's median."""
     out = pred.merge(scores[["symbol", "ts", "gbm_score"]], on=["symbol", "ts"], how="left")
     return out.assign(gbm_score=out["gbm_score"].fillna(out.groupby("ts")["gbm_score"].transform("median")).fillna(0.0))
 
-def fuse_members(valid_pred: pd.DataFrame, # symbol, ts + SF_COLS/TFT_COLS + gbm_score on the validation rows
-                 gd: StudyData, min_gain: float = 0.002) -> dict:
-    "The `fusion` entry of the manifest (`fit_fusion` of the `FUSION_CANDIDATES` present in the rows, on the validation rows against the study's ret_5)."
+# %% ../../nbs/48b_train.gbm_member.ipynb #345565e5
+def fuse_members(
+    valid_pred: pd.DataFrame,  # symbol, ts + SF_COLS/TFT_COLS + gbm_score on the validation rows
+    gd: StudyData,
+    min_gain: float = 0.002,
+) -> dict:
+    """The `fusion` entry of the manifest (`fit_fusion` of the `FUSION_CANDIDATES` present in the rows, on the validation
+    rows against the study's ret_5)."""
     v = valid_pred.merge(gd.frame[["symbol", "ts", "ret_5"]], on=["symbol", "ts"], how="inner")
     return fit_fusion(v, [c for c in FUSION_CANDIDATES if c in v], "ret_5", min_gain)
 
+# %% ../../nbs/48b_train.gbm_member.ipynb #efae5352
 def fused_score(pred: pd.DataFrame, fusion: dict) -> np.ndarray:
-    "The fused score of `pred` rows (ts + member columns): `train.fusion.blend` with the manifest's weights (as `Stack.score` per date)."
+    """The fused score of `pred` rows (ts + member columns): `train.fusion.blend` with the manifest's weights (as
+    `Stack.score` per date)."""
     return blend(pred, fusion["weights"])

@@ -13,9 +13,8 @@ from ..features.atr import group_bounds, wilder_atr
 __all__ = ['HORIZONS', 'LABEL_COLS', 'bars_after', 'triple_barrier', 'LabelSet', 'make_labels']
 
 # %% ../../nbs/40_train.labels.ipynb #cdeaf887
-HORIZONS = (3, 5, 10)   # forward-return horizons, trading days
+HORIZONS = (3, 5, 10)  # forward-return horizons, trading days
 LABEL_COLS = ("entry", "atr", "stop", "target", "tb_outcome", "hit_day", "veto_fail", "label_end")
-
 
 # %% ../../nbs/40_train.labels.ipynb #dbe82a6c
 def bars_after(symbol) -> np.ndarray:
@@ -23,25 +22,31 @@ def bars_after(symbol) -> np.ndarray:
     bd = group_bounds(symbol)
     return np.repeat(bd[1:], np.diff(bd)) - np.arange(bd[-1]) - 1
 
-def _fwd(x:np.ndarray, after:np.ndarray, k:int) -> np.ndarray:
+# %% ../../nbs/40_train.labels.ipynb #6155782e
+def _fwd(x: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
     "x[i+k] within the symbol (float64), NaN where fewer than k bars follow."
     v = x[np.minimum(np.arange(len(x)) + k, len(x) - 1)].astype("float64")
     v[after < k] = np.nan
     return v
 
 # %% ../../nbs/40_train.labels.ipynb #f8ac322c
-def triple_barrier(o:np.ndarray, h:np.ndarray, l:np.ndarray, # bars sorted by symbol, ts (float64, INR)
-                   after:np.ndarray,   # bars that follow each row in its symbol (`bars_after`)
-                   stop:np.ndarray, target:np.ndarray, # barrier levels per row (INR)
-                   days:int=10,        # sessions t+1 .. t+days are searched
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    "First barrier touched: (outcome int8: 1 stop, 0 target, -1 timeout, -2 not computable; hit_day int8 1..days, 0 if none)."
+def triple_barrier(
+    o: np.ndarray,
+    h: np.ndarray,
+    l: np.ndarray,  # bars sorted by symbol, ts (float64, INR)
+    after: np.ndarray,  # bars that follow each row in its symbol (`bars_after`)
+    stop: np.ndarray,
+    target: np.ndarray,  # barrier levels per row (INR)
+    days: int = 10,  # sessions t+1 .. t+days are searched
+) -> tuple[np.ndarray, np.ndarray]:
+    """First barrier touched: (outcome int8: 1 stop, 0 target, -1 timeout, -2 not computable; hit_day int8 1..days, 0 if
+    none)."""
     n = len(o)
     W = np.minimum(np.arange(n)[:, None] + np.arange(1, days + 1)[None, :], n - 1)
     O, H, L = o[W], h[W], l[W]
     s, t = stop[:, None], target[:, None]
     gap_s, gap_t = O <= s, O >= t
-    hit_s = gap_s | (~gap_t & (L <= s))              # both touched in one bar: the stop (conservative)
+    hit_s = gap_s | (~gap_t & (L <= s))  # both touched in one bar: the stop (conservative)
     hit_t = ~hit_s & (gap_t | (H >= t))
     hit = hit_s | hit_t
     first, has = hit.argmax(axis=1), hit.any(axis=1)
@@ -52,31 +57,39 @@ def triple_barrier(o:np.ndarray, h:np.ndarray, l:np.ndarray, # bars sorted by sy
 
 # %% ../../nbs/40_train.labels.ipynb #8313c519
 class LabelSet(NamedTuple):
-    "`labels`: one row per (symbol, ts) with every label defined; `excluded`: the other rows, their partial labels and a `reason`."
+    """`labels`: one row per (symbol, ts) with every label defined; `excluded`: the other rows, their partial labels and
+    a `reason`."""
+
     labels: pd.DataFrame
     excluded: pd.DataFrame
 
+# %% ../../nbs/40_train.labels.ipynb #912a0ca3
 _OUTCOMES = ["target", "stop", "timeout"]  # categorical codes: 0 target, 1 stop, 2 timeout (-1 = not computable)
 
-def _check_sorted(bars:pd.DataFrame):
+# %% ../../nbs/40_train.labels.ipynb #ca66c0c8
+def _check_sorted(bars: pd.DataFrame):
     need = {"symbol", "ts", "open", "high", "low", "close"} - set(bars.columns)
-    if need: raise ValueError(f"bars lack columns {sorted(need)}")
+    if need:
+        raise ValueError(f"bars lack columns {sorted(need)}")
     key = bars[["symbol", "ts"]]
-    if key.duplicated().any(): raise ValueError("bars are not unique on (symbol, ts)")
+    if key.duplicated().any():
+        raise ValueError("bars are not unique on (symbol, ts)")
     s, t = bars.symbol.to_numpy(), pd.DatetimeIndex(bars.ts).asi8
     same = s[1:] == s[:-1]
-    if (s[1:] < s[:-1]).any() or (same & (t[1:] <= t[:-1])).any(): raise ValueError("bars are not sorted by (symbol, ts)")
+    if (s[1:] < s[:-1]).any() or (same & (t[1:] <= t[:-1])).any():
+        raise ValueError("bars are not sorted by (symbol, ts)")
 
 # %% ../../nbs/40_train.labels.ipynb #0848cead
-def make_labels(bars:pd.DataFrame,           # bars frame (symbol, ts, open, high, low, close), sorted by symbol, ts
-                horizons:tuple=HORIZONS,     # forward-return horizons, trading days
-                a:float=1.5,                 # stop distance, ATR multiples below the entry
-                b:float=3.0,                 # target distance, ATR multiples above the entry
-                barrier_days:int=10,         # triple-barrier horizon, sessions t+1 .. t+barrier_days
-                vol_days:int=10,             # realized-volatility window, sessions t+1 .. t+vol_days
-                atr_n:int=14,                # Wilder ATR window, bars
-                check_gaps:bool=True,        # exclude rows whose window misses a date another symbol of `bars` traded
-               ) -> LabelSet:
+def make_labels(
+    bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close), sorted by symbol, ts
+    horizons: tuple = HORIZONS,  # forward-return horizons, trading days
+    a: float = 1.5,  # stop distance, ATR multiples below the entry
+    b: float = 3.0,  # target distance, ATR multiples above the entry
+    barrier_days: int = 10,  # triple-barrier horizon, sessions t+1 .. t+barrier_days
+    vol_days: int = 10,  # realized-volatility window, sessions t+1 .. t+vol_days
+    atr_n: int = 14,  # Wilder ATR window, bars
+    check_gaps: bool = True,  # exclude rows whose window misses a date another symbol of `bars` traded
+) -> LabelSet:
     "Labels for every (symbol, ts) of `bars` (definitions above); raises `ValueError` on unsorted or duplicated bars."
     _check_sorted(bars)
     sym = bars.symbol.to_numpy()
@@ -86,15 +99,19 @@ def make_labels(bars:pd.DataFrame,           # bars frame (symbol, ts, open, hig
     out = {"symbol": sym, "ts": bars.ts.array}
     entry = _fwd(o, after, 1)
     out.update(entry=entry, atr=atr)
-    for k in horizons: out[f"ret_{k}"] = _fwd(c, after, k) / entry - 1
-    for k in horizons: out[f"up_{k}"] = np.where(np.isnan(out[f"ret_{k}"]), np.nan, out[f"ret_{k}"] > 0)
+    for k in horizons:
+        out[f"ret_{k}"] = _fwd(c, after, k) / entry - 1
+    for k in horizons:
+        out[f"up_{k}"] = np.where(np.isnan(out[f"ret_{k}"]), np.nan, out[f"ret_{k}"] > 0)
     lc = np.log(c)
     lr = np.stack([_fwd(lc, after, k) - _fwd(lc, after, k - 1) for k in range(1, vol_days + 1)], axis=1)
     out[f"vol_{vol_days}"] = lr.std(axis=1, ddof=1)
     stop, target = entry - a * atr, entry + b * atr
     code, day = triple_barrier(o, h, l, after, stop, target, barrier_days)
     out.update(stop=stop, target=target)
-    out["tb_outcome"] = pd.Categorical.from_codes(np.select([code == -1, code == -2], [2, -1], code), categories=_OUTCOMES)
+    out["tb_outcome"] = pd.Categorical.from_codes(
+        np.select([code == -1, code == -2], [2, -1], code), categories=_OUTCOMES
+    )
     out["hit_day"] = pd.array(day, dtype="Int8")
     out["hit_day"][day == 0] = pd.NA
     out["veto_fail"] = np.where(code >= -1, code == 1, np.nan)

@@ -15,26 +15,35 @@ __all__ = ['ic_by_date', 'rank_ic_by_date', 'ic_summary', 'direction_accuracy', 
 def _frame(dates, **cols) -> pd.DataFrame:
     "Aligned frame of the inputs without rows holding a NaN (dates may be any hashable per sample)."
     d, vals = pd.Index(dates), {k: np.asarray(v, dtype="float64") for k, v in cols.items()}
-    if len({len(d)} | {len(v) for v in vals.values()}) != 1: raise ValueError("inputs differ in length")
+    if len({len(d)} | {len(v) for v in vals.values()}) != 1:
+        raise ValueError("inputs differ in length")
     return pd.DataFrame({"date": d, **vals}).dropna()
 
-def _corr_by_date(df:pd.DataFrame, min_n:int) -> pd.Series:
+# %% ../../nbs/42_train.metrics.ipynb #43aa5b94
+def _corr_by_date(df: pd.DataFrame, min_n: int) -> pd.Series:
     g = df.groupby("date", sort=True)
-    xc = df.x - g.x.transform("mean"); yc = df.y - g.y.transform("mean")
+    xc = df.x - g.x.transform("mean")
+    yc = df.y - g.y.transform("mean")
     s = pd.DataFrame({"date": df.date, "xy": xc * yc, "xx": xc * xc, "yy": yc * yc}).groupby("date", sort=True)
-    agg = s.sum(); n = s.size()
+    agg = s.sum()
+    n = s.size()
     den = np.sqrt(agg.xx * agg.yy)
-    const = (g.x.min() == g.x.max()) | (g.y.min() == g.y.max())   # a constant side has no correlation (as scipy)
+    const = (g.x.min() == g.x.max()) | (g.y.min() == g.y.max())  # a constant side has no correlation (as scipy)
     ic = (agg.xy / den).where((n >= min_n) & ~const & (den > 0))
     return ic.clip(-1, 1)
 
-def ic_by_date(pred, y, dates, # one value per sample (float), realized label (float), decision date
-               min_n:int=2,   # fewest pairs a date needs
-              ) -> pd.Series:
+# %% ../../nbs/42_train.metrics.ipynb #e94ba785
+def ic_by_date(
+    pred,
+    y,
+    dates,  # one value per sample (float), realized label (float), decision date
+    min_n: int = 2,  # fewest pairs a date needs
+) -> pd.Series:
     "Pearson IC per date (float64 Series indexed by sorted date, name 'ic'; NaN where undefined)."
     return _corr_by_date(_frame(dates, x=pred, y=y), min_n).rename("ic")
 
-def rank_ic_by_date(pred, y, dates, min_n:int=2) -> pd.Series:
+# %% ../../nbs/42_train.metrics.ipynb #bb9a48f4
+def rank_ic_by_date(pred, y, dates, min_n: int = 2) -> pd.Series:
     "Spearman Rank IC per date (float64 Series indexed by sorted date, name 'rank_ic'; ties get average ranks)."
     df = _frame(dates, x=pred, y=y)
     g = df.groupby("date")
@@ -42,8 +51,9 @@ def rank_ic_by_date(pred, y, dates, min_n:int=2) -> pd.Series:
     return _corr_by_date(df, min_n).rename("rank_ic")
 
 # %% ../../nbs/42_train.metrics.ipynb #0e2541ae
-def ic_summary(ic:pd.Series, # per-date IC or Rank IC
-              ) -> dict:
+def ic_summary(
+    ic: pd.Series,  # per-date IC or Rank IC
+) -> dict:
     "Mean, std (ddof 1), ICIR = mean/std (per date, not annualized), t-stat = ICIR * sqrt(n) and n dates with an IC."
     v = ic.dropna().to_numpy(float)
     n = len(v)
@@ -53,35 +63,49 @@ def ic_summary(ic:pd.Series, # per-date IC or Rank IC
     return dict(mean=mean, std=std, icir=icir, t_stat=icir * np.sqrt(n), n_dates=n)
 
 # %% ../../nbs/42_train.metrics.ipynb #03284f39
-def direction_accuracy(pred, y,              # prediction (a return, or a probability of up), realized return
-                       threshold:float=0.0,  # pred > threshold means up (0.5 for a probability)
-                      ) -> float:
+def direction_accuracy(
+    pred,
+    y,  # prediction (a return, or a probability of up), realized return
+    threshold: float = 0.0,  # pred > threshold means up (0.5 for a probability)
+) -> float:
     "Share of samples where (pred > threshold) equals (y > 0); a zero return counts as not up. NaN with no samples."
     df = _frame(np.zeros(len(np.asarray(pred))), p=pred, y=y)
     return float(((df.p > threshold) == (df.y > 0)).mean()) if len(df) else float("nan")
 
+# %% ../../nbs/42_train.metrics.ipynb #d89efca8
 def _prob(p, y):
     df = _frame(np.zeros(len(np.asarray(p))), p=p, y=y)
-    if ((df.p < 0) | (df.p > 1)).any(): raise ValueError("probabilities outside [0, 1]")
-    if not df.y.isin([0, 1]).all(): raise ValueError("labels must be 0 or 1")
+    if ((df.p < 0) | (df.p > 1)).any():
+        raise ValueError("probabilities outside [0, 1]")
+    if not df.y.isin([0, 1]).all():
+        raise ValueError("labels must be 0 or 1")
     return df.p.to_numpy(), df.y.to_numpy()
 
-def brier_score(p, y, # predicted probability of the event (float in [0, 1]), outcome (0 or 1)
-               ) -> float:
+# %% ../../nbs/42_train.metrics.ipynb #21e01c16
+def brier_score(
+    p,
+    y,  # predicted probability of the event (float in [0, 1]), outcome (0 or 1)
+) -> float:
     "Mean squared error of the probabilities (Brier 1950); lower is better. Raises `ValueError` on bad inputs."
     p, y = _prob(p, y)
     return float(np.mean((p - y) ** 2)) if len(p) else float("nan")
 
 # %% ../../nbs/42_train.metrics.ipynb #039da26c
-def reliability_table(p, y,                 # predicted probability (float in [0, 1]), outcome (0 or 1)
-                      n_bins:int=10,        # number of bins
-                      strategy:str="uniform", # 'uniform' (equal width) or 'quantile' (equal count), as scikit-learn
-                     ) -> pd.DataFrame:
-    "Per bin: lo, hi edges, count, mean_pred, obs_rate (NaN in empty bins); bins as `sklearn.calibration.calibration_curve`."
+def reliability_table(
+    p,
+    y,  # predicted probability (float in [0, 1]), outcome (0 or 1)
+    n_bins: int = 10,  # number of bins
+    strategy: str = "uniform",  # 'uniform' (equal width) or 'quantile' (equal count), as scikit-learn
+) -> pd.DataFrame:
+    """Per bin: lo, hi edges, count, mean_pred, obs_rate (NaN in empty bins); bins as
+    `sklearn.calibration.calibration_curve`."""
     p, y = _prob(p, y)
-    if strategy == "uniform": edges = np.linspace(0.0, 1.0, n_bins + 1)
-    elif strategy == "quantile": edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
-    else: raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
+    if strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    elif strategy == "quantile":
+        edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
+    else:
+        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     b = np.searchsorted(edges[1:-1], p)
     cnt = np.bincount(b, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -89,33 +113,52 @@ def reliability_table(p, y,                 # predicted probability (float in [0
         obs = np.bincount(b, weights=y, minlength=n_bins) / cnt
     return pd.DataFrame(dict(lo=edges[:-1], hi=edges[1:], count=cnt, mean_pred=mp, obs_rate=obs)).rename_axis("bin")
 
-def calibration_error(tab:pd.DataFrame, # a `reliability_table`
-                     ) -> float:
+# %% ../../nbs/42_train.metrics.ipynb #fcb9981d
+def calibration_error(
+    tab: pd.DataFrame,  # a `reliability_table`
+) -> float:
     "Expected calibration error: count-weighted mean |obs_rate - mean_pred| over the non-empty bins."
     t = tab[tab["count"] > 0]
     return float(np.average((t.obs_rate - t.mean_pred).abs(), weights=t["count"])) if len(t) else float("nan")
 
 # %% ../../nbs/42_train.metrics.ipynb #c8edcf1d
-def band_coverage(y, lo, hi, # realized value, lower band (e.g. P10), upper band (e.g. P90), same units
-                 ) -> float:
+def band_coverage(
+    y,
+    lo,
+    hi,  # realized value, lower band (e.g. P10), upper band (e.g. P90), same units
+) -> float:
     "Share of samples with lo <= y <= hi (a crossed band, lo > hi, covers nothing); nominal 0.8 for [P10, P90]."
     df = _frame(np.zeros(len(np.asarray(y))), y=y, lo=lo, hi=hi)
     return float(((df.lo <= df.y) & (df.y <= df.hi)).mean()) if len(df) else float("nan")
 
-def precision_at(p, y,               # predicted probability of the event, outcome (0 or 1)
-                 threshold:float=0.65, # flagged when p >= threshold (the veto's block threshold)
-                ) -> float:
+# %% ../../nbs/42_train.metrics.ipynb #841375e2
+def precision_at(
+    p,
+    y,  # predicted probability of the event, outcome (0 or 1)
+    threshold: float = 0.65,  # flagged when p >= threshold (the veto's block threshold)
+) -> float:
     "Share of flagged samples (p >= threshold) whose outcome is 1; NaN when nothing is flagged."
     p, y = _prob(p, y)
     f = p >= threshold
     return float(y[f].mean()) if f.any() else float("nan")
 
 # %% ../../nbs/42_train.metrics.ipynb #021a13ec
-def signal_metrics(pred, y, dates, # predicted return, realized return, decision date (one per sample)
-                   threshold:float=0.0, # direction threshold on pred (0.5 for an up probability)
-                  ) -> dict:
-    "One horizon's scores: ic, rank_ic (mean per date), icir, rank_icir, dir_acc, n_dates, n (floats/ints, for logging)."
+def signal_metrics(
+    pred,
+    y,
+    dates,  # predicted return, realized return, decision date (one per sample)
+    threshold: float = 0.0,  # direction threshold on pred (0.5 for an up probability)
+) -> dict:
+    """One horizon's scores: ic, rank_ic (mean per date), icir, rank_icir, dir_acc, n_dates, n (floats/ints, for
+    logging)."""
     ic, ric = ic_summary(ic_by_date(pred, y, dates)), ic_summary(rank_ic_by_date(pred, y, dates))
     n = len(_frame(dates, x=pred, y=y))
-    return dict(ic=ic["mean"], rank_ic=ric["mean"], icir=ic["icir"], rank_icir=ric["icir"],
-                dir_acc=direction_accuracy(pred, y, threshold), n_dates=ric["n_dates"], n=n)
+    return dict(
+        ic=ic["mean"],
+        rank_ic=ric["mean"],
+        icir=ic["icir"],
+        rank_icir=ric["icir"],
+        dir_acc=direction_accuracy(pred, y, threshold),
+        n_dates=ric["n_dates"],
+        n=n,
+    )

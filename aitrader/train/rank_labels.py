@@ -17,6 +17,7 @@ def cs_rank_norm(x, dates) -> np.ndarray:
     s = pd.Series(np.asarray(x, np.float64))
     return ((s.groupby(np.asarray(dates)).rank(pct=True) - 0.5) * 3.46).to_numpy()
 
+# %% ../../nbs/40a_train.rank_labels.ipynb #96833ea5
 def cs_zscore_norm(x, dates) -> np.ndarray:
     "Per-date CSZScoreNorm: (x - mean) / std (ddof 1) over the date's non-NaN values (float64)."
     s = pd.Series(np.asarray(x, np.float64))
@@ -26,15 +27,19 @@ def cs_zscore_norm(x, dates) -> np.ndarray:
 # %% ../../nbs/40a_train.rank_labels.ipynb #c02473fa
 HORIZONS = (1, 5, 10)
 
-def rank_labels(bars:pd.DataFrame,                  # stock bars (symbol, ts, open, high, low, close), sorted by symbol, ts
-                index_bars:pd.DataFrame|None=None,  # index bars (ts, open, close), e.g. NIFTY 50; None: xiret_* are NaN
-                horizons=HORIZONS,                  # trading days
-                norm:str="rank",                    # 'rank' (CSRankNorm) or 'zscore' (CSZScoreNorm) for y_h
-               ) -> pd.DataFrame:
+# %% ../../nbs/40a_train.rank_labels.ipynb #e01697c3
+def rank_labels(
+    bars: pd.DataFrame,  # stock bars (symbol, ts, open, high, low, close), sorted by symbol, ts
+    index_bars: pd.DataFrame | None = None,  # index bars (ts, open, close), e.g. NIFTY 50; None: xiret_* are NaN
+    horizons=HORIZONS,  # trading days
+    norm: str = "rank",  # 'rank' (CSRankNorm) or 'zscore' (CSZScoreNorm) for y_h
+) -> pd.DataFrame:
     """One row per bar: symbol, ts, ret_h, xret_h, xiret_h, y_h per horizon (float64 fractions; y unitless), qlib_1,
     y_qlib, label_end (last bar any label reads; NaT near the end). Raises `ValueError` on bad bars or norm."""
-    if norm not in ("rank", "zscore"): raise ValueError(f"norm must be 'rank' or 'zscore', got {norm!r}")
-    if any(int(h) < 1 for h in horizons): raise ValueError(f"horizons must be >= 1, got {horizons}")
+    if norm not in ("rank", "zscore"):
+        raise ValueError(f"norm must be 'rank' or 'zscore', got {norm!r}")
+    if any(int(h) < 1 for h in horizons):
+        raise ValueError(f"horizons must be >= 1, got {horizons}")
     _check_sorted(bars)
     sym = bars["symbol"].to_numpy()
     o, c = bars["open"].to_numpy(np.float64), bars["close"].to_numpy(np.float64)
@@ -42,7 +47,7 @@ def rank_labels(bars:pd.DataFrame,                  # stock bars (symbol, ts, op
     n, after = len(bars), bars_after(sym)
     days, pos = np.unique(ts.asi8, return_inverse=True)
     fpos = lambda k: np.where(after >= k, pos[np.minimum(np.arange(n) + k, n - 1)], -1)
-    ok = lambda k: fpos(k) - pos == k                       # no missing session inside the window
+    ok = lambda k: fpos(k) - pos == k  # no missing session inside the window
     entry = _fwd(o, after, 1)
     ix = None
     if index_bars is not None and len(index_bars):
@@ -63,7 +68,9 @@ def rank_labels(bars:pd.DataFrame,                  # stock bars (symbol, ts, op
             ip = np.searchsorted(it, ts.asi8)
             have = (ip < len(it)) & (it[np.minimum(ip, len(it) - 1)] == ts.asi8) & (ip + h < len(it))
             ipc = np.minimum(ip, len(it) - 1 - h)
-            same_days = have & (it[np.clip(ipc + h, 0, len(it) - 1)] == np.where(fpos(h) >= 0, days[np.maximum(fpos(h), 0)], -1))
+            same_days = have & (
+                it[np.clip(ipc + h, 0, len(it) - 1)] == np.where(fpos(h) >= 0, days[np.maximum(fpos(h), 0)], -1)
+            )
             iret = icl[np.clip(ipc + h, 0, len(it) - 1)] / io[np.clip(ipc + 1, 0, len(it) - 1)] - 1
             xi = np.where(same_days, r - iret, np.nan)
         out[f"xiret_{h}"] = xi

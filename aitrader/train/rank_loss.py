@@ -21,15 +21,20 @@ __all__ = ['RANK_LOSSES', 'RANK_RECIPE', 'to_padded', 'ic_loss', 'listnet_loss',
            'fit_seeds']
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #ab2d7c7b
-def to_padded(v:torch.Tensor, group:torch.Tensor, # (B,) values, (B,) int64 group ids in 0..D-1
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+def to_padded(
+    v: torch.Tensor,
+    group: torch.Tensor,  # (B,) values, (B,) int64 group ids in 0..D-1
+) -> tuple[torch.Tensor, torch.Tensor]:
     "(values (D, N) with zeros in the padding, mask (D, N) bool), N the largest group; differentiable in `v`."
     group = torch.as_tensor(group, dtype=torch.long)
-    if v.shape[0] != group.shape[0]: raise ValueError(f"values ({v.shape[0]}) and groups ({group.shape[0]}) differ in length")
-    if len(group) == 0: return v.new_zeros(0, 0), torch.zeros(0, 0, dtype=torch.bool)
+    if v.shape[0] != group.shape[0]:
+        raise ValueError(f"values ({v.shape[0]}) and groups ({group.shape[0]}) differ in length")
+    if len(group) == 0:
+        return v.new_zeros(0, 0), torch.zeros(0, 0, dtype=torch.bool)
     D = int(group.max()) + 1
     counts = torch.bincount(group, minlength=D)
-    order = torch.argsort(group, stable=True); g = group[order]
+    order = torch.argsort(group, stable=True)
+    g = group[order]
     pos = torch.arange(len(g)) - (torch.cumsum(counts, 0) - counts)[g]
     N = int(counts.max())
     P = v.new_zeros(D, N).index_put((g, pos), v[order])
@@ -42,9 +47,10 @@ def _zscore(x, m):
     n = m.sum(1, keepdim=True).clamp(min=1)
     mu = (x * m).sum(1, keepdim=True) / n
     xc = (x - mu) * m
-    sd = ((xc ** 2).sum(1, keepdim=True) / n).sqrt()
+    sd = ((xc**2).sum(1, keepdim=True) / n).sqrt()
     return xc / (sd + 1e-8)
 
+# %% ../../nbs/48c_train.rank_loss.ipynb #fefd4cd7
 def _ranks(y, m):
     "Per-row average-free ranks in [0, 1] of `y` over the mask (ties broken by position; no gradient)."
     big = torch.where(m, y, torch.full_like(y, float("inf")))
@@ -52,27 +58,37 @@ def _ranks(y, m):
     n = (m.sum(1, keepdim=True) - 1).clamp(min=1).to(y.dtype)
     return torch.where(m, r / n, torch.zeros_like(y))
 
-def ic_loss(score:torch.Tensor, y:torch.Tensor, mask:torch.Tensor, # (D, N) padded scores, labels (NaN allowed), valid cells
-           ) -> torch.Tensor:
-    "Minus the mean over dates of the Pearson correlation between the score and the label's per-date rank; dates with < 2 labelled rows are skipped (0 when none)."
+# %% ../../nbs/48c_train.rank_loss.ipynb #570b9ae5
+def ic_loss(
+    score: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,  # (D, N) padded scores, labels (NaN allowed), valid cells
+) -> torch.Tensor:
+    """Minus the mean over dates of the Pearson correlation between the score and the label's per-date rank; dates with <
+    2 labelled rows are skipped (0 when none)."""
     m = mask & ~torch.isnan(y)
     ok = m.sum(1) >= 2
-    if not bool(ok.any()): return score.sum() * 0.0
+    if not bool(ok.any()):
+        return score.sum() * 0.0
     s, yy, m = score[ok], torch.nan_to_num(y[ok]), m[ok]
     ic = (_zscore(s, m) * _zscore(_ranks(yy, m), m)).sum(1) / m.sum(1)
     return -ic.mean()
 
-def listnet_loss(score:torch.Tensor, y:torch.Tensor, mask:torch.Tensor, temperature:float=1.0) -> torch.Tensor:
-    "ListNet top-one cross-entropy per date between softmax(z(label)/T) and softmax(z(score)), mean over dates with >= 2 labelled rows."
+# %% ../../nbs/48c_train.rank_loss.ipynb #285fdcdc
+def listnet_loss(score: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """ListNet top-one cross-entropy per date between softmax(z(label)/T) and softmax(z(score)), mean over dates with >=
+    2 labelled rows."""
     m = mask & ~torch.isnan(y)
     ok = m.sum(1) >= 2
-    if not bool(ok.any()): return score.sum() * 0.0
+    if not bool(ok.any()):
+        return score.sum() * 0.0
     s, yy, m = score[ok], torch.nan_to_num(y[ok]), m[ok]
     neg = torch.finfo(s.dtype).min / 4
     p = torch.softmax(torch.where(m, _zscore(yy, m) / temperature, neg), 1)
     logq = torch.log_softmax(torch.where(m, _zscore(s, m), neg), 1)
     return -(p * torch.where(m, logq, torch.zeros_like(logq))).sum(1).mean()
 
+# %% ../../nbs/48c_train.rank_loss.ipynb #c00c0f11
 RANK_LOSSES = {"ic": ic_loss, "listnet": listnet_loss}
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #d649eb42
@@ -80,145 +96,252 @@ def date_ids(ts) -> np.ndarray:
     "int64 (N,) id of each row's date: 0 for the earliest date, in sorted order."
     return pd.factorize(pd.Series(np.asarray(ts)), sort=True)[0].astype(np.int64)
 
+# %% ../../nbs/48c_train.rank_loss.ipynb #91c67afe
 class DateBatches(Batches):
-    "`train.fit.Batches` whose batches hold whole dates: `dates_per_batch` dates each, shuffled by date, with `group` (B,) int64 in 0..D-1."
-    def __init__(self, ds, dates_per_batch:int=8):
-        super().__init__(ds)
-        if dates_per_batch < 1: raise ValueError(f"dates_per_batch must be >= 1, got {dates_per_batch}")
-        self.date = date_ids(ds.frame["ts"]); self.dates_per_batch = dates_per_batch
+    """`train.fit.Batches` whose batches hold whole dates: `dates_per_batch` dates each, shuffled by date, with `group`
+    (B,) int64 in 0..D-1."""
 
-    def iterate(self, idx, batch_size:int=0, shuffle:bool=False, gen:torch.Generator|None=None):
-        "Yield batches of whole dates among the rows `idx` (`batch_size` is ignored; dates shuffled with `gen` when asked)."
+    def __init__(self, ds, dates_per_batch: int = 8):
+        super().__init__(ds)
+        if dates_per_batch < 1:
+            raise ValueError(f"dates_per_batch must be >= 1, got {dates_per_batch}")
+        self.date = date_ids(ds.frame["ts"])
+        self.dates_per_batch = dates_per_batch
+
+    def iterate(self, idx, batch_size: int = 0, shuffle: bool = False, gen: torch.Generator | None = None):
+        """Yield batches of whole dates among the rows `idx` (`batch_size` is ignored; dates shuffled with `gen` when
+        asked)."""
         idx = np.asarray(idx, np.int64)
-        if len(idx) == 0: return
+        if len(idx) == 0:
+            return
         d = self.date[idx]
-        o = np.argsort(d, kind="stable"); idx, d = idx[o], d[o]
-        u, start = np.unique(d, return_index=True); stop = np.r_[start[1:], len(d)]
+        o = np.argsort(d, kind="stable")
+        idx, d = idx[o], d[o]
+        u, start = np.unique(d, return_index=True)
+        stop = np.r_[start[1:], len(d)]
         order = torch.randperm(len(u), generator=gen).numpy() if shuffle else np.arange(len(u))
         k = self.dates_per_batch
         for s in range(0, len(order), k):
-            sel = order[s:s + k]
-            rows = np.concatenate([idx[start[j]:stop[j]] for j in sel])
+            sel = order[s : s + k]
+            rows = np.concatenate([idx[start[j] : stop[j]] for j in sel])
             grp = np.concatenate([np.full(stop[j] - start[j], i, np.int64) for i, j in enumerate(sel)])
-            b = self.batch(rows); b["group"] = torch.from_numpy(grp); yield b
+            b = self.batch(rows)
+            b["group"] = torch.from_numpy(grp)
+            yield b
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #042dfc7a
-def sf_scores(out:dict) -> torch.Tensor:
+def sf_scores(out: dict) -> torch.Tensor:
     "StockFormer's ranking scores (B, 3): the return head per horizon."
     return out["returns"]
 
-def tft_scores(out:dict) -> torch.Tensor:
+# %% ../../nbs/48c_train.rank_loss.ipynb #1ac5d8a2
+def tft_scores(out: dict) -> torch.Tensor:
     "The TFT's ranking scores (B, 3): the median (p50) per horizon."
     return out["returns"][..., 1]
 
-def ranked_loss(base, scores, # base(out, batch) -> (loss, parts); scores(out) -> (B, H) per-horizon scores
-                w_rank:float=1.0, kind:str="ic", # weight of the ranking term; 'ic' or 'listnet'
-                w_base:float=1.0,  # weight of the network's own loss (0: the ranking term only)
-               ):
-    "loss_fn(out, batch) -> (w_base * base + w_rank * mean over horizons of the per-date ranking term, parts); batch needs `group`."
-    if kind not in RANK_LOSSES: raise ValueError(f"kind must be one of {list(RANK_LOSSES)}, got {kind!r}")
+# %% ../../nbs/48c_train.rank_loss.ipynb #d5f25d58
+def ranked_loss(
+    base,
+    scores,  # base(out, batch) -> (loss, parts); scores(out) -> (B, H) per-horizon scores
+    w_rank: float = 1.0,
+    kind: str = "ic",  # weight of the ranking term; 'ic' or 'listnet'
+    w_base: float = 1.0,  # weight of the network's own loss (0: the ranking term only)
+):
+    """loss_fn(out, batch) -> (w_base * base + w_rank * mean over horizons of the per-date ranking term, parts); batch
+    needs `group`."""
+    if kind not in RANK_LOSSES:
+        raise ValueError(f"kind must be one of {list(RANK_LOSSES)}, got {kind!r}")
     rl = RANK_LOSSES[kind]
+
     def fn(out, b):
         loss, parts = base(out, b)
-        s = scores(out); y = b["y_ret"]
+        s = scores(out)
+        y = b["y_ret"]
         r = torch.stack([_rank_term(rl, s[:, h], y[:, h], b["group"]) for h in range(s.shape[1])]).mean()
         return w_base * loss + w_rank * r, {**parts, "rank": r.item()}
+
     return fn
 
+# %% ../../nbs/48c_train.rank_loss.ipynb #5f1fd8a0
 def _rank_term(rl, s, y, group):
     "The ranking loss `rl` of one horizon's scores and labels (B,) grouped by date."
-    S, M = to_padded(s, group); Y, _ = to_padded(y, group)
+    S, M = to_padded(s, group)
+    Y, _ = to_padded(y, group)
     return rl(S, Y.masked_fill(~M, float("nan")), M)
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #3c6c7b52
-def valid_rank_ic(model, data:Batches, frame:pd.DataFrame, idx, scores, # model, tensors, ds.frame, rows, scores(out) -> (B, H)
-                  horizon:int=1, label:str="ret_5", batch_size:int=4096, min_n:int=2) -> float:
-    "Mean per-date Rank IC of the model's score for horizon index `horizon` against `frame[label]` on the rows `idx` (eval mode, no grad)."
-    idx = np.asarray(idx, np.int64); model.eval(); out = []
+def valid_rank_ic(
+    model,
+    data: Batches,
+    frame: pd.DataFrame,
+    idx,
+    scores,  # model, tensors, ds.frame, rows, scores(out) -> (B, H)
+    horizon: int = 1,
+    label: str = "ret_5",
+    batch_size: int = 4096,
+    min_n: int = 2,
+) -> float:
+    """Mean per-date Rank IC of the model's score for horizon index `horizon` against `frame[label]` on the rows `idx`
+    (eval mode, no grad)."""
+    idx = np.asarray(idx, np.int64)
+    model.eval()
+    out = []
     with torch.no_grad():
         for s in range(0, len(idx), batch_size):
-            b = data.batch(idx[s:s + batch_size])
+            b = data.batch(idx[s : s + batch_size])
             out.append(scores(model(b["ohlcv_120"], b["context"], b.get("kronos_emb")))[:, horizon].numpy())
     p = np.concatenate(out) if out else np.zeros(0)
     f = frame.iloc[idx]
     return float(rank_ic_by_date(p, f[label].to_numpy(float), f["ts"].to_numpy(), min_n=min_n).mean())
 
-def fit_ranked(model:nn.Module, loss_fn, scores,  # model; loss_fn(out, batch with `group`); scores(out) -> (B, H)
-               ds, train_idx, valid_idx,        # dataset and integer row positions
-               epochs:int=20, dates_per_batch:int=8, lr:float=1e-3, weight_decay:float=1e-2,
-               patience:int=3,                  # epochs without a better validation Rank IC before stopping
-               seed:int=0, num_threads:int=1, max_seconds:float|None=None,
-               data:DateBatches|None=None,      # reuse tensors across fits
-              ) -> tuple[nn.Module, pd.DataFrame]:
-    "(model with the best validation Rank IC 5d weights, eval mode; history: epoch, train_loss, rank_loss, valid_rank_ic, seconds, best)."
+# %% ../../nbs/48c_train.rank_loss.ipynb #dc7f9d5d
+def fit_ranked(
+    model: nn.Module,
+    loss_fn,
+    scores,  # model; loss_fn(out, batch with `group`); scores(out) -> (B, H)
+    ds,
+    train_idx,
+    valid_idx,  # dataset and integer row positions
+    epochs: int = 20,
+    dates_per_batch: int = 8,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    patience: int = 3,  # epochs without a better validation Rank IC before stopping
+    seed: int = 0,
+    num_threads: int = 1,
+    max_seconds: float | None = None,
+    data: DateBatches | None = None,  # reuse tensors across fits
+) -> tuple[nn.Module, pd.DataFrame]:
+    """(model with the best validation Rank IC 5d weights, eval mode; history: epoch, train_loss, rank_loss,
+    valid_rank_ic, seconds, best)."""
     data = data or DateBatches(ds, dates_per_batch)
     train_idx, valid_idx = np.asarray(train_idx, np.int64), np.asarray(valid_idx, np.int64)
-    if len(train_idx) == 0: raise ValueError("no training rows")
+    if len(train_idx) == 0:
+        raise ValueError("no training rows")
     vi = valid_idx if len(valid_idx) else train_idx
     with torch_session(seed, num_threads):
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         best, best_state, bad, rows, t0 = -np.inf, copy.deepcopy(model.state_dict()), 0, [], time.perf_counter()
         for ep in range(1, epochs + 1):
-            model.train(); tot, rk, n, t1 = 0.0, 0.0, 0, time.perf_counter()
+            model.train()
+            tot, rk, n, t1 = 0.0, 0.0, 0, time.perf_counter()
             for b in data.iterate(train_idx, shuffle=True, gen=gen):
                 loss, parts = loss_fn(model(b["ohlcv_120"], b["context"], b.get("kronos_emb")), b)
-                opt.zero_grad(set_to_none=True); loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
-                k = len(b["context"]); tot += loss.item() * k; rk += parts.get("rank", np.nan) * k; n += k
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                k = len(b["context"])
+                tot += loss.item() * k
+                rk += parts.get("rank", np.nan) * k
+                n += k
             ric = valid_rank_ic(model, data, ds.frame, vi, scores)
-            improved = bool(ric > best) if np.isfinite(ric) else not np.isfinite(best)   # no measurable Rank IC yet: the latest epoch
-            if improved: best, best_state, bad = ric, copy.deepcopy(model.state_dict()), 0
-            else: bad += 1
-            rows.append(dict(epoch=ep, train_loss=tot / n, rank_loss=rk / n, valid_rank_ic=ric, seconds=time.perf_counter() - t1, best=improved))
-            if bad >= patience or (max_seconds is not None and time.perf_counter() - t0 > max_seconds): break
+            improved = (
+                bool(ric > best) if np.isfinite(ric) else not np.isfinite(best)
+            )  # no measurable Rank IC yet: the latest epoch
+            if improved:
+                best, best_state, bad = ric, copy.deepcopy(model.state_dict()), 0
+            else:
+                bad += 1
+            rows.append(
+                dict(
+                    epoch=ep,
+                    train_loss=tot / n,
+                    rank_loss=rk / n,
+                    valid_rank_ic=ric,
+                    seconds=time.perf_counter() - t1,
+                    best=improved,
+                )
+            )
+            if bad >= patience or (max_seconds is not None and time.perf_counter() - t0 > max_seconds):
+                break
         model.load_state_dict(best_state)
     return model.eval(), pd.DataFrame(rows)
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #e12cf033
 class SeedEnsemble(nn.Module):
-    "Networks of one architecture fitted with different seeds; `forward` averages their output dicts. `.cfg` is the members' config."
-    def __init__(self, members:list):
+    """Networks of one architecture fitted with different seeds; `forward` averages their output dicts. `.cfg` is the
+    members' config."""
+
+    def __init__(self, members: list):
         super().__init__()
-        if not members: raise ValueError("a seed ensemble needs at least one network")
-        if len({type(m) for m in members}) != 1: raise ValueError("the members of a seed ensemble must share one class")
-        self.members = nn.ModuleList(members); self.cfg = members[0].cfg
+        if not members:
+            raise ValueError("a seed ensemble needs at least one network")
+        if len({type(m) for m in members}) != 1:
+            raise ValueError("the members of a seed ensemble must share one class")
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
     def forward(self, ohlcv_120, context, kronos_emb=None):
         outs = [m(ohlcv_120, context, kronos_emb) for m in self.members]
         return {k: torch.stack([o[k] for o in outs]).mean(0) for k in outs[0]}
 
-def n_members(m:nn.Module) -> int:
+# %% ../../nbs/48c_train.rank_loss.ipynb #c1f2a2a6
+def n_members(m: nn.Module) -> int:
     "Networks in `m`: the seed count of a `SeedEnsemble`, else 1."
     return len(m.members) if isinstance(m, SeedEnsemble) else 1
 
 # %% ../../nbs/48c_train.rank_loss.ipynb #469ad08e
-RANK_RECIPE = dict(rank_loss="ic", w_rank=1.0, dates_per_batch=8, patience=2, seeds=(0, 1, 2))  # the measured recipe (not the default: see below)
+RANK_RECIPE = dict(
+    rank_loss="ic", w_rank=1.0, dates_per_batch=8, patience=2, seeds=(0, 1, 2)
+)  # the measured recipe (not the default: see below)
 
-def fit_net(name:str,                 # 'stockformer' or 'tft'
-            ds, train_idx, valid_idx, cfg=None, # dataset, rows; architecture (None: the default one)
-            rank_loss:str|None="ic",  # 'ic', 'listnet', or None (the network's own loss only, still whole dates and Rank-IC stopping)
-            w_rank:float=1.0, seed:int=0, data:DateBatches|None=None, dates_per_batch:int=8, **kw, # kw: `fit_ranked`
-           ) -> tuple[nn.Module, pd.DataFrame]:
-    "(one fitted network in eval mode, history) with whole-date batches, the ranking term and early stopping on validation Rank IC."
-    if name not in ("stockformer", "tft"): raise ValueError(f"unknown network {name!r}")
+# %% ../../nbs/48c_train.rank_loss.ipynb #0f030fbb
+def fit_net(
+    name: str,  # 'stockformer' or 'tft'
+    ds,
+    train_idx,
+    valid_idx,
+    cfg=None,  # dataset, rows; architecture (None: the default one)
+    rank_loss: str
+    | None = "ic",  # 'ic', 'listnet', or None (the network's own loss only, still whole dates and Rank-IC stopping)
+    w_rank: float = 1.0,
+    seed: int = 0,
+    data: DateBatches | None = None,
+    dates_per_batch: int = 8,
+    **kw,  # kw: `fit_ranked`
+) -> tuple[nn.Module, pd.DataFrame]:
+    """(one fitted network in eval mode, history) with whole-date batches, the ranking term and early stopping on
+    validation Rank IC."""
+    if name not in ("stockformer", "tft"):
+        raise ValueError(f"unknown network {name!r}")
     sf = name == "stockformer"
     cfg = cfg or (STOCKFORMER_DEFAULT if sf else TFT_DEFAULT)
     cfg = replace(cfg, kronos_dim=_kronos_dim(ds, cfg.kronos_dim))
-    torch.manual_seed(seed); m = (StockFormer if sf else TFT)(cfg)
+    torch.manual_seed(seed)
+    m = (StockFormer if sf else TFT)(cfg)
     base = stockformer_loss if sf else (lambda out, b: tft_loss(out, b, cfg))
     scores = sf_scores if sf else tft_scores
     loss = ranked_loss(base, scores, w_rank, rank_loss) if rank_loss else (lambda o, b: (base(o, b)[0], {}))
-    return fit_ranked(m, loss, scores, ds, train_idx, valid_idx, seed=seed, data=data or DateBatches(ds, dates_per_batch),
-                      dates_per_batch=dates_per_batch, **kw)
+    return fit_ranked(
+        m,
+        loss,
+        scores,
+        ds,
+        train_idx,
+        valid_idx,
+        seed=seed,
+        data=data or DateBatches(ds, dates_per_batch),
+        dates_per_batch=dates_per_batch,
+        **kw,
+    )
 
-def fit_seeds(name:str, ds, train_idx, valid_idx, cfg=None,
-              seeds=(0, 1, 2),       # one network per seed
-              **kw,                  # `fit_net` keywords
-             ) -> tuple[SeedEnsemble, pd.DataFrame]:
+# %% ../../nbs/48c_train.rank_loss.ipynb #92a9d771
+def fit_seeds(
+    name: str,
+    ds,
+    train_idx,
+    valid_idx,
+    cfg=None,
+    seeds=(0, 1, 2),  # one network per seed
+    **kw,  # `fit_net` keywords
+) -> tuple[SeedEnsemble, pd.DataFrame]:
     "(SeedEnsemble of one network per seed, history with a `seed` column)."
     data = kw.pop("data", None) or DateBatches(ds, kw.get("dates_per_batch", 8))
     nets, hist = [], []
     for s in seeds:
         m, h = fit_net(name, ds, train_idx, valid_idx, cfg, seed=int(s), data=data, **kw)
-        nets.append(m); hist.append(h.assign(seed=int(s)))
+        nets.append(m)
+        hist.append(h.assign(seed=int(s)))
     return SeedEnsemble(nets).eval(), pd.concat(hist, ignore_index=True)

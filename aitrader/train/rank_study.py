@@ -20,147 +20,200 @@ __all__ = ['FUSED_MEMBERS', 'hac_tstat', 'score', 'implausible_ic', 'daily_rank_
            'study_data', 'study_folds', 'run_study']
 
 # %% ../../nbs/49a_train.rank_study.ipynb #3bb471d3
-def hac_tstat(x,                 # daily IC series (NaN dropped)
-              lags:int|None=None, # Newey-West lags; None: floor(4 (T/100)^(2/9))
-              h:int=1,            # label horizon, trading days: at least h - 1 lags are used
-             ) -> float:
+def hac_tstat(
+    x,  # daily IC series (NaN dropped)
+    lags: int | None = None,  # Newey-West lags; None: floor(4 (T/100)^(2/9))
+    h: int = 1,  # label horizon, trading days: at least h - 1 lags are used
+) -> float:
     "Newey-West t-statistic of the mean of x (float; NaN with fewer than 3 values)."
-    x = np.asarray(x, np.float64); x = x[np.isfinite(x)]
+    x = np.asarray(x, np.float64)
+    x = x[np.isfinite(x)]
     T = len(x)
-    if T < 3: return float("nan")
+    if T < 3:
+        return float("nan")
     L = int(np.floor(4 * (T / 100) ** (2 / 9))) if lags is None else int(lags)
-    L = min(max(L, h - 1), T - 1)        # h-day windows overlap up to lag h - 1
+    L = min(max(L, h - 1), T - 1)  # h-day windows overlap up to lag h - 1
     e = x - x.mean()
     s = e @ e / T
-    for l in range(1, L + 1): s += 2 * (1 - l / (L + 1)) * (e[l:] @ e[:-l]) / T
+    for l in range(1, L + 1):
+        s += 2 * (1 - l / (L + 1)) * (e[l:] @ e[:-l]) / T
     return float(x.mean() / np.sqrt(s / T)) if s > 0 else float("nan")
 
 # %% ../../nbs/49a_train.rank_study.ipynb #e904f85f
-def score(pred, frame:pd.DataFrame,  # one score per row of frame; frame holds ts and ret_h per horizon
-          horizons=(1, 5, 10),
-         ) -> dict:
+def score(
+    pred,
+    frame: pd.DataFrame,  # one score per row of frame; frame holds ts and ret_h per horizon
+    horizons=(1, 5, 10),
+) -> dict:
     "ic_h, rank_ic_h (means of the daily series), rank_icir_h, hac_t_h (Newey-West t of daily Rank IC), n_dates."
     out = {}
     d = frame["ts"].to_numpy()
     for h in horizons:
         y = frame[f"ret_{h}"].to_numpy(np.float64)
         ic, ric = ic_by_date(pred, y, d), rank_ic_by_date(pred, y, d).dropna()
-        out |= {f"ic_{h}": float(ic.mean()), f"rank_ic_{h}": float(ric.mean()),
-                f"rank_icir_{h}": float(ric.mean() / ric.std()) if len(ric) > 1 else float("nan"),
-                f"hac_t_{h}": hac_tstat(ric.to_numpy(), h=h)}
+        out |= {
+            f"ic_{h}": float(ic.mean()),
+            f"rank_ic_{h}": float(ric.mean()),
+            f"rank_icir_{h}": float(ric.mean() / ric.std()) if len(ric) > 1 else float("nan"),
+            f"hac_t_{h}": hac_tstat(ric.to_numpy(), h=h),
+        }
     out["n_dates"] = int(frame["ts"].nunique())
     return out
 
-def implausible_ic(rank_ic:float,          # mean daily Rank IC of a model out of sample
-                   threshold:float=0.15,   # a Rank IC above this on daily equity returns means a leak, not skill
-                  ) -> bool:
+# %% ../../nbs/49a_train.rank_study.ipynb #dccd6241
+def implausible_ic(
+    rank_ic: float,  # mean daily Rank IC of a model out of sample
+    threshold: float = 0.15,  # a Rank IC above this on daily equity returns means a leak, not skill
+) -> bool:
     "The leak detector: True when an out-of-sample mean Rank IC is implausibly high (look-ahead suspected)."
     return bool(np.isfinite(rank_ic) and rank_ic > threshold)
 
-def daily_rank_ic_series(pred, frame:pd.DataFrame, h:int=5) -> pd.Series:
+# %% ../../nbs/49a_train.rank_study.ipynb #e8d71971
+def daily_rank_ic_series(pred, frame: pd.DataFrame, h: int = 5) -> pd.Series:
     "Daily Rank IC of pred against ret_h (Series indexed by date)."
     return rank_ic_by_date(pred, frame[f"ret_{h}"].to_numpy(np.float64), frame["ts"].to_numpy()).dropna()
 
 # %% ../../nbs/49a_train.rank_study.ipynb #24b8e0f2
 class StudyData(NamedTuple):
-    frame: pd.DataFrame   # symbol, ts, labels, normalised ALL_FEATURES (float32), one row per sample
-    raw: pd.DataFrame     # the same rows: raw ALL_FEATURES (float32), for the qlib recipe and the simple baselines
-    bars: pd.DataFrame    # stock bars used (symbol, ts, OHLCV)
+    frame: pd.DataFrame  # symbol, ts, labels, normalised ALL_FEATURES (float32), one row per sample
+    raw: pd.DataFrame  # the same rows: raw ALL_FEATURES (float32), for the qlib recipe and the simple baselines
+    bars: pd.DataFrame  # stock bars used (symbol, ts, OHLCV)
     index_bars: pd.DataFrame | None
 
-def load_bars(symbols=None, start="2011-01-01", end=None, index_symbol:str=INDEX_SYMBOL, cfg=None):
+# %% ../../nbs/49a_train.rank_study.ipynb #058a9001
+def load_bars(symbols=None, start="2011-01-01", end=None, index_symbol: str = INDEX_SYMBOL, cfg=None):
     "(stock bars, index bars or None) from the bar store (1d)."
     from aitrader.data.store import BarStore
+
     with BarStore(cfg, read_only=True) as st:
         syms = symbols if symbols is not None else st.symbols("1d")
         b = st.bars(sorted(set(syms) | {index_symbol}), "1d", start=start, end=end)
-    if b.empty: raise ValueError("the store has no daily bars: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d`")
+    if b.empty:
+        raise ValueError(
+            "the store has no daily bars: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d`"
+        )
     return split_index(b[["symbol", "ts", "open", "high", "low", "close", "volume"]], index_symbol)
 
-def study_data(bars:pd.DataFrame, index_bars:pd.DataFrame|None, # stock bars (sorted by symbol, ts) and index bars
-               industry:dict|None=None,                       # {symbol: Industry}; None: `industry_map()`
-               start="2012-01-01",                            # first sample date (earlier bars are warm-up)
-               with_ta:bool=False,                            # also the 12 TA_FEATURES of `aitrader.features.ta` (ta_vector)
-              ) -> StudyData:
+# %% ../../nbs/49a_train.rank_study.ipynb #4a338d69
+def study_data(
+    bars: pd.DataFrame,
+    index_bars: pd.DataFrame | None,  # stock bars (sorted by symbol, ts) and index bars
+    industry: dict | None = None,  # {symbol: Industry}; None: `industry_map()`
+    start="2012-01-01",  # first sample date (earlier bars are warm-up)
+    with_ta: bool = False,  # also the 12 TA_FEATURES of `aitrader.features.ta` (ta_vector)
+) -> StudyData:
     "Features + labels for every (symbol, ts) from `start` with a complete label window (label_end known)."
     raw = build_features(bars, index_bars, industry, start=start)
     cols = list(ALL_FEATURES)
     if with_ta:
         from aitrader.features.ta import ta_vector, TA_FEATURES
+
         ta = ta_vector(bars)
         ta = ta.merge(raw[["symbol", "ts"]], on=["symbol", "ts"], how="right")
         raw = pd.concat([raw, ta[TA_FEATURES]], axis=1)
         cols += TA_FEATURES
     lab = rank_labels(bars, index_bars)
     t0 = pd.Timestamp(start)
-    if t0.tz is None and lab.ts.dt.tz is not None: t0 = t0.tz_localize(lab.ts.dt.tz)
+    if t0.tz is None and lab.ts.dt.tz is not None:
+        t0 = t0.tz_localize(lab.ts.dt.tz)
     lab = lab[lab.ts >= t0].reset_index(drop=True)
-    if not (lab.symbol.to_numpy() == raw.symbol.to_numpy()).all(): raise ValueError("labels and features are misaligned")
+    if not (lab.symbol.to_numpy() == raw.symbol.to_numpy()).all():
+        raise ValueError("labels and features are misaligned")
     keep = lab.label_end.notna().to_numpy()
     lab["y5z"] = cs_zscore_norm(lab.ret_5.to_numpy(), lab.ts.to_numpy())
-    lab["y_510"] = (lab.y_5 + lab.y_10) / 2                       # a smoother target: mean of the 5- and 10-day ranks
+    lab["y_510"] = (lab.y_5 + lab.y_10) / 2  # a smoother target: mean of the 5- and 10-day ranks
     norm = cs_normalize(raw)
     frame = pd.concat([lab, norm[cols]], axis=1)[keep].reset_index(drop=True)
     return StudyData(frame, raw[cols][keep].reset_index(drop=True), bars, index_bars)
 
-def study_folds(frame:pd.DataFrame, years=(2019, 2020, 2021, 2022, 2023, 2024), embargo:int=10):
+# %% ../../nbs/49a_train.rank_study.ipynb #896ef740
+def study_folds(frame: pd.DataFrame, years=(2019, 2020, 2021, 2022, 2023, 2024), embargo: int = 10):
     "Yearly walk-forward folds (`walk_forward_folds`, one validation year) over the study frame's rows."
     return walk_forward_folds(frame.ts, frame.label_end, test_years=years, embargo=embargo, valid_years=1)
 
 # %% ../../nbs/49a_train.rank_study.ipynb #8fbb6316
-def _part(data:StudyData, idx, cols, raw:bool=False) -> pd.DataFrame:
+def _part(data: StudyData, idx, cols, raw: bool = False) -> pd.DataFrame:
     src = data.raw if raw else data.frame
-    lab = data.frame.iloc[idx][["symbol", "ts", "y_1", "y_5", "y_10", "y_510", "y_qlib", "y5z", "ret_1", "ret_5", "ret_10"]].reset_index(drop=True)
+    lab = data.frame.iloc[idx][
+        ["symbol", "ts", "y_1", "y_5", "y_10", "y_510", "y_qlib", "y5z", "ret_1", "ret_5", "ret_10"]
+    ].reset_index(drop=True)
     X = src.iloc[idx][[c for c in cols if c in src.columns]].reset_index(drop=True)
     return pd.concat([lab, X], axis=1)
 
+# %% ../../nbs/49a_train.rank_study.ipynb #3d1c17ab
 def _shuffle(y, dates, seed):
     rng = np.random.default_rng(seed)
-    y = np.asarray(y, np.float64).copy(); d = np.asarray(dates)
-    o = np.lexsort((rng.random(len(y)), d))                     # random order within each date
+    y = np.asarray(y, np.float64).copy()
+    d = np.asarray(dates)
+    o = np.lexsort((rng.random(len(y)), d))  # random order within each date
     st = np.r_[0, np.flatnonzero(d[o][1:] != d[o][:-1]) + 1]
     perm = o.copy()
-    for a, b in zip(st, np.r_[st[1:], len(o)]): perm[a:b] = rng.permutation(o[a:b])
+    for a, b in zip(st, np.r_[st[1:], len(o)]):
+        perm[a:b] = rng.permutation(o[a:b])
     y[o] = y[perm]
     return y
 
+# %% ../../nbs/49a_train.rank_study.ipynb #07217b9e
 def _catboost_ta(data, tr, va, te, ta, seed=0):
     from catboost import CatBoostRegressor
     from aitrader.features.ta import TA_FEATURES
+
     X = lambda p: p.merge(ta, on=["symbol", "ts"], how="left")[TA_FEATURES].to_numpy(np.float32)
-    y = tr.ret_5.to_numpy(np.float64); ok = np.isfinite(y)
+    y = tr.ret_5.to_numpy(np.float64)
+    ok = np.isfinite(y)
     lo, hi = np.nanpercentile(y, [1, 99])
-    m = CatBoostRegressor(iterations=300, depth=6, learning_rate=0.05, random_seed=seed, thread_count=1, verbose=False,
-                          allow_writing_files=False)
+    m = CatBoostRegressor(
+        iterations=300,
+        depth=6,
+        learning_rate=0.05,
+        random_seed=seed,
+        thread_count=1,
+        verbose=False,
+        allow_writing_files=False,
+    )
     m.fit(X(tr)[ok], np.clip(y[ok], lo, hi))
     return m.predict(X(te)), m.predict(X(va))
 
-FUSED_MEMBERS = ("lgb_all_default", "catboost_ta")   # the members the study's `stack` row fuses on the validation year
+# %% ../../nbs/49a_train.rank_study.ipynb #c050cc00
+FUSED_MEMBERS = ("lgb_all_default", "catboost_ta")  # the members the study's `stack` row fuses on the validation year
 
-def run_study(data:StudyData, folds,               # `study_data` and `study_folds`
-              n_trials:int=8,                      # Optuna trials per fold (validation part only)
-              seeds=(0, 1, 2),                     # seeds of the chosen configuration
-              checks:bool=True,                    # permutation, leak and held-out-symbol checks
-              catboost:bool=True,                  # the CatBoost-on-TA baseline
-              labels=("y_5",),                     # training labels the search may choose from (validation Rank IC on y_5)
-              features=None,                       # features of the lgb_all family; None: ALL_FEATURES
-              log=print,
-             ) -> dict:
-    "{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the candidates' mean daily Rank IC 5d on each fold's validation year: fitted on train, early-stopped on that same year for the LightGBM rows, so optimistic for them)}."
+# %% ../../nbs/49a_train.rank_study.ipynb #cf8ddb23
+def run_study(
+    data: StudyData,
+    folds,  # `study_data` and `study_folds`
+    n_trials: int = 8,  # Optuna trials per fold (validation part only)
+    seeds=(0, 1, 2),  # seeds of the chosen configuration
+    checks: bool = True,  # permutation, leak and held-out-symbol checks
+    catboost: bool = True,  # the CatBoost-on-TA baseline
+    labels=("y_5",),  # training labels the search may choose from (validation Rank IC on y_5)
+    features=None,  # features of the lgb_all family; None: ALL_FEATURES
+    log=print,
+) -> dict:
+    """{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit
+    details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the
+    candidates' mean daily Rank IC 5d on each fold's validation year: fitted on train, early-stopped on that same year
+    for the LightGBM rows, so optimistic for them)}."""
     F = data.frame
     feats = list(features or ALL_FEATURES)
-    leak = F.groupby("symbol").y_5.shift(-1).to_numpy()                       # the label of t+1: a deliberate leak
-    syms = np.sort(F.symbol.unique()); half_a = set(syms[::2])
+    leak = F.groupby("symbol").y_5.shift(-1).to_numpy()  # the label of t+1: a deliberate leak
+    syms = np.sort(F.symbol.unique())
+    half_a = set(syms[::2])
     ta = None
     if catboost:
         from aitrader.features.ta import ta_vector
+
         ta = ta_vector(data.bars)
     from .fusion import fit_fusion, mean_rank_ic, blend
+
     preds, rows, info, vrows = {}, [], [], []
-    def vadd(name, year, p): vrows.append(dict(model=name, year=year, valid_rank_ic_5=mean_rank_ic(p, va, "ret_5")))
+
+    def vadd(name, year, p):
+        vrows.append(dict(model=name, year=year, valid_rank_ic_5=mean_rank_ic(p, va, "ret_5")))
+
     def add(name, year, idx, p):
         preds.setdefault(name, []).append((np.asarray(idx), np.asarray(p, np.float64)))
         rows.append(dict(model=name, year=year, **score(p, F.iloc[idx])))
+
     for fo in folds:
         t_fold = time.perf_counter()
         tr, va, te = (_part(data, i, feats) for i in (fo.train_idx, fo.valid_idx, fo.test_idx))
@@ -171,28 +224,40 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
         ps, pvs, trees, fit_s = [], [], [], []
         for sd in seeds:
             m = GBMRanker(feats, lab, best["params"], seed=sd, eval_label="y_5").fit(tr, va)
-            p = m.predict(te); ps.append(p); pvs.append(m.predict(va)); trees.append(m.best_iteration); fit_s.append(m.fit_seconds)
+            p = m.predict(te)
+            ps.append(p)
+            pvs.append(m.predict(va))
+            trees.append(m.best_iteration)
+            fit_s.append(m.fit_seconds)
             add(f"lgb_all_seed{sd}", fo.year, fo.test_idx, p)
         ens = np.mean(ps, axis=0)
         add("lgb_all", fo.year, fo.test_idx, ens)
         vadd("lgb_all", fo.year, np.mean(pvs, axis=0))
-        md = GBMRanker(feats, "y_5").fit(tr, va); pmd = md.predict(te); add("lgb_all_default", fo.year, fo.test_idx, pmd)
-        vmd = md.predict(va); vadd("lgb_all_default", fo.year, vmd)
-        ma = GBMRanker(ALPHA158, "y_5").fit(tr, va); add("lgb_alpha158", fo.year, fo.test_idx, ma.predict(te))
+        md = GBMRanker(feats, "y_5").fit(tr, va)
+        pmd = md.predict(te)
+        add("lgb_all_default", fo.year, fo.test_idx, pmd)
+        vmd = md.predict(va)
+        vadd("lgb_all_default", fo.year, vmd)
+        ma = GBMRanker(ALPHA158, "y_5").fit(tr, va)
+        add("lgb_alpha158", fo.year, fo.test_idx, ma.predict(te))
         vadd("lgb_alpha158", fo.year, ma.predict(va))
         trq, vaq, teq = (_part(data, i, ALPHA158, raw=True) for i in (fo.train_idx, fo.valid_idx, fo.test_idx))
-        qk = dict(eval_metric="l2", merge_defaults=False, smooth_window=1, min_rounds=1)   # qlib's LGBModel: plain early stopping
+        qk = dict(
+            eval_metric="l2", merge_defaults=False, smooth_window=1, min_rounds=1
+        )  # qlib's LGBModel: plain early stopping
         q = GBMRanker(ALPHA158, "y_qlib", QLIB_PARAMS, **qk).fit(trq, vaq)
         add("qlib_recipe", fo.year, fo.test_idx, q.predict(teq))
         q5 = GBMRanker(ALPHA158, "y5z", QLIB_PARAMS, **qk).fit(trq, vaq)
-        add("qlib_recipe_5d", fo.year, fo.test_idx, q5.predict(teq)); vadd("qlib_recipe_5d", fo.year, q5.predict(vaq))
+        add("qlib_recipe_5d", fo.year, fo.test_idx, q5.predict(teq))
+        vadd("qlib_recipe_5d", fo.year, q5.predict(vaq))
         R = data.raw.iloc[fo.test_idx]
         add("momentum_20", fo.year, fo.test_idx, R.RET20.to_numpy())
         add("reversal_5", fo.year, fo.test_idx, R.REV5.to_numpy())
         vadd("reversal_5", fo.year, data.raw.iloc[fo.valid_idx].REV5.to_numpy())
         if catboost:
             pcb, vcb = _catboost_ta(data, tr, va, te, ta)
-            add("catboost_ta", fo.year, fo.test_idx, pcb); vadd("catboost_ta", fo.year, vcb)
+            add("catboost_ta", fo.year, fo.test_idx, pcb)
+            vadd("catboost_ta", fo.year, vcb)
             vf = va[["ts", "ret_5"]].assign(lgb_all_default=vmd, catboost_ta=vcb)
             fus = fit_fusion(vf, list(FUSED_MEMBERS), "ret_5")
             tf = te[["ts"]].assign(lgb_all_default=pmd, catboost_ta=pcb)
@@ -200,17 +265,34 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
             vadd("stack", fo.year, blend(vf, fus["weights"]))
             add("blend_equal", fo.year, fo.test_idx, blend(tf, {c: 1.0 for c in FUSED_MEMBERS}))
             vadd("blend_equal", fo.year, blend(vf, {c: 1.0 for c in FUSED_MEMBERS}))
-        rec = dict(year=fo.year, label=lab, n_train=len(tr), n_valid=len(va), n_test=len(te), n_trials=best["n_trials"],
-                   tune_valid_rank_ic=best["valid_rank_ic"], tune_s=tune_s, fit_s=float(np.mean(fit_s)),
-                   trees=trees, default_trees=md.best_iteration, qlib_trees=q.best_iteration,
-                   qlib_5d_trees=q5.best_iteration, qlib_fit_s=q.fit_seconds,
-                   stack_weights=fus["weights"] if catboost else None,
-                   params={k: best["params"][k] for k in best["trials"].filter(like="params_").columns.str[7:] if k != "label"})
+        rec = dict(
+            year=fo.year,
+            label=lab,
+            n_train=len(tr),
+            n_valid=len(va),
+            n_test=len(te),
+            n_trials=best["n_trials"],
+            tune_valid_rank_ic=best["valid_rank_ic"],
+            tune_s=tune_s,
+            fit_s=float(np.mean(fit_s)),
+            trees=trees,
+            default_trees=md.best_iteration,
+            qlib_trees=q.best_iteration,
+            qlib_5d_trees=q5.best_iteration,
+            qlib_fit_s=q.fit_seconds,
+            stack_weights=fus["weights"] if catboost else None,
+            params={
+                k: best["params"][k] for k in best["trials"].filter(like="params_").columns.str[7:] if k != "label"
+            },
+        )
         if checks:
             trp, vap = tr.copy(), va.copy()
-            trp["y_5"] = _shuffle(tr.y_5, tr.ts, fo.year); vap["y_5"] = _shuffle(va.y_5, va.ts, fo.year + 1)
+            trp["y_5"] = _shuffle(tr.y_5, tr.ts, fo.year)
+            vap["y_5"] = _shuffle(va.y_5, va.ts, fo.year + 1)
             add("permuted", fo.year, fo.test_idx, GBMRanker(feats, "y_5").fit(trp, vap).predict(te))
-            trl, val, tel = (p.assign(LEAK=leak[i]) for p, i in ((tr, fo.train_idx), (va, fo.valid_idx), (te, fo.test_idx)))
+            trl, val, tel = (
+                p.assign(LEAK=leak[i]) for p, i in ((tr, fo.train_idx), (va, fo.valid_idx), (te, fo.test_idx))
+            )
             add("leak_shifted", fo.year, fo.test_idx, GBMRanker(feats + ["LEAK"], "y_5").fit(trl, val).predict(tel))
             inA = lambda p: p.symbol.isin(half_a).to_numpy()
             mh = GBMRanker(feats, lab, best["params"], seed=seeds[0], eval_label="y_5").fit(tr[inA(tr)], va[inA(va)])
@@ -220,12 +302,21 @@ def run_study(data:StudyData, folds,               # `study_data` and `study_fol
         rec["fold_s"] = time.perf_counter() - t_fold
         info.append(rec)
         r = [x for x in rows if x["year"] == fo.year]
-        log(f"{fo.year}: " + ", ".join(f"{x['model']} {x['rank_ic_5']:.4f}" for x in r if not x["model"].startswith("lgb_all_seed"))
-            + f" | tune {tune_s:.0f}s, fold {rec['fold_s']:.0f}s")
+        log(
+            f"{fo.year}: "
+            + ", ".join(f"{x['model']} {x['rank_ic_5']:.4f}" for x in r if not x["model"].startswith("lgb_all_seed"))
+            + f" | tune {tune_s:.0f}s, fold {rec['fold_s']:.0f}s"
+        )
     summ, scores = [], {}
     for name, parts in preds.items():
-        idx = np.concatenate([i for i, _ in parts]); p = np.concatenate([q for _, q in parts])
+        idx = np.concatenate([i for i, _ in parts])
+        p = np.concatenate([q for _, q in parts])
         summ.append(dict(model=name, **score(p, F.iloc[idx])))
         scores[name] = F.iloc[idx][["symbol", "ts"]].reset_index(drop=True).assign(score=p)
-    return dict(per_year=pd.DataFrame(rows), summary=pd.DataFrame(summ), info=pd.DataFrame(info), scores=scores,
-                valid=pd.DataFrame(vrows))
+    return dict(
+        per_year=pd.DataFrame(rows),
+        summary=pd.DataFrame(summ),
+        info=pd.DataFrame(info),
+        scores=scores,
+        valid=pd.DataFrame(vrows),
+    )

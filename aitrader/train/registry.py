@@ -14,7 +14,7 @@ from ..core.config import Config, get_config
 from .bundle import Bundle, BundleError, MANIFEST, bundle_problems, load_bundle
 from ..models.kronos import sha256_file
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")   # before mlflow is imported: offline, no telemetry
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # before mlflow is imported: offline, no telemetry
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 from mlflow import MlflowClient
@@ -28,150 +28,243 @@ __all__ = ['MODEL_NAME', 'EXPERIMENT', 'PROMOTION_EXPERIMENT', 'CHAMPION', 'CHAL
            'resolve_version', 'ablation_version', 'load_stack']
 
 # %% ../../nbs/46_train.registry.ipynb #f4cbe1d8
-MODEL_NAME = "aitrader"                 # the registered model: one version per bundle
-EXPERIMENT = "aitrader"                 # training runs
+MODEL_NAME = "aitrader"  # the registered model: one version per bundle
+EXPERIMENT = "aitrader"  # training runs
 PROMOTION_EXPERIMENT = "aitrader-promotions"  # one small run per promotion decision
 CHAMPION, CHALLENGER = "champion", "challenger"
-PRIMARY = "rank_ic_5d_mean"             # higher is better
-BRIER = "veto_brier_mean"               # lower is better
-BASELINE_PREFIX = "baseline_"           # baseline_<name>_<metric>
+PRIMARY = "rank_ic_5d_mean"  # higher is better
+BRIER = "veto_brier_mean"  # lower is better
+BASELINE_PREFIX = "baseline_"  # baseline_<name>_<metric>
 
 # %% ../../nbs/46_train.registry.ipynb #db709a0e
-def mlflow_client(cfg:Config|None=None) -> MlflowClient:
+def mlflow_client(cfg: Config | None = None) -> MlflowClient:
     "An MlflowClient on `cfg.mlflow_uri` (tracking and registry); creates the mlruns folder for the SQLite file."
     cfg = cfg or get_config()
-    if cfg.mlflow_uri.startswith("sqlite:"): cfg.mlruns_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.mlflow_uri.startswith("sqlite:"):
+        cfg.mlruns_dir.mkdir(parents=True, exist_ok=True)
     return MlflowClient(tracking_uri=cfg.mlflow_uri, registry_uri=cfg.mlflow_uri)
 
-def experiment_id(client:MlflowClient, cfg:Config|None=None, name:str=EXPERIMENT) -> str:
+# %% ../../nbs/46_train.registry.ipynb #7760af54
+def experiment_id(client: MlflowClient, cfg: Config | None = None, name: str = EXPERIMENT) -> str:
     "Id of experiment `name`, created on first use with its artifacts under `<home>/mlruns/artifacts` (SQLite store)."
     cfg = cfg or get_config()
     exp = client.get_experiment_by_name(name)
-    if exp is not None: return exp.experiment_id
+    if exp is not None:
+        return exp.experiment_id
     loc = (cfg.mlruns_dir / "artifacts").as_uri() if cfg.mlflow_uri.startswith("sqlite:") else None
     return client.create_experiment(name, artifact_location=loc)
 
-def start_run(cfg:Config|None=None, run_name:str|None=None, # e.g. 'train-2024-06-01'
-              tags:dict|None=None, experiment:str=EXPERIMENT) -> str:
-    "A new run id in the training experiment (the training job logs params, metrics and charts to it, then `register_bundle`)."
-    cfg = cfg or get_config(); c = mlflow_client(cfg)
+# %% ../../nbs/46_train.registry.ipynb #632d80b6
+def start_run(
+    cfg: Config | None = None,
+    run_name: str | None = None,  # e.g. 'train-2024-06-01'
+    tags: dict | None = None,
+    experiment: str = EXPERIMENT,
+) -> str:
+    """A new run id in the training experiment (the training job logs params, metrics and charts to it, then
+    `register_bundle`)."""
+    cfg = cfg or get_config()
+    c = mlflow_client(cfg)
     return c.create_run(experiment_id(c, cfg, experiment), run_name=run_name, tags=tags or {}).info.run_id
 
 # %% ../../nbs/46_train.registry.ipynb #cb520d39
-def _version(mv) -> int: return int(mv.version)
+def _version(mv) -> int:
+    return int(mv.version)
 
-def _alias(client:MlflowClient, alias:str):
+# %% ../../nbs/46_train.registry.ipynb #41d70a23
+def _alias(client: MlflowClient, alias: str):
     "The ModelVersion holding `alias`, or None (no registered model or no such alias)."
-    try: return client.get_model_version_by_alias(MODEL_NAME, alias)
-    except MlflowException: return None
+    try:
+        return client.get_model_version_by_alias(MODEL_NAME, alias)
+    except MlflowException:
+        return None
 
-def register_bundle(bundle_dir:str|Path,     # a saved v1 bundle (`save_bundle`)
-                    run_id:str,              # the training run (e.g. from `start_run`)
-                    metrics:dict|None=None,  # summary metrics to log on the run first (PRIMARY, BRIER, baselines)
-                    cfg:Config|None=None,
-                    expected_schema_hash:str|None=None, # the code's feature-schema hash; `schema_hash()` when None
-                    alias:str|None=CHALLENGER, # alias set on the new version; None for an ablation model, which must never be promoted
-                    tags:dict|None=None,       # extra version tags (e.g. drop_features)
-                   ) -> int:
-    "Log the bundle as run artifacts `bundle/`, register it as a new version of `aitrader` with `alias` (default `challenger`); returns the version."
-    cfg = cfg or get_config(); c = mlflow_client(cfg); d = Path(bundle_dir)
-    probs = [p for p in bundle_problems(d, expected_schema_hash) if "Kronos" not in p]  # Kronos is checked where it is loaded
-    if probs: raise BundleError("refusing to register an incomplete or altered bundle:\n- " + "\n- ".join(probs))
+# %% ../../nbs/46_train.registry.ipynb #780c9f76
+def register_bundle(
+    bundle_dir: str | Path,  # a saved v1 bundle (`save_bundle`)
+    run_id: str,  # the training run (e.g. from `start_run`)
+    metrics: dict | None = None,  # summary metrics to log on the run first (PRIMARY, BRIER, baselines)
+    cfg: Config | None = None,
+    expected_schema_hash: str | None = None,  # the code's feature-schema hash; `schema_hash()` when None
+    alias: str
+    | None = CHALLENGER,  # alias set on the new version; None for an ablation model, which must never be promoted
+    tags: dict | None = None,  # extra version tags (e.g. drop_features)
+) -> int:
+    """Log the bundle as run artifacts `bundle/`, register it as a new version of `aitrader` with `alias` (default
+    `challenger`); returns the version."""
+    cfg = cfg or get_config()
+    c = mlflow_client(cfg)
+    d = Path(bundle_dir)
+    probs = [
+        p for p in bundle_problems(d, expected_schema_hash) if "Kronos" not in p
+    ]  # Kronos is checked where it is loaded
+    if probs:
+        raise BundleError("refusing to register an incomplete or altered bundle:\n- " + "\n- ".join(probs))
     if metrics:
         now = int(time.time() * 1000)
         c.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
     logged = c.get_run(run_id).data.metrics
     missing = [k for k in (PRIMARY, BRIER) if k not in logged]
-    if missing: raise ValueError(f"run {run_id} lacks the metrics promotion compares: {missing}")
+    if missing:
+        raise ValueError(f"run {run_id} lacks the metrics promotion compares: {missing}")
     c.log_artifacts(run_id, str(d), "bundle")
-    try: c.get_registered_model(MODEL_NAME)
-    except MlflowException: c.create_registered_model(MODEL_NAME, description="aitrader v1 bundle: StockFormer + TFT + CatBoost veto")
+    try:
+        c.get_registered_model(MODEL_NAME)
+    except MlflowException:
+        c.create_registered_model(MODEL_NAME, description="aitrader v1 bundle: StockFormer + TFT + CatBoost veto")
     man = json.loads((d / MANIFEST).read_text())
-    mv = c.create_model_version(MODEL_NAME, source=f"runs:/{run_id}/bundle", run_id=run_id,
-                                tags={"bundle_version": str(man.get("bundle_version")), "feature_schema_hash": str(man.get("feature_schema_hash")),
-                                      "manifest_sha256": sha256_file(d / MANIFEST), "git_commit": str((man.get("git") or {}).get("commit")),
-                                      **{k: str(v) for k, v in (tags or {}).items()}})
-    if alias: c.set_registered_model_alias(MODEL_NAME, alias, mv.version)
+    mv = c.create_model_version(
+        MODEL_NAME,
+        source=f"runs:/{run_id}/bundle",
+        run_id=run_id,
+        tags={
+            "bundle_version": str(man.get("bundle_version")),
+            "feature_schema_hash": str(man.get("feature_schema_hash")),
+            "manifest_sha256": sha256_file(d / MANIFEST),
+            "git_commit": str((man.get("git") or {}).get("commit")),
+            **{k: str(v) for k, v in (tags or {}).items()},
+        },
+    )
+    if alias:
+        c.set_registered_model_alias(MODEL_NAME, alias, mv.version)
     return _version(mv)
 
 # %% ../../nbs/46_train.registry.ipynb #6d8d2eb8
 @dataclass
 class PromotionDecision:
     "What `promote` decided and why."
-    decision: str          # 'promoted', 'forced', 'refused' or 'unchanged' (challenger already champion)
-    promoted: bool         # champion now points at the challenger because of this call
-    reason: str            # why, in words
-    challenger: int        # challenger version
-    reference: str         # 'champion v<k>', 'baseline <name>' or 'none'
-    table: pd.DataFrame    # index PRIMARY, BRIER; columns challenger, reference, diff, better, ok
-    champion: int|None     # champion version after the call
-    record_run_id: str|None = None  # the run in PROMOTION_EXPERIMENT that records it
 
-def _reference(c:MlflowClient, challenger_metrics:dict) -> tuple[str, dict, int|None]:
+    decision: str  # 'promoted', 'forced', 'refused' or 'unchanged' (challenger already champion)
+    promoted: bool  # champion now points at the challenger because of this call
+    reason: str  # why, in words
+    challenger: int  # challenger version
+    reference: str  # 'champion v<k>', 'baseline <name>' or 'none'
+    table: pd.DataFrame  # index PRIMARY, BRIER; columns challenger, reference, diff, better, ok
+    champion: int | None  # champion version after the call
+    record_run_id: str | None = None  # the run in PROMOTION_EXPERIMENT that records it
+
+# %% ../../nbs/46_train.registry.ipynb #8a055141
+def _reference(c: MlflowClient, challenger_metrics: dict) -> tuple[str, dict, int | None]:
     "(label, {PRIMARY, BRIER} of the reference, champion version or None)."
     champ = _alias(c, CHAMPION)
     if champ is not None:
         m = c.get_run(champ.run_id).data.metrics
         return f"champion v{champ.version}", {PRIMARY: m.get(PRIMARY), BRIER: m.get(BRIER)}, _version(champ)
     suffix = "_" + PRIMARY
-    base = {k[len(BASELINE_PREFIX):-len(suffix)]: v for k, v in challenger_metrics.items()
-            if k.startswith(BASELINE_PREFIX) and k.endswith(suffix) and np.isfinite(v)}
-    if not base: return "none", {PRIMARY: None, BRIER: None}, None
+    base = {
+        k[len(BASELINE_PREFIX) : -len(suffix)]: v
+        for k, v in challenger_metrics.items()
+        if k.startswith(BASELINE_PREFIX) and k.endswith(suffix) and np.isfinite(v)
+    }
+    if not base:
+        return "none", {PRIMARY: None, BRIER: None}, None
     best = max(base, key=base.get)
-    return f"baseline {best}", {PRIMARY: base[best], BRIER: challenger_metrics.get(f"{BASELINE_PREFIX}{best}_{BRIER}")}, None
+    return (
+        f"baseline {best}",
+        {PRIMARY: base[best], BRIER: challenger_metrics.get(f"{BASELINE_PREFIX}{best}_{BRIER}")},
+        None,
+    )
 
-def comparison_table(ch:dict, ref:dict, min_improvement:float=0.0,
-                     veto_used:bool=True,  # the daily decision filters BUYs with the veto; when False the BRIER row is shown but passes
-                    ) -> pd.DataFrame:
-    "Rows PRIMARY (higher wins, by more than `min_improvement`) and BRIER (lower or equal passes; n/a passes; passes when the veto is not used)."
-    def _f(v): return np.nan if v is None else float(v)
+# %% ../../nbs/46_train.registry.ipynb #c487f2c3
+def comparison_table(
+    ch: dict,
+    ref: dict,
+    min_improvement: float = 0.0,
+    veto_used: bool = True,  # the daily decision filters BUYs with the veto; when False the BRIER row is shown but passes
+) -> pd.DataFrame:
+    """Rows PRIMARY (higher wins, by more than `min_improvement`) and BRIER (lower or equal passes; n/a passes; passes
+    when the veto is not used)."""
+
+    def _f(v):
+        return np.nan if v is None else float(v)
+
     a, b = _f(ch.get(PRIMARY)), _f(ref.get(PRIMARY))
     x, y = _f(ch.get(BRIER)), _f(ref.get(BRIER))
     ok_p = bool(np.isfinite(a) and np.isfinite(b) and a - b > min_improvement)
     ok_b = bool(not veto_used or np.isnan(y) or (np.isfinite(x) and x <= y))
-    return pd.DataFrame({"challenger": [a, x], "reference": [b, y], "diff": [a - b, x - y],
-                         "better": ["higher", "lower"], "ok": [ok_p, ok_b]}, index=[PRIMARY, BRIER])
+    return pd.DataFrame(
+        {
+            "challenger": [a, x],
+            "reference": [b, y],
+            "diff": [a - b, x - y],
+            "better": ["higher", "lower"],
+            "ok": [ok_p, ok_b],
+        },
+        index=[PRIMARY, BRIER],
+    )
 
 # %% ../../nbs/46_train.registry.ipynb #8faf76e7
-GATE_BASELINES = ("catboost_ta", "qlib_recipe")   # a challenger must beat each of these on PRIMARY (when the training measured it)
+GATE_BASELINES = (
+    "catboost_ta",
+    "qlib_recipe",
+)  # a challenger must beat each of these on PRIMARY (when the training measured it)
 
-def baseline_gate(metrics:dict) -> list[str]:
-    "Why a challenger's metrics lose to a required baseline on PRIMARY (walk-forward mean Rank IC 5d); [] when they beat every one measured."
+# %% ../../nbs/46_train.registry.ipynb #bd0daa7d
+def baseline_gate(metrics: dict) -> list[str]:
+    """Why a challenger's metrics lose to a required baseline on PRIMARY (walk-forward mean Rank IC 5d); [] when they
+    beat every one measured."""
     a, out = metrics.get(PRIMARY), []
     for b in GATE_BASELINES:
         v = metrics.get(f"{BASELINE_PREFIX}{b}_{PRIMARY}")
-        if v is None or not np.isfinite(v): continue
-        if a is None or not np.isfinite(a) or a <= v: out.append(f"{PRIMARY} {a if a is None else round(a, 4)} <= {b} {v:.4f}")
+        if v is None or not np.isfinite(v):
+            continue
+        if a is None or not np.isfinite(a) or a <= v:
+            out.append(f"{PRIMARY} {a if a is None else round(a, 4)} <= {b} {v:.4f}")
     return out
 
-def _record(c:MlflowClient, cfg:Config, d:PromotionDecision, forced_reason:str):
+# %% ../../nbs/46_train.registry.ipynb #eb36527c
+def _record(c: MlflowClient, cfg: Config, d: PromotionDecision, forced_reason: str):
     "Tag the challenger version and log the decision as a run in PROMOTION_EXPERIMENT; returns the run id."
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for k, v in {"promotion_decision": d.decision, "promotion_reason": d.reason, "promotion_reference": d.reference,
-                 "promotion_at": at}.items():
+    for k, v in {
+        "promotion_decision": d.decision,
+        "promotion_reason": d.reason,
+        "promotion_reference": d.reference,
+        "promotion_at": at,
+    }.items():
         c.set_model_version_tag(MODEL_NAME, str(d.challenger), k, v)
-    run = c.create_run(experiment_id(c, cfg, PROMOTION_EXPERIMENT), run_name=f"promote-v{d.challenger}",
-                       tags={"decision": d.decision, "reason": d.reason, "reference": d.reference, "forced": str(bool(forced_reason)),
-                             "challenger_version": str(d.challenger), "champion_version": str(d.champion)})
+    run = c.create_run(
+        experiment_id(c, cfg, PROMOTION_EXPERIMENT),
+        run_name=f"promote-v{d.challenger}",
+        tags={
+            "decision": d.decision,
+            "reason": d.reason,
+            "reference": d.reference,
+            "forced": str(bool(forced_reason)),
+            "challenger_version": str(d.challenger),
+            "champion_version": str(d.champion),
+        },
+    )
     now = int(time.time() * 1000)
-    ms = [Metric(f"{col}_{m}", float(d.table.loc[m, col]), now, 0) for m in d.table.index for col in ("challenger", "reference")
-          if np.isfinite(d.table.loc[m, col])]
-    if ms: c.log_batch(run.info.run_id, metrics=ms)
+    ms = [
+        Metric(f"{col}_{m}", float(d.table.loc[m, col]), now, 0)
+        for m in d.table.index
+        for col in ("challenger", "reference")
+        if np.isfinite(d.table.loc[m, col])
+    ]
+    if ms:
+        c.log_batch(run.info.run_id, metrics=ms)
     c.set_terminated(run.info.run_id)
     return run.info.run_id
 
-def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exceed (fraction of correlation)
-            force:bool=False,          # promote whatever the comparison says (needs `reason`)
-            reason:str="",             # why (required with force; recorded either way)
-            cfg:Config|None=None,
-            veto_used:bool=False,      # does the veto's Brier gate? The caller says whether its decision filters BUYs with it
-                                       # (the daily job: `signals.daily.DAILY_PARAMS.use_veto`, False today)
-           ) -> PromotionDecision:
-    "Compare challenger vs champion (or best baseline), move `champion` if it wins (or is forced), record it. LookupError without a challenger; ValueError on force without reason."
-    if force and not reason.strip(): raise ValueError("--force needs a non-empty --reason")
-    cfg = cfg or get_config(); c = mlflow_client(cfg)
+# %% ../../nbs/46_train.registry.ipynb #bd992965
+def promote(
+    min_improvement: float = 0.0,  # Rank IC margin the challenger must exceed (fraction of correlation)
+    force: bool = False,  # promote whatever the comparison says (needs `reason`)
+    reason: str = "",  # why (required with force; recorded either way)
+    cfg: Config | None = None,
+    veto_used: bool = False,  # does the veto's Brier gate? The caller says whether its decision filters BUYs with it
+    # (the daily job: `signals.daily.DAILY_PARAMS.use_veto`, False today)
+) -> PromotionDecision:
+    """Compare challenger vs champion (or best baseline), move `champion` if it wins (or is forced), record it.
+    LookupError without a challenger; ValueError on force without reason."""
+    if force and not reason.strip():
+        raise ValueError("--force needs a non-empty --reason")
+    cfg = cfg or get_config()
+    c = mlflow_client(cfg)
     ch = _alias(c, CHALLENGER)
-    if ch is None: raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHALLENGER!r}: train and register first")
+    if ch is None:
+        raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHALLENGER!r}: train and register first")
     chm = c.get_run(ch.run_id).data.metrics
     label, ref, champ_v = _reference(c, chm)
     tab = comparison_table(chm, ref, min_improvement, veto_used=veto_used)
@@ -179,78 +272,107 @@ def promote(min_improvement:float=0.0, # Rank IC margin the challenger must exce
     if champ_v == v:
         return PromotionDecision("unchanged", False, "the challenger is already the champion", v, label, tab, v)
     gate = baseline_gate(chm)
-    if force: decision, why = "forced", reason.strip()
-    elif gate: decision, why = "refused", "loses to a required baseline: " + "; ".join(gate)
-    elif tab.ok.all(): decision, why = "promoted", f"beats {label}" + (f"; {reason.strip()}" if reason.strip() else "")
+    if force:
+        decision, why = "forced", reason.strip()
+    elif gate:
+        decision, why = "refused", "loses to a required baseline: " + "; ".join(gate)
+    elif tab.ok.all():
+        decision, why = "promoted", f"beats {label}" + (f"; {reason.strip()}" if reason.strip() else "")
     else:
         fails = [f"{m} {tab.loc[m, 'challenger']:.4f} vs {tab.loc[m, 'reference']:.4f}" for m in tab.index[~tab.ok]]
         decision, why = "refused", f"does not beat {label}: " + ", ".join(fails)
     promoted = decision in ("promoted", "forced")
-    if promoted: c.set_registered_model_alias(MODEL_NAME, CHAMPION, str(v))
+    if promoted:
+        c.set_registered_model_alias(MODEL_NAME, CHAMPION, str(v))
     d = PromotionDecision(decision, promoted, why, v, label, tab, v if promoted else champ_v)
     d.record_run_id = _record(c, cfg, d, reason.strip() if force else "")
     return d
 
 # %% ../../nbs/46_train.registry.ipynb #6a567cbd
-def promote_cli(force:bool=False, reason:str="", min_improvement:float=0.0, cfg:Config|None=None, veto_used:bool=False) -> int:
+def promote_cli(
+    force: bool = False,
+    reason: str = "",
+    min_improvement: float = 0.0,
+    cfg: Config | None = None,
+    veto_used: bool = False,
+) -> int:
     "Print the comparison table and the decision; exit code 0 if the challenger is (now) champion, else 1."
-    try: d = promote(min_improvement, force, reason, cfg, veto_used=veto_used)
+    try:
+        d = promote(min_improvement, force, reason, cfg, veto_used=veto_used)
     except (LookupError, ValueError, MlflowException) as e:
-        print(f"promote: {e}"); return 1
+        print(f"promote: {e}")
+        return 1
     print(f"challenger v{d.challenger} vs {d.reference}")
     print(d.table.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"{d.decision.upper()}: {d.reason}" + (f" -> champion v{d.champion}" if d.champion is not None else ""))
     return 0 if d.decision in ("promoted", "forced", "unchanged") else 1
 
 # %% ../../nbs/46_train.registry.ipynb #9125e3b1
-def download_version(c:MlflowClient, mv,  # client; a ModelVersion
-                     what:str,            # artifact folder of its run ('bundle', 'fold_bundles')
-                     dst:Path,            # local folder, emptied first
-                    ) -> Path:
+def download_version(
+    c: MlflowClient,
+    mv,  # client; a ModelVersion
+    what: str,  # artifact folder of its run ('bundle', 'fold_bundles')
+    dst: Path,  # local folder, emptied first
+) -> Path:
     "Download `what` of the version's run into a fresh `dst`; the local path of `what`."
-    if dst.exists(): shutil.rmtree(dst)
+    if dst.exists():
+        shutil.rmtree(dst)
     dst.mkdir(parents=True)
     return Path(c.download_artifacts(mv.run_id, what, str(dst)))
 
-def load_champion(mode:str|None=None,  # 'dev' or 'prod'; the configured MODE when None
-                  cfg:Config|None=None,
-                  env:dict|None=None,  # environment for the Kronos check (os.environ when None)
-                  expected_schema_hash:str|None=None,
-                 ) -> Bundle:
-    "The champion bundle (`Bundle.origin` = 'models:/aitrader/<k>'). LookupError without a champion; BundleError in prod on any problem."
-    cfg = cfg or get_config(); c = mlflow_client(cfg)
+# %% ../../nbs/46_train.registry.ipynb #58807c82
+def load_champion(
+    mode: str | None = None,  # 'dev' or 'prod'; the configured MODE when None
+    cfg: Config | None = None,
+    env: dict | None = None,  # environment for the Kronos check (os.environ when None)
+    expected_schema_hash: str | None = None,
+) -> Bundle:
+    """The champion bundle (`Bundle.origin` = 'models:/aitrader/<k>'). LookupError without a champion; BundleError in
+    prod on any problem."""
+    cfg = cfg or get_config()
+    c = mlflow_client(cfg)
     champ = _alias(c, CHAMPION)
-    if champ is None: raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHAMPION!r}: run `aitrader promote`")
+    if champ is None:
+        raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHAMPION!r}: run `aitrader promote`")
     path = download_version(c, champ, "bundle", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{champ.version}")
     mode, extra = mode or cfg.mode, []
     want = champ.tags.get("manifest_sha256")
     if want and (path / MANIFEST).is_file() and sha256_file(path / MANIFEST) != want:
         extra = [f"{MANIFEST} sha256 differs from the one registered with v{champ.version}"]
-        if mode == "prod": raise BundleError("prod mode refuses this bundle:\n- " + extra[0])
+        if mode == "prod":
+            raise BundleError("prod mode refuses this bundle:\n- " + extra[0])
         warnings.warn(f"bundle: {extra[0]}", stacklevel=2)
     b = load_bundle(path, mode=mode, expected_schema_hash=expected_schema_hash, env=env)
     b.origin, b.problems = f"models:/{MODEL_NAME}/{champ.version}", extra + b.problems
     return b
 
 # %% ../../nbs/46_train.registry.ipynb #c5b9c437
-def resolve_version(ref, cfg:Config|None=None):
-    "The `ModelVersion` of 'champion', 'challenger' (any alias) or a version number. Raises `LookupError` when there is none."
+def resolve_version(ref, cfg: Config | None = None):
+    """The `ModelVersion` of 'champion', 'challenger' (any alias) or a version number. Raises `LookupError` when there is
+    none."""
     c = mlflow_client(cfg or get_config())
-    try: mv = c.get_model_version(MODEL_NAME, str(int(ref))) if str(ref).isdigit() else _alias(c, str(ref))
-    except MlflowException: mv = None
-    if mv is None: raise LookupError(f"no version of {MODEL_NAME!r} is {ref!r}")
+    try:
+        mv = c.get_model_version(MODEL_NAME, str(int(ref))) if str(ref).isdigit() else _alias(c, str(ref))
+    except MlflowException:
+        mv = None
+    if mv is None:
+        raise LookupError(f"no version of {MODEL_NAME!r} is {ref!r}")
     return mv
 
-def ablation_version(drop:str="smc", cfg:Config|None=None) -> int|None:
+# %% ../../nbs/46_train.registry.ipynb #2cfd2d0a
+def ablation_version(drop: str = "smc", cfg: Config | None = None) -> int | None:
     "The newest version registered with the tag drop_features == `drop`, or None."
     c = mlflow_client(cfg or get_config())
-    try: vs = c.search_model_versions(f"name='{MODEL_NAME}'")
-    except MlflowException: return None
+    try:
+        vs = c.search_model_versions(f"name='{MODEL_NAME}'")
+    except MlflowException:
+        return None
     vs = [int(v.version) for v in vs if (v.tags or {}).get("drop_features") == drop]
     return max(vs) if vs else None
 
 # %% ../../nbs/46_train.registry.ipynb #79e41279
-def load_stack(mode:str|None=None, cfg:Config|None=None, env:dict|None=None):
+def load_stack(mode: str | None = None, cfg: Config | None = None, env: dict | None = None):
     "The champion as a `models.stack.Stack` (see `load_champion`). Raises LookupError, BundleError."
     from aitrader.models.stack import Stack
+
     return Stack.of(load_champion(mode, cfg, env))

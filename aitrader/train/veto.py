@@ -19,26 +19,42 @@ from ..models.veto import BLOCK, BOOST, VETO_TARGET, VetoModel, _sigmoid, apply_
 __all__ = ['catboost_params', 'fit_calibrator', 'fit_veto', 'veto_config', 'save_veto', 'load_veto']
 
 # %% ../../nbs/47_train.veto.ipynb #761d797e
-def catboost_params(seed: int = 0,            # random_seed
-                    iterations: int = 400,    # trees (no early stopping)
-                    depth: int = 6,           # tree depth
-                    learning_rate: float = 0.05,
-                    thread_count: int = 1,    # 1 keeps the fit deterministic and the shared CPU free
-                    **kw) -> dict:
+def catboost_params(
+    seed: int = 0,  # random_seed
+    iterations: int = 400,  # trees (no early stopping)
+    depth: int = 6,  # tree depth
+    learning_rate: float = 0.05,
+    thread_count: int = 1,  # 1 keeps the fit deterministic and the shared CPU free
+    **kw,
+) -> dict:
     "CatBoost parameters of the veto (Logloss classifier); extra keywords override."
-    return dict(loss_function="Logloss", iterations=iterations, depth=depth, learning_rate=learning_rate,
-                random_seed=seed, thread_count=thread_count, verbose=False, allow_writing_files=False, **kw)
+    return dict(
+        loss_function="Logloss",
+        iterations=iterations,
+        depth=depth,
+        learning_rate=learning_rate,
+        random_seed=seed,
+        thread_count=thread_count,
+        verbose=False,
+        allow_writing_files=False,
+        **kw,
+    )
 
 # %% ../../nbs/47_train.veto.ipynb #bf2a1d6e
-def fit_calibrator(raw: np.ndarray,  # model's raw log-odds on the validation rows (float)
-                   y: np.ndarray,    # outcomes 0/1 on the same rows
-                   method: str = "platt", # 'platt' (on log-odds) or 'isotonic' (on the uncalibrated probability)
-                  ) -> dict:
-    "Calibrator parameters as plain numbers: {'method', 'a', 'b'} or {'method', 'x', 'y'}, plus 'n', 'base_rate'. Raises ValueError."
+def fit_calibrator(
+    raw: np.ndarray,  # model's raw log-odds on the validation rows (float)
+    y: np.ndarray,  # outcomes 0/1 on the same rows
+    method: str = "platt",  # 'platt' (on log-odds) or 'isotonic' (on the uncalibrated probability)
+) -> dict:
+    """Calibrator parameters as plain numbers: {'method', 'a', 'b'} or {'method', 'x', 'y'}, plus 'n', 'base_rate'.
+    Raises ValueError."""
     raw, y = np.asarray(raw, np.float64), np.asarray(y, np.float64)
-    if len(raw) != len(y) or len(y) == 0: raise ValueError("calibration needs equal, non-empty raw and y")
-    if np.isnan(raw).any() or np.isnan(y).any(): raise ValueError("calibration inputs hold NaN")
-    if len(np.unique(y)) < 2: raise ValueError("calibration needs both outcomes in the validation part")
+    if len(raw) != len(y) or len(y) == 0:
+        raise ValueError("calibration needs equal, non-empty raw and y")
+    if np.isnan(raw).any() or np.isnan(y).any():
+        raise ValueError("calibration inputs hold NaN")
+    if len(np.unique(y)) < 2:
+        raise ValueError("calibration needs both outcomes in the validation part")
     info = dict(n=int(len(y)), base_rate=float(y.mean()))
     if method == "platt":
         lr = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=1000).fit(raw[:, None], y)
@@ -48,54 +64,80 @@ def fit_calibrator(raw: np.ndarray,  # model's raw log-odds on the validation ro
         return dict(method="isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist(), **info)
     raise ValueError(f"method must be 'platt' or 'isotonic', got {method!r}")
 
-
 # %% ../../nbs/47_train.veto.ipynb #1a2fd62b
 def _xy(X, y, features):
     X = X[features].to_numpy(np.float32) if isinstance(X, pd.DataFrame) else np.asarray(X, np.float32)
     y = np.asarray(y, np.float64)
-    if len(X) != len(y): raise ValueError("X and y differ in length")
-    if np.isnan(y).any(): raise ValueError("y holds NaN: keep labeled rows only")
+    if len(X) != len(y):
+        raise ValueError("X and y differ in length")
+    if np.isnan(y).any():
+        raise ValueError("y holds NaN: keep labeled rows only")
     return X, y
 
-def fit_veto(train_X, train_y,            # training part: frame with the feature columns (or array in `features` order), 0/1 target
-             valid_X, valid_y,            # validation part (calibration only)
-             seed: int = 0,               # CatBoost random_seed
-             iterations: int = 400,       # trees
-             features: list | None = None, # feature columns; VETO_FEATURES when None
-             calibration: str = "platt",  # 'platt' or 'isotonic' (see above)
-             thresholds: dict | None = None, # {'block': 0.65, 'boost': 0.35} when None
-             **params,                    # other `catboost_params` (depth, learning_rate, thread_count, ...)
-            ) -> VetoModel:
+# %% ../../nbs/47_train.veto.ipynb #3c868a08
+def fit_veto(
+    train_X,
+    train_y,  # training part: frame with the feature columns (or array in `features` order), 0/1 target
+    valid_X,
+    valid_y,  # validation part (calibration only)
+    seed: int = 0,  # CatBoost random_seed
+    iterations: int = 400,  # trees
+    features: list | None = None,  # feature columns; VETO_FEATURES when None
+    calibration: str = "platt",  # 'platt' or 'isotonic' (see above)
+    thresholds: dict | None = None,  # {'block': 0.65, 'boost': 0.35} when None
+    **params,  # other `catboost_params` (depth, learning_rate, thread_count, ...)
+) -> VetoModel:
     "Fitted and calibrated `VetoModel`. Raises ValueError on NaN targets, one-class parts or missing columns."
     features = list(VETO_FEATURES if features is None else features)
-    Xt, yt = _xy(train_X, train_y, features); Xv, yv = _xy(valid_X, valid_y, features)
-    if len(np.unique(yt)) < 2: raise ValueError("the training part needs both outcomes")
-    m = CatBoostClassifier(**catboost_params(seed, iterations, **params)).fit(Pool(Xt, yt.astype(int), feature_names=features))
+    Xt, yt = _xy(train_X, train_y, features)
+    Xv, yv = _xy(valid_X, valid_y, features)
+    if len(np.unique(yt)) < 2:
+        raise ValueError("the training part needs both outcomes")
+    m = CatBoostClassifier(**catboost_params(seed, iterations, **params)).fit(
+        Pool(Xt, yt.astype(int), feature_names=features)
+    )
     raw = m.predict(Xv, prediction_type="RawFormulaVal")
     cal = fit_calibrator(raw, yv, calibration)
     br = lambda p: float(np.mean((p - yv) ** 2))
-    info = dict(seed=seed, n_train=int(len(yt)), n_valid=int(len(yv)), train_base_rate=float(yt.mean()),
-                valid_brier_raw=br(apply_calibrator({"method": "none"}, raw)), valid_brier_cal=br(apply_calibrator(cal, raw)))
+    info = dict(
+        seed=seed,
+        n_train=int(len(yt)),
+        n_valid=int(len(yv)),
+        train_base_rate=float(yt.mean()),
+        valid_brier_raw=br(apply_calibrator({"method": "none"}, raw)),
+        valid_brier_cal=br(apply_calibrator(cal, raw)),
+    )
     return VetoModel(m, features, cal, dict(thresholds or dict(block=BLOCK, boost=BOOST)), info)
 
 # %% ../../nbs/47_train.veto.ipynb #fe07092b
 def veto_config(vm: VetoModel) -> dict:
     "JSON-able settings for veto/config.json: features, target, thresholds, calibrator parameters, fit info."
-    return dict(veto_version="veto-v1", target=VETO_TARGET, veto_features=list(vm.features),
-                thresholds=dict(vm.thresholds), calibration=dict(vm.calibration), fit=dict(vm.info),
-                meaning="p_fail = P(stop at entry - a*ATR14 before target at entry + b*ATR14 within 10 sessions)")
+    return dict(
+        veto_version="veto-v1",
+        target=VETO_TARGET,
+        veto_features=list(vm.features),
+        thresholds=dict(vm.thresholds),
+        calibration=dict(vm.calibration),
+        fit=dict(vm.info),
+        meaning="p_fail = P(stop at entry - a*ATR14 before target at entry + b*ATR14 within 10 sessions)",
+    )
 
+# %% ../../nbs/47_train.veto.ipynb #cd066146
 def save_veto(vm: VetoModel, dir) -> Path:
     "Write `catboost.cbm` and `config.json` into `dir` (created); returns it."
-    d = Path(dir); d.mkdir(parents=True, exist_ok=True)
+    d = Path(dir)
+    d.mkdir(parents=True, exist_ok=True)
     vm.model.save_model(str(d / "catboost.cbm"))
     (d / "config.json").write_text(json.dumps(veto_config(vm), indent=1, sort_keys=True))
     return d
 
+# %% ../../nbs/47_train.veto.ipynb #d85f8ac0
 def load_veto(dir) -> VetoModel:
     "The `VetoModel` saved by `save_veto` (or a bundle's `veto/` folder). Raises FileNotFoundError."
     d = Path(dir)
     for n in ("catboost.cbm", "config.json"):
-        if not (d / n).is_file(): raise FileNotFoundError(f"{n} missing from the veto folder")
-    m = CatBoostClassifier(); m.load_model(str(d / "catboost.cbm"))
+        if not (d / n).is_file():
+            raise FileNotFoundError(f"{n} missing from the veto folder")
+    m = CatBoostClassifier()
+    m.load_model(str(d / "catboost.cbm"))
     return veto_from_config(m, json.loads((d / "config.json").read_text()))

@@ -18,7 +18,15 @@ from .labels import bars_after
 from ..features.mtf import MTF_AVAIL
 from ..models.stockformer import STOCKFORMER_DEFAULT, STOCKFORMER_TINY, n_params
 from ..models.tft import TFT_DEFAULT, TFT_TINY
-from .dataset import Dataset, build_dataset, dataset_folds, default_dataset_dir, save_dataset, load_dataset, BAR_COLS
+from aitrader.train.dataset import (
+    Dataset,
+    build_dataset,
+    dataset_folds,
+    default_dataset_dir,
+    save_dataset,
+    load_dataset,
+    BAR_COLS,
+)
 from .fit import fit_stockformer, fit_tft, predict_stockformer, predict_tft, SF_COLS, TFT_COLS, EXC_COLS
 from .metrics import reliability_table, band_coverage
 from .veto import BLOCK, BOOST, fit_veto, veto_config
@@ -41,38 +49,51 @@ __all__ = ['DEFAULT_TEST_YEARS', 'TrainResult', 'last_fold_train_end', 'train', 
 @dataclass
 class TrainResult:
     "What `train` did."
-    run_id: str|None            # MLflow run (None when not tracked)
-    model_version: int|None     # registered version of `aitrader` (alias challenger), None when not registered
-    table: pd.DataFrame         # walk-forward table: per (year, model) test scores + 'mean' rows
-    summary: dict               # summary metrics logged on the run (`summary_metrics`)
-    bundle_dir: Path|None       # saved v1 bundle (the last fold's models)
-    charts: dict                # name -> PNG path (a temporary folder; also logged to MLflow under charts/)
-    folds: list                 # FoldResult per test year
-    dataset: dict               # the dataset manifest (+ 'cached')
-    params: dict                # training parameters logged
+
+    run_id: str | None  # MLflow run (None when not tracked)
+    model_version: int | None  # registered version of `aitrader` (alias challenger), None when not registered
+    table: pd.DataFrame  # walk-forward table: per (year, model) test scores + 'mean' rows
+    summary: dict  # summary metrics logged on the run (`summary_metrics`)
+    bundle_dir: Path | None  # saved v1 bundle (the last fold's models)
+    charts: dict  # name -> PNG path (a temporary folder; also logged to MLflow under charts/)
+    folds: list  # FoldResult per test year
+    dataset: dict  # the dataset manifest (+ 'cached')
+    params: dict  # training parameters logged
     seconds: float
 
+# %% ../../nbs/49_train.walkforward.ipynb #7fb3578c
 def _jsonable(v):
-    if isinstance(v, (float, np.floating)): return None if not np.isfinite(v) else float(v)
-    if isinstance(v, np.integer): return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
     return v
 
+# %% ../../nbs/49_train.walkforward.ipynb #42c0cb81
 def _mlflow_log(cfg, run_id, params=None, metrics=None, step=0):
     from mlflow.entities import Metric, Param
     from aitrader.train.registry import mlflow_client
+
     c, now = mlflow_client(cfg), int(time.time() * 1000)
     ps = [Param(k, str(v)[:500]) for k, v in (params or {}).items()]
-    ms = [Metric(k, float(v), now, int(step)) for k, v in (metrics or {}).items() if v is not None and np.isfinite(float(v))]
-    for i in range(0, max(len(ps), len(ms)), 100): c.log_batch(run_id, metrics=ms[i:i + 100], params=ps[i:i + 100])
+    ms = [
+        Metric(k, float(v), now, int(step))
+        for k, v in (metrics or {}).items()
+        if v is not None and np.isfinite(float(v))
+    ]
+    for i in range(0, max(len(ps), len(ms)), 100):
+        c.log_batch(run_id, metrics=ms[i : i + 100], params=ps[i : i + 100])
 
 # %% ../../nbs/49_train.walkforward.ipynb #09ab1464
 DEFAULT_TEST_YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
 
-def last_fold_train_end(fold, ds:Dataset) -> int:
+# %% ../../nbs/49_train.walkforward.ipynb #acded166
+def last_fold_train_end(fold, ds: Dataset) -> int:
     "Position of the latest decision day among the fold's training rows."
     return int(fold.train_idx[np.argmax(ds.frame["ts"].to_numpy()[fold.train_idx])])
 
-def _fold_metrics(scores:pd.DataFrame) -> dict:
+# %% ../../nbs/49_train.walkforward.ipynb #a4ae9e3d
+def _fold_metrics(scores: pd.DataFrame) -> dict:
     "Flat per-fold metric names: `<metric>` (stack), `tft_p50_<metric>`, `baseline_<name>_<metric>`."
     out = {}
     for _, r in scores.iterrows():
@@ -80,81 +101,154 @@ def _fold_metrics(scores:pd.DataFrame) -> dict:
         out.update({f"{pre}{k}": v for k, v in r.drop(["model", "year"]).items() if pd.notna(v)})
     return out
 
-def train(symbols:list[str]|None=None, # None: every symbol of the store (or the CSV folder)
-          folds:list[int]|None=None,   # test years; None: 2019..2024
-          epochs:int=3,                # maximum epochs per network and fold (early stopping may end sooner)
-          config:str="default",        # 'default' or 'tiny' (CI) model sizes
-          seed:int=0,
-          cfg:Config|None=None,
-          register:bool=True,          # save the bundle and register it (alias challenger); needs track
-          track:bool=True,             # log the run to MLflow
-          start="2012-01-01",          # first bar read
-          batch_size:int=256, lr:float=1e-3,
-          num_threads:int|None=None,   # torch CPU threads; None: env AITRADER_TRAIN_THREADS, else 1
-          patience:int=2,
-          cache:bool=True,             # reuse / write training_data/v1
-          baselines:bool=True,
-          drop_features:str="",        # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
-          gbm:bool=True,               # fit the gradient-boosting member and the fusion weights (`train.gbm_member`)
-          gbm_kw:dict|None=None,       # `fit_member` keywords (seeds, n_trials); None: `RECIPE`
-          rank_loss:str|None=None,     # networks trained to rank ('ic' or 'listnet', `train.rank_loss`); None: their own losses
-          n_seeds:int=1,               # networks per seed ensemble (seeds seed..seed+n-1); > 1 or rank_loss: the `train.rank_loss` path
-          w_rank:float=1.0,            # weight of the ranking term
-          verbose:bool=True,
-         ) -> TrainResult:
+# %% ../../nbs/49_train.walkforward.ipynb #38a37a59
+def train(
+    symbols: list[str] | None = None,  # None: every symbol of the store (or the CSV folder)
+    folds: list[int] | None = None,  # test years; None: 2019..2024
+    epochs: int = 3,  # maximum epochs per network and fold (early stopping may end sooner)
+    config: str = "default",  # 'default' or 'tiny' (CI) model sizes
+    seed: int = 0,
+    cfg: Config | None = None,
+    register: bool = True,  # save the bundle and register it (alias challenger); needs track
+    track: bool = True,  # log the run to MLflow
+    start="2012-01-01",  # first bar read
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    num_threads: int | None = None,  # torch CPU threads; None: env AITRADER_TRAIN_THREADS, else 1
+    patience: int = 2,
+    cache: bool = True,  # reuse / write training_data/v1
+    baselines: bool = True,
+    drop_features: str = "",  # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
+    gbm: bool = True,  # fit the gradient-boosting member and the fusion weights (`train.gbm_member`)
+    gbm_kw: dict | None = None,  # `fit_member` keywords (seeds, n_trials); None: `RECIPE`
+    rank_loss: str
+    | None = None,  # networks trained to rank ('ic' or 'listnet', `train.rank_loss`); None: their own losses
+    n_seeds: int = 1,  # networks per seed ensemble (seeds seed..seed+n-1); > 1 or rank_loss: the `train.rank_loss` path
+    w_rank: float = 1.0,  # weight of the ranking term
+    verbose: bool = True,
+) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
-    t0 = time.perf_counter(); cfg = cfg or get_config()
-    if config not in CONFIGS: raise ValueError(f"config must be one of {list(CONFIGS)}, got {config!r}")
-    if register and not track: raise ValueError("register=True needs track=True")
-    mask = feature_mask(drop_features)   # ValueError on an unknown group, before any work
+    t0 = time.perf_counter()
+    cfg = cfg or get_config()
+    if config not in CONFIGS:
+        raise ValueError(f"config must be one of {list(CONFIGS)}, got {config!r}")
+    if register and not track:
+        raise ValueError("register=True needs track=True")
+    mask = feature_mask(drop_features)  # ValueError on an unknown group, before any work
     sf_cfg, tft_cfg, trees = CONFIGS[config]
-    if n_seeds < 1: raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
-    if rank_loss not in (None, "ic", "listnet"): raise ValueError(f"rank_loss must be None, 'ic' or 'listnet', got {rank_loss!r}")
-    net_kw = None if rank_loss is None and n_seeds == 1 else dict(rank_loss=rank_loss, w_rank=w_rank, seeds=tuple(range(seed, seed + n_seeds)))
+    if n_seeds < 1:
+        raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
+    if rank_loss not in (None, "ic", "listnet"):
+        raise ValueError(f"rank_loss must be None, 'ic' or 'listnet', got {rank_loss!r}")
+    net_kw = (
+        None
+        if rank_loss is None and n_seeds == 1
+        else dict(rank_loss=rank_loss, w_rank=w_rank, seeds=tuple(range(seed, seed + n_seeds)))
+    )
     num_threads = int(num_threads or os.environ.get("AITRADER_TRAIN_THREADS") or 1)
     years = sorted(int(y) for y in (folds or DEFAULT_TEST_YEARS))
     say = print if verbose else (lambda *a, **k: None)
     bars = read_window(cfg, symbols, start, source="auto")
-    if bars.empty: raise ValueError(f"no daily bars for {symbols or 'any symbol'} from {start}")
+    if bars.empty:
+        raise ValueError(f"no daily bars for {symbols or 'any symbol'} from {start}")
     src = bars.attrs["source"]
     from aitrader.features.alpha import INDEX_SYMBOL, split_index
-    bars, index_bars = split_index(bars[BAR_COLS], INDEX_SYMBOL)     # the index never joins the cross-section
+
+    bars, index_bars = split_index(bars[BAR_COLS], INDEX_SYMBOL)  # the index never joins the cross-section
     if index_bars is None and gbm:
         ib = read_window(cfg, [INDEX_SYMBOL], start, source="auto")
         index_bars = ib[BAR_COLS] if len(ib) else None
     from aitrader.models.kronos import load_kronos
-    kronos = load_kronos()   # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
+
+    kronos = load_kronos()  # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
-    if mask: ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))   # the ablation: these inputs carry nothing
-    say(f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, bars from {src}{' (cached)' if cached else ''}")
+    if mask:
+        ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))  # the ablation: these inputs carry nothing
+    say(
+        f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, bars from {src}{' (cached)' if cached else ''}"
+    )
     fl = dataset_folds(ds, years)
     gd = gfolds = None
     if gbm:
         from aitrader.train.rank_study import study_data, study_folds
+
         t_g = time.perf_counter()
-        gd = study_data(bars, index_bars, start=str(pd.Timestamp(start) + pd.Timedelta(days=365)))   # a year of warm-up for the 252-bar features
+        gd = study_data(
+            bars, index_bars, start=str(pd.Timestamp(start) + pd.Timedelta(days=365))
+        )  # a year of warm-up for the 252-bar features
         gfolds = {g.year: g for g in study_folds(gd.frame, years)}
-        say(f"factor library: {len(gd.frame)} samples x {gd.frame.shape[1]} columns in {time.perf_counter() - t_g:.0f} s")
-    params = dict(symbols=",".join(sorted(ds.frame.symbol.unique())) if symbols else f"all ({ds.frame.symbol.nunique()})",
-                  folds=",".join(map(str, years)), epochs=epochs, config=config, seed=seed, batch_size=batch_size, lr=lr,
-                  patience=patience, num_threads=num_threads, catboost_trees=trees, start=str(start), bars_source=src, n_samples=len(ds),
-                  kronos=str(ds.manifest.get("kronos", {}).get("kronos")), veto_scheme="fit on validation-year predictions, calibrated on its last third",
-                  final_model="last fold", stockformer_params=None, tft_params=None, drop_features=drop_features or "none",
-                  rank_loss=str(rank_loss), n_seeds=n_seeds, w_rank=w_rank)
+        say(
+            f"factor library: {len(gd.frame)} samples x {gd.frame.shape[1]} columns in {time.perf_counter() - t_g:.0f} s"
+        )
+    params = dict(
+        symbols=",".join(sorted(ds.frame.symbol.unique())) if symbols else f"all ({ds.frame.symbol.nunique()})",
+        folds=",".join(map(str, years)),
+        epochs=epochs,
+        config=config,
+        seed=seed,
+        batch_size=batch_size,
+        lr=lr,
+        patience=patience,
+        num_threads=num_threads,
+        catboost_trees=trees,
+        start=str(start),
+        bars_source=src,
+        n_samples=len(ds),
+        kronos=str(ds.manifest.get("kronos", {}).get("kronos")),
+        veto_scheme="fit on validation-year predictions, calibrated on its last third",
+        final_model="last fold",
+        stockformer_params=None,
+        tft_params=None,
+        drop_features=drop_features or "none",
+        rank_loss=str(rank_loss),
+        n_seeds=n_seeds,
+        w_rank=w_rank,
+    )
     run_id = None
     if track:
         from aitrader.train.registry import start_run
-        run_id = start_run(cfg, run_name=f"train-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}", tags={"job": "train", "config": config,
-                                                                                                     "drop_features": drop_features or "none"})
+
+        run_id = start_run(
+            cfg,
+            run_name=f"train-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}",
+            tags={"job": "train", "config": config, "drop_features": drop_features or "none"},
+        )
     results = []
     for f in fl:
-        r = train_fold(ds, f, sf_cfg, tft_cfg, epochs, batch_size, lr, seed, num_threads, patience, baselines=baselines, trees=trees,
-                       gd=gd, gfold=None if gfolds is None else gfolds[f.year], gbm_kw=gbm_kw, net_kw=net_kw)
+        r = train_fold(
+            ds,
+            f,
+            sf_cfg,
+            tft_cfg,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            num_threads,
+            patience,
+            baselines=baselines,
+            trees=trees,
+            gd=gd,
+            gfold=None if gfolds is None else gfolds[f.year],
+            gbm_kw=gbm_kw,
+            net_kw=net_kw,
+        )
         results.append(r)
-        say(f"fold {f.year}: {r.seconds:.0f}s, sizes {r.sizes}\n" + r.scores.set_index("model")[[c for c in REPORT_COLS if c in r.scores]].round(4).to_string())
+        say(
+            f"fold {f.year}: {r.seconds:.0f}s, sizes {r.sizes}\n"
+            + r.scores.set_index("model")[[c for c in REPORT_COLS if c in r.scores]].round(4).to_string()
+        )
         if track:
-            _mlflow_log(cfg, run_id, metrics={**_fold_metrics(r.scores), **{f"fold_{k}": v for k, v in r.sizes.items() if k != "year"},
-                                              "fold_seconds": r.seconds}, step=f.year)
+            _mlflow_log(
+                cfg,
+                run_id,
+                metrics={
+                    **_fold_metrics(r.scores),
+                    **{f"fold_{k}": v for k, v in r.sizes.items() if k != "year"},
+                    "fold_seconds": r.seconds,
+                },
+                step=f.year,
+            )
     last = results[-1]
     params.update(stockformer_params=n_params(last.stockformer), tft_params=n_params(last.tft))
     table = walkforward_table(pd.concat([r.scores for r in results], ignore_index=True))
@@ -162,6 +256,7 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     tmp = Path(tempfile.mkdtemp(prefix="aitrader-train-"))
     charts = {"ic_by_fold": tmp / "ic_by_fold.png", "veto_reliability": tmp / "veto_reliability.png"}
     import matplotlib.pyplot as plt
+
     plt.close(plot_ic_by_fold(table, path=charts["ic_by_fold"]))
     pt = pd.concat([r.test_pred for r in results], ignore_index=True)
     plt.close(plot_reliability(pt.p_fail, pt.veto_fail, path=charts["veto_reliability"]))
@@ -170,50 +265,104 @@ def train(symbols:list[str]|None=None, # None: every symbol of the store (or the
     bundle_dir, version = None, None
     if track:
         from aitrader.train.registry import mlflow_client, register_bundle, MODEL_NAME
+
         _mlflow_log(cfg, run_id, params=params, metrics=summary)
         c = mlflow_client(cfg)
         c.log_artifacts(run_id, str(tmp), "charts")
     if register:
         from aitrader.train.bundle import save_bundle
-        drange = dict(start=str(ds.frame.ts.min().date()), end=str(ds.frame.ts.max().date()),
-                      final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(fl[-1], ds)].date()), test_years=years)
-        man = dict(data_range=drange, metrics=dict(summary=summary, walkforward=[{k: _jsonable(v) for k, v in r.items()} for r in table.to_dict("records")]),
-                   kronos=ds.manifest.get("kronos"), training=params, dataset={k: ds.manifest.get(k) for k in ("dataset_version", "symbols", "date_range", "counts", "labels")},
-                   mlflow_run_id=run_id, feature_mask=mask, universe="carried back: today's index members (survivorship)",
-                   final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions")
+
+        drange = dict(
+            start=str(ds.frame.ts.min().date()),
+            end=str(ds.frame.ts.max().date()),
+            final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(fl[-1], ds)].date()),
+            test_years=years,
+        )
+        man = dict(
+            data_range=drange,
+            metrics=dict(
+                summary=summary, walkforward=[{k: _jsonable(v) for k, v in r.items()} for r in table.to_dict("records")]
+            ),
+            kronos=ds.manifest.get("kronos"),
+            training=params,
+            dataset={k: ds.manifest.get(k) for k in ("dataset_version", "symbols", "date_range", "counts", "labels")},
+            mlflow_run_id=run_id,
+            feature_mask=mask,
+            universe="carried back: today's index members (survivorship)",
+            final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions",
+        )
         bundle_dir = save_fold_bundle(cfg.artifacts_dir / "train" / run_id, last, man)
         fdir = cfg.artifacts_dir / "train" / f"{run_id}-folds"
         for f, r in zip(fl, results):
-            fr = dict(drange, final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(f, ds)].date()), test_years=[r.year])
-            save_fold_bundle(fdir / str(r.year), r, dict(man, data_range=fr, fold_year=r.year,
-                             final_model=f"fold {r.year}: StockFormer/TFT fitted before {r.year - 1}, veto on {r.year - 1} predictions"))
+            fr = dict(
+                drange, final_train_end=str(ds.frame.ts.iloc[last_fold_train_end(f, ds)].date()), test_years=[r.year]
+            )
+            save_fold_bundle(
+                fdir / str(r.year),
+                r,
+                dict(
+                    man,
+                    data_range=fr,
+                    fold_year=r.year,
+                    final_model=f"fold {r.year}: StockFormer/TFT fitted before {r.year - 1}, veto on {r.year - 1} predictions",
+                ),
+            )
         mlflow_client(cfg).log_artifacts(run_id, str(fdir), "fold_bundles")
         from aitrader.train.registry import CHALLENGER
-        version = register_bundle(bundle_dir, run_id, summary, cfg, alias=None if mask else CHALLENGER,
-                                  tags={"drop_features": drop_features or "none"})
-        say(f"registered {MODEL_NAME} v{version}" + (f" (ablation without {drop_features}, no alias)" if mask else " (alias challenger)") + f", run {run_id}")
-    if track: mlflow_client(cfg).set_terminated(run_id)
-    return TrainResult(run_id, version, table, summary, bundle_dir, charts, results, dict(ds.manifest, cached=cached), params,
-                       time.perf_counter() - t0)
 
-
+        version = register_bundle(
+            bundle_dir,
+            run_id,
+            summary,
+            cfg,
+            alias=None if mask else CHALLENGER,
+            tags={"drop_features": drop_features or "none"},
+        )
+        say(
+            f"registered {MODEL_NAME} v{version}"
+            + (f" (ablation without {drop_features}, no alias)" if mask else " (alias challenger)")
+            + f", run {run_id}"
+        )
+    if track:
+        mlflow_client(cfg).set_terminated(run_id)
+    return TrainResult(
+        run_id,
+        version,
+        table,
+        summary,
+        bundle_dir,
+        charts,
+        results,
+        dict(ds.manifest, cached=cached),
+        params,
+        time.perf_counter() - t0,
+    )
 
 # %% ../../nbs/49_train.walkforward.ipynb #8f90510b
 def _jsonable_tree(o):
     "Nested dicts/lists with numpy scalars as plain floats/ints (NaN -> None)."
-    if isinstance(o, dict): return {str(k): _jsonable_tree(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_jsonable_tree(v) for v in o]
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (float, np.floating)): return None if not np.isfinite(o) else float(o)
+    if isinstance(o, dict):
+        return {str(k): _jsonable_tree(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable_tree(v) for v in o]
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return None if not np.isfinite(o) else float(o)
     return o
 
-def save_fold_bundle(dir:str|Path,    # target folder (created)
-                     r:FoldResult,    # one fold's models
-                     manifest:dict,   # training facts for `save_bundle` (data_range, metrics, ...)
-                    ) -> Path:
-    "Save a fold's StockFormer, TFT and veto as a v1 bundle in `dir`, its fitted baselines as `baselines/<name>.cbm` (sha256 in the manifest's `baseline_files`); returns `dir`."
+# %% ../../nbs/49_train.walkforward.ipynb #6198cfce
+def save_fold_bundle(
+    dir: str | Path,  # target folder (created)
+    r: FoldResult,  # one fold's models
+    manifest: dict,  # training facts for `save_bundle` (data_range, metrics, ...)
+) -> Path:
+    """Save a fold's StockFormer, TFT and veto as a v1 bundle in `dir`, its fitted baselines as `baselines/<name>.cbm`
+    (sha256 in the manifest's `baseline_files`); returns `dir`."""
     from aitrader.train.bundle import save_bundle, sha256_file
-    d = Path(dir); extra = {}
+
+    d = Path(dir)
+    extra = {}
     for name, m in r.baseline_models.items():
         (d / "baselines").mkdir(parents=True, exist_ok=True)
         m.save_model(str(d / "baselines" / f"{name}.cbm"))

@@ -14,8 +14,9 @@ import pandas as pd
 __all__ = ['REPORT_COLS', 'walkforward_table', 'summary_metrics', 'plot_ic_by_fold', 'plot_reliability']
 
 # %% ../../nbs/48f_train.wf_report.ipynb #dcf502e4
-def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
-                     ) -> pd.DataFrame:
+def walkforward_table(
+    scores: pd.DataFrame,  # concatenated `FoldResult.scores`
+) -> pd.DataFrame:
     "Per (year, model) rows plus one 'mean' row per model (mean over the folds, NaN-skipping), years as strings."
     s = scores.assign(year=scores["year"].astype(str))
     m = s.drop(columns="year").groupby("model", sort=False).mean(numeric_only=True).reset_index().assign(year="mean")
@@ -23,48 +24,85 @@ def walkforward_table(scores:pd.DataFrame, # concatenated `FoldResult.scores`
     t = t.sort_values("year", key=lambda c: c.where(c != "mean", "~"), kind="stable").reset_index(drop=True)
     return t[["year", "model"] + [c for c in s.columns if c not in ("year", "model")]]
 
-REPORT_COLS = ["ic_5d", "rank_ic_3d", "rank_ic_5d", "rank_ic_10d", "dir_acc_5d", "veto_brier", "veto_precision_block", "band_coverage_10d"]
+# %% ../../nbs/48f_train.wf_report.ipynb #74d52fe2
+REPORT_COLS = [
+    "ic_5d",
+    "rank_ic_3d",
+    "rank_ic_5d",
+    "rank_ic_10d",
+    "dir_acc_5d",
+    "veto_brier",
+    "veto_precision_block",
+    "band_coverage_10d",
+]
 
-def _metric_prefix(model:str) -> str:
+# %% ../../nbs/48f_train.wf_report.ipynb #941dbd3f
+def _metric_prefix(model: str) -> str:
     "MLflow metric-name prefix of a table row: '' for the stack, '<member>_' for a member, else 'baseline_<name>_'."
-    return "" if model == "stack" else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm", "cbta") else f"baseline_{model}_")
+    return (
+        ""
+        if model == "stack"
+        else (f"{model}_" if model in ("tft_p50", "stockformer", "gbm", "cbta") else f"baseline_{model}_")
+    )
 
-def summary_metrics(table:pd.DataFrame) -> dict:
-    "MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`, `baseline_<name>_<metric>_mean`."
+# %% ../../nbs/48f_train.wf_report.ipynb #53d20a81
+def summary_metrics(table: pd.DataFrame) -> dict:
+    """MLflow summary metrics from the 'mean' rows: `<metric>_mean` for the stack, `tft_p50_<metric>_mean`,
+    `baseline_<name>_<metric>_mean`."""
     out = {}
     for _, r in table[table["year"] == "mean"].iterrows():
         pre = _metric_prefix(r["model"])
         for k, v in r.drop(["year", "model"]).items():
-            if pd.notna(v): out[f"{pre}{k}_mean"] = float(v)
+            if pd.notna(v):
+                out[f"{pre}{k}_mean"] = float(v)
     return out
 
 # %% ../../nbs/48f_train.wf_report.ipynb #86c62b62
-def plot_ic_by_fold(table:pd.DataFrame, metric:str="rank_ic_5d", path=None):
+def plot_ic_by_fold(table: pd.DataFrame, metric: str = "rank_ic_5d", path=None):
     "Grouped bar chart of `metric` per test year and model (matplotlib Figure; saved as PNG when `path`)."
-    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
     t = table[table["year"] != "mean"].pivot(index="year", columns="model", values=metric)
     t = t[[m for m in dict.fromkeys(table["model"]) if m in t]]
     fig, ax = plt.subplots(figsize=(8, 3.5))
     w = 0.8 / max(t.shape[1], 1)
-    for j, m in enumerate(t.columns): ax.bar(np.arange(len(t)) + j * w - 0.4 + w / 2, t[m].fillna(0), w, label=m)
-    ax.axhline(0, color="k", lw=0.6); ax.set_xticks(np.arange(len(t)), t.index); ax.set_ylabel(metric)
-    ax.set_title(f"{metric} by test year (mean of per-date values)"); ax.legend(fontsize=7, ncol=3)
+    for j, m in enumerate(t.columns):
+        ax.bar(np.arange(len(t)) + j * w - 0.4 + w / 2, t[m].fillna(0), w, label=m)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xticks(np.arange(len(t)), t.index)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} by test year (mean of per-date values)")
+    ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=90)
+    if path is not None:
+        fig.savefig(path, dpi=90)
     return fig
 
-def plot_reliability(p_fail, y_fail, path=None, n_bins:int=10):
+# %% ../../nbs/48f_train.wf_report.ipynb #9cd1d9ea
+def plot_reliability(p_fail, y_fail, path=None, n_bins: int = 10):
     "Veto reliability curve (observed failure rate vs mean predicted p_fail per bin, counts on the right axis)."
-    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
     tab = reliability_table(np.asarray(p_fail, float), np.asarray(y_fail, float), n_bins)
     t = tab[tab["count"] > 0]
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.plot([0, 1], [0, 1], "k:", lw=0.8); ax.plot(t.mean_pred, t.obs_rate, "o-")
-    for th in (BOOST, BLOCK): ax.axvline(th, color="grey", lw=0.6, ls="--")
-    ax.set_xlabel("predicted p_fail"); ax.set_ylabel("observed stop-first rate"); ax.set_title("veto reliability (test folds)")
-    ax2 = ax.twinx(); ax2.bar(t.mean_pred, t["count"], width=0.05, alpha=0.2, color="grey"); ax2.set_ylabel("count")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.plot(t.mean_pred, t.obs_rate, "o-")
+    for th in (BOOST, BLOCK):
+        ax.axvline(th, color="grey", lw=0.6, ls="--")
+    ax.set_xlabel("predicted p_fail")
+    ax.set_ylabel("observed stop-first rate")
+    ax.set_title("veto reliability (test folds)")
+    ax2 = ax.twinx()
+    ax2.bar(t.mean_pred, t["count"], width=0.05, alpha=0.2, color="grey")
+    ax2.set_ylabel("count")
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=90)
+    if path is not None:
+        fig.savefig(path, dpi=90)
     return fig
