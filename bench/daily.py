@@ -20,7 +20,7 @@ warnings.filterwarnings("ignore")
 logging.getLogger("mlflow").setLevel(logging.WARNING)
 from aitrader.core.config import get_config
 from aitrader.data.ingest import ingest
-from aitrader.jobs.runner import run
+from aitrader.jobs.catalog import run
 from aitrader.data.window import last_trading_day
 from aitrader.signals.daily import read_bars, score_daily
 from aitrader.data.universe import load_universe

@@ -17,7 +17,7 @@ from aitrader.desk.cards import approve, cards, reject, CardRefused
 from aitrader.desk.eod import run_session, eod_report
 from aitrader.desk.events import ingest_events
 from aitrader.desk.risk import kill_events, snapshots
-from aitrader.jobs.runner import run as run_job
+from aitrader.jobs.catalog import run as run_job
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 start, end = (args + ["2024-10-01", "2024-10-31"])[:2]

@@ -139,7 +139,7 @@ def test_no_unattended_execution(desk):
 def test_eod_job_renders_html(desk):
     from aitrader.desk.cards import approve, cards
     from aitrader.desk.eod import run_session
-    from aitrader.jobs.runner import run
+    from aitrader.jobs.catalog import run
     publish_test_signals(desk, "2024-10-21", ["TCS", "COALINDIA"])
     run_session(desk, "2024-10-21")
     approve(desk, cards(desk, "PENDING", account_id="a").card_id.iat[0], "tester", day="2024-10-21")

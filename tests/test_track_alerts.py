@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from aitrader.core.config import get_config
-from aitrader.jobs.runner import run
+from aitrader.jobs.catalog import run
 from aitrader.notify import Receiver, sent_alerts
 from aitrader.signals.store import SignalStore
 from aitrader.testing import ingest_real
@@ -20,7 +20,7 @@ from aitrader.track.outcomes import read_outcomes
 
 TINY = '''
 from aitrader.core.config import get_config
-from aitrader.jobs.catalog import stage_path, glue
+from aitrader.jobs.runner import stage_path, glue
 from aitrader.signals.store import prepare_signals
 from aitrader.testing import synthetic_signals, with_real
 cfg = get_config()

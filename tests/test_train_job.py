@@ -1,7 +1,7 @@
 """CI-sized training job through papermill: 2 symbols, the 2019 fold, 1 epoch, tiny models, registered in a temporary MLflow store."""
 import math, time
 from aitrader.core.config import get_config
-from aitrader.jobs.runner import run
+from aitrader.jobs.catalog import run
 from aitrader.signals.store import SignalStore
 from aitrader.train.registry import mlflow_client, MODEL_NAME, CHALLENGER, PRIMARY, BRIER
 

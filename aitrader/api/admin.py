@@ -17,7 +17,7 @@ from .snapshot import jsonable
 from ..broker import execution as X
 from ..signals.runlock import RunLocked
 from ..signals.store import SignalStore
-from ..jobs.runner import prepare
+from ..jobs.catalog import prepare
 
 # %% auto #0
 __all__ = ['router', 'kill_get', 'kill_set', 'key_revoke', 'job_runner', 'Jobs', 'run_daily', 'run_hourly', 'pipeline_run']
@@ -50,7 +50,7 @@ def key_revoke(
 # %% ../../nbs/76c_api.admin.ipynb #af240b9a
 def job_runner(job: str, params: dict, cfg: Config):
     "The one job runner, `aitrader.jobs.runner.run` (lock, `runs` row, notebook, publish on success)."
-    from aitrader.jobs.runner import run
+    from aitrader.jobs.catalog import run
 
     return run(job, params, cfg)
 

@@ -230,7 +230,7 @@ def transfer_decide_cmd(
 @desk_app.command("eod")
 def eod_cmd(date: Optional[str] = typer.Option(None, help="ISO session date; default today")):
     "Run the end-of-day report job (runs/eod.ipynb -> HTML)."
-    from aitrader.jobs.runner import run
+    from aitrader.jobs.catalog import run
 
     try:
         r = run("eod", {"run_date": date or ""}, get_config())

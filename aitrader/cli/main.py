@@ -232,7 +232,7 @@ app.add_typer(run_app, name="run")
 def _run_job(job: str, params: dict, cfg=None):
     """`aitrader.jobs.runner.run`; a refused start (bad parameter: exit 2; no data or another run holding the lock: exit
     1) prints why, no traceback."""
-    from aitrader.jobs.runner import run
+    from aitrader.jobs.catalog import run
     from aitrader.signals.runlock import RunLocked
 
     try:

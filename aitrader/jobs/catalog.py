@@ -16,7 +16,7 @@ from ..signals.store import SignalStore
 from ..signals.frame import prepare_signals
 from .runner import Job
 from .runner import stage_path
-from .runner import _check, register, session_date
+from .runner import JOBS, _check, prepare, register, run, session_date  # run: the one job runner
 
 # %% auto #0
 __all__ = []
