@@ -13,7 +13,8 @@ from aitrader.core.config import get_config, project_root
 from aitrader.core.calendar import nse_sessions
 from aitrader.desk.accounts import FundingPlan, Mandate, accounts, create_account
 from aitrader.desk.audit import verify
-from aitrader.desk.cards import approve, cards, reject, CardRefused
+from aitrader.desk.approval import approve, reject, CardRefused
+from aitrader.desk.cards import cards
 from aitrader.desk.eod import run_session, eod_report
 from aitrader.desk.events import ingest_events
 from aitrader.desk.risk import kill_events, snapshots

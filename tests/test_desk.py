@@ -36,7 +36,8 @@ def publish_test_signals(cfg, day, symbols):
 @pytest.fixture()
 def desk(home, data_dir, backend):
     "Two funded accounts (a, b) and the fixture events, on DuckDB and on PostgreSQL."
-    from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
+    from aitrader.desk.accounts import FundingPlan, Mandate, create_account
+    from aitrader.desk.funding import apply_funding
     from aitrader.desk.events import ingest_events
     cfg = get_config()
     ingest_real(cfg, data_dir, SYMS)
@@ -52,7 +53,7 @@ def desk(home, data_dir, backend):
 
 
 def test_audit_tamper_named(desk):
-    from aitrader.cli.main import app
+    from aitrader.cli.app import app
     from aitrader.desk.audit import AUDIT_DDL, desk_db
     r = CliRunner().invoke(app, ["audit", "verify"])
     assert r.exit_code == 0 and "intact" in r.output, r.output
@@ -67,7 +68,8 @@ def test_audit_tamper_named(desk):
 
 def test_daily_loss_pauses_one_account(desk):
     from aitrader.desk.audit import NOTIFIERS, audit_log
-    from aitrader.desk.cards import CardRefused, approve, cards, make_cards, sync_cards
+    from aitrader.desk.approval import CardRefused, approve, sync_cards
+    from aitrader.desk.cards import cards, make_cards
     from aitrader.desk.eod import run_session
     from aitrader.desk.risk import check_kills, is_paused, snapshot
     from aitrader.exits.bracket import step_brackets
@@ -116,7 +118,8 @@ def test_banned_sector_and_blackout(desk):
 
 def test_no_unattended_execution(desk):
     from aitrader.desk.book import desk_brackets
-    from aitrader.desk.cards import CardRefused, approve, cards
+    from aitrader.desk.approval import CardRefused, approve
+    from aitrader.desk.cards import cards
     from aitrader.desk.eod import run_session
     for d in ("2024-10-21", "2024-10-22"):
         publish_test_signals(desk, d, ["TCS", "COALINDIA"])
@@ -137,7 +140,8 @@ def test_no_unattended_execution(desk):
 
 
 def test_eod_job_renders_html(desk):
-    from aitrader.desk.cards import approve, cards
+    from aitrader.desk.approval import approve
+    from aitrader.desk.cards import cards
     from aitrader.desk.eod import run_session
     from aitrader.jobs.catalog import run
     publish_test_signals(desk, "2024-10-21", ["TCS", "COALINDIA"])

@@ -94,7 +94,7 @@ def test_readers_see_one_run_or_the_other(cfg):
 
 def test_later_tables_registered_with_one_line(cfg, backend):
     "The exits branch's BRACKET_DDL (registered with one `register_schema` line) works on both backends."
-    from aitrader.exits.bracket import BracketStore, exit_setting, set_exit_setting
+    from aitrader.exits.bracket_store import BracketStore, exit_setting, set_exit_setting
     set_exit_setting(cfg, "policy", {"trail_atr": 2.5}); set_exit_setting(cfg, "policy", {"trail_atr": 3.0})
     assert exit_setting(cfg, "policy") == {"trail_atr": 3.0} and exit_setting(cfg, "nope", 1) == 1
     with BracketStore(cfg) as db:

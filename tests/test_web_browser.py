@@ -17,7 +17,8 @@ from aitrader.core.config import get_config
 from aitrader.core.calendar import IST
 from aitrader.data.ingest import ingest
 from aitrader.data.window import read_window
-from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
+from aitrader.desk.accounts import FundingPlan, Mandate, create_account
+from aitrader.desk.funding import apply_funding
 from aitrader.desk.cards import make_cards
 from aitrader.signals.store import SignalStore
 from aitrader.testing import ingest_real, publish_synthetic, synthetic_signals, with_real

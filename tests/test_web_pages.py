@@ -24,7 +24,8 @@ REAL = [("RELIANCE", "BUY", 1230.0), ("TCS", "BUY", 4100.0)]
 
 @pytest.fixture()
 def site(tmp_path, data_dir):
-    from aitrader.desk.accounts import FundingPlan, Mandate, apply_funding, create_account
+    from aitrader.desk.accounts import FundingPlan, Mandate, create_account
+    from aitrader.desk.funding import apply_funding
     from aitrader.desk.cards import make_cards
     from aitrader.track.outcomes import track_live
     cfg = get_config({"AITRADER_HOME": str(tmp_path), "AITRADER_DATA_DIR": str(data_dir)})
@@ -95,7 +96,7 @@ def test_desk_api_refuses_bad_input_and_approves_a_card_once_under_concurrency(s
     "The desk API: unauthorised 401/403, malformed 422, unknown 404, oversized 413; four simultaneous approvals of one card open one bracket."
     import threading
     from aitrader.desk.cards import cards
-    from aitrader.exits.bracket import brackets
+    from aitrader.exits.bracket_store import brackets
     cfg, _, keys = site
     c = TestClient(create_app(cfg, clock=lambda: EVENING))
     A = {"X-API-Key": keys["admin"]}

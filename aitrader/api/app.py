@@ -22,6 +22,7 @@ from ..trading.costs import CostModel
 from ..storage.db import is_pg
 from . import web
 from . import webpages  # track record and desk pages (registers the signal page's outcome hook)
+from . import web_admin  # noqa: F401  (its pages register on `web.router` before it is included)
 
 # %% auto #0
 __all__ = ['create_app', 'serve']

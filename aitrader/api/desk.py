@@ -149,7 +149,7 @@ def desk_approve(
 ):
     "Approve a PENDING card: its bracket opens on the paper broker. 409 not pending / expired, 423 account paused."
     import pandas as pd
-    from aitrader.desk.cards import CardRefused, approve
+    from aitrader.desk.approval import CardRefused, approve
 
     try:
         day = None if body.day is None else pd.Timestamp(body.day)
@@ -175,7 +175,7 @@ def desk_reject(
     who: KeyInfo = Depends(need("admin")),
 ):
     "Reject a PENDING card with a reason."
-    from aitrader.desk.cards import CardRefused, reject
+    from aitrader.desk.approval import CardRefused, reject
 
     try:
         return _card(reject(api(request).cfg, card_id, _actor(who), body.reason))

@@ -245,7 +245,7 @@ def desk_page(request: Request, msg: Optional[str] = None, s: Session = Depends(
 @router.post("/desk/cards/{card_id}/approve")
 def desk_approve_form(request: Request, card_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
     "Approve a PENDING card on the app clock's session; back to the queue with what happened."
-    from aitrader.desk.cards import CardRefused, approve
+    from aitrader.desk.approval import CardRefused, approve
 
     check_csrf(s, csrf)
     try:
@@ -267,7 +267,7 @@ def desk_reject_form(
     s: Session = Depends(session("admin")),
 ):
     "Reject a PENDING card with a reason."
-    from aitrader.desk.cards import CardRefused, reject
+    from aitrader.desk.approval import CardRefused, reject
 
     check_csrf(s, csrf)
     try:

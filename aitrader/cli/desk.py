@@ -123,7 +123,7 @@ def approve_cmd(
     market: bool = typer.Option(False, help="enter at the next open instead of a limit at the card's entry"),
 ):
     "Approve a PENDING card: opens its bracket on the paper broker."
-    from aitrader.desk.cards import approve
+    from aitrader.desk.approval import approve
 
     try:
         c = approve(get_config(), card_id, _actor(actor), day=date, entry_type="market" if market else "limit")
@@ -139,7 +139,7 @@ def reject_cmd(
     actor: Optional[str] = typer.Option(None, help="who rejects (default: the login name)"),
 ):
     "Reject a PENDING card with a reason."
-    from aitrader.desk.cards import reject
+    from aitrader.desk.approval import reject
 
     try:
         reject(get_config(), card_id, _actor(actor), reason)
@@ -203,7 +203,7 @@ def transfer_cmd(
     note: str = "",
 ):
     "Request a transfer between two accounts (PENDING until someone else approves it)."
-    from aitrader.desk.accounts import request_transfer
+    from aitrader.desk.funding import request_transfer
 
     try:
         console.print(f"transfer {request_transfer(get_config(), src, dst, amount, date, _actor(actor), note)} PENDING")
@@ -219,7 +219,7 @@ def transfer_decide_cmd(
     reason: str = "",
 ):
     "Approve or reject a PENDING transfer (not by its requester)."
-    from aitrader.desk.accounts import decide_transfer
+    from aitrader.desk.funding import decide_transfer
 
     try:
         console.print(f"transfer {pair_id}: {decide_transfer(get_config(), pair_id, approve, _actor(actor), reason)}")

@@ -105,7 +105,7 @@ def kill_closes_cmd(
 ):
     """Configure what the kill switch does to open paper brackets (off: it only blocks new entries; resting stops keep
     working)."""
-    from aitrader.exits.bracket import set_exit_setting
+    from aitrader.exits.bracket_store import set_exit_setting
 
     set_exit_setting(get_config(), "kill_closes", bool(on))
     print(f"kill_closes = {bool(on)}")
@@ -129,7 +129,7 @@ def brackets_cmd(
     account: str = typer.Option("", help="only this account"), status: str = typer.Option("", help="only this status")
 ):
     "List the paper brackets with their positions."
-    from aitrader.exits.bracket import brackets
+    from aitrader.exits.bracket_store import brackets
 
     b = brackets(get_config(), account or None, status or None)
     cols = [

@@ -15,7 +15,8 @@ import uuid
 
 # %% auto #0
 __all__ = ['IST', 'BAR_COLS', 'OHLC', 'FILE_COLS', 'STORED_TIMEFRAMES', 'CONFLICT_TOL', 'SOURCE_KINDS', 'DEFAULT_PRIORITY',
-           'source_priority', 'symbol_path', 'to_ist', 'as_ts', 'merge_bars', 'write_parquet_atomic', 'read_series']
+           'BAR_LENGTH', 'DERIVED_BASE', 'TIMEFRAMES', 'source_priority', 'symbol_path', 'to_ist', 'as_ts',
+           'merge_bars', 'write_parquet_atomic', 'read_series']
 
 # %% ../../nbs/13a_data.bar_files.ipynb #3d51bb85
 IST = "Asia/Kolkata"
@@ -178,3 +179,30 @@ def read_series(path: Path) -> pd.DataFrame | None:
     d = pd.read_parquet(path)
     d["ts"] = to_ist(d["ts"])
     return d
+
+# %% ../../nbs/13a_data.bar_files.ipynb #a840aa4e
+BAR_LENGTH = {
+    "15m": pd.Timedelta("15min"),
+    "1h": pd.Timedelta("1h"),
+    "1d": pd.Timedelta("15h30min"),
+}  # start -> complete
+DERIVED_BASE = {"1W": ("1d",), "1M": ("1d",), "1h": ("15m", "1h"), "4h": ("15m", "1h")}  # bases, in preference order
+TIMEFRAMES = ("1M", "1W", "1d", "4h", "1h", "15m")
+
+# %% ../../nbs/13a_data.bar_files.ipynb #0907ae0d
+def _empty_bars() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series([], dtype=object),
+            "ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"),
+            **{c: pd.Series([], dtype=float) for c in [*OHLC, "volume"]},
+        }
+    )
+
+# %% ../../nbs/13a_data.bar_files.ipynb #008cf916
+def _bounds(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    "Inclusive `start` and exclusive upper bound from an inclusive `end` (a bare date covers that day)."
+    lo, hi = as_ts(start), as_ts(end)
+    if hi is not None:
+        hi = hi + pd.Timedelta(days=1) if hi == hi.normalize() else hi + pd.Timedelta(1, "ns")
+    return lo, hi

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import requests
 from .contract import SourceRead, SourceUnavailable, SRC_COLS, REJECT_COLS, TZ, _assemble, _concat, _empty
-from .csv_source import symbol_from_name
+from .csv_layout import symbol_from_name
 
 # %% auto #0
 __all__ = ['YF_INTERVALS', 'AV_URL', 'ONLINE_ORDER', 'yf_ticker', 'fetch_yfinance', 'av_symbol', 'fetch_alphavantage',

@@ -23,7 +23,7 @@ from .bhavcopy import read_bhavcopy
 from .bhavcopy import read_bhavcopy_folder
 from .csv_source import read_csv_bars
 from .csv_source import read_csv_folder
-from .csv_source import symbol_from_name
+from .csv_layout import symbol_from_name
 from .contract import CSV_FOLDERS
 from .contract import SOURCES
 from .contract import TIMEFRAMES

@@ -27,52 +27,21 @@ from .bar_files import to_ist
 from .bar_files import write_parquet_atomic
 from .bar_files import BAR_COLS
 from .bar_files import IST
+from .bar_files import BAR_LENGTH
+from .bar_files import DERIVED_BASE
+from .bar_files import TIMEFRAMES
+from .bar_files import _bounds
+from .bar_files import _empty_bars
+from .catalog import CATALOG_DDL
+from .catalog import Catalog
+from .catalog import _migrate
+from .catalog import _now
 
 # %% auto #0
-__all__ = ['CATALOG_DDL', 'TABLES', 'QUARANTINE_COLS', 'ACTION_COLS', 'BAR_LENGTH', 'DERIVED_BASE', 'TIMEFRAMES', 'BarStore']
-
-# %% ../../nbs/14_data.store.ipynb #56da05c9
-CATALOG_DDL = """
-CREATE TABLE IF NOT EXISTS bars_quarantine (
-  symbol VARCHAR, timeframe VARCHAR, ts TIMESTAMPTZ, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
-  rule VARCHAR NOT NULL, detail VARCHAR, src_file VARCHAR NOT NULL, src_line BIGINT NOT NULL, source VARCHAR,
-  ingested_at TIMESTAMPTZ, src_hash VARCHAR NOT NULL DEFAULT '', PRIMARY KEY (src_file, src_hash, src_line, rule));
-CREATE TABLE IF NOT EXISTS conflicts (
-  symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, field VARCHAR NOT NULL,
-  kept_value DOUBLE, kept_source VARCHAR, kept_file VARCHAR, other_value DOUBLE, other_source VARCHAR NOT NULL,
-  other_file VARCHAR NOT NULL, rel_diff DOUBLE, detected_at TIMESTAMPTZ,
-  PRIMARY KEY (symbol, timeframe, ts, field, other_source, other_file));
-CREATE TABLE IF NOT EXISTS corporate_actions (
-  symbol VARCHAR NOT NULL, ex_date TIMESTAMPTZ NOT NULL, kind VARCHAR, ratio DOUBLE, method VARCHAR, evidence VARCHAR,
-  source VARCHAR NOT NULL, src_file VARCHAR, recorded_at TIMESTAMPTZ, PRIMARY KEY (symbol, ex_date, source));
-CREATE TABLE IF NOT EXISTS ingest_log (
-  run_id VARCHAR, logged_at TIMESTAMPTZ, source VARCHAR, path VARCHAR, timeframe VARCHAR, symbol VARCHAR,
-  "read" BIGINT, new BIGINT, unchanged BIGINT, conflicts BIGINT, skipped BIGINT, quarantined BIGINT,
-  status VARCHAR, error VARCHAR);
-"""
-TABLES = ("bars_quarantine", "conflicts", "corporate_actions", "ingest_log")
-QUARANTINE_COLS = [*BAR_COLS, "rule", "detail", "src_file", "src_line", "src_hash"]
-
-# %% ../../nbs/14_data.store.ipynb #f1052b38
-def _migrate(con) -> None:
-    "Bring an older catalog up to date: `bars_quarantine` gains `src_hash` in its key."
-    cols = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'bars_quarantine'"
-        ).fetchall()
-    ]
-    if cols and "src_hash" not in cols:
-        con.execute("ALTER TABLE bars_quarantine RENAME TO bars_quarantine_v1")
-        con.execute(CATALOG_DDL)
-        con.execute("INSERT INTO bars_quarantine SELECT *, '' AS src_hash FROM bars_quarantine_v1")
-        con.execute("DROP TABLE bars_quarantine_v1")
-
-# %% ../../nbs/14_data.store.ipynb #523aa646
-ACTION_COLS = ["symbol", "ex_date", "kind", "ratio", "method", "evidence"]  # as aitrader.data.corporate_actions
+__all__ = ['BarStore']
 
 # %% ../../nbs/14_data.store.ipynb #2f07dc06
-class BarStore:
+class BarStore(Catalog):
     "Bars in Parquet (one file per timeframe and symbol) with a DuckDB catalog; the only class that speaks SQL."
 
     def __init__(
@@ -138,138 +107,6 @@ def symbols(self: BarStore, timeframe: str = "1d") -> list[str]:
     if not d.is_dir():
         return []
     return sorted(unquote(p.parent.name[len("symbol=") :]) for p in d.glob("symbol=*/data.parquet"))
-
-# %% ../../nbs/14_data.store.ipynb #e5d2365e
-def _now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz=IST)
-
-# %% ../../nbs/14_data.store.ipynb #b9bc2036
-@patch
-def _insert(self: BarStore, table: str, df: pd.DataFrame, ignore: bool = True) -> int:
-    "Insert `df` into `table` (skipping rows whose key exists when `ignore`); returns the number of rows added."
-    if df is None or df.empty:
-        return 0
-    cols = ", ".join(f'"{c}"' for c in df.columns)
-    self.con.register("_ins", df)
-    try:
-        return int(
-            self.con.execute(
-                f"INSERT {'OR IGNORE ' if ignore else ''}INTO {table} ({cols}) SELECT {cols} FROM _ins"
-            ).fetchall()[0][0]
-        )
-    finally:
-        self.con.unregister("_ins")
-
-# %% ../../nbs/14_data.store.ipynb #a3b36733
-@patch
-def quarantine(
-    self: BarStore,
-    rejects: pd.DataFrame,  # rejected rows: bars columns + rule, detail, src_file, src_line
-    timeframe: str,  # timeframe the rows were meant for
-    source: str,  # source name, e.g. 'csv'
-) -> int:
-    "Add rejected rows to `bars_quarantine`, de-duplicated on (src_file, src_hash, src_line, rule); returns rows added."
-    if rejects is None or rejects.empty:
-        return 0
-    q = pd.DataFrame({c: rejects[c] if c in rejects else None for c in QUARANTINE_COLS})
-    q["ts"] = pd.to_datetime(q["ts"], errors="coerce", utc=True)
-    for c in [*OHLC, "volume"]:
-        q[c] = pd.to_numeric(q[c], errors="coerce").astype(float)
-    q["symbol"] = q["symbol"].astype("string").fillna("").astype(str)
-    q["src_file"] = q["src_file"].astype("string").fillna("").astype(str)
-    q["src_line"] = pd.to_numeric(q["src_line"], errors="coerce").fillna(-1).astype("int64")
-    q["detail"], q["rule"] = q["detail"].astype("string").astype(object), q["rule"].astype(str)
-    q["src_hash"] = q["src_hash"].astype("string").fillna("").astype(str)
-    q = q.drop_duplicates(["src_file", "src_hash", "src_line", "rule"])
-    q["timeframe"], q["source"], q["ingested_at"] = timeframe, source, _now()
-    return self._insert("bars_quarantine", q)
-
-# %% ../../nbs/14_data.store.ipynb #fb56c516
-@patch
-def record_actions(
-    self: BarStore,
-    actions: pd.DataFrame,  # detected actions: symbol, ex_date, kind, ratio, ...
-    source: str,  # source name the actions were detected in
-    src_file: str | None = None,  # file they were detected in
-) -> int:
-    "Add corporate actions to `corporate_actions`, de-duplicated on (symbol, ex_date, source); returns rows added."
-    if actions is None or actions.empty:
-        return 0
-    a = pd.DataFrame({c: actions[c] if c in actions else None for c in ACTION_COLS})
-    a["ex_date"] = pd.to_datetime(a["ex_date"], utc=True)
-    a["ratio"] = pd.to_numeric(a["ratio"], errors="coerce").astype(float)
-    for c in ["kind", "method", "evidence"]:
-        a[c] = a[c].astype("string").astype(object)
-    a["source"], a["recorded_at"] = source, _now()
-    a["src_file"] = (
-        actions["src_file"].astype("string").astype(object).to_numpy()
-        if "src_file" in actions and src_file is None
-        else src_file
-    )
-    return self._insert("corporate_actions", a.drop_duplicates(["symbol", "ex_date"]))
-
-# %% ../../nbs/14_data.store.ipynb #4b1666ed
-@patch
-def log(self: BarStore, rows: pd.DataFrame) -> int:
-    "Append rows (ingest_log columns) to `ingest_log`."
-    return self._insert("ingest_log", rows, ignore=False)
-
-# %% ../../nbs/14_data.store.ipynb #455fe9bf
-@patch
-def log_start(self: BarStore, run_id: str, source: str, path: str | None, timeframe: str) -> None:
-    """Record a run as `running` (one ingest_log row with no symbol); earlier runs still `running` were killed:
-    `interrupted`."""
-    self.con.execute("UPDATE ingest_log SET status = 'interrupted' WHERE status = 'running' AND symbol IS NULL")
-    self.con.execute(
-        "INSERT INTO ingest_log (run_id, logged_at, source, path, timeframe, symbol, status, error) "
-        "VALUES (?, ?, ?, ?, ?, NULL, 'running', '')",
-        [run_id, _now(), source, path, timeframe],
-    )
-
-# %% ../../nbs/14_data.store.ipynb #5b8332de
-@patch
-def log_finish(
-    self: BarStore,
-    run_id: str,  # the run of `log_start`
-    status: str,  # 'done', 'partial' or 'failed'
-    error: str = "",  # failed files and their reasons
-    counts: dict | None = None,  # read, new, unchanged, conflicts, skipped, quarantined totals
-) -> None:
-    "Close a run's ingest_log row with its status, error and totals."
-    c = {k: int((counts or {}).get(k, 0)) for k in ["read", "new", "unchanged", "conflicts", "skipped", "quarantined"]}
-    self.con.execute(
-        'UPDATE ingest_log SET status = ?, error = ?, logged_at = ?, "read" = ?, new = ?, unchanged = ?, '
-        "conflicts = ?, skipped = ?, quarantined = ? WHERE run_id = ? AND symbol IS NULL",
-        [status, error, _now(), *c.values(), run_id],
-    )
-
-# %% ../../nbs/14_data.store.ipynb #a8e6e98b
-@patch
-def conflict_summary(self: BarStore) -> pd.DataFrame:
-    """One row per (symbol, timeframe) with conflicts: bars, fields, kept and other source kinds, max rel_diff, first,
-    last."""
-    d = self.con.sql("""SELECT symbol, timeframe, count(DISTINCT ts) AS bars, count(*) AS fields,
-        string_agg(DISTINCT kept_source, ',' ORDER BY kept_source) AS kept, string_agg(DISTINCT other_source, ',' ORDER BY other_source) AS other,
-        round(max(rel_diff), 4) AS max_rel_diff, min(ts) AS first, max(ts) AS last
-        FROM conflicts GROUP BY ALL ORDER BY bars DESC, symbol""").df()
-    for c in ("first", "last"):
-        d[c] = to_ist(d[c]).dt.strftime("%Y-%m-%d") if len(d) else d[c]
-    return d
-
-# %% ../../nbs/14_data.store.ipynb #7ef62ca9
-@patch
-def table(
-    self: BarStore,
-    name: str,  # one of TABLES
-) -> pd.DataFrame:
-    "A whole catalog table as a DataFrame, timestamps in IST. Raises `ValueError` on an unknown table."
-    if name not in TABLES:
-        raise ValueError(f"unknown table {name!r}; tables: {TABLES}")
-    df = self.con.sql(f"SELECT * FROM {name}").df()
-    for c in ["ts", "ex_date", "logged_at", "ingested_at", "detected_at", "recorded_at"]:
-        if c in df and len(df):
-            df[c] = to_ist(df[c])
-    return df
 
 # %% ../../nbs/14_data.store.ipynb #b8de9c2c
 @patch
@@ -367,33 +204,6 @@ def _write_one(self: BarStore, symbol, new, timeframe, source, rejects, extend, 
         self.con.rollback()
         raise
     return dict(symbol=symbol, **cnt, quarantined=nq, created=old is None and merged is not None)
-
-# %% ../../nbs/14_data.store.ipynb #f42386ca
-BAR_LENGTH = {
-    "15m": pd.Timedelta("15min"),
-    "1h": pd.Timedelta("1h"),
-    "1d": pd.Timedelta("15h30min"),
-}  # start -> complete
-DERIVED_BASE = {"1W": ("1d",), "1M": ("1d",), "1h": ("15m", "1h"), "4h": ("15m", "1h")}  # bases, in preference order
-TIMEFRAMES = ("1M", "1W", "1d", "4h", "1h", "15m")
-
-# %% ../../nbs/14_data.store.ipynb #79a36730
-def _empty_bars() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "symbol": pd.Series([], dtype=object),
-            "ts": pd.Series([], dtype=f"datetime64[ns, {IST}]"),
-            **{c: pd.Series([], dtype=float) for c in [*OHLC, "volume"]},
-        }
-    )
-
-# %% ../../nbs/14_data.store.ipynb #5efd22fe
-def _bounds(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    "Inclusive `start` and exclusive upper bound from an inclusive `end` (a bare date covers that day)."
-    lo, hi = as_ts(start), as_ts(end)
-    if hi is not None:
-        hi = hi + pd.Timedelta(days=1) if hi == hi.normalize() else hi + pd.Timedelta(1, "ns")
-    return lo, hi
 
 # %% ../../nbs/14_data.store.ipynb #ea572d33
 @patch

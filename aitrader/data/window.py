@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
-from .store import BarStore, TIMEFRAMES, _empty_bars
+from .store import BarStore
+from .bar_files import TIMEFRAMES, _empty_bars
 from .bar_files import as_ts
 
 # %% auto #0

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
-from .accounts import DDLS, budget, desk_db, funding_plan, _period_start, sector_of
+from .accounts import DDLS, desk_db, funding_plan, sector_of
+from .funding import budget, _period_start
 from .allocator import AccountState
 
 # %% auto #0

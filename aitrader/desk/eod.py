@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
 from .audit import audit, audit_log
-from .accounts import accounts, apply_funding, capital_tx
+from .accounts import accounts
+from .funding import apply_funding, capital_tx
 from .book import book, bracket_api, desk_brackets
-from .cards import cards, make_cards, sync_cards
+from .cards import cards, make_cards
+from .approval import sync_cards
 from .risk import check_kills, kill_events, kill_state, snapshot, snapshots
 
 # %% auto #0

@@ -16,7 +16,7 @@ from ..features.context import HORIZONS
 from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, score_daily, model_version
 from ..features.alpha import INDEX_SYMBOL, split_index
-from ..signals.decision import DecisionParams
+from ..signals.params import DecisionParams
 from ..data.universe import load_universe
 from ..train.labels import make_labels
 from .regimes import regime_table, eval_closes

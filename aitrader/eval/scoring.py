@@ -15,7 +15,7 @@ from ..features.ta import TA_FEATURES
 from ..features.ta import ta_vector
 from ..signals.daily import HISTORY_DAYS
 from ..signals.daily import score_daily
-from ..signals.decision import DecisionParams
+from ..signals.params import DecisionParams
 from ..train.bundle import Bundle
 from ..train.labels import make_labels
 from ..train.metrics import band_coverage

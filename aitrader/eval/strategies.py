@@ -11,7 +11,7 @@ import pandas as pd
 from ..features.atr import group_bounds
 from ..features.context import HORIZONS
 from ..features.ta import momentum_score
-from ..signals.decision import DecisionParams
+from ..signals.params import DecisionParams
 from ..train.metrics import rank_ic_by_date
 from .backtest import BacktestConfig, backtest, topk_signals, equal_weight_buy_and_hold
 from ..trading.costs import CostModel

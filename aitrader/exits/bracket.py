@@ -17,193 +17,16 @@ from ..trading.costs import CostModel, trade_costs
 from ..features.atr import wilder_atr
 from ..broker.execution import ExecutionRefused, exec_lock, settle_pending
 from ..trading.exit_rules import ExitPolicy, open_state, on_bar, on_close
+from .bracket_store import BracketStore
+from .bracket_store import TRANSITION_COLS
+from .bracket_store import _Rec
+from .bracket_store import _now
+from .bracket_store import _policy
+from .bracket_store import _py
+from .bracket_store import _Bars
 
 # %% auto #0
-__all__ = ['BRACKET_DDL', 'TRANSITION_COLS', 'DEFAULT_POLICY', 'BracketStore', 'set_exit_setting', 'exit_setting', 'open_bracket',
-           'step_brackets', 'close_bracket', 'brackets', 'transitions', 'bracket_orders']
-
-# %% ../../nbs/59a_exits.bracket.ipynb #d5c74100
-BRACKET_DDL = """
-CREATE TABLE IF NOT EXISTS brackets (bracket_id TEXT PRIMARY KEY, account TEXT NOT NULL, signal_id TEXT, symbol TEXT NOT NULL,
-  signal_as_of DATE NOT NULL, qty BIGINT NOT NULL, entry_type TEXT NOT NULL, entry_limit DOUBLE PRECISION,
-  stop_loss DOUBLE PRECISION NOT NULL, take_profit DOUBLE PRECISION NOT NULL, policy TEXT NOT NULL, status TEXT NOT NULL,
-  state TEXT, order_ref BIGINT, exit_reason TEXT, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS bracket_orders (order_id TEXT PRIMARY KEY, bracket_id TEXT NOT NULL, role TEXT NOT NULL,
-  side TEXT NOT NULL, qty BIGINT NOT NULL, order_type TEXT NOT NULL, price DOUBLE PRECISION, status TEXT NOT NULL,
-  reason TEXT, fill_ts TIMESTAMPTZ, ref_price DOUBLE PRECISION, fill_price DOUBLE PRECISION, value DOUBLE PRECISION,
-  charges DOUBLE PRECISION, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS bracket_positions (position_id TEXT PRIMARY KEY, bracket_id TEXT NOT NULL, account TEXT NOT NULL,
-  symbol TEXT NOT NULL, status TEXT NOT NULL, qty0 BIGINT NOT NULL, qty BIGINT NOT NULL, entry_price DOUBLE PRECISION NOT NULL,
-  entry_cost DOUBLE PRECISION NOT NULL, risk_per_share DOUBLE PRECISION NOT NULL, stop DOUBLE PRECISION, target DOUBLE PRECISION,
-  proceeds DOUBLE PRECISION NOT NULL, net_pnl DOUBLE PRECISION, net_r DOUBLE PRECISION, exit_reason TEXT,
-  opened_ts TIMESTAMPTZ NOT NULL, closed_ts TIMESTAMPTZ, days_held INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS bracket_transitions (bracket_id TEXT NOT NULL, seq BIGINT NOT NULL, entity TEXT NOT NULL,
-  entity_id TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, reason TEXT, bar_ts TIMESTAMPTZ, detail TEXT,
-  recorded_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (bracket_id, seq));
-CREATE TABLE IF NOT EXISTS exit_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS exit_decisions (bracket_id TEXT NOT NULL, bar_date DATE NOT NULL, decided_at TIMESTAMPTZ NOT NULL,
-  policy TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, obs TEXT, PRIMARY KEY (bracket_id, bar_date));
-"""
-register_schema("bracket", BRACKET_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
-TRANSITION_COLS = [
-    "bracket_id",
-    "seq",
-    "entity",
-    "entity_id",
-    "from_state",
-    "to_state",
-    "reason",
-    "bar_ts",
-    "detail",
-    "recorded_at",
-]
-_ready: set = set()
-
-# %% ../../nbs/59a_exits.bracket.ipynb #e92d2676
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-# %% ../../nbs/59a_exits.bracket.ipynb #311edf55
-def _py(ts) -> datetime | None:
-    return None if ts is None else pd.Timestamp(ts).to_pydatetime()
-
-# %% ../../nbs/59a_exits.bracket.ipynb #7e00fb1a
-class BracketStore(ApiStore):
-    "The API store with the bracket tables created (`with BracketStore(cfg) as db:`)."
-
-    def __enter__(self) -> BracketStore:
-        super().__enter__()
-        if str(self.path) not in _ready:
-            for s in BRACKET_DDL.split(";"):
-                if s.strip():
-                    self.con.execute(s)
-            _ready.add(str(self.path))
-        return self
-
-# %% ../../nbs/59a_exits.bracket.ipynb #14c36ef7
-def set_exit_setting(cfg: Config, name: str, value) -> None:
-    "Store one exit setting (JSON-able value), replacing any."
-    with BracketStore(cfg) as db:
-        db.con.execute(
-            "INSERT INTO exit_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
-            "SET value = excluded.value, updated_at = excluded.updated_at",
-            [name, json.dumps(value), _now()],
-        )
-
-# %% ../../nbs/59a_exits.bracket.ipynb #67e58409
-def exit_setting(cfg: Config, name: str, default=None):
-    "One exit setting, or `default`."
-    with BracketStore(cfg) as db:
-        r = db.one("SELECT value FROM exit_settings WHERE name = ?", [name])
-    return default if r is None else json.loads(r[0])
-
-# %% ../../nbs/59a_exits.bracket.ipynb #ac23d4d1
-class _Rec:
-    "Writes the orders, position and transitions of one bracket on an open store (inside the caller's transaction)."
-
-    def __init__(self, db: BracketStore, bid: str, b: dict | None = None):
-        self.db, self.bid, self.rows = db, bid, []
-        self.ref, self.account, self.symbol = (
-            (b or {}).get("order_ref"),
-            (b or {}).get("account"),
-            (b or {}).get("symbol"),
-        )
-        self.seq = int(db.one("SELECT coalesce(max(seq), 0) FROM bracket_transitions WHERE bracket_id = ?", [bid])[0])
-
-    def tr(self, entity, eid, frm, to, reason, bar_ts=None, **detail):
-        self.seq += 1
-        row = [
-            self.bid,
-            self.seq,
-            entity,
-            eid,
-            frm,
-            to,
-            reason,
-            _py(bar_ts),
-            json.dumps(detail, default=float) if detail else None,
-            _now(),
-        ]
-        self.db.con.execute(
-            f"INSERT INTO bracket_transitions ({', '.join(TRANSITION_COLS)}) VALUES ({', '.join('?' * 10)})", row
-        )
-        self.rows.append(row)
-
-    def bracket(self, frm, to, reason, bar_ts=None, **kw):
-        sets = ", ".join(["status = ?", "updated_at = ?"] + [f"{k} = ?" for k in kw])
-        self.db.con.execute(f"UPDATE brackets SET {sets} WHERE bracket_id = ?", [to, _now(), *kw.values(), self.bid])
-        self.tr("bracket", self.bid, frm, to, reason, bar_ts)
-
-    def order(self, role, side, qty, otype, price, reason, bar_ts=None) -> str:
-        oid = uuid.uuid4().hex[:16]
-        self.db.con.execute(
-            "INSERT INTO bracket_orders (order_id, bracket_id, role, side, qty, order_type, price, status, reason, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'WORKING', ?, ?, ?)",
-            [
-                oid,
-                self.bid,
-                role,
-                side,
-                int(qty),
-                otype,
-                None if price is None or not math.isfinite(price) else float(price),
-                reason,
-                _now(),
-                _now(),
-            ],
-        )
-        self.tr("order", oid, None, "WORKING", reason, bar_ts, role=role, qty=int(qty), price=price)
-        return oid
-
-    def working(self, role=None) -> list[tuple]:
-        "(order_id, role, qty, price) of the bracket's WORKING orders (of `role`)."
-        return self.db.all(
-            "SELECT order_id, role, qty, price FROM bracket_orders WHERE bracket_id = ? AND status = 'WORKING' "
-            "AND (? IS NULL OR role = ?) ORDER BY created_at, order_id",
-            [self.bid, role, role],
-        )
-
-    def set_order(self, oid, to, reason, bar_ts=None, fill: dict | None = None, **mod):
-        f = fill or {}
-        cols = dict(status=to, reason=reason, updated_at=_now(), **mod)
-        if f:
-            cols.update(
-                fill_ts=_py(bar_ts),
-                ref_price=f["ref_price"],
-                fill_price=f["fill_price"],
-                value=f["value"],
-                charges=f["charges"],
-            )
-        self.db.con.execute(
-            f"UPDATE bracket_orders SET {', '.join(f'{k} = ?' for k in cols)} WHERE order_id = ?", [*cols.values(), oid]
-        )
-        self.tr(
-            "order",
-            oid,
-            "WORKING",
-            to,
-            reason,
-            bar_ts,
-            **mod,
-            **({k: f[k] for k in ("ref_price", "fill_price", "charges")} if f else {}),
-        )
-
-# %% ../../nbs/59a_exits.bracket.ipynb #159944c7
-DEFAULT_POLICY = ExitPolicy(
-    "bracket", breakeven_r=1.0, trail_atr=3.0, trail_after_r=1.0, max_days=20
-)  # an example: breakeven at +1R, then a 3-ATR chandelier
-
-# %% ../../nbs/59a_exits.bracket.ipynb #622bf8d1
-def _policy(policy, cfg: Config | None = None) -> ExitPolicy:
-    if policy is None:  # the active exit policy (`aitrader.trading.exit_policy.active_exit_policy`)
-        from aitrader.trading.exit_policy import active_exit_policy, policy_for
-
-        return policy_for(active_exit_policy(cfg))
-    if isinstance(policy, ExitPolicy):
-        return policy
-    if isinstance(policy, dict):
-        return ExitPolicy(**policy)
-    raise TypeError(f"policy must be an ExitPolicy, a dict of its fields or None, got {type(policy).__name__}")
+__all__ = ['open_bracket', 'step_brackets', 'close_bracket']
 
 # %% ../../nbs/59a_exits.bracket.ipynb #6b8d0a9b
 def open_bracket(
@@ -262,34 +85,6 @@ def open_bracket(
             r.tr("bracket", bid, None, "PENDING", "opened", policy=pol.name, account=account)
             r.order("entry", "BUY", qty, entry_type, e if entry_type == "limit" else None, "entry")
     return bid
-
-# %% ../../nbs/59a_exits.bracket.ipynb #9e0295ff
-class _Bars:
-    "Cached daily (with ATR) and 15-minute bars per symbol for one `step_brackets` call."
-
-    def __init__(self, cfg: Config):
-        self.cfg, self.d, self.i = cfg, {}, {}
-
-    def daily(self, sym: str, n: int = 14) -> pd.DataFrame | None:
-        if (sym, n) not in self.d:
-            s = read_series(symbol_path(self.cfg.cache_dir, "1d", sym))
-            if s is not None and not s.empty:
-                s = s.reset_index(drop=True)
-                s["atr"] = wilder_atr(s.high, s.low, s.close, n, partial=True)
-                s["date"] = s.ts.dt.date
-            self.d[(sym, n)] = s
-        return self.d[(sym, n)]
-
-    def intraday(self, sym: str) -> dict:
-        if sym not in self.i:
-            s = read_series(symbol_path(self.cfg.cache_dir, "15m", sym))
-            self.i[sym] = {} if s is None or s.empty else {d: g for d, g in s.groupby(s.ts.dt.date)}
-        return self.i[sym]
-
-    def session(self, sym: str, day_row) -> pd.DataFrame:
-        "The bars that fill orders on one session: its 15-minute bars when stored, else the daily bar."
-        g = self.intraday(sym).get(day_row.date)
-        return g if g is not None and len(g) else pd.DataFrame([day_row])
 
 # %% ../../nbs/59a_exits.bracket.ipynb #d42b95b9
 _EXIT_ROLE = {"stop": "stop", "stop_gap": "stop", "target": "target", "target_gap": "target", "partial": "partial"}
@@ -554,12 +349,6 @@ def step_brackets(
                 made += r.rows
     return pd.DataFrame(made, columns=TRANSITION_COLS)
 
-# %% ../../nbs/59a_exits.bracket.ipynb #f11a6b5e
-def _ist(df: pd.DataFrame, *cols) -> pd.DataFrame:
-    for c in cols:
-        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(IST)
-    return df
-
 # %% ../../nbs/59a_exits.bracket.ipynb #9b0613e3
 def close_bracket(cfg: Config, bracket_id: str, reason: str = "manual") -> str:
     """Cancel a PENDING bracket or schedule its position's exit at the next open; the bracket's status after. Raises
@@ -583,82 +372,3 @@ def close_bracket(cfg: Config, bracket_id: str, reason: str = "manual") -> str:
                 _request_exit(r, st, reason, 1.0, None)
                 _save(r, st, st["last_date"])
         return b["status"]
-
-# %% ../../nbs/59a_exits.bracket.ipynb #de2fe95e
-def brackets(cfg: Config, account: str | None = None, status: str | None = None) -> pd.DataFrame:
-    """One row per bracket (newest first) with its position: ids, account, symbol, status, qty, entry/stop/target,
-    entry_price, stop (current), net_pnl INR, net_r, exit_reason, days_held."""
-    cols = [
-        "bracket_id",
-        "account",
-        "signal_id",
-        "symbol",
-        "signal_as_of",
-        "status",
-        "qty",
-        "entry_type",
-        "entry_limit",
-        "stop_loss",
-        "take_profit",
-        "policy_name",
-        "position_status",
-        "position_qty",
-        "entry_price",
-        "stop",
-        "target",
-        "net_pnl",
-        "net_r",
-        "exit_reason",
-        "days_held",
-        "opened_ts",
-        "closed_ts",
-        "created_at",
-    ]
-    with BracketStore(cfg) as db:
-        rows = db.all(
-            "SELECT b.bracket_id, b.account, b.signal_id, b.symbol, b.signal_as_of, b.status, b.qty, b.entry_type, b.entry_limit, "
-            "b.stop_loss, b.take_profit, b.policy, p.status, p.qty, p.entry_price, p.stop, p.target, p.net_pnl, p.net_r, "
-            "b.exit_reason, p.days_held, p.opened_ts, p.closed_ts, b.created_at FROM brackets b "
-            "LEFT JOIN bracket_positions p ON p.bracket_id = b.bracket_id WHERE (? IS NULL OR b.account = ?) AND (? IS NULL OR b.status = ?) "
-            "ORDER BY b.created_at DESC, b.bracket_id",
-            [account, account, status, status],
-        )
-    df = _ist(pd.DataFrame(rows, columns=cols), "opened_ts", "closed_ts", "created_at")
-    df["policy_name"] = [json.loads(p)["name"] for p in df.policy_name]
-    return df
-
-# %% ../../nbs/59a_exits.bracket.ipynb #0a064a6a
-def transitions(cfg: Config, bracket_id: str | None = None) -> pd.DataFrame:
-    "Every recorded transition (TRANSITION_COLS) of one bracket (or all), in order."
-    with BracketStore(cfg) as db:
-        rows = db.all(
-            f"SELECT {', '.join(TRANSITION_COLS)} FROM bracket_transitions WHERE ? IS NULL OR bracket_id = ? ORDER BY recorded_at, bracket_id, seq",
-            [bracket_id, bracket_id],
-        )
-    return _ist(pd.DataFrame(rows, columns=TRANSITION_COLS), "bar_ts", "recorded_at")
-
-# %% ../../nbs/59a_exits.bracket.ipynb #812aec3a
-def bracket_orders(cfg: Config, bracket_id: str) -> pd.DataFrame:
-    """The bracket's orders: order_id, role, side, qty, order_type, price, status, reason, fill_ts, ref_price,
-    fill_price, value, charges (INR)."""
-    cols = [
-        "order_id",
-        "role",
-        "side",
-        "qty",
-        "order_type",
-        "price",
-        "status",
-        "reason",
-        "fill_ts",
-        "ref_price",
-        "fill_price",
-        "value",
-        "charges",
-    ]
-    with BracketStore(cfg) as db:
-        rows = db.all(
-            f"SELECT {', '.join(cols)} FROM bracket_orders WHERE bracket_id = ? ORDER BY created_at, order_id",
-            [bracket_id],
-        )
-    return _ist(pd.DataFrame(rows, columns=cols), "fill_ts")

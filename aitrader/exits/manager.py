@@ -15,7 +15,8 @@ from ..features.alpha import INDEX_SYMBOL
 from ..broker.execution import exec_lock
 from ..trading.exit_rules import ExitPolicy, Panel
 from .env import HOLD, TIGHTEN, PARTIAL, EXIT, market_features, observation
-from .bracket import BracketStore, _Rec, _load, _now, _request_exit, _save
+from .bracket_store import BracketStore, _Rec, _now
+from .bracket import _load, _request_exit, _save
 from ..trading.exit_policy import active_exit_policy, choice_path, policy_for
 
 # %% auto #0

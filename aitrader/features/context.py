@@ -21,7 +21,8 @@ from aitrader.features.mtf import (
     daily_bias,
     intraday_asof_bias,
 )
-from .smc import SMC_FEATURES, SMCParams, smc_vector
+from .smc import SMC_FEATURES, smc_vector
+from .smc_passes import SMCParams
 
 # %% auto #0
 __all__ = ['CONTEXT_FEATURES', 'HORIZONS', 'VETO_MODEL_FEATURES', 'VETO_TA', 'VETO_SUMMARY', 'VETO_FEATURES', 'SCHEMA_VERSION',

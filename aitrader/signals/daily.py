@@ -15,7 +15,8 @@ from ..data.window import read_window
 from ..features.context import HORIZONS, model_inputs, schema_hash
 from ..features.mtf import MTF_AVAIL, MTF_FEATURES
 from ..features.smc import smc_events
-from .decision import DecisionParams, cross_section, decide
+from .params import DecisionParams
+from .decision import cross_section, decide
 from .screen import ScreenResult, screen
 from ..data.universe import load_universe
 from ..core.calendar import session_on_or_before

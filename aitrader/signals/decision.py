@@ -8,63 +8,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from ..features.mtf import MTF_FEATURES
+from .levels import _last_by
+from .levels import _level_reasons
+from .levels import _num
+from .levels import _pct
+from .levels import levels
+from .levels import smc_asof
+from .params import DECISION_COLS
+from .params import DIRECTIONS
+from .params import DecisionParams
+from .params import INPUT_COLS
 
 # %% auto #0
-__all__ = ['INPUT_COLS', 'DECISION_COLS', 'DIRECTIONS', 'TOPK_COLS', 'USED_KINDS', 'DecisionParams', 'fuse', 'cross_section',
-           'fuse_topk', 'smc_asof', 'levels', 'decide']
-
-# %% ../../nbs/52_signals.decision.ipynb #c48b19dc
-@dataclass(frozen=True)
-class DecisionParams:
-    "Thresholds of the fusion and decision rules (returns are fractions, distances ATR14 multiples)."
-
-    min_move: float = 0.005  # HOLD when |mean(sf_ret_5d, tft_p50_5d)| < min_move
-    veto_block: float = 0.65  # BUY is HOLD at p_fail >= veto_block (DESIGN.md); SELL is boosted there
-    veto_boost: float = 0.35  # BUY is boosted at p_fail <= veto_boost; SELL is HOLD there
-    boost: float = 0.10  # added to the confidence when boosted (then capped at 1)
-    zone_atr: float = 1.0  # entry at an OB/FVG edge only within zone_atr * ATR of the close
-    stop_buffer_atr: float = 0.1  # stop this far beyond the structural level
-    stop_min_atr: float = 1.0  # stop distance from the entry: lower bound
-    stop_max_atr: float = 3.0  # ... upper bound
-    stop_default_atr: float = 1.5  # stop distance when no structural level exists (the veto label's stop)
-    min_rr: float = 2.0  # target at least min_rr * risk away from the entry
-    rule: str = "threshold"  # 'threshold': the absolute rules of `fuse`; 'topk': cross-sectional ranks (`fuse_topk`)
-    k: int = 5  # topk: BUY the k best-ranked symbols, SELL (informational) the k worst
-    min_pct: float = 0.5  # topk: a BUY needs a score percentile >= min_pct (a SELL <= 1 - min_pct)
-    use_veto: bool = (
-        False  # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
-    )
-
-# %% ../../nbs/52_signals.decision.ipynb #d9576969
-INPUT_COLS = [
-    "symbol",
-    "as_of",
-    "close",
-    "atr14",
-    "sf_ret_5d",
-    "sf_up_5d",
-    "tft_p50_5d",
-    "tft_upper_10d",
-    "tft_lower_10d",
-    "p_fail",
-]  # required; MTF_FEATURES (tf_1M .. tf_1H) are optional
-DECISION_COLS = [
-    "symbol",
-    "as_of",
-    "direction",
-    "confidence",
-    "expected_5d",
-    "close",
-    "atr14",
-    "entry",
-    "stop_loss",
-    "take_profit",
-    "risk_reward",
-    "smc_flags",
-    "tf_align",
-    "reasons",
-]
-DIRECTIONS = {1: "BUY", -1: "SELL", 0: "HOLD"}
+__all__ = ['TOPK_COLS', 'fuse', 'cross_section', 'fuse_topk', 'decide']
 
 # %% ../../nbs/52_signals.decision.ipynb #fa7ec055
 def fuse(
@@ -163,162 +119,6 @@ def fuse_topk(
         },
         index=x.index,
     )
-
-# %% ../../nbs/52_signals.decision.ipynb #f4c528cb
-USED_KINDS = ["ob", "fvg", "swing_low", "swing_high", "bos", "choch", "mss"]  # the event kinds the decision reads
-
-# %% ../../nbs/52_signals.decision.ipynb #ebda30f1
-def _last(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    "The last row per symbol after sorting by `by` (indexed by symbol)."
-    return df.sort_values(["symbol"] + by, kind="stable").groupby("symbol", sort=False).tail(1).set_index("symbol")
-
-# %% ../../nbs/52_signals.decision.ipynb #1ec2ec39
-def smc_asof(
-    x: pd.DataFrame,  # symbol, as_of, close, atr14 (one row per symbol)
-    events: pd.DataFrame,  # `smc_events` frame (EVENT_COLS) on daily bars, any history
-    p: DecisionParams = DecisionParams(),
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(swings and breaks known at t sorted by x row `code` and time, nearest active bull zone per symbol, ... bear
-    zone)."""
-    kind = events["kind"].astype(str) if events["kind"].dtype != "category" else events["kind"]
-    code = pd.Categorical(events["symbol"], categories=x["symbol"]).codes  # row of x, -1 when absent
-    ok = code >= 0
-    c = np.where(ok, code, 0)
-    T = x["as_of"].values[c]  # UTC instants, as confirmed_at below
-    conf, mit = events["confirmed_at"].values, events["mitigated_at"].values
-    known = ok & (conf <= T) & kind.isin(USED_KINDS).to_numpy()
-    zone = kind.isin(["ob", "fvg"]).to_numpy()
-    active = known & zone & (np.isnat(mit) | (mit > T))
-    close, w = x["close"].to_numpy(np.float64)[c], p.zone_atr * x["atr14"].to_numpy(np.float64)[c]
-    top, bot, d = (
-        events["top"].to_numpy(np.float64),
-        events["bottom"].to_numpy(np.float64),
-        events["direction"].to_numpy(),
-    )
-    bull = events[active & (d == 1) & (top <= close) & (top >= close - w)]
-    bear = events[active & (d == -1) & (bot >= close) & (bot <= close + w)]
-    bull = _last(bull.assign(kind=bull["kind"].astype(str)), ["top", "confirmed_at"])  # highest top, then the latest
-    bear = _last(
-        bear.assign(kind=bear["kind"].astype(str), nb=-bear["bottom"]), ["nb", "confirmed_at"]
-    )  # lowest bottom, then the latest
-    i = np.flatnonzero(known & ~zone)
-    i = i[np.lexsort((events["origin_ts"].values[i], conf[i], code[i]))]
-    m = pd.DataFrame(
-        {
-            "code": code[i],
-            "symbol": events["symbol"].to_numpy()[i],
-            "kind": np.asarray(kind)[i],
-            "direction": d[i],
-            "top": top[i],
-            "confirmed_at": events["confirmed_at"].array[i],
-        }
-    )
-    return m, bull, bear
-
-# %% ../../nbs/52_signals.decision.ipynb #b320233a
-def _last_by(code: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "(codes, positions) of the last True of `mask` per code, for rows sorted by code."
-    i = np.flatnonzero(mask)
-    cs = code[i]
-    end = np.r_[cs[1:] != cs[:-1], True] if len(cs) else np.zeros(0, bool)
-    return cs[end], i[end]
-
-# %% ../../nbs/52_signals.decision.ipynb #3730eaa5
-def _swing_beyond(known: pd.DataFrame, entry: np.ndarray, kind: str, below: bool) -> np.ndarray:
-    "Per x row: level of the most recent `kind` swing confirmed by t strictly below (or above) its entry; NaN if none."
-    code, top = known["code"].to_numpy(), known["top"].to_numpy()
-    m = (known["kind"] == kind).to_numpy() & ((top < entry[code]) if below else (top > entry[code]))
-    out = np.full(len(entry), np.nan)
-    cs, i = _last_by(code, m)
-    out[cs] = top[i]
-    return out
-
-# %% ../../nbs/52_signals.decision.ipynb #8b777599
-def levels(
-    x: pd.DataFrame,
-    f: pd.DataFrame,
-    known: pd.DataFrame,
-    bull: pd.DataFrame,
-    bear: pd.DataFrame,
-    p: DecisionParams = DecisionParams(),
-) -> pd.DataFrame:
-    "Per symbol (index): zone, entry, basis, level, stop, target, target_model, rr (NaN prices for HOLD rows)."
-    d = f["dir"].to_numpy()
-    buy = d == 1
-    idx = pd.Index(x["symbol"])
-    c, a = x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
-    zb, zs = bull.reindex(idx), bear.reindex(idx)
-    zone = pd.Series(np.where(buy, zb["kind"], zs["kind"]), idx).where(d != 0).to_numpy(object)
-    entry = np.where(buy, zb["top"], zs["bottom"])
-    entry = np.where(np.isnan(entry), c, entry)
-    ob_lvl = np.where((zone == "ob"), np.where(buy, zb["bottom"], zs["top"]), np.nan)
-    sw = np.where(buy, _swing_beyond(known, entry, "swing_low", True), _swing_beyond(known, entry, "swing_high", False))
-    level = np.where(np.isnan(ob_lvl), sw, ob_lvl)
-    basis = np.where(~np.isnan(ob_lvl), "ob", np.where(~np.isnan(sw), "swing", "atr")).astype(object)
-    sgn = np.where(buy, 1.0, -1.0)
-    raw = (entry - (level - sgn * p.stop_buffer_atr * a)) * sgn / a  # stop distance in ATR
-    dist = np.where(np.isnan(raw), p.stop_default_atr, np.clip(raw, p.stop_min_atr, p.stop_max_atr))
-    stop = entry - sgn * dist * a
-    tm = c * (1 + np.where(buy, x["tft_upper_10d"], x["tft_lower_10d"]))
-    t2r = entry + sgn * p.min_rr * dist * a
-    target = np.where(buy, np.fmax(tm, t2r), np.fmin(tm, t2r))
-    out = pd.DataFrame(
-        {
-            "zone": zone,
-            "entry": entry,
-            "basis": basis,
-            "level": level,
-            "raw_atr": raw,
-            "stop": stop,
-            "target_model": tm,
-            "target": target,
-        },
-        index=idx,
-    )
-    out["rr"] = (out["target"] - out["entry"]).abs() / (out["entry"] - out["stop"]).abs()
-    hold = d == 0
-    out.loc[hold, ["entry", "level", "raw_atr", "stop", "target", "rr"]] = np.nan
-    out.loc[hold, "basis"] = None
-    return out
-
-# %% ../../nbs/52_signals.decision.ipynb #1392af21
-def _px(v: float) -> str:
-    return f"{v:,.1f}"
-
-# %% ../../nbs/52_signals.decision.ipynb #4432797b
-def _pct(v: float) -> str:
-    return f"{100 * v:+.1f}%"
-
-# %% ../../nbs/52_signals.decision.ipynb #72f846b8
-def _num(v):
-    return None if v is None or pd.isna(v) else float(v)
-
-# %% ../../nbs/52_signals.decision.ipynb #286f7fb1
-def _level_reasons(fz, lv, p: DecisionParams) -> list[str]:
-    "The entry, stop and target strings of an actionable row."
-    out, z = [], {"fvg": "FVG", "ob": "OB"}
-    if isinstance(lv.zone, str):
-        out.append(
-            f"entry at {'bullish' if fz.cand == 1 else 'bearish'} {z[lv.zone]} {'top' if fz.cand == 1 else 'bottom'} "
-            f"{_px(lv.entry)} within {p.zone_atr:g} ATR"
-        )
-    else:
-        out.append(f"entry at last close {_px(lv.entry)}")
-    nm = {"ob": "OB " + ("bottom" if fz.cand == 1 else "top"), "swing": "swing " + ("low" if fz.cand == 1 else "high")}
-    if lv.basis == "atr":
-        out.append(f"stop {_px(lv.stop)}: no structural level, {p.stop_default_atr:g} ATR")
-    elif lv.raw_atr < p.stop_min_atr:
-        out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too close, widened to {p.stop_min_atr:g} ATR")
-    elif lv.raw_atr > p.stop_max_atr:
-        out.append(f"stop {_px(lv.stop)}: {nm[lv.basis]} {_px(lv.level)} too far, capped at {p.stop_max_atr:g} ATR")
-    else:
-        out.append(f"stop {_px(lv.stop)}: beyond {nm[lv.basis]} {_px(lv.level)} ({lv.raw_atr:.1f} ATR)")
-    band = "upper" if fz.cand == 1 else "lower"
-    if lv.target == lv.target_model:
-        out.append(f"target {_px(lv.target)}: TFT {band}_10d, {lv.rr:.1f}R")
-    else:
-        out.append(f"target {_px(lv.target)}: {p.min_rr:g}R (TFT {band}_10d {_px(lv.target_model)} is closer)")
-    return out
 
 # %% ../../nbs/52_signals.decision.ipynb #190259b0
 def _topk_reasons(r, fz, lv, p: DecisionParams) -> list[str]:

@@ -23,6 +23,7 @@ from .runlock import acquire_lock
 from .runlock import proc_start
 from .runlock import release_lock
 from .frame import DIRECTIONS, STATUSES
+from .runlog import RunLog
 
 # %% auto #0
 __all__ = ['RUN_STATUSES', 'STORE_DDL', 'SignalsInvalid', 'SignalsInUse', 'SignalStore']
@@ -113,7 +114,7 @@ def _widen_statuses(con) -> bool:
     return True
 
 # %% ../../nbs/51_signals.store.ipynb #622e3465
-class SignalStore:
+class SignalStore(RunLog):
     "signals, signal_events and runs in the DuckDB file `cfg.store_path`; one connection per call."
 
     def __init__(
@@ -162,143 +163,6 @@ class SignalStore:
 
     def lock_path(self, job: str) -> Path:
         return Path(self.cfg.home) / ".locks" / f"{job}.lock"
-
-# %% ../../nbs/51_signals.store.ipynb #d1bb8738
-def _jmerge(old: str | None, new: dict | None) -> str | None:
-    "JSON text of the dict `old` updated with `new`."
-    if new is None:
-        return old
-    d = json.loads(old) if old else {}
-    d.update(new)
-    return json.dumps(d, default=str)
-
-# %% ../../nbs/51_signals.store.ipynb #0316dedb
-@patch
-def start_run(
-    self: SignalStore,
-    job: str,  # 'daily', 'hourly', 'train', ...
-    run_date=None,  # the date the run is for (str/date); None = no date
-    notebook: str | None = None,  # executed notebook path (relative, as recorded)
-    model_version: str | None = None,  # champion bundle version used
-) -> str:
-    """Take the job's lock and record a running run; returns run_id ('<job>-<date>-<utc time>-<hex>'). Raises
-    `RunLocked`."""
-    now = pd.Timestamp.now(tz="UTC")
-    day = None if run_date in (None, "") else pd.Timestamp(run_date).date()
-    run_id = f"{job}-{day or 'nodate'}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    stale = acquire_lock(
-        self.lock_path(job),
-        dict(
-            pid=os.getpid(),
-            pid_start=proc_start(os.getpid()),
-            host=socket.gethostname(),
-            run_id=run_id,
-            started_at=str(now),
-        ),
-    )
-    try:
-        with self.transaction() as con:
-            if stale and stale.get("run_id"):
-                con.execute(
-                    "UPDATE runs SET status = 'failed', errors = ? WHERE run_id = ? AND status = 'running'",
-                    [_jmerge(None, {"_run": f"stale lock: pid {stale.get('pid')} died"}), stale["run_id"]],
-                )
-            con.execute(
-                "INSERT INTO runs (run_id, job, run_date, status, started_at, model_version, counts, errors, notebook, pid, host) "
-                "VALUES (?, ?, ?, 'running', ?, ?, '{}', '{}', ?, ?, ?)",
-                [run_id, job, day, now, model_version, notebook, os.getpid(), socket.gethostname()],
-            )
-    except BaseException:
-        release_lock(self.lock_path(job), run_id)
-        raise
-    return run_id
-
-# %% ../../nbs/51_signals.store.ipynb #244e7e15
-@patch
-def update_run(
-    self: SignalStore,
-    run_id: str,
-    counts: dict | None = None,  # merged into the run's counts
-    errors: dict | None = None,  # {symbol: message}, merged into the run's errors
-    model_version: str | None = None,
-    notebook: str | None = None,
-) -> None:
-    "Merge counts/errors into a run's row and set model_version/notebook when given. Raises `KeyError`."
-    with self.transaction() as con:
-        r = con.execute(
-            "SELECT counts, errors, model_version, notebook FROM runs WHERE run_id = ?", [run_id]
-        ).fetchone()
-        if r is None:
-            raise KeyError(f"no run {run_id!r}")
-        con.execute(
-            "UPDATE runs SET counts = ?, errors = ?, model_version = ?, notebook = ? WHERE run_id = ?",
-            [_jmerge(r[0], counts), _jmerge(r[1], errors), model_version or r[2], notebook or r[3], run_id],
-        )
-
-# %% ../../nbs/51_signals.store.ipynb #03d65237
-@patch
-def finish_run(
-    self: SignalStore,
-    run_id: str,
-    status: str,  # 'success' or 'failed'
-    counts: dict | None = None,
-    errors: dict | None = None,
-    model_version: str | None = None,
-    notebook: str | None = None,
-) -> dict:
-    """Record the outcome and duration (s) of a running run, release the lock; returns the run's row. Raises
-    `ValueError`, `KeyError`."""
-    if status not in ("success", "failed"):
-        raise ValueError(f"status must be 'success' or 'failed', got {status!r}")
-    r = self.get_run(run_id)
-    if r is None:
-        raise KeyError(f"no run {run_id!r}")
-    if r["status"] != "running":
-        raise ValueError(f"run {run_id!r} already finished ({r['status']})")
-    self.update_run(run_id, counts, errors, model_version, notebook)
-    now = pd.Timestamp.now(tz="UTC")
-    with self.transaction() as con:
-        job, started = con.execute("SELECT job, started_at FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        con.execute(
-            "UPDATE runs SET status = ?, finished_at = ?, duration_s = ? WHERE run_id = ?",
-            [status, now, (now - pd.Timestamp(started)).total_seconds(), run_id],
-        )
-        bump_version(con, "signals")
-    release_lock(self.lock_path(job), run_id)
-    return self.get_run(run_id)
-
-# %% ../../nbs/51_signals.store.ipynb #64a19a52
-@patch
-def get_run(self: SignalStore, run_id: str) -> dict | None:
-    "A run's row as a dict (counts and errors decoded), or None."
-    df = self._df("SELECT * FROM runs WHERE run_id = ?", [run_id])
-    if df.empty:
-        return None
-    r = df.iloc[0].to_dict()
-    for c in ("counts", "errors"):
-        r[c] = json.loads(r[c]) if r[c] else {}
-    return r
-
-# %% ../../nbs/51_signals.store.ipynb #d00db174
-@patch
-def runs(self: SignalStore, job: str | None = None, limit: int = 20) -> pd.DataFrame:
-    "The latest runs (optionally of one job), newest first."
-    w, p = ("WHERE job = ?", [job]) if job else ("", [])
-    return self._df(f"SELECT * FROM runs {w} ORDER BY started_at DESC LIMIT {int(limit)}", p)
-
-# %% ../../nbs/51_signals.store.ipynb #460abf0c
-@patch
-@contextmanager
-def run(self: SignalStore, job: str, run_date=None, **kw):
-    """Context manager: `start_run`, yield run_id, `finish_run` success, or failed (with the exception as `_run` error)
-    and re-raise."""
-    rid = self.start_run(job, run_date, **kw)
-    try:
-        yield rid
-    except BaseException as e:
-        self.finish_run(rid, "failed", errors={"_run": f"{type(e).__name__}: {e}"})
-        raise
-    self.finish_run(rid, "success")
 
 # %% ../../nbs/51_signals.store.ipynb #d39c736e
 @patch

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
 from ..features.atr import wilder_atr
-from ..signals.decision import DecisionParams
+from ..signals.params import DecisionParams
 from ..signals.store import SignalStore
 from aitrader.track.outcomes import (
     SIGNAL_KEYS,

@@ -33,7 +33,6 @@ def active_exit_policy(cfg: Config | None = None) -> dict:
 def policy_for(choice: dict) -> ExitPolicy:
     """The engine policy of a choice: the rule's parameters, or PPO's base (the signal's stop as a hard stop, no target,
     30 sessions at most)."""
-    from aitrader.trading.exit_policy import BASE_POLICY
 
     if choice.get("kind") == "ppo":
         return BASE_POLICY
