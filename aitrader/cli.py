@@ -304,6 +304,14 @@ app.add_typer(exits_app, name="exits")
 from .desk.cli import desk_app, audit_app, ingest_events_cmd   # issue #16: the trading desk
 app.add_typer(desk_app, name="desk"); app.add_typer(audit_app, name="audit"); app.command("ingest-events")(ingest_events_cmd)
 
+# %% ../nbs/90_cli.ipynb #8168c94e
+# issue #27: events from the exchange's own bulletins. `ingest-events` reads the desk's CSV/JSON layout or an NSE bulletin
+# folder (recognised from the files, or --source nse-bulletin --path DIR); `events ...` measures the taggers.
+from .desk.events_cli import events_app, ingest_events_cmd as bulletin_ingest_events_cmd
+app.registered_commands = [c for c in app.registered_commands if c.name != "ingest-events"]   # replaces #16's command
+app.command("ingest-events")(bulletin_ingest_events_cmd)
+app.add_typer(events_app, name="events")
+
 # %% ../nbs/90_cli.ipynb #a7db0517
 from .migrations import db_app
 app.add_typer(db_app, name="db")   # aitrader db migrate | status

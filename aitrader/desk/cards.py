@@ -92,6 +92,7 @@ def make_cards(cfg: Config | None, day, account_ids: list | None = None, actor: 
     from aitrader.signals.store import SignalStore
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
     from aitrader.data.calendar import next_session
+    from aitrader.desk.playbooks import playbook_vetoes   # issue #27: event playbooks from the exchange's bulletins
     expire_cards(cfg, d)
     sig = SignalStore(cfg).latest_signals(limit=10_000, as_of=d)
     mv = None if sig.empty else str(sig["model_version"].iat[0])
@@ -106,7 +107,8 @@ def make_cards(cfg: Config | None, day, account_ids: list | None = None, actor: 
     for aid in (accounts(cfg).account_id if account_ids is None else account_ids):
         ver, m = mandate(cfg, aid)
         st = account_state(cfg, aid, d, paused=is_paused(cfg, aid))
-        prop = allocate(buys, m, st, mk, blackout(cfg, d, m.blackout_days))
+        veto = playbook_vetoes(cfg, d, list(buys["symbol"]))   # issue #27
+        prop = allocate(buys, m, st, mk, blackout(cfg, d, m.blackout_days), vetoes=veto)
         sel = prop[prop["decision"] == "CARD"]
         with desk_db(cfg, *C_DDLS) as db, db.transaction():
             append(db.con, "allocation", dict(day=str(d.date()), mandate_version=ver, equity=round(st.equity, 2), deployable=round(st.deployable, 2),
