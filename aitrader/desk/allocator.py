@@ -96,7 +96,8 @@ def allocate(signals: pd.DataFrame,  # one session's signals (SignalStore rows: 
     rows = []
     for sig in signals.to_dict("records"):
         why = filter_reason(sig, m, st, mk.get(sig["symbol"]), blacked or {})
-        if why is None: why = (vetoes or {}).get(sig["symbol"])   # issue #27: event playbooks, after the mandate's own filters
+        if why is None:   # issue #27: event playbooks, after the mandate's own filters
+            why = (vetoes or {}).get(sig["symbol"])
         h, edge = pick_horizon(sig, m)
         q = float(sig["confidence"]) * (1 - float(sig.get("p_fail") or 0))
         vol = mk.get(sig["symbol"], {}).get("vol_ann", float("nan"))
