@@ -74,7 +74,8 @@ def test_wrapped_gist_joined(bul, parsed):
         assert lines[-1].strip() in r.text, (r.src_file, r.src_line)
 
 
-def test_ingest_idempotent_and_blackout(home, bul):
+def test_ingest_idempotent_and_blackout(home, bul, backend):
+    "On DuckDB and on PostgreSQL."
     from aitrader.desk.audit import audit_log
     from aitrader.desk.bulletin_store import bulletin_counts
     from aitrader.desk.events import blackout
@@ -259,7 +260,7 @@ def test_malformed_input_quarantined(tmp_path):
     assert aside.reason.tolist() == ["series:NC"]
 
 
-def test_malformed_input_stored_with_rule_file_line(home, tmp_path):
+def test_malformed_input_stored_with_rule_file_line(home, tmp_path, backend):
     from aitrader.desk.audit import AUDIT_DDL, desk_db
     from aitrader.desk.bulletin_store import BULLETIN_DDL, bulletin_events
 
