@@ -132,6 +132,18 @@ def test_playbooks_in_the_allocator(home, bul):
     )
 
 
+def test_default_tagger_tags_out_of_day(home, bul):
+    "Each day is tagged by a learned tagger fitted on the other days only; a first lone day falls back to the rules."
+    from aitrader.desk.bulletin_store import bulletin_events, ingest_bulletin
+    cfg = get_config()
+    assert ingest_bulletin(cfg, [bul / "an16122025.txt"])["tagger"] == "rules"  # no other day to learn from
+    assert ingest_bulletin(cfg, [bul / "an17122025.txt"])["tagger"] == "tfidf-lr"  # fitted on the 16th only
+    e = bulletin_events(cfg, kind="announcement")
+    assert e.groupby("bulletin_date").tagger.first().tolist() == ["rules", "tfidf-lr"]
+    g = e[e.nse_type == "GENERAL"]
+    assert g.tag_type.ne("GENERAL").sum() > 0 and (g.event_type == g.tag_type).all()  # catch-alls read by the tagger
+
+
 def test_tagger_eval_cli(home, bul):
     out = " ".join(run("events", "tagger-eval", "--path", bul).split())  # rich wraps long titles
     assert "rules (fixed rules, not trained), tested on 2025-12-18" in out
