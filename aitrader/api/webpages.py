@@ -18,8 +18,8 @@ from .templates import TEMPLATES, render
 from .session import Session, check_csrf, register_page, session
 
 # %% auto #0
-__all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'track_outcome', 'record_rows', 'equity_points', 'equity_js', 'track_page',
-           'desk_page', 'desk_approve_form', 'desk_reject_form']
+__all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'EVENT_LINK', 'track_outcome', 'record_rows', 'equity_points', 'equity_js',
+           'track_page', 'desk_page', 'desk_approve_form', 'desk_reject_form', 'events_page']
 
 # %% ../../nbs/78a_api.webpages.ipynb #bb00f026
 OUTCOME_FIELDS = [
@@ -278,3 +278,47 @@ def desk_reject_form(
     except CardRefused as e:
         msg = f"Refused ({e.code}): {e}"
     return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
+
+# %% ../../nbs/78a_api.webpages.ipynb #6e0ffeac
+TEMPLATES["events.html"] = """{% extends "base.html" %}{% block body %}
+<form class="card" method="get" action="/ui/events" id="events-filter">Symbol <input name="symbol" value="{{ symbol }}"
+maxlength="20"> Day <input name="day" type="date" value="{{ day }}"> <button>Show</button></form>
+<p id="events-summary">{{ rows|length }} event(s){{ ' of ' + symbol if symbol }}{{ ' on ' + day if day }}.</p>
+<div class="card scroll"><table id="events"><tr><th>date</th><th>symbol</th><th>kind</th><th>NSE category</th>
+<th>type</th><th>stance</th><th>gist</th><th>source</th></tr>
+{% for e in rows %}<tr><td><a href="/ui/events?day={{ e.event_date }}">{{ e.event_date }}</a></td>
+<td><a href="/ui/events?symbol={{ e.symbol }}">{{ e.symbol }}</a></td><td>{{ e.kind }}</td><td>{{ e.category }}</td>
+<td>{{ e.event_type }}</td><td>{{ e.stance }}{{ ' (' + e.stance_rule + ')' if e.stance_rule }}</td><td>{{ e.text[:240] }}</td>
+<td>{{ e.src_file }}:{{ e.src_line }}</td></tr>{% endfor %}</table>
+{% if not rows %}<p id="no-events">No stored event here: <code>aitrader ingest-events --path DIR</code> stores a bulletin.</p>
+{% endif %}</div>{% endblock %}"""
+
+# %% ../../nbs/78a_api.webpages.ipynb #bfac09be
+register_page("/ui/events", "Events", "basic", 45)
+EVENT_LINK = (
+    '<p class="card" id="events-link"><a href="/ui/events?symbol={{ r.symbol }}">'
+    "Corporate events of {{ r.symbol }}</a></p>"
+)
+if "events-link" not in TEMPLATES.get("signal.html", ""):  # the signal page links to its symbol's events
+    _at = '<div class="card" id="outcome">'
+    TEMPLATES["signal.html"] = TEMPLATES["signal.html"].replace(_at, EVENT_LINK + _at, 1)
+
+# %% ../../nbs/78a_api.webpages.ipynb #73759601
+@router.get("/events")
+def events_page(request: Request, symbol: str = "", day: str = "", s: Session = Depends(session())):
+    """Stored bulletin events of a symbol and/or a day (the latest bulletin day when neither is given); 400 on a bad
+    filter."""
+    import re
+    from aitrader.desk.bulletin_store import bulletin_events
+
+    if symbol and not re.fullmatch(r"[A-Za-z0-9&\-_.]{1,20}", symbol):
+        raise HTTPException(400, "symbol: letters, digits, & - _ . (at most 20)")
+    d = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce") if day else None
+    if day and pd.isna(d):
+        raise HTTPException(400, "day: YYYY-MM-DD")
+    e = bulletin_events(api(request).cfg, d, d, [symbol.upper()] if symbol else None)
+    if not symbol and not day and len(e):
+        e = e[e["bulletin_date"] == e["bulletin_date"].max()]
+    rows = e.sort_values(["event_date", "symbol"], ascending=[False, True]).head(500).astype(object)
+    rows = rows.where(rows.notna(), None).assign(event_date=e["event_date"].dt.strftime("%Y-%m-%d")).to_dict("records")
+    return render("events.html", s, title="Corporate events", rows=rows, symbol=symbol.upper(), day=day)

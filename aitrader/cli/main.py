@@ -17,6 +17,7 @@ from .app import app
 from .ops import _report_job
 from .ops import _run_job
 from .ops import _top_signals
+import aitrader.cli.data_cmds, aitrader.cli.research, aitrader.cli.ops  # noqa: F401  (their commands register on `app`)
 
 # %% auto #0
 __all__ = ['main', 'main_job']
@@ -84,6 +85,17 @@ from .desk import desk_app, audit_app, ingest_events_cmd  # issue #16: the tradi
 app.add_typer(desk_app, name="desk")
 app.add_typer(audit_app, name="audit")
 app.command("ingest-events")(ingest_events_cmd)
+
+# %% ../../nbs/90_cli.main.ipynb #8168c94e
+# events from the exchange's own bulletins: `ingest-events` reads the desk's CSV/JSON layout or an NSE bulletin folder
+# (recognised from the files, or --source nse-bulletin --path DIR); `events ...` measures the taggers.
+from ..desk.events_cli import events_app, ingest_events_cmd as bulletin_ingest_events_cmd
+
+app.registered_commands = [
+    c for c in app.registered_commands if c.name != "ingest-events"
+]  # replaces the desk's command
+app.command("ingest-events")(bulletin_ingest_events_cmd)
+app.add_typer(events_app, name="events")
 
 # %% ../../nbs/90_cli.main.ipynb #a7db0517
 from .db import db_app

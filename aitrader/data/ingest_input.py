@@ -9,7 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['KIND_OF_SOURCE', 'SOURCES', 'LOCAL_FOLDERS', 'online_provenance', 'read_input', 'is_unadjusted', 'prepare']
+__all__ = ['SOURCES', 'LOCAL_FOLDERS', 'KIND_OF_SOURCE', 'online_provenance', 'read_input', 'is_unadjusted', 'prepare']
+
+# %% ../../nbs/16b_data.ingest_input.ipynb #a741b770
+SOURCES = ("csv", "bhavcopy", "yfinance", "alphavantage")
+LOCAL_FOLDERS = {"1d": "daily", "15m": "intraday_15m"}  # default csv folder per timeframe under cfg.data_dir
 
 # %% ../../nbs/16b_data.ingest_input.ipynb #3e1d10b6
 def _label(path: Path | None, cfg: Config) -> str | None:
@@ -127,7 +131,3 @@ def prepare(
     if len(lm):
         actions = lm if actions is None or not len(actions) else pd.concat([actions, lm], ignore_index=True)
     return clean, rejects, actions
-
-# %% ../../nbs/16b_data.ingest_input.ipynb #a741b770
-SOURCES = ("csv", "bhavcopy", "yfinance", "alphavantage")
-LOCAL_FOLDERS = {"1d": "daily", "15m": "intraday_15m"}  # default csv folder per timeframe under cfg.data_dir

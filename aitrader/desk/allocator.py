@@ -143,12 +143,15 @@ def allocate(
     st: AccountState,
     market: pd.DataFrame,  # `market_stats` of the signals' symbols on the decision date
     blacked: dict | None = None,  # `events.blackout` of the day for the mandate's blackout_days
+    vetoes: dict | None = None,  # {symbol: reason} of blocking event playbooks (`desk.playbooks.playbook_vetoes`)
 ) -> pd.DataFrame:
     "PROPOSAL_COLS, one row per signal: decision 'CARD' (sized) or 'SKIP' (with the reason), CARDs first by rank."
     mk = market.set_index("symbol").to_dict("index")
     rows = []
     for sig in signals.to_dict("records"):
         why = filter_reason(sig, m, st, mk.get(sig["symbol"]), blacked or {})
+        if why is None:  # event playbooks, after the mandate's own filters
+            why = (vetoes or {}).get(sig["symbol"])
         h, edge = pick_horizon(sig, m)
         q = float(sig["confidence"]) * (1 - float(sig.get("p_fail") or 0))
         vol = mk.get(sig["symbol"], {}).get("vol_ann", float("nan"))

@@ -171,6 +171,7 @@ def make_cards(
 
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
     from aitrader.core.calendar import next_session
+    from aitrader.desk.playbooks import playbook_vetoes  # event playbooks from the exchange's bulletins
 
     expire_cards(cfg, d)
     sig = SignalStore(cfg).latest_signals(limit=10_000, as_of=d)
@@ -202,7 +203,8 @@ def make_cards(
     for aid in accounts(cfg).account_id if account_ids is None else account_ids:
         ver, m = mandate(cfg, aid)
         st = account_state(cfg, aid, d, paused=is_paused(cfg, aid))
-        prop = allocate(buys, m, st, mk, blackout(cfg, d, m.blackout_days))
+        veto = playbook_vetoes(cfg, d, list(buys["symbol"]))
+        prop = allocate(buys, m, st, mk, blackout(cfg, d, m.blackout_days), vetoes=veto)
         sel = prop[prop["decision"] == "CARD"]
         with desk_db(cfg, *C_DDLS) as db, db.transaction():
             append(

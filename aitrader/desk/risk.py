@@ -12,6 +12,7 @@ from .audit import AUDIT_DDL, append, canon, desk_db, notify
 from .accounts import DDLS, accounts, mandate
 from .book import book, desk_brackets, marks
 from ..storage.migrations import register_schema
+from ..broker.execution import kill_state as execution_kill_state
 
 # %% auto #0
 __all__ = ['RISK_DDL', 'R_DDLS', 'SNAP_COLS', 'snapshot', 'snapshots', 'kill_state', 'is_paused', 'engage', 'release',
@@ -148,7 +149,11 @@ def snapshots(cfg: Config | None = None, account_id: str | None = None, kind: st
 
 # %% ../../nbs/85d_desk.risk.ipynb #00124d42
 def kill_state(cfg: Config | None, account_id: str) -> dict:
-    "{'engaged', 'rule', 'reason', 'auto_reset', 'set_day'} of the account's switch (disengaged when never set)."
+    """{'engaged', 'rule', 'reason', 'auto_reset', 'set_day'} of the account's switch (disengaged when never set). The one
+    global kill switch (`broker.execution.kill_state`) holds every account: then rule is 'global'."""
+    g = execution_kill_state(cfg or get_config())
+    if g["engaged"]:
+        return dict(engaged=True, rule="global", reason=g.get("reason"), auto_reset=None, set_day=None)
     with desk_db(cfg, *R_DDLS) as db:
         r = db.one(
             "SELECT engaged, rule, reason, auto_reset, set_day FROM desk_kill WHERE account_id = ?", [account_id]
@@ -202,6 +207,8 @@ def engage(
 def release(cfg: Config | None, account_id: str, actor: str, reason: str = "released by hand", day=None) -> None:
     "Release the account's switch (audited). Raises ValueError when it is not engaged."
     k = kill_state(cfg, account_id)
+    if k["rule"] == "global":
+        raise ValueError("the global kill switch holds every account: release it on the admin page (POST /admin/kill)")
     if not k["engaged"]:
         raise ValueError(f"account {account_id}: kill switch is not engaged")
     _set(cfg, account_id, False, k["rule"], reason, None, day, actor)

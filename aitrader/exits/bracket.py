@@ -24,6 +24,7 @@ from .bracket_store import _now
 from .bracket_store import _policy
 from .bracket_store import _py
 from .bracket_store import _Bars
+from .bracket_store import brackets, transitions, bracket_orders  # part of the bracket API (`desk.book.bracket_api`)
 
 # %% auto #0
 __all__ = ['open_bracket', 'step_brackets', 'close_bracket']

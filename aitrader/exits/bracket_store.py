@@ -23,6 +23,40 @@ from ..features.atr import wilder_atr
 __all__ = ['BRACKET_DDL', 'TRANSITION_COLS', 'DEFAULT_POLICY', 'BracketStore', 'set_exit_setting', 'exit_setting', 'brackets',
            'transitions', 'bracket_orders']
 
+# %% ../../nbs/59_exits.bracket_store.ipynb #aee9980a
+def _ist(df: pd.DataFrame, *cols) -> pd.DataFrame:
+    for c in cols:
+        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(IST)
+    return df
+
+# %% ../../nbs/59_exits.bracket_store.ipynb #b2fcf83a
+class _Bars:
+    "Cached daily (with ATR) and 15-minute bars per symbol for one `step_brackets` call."
+
+    def __init__(self, cfg: Config):
+        self.cfg, self.d, self.i = cfg, {}, {}
+
+    def daily(self, sym: str, n: int = 14) -> pd.DataFrame | None:
+        if (sym, n) not in self.d:
+            s = read_series(symbol_path(self.cfg.cache_dir, "1d", sym))
+            if s is not None and not s.empty:
+                s = s.reset_index(drop=True)
+                s["atr"] = wilder_atr(s.high, s.low, s.close, n, partial=True)
+                s["date"] = s.ts.dt.date
+            self.d[(sym, n)] = s
+        return self.d[(sym, n)]
+
+    def intraday(self, sym: str) -> dict:
+        if sym not in self.i:
+            s = read_series(symbol_path(self.cfg.cache_dir, "15m", sym))
+            self.i[sym] = {} if s is None or s.empty else {d: g for d, g in s.groupby(s.ts.dt.date)}
+        return self.i[sym]
+
+    def session(self, sym: str, day_row) -> pd.DataFrame:
+        "The bars that fill orders on one session: its 15-minute bars when stored, else the daily bar."
+        g = self.intraday(sym).get(day_row.date)
+        return g if g is not None and len(g) else pd.DataFrame([day_row])
+
 # %% ../../nbs/59_exits.bracket_store.ipynb #81f4e125
 BRACKET_DDL = """
 CREATE TABLE IF NOT EXISTS brackets (bracket_id TEXT PRIMARY KEY, account TEXT NOT NULL, signal_id TEXT, symbol TEXT NOT NULL,
@@ -284,37 +318,3 @@ def bracket_orders(cfg: Config, bracket_id: str) -> pd.DataFrame:
             [bracket_id],
         )
     return _ist(pd.DataFrame(rows, columns=cols), "fill_ts")
-
-# %% ../../nbs/59_exits.bracket_store.ipynb #aee9980a
-def _ist(df: pd.DataFrame, *cols) -> pd.DataFrame:
-    for c in cols:
-        df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert(IST)
-    return df
-
-# %% ../../nbs/59_exits.bracket_store.ipynb #b2fcf83a
-class _Bars:
-    "Cached daily (with ATR) and 15-minute bars per symbol for one `step_brackets` call."
-
-    def __init__(self, cfg: Config):
-        self.cfg, self.d, self.i = cfg, {}, {}
-
-    def daily(self, sym: str, n: int = 14) -> pd.DataFrame | None:
-        if (sym, n) not in self.d:
-            s = read_series(symbol_path(self.cfg.cache_dir, "1d", sym))
-            if s is not None and not s.empty:
-                s = s.reset_index(drop=True)
-                s["atr"] = wilder_atr(s.high, s.low, s.close, n, partial=True)
-                s["date"] = s.ts.dt.date
-            self.d[(sym, n)] = s
-        return self.d[(sym, n)]
-
-    def intraday(self, sym: str) -> dict:
-        if sym not in self.i:
-            s = read_series(symbol_path(self.cfg.cache_dir, "15m", sym))
-            self.i[sym] = {} if s is None or s.empty else {d: g for d, g in s.groupby(s.ts.dt.date)}
-        return self.i[sym]
-
-    def session(self, sym: str, day_row) -> pd.DataFrame:
-        "The bars that fill orders on one session: its 15-minute bars when stored, else the daily bar."
-        g = self.intraday(sym).get(day_row.date)
-        return g if g is not None and len(g) else pd.DataFrame([day_row])

@@ -31,7 +31,6 @@ def product_entries(
     cooldown: int = 5,  # sessions before the same symbol may enter again
 ) -> pd.DataFrame:
     "Entries (symbol, as_of, entry, stop_loss, take_profit, score, year) of `strategy` in [start, end], one per move."
-    import aitrader.eval.evaluate  # registers the evaluation's strategies (imported here: it loads the models' code)
 
     if strategy not in STRATEGIES:
         raise KeyError(f"unknown strategy {strategy!r}; known: {sorted(STRATEGIES)}")

@@ -16,6 +16,7 @@ from ..trading.exit_rules import RULES, ExitPolicy, Panel, exit_metrics, simulat
 from .env import load_panel, product_entries
 from .ppo import agent_trades, cut, ppo_act, train_ppo
 from ..trading.exit_policy import choice_path
+import aitrader.eval.evaluate  # noqa: F401  (registers the evaluation strategies that product_entries looks up)
 
 # %% auto #0
 __all__ = ['METRIC_COLS', 'ExitEval', 'evaluate_exits', 'exit_table', 'select_policy', 'save_choice']
