@@ -92,7 +92,10 @@ def prepare(bars: pd.DataFrame,   # source bars (bars frame + src_file, src_line
     "(clean bars, rejected rows with `rule` and `detail`, detected corporate actions (+ kept `large_move` rows) or None)."
     from aitrader.data.validate import validate_bars
     actions = None
-    if unadjusted and timeframe == "1d":
+    if unadjusted and timeframe == "1d" and "chain" in bars:   # raw NSE EQ chains (issue 23): net of the market's move
+        from aitrader.data.raw_actions import detect_raw_actions
+        actions, bars = detect_raw_actions(bars), bars.drop(columns="chain")
+    elif unadjusted and timeframe == "1d":
         from aitrader.data.corporate_actions import detect_corporate_actions
         actions = detect_corporate_actions(bars)
     clean, rejects = validate_bars(bars, timeframe, actions=actions)
@@ -135,6 +138,7 @@ class IngestReport:
     @property
     def status(self) -> str:
         "'done' (everything stored), 'partial' (some files or symbols failed) or 'failed' (nothing stored)."
+        if not self.symbols and not self.total("read"): return "failed"   # nothing could be read: fail loudly
         if not self.failed and not self.errors: return "done"
         return "partial" if self.symbols else "failed"
     @property

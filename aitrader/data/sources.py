@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_data.sources.ipynb #ec4f2750
 from __future__ import annotations
-import hashlib, io, re, unicodedata, warnings, zipfile
+import gzip, hashlib, io, re, unicodedata, warnings, zipfile
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -62,6 +62,7 @@ def _read_bytes(src, name:str|None=None) -> tuple[bytes, str, str]:
     else:
         p = Path(src); data, label = p.read_bytes(), name or _label(p)
     digest = hashlib.sha1(data).hexdigest()[:16]
+    if data[:2] == b"\x1f\x8b": data = gzip.decompress(data)   # a .csv.gz file
     if data[:8] == _XLS: _fail(label, "excel_workbook", "this is an Excel workbook (.xls), not a CSV file: export it as CSV")
     if data[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -397,6 +398,8 @@ def read_csv_bars(path, # a CSV file (or a zip holding one) in one of the format
                   chunk_bytes:int|None=None, # parse this many bytes at a time (default CHUNK_BYTES)
                  ) -> SourceRead:
     "Bars (+ `kind`) and rejects (+ `src_hash`) of one CSV file; raises SourceFormatError (empty_file, unknown_format, ...)."
+    from aitrader.data.nse_raw import sniff_raw, read_raw_nse   # raw NSE layout, known by its header (issue 23)
+    if not isinstance(path, (bytes, bytearray)) and symbol is None and sniff_raw(path): return read_raw_nse(path)
     data, label, digest = _read_bytes(path)
     head = _split_lines(data[:1 << 16].decode("utf-8", errors="replace"))[:4]
     if not head or all(not l.strip() for l in head): _fail(label, "empty_file", "the file has no lines")
@@ -487,10 +490,12 @@ def read_csv_folder(path, # folder of CSV files, one symbol per file
     "All `*.csv` (and `*.zip`) files of a folder read with `read_csv_bars`; a failing file becomes a `file_error` reject."
     path = Path(path)
     if not path.is_dir(): raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".zip") and p.is_file())
+    from aitrader.data.nse_raw import is_data_file, data_name   # .csv, .csv.gz and .zip (issue 23)
+    files = sorted(p for p in path.iterdir() if is_data_file(p))
+    if not files: _fail(path.name, "no_files", "no .csv, .csv.gz or .zip files in the folder: nothing to read")
     want = None if symbols is None else {symbol_from_name(s) for s in symbols}
     sm = kw.get("symbol_map")
-    if want is not None: files = [f for f in files if (_mapped(f, sm) or symbol_from_name(f.name)) in want]
+    if want is not None: files = [f for f in files if (_mapped(f, sm) or symbol_from_name(data_name(f))) in want]
     reads = []
     for f in tqdm(files, desc=f"csv {path.name}", unit="file", disable=not progress):
         try: reads.append(read_csv_bars(f, **kw))
