@@ -15,7 +15,7 @@ from .config import get_config
 # %% auto #0
 __all__ = ['app', 'data_app', 'console', 'TIMEFRAMES', 'run_app', 'keys_app', 'main', 'ingest', 'data_conflicts', 'data_status',
            'bars', 'train', 'promote', 'run_daily_cmd', 'run_hourly_cmd', 'evaluate', 'benchmark', 'report', 'serve',
-           'keys_create', 'keys_revoke', 'main_job']
+           'keys_create', 'keys_revoke', 'main_job', 'data_actions', 'universe_cmd']
 
 # %% ../nbs/90_cli.ipynb #d52dac13
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -92,15 +92,19 @@ def data_status():
     st = _status(get_config())
     if st.empty: console.print("the store is empty: run `aitrader ingest` first"); raise typer.Exit(1)
     _print_frame(st, "data status", max_rows=200)
+    from aitrader.data.nse_raw import rule_totals   # issue 23: quarantined rows per rule, all symbols
+    console.print("quarantined by rule: " + (" ".join(f"{k}={v}" for k, v in rule_totals(st).items()) or "none"))
 
 @app.command()
 def bars(symbol: str, timeframe: str = typer.Option("1d", "--timeframe", "-t"),
          start: Optional[str] = None, end: Optional[str] = None,
-         tail: int = typer.Option(20, help="rows to print (from the end)")):
+         tail: int = typer.Option(20, help="rows to print (from the end); 0: all"),
+         format: str = typer.Option("table", "--format", help="table | csv | json (csv/json: machine-readable, full precision)")):
     "Print the bars of one symbol (stored or derived timeframe)."
     from aitrader.data.store import BarStore
     df = BarStore(get_config()).bars([symbol], timeframe=_tf(timeframe), start=start, end=end)
     if df.empty: console.print(f"no {timeframe} bars for {symbol}"); raise typer.Exit(1)
+    if format != "table": return _emit(df.tail(tail) if tail else df, format)   # issue 23
     _print_frame(df.tail(tail), f"{symbol} {timeframe}: {len(df)} bars")
 
 # %% ../nbs/90_cli.ipynb #4be735b0
@@ -307,3 +311,37 @@ app.add_typer(desk_app, name="desk"); app.add_typer(audit_app, name="audit"); ap
 # %% ../nbs/90_cli.ipynb #a7db0517
 from .migrations import db_app
 app.add_typer(db_app, name="db")   # aitrader db migrate | status
+
+# %% ../nbs/90_cli.ipynb #41f80b49
+def _emit(df: pd.DataFrame, fmt: str) -> None:
+    "Write `df` to stdout as csv or json (records, ISO dates); raises BadParameter on another format."
+    if fmt not in ("csv", "json"): raise typer.BadParameter(f"unknown format {fmt!r}; use table, csv or json")
+    d = df.copy()
+    for c in d.columns:
+        if pd.api.types.is_datetime64_any_dtype(d[c]): d[c] = d[c].map(lambda t: t.isoformat())
+    typer.echo(d.to_csv(index=False).rstrip("\n") if fmt == "csv" else d.to_json(orient="records", double_precision=15))
+
+# %% ../nbs/90_cli.ipynb #a94cf17b
+@data_app.command("actions")
+def data_actions(symbol: Optional[str] = typer.Argument(None, help="one symbol; default: all"),
+                 format: str = typer.Option("table", "--format", help="table | csv | json")):
+    "Corporate actions found in the store: symbol, ex_date, factor (multiplies earlier prices; empty: flagged, not applied), kind, evidence."
+    from aitrader.data.store import BarStore
+    from aitrader.data.raw_actions import actions_frame
+    with BarStore(get_config()) as st: a = actions_frame(st.table("corporate_actions"), symbol)
+    if format != "table": return _emit(a, format)
+    if a.empty: console.print("no corporate actions recorded"); return
+    _print_frame(a.round({"factor": 4}), "corporate actions", max_rows=200)
+
+# %% ../nbs/90_cli.ipynb #a476780f
+@app.command("universe")
+def universe_cmd(as_of: str = typer.Option(..., "--as-of", help="ISO date: only bars up to it are used"),
+                 top: int = typer.Option(200, help="number of symbols"),
+                 format: str = typer.Option("table", "--format", help="table | csv | json")):
+    "Point-in-time liquid universe: symbols with >= 250 prior sessions ranked by 20-session median traded value (INR)."
+    from aitrader.data.pit_universe import universe_table, SURVIVORSHIP_NOTE
+    u = universe_table(as_of, top, get_config())
+    if format != "table": return _emit(u, format)
+    if u.empty: console.print(f"no symbol is eligible on {as_of}"); raise typer.Exit(1)
+    _print_frame(u.round({"median_traded_value_inr": 0}), f"universe on {as_of}: top {len(u)}", max_rows=top)
+    console.print(SURVIVORSHIP_NOTE)
