@@ -230,7 +230,9 @@ def _ingest_run(cfg, st, run_id, t0, label, source, path, timeframe, symbols, ad
     _trim_heap()
     rd, intervals = S.conform_interval(rd, timeframe)
     rj = rd.rejects
-    oth = (rj.rule == "other_series").to_numpy() if len(rj) else np.zeros(0, bool)
+    oth_all = (rj.rule == "other_series").to_numpy() if len(rj) else np.zeros(0, bool)
+    keepq = rj["quarantine"].fillna(False).to_numpy(bool) if "quarantine" in rj else np.zeros(len(rj), bool)
+    oth = oth_all & ~keepq   # raw NSE files (issue 23): their other-series rows are quarantined, not only counted
     ferr = (rj.rule == "file_error").to_numpy() if len(rj) else np.zeros(0, bool)
     files = rj[ferr]
     failed = {f: _reason(d, f) for f, d in zip(files.src_file, files.detail)}
@@ -278,7 +280,7 @@ def _ingest_run(cfg, st, run_id, t0, label, source, path, timeframe, symbols, ad
     rep = IngestReport(source, label, timeframe, per,
                        rejected=rejects.rule.value_counts().to_dict() if len(rejects) else {},
                        actions=0 if actions is None else len(actions) - nlm, seconds=time.perf_counter() - t0,
-                       failed=failed, other_series=int(oth.sum()), large_moves=nlm, intervals=intervals, run_id=run_id)
+                       failed=failed, other_series=int(oth_all.sum()), large_moves=nlm, intervals=intervals, run_id=run_id)
     if len(files): rep.rejected["file_error"] = len(files)
     if len(per):
         st.log(per.drop(columns=["quarantine_new"]).assign(
