@@ -12,6 +12,7 @@ import argparse, json, os, subprocess, sys, tempfile
 from pathlib import Path
 from rich.console import Console
 from rich.table import Table
+from rich.markup import escape
 from aitrader.config import get_config
 
 _INGEST = """
@@ -82,7 +83,7 @@ def main(skip_features: bool = False) -> int:
     for c in ["step", "seconds", "target s", "peak RSS MiB", "target MiB", "ok", "detail"]: tab.add_column(c)
     for name, s, ts, rss, tr, det in rows:
         ok = "" if ts is None else ("yes" if s < ts and rss < tr else "NO")
-        tab.add_row(name, f"{s:.1f}", "" if ts is None else str(ts), f"{rss:.0f}", "" if tr is None else str(tr), ok, det)
+        tab.add_row(name, f"{s:.1f}", "" if ts is None else str(ts), f"{rss:.0f}", "" if tr is None else str(tr), ok, escape(det))
     Console(width=220).print(tab)
     return 0
 
