@@ -21,9 +21,10 @@ from aitrader.config import get_config
 from aitrader.data.ingest import ingest
 t = time.perf_counter()
 r = ingest(get_config(), "csv", sys.argv[1], "1d", progress=False)
-print(json.dumps(dict(s=time.perf_counter() - t, rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      new=r.total("new"), read=r.total("read"), quarantined=r.total("quarantined"),
-                      quarantine_new=r.total("quarantine_new"), status=r.status, actions=r.actions, by_rule=r.rejected)))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(s=time.perf_counter() - t, rss=rss, new=r.total("new"), read=r.total("read"),
+                      quarantined=r.total("quarantined"), quarantine_new=r.total("quarantine_new"), status=r.status,
+                      actions=r.actions, by_rule=r.rejected)))
 """
 
 _FEATURES = """
@@ -46,8 +47,9 @@ f = cx.features
 yr = f.ts.dt.year.astype(str) + "-01-01"
 keep = pd.MultiIndex.from_arrays([f.symbol, yr]).isin(pd.MultiIndex.from_arrays([m.symbol, m.date]))
 f = f[keep & (f.ts >= pd.Timestamp("2005-01-01", tz="Asia/Kolkata"))]
-print(json.dumps(dict(s=time.perf_counter() - t, read=t_read, universe=t_u, rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      symbols=len(syms), bars=len(b), rows=len(f), cols=int(f.shape[1]))))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(s=time.perf_counter() - t, read=t_read, universe=t_u, rss=rss, symbols=len(syms), bars=len(b),
+                      rows=len(f), cols=int(f.shape[1]))))
 """
 
 
@@ -65,11 +67,13 @@ def main(skip_features: bool = False) -> int:
         print("SKIP: no nse/nifty500_raw folder (set AITRADER_DATA_DIR)"); return 0
     rows = []
     with tempfile.TemporaryDirectory() as d:
-        env = {**os.environ, "AITRADER_HOME": str(Path(d) / "home"), "OMP_NUM_THREADS": "1", "MLFLOW_DISABLE_TELEMETRY": "true"}
+        env = {**os.environ, "AITRADER_HOME": str(Path(d) / "home"), "OMP_NUM_THREADS": "1",
+               "MLFLOW_DISABLE_TELEMETRY": "true"}
         a = run(_INGEST, env, str(raw))
         rules = " ".join(f"{k}={v}" for k, v in sorted(a["by_rule"].items()))
         rows.append(("ingest 496 raw files (first)", a["s"], 180, a["rss"], 4096,
-                     f"{a['status']}: read {a['read']:,}, stored {a['new']:,}, quarantined {a['quarantined']:,} [{rules}]; "
+                     f"{a['status']}: read {a['read']:,}, stored {a['new']:,}, "
+                     f"quarantined {a['quarantined']:,} [{rules}]; "
                      f"{a['actions']} actions"))
         b = run(_INGEST, env, str(raw))
         rows.append(("ingest again (same files)", b["s"], None, b["rss"], None,
@@ -77,13 +81,15 @@ def main(skip_features: bool = False) -> int:
         if not skip_features:
             f = run(_FEATURES, env)
             rows.append(("liquid200 context feature table 2005-2024", f["s"], 600, f["rss"], 8192,
-                         f"{f['symbols']} member symbols ({f['bars']:,} bars, read {f['read']:.1f} s, universe {f['universe']:.1f} s); "
+                         f"{f['symbols']} member symbols ({f['bars']:,} bars, read {f['read']:.1f} s, "
+                         f"universe {f['universe']:.1f} s); "
                          f"{f['rows']:,} member rows x {f['cols']} columns"))
     tab = Table(title=f"bench/ingest_raw.py ({os.cpu_count()} CPUs; each step a fresh process)")
     for c in ["step", "seconds", "target s", "peak RSS MiB", "target MiB", "ok", "detail"]: tab.add_column(c)
     for name, s, ts, rss, tr, det in rows:
         ok = "" if ts is None else ("yes" if s < ts and rss < tr else "NO")
-        tab.add_row(name, f"{s:.1f}", "" if ts is None else str(ts), f"{rss:.0f}", "" if tr is None else str(tr), ok, escape(det))
+        tab.add_row(name, f"{s:.1f}", "" if ts is None else str(ts), f"{rss:.0f}", "" if tr is None else str(tr), ok,
+                    escape(det))
     Console(width=220).print(tab)
     return 0
 

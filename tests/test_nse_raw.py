@@ -68,7 +68,8 @@ def test_data_status_counts_rules(raw):
 
 def test_no_step_at_known_actions(raw):
     cfg, _ = raw
-    for sym, day in [("RELIANCE", "2017-09-07"), ("TCS", "2018-05-31"), ("HDFCBANK", "2019-09-20"), ("ASTRAL", "2021-03-18")]:
+    known = [("RELIANCE", "2017-09-07"), ("TCS", "2018-05-31"), ("HDFCBANK", "2019-09-20"), ("ASTRAL", "2021-03-18")]
+    for sym, day in known:
         assert abs(_ret(cfg, sym, day)) < 0.1, (sym, day)
     assert _bars(cfg, "HDFCBANK", "2019-09-19", "2019-09-19").empty          # missing in the file, not invented
 
@@ -140,7 +141,7 @@ def test_reingest_changes_nothing(raw):
 
 
 def test_raw_outranks_yahoo(raw):
-    "Yahoo's NIFTY 50 files ingested after the raw set: the exchange's bars (kind nse) are kept, the rest listed as conflicts."
+    "Yahoo's NIFTY 50 files ingested after the raw set: the exchange's bars (kind nse) are kept, conflicts listed."
     cfg, _ = raw
     r = ingest(cfg, "csv", cfg.data_dir / "daily", "1d", progress=False)
     assert r.status == "done"
