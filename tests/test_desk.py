@@ -53,7 +53,7 @@ def desk(home, data_dir, backend):
 
 
 def test_audit_tamper_named(desk):
-    from aitrader.cli.app import app
+    from aitrader.cli.main import app
     from aitrader.desk.audit import AUDIT_DDL, desk_db
     r = CliRunner().invoke(app, ["audit", "verify"])
     assert r.exit_code == 0 and "intact" in r.output, r.output

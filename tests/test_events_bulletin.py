@@ -29,7 +29,7 @@ def parsed(bul):
 
 
 def run(*args):
-    from aitrader.cli.app import app
+    from aitrader.cli.main import app
 
     r = CliRunner().invoke(app, [str(a) for a in args])
     assert r.exit_code == 0, r.output

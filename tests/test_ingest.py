@@ -9,7 +9,7 @@ import numpy as np, pandas as pd
 import pytest
 from typer.testing import CliRunner
 from aitrader.core.config import get_config
-from aitrader.cli.app import app
+from aitrader.cli.main import app
 from aitrader.data.ingest import ingest, data_status
 from aitrader.data.ingest_report import EXIT_OK, EXIT_FAILED, EXIT_PARTIAL
 from aitrader.data.store import BarStore

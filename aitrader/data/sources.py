@@ -28,6 +28,11 @@ from .contract import CSV_FOLDERS
 from .contract import SOURCES
 from .contract import TIMEFRAMES
 from .contract import _empty
+# the source API, one module for callers that use it as `sources.X`
+from .contract import SRC_COLS, SourceError, SourceRead, _empty  # noqa: F401
+from .csv_source import _file_error, read_csv_bars, read_csv_folder  # noqa: F401
+from .csv_layout import read_symbol_map, symbol_from_name  # noqa: F401
+from .bhavcopy import read_bhavcopy, read_bhavcopy_folder  # noqa: F401
 
 # %% auto #0
 __all__ = ['measure_interval', 'conform_interval', 'read_source']
