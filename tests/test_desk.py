@@ -128,15 +128,15 @@ def test_no_unattended_execution(desk):
     c = cards(desk, "PENDING").card_id.iat[0]
     for who in ("system:desk", "", "  "):
         with pytest.raises(CardRefused, match="unattended"): approve(desk, c, who, day="2024-10-22")
-    # the only call of open_bracket for a desk account is in cards.approve; the API's elite execution opens brackets
+    # the only call of open_bracket for a desk account is in desk.approval.approve; the API's elite execution opens brackets
     # for its own key (an 8-hex key id, never 'desk:<id>')
     src = {p.name: p.read_text() for p in (project_root() / "aitrader").rglob("*.py")}
     callers = sorted(n for n, t in src.items() if re.search(r"\bopen_bracket\(", t) and n not in ("bracket.py", "_modidx.py"))
-    assert set(callers) <= {"cards.py", "elite.py"}, callers
+    assert set(callers) <= {"approval.py", "elite.py"}, callers
     if "elite.py" in callers:
         assert re.search(r"open_bracket\(cfg, key_id,", src["elite.py"]) and "desk:" not in src["elite.py"]
-    body = src["cards.py"].split("def approve(")[1].split("\ndef ")[0]
-    assert "B.open_bracket(" in body and src["cards.py"].count("open_bracket(") == 1
+    body = src["approval.py"].split("def approve(")[1].split("\ndef ")[0]
+    assert "B.open_bracket(" in body and src["approval.py"].count("open_bracket(") == 1
 
 
 def test_eod_job_renders_html(desk):
