@@ -202,12 +202,13 @@ def receive_alert(
     st = SignalStore(cfg)
     with st.transaction() as con:
         con.execute(EXTERNAL_DDL)
-        had = con.execute("SELECT count(*) FROM external_signals WHERE id = ?", [rid]).fetchone()[0]
-        con.execute(
-            f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({', '.join('?' * len(EXT_COLS))}) ON CONFLICT (id) DO NOTHING",
+        # one atomic statement: the alert is created by exactly one of any number of concurrent requests
+        new = con.execute(
+            f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({', '.join('?' * len(EXT_COLS))}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING id",
             [row[c] for c in EXT_COLS],
-        )
-    return row, not had
+        ).fetchall()
+    return row, bool(new)
 
 # %% ../../nbs/66d_track.external.ipynb #ae600ab0
 def read_external(cfg: Config, symbol: str | None = None) -> pd.DataFrame:
