@@ -14,7 +14,7 @@ from .bulletin_vocab import split_category
 
 # %% auto #0
 __all__ = ['HEADERS', 'KINDS', 'RECORD_RX', 'MAX_RECORD', 'EVENT_COLS', 'ASIDE_COLS', 'QUARANTINE_COLS', 'SYMBOL_RX',
-           'EQUITY_SERIES', 'PARSERS', 'layout', 'bulletin_date', 'records', 'event_id', 'Bulletin',
+           'EQUITY_SERIES', 'PARSERS', 'layout', 'bulletin_date', 'records', 'event_id', 'event_row', 'Bulletin',
            'parse_announcement', 'parse_board_meeting', 'parse_actions', 'read_file', 'read_bulletin']
 
 # %% ../../nbs/85i_desk.bulletin.ipynb #a2d2ea0a
@@ -96,6 +96,15 @@ def event_id(kind: str, symbol: str, day, category: str, text: str) -> str:
     "16 hex digits of the event's content: the same event read again (or listed again the next day) has the same id."
     return hashlib.sha1(f"{kind}|{symbol}|{pd.Timestamp(day):%Y-%m-%d}|{category}|{text}".encode()).hexdigest()[:16]
 
+# %% ../../nbs/85i_desk.bulletin.ipynb #962ab33b
+def event_row(kind, sym, date, category, text, company, day, file, line, n_lines=1, series="", ratio=None, amount=None):
+    "One event dict with EVENT_COLS (its `event_id` derived from kind, symbol, date, category and text)."
+    return dict(
+        event_id=event_id(kind, sym, date, category, text), symbol=sym, event_date=date, kind=kind, category=category,
+        text=text, company=company, series=series, ratio=ratio, amount=amount, bulletin_date=day, src_file=file,
+        src_line=line, n_lines=n_lines,
+    )
+
 # %% ../../nbs/85i_desk.bulletin.ipynb #59efbad2
 @dataclass
 class Bulletin:
@@ -148,22 +157,7 @@ def parse_announcement(text: str, day, b: Bulletin, file: str = "live", line: in
         return b.aside.append(dict(reason=why, symbol=sym, text=gist, bulletin_date=day, src_file=file, src_line=line))
     if not gist:
         return b.bad("empty_gist", text, file, line)
-    e = dict(
-        event_id=event_id("announcement", sym, day, cat, gist),
-        symbol=sym,
-        event_date=day,
-        kind="announcement",
-        category=cat,
-        text=gist,
-        company=company,
-        series="",
-        ratio=None,
-        amount=None,
-        bulletin_date=day,
-        src_file=file,
-        src_line=line,
-        n_lines=n_lines,
-    )
+    e = event_row("announcement", sym, day, cat, gist, company, day, file, line, n_lines)
     b.events.append(e)
     return e
 
@@ -184,22 +178,7 @@ def parse_board_meeting(
     if p is None:
         return b.bad("unknown_purpose", text, file, line)
     t = re.sub(rf"^{re.escape(sym)}\s*:\s*", "", m[2][len(p) :].strip()).strip() or p
-    e = dict(
-        event_id=event_id("board_meeting", sym, dt, p, t),
-        symbol=sym,
-        event_date=dt,
-        kind="board_meeting",
-        category=p,
-        text=t,
-        company=company,
-        series="",
-        ratio=None,
-        amount=None,
-        bulletin_date=day,
-        src_file=file,
-        src_line=line,
-        n_lines=n_lines,
-    )
+    e = event_row("board_meeting", sym, dt, p, t, company, day, file, line, n_lines)
     b.events.append(e)
     return e
 
@@ -234,22 +213,7 @@ def _bc_row(r: list, day, b: Bulletin, file: str, line: int) -> dict | None:
     p = parse_purpose(purpose)
     if p is None:
         return b.bad("unknown_purpose", raw, file, line)
-    return dict(
-        event_id=event_id("corporate_action", sym, exd, p[0], purpose),
-        symbol=sym,
-        event_date=exd,
-        kind="corporate_action",
-        category=p[0],
-        text=purpose,
-        company=sec,
-        series=ser,
-        ratio=p[1],
-        amount=p[2],
-        bulletin_date=day,
-        src_file=file,
-        src_line=line,
-        n_lines=1,
-    )
+    return event_row("corporate_action", sym, exd, p[0], purpose, sec, day, file, line, series=ser, ratio=p[1], amount=p[2])
 
 # %% ../../nbs/85i_desk.bulletin.ipynb #e492bd10
 def parse_actions(raw: bytes, day, b: Bulletin, file: str) -> None:
