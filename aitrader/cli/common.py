@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 import pandas as pd
+import typer
 
 # %% auto #0
 __all__ = ['console']
@@ -25,3 +26,14 @@ def _print_frame(df: pd.DataFrame, title: str = "", max_rows: int = 60):
     console.print(t)
     if len(df) > max_rows:
         console.print(f"... {len(df) - max_rows} more rows")
+
+# %% ../../nbs/90a_cli.common.ipynb #b038856f
+def _emit(df: pd.DataFrame, fmt: str) -> None:
+    "Write `df` to stdout as csv or json (records, ISO timestamps); raises typer.BadParameter on another format."
+    if fmt not in ("csv", "json"):
+        raise typer.BadParameter(f"unknown format {fmt!r}; use table, csv or json")
+    d = df.copy()
+    for c in d.columns:
+        if pd.api.types.is_datetime64_any_dtype(d[c]):
+            d[c] = d[c].map(lambda t: t.isoformat())
+    typer.echo(d.to_csv(index=False).rstrip("\n") if fmt == "csv" else d.to_json(orient="records", double_precision=15))

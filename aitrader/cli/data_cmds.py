@@ -6,6 +6,7 @@
 from __future__ import annotations
 from .app import app
 from .app import data_app
+from .common import _emit
 from .common import _print_frame
 from .common import console
 from ..core.config import get_config
@@ -14,7 +15,7 @@ import time
 import typer
 
 # %% auto #0
-__all__ = ['TIMEFRAMES', 'ingest', 'data_conflicts', 'data_status', 'bars']
+__all__ = ['TIMEFRAMES', 'ingest', 'data_conflicts', 'data_status', 'bars', 'data_actions', 'universe_cmd']
 
 # %% ../../nbs/90h_cli.data_cmds.ipynb #2a2e8415
 TIMEFRAMES = {
@@ -121,6 +122,10 @@ def data_status():
         console.print("the store is empty: run `aitrader ingest` first")
         raise typer.Exit(1)
     _print_frame(st, "data status", max_rows=200)
+    from aitrader.data.ingest import rule_totals
+
+    tot = rule_totals(st)  # quarantined rows per rule, all symbols
+    console.print("quarantined by rule: " + (" ".join(f"{k}={v}" for k, v in tot.items()) or "none"))
 
 # %% ../../nbs/90h_cli.data_cmds.ipynb #376241e6
 @app.command()
@@ -129,13 +134,55 @@ def bars(
     timeframe: str = typer.Option("1d", "--timeframe", "-t"),
     start: Optional[str] = None,
     end: Optional[str] = None,
-    tail: int = typer.Option(20, help="rows to print (from the end)"),
+    tail: int = typer.Option(20, help="rows to print (from the end); 0: all"),
+    format: str = typer.Option("table", "--format", help="table | csv | json (csv/json: machine-readable, full precision)"),
 ):
     "Print the bars of one symbol (stored or derived timeframe)."
     from aitrader.data.store import BarStore
 
+    symbol = symbol.strip().upper()  # `bars reliance` reads RELIANCE
     df = BarStore(get_config()).bars([symbol], timeframe=_tf(timeframe), start=start, end=end)
     if df.empty:
         console.print(f"no {timeframe} bars for {symbol}")
         raise typer.Exit(1)
-    _print_frame(df.tail(tail), f"{symbol} {timeframe}: {len(df)} bars")
+    if format != "table":
+        return _emit(df.tail(tail) if tail else df, format)
+    _print_frame(df.tail(tail) if tail else df, f"{symbol} {timeframe}: {len(df)} bars", max_rows=tail or len(df))
+
+# %% ../../nbs/90h_cli.data_cmds.ipynb #4a117689
+@data_app.command("actions")
+def data_actions(
+    symbol: Optional[str] = typer.Argument(None, help="one symbol; default: all"),
+    format: str = typer.Option("table", "--format", help="table | csv | json"),
+):
+    "Corporate actions in the store: symbol, ex_date, factor (multiplies earlier prices; empty: flagged), kind, evidence."
+    from aitrader.data.raw_actions import actions_frame
+    from aitrader.data.store import BarStore
+
+    with BarStore(get_config()) as st:
+        a = actions_frame(st.table("corporate_actions"), symbol.strip().upper() if symbol else None)
+    if format != "table":
+        return _emit(a, format)
+    if a.empty:
+        console.print("no corporate actions recorded")
+        return
+    _print_frame(a.round({"factor": 4}), "corporate actions", max_rows=200)
+
+# %% ../../nbs/90h_cli.data_cmds.ipynb #8de3253c
+@app.command("universe")
+def universe_cmd(
+    as_of: str = typer.Option(..., "--as-of", help="ISO date: only bars up to it are used"),
+    top: int = typer.Option(200, help="number of symbols"),
+    format: str = typer.Option("table", "--format", help="table | csv | json"),
+):
+    "Point-in-time liquid universe: symbols with >= 250 prior sessions ranked by 20-session median traded value."
+    from aitrader.data.pit_universe import SURVIVORSHIP_NOTE, universe_table
+
+    u = universe_table(as_of, top, get_config())
+    if format != "table":
+        return _emit(u, format)
+    if u.empty:
+        console.print(f"no symbol is eligible on {as_of}")
+        raise typer.Exit(1)
+    _print_frame(u.round({"median_traded_value_inr": 0}), f"universe on {as_of}: top {len(u)}", max_rows=top)
+    console.print(SURVIVORSHIP_NOTE)

@@ -142,8 +142,11 @@ def action_factor(
     a = actions.dropna(subset=["ratio"])
     ex = pd.DatetimeIndex(a["ex_date"])
     ex = (ex.tz_convert(IST).tz_localize(None) if ex.tz is not None else ex).normalize().to_numpy("datetime64[D]")
+    rows = pd.Series(np.arange(len(days))).groupby(np.asarray(symbols, dtype=object)).indices if len(a) else {}
     for s, d, r in zip(a["symbol"].to_numpy(), ex, a["ratio"].to_numpy(np.float64)):
-        f[(symbols == s) & (days >= d)] *= r
+        i = rows.get(s)  # the symbol's rows only: 500 symbols x 1,000 actions stay fast
+        if i is not None:
+            f[i[days[i] >= d]] *= r
     return f
 
 # %% ../../nbs/13_data.corporate_actions.ipynb #47b43ab9

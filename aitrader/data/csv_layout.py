@@ -10,6 +10,7 @@ from .contract import _fail
 from .contract import _label
 from pathlib import Path
 from typing import NamedTuple
+import gzip
 import hashlib
 import io
 import numpy as np
@@ -23,7 +24,7 @@ import zipfile
 
 # %% auto #0
 __all__ = ['IGNORED_COLUMNS', 'NEEDED', 'NSE_SYMBOL', 'SYMBOL_ALIASES', 'KINDS', 'symbol_from_name', 'check_symbol',
-           'read_symbol_map', 'detect_csv_format', 'date_format']
+           'read_symbol_map', 'is_data_file', 'data_name', 'detect_csv_format', 'date_format']
 
 # %% ../../nbs/09c_data.csv_layout.ipynb #b110e750
 _QUOTED = re.compile(r'"[^"]*"')
@@ -33,7 +34,7 @@ _XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: an old .xls workbook
 
 # %% ../../nbs/09c_data.csv_layout.ipynb #39bfe487
 def _read_bytes(src, name: str | None = None) -> tuple[bytes, str, str]:
-    """(bytes, label, content hash) of a path or bytes; unzips a single-member zip; refuses Excel workbooks; BOM
+    """(bytes, label, content hash of the bytes as stored) of a path or bytes; gunzips a .gz, unzips a single-member zip; refuses Excel workbooks; BOM
     stripped."""
     if isinstance(src, (bytes, bytearray)):
         data, label = bytes(src), name or "<bytes>"
@@ -41,6 +42,8 @@ def _read_bytes(src, name: str | None = None) -> tuple[bytes, str, str]:
         p = Path(src)
         data, label = p.read_bytes(), name or _label(p)
     digest = hashlib.sha1(data).hexdigest()[:16]
+    if data[:2] == b"\x1f\x8b":  # a .csv.gz file
+        data = gzip.decompress(data)
     if data[:8] == _XLS:
         _fail(label, "excel_workbook", "this is an Excel workbook (.xls), not a CSV file: export it as CSV")
     if data[:4] == b"PK\x03\x04":
@@ -246,6 +249,17 @@ def _mapped(path, symbol_map: dict | None) -> str | None:
         if k in symbol_map:
             return symbol_map[k]
     return None
+
+# %% ../../nbs/09c_data.csv_layout.ipynb #5222d65c
+def is_data_file(p: Path) -> bool:
+    "A file a CSV folder read takes: `.csv`, `.csv.gz` or `.zip` (case ignored)."
+    n = p.name.lower()
+    return p.is_file() and n.endswith((".csv", ".csv.gz", ".zip"))
+
+# %% ../../nbs/09c_data.csv_layout.ipynb #6f4c7c6c
+def data_name(p: Path) -> str:
+    "The file name without a trailing `.gz` (what the symbol is taken from): 'TCS.csv.gz' -> 'TCS.csv'."
+    return p.name[:-3] if p.name.lower().endswith(".gz") else p.name
 
 # %% ../../nbs/09c_data.csv_layout.ipynb #b2f17979
 def detect_csv_format(lines: list[str], label: str = "") -> tuple[str, dict, int, str | None]:

@@ -33,6 +33,10 @@ from .csv_layout import _header_like
 from .csv_layout import _mapped
 from .csv_layout import _nfields
 from .csv_layout import _read_bytes
+from .csv_layout import data_name
+from .csv_layout import is_data_file
+from .nse_raw import read_raw_nse
+from .nse_raw import sniff_raw
 from .csv_layout import _split_lines
 from .csv_layout import _table
 from .csv_layout import check_symbol
@@ -98,7 +102,9 @@ def read_csv_bars(
     chunk_bytes: int | None = None,  # parse this many bytes at a time (default CHUNK_BYTES)
 ) -> SourceRead:
     """Bars (+ `kind`) and rejects (+ `src_hash`) of one CSV file; raises SourceFormatError (empty_file, unknown_format,
-    ...)."""
+    ...). A raw NSE daily-price file (known by its header) is read by `aitrader.data.nse_raw.read_raw_nse`."""
+    if not isinstance(path, (bytes, bytearray)) and symbol is None and sniff_raw(path):
+        return read_raw_nse(path)
     data, label, digest = _read_bytes(path)
     head = _split_lines(data[: 1 << 16].decode("utf-8", errors="replace"))[:4]
     if not head or all(not l.strip() for l in head):
@@ -214,16 +220,18 @@ def read_csv_folder(
     progress: bool = True,  # show a tqdm progress bar
     **kw,
 ) -> SourceRead:
-    """All `*.csv` (and `*.zip`) files of a folder read with `read_csv_bars`; a failing file becomes a `file_error`
-    reject."""
+    """All `*.csv`, `*.csv.gz` and `*.zip` files of a folder read with `read_csv_bars`; a failing file becomes a
+    `file_error` reject. Raises SourceFormatError `not_a_folder`, or `no_files` when the folder holds none."""
     path = Path(path)
     if not path.is_dir():
         raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".zip") and p.is_file())
+    files = sorted(p for p in path.iterdir() if is_data_file(p))
+    if not files:
+        _fail(path.name, "no_files", "no .csv, .csv.gz or .zip files in the folder: nothing to read")
     want = None if symbols is None else {symbol_from_name(s) for s in symbols}
     sm = kw.get("symbol_map")
     if want is not None:
-        files = [f for f in files if (_mapped(f, sm) or symbol_from_name(f.name)) in want]
+        files = [f for f in files if (_mapped(f, sm) or symbol_from_name(data_name(f))) in want]
     reads = []
     for f in tqdm(files, desc=f"csv {path.name}", unit="file", disable=not progress):
         try:

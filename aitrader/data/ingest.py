@@ -19,7 +19,7 @@ from .ingest_report import IngestReport
 from .ingest_report import REPORT_COLS
 
 # %% auto #0
-__all__ = ['TIMEFRAME_HINTS', 'ingest', 'data_status', 'local_plan', 'ingest_local']
+__all__ = ['TIMEFRAME_HINTS', 'ingest', 'data_status', 'rule_totals', 'local_plan', 'ingest_local']
 
 # %% ../../nbs/16_data.ingest.ipynb #9dd76eb0
 def _split(df: pd.DataFrame) -> dict:
@@ -149,7 +149,9 @@ def _ingest_run(
     _trim_heap()
     rd, intervals = S.conform_interval(rd, timeframe)
     rj = rd.rejects
-    oth = (rj.rule == "other_series").to_numpy() if len(rj) else np.zeros(0, bool)
+    oth_all = (rj.rule == "other_series").to_numpy() if len(rj) else np.zeros(0, bool)
+    keepq = rj["quarantine"].fillna(False).to_numpy(bool) if "quarantine" in rj else np.zeros(len(rj), bool)
+    oth = oth_all & ~keepq  # raw NSE files: their other-series rows are quarantined, not only counted
     ferr = (rj.rule == "file_error").to_numpy() if len(rj) else np.zeros(0, bool)
     files = rj[ferr]
     failed = {f: _reason(d, f) for f, d in zip(files.src_file, files.detail)}
@@ -234,7 +236,7 @@ def _ingest_run(
         actions=0 if actions is None else len(actions) - nlm,
         seconds=time.perf_counter() - t0,
         failed=failed,
-        other_series=int(oth.sum()),
+        other_series=int(oth_all.sum()),
         large_moves=nlm,
         intervals=intervals,
         run_id=run_id,
@@ -260,6 +262,16 @@ def data_status(
     "Coverage table: symbol, timeframe, first, last, bars, quarantined, by_rule (quarantined rows per rule)."
     with BarStore(cfg or get_config()) as st:
         return st.status()
+
+# %% ../../nbs/16_data.ingest.ipynb #8b050973
+def rule_totals(status:pd.DataFrame, # a data-status table (`by_rule` strings like 'other_series=12 zero_price=1')
+               ) -> dict:
+    "{rule: quarantined rows} over all rows of `status`, largest first."
+    tok = status.by_rule.fillna("").str.split().explode().dropna()
+    tok = tok[tok.str.contains("=")]
+    if tok.empty: return {}
+    kv = tok.str.split("=", n=1, expand=True)
+    return kv[1].astype(int).groupby(kv[0]).sum().sort_values(ascending=False).to_dict()
 
 # %% ../../nbs/16_data.ingest.ipynb #77b544f0
 def local_plan(cfg: Config) -> list[dict]:

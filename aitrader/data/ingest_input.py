@@ -116,7 +116,11 @@ def prepare(
     from aitrader.data.validate import validate_bars
 
     actions = None
-    if unadjusted and timeframe == "1d":
+    if unadjusted and timeframe == "1d" and "chain" in bars:  # raw NSE EQ chains: ratios net of the market's move
+        from aitrader.data.raw_actions import detect_raw_actions
+
+        actions, bars = detect_raw_actions(bars), bars.drop(columns="chain")
+    elif unadjusted and timeframe == "1d":
         from aitrader.data.corporate_actions import detect_corporate_actions
 
         actions = detect_corporate_actions(bars)

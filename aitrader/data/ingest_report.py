@@ -66,6 +66,8 @@ class IngestReport:
     @property
     def status(self) -> str:
         "'done' (everything stored), 'partial' (some files or symbols failed) or 'failed' (nothing stored)."
+        if not self.symbols and not self.total("read"):  # nothing could be read: fail loudly
+            return "failed"
         if not self.failed and not self.errors:
             return "done"
         return "partial" if self.symbols else "failed"

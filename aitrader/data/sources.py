@@ -127,13 +127,14 @@ def conform_interval(
         & ~pd.Series((tod == _OPEN)).groupby(r.bars.src_file.to_numpy()).any()
     )
     touch, errs, notes = {}, [], []
+    odd_by = pd.Series(tod != 0).groupby(r.bars.src_file.to_numpy()).sum()  # once, not one scan per file
     for f, m in meas.items():
         m = int(m)
         if m == want or (m == -1 and want):
             act = "as is"
             if want and m > 0 and end_like.get(f, False):
                 act = "restamped from bar end to bar start"
-            if not want and (odd := int(((tod != 0) & (r.bars.src_file == f).to_numpy()).sum())):
+            if not want and (odd := int(odd_by.get(f, 0))):
                 act = f"{odd} daily bars stamped at a time of day (a special session) moved to 00:00 of their own date"
         elif want in AGGREGATES_TO and m in AGGREGATES_TO[want]:
             act = f"aggregated {m}-minute bars into session-anchored {timeframe} bars"
