@@ -118,7 +118,9 @@ def evaluate(
 # %% ../../nbs/90i_cli.research.ipynb #c274d85b
 @app.command()
 def benchmark(
-    universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...) or a CSV of symbols"),
+    universe: str = typer.Option(
+        "nifty50", help="a list (nifty50, nifty100, ... or a CSV of symbols) or liquid100 | liquid200 | liquid400"
+    ),
     years: str = typer.Option("2019,2020,2021,2022,2023,2024", help="comma list of test years"),
     trials: int = typer.Option(8, help="Optuna trials per fold (validation year only)"),
     seeds: str = typer.Option("0,1,2", help="seeds of the chosen configuration"),
@@ -130,14 +132,13 @@ def benchmark(
     """Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k
     portfolios after costs (MLflow)."""
     from aitrader.eval.benchmark import benchmark as _bench
-    from aitrader.data.universe import load_universe
 
     cfg = get_config()
     try:
-        syms = load_universe(universe, cfg)
         r = _bench(
             cfg,
-            syms,
+            None,
+            universe=universe,
             years=tuple(int(y) for y in years.split(",") if y.strip()),
             n_trials=trials,
             seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),

@@ -11,7 +11,8 @@ from .bar_files import IST, as_ts
 
 # %% auto #0
 __all__ = ['MIN_HISTORY', 'VALUE_WINDOW', 'STALE_DAYS', 'NAMED', 'UNIVERSE_COLS', 'SURVIVORSHIP_NOTE', 'liquidity_panel',
-           'rank_at', 'universe_table', 'universe_members', 'universe_at_rebalances']
+           'rank_at', 'universe_table', 'universe_members', 'universe_at_rebalances', 'rebalance_sessions',
+           'universe_mask']
 
 # %% ../../nbs/18a_data.pit_universe.ipynb #8f710d31
 MIN_HISTORY = 250     # bars before the date a symbol needs to be eligible
@@ -85,3 +86,32 @@ def universe_at_rebalances(name:str, # as in universe_members
     pan = liquidity_panel(_store_bars(cfg, max(dates)) if bars is None else bars)
     parts = [rank_at(pan, d, NAMED[key]).assign(date=d.strftime("%Y-%m-%d")) for d in dates]
     return pd.concat(parts, ignore_index=True)[["date", "symbol", "rank"]]
+
+# %% ../../nbs/18a_data.pit_universe.ipynb #b4e30849
+def rebalance_sessions(ts) -> pd.DatetimeIndex:
+    "The first session of each calendar month among the sessions in `ts` (any order, duplicates allowed)."
+    d = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(ts))).sort_values()
+    m = d.tz_localize(None).to_period("M") if d.tz is not None else d.to_period("M")
+    return d[~pd.Series(m).duplicated().to_numpy()]
+
+# %% ../../nbs/18a_data.pit_universe.ipynb #7cc19d46
+def universe_mask(
+    name: str,  # liquid100 | liquid200 | liquid400, or a list universe (nifty50, ...)
+    bars: pd.DataFrame,  # daily bars (symbol, ts, close, volume), any order; the rows to mark
+    cfg: Config | None = None,  # settings (list universes read data_dir/universe)
+) -> np.ndarray:
+    """bool per row of `bars`: the symbol is a member of `name` on the row's date (see above); never uses a bar after
+    the rebalance session that decided the membership. Raises ValueError on an unknown name."""
+    sym = bars["symbol"].to_numpy(object)
+    key = str(name).lower()
+    if key not in NAMED:
+        from aitrader.data.universe import load_universe
+
+        return np.isin(sym, load_universe(name, cfg))
+    ts = pd.DatetimeIndex(bars["ts"])
+    reb = rebalance_sessions(ts)
+    pan = liquidity_panel(bars)
+    sets = pd.concat([rank_at(pan, d, NAMED[key]).assign(reb=i) for i, d in enumerate(reb)], ignore_index=True)
+    ri = np.searchsorted(reb.asi8, ts.asi8, side="right") - 1
+    chosen = pd.MultiIndex.from_arrays([sets.reb.to_numpy(), sets.symbol.to_numpy(object)])
+    return pd.MultiIndex.from_arrays([ri, sym]).isin(chosen) & (ri >= 0)

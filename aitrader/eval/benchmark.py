@@ -17,7 +17,8 @@ from .portfolio import PortfolioResult
 
 # %% auto #0
 __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'buy_and_hold',
-           'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows', 'benchmark', 'log_benchmark']
+           'equal_weight', 'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows', 'benchmark_bars',
+           'benchmark', 'log_benchmark']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
@@ -56,6 +57,7 @@ class BenchmarkResult:
         None  # `portfolio_grid` of the chosen recipe's scores (config chosen on the first test years)
     )
     scores: dict | None = None  # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
+    universe: str = ""  # the universe the rows came from (a list name or a point-in-time liquid universe)
 
 # %% ../../nbs/65_eval.benchmark.ipynb #01123677
 def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
@@ -65,11 +67,34 @@ def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
     bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
     return topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
 
+# %% ../../nbs/65_eval.benchmark.ipynb #e9d82dec
+def equal_weight(
+    bars: pd.DataFrame,  # daily bars (symbol, ts, open, close)
+    member: np.ndarray | None,  # bool per row: the names held on that date (None: every symbol with a bar)
+    lo,
+    hi,  # first / last decision session
+    cost,  # CostModel
+    rebalance: int = 21,  # sessions between rebalances (21: about monthly)
+) -> "PortfolioResult":
+    """Equal weight in the members of each rebalance date, rebalanced every `rebalance` sessions, next-open fills, net
+    of `cost`: the universe a user could buy instead of the signals."""
+    m = (bars.ts >= lo) & (bars.ts <= hi)
+    if member is not None:
+        m &= np.asarray(member, bool)
+    s = pd.DataFrame({"symbol": bars.symbol[m], "ts": bars.ts[m], "score": 1.0})
+    k = int(s.groupby("ts").size().max()) if len(s) else 1
+    return topk_portfolio(bars, s, PortfolioConfig(k=k, rebalance=rebalance, buffer=0, cost=cost))
+
 # %% ../../nbs/65_eval.benchmark.ipynb #54b50cf2
 def portfolio_table(
-    bars: pd.DataFrame, scores: dict, cfg: PortfolioConfig = PortfolioConfig()
+    bars: pd.DataFrame,
+    scores: dict,
+    cfg: PortfolioConfig = PortfolioConfig(),
+    member: np.ndarray | None = None,  # bool per row of `bars`: adds 'ew_universe' (the members, monthly rebalanced)
+    index_bars: pd.DataFrame | None = None,  # adds 'nifty50_index' (the index bought and held)
 ) -> tuple[pd.DataFrame, dict]:
-    "(one row of `portfolio_metrics` per scored model + 'ew_buy_hold', {name: equity frame}) over the scores' span."
+    """(one row of `portfolio_metrics` per scored model + 'ew_buy_hold' [+ 'ew_universe', 'nifty50_index']),
+    {name: equity frame}) over the scores' span."""
     rows, eq = {}, {}
     for name, s in scores.items():
         r = topk_portfolio(bars, s, cfg)
@@ -79,6 +104,12 @@ def portfolio_table(
             bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost
         )
         rows["ew_buy_hold"], eq["ew_buy_hold"] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
+        lo, hi = min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values())
+        extra = {"ew_universe": (bars, member), "nifty50_index": (index_bars, None)}
+        for name, (b, m) in extra.items():
+            if b is not None and (name != "ew_universe" or m is not None):
+                r = equal_weight(b, m, lo, hi, cfg.cost)
+                rows[name], eq[name] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
     keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover"]
     return pd.DataFrame(rows).T[keep].astype(float), eq
 
@@ -169,10 +200,27 @@ def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
     t = pd.DataFrame(rows).pivot_table(index=["model", "year"], columns="metric", values="value").reset_index()
     return t.assign(version=f"v{mv.version}")
 
+# %% ../../nbs/65_eval.benchmark.ipynb #0f8ea8d2
+def benchmark_bars(cfg: Config, symbols: list | None, universe: str) -> tuple:
+    """(stock bars, index bars, member or None, notes) of a benchmark: `symbols` when given, else the `universe` list,
+    or every stored symbol with a point-in-time membership for a liquid universe (`data.pit_universe`)."""
+    from aitrader.data.pit_universe import NAMED, SURVIVORSHIP_NOTE, universe_mask
+    from aitrader.data.universe import load_universe
+
+    if symbols is None and str(universe).lower() in NAMED:
+        bars, ix = load_bars(None, start="2011-01-01", cfg=cfg)
+        member = universe_mask(universe, bars, cfg)
+        top = NAMED[str(universe).lower()]
+        note = f"universe {universe}: the top {top} by 20-session median traded value at each monthly rebalance"
+        return bars, ix, member, [SURVIVORSHIP_NOTE, note + ", from bars up to that session only"]
+    syms = symbols if symbols is not None else load_universe(universe, cfg)
+    bars, ix = load_bars(syms, start="2011-01-01", cfg=cfg)
+    return bars, ix, None, [SURVIVORSHIP]
+
 # %% ../../nbs/65_eval.benchmark.ipynb #e6904b6a
 def benchmark(
     cfg: Config | None = None,
-    symbols: list | None = None,  # the universe (NSE tickers); None: the NIFTY 50 list
+    symbols: list | None = None,  # the universe (NSE tickers); None: the `universe` list
     years=(2019, 2020, 2021, 2022, 2023, 2024),  # test years
     n_trials: int = 8,  # Optuna trials per fold, validation year only
     seeds=(0, 1, 2),  # seeds of the chosen configuration (spread reported)
@@ -181,31 +229,25 @@ def benchmark(
     portfolio: PortfolioConfig = PortfolioConfig(),
     log_mlflow: bool = True,
     log=print,
+    universe: str = "nifty50",  # a list (nifty50, ...) or a point-in-time liquid universe (liquid100/200/400)
 ) -> BenchmarkResult:
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
     t0 = time.perf_counter()
     cfg = cfg or get_config()
-    if symbols is None:
-        from aitrader.data.universe import load_universe
-
-        symbols = load_universe("nifty50", cfg)
-    bars, ix = load_bars(symbols, start="2011-01-01", cfg=cfg)
-    notes = [
-        SURVIVORSHIP,
-        "labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return",
-    ]
+    bars, ix, member, notes = benchmark_bars(cfg, symbols, universe)
+    notes.append("labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return")
     if ix is None:
         notes.append(
             "no NIFTY50 index bars in the store: the index-relative features are NaN (set to 0 after normalisation)"
         )
-    data = study_data(bars, ix, start="2012-01-01")
+    data = study_data(bars, ix, start="2012-01-01", member=member)
     folds = study_folds(data.frame, tuple(years))
     log(
         f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {SURVIVORSHIP}"
     )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
-    strat, _ = portfolio_table(data.bars, scores, portfolio)
+    strat, _ = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix)
     members = member_rows(model, cfg) if model else None
     if model and members is None:
         notes.append(f"model {model}: its training run logged no per-fold member rows")
@@ -236,13 +278,15 @@ def benchmark(
         selection=sel,
         grid=grid,
         scores=res["scores"],
+        universe=universe if symbols is None else f"{len(symbols)} symbols",
     )
     if log_mlflow:
         out.mlflow_run_id = log_benchmark(
             out,
             cfg,
             dict(
-                symbols=len(symbols),
+                symbols=int(bars.symbol.nunique()),
+                universe=out.universe,
                 years=",".join(map(str, years)),
                 n_trials=n_trials,
                 seeds=",".join(map(str, seeds)),

@@ -33,9 +33,12 @@ def rank_labels(
     index_bars: pd.DataFrame | None = None,  # index bars (ts, open, close), e.g. NIFTY 50; None: xiret_* are NaN
     horizons=HORIZONS,  # trading days
     norm: str = "rank",  # 'rank' (CSRankNorm) or 'zscore' (CSZScoreNorm) for y_h
+    member: np.ndarray | None = None,  # bool per bar: in the universe that date (`data.pit_universe.universe_mask`)
 ) -> pd.DataFrame:
     """One row per bar: symbol, ts, ret_h, xret_h, xiret_h, y_h per horizon (float64 fractions; y unitless), qlib_1,
-    y_qlib, label_end (last bar any label reads; NaT near the end). Raises `ValueError` on bad bars or norm."""
+    y_qlib, label_end (last bar any label reads; NaT near the end). With `member`, the date's mean and the
+    cross-sectional norms run over the members only and non-members get NaN y. Raises `ValueError` on bad bars or
+    norm."""
     if norm not in ("rank", "zscore"):
         raise ValueError(f"norm must be 'rank' or 'zscore', got {norm!r}")
     if any(int(h) < 1 for h in horizons):
@@ -57,10 +60,11 @@ def rank_labels(
         ix = (it, io, icl)
     out = {"symbol": sym, "ts": bars["ts"].array}
     norm_fn = cs_rank_norm if norm == "rank" else cs_zscore_norm
+    inu = np.ones(n, bool) if member is None else np.asarray(member, bool)
     for h in horizons:
         r = np.where(ok(h) & ok(1), _fwd(c, after, h) / entry - 1, np.nan)
         out[f"ret_{h}"] = r
-        xr = r - pd.Series(r).groupby(pos).transform("mean").to_numpy()
+        xr = r - pd.Series(np.where(inu, r, np.nan)).groupby(pos).transform("mean").to_numpy()
         out[f"xret_{h}"] = xr
         xi = np.full(n, np.nan)
         if ix is not None:
@@ -74,9 +78,9 @@ def rank_labels(
             iret = icl[np.clip(ipc + h, 0, len(it) - 1)] / io[np.clip(ipc + 1, 0, len(it) - 1)] - 1
             xi = np.where(same_days, r - iret, np.nan)
         out[f"xiret_{h}"] = xi
-        out[f"y_{h}"] = norm_fn(xr, pos)
+        out[f"y_{h}"] = norm_fn(np.where(inu, xr, np.nan), pos)
     q = np.where(ok(2), _fwd(c, after, 2) / _fwd(c, after, 1) - 1, np.nan)
-    out["qlib_1"], out["y_qlib"] = q, cs_zscore_norm(q, pos)
+    out["qlib_1"], out["y_qlib"] = q, cs_zscore_norm(np.where(inu, q, np.nan), pos)
     m = max(max(horizons), 2)
     out["label_end"] = ts[np.minimum(np.arange(n) + m, max(n - 1, 0))].where(after >= m)
     return pd.DataFrame(out)

@@ -101,8 +101,10 @@ def study_data(
     industry: dict | None = None,  # {symbol: Industry}; None: `industry_map()`
     start="2012-01-01",  # first sample date (earlier bars are warm-up)
     with_ta: bool = False,  # also the 12 TA_FEATURES of `aitrader.features.ta` (ta_vector)
+    member: np.ndarray | None = None,  # bool per row of `bars`: in the universe that date (None: every row)
 ) -> StudyData:
-    "Features + labels for every (symbol, ts) from `start` with a complete label window (label_end known)."
+    """Features + labels for every (symbol, ts) from `start` with a complete label window (label_end known); with
+    `member`, only member rows, labels and cross-sectional norms computed among the members of each date."""
     raw = build_features(bars, index_bars, industry, start=start)
     cols = list(ALL_FEATURES)
     if with_ta:
@@ -112,14 +114,18 @@ def study_data(
         ta = ta.merge(raw[["symbol", "ts"]], on=["symbol", "ts"], how="right")
         raw = pd.concat([raw, ta[TA_FEATURES]], axis=1)
         cols += TA_FEATURES
-    lab = rank_labels(bars, index_bars)
+    lab = rank_labels(bars, index_bars, member=member)
     t0 = pd.Timestamp(start)
     if t0.tz is None and lab.ts.dt.tz is not None:
         t0 = t0.tz_localize(lab.ts.dt.tz)
-    lab = lab[lab.ts >= t0].reset_index(drop=True)
+    late = (lab.ts >= t0).to_numpy()
+    lab = lab[late].reset_index(drop=True)
     if not (lab.symbol.to_numpy() == raw.symbol.to_numpy()).all():
         raise ValueError("labels and features are misaligned")
     keep = lab.label_end.notna().to_numpy()
+    if member is not None:
+        keep &= np.asarray(member, bool)[late]
+        raw.loc[~keep, cols] = np.nan  # non-members take no part in a date's normalisation
     lab["y5z"] = cs_zscore_norm(lab.ret_5.to_numpy(), lab.ts.to_numpy())
     lab["y_510"] = (lab.y_5 + lab.y_10) / 2  # a smoother target: mean of the 5- and 10-day ranks
     norm = cs_normalize(raw)
