@@ -27,9 +27,9 @@ def evaluate_cli(
     try:
         syms = None
         if universe:
-            from aitrader.data.universe import load_universe
+            from aitrader.data.pit_universe import universe_symbols
 
-            syms = load_universe(universe, cfg or get_config())
+            syms = universe_symbols(universe, cfg or get_config())
         r = evaluate(
             start,
             end,

@@ -12,6 +12,7 @@ from .ops import _run_job
 from ..core.config import get_config
 from typing import Optional
 import pandas as pd
+import json
 import typer
 
 # %% auto #0
@@ -128,6 +129,7 @@ def benchmark(
     model: Optional[str] = typer.Option(
         None, help="a registered version whose member rows (from its training run) are shown beside"
     ),
+    format: str = typer.Option("table", "--format", help="table | json (strategies with cagr, sharpe, ...)"),
 ):
     """Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k
     portfolios after costs (MLflow)."""
@@ -148,6 +150,10 @@ def benchmark(
     except (ValueError, LookupError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
+    if format == "json":
+        from aitrader.eval.benchmark import benchmark_json
+
+        return typer.echo(json.dumps(benchmark_json(r), indent=1))
     cols = [
         "ic_1",
         "rank_ic_1",

@@ -11,8 +11,8 @@ from .bar_files import IST, as_ts
 
 # %% auto #0
 __all__ = ['MIN_HISTORY', 'VALUE_WINDOW', 'STALE_DAYS', 'NAMED', 'UNIVERSE_COLS', 'SURVIVORSHIP_NOTE', 'liquidity_panel',
-           'rank_at', 'universe_table', 'universe_members', 'universe_at_rebalances', 'rebalance_sessions',
-           'universe_mask']
+           'rank_at', 'universe_table', 'universe_members', 'universe_symbols', 'universe_at_rebalances',
+           'rebalance_sessions', 'universe_mask']
 
 # %% ../../nbs/18a_data.pit_universe.ipynb #8f710d31
 MIN_HISTORY = 250     # bars before the date a symbol needs to be eligible
@@ -71,6 +71,24 @@ def universe_members(name:str,   # liquid100 | liquid200 | liquid400, or a list 
         return load_universe(name, cfg)
     if as_of is None: raise ValueError(f"{name}: give the date (as_of) it is computed on")
     return sorted(universe_table(as_of, NAMED[key], cfg, bars).symbol)
+
+# %% ../../nbs/18a_data.pit_universe.ipynb #b5f4e9ff
+def universe_symbols(
+    name: str,  # a list universe (nifty50, ..., or a CSV path) or liquid100 | liquid200 | liquid400
+    cfg: Config | None = None,
+    as_of=None,  # the date a liquid universe is ranked on; None: the store's last daily session
+) -> list[str]:
+    """Sorted symbols of `name`: the list file, or the liquid universe's members on `as_of` from bars up to it (what
+    the daily job and a replayed day score). Raises ValueError, FileNotFoundError, LookupError (empty store)."""
+    if str(name).lower() not in NAMED:
+        from aitrader.data.universe import load_universe
+
+        return load_universe(name, cfg)
+    if as_of is None:
+        from aitrader.data.window import last_trading_day
+
+        as_of = last_trading_day(cfg)
+    return universe_members(name, as_of, cfg)
 
 # %% ../../nbs/18a_data.pit_universe.ipynb #caaab9fd
 def universe_at_rebalances(name:str, # as in universe_members

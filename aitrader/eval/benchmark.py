@@ -14,11 +14,12 @@ from ..trading.metrics import portfolio_metrics
 from .portfolio import PortfolioConfig, topk_portfolio
 from ..train.rank_study import load_bars, run_study, study_data, study_folds
 from .portfolio import PortfolioResult
+from .index_methods import index_method_portfolios
 
 # %% auto #0
 __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'buy_and_hold',
-           'equal_weight', 'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows', 'benchmark_bars',
-           'benchmark', 'log_benchmark']
+           'trade_count', 'equal_weight', 'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows',
+           'benchmark_bars', 'benchmark', 'log_benchmark', 'benchmark_json']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
@@ -67,6 +68,15 @@ def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
     bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
     return topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
 
+# %% ../../nbs/65_eval.benchmark.ipynb #82226548
+def trade_count(r: "PortfolioResult") -> int:
+    "Entries plus exits over the decisions of a top-k portfolio (a name bought and later sold counts twice)."
+    held, n = set(), 0
+    for syms in r.holdings.symbols:
+        n += len(set(syms) ^ held)
+        held = set(syms)
+    return n
+
 # %% ../../nbs/65_eval.benchmark.ipynb #e9d82dec
 def equal_weight(
     bars: pd.DataFrame,  # daily bars (symbol, ts, open, close)
@@ -92,25 +102,32 @@ def portfolio_table(
     cfg: PortfolioConfig = PortfolioConfig(),
     member: np.ndarray | None = None,  # bool per row of `bars`: adds 'ew_universe' (the members, monthly rebalanced)
     index_bars: pd.DataFrame | None = None,  # adds 'nifty50_index' (the index bought and held)
+    methods: bool = False,  # adds the strategy-index rows of `eval.index_methods` (momentum_30, low_vol_30, ...)
 ) -> tuple[pd.DataFrame, dict]:
     """(one row of `portfolio_metrics` per scored model + 'ew_buy_hold' [+ 'ew_universe', 'nifty50_index']),
     {name: equity frame}) over the scores' span."""
     rows, eq = {}, {}
+
+    def add(name, r):
+        rows[name] = portfolio_metrics(r.equity, cfg.initial_capital) | dict(trades=trade_count(r))
+        eq[name] = r.equity
+
     for name, s in scores.items():
-        r = topk_portfolio(bars, s, cfg)
-        rows[name], eq[name] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
+        add(name, topk_portfolio(bars, s, cfg))
     if scores:
         r = buy_and_hold(
             bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost
         )
-        rows["ew_buy_hold"], eq["ew_buy_hold"] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
+        add("ew_buy_hold", r)
         lo, hi = min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values())
         extra = {"ew_universe": (bars, member), "nifty50_index": (index_bars, None)}
         for name, (b, m) in extra.items():
             if b is not None and (name != "ew_universe" or m is not None):
-                r = equal_weight(b, m, lo, hi, cfg.cost)
-                rows[name], eq[name] = portfolio_metrics(r.equity, cfg.initial_capital), r.equity
-    keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover"]
+                add(name, equal_weight(b, m, lo, hi, cfg.cost))
+        if methods:
+            for name, r in index_method_portfolios(bars, member, lo, hi, cfg.cost).items():
+                add(name, r)
+    keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover", "trades"]
     return pd.DataFrame(rows).T[keep].astype(float), eq
 
 # %% ../../nbs/65_eval.benchmark.ipynb #b3d9d6ba
@@ -209,10 +226,14 @@ def benchmark_bars(cfg: Config, symbols: list | None, universe: str) -> tuple:
 
     if symbols is None and str(universe).lower() in NAMED:
         bars, ix = load_bars(None, start="2011-01-01", cfg=cfg)
+        n = bars.groupby("ts").size()
+        end = n.index[n >= 0.5 * n.max()].max()  # the broad set's last session (raw NSE files end before Yahoo's)
+        bars = bars[bars.ts <= end].reset_index(drop=True)
         member = universe_mask(universe, bars, cfg)
         top = NAMED[str(universe).lower()]
         note = f"universe {universe}: the top {top} by 20-session median traded value at each monthly rebalance"
-        return bars, ix, member, [SURVIVORSHIP_NOTE, note + ", from bars up to that session only"]
+        note += f", from bars up to that session only; bars end {end:%Y-%m-%d}, the last session half the symbols trade"
+        return bars, ix, member, [SURVIVORSHIP_NOTE, note]
     syms = symbols if symbols is not None else load_universe(universe, cfg)
     bars, ix = load_bars(syms, start="2011-01-01", cfg=cfg)
     return bars, ix, None, [SURVIVORSHIP]
@@ -243,11 +264,11 @@ def benchmark(
     data = study_data(bars, ix, start="2012-01-01", member=member)
     folds = study_folds(data.frame, tuple(years))
     log(
-        f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {SURVIVORSHIP}"
+        f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {notes[0]}"
     )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
-    strat, _ = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix)
+    strat, _ = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
     members = member_rows(model, cfg) if model else None
     if model and members is None:
         notes.append(f"model {model}: its training run logged no per-fold member rows")
@@ -338,3 +359,17 @@ def log_benchmark(r: BenchmarkResult, cfg: Config, params: dict) -> str:
         c.log_artifacts(rid, d, "benchmark")
     c.set_terminated(rid)
     return rid
+
+# %% ../../nbs/65_eval.benchmark.ipynb #aca1d1e2
+def benchmark_json(r: BenchmarkResult) -> dict:
+    """{"universe", "notes", "strategies": {name: {cagr, sharpe, max_drawdown, turnover, trades, rank_ic_5d}}}: every
+    portfolio row (fractions; turnover one-way per year; rank_ic_5d pooled over the test years, None for a benchmark
+    that ranks nothing)."""
+    ic = r.summary["rank_ic_5"] if "rank_ic_5" in r.summary else pd.Series(dtype=float)
+    out = {}
+    for name, row in r.strategies.iterrows():
+        v = {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
+        v["trades"] = None if pd.isna(row.get("trades")) else int(row["trades"])
+        v["rank_ic_5d"] = float(ic[name]) if name in ic.index and pd.notna(ic[name]) else None
+        out[name] = v
+    return {"universe": r.universe, "notes": list(r.notes), "strategies": out}

@@ -17,7 +17,7 @@ from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, score_daily, model_version
 from ..features.alpha import INDEX_SYMBOL, split_index
 from ..signals.params import DecisionParams
-from ..data.universe import load_universe
+from ..data.pit_universe import universe_symbols
 from ..train.labels import make_labels
 from .regimes import regime_table, eval_closes
 from aitrader.train.metrics import (
@@ -177,7 +177,7 @@ def evaluate(
         raise ValueError(f"unknown ablations {sorted(bad)}; known: {known}")
     b = load_model(model, cfg, folds=walk_forward)
     wf = isinstance(b, WalkForwardModel)
-    syms = list(symbols) if symbols is not None else load_universe(universe, cfg)
+    syms = list(symbols) if symbols is not None else universe_symbols(universe, cfg)
     s0, s1 = (pd.Timestamp(x).tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x) for x in (start, end))
     if wf:
         b.for_session(s0)  # ValueError before the first fold

@@ -89,10 +89,10 @@ def load_panel(
     cfg: Config | None, start, end, symbols: list[str] | None = None, universe: str = "nifty50"
 ) -> tuple[Panel, pd.DataFrame]:
     "(Panel with market features, stock bars) of the store's daily bars from 400 days before `start` to `end`."
-    from aitrader.data.universe import load_universe
+    from aitrader.data.pit_universe import universe_symbols
 
     cfg = cfg or get_config()
-    syms = symbols or load_universe(universe, cfg)
+    syms = symbols or universe_symbols(universe, cfg)
     bars = read_window(cfg, sorted(set(syms) | {INDEX_SYMBOL}), pd.Timestamp(start) - pd.Timedelta(days=400), end)
     bars, idx = split_index(bars, INDEX_SYMBOL)
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)

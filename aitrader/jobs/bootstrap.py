@@ -30,7 +30,7 @@ def ensure_champion(
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     from aitrader.data.store import BarStore
-    from aitrader.data.universe import load_universe
+    from aitrader.data.pit_universe import universe_symbols
 
     cfg = cfg or get_config()
     try:
@@ -42,7 +42,7 @@ def ensure_champion(
     say = print if verbose else (lambda *a: None)
     if symbols is None:
         with BarStore(cfg, read_only=True) as st:
-            symbols = sorted(set(load_universe(universe, cfg)) & set(st.symbols("1d")))
+            symbols = sorted(set(universe_symbols(universe, cfg)) & set(st.symbols("1d")))
     say(f"no champion: training a {config} bundle ({epochs} epoch, folds {list(folds)}) on {len(symbols)} symbols")
     res = train(
         symbols,

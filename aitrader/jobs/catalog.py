@@ -24,14 +24,14 @@ __all__ = []
 # %% ../../nbs/82_jobs.catalog.ipynb #6a889063
 def _daily_prepare(params: dict, cfg: Config):
     p = _check("daily", params, dict(run_date="", universe="nifty50", mode=cfg.mode, drop_events=False))
-    from aitrader.data.universe import load_universe
+    from aitrader.data.pit_universe import universe_symbols
     from aitrader.data.window import last_trading_day
 
     if p["mode"] not in ("dev", "prod"):
         raise ValueError(f"daily: mode must be 'dev' or 'prod', got {p['mode']!r}")
     asked = session_date(p["run_date"]) if p["run_date"] else None
     try:
-        syms = load_universe(p["universe"], cfg)
+        syms = universe_symbols(p["universe"], cfg, asked)  # a liquid universe: its members on the run date
     except (FileNotFoundError, OSError) as e:
         raise ValueError(f"daily: universe {p['universe']!r}: {e}") from None
     last = last_trading_day(cfg, syms)

@@ -18,7 +18,7 @@ from ..features.smc import smc_events
 from .params import DecisionParams
 from .decision import cross_section, decide
 from .screen import ScreenResult, screen
-from ..data.universe import load_universe
+from ..data.pit_universe import universe_symbols
 from ..core.calendar import session_on_or_before
 from .store import SignalStore
 from .frame import prepare_signals, validate_signals
@@ -229,7 +229,7 @@ def score_daily(
     cfg: Config | None,  # settings (bar store, data_dir for the universe list); `get_config()` when None
     model,  # the champion `Stack` (`models.stack`), or a loaded `Bundle` (converted with `Stack.of`)
     as_of=None,  # decision date; None = the last trading day in the store
-    universe="nifty50",  # universe name (`load_universe`) or a list of symbols
+    universe="nifty50",  # universe name (`universe_symbols`: a list or liquid100/200/400) or a list of symbols
     bars: pd.DataFrame | None = None,  # daily bars to use instead of the store (tests, benchmarks)
     intraday: dict | None = None,  # {'4h', '1h'} bars with `bars`; None = no intraday alignment
     screen_kw: dict | None = None,  # keyword arguments of `screen` (floors, bands)
@@ -241,7 +241,7 @@ def score_daily(
     """Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError`
     without bars."""
     cfg, T = cfg or get_config(), {}
-    syms = list(universe) if isinstance(universe, (list, tuple)) else load_universe(universe, cfg)
+    syms = list(universe) if isinstance(universe, (list, tuple)) else universe_symbols(universe, cfg, as_of)
     t = time.perf_counter()
     if as_of is None:
         as_of = last_trading_day(cfg, syms) if bars is None else bars["ts"].max()

@@ -170,12 +170,12 @@ def replay(
     from aitrader.core.calendar import nse_sessions
     from aitrader.signals.daily import score_daily, INFERENCE_THREADS
     from aitrader.data.window import last_trading_day
-    from aitrader.data.universe import load_universe
+    from aitrader.data.pit_universe import universe_symbols
     from aitrader.track.regimes import update_regimes
 
     cfg = cfg or get_config()
     torch.set_num_threads(INFERENCE_THREADS)
-    last = last_trading_day(cfg, load_universe(universe, cfg)).tz_localize(None)
+    last = last_trading_day(cfg, universe_symbols(universe, cfg)).tz_localize(None)  # each day: its own members
     days = [d for d in nse_sessions(start, end) if d <= last]
     if not days:
         raise ValueError(f"replay: no session with bars in [{start}, {end}] (last daily bar {last:%Y-%m-%d})")
