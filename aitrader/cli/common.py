@@ -6,11 +6,12 @@
 from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
+import json
 import pandas as pd
 import typer
 
 # %% auto #0
-__all__ = ['console']
+__all__ = ['console', 'iso_date']
 
 # %% ../../nbs/90a_cli.common.ipynb #f141e330
 console = Console(width=160)
@@ -36,4 +37,22 @@ def _emit(df: pd.DataFrame, fmt: str) -> None:
     for c in d.columns:
         if pd.api.types.is_datetime64_any_dtype(d[c]):
             d[c] = d[c].map(lambda t: t.isoformat())
-    typer.echo(d.to_csv(index=False).rstrip("\n") if fmt == "csv" else d.to_json(orient="records", double_precision=15))
+    if fmt == "csv":
+        return typer.echo(d.to_csv(index=False).rstrip("\n"))  # floats as repr: the shortest exact digits
+    rows = d.astype(object).where(d.notna(), None).to_dict(orient="records")
+    typer.echo(json.dumps(rows, default=str))  # NaN as null, floats round-trip exactly
+
+# %% ../../nbs/90a_cli.common.ipynb #9ac68e24
+def iso_date(value: str | None) -> str | None:
+    "Typer callback: `value` unchanged when it is an ISO date YYYY-MM-DD (or empty); else typer.BadParameter."
+    if value in (None, ""):
+        return value
+    import datetime as _dt
+
+    try:
+        if len(value) != 10:
+            raise ValueError
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD (e.g. 2024-07-01)") from None
+    return value

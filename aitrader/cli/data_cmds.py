@@ -9,6 +9,7 @@ from .app import data_app
 from .common import _emit
 from .common import _print_frame
 from .common import console
+from .common import iso_date
 from ..core.config import get_config
 from typing import Optional
 import time
@@ -132,8 +133,8 @@ def data_status():
 def bars(
     symbol: str,
     timeframe: str = typer.Option("1d", "--timeframe", "-t"),
-    start: Optional[str] = None,
-    end: Optional[str] = None,
+    start: Optional[str] = typer.Option(None, callback=iso_date, help="first bar date (YYYY-MM-DD)"),
+    end: Optional[str] = typer.Option(None, callback=iso_date, help="last bar date (YYYY-MM-DD)"),
     tail: int = typer.Option(20, help="rows to print (from the end); 0: all"),
     format: str = typer.Option("table", "--format", help="table | csv | json (csv/json: machine-readable, full precision)"),
 ):
@@ -171,7 +172,7 @@ def data_actions(
 # %% ../../nbs/90h_cli.data_cmds.ipynb #8de3253c
 @app.command("universe")
 def universe_cmd(
-    as_of: str = typer.Option(..., "--as-of", help="ISO date: only bars up to it are used"),
+    as_of: str = typer.Option(..., "--as-of", callback=iso_date, help="ISO date: only bars up to it are used"),
     top: int = typer.Option(200, help="number of symbols"),
     format: str = typer.Option("table", "--format", help="table | csv | json"),
 ):

@@ -9,6 +9,7 @@ from .app import keys_app
 from .app import run_app
 from .common import _print_frame
 from .common import console
+from .common import iso_date
 from ..core.config import get_config
 from typing import Optional
 import pandas as pd
@@ -59,7 +60,9 @@ def _top_signals(cfg, as_of, limit: int = 10) -> pd.DataFrame:
 # %% ../../nbs/90j_cli.ops.ipynb #524ad13e
 @run_app.command("daily")
 def run_daily_cmd(
-    date: Optional[str] = typer.Option(None, help="ISO date; default: the last trading day in the store"),
+    date: Optional[str] = typer.Option(
+        None, callback=iso_date, help="ISO date; default: the last trading day in the store"
+    ),
     universe: str = typer.Option("nifty50", help="universe list (nifty50, nifty100, ...)"),
     replace_events: bool = typer.Option(False, help="re-running a date that has hourly events deletes them"),
 ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .app import app
 from .common import _print_frame
 from .common import console
+from .common import iso_date
 from .ops import _report_job
 from .ops import _run_job
 from ..core.config import get_config
@@ -89,8 +90,8 @@ def promote(
 # %% ../../nbs/90i_cli.research.ipynb #574dce64
 @app.command()
 def evaluate(
-    start: str = typer.Option(..., help="first decision date (ISO)"),
-    end: str = typer.Option(..., help="last decision date (ISO)"),
+    start: str = typer.Option(..., callback=iso_date, help="first decision date (ISO)"),
+    end: str = typer.Option(..., callback=iso_date, help="last decision date (ISO)"),
     data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
     model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
     walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),
@@ -200,8 +201,8 @@ def benchmark(
 # %% ../../nbs/90i_cli.research.ipynb #62fcf2cd
 @app.command()
 def report(
-    start: str = typer.Option(..., help="first decision date (ISO)"),
-    end: str = typer.Option(..., help="last decision date (ISO)"),
+    start: str = typer.Option(..., callback=iso_date, help="first decision date (ISO)"),
+    end: str = typer.Option(..., callback=iso_date, help="last decision date (ISO)"),
     model: str = typer.Option("champion", help="champion | challenger | a registered version number"),
     data_dir: Optional[str] = typer.Option(None, help="folder of daily CSVs to score instead of the store"),
     walk_forward: bool = typer.Option(False, help="score each test year with its own walk-forward fold's models"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Optional
 import pandas as pd
 import typer
+from .common import iso_date
 from ..core.config import get_config
 
 # %% auto #0
@@ -52,8 +53,8 @@ def fmt_record(t: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../../nbs/90c_cli.track.ipynb #4825981a
 def replay_cmd(
-    start: str = typer.Option(..., help="first session, YYYY-MM-DD"),
-    end: str = typer.Option(..., help="last session, YYYY-MM-DD"),
+    start: str = typer.Option(..., callback=iso_date, help="first session, YYYY-MM-DD"),
+    end: str = typer.Option(..., callback=iso_date, help="last session, YYYY-MM-DD"),
     universe: str = typer.Option("nifty50", help="as the daily job's universe"),
     champion_only: bool = typer.Option(False, help="do not score the challenger beside the champion"),
 ):
@@ -73,8 +74,8 @@ def replay_cmd(
 
 # %% ../../nbs/90c_cli.track.ipynb #85a4ab10
 def track_record_cmd(
-    from_: Optional[str] = typer.Option(None, "--from", help="first decision date"),
-    to: Optional[str] = typer.Option(None, "--to"),
+    from_: Optional[str] = typer.Option(None, "--from", callback=iso_date, help="first decision date (YYYY-MM-DD)"),
+    to: Optional[str] = typer.Option(None, "--to", callback=iso_date, help="last decision date (YYYY-MM-DD)"),
     model: Optional[str] = typer.Option(None, help="one model version, e.g. models:/aitrader/1"),
     source: Optional[str] = typer.Option(None, help="live, replay, shadow or tv:<name>"),
     by: str = typer.Option("model_version,source,direction,regime", help="grouping columns"),
@@ -96,7 +97,9 @@ def track_record_cmd(
         )
 
 # %% ../../nbs/90c_cli.track.ipynb #55f9c5b8
-def regimes_cmd(start: str = typer.Option("2012-01-01"), end: Optional[str] = typer.Option(None)):
+def regimes_cmd(
+    start: str = typer.Option("2012-01-01", callback=iso_date), end: Optional[str] = typer.Option(None, callback=iso_date)
+):
     "Recompute the NIFTY 50 regimes and print the share of sessions per regime."
     from aitrader.track.regimes import update_regimes, regime_shares
 

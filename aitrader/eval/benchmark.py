@@ -327,7 +327,7 @@ def log_benchmark(r: BenchmarkResult, cfg: Config, params: dict) -> str:
     run = c.create_run(
         experiment_id(c, cfg, "aitrader-benchmark"),
         run_name=f"benchmark-{pd.Timestamp.now(tz='UTC'):%Y%m%d-%H%M%S}",
-        tags={"survivorship": SURVIVORSHIP},
+        tags={"survivorship": r.notes[0] if r.notes else SURVIVORSHIP, "universe": r.universe},
     )
     rid = run.info.run_id
     for k, v in {

@@ -126,6 +126,7 @@ def train(
     n_seeds: int = 1,  # networks per seed ensemble (seeds seed..seed+n-1); > 1 or rank_loss: the `train.rank_loss` path
     w_rank: float = 1.0,  # weight of the ranking term
     verbose: bool = True,
+    universe: str | None = None,  # liquid100/200/400: every stored symbol, samples kept where a member that date
 ) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
     t0 = time.perf_counter()
@@ -155,6 +156,11 @@ def train(
     from aitrader.features.alpha import INDEX_SYMBOL, split_index
 
     bars, index_bars = split_index(bars[BAR_COLS], INDEX_SYMBOL)  # the index never joins the cross-section
+    member = None
+    if universe is not None:
+        from aitrader.data.pit_universe import universe_mask
+
+        member = universe_mask(universe, bars, cfg)  # point in time: monthly rebalance from bars up to it
     if index_bars is None and gbm:
         ib = read_window(cfg, [INDEX_SYMBOL], start, source="auto")
         index_bars = ib[BAR_COLS] if len(ib) else None
@@ -162,6 +168,10 @@ def train(
 
     kronos = load_kronos()  # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
+    if member is not None:
+        inu = pd.MultiIndex.from_arrays([bars.symbol[member], bars.ts[member]])
+        keep = pd.MultiIndex.from_arrays([ds.frame.symbol, ds.frame.ts]).isin(inu)
+        ds = replace(ds, frame=ds.frame[keep].reset_index(drop=True))  # `row` still indexes the windows
     if mask:
         ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))  # the ablation: these inputs carry nothing
     say(
@@ -174,7 +184,7 @@ def train(
 
         t_g = time.perf_counter()
         gd = study_data(
-            bars, index_bars, start=str(pd.Timestamp(start) + pd.Timedelta(days=365))
+            bars, index_bars, start=str(pd.Timestamp(start) + pd.Timedelta(days=365)), member=member
         )  # a year of warm-up for the 252-bar features
         gfolds = {g.year: g for g in study_folds(gd.frame, years)}
         say(
@@ -288,7 +298,11 @@ def train(
             dataset={k: ds.manifest.get(k) for k in ("dataset_version", "symbols", "date_range", "counts", "labels")},
             mlflow_run_id=run_id,
             feature_mask=mask,
-            universe="carried back: today's index members (survivorship)",
+            universe=(
+                f"{universe}: point in time (monthly rebalance), among the 2024 survivors"
+                if universe
+                else "carried back: today's index members (survivorship)"
+            ),
             final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions",
         )
         bundle_dir = save_fold_bundle(cfg.artifacts_dir / "train" / run_id, last, man)
