@@ -122,6 +122,25 @@ def test_point_in_time_universe(raw):
     assert out.exit_code == 0 and out.output.splitlines()[0] == "symbol,rank,median_traded_value_inr,first_bar"
 
 
+def test_universe_mask_is_point_in_time(raw):
+    "The liquid200 membership of every row equals the one computed on bars truncated at that row's date."
+    cfg, _ = raw
+    from aitrader.data.pit_universe import universe_mask, universe_symbols, universe_table
+    with BarStore(cfg) as st:
+        bars = st.bars(None, "1d", start="2016-01-01", end="2020-12-31")
+    m = universe_mask("liquid200", bars, cfg)
+    per_day = pd.Series(m).groupby(bars.ts.to_numpy()).sum()
+    assert per_day.max() <= 200 and per_day[per_day.index >= pd.Timestamp("2018-01-01", tz=IST)].min() >= 190
+    cut = pd.Timestamp("2019-06-14", tz=IST)
+    early = (bars.ts <= cut).to_numpy()
+    m_cut = universe_mask("liquid200", bars[early].reset_index(drop=True), cfg)
+    assert (m_cut == m[early]).all()   # later bars change no earlier membership
+    first = bars.ts[early].min()
+    assert not m[(bars.ts < first + pd.Timedelta(days=300)).to_numpy()].any()   # 250 prior sessions needed
+    on = sorted(universe_table("2020-06-30", 100, cfg).symbol)
+    assert universe_symbols("liquid100", cfg, "2020-06-30") == on and len(on) == 100
+
+
 def test_bars_machine_readable(raw):
     r = runner.invoke(app, ["bars", "TCS", "--tail", "2", "--format", "json"])
     assert r.exit_code == 0, r.output

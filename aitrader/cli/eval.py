@@ -29,7 +29,7 @@ def evaluate_cli(
         if universe:
             from aitrader.data.pit_universe import universe_symbols
 
-            syms = universe_symbols(universe, cfg or get_config())
+            syms = universe_symbols(universe, cfg or get_config(), start)  # a liquid universe: its members on `start`
         r = evaluate(
             start,
             end,

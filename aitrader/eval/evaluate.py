@@ -177,8 +177,8 @@ def evaluate(
         raise ValueError(f"unknown ablations {sorted(bad)}; known: {known}")
     b = load_model(model, cfg, folds=walk_forward)
     wf = isinstance(b, WalkForwardModel)
-    syms = list(symbols) if symbols is not None else universe_symbols(universe, cfg)
     s0, s1 = (pd.Timestamp(x).tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x) for x in (start, end))
+    syms = list(symbols) if symbols is not None else universe_symbols(universe, cfg, s0)  # liquid: members on start
     if wf:
         b.for_session(s0)  # ValueError before the first fold
     notes = []
