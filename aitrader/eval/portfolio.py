@@ -10,7 +10,7 @@ import pandas as pd
 from ..trading.costs import CostModel, cost_frame
 
 # %% auto #0
-__all__ = ['PortfolioConfig', 'PortfolioResult', 'topk_portfolio']
+__all__ = ['PortfolioConfig', 'shape_weights', 'regime_exposure', 'PortfolioResult', 'topk_portfolio']
 
 # %% ../../nbs/64_eval.portfolio.ipynb #cff6e20a
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class PortfolioConfig:
     weighting: str = "equal"  # 'equal' or 'inverse_vol' (1 / 20-session std of daily returns known at t)
     initial_capital: float = 1_000_000.0
     cost: CostModel = CostModel(slippage_bps=5.0)
+    sector_cap: float | None = None  # most weight one sector may hold (fraction of equity); the excess stays in cash
+    adv_limit: float | None = None  # a position's value <= this share of its 20-session median traded value (INR)
+    regime_low: float = 1.0  # exposure while the index closes below its 200-session average (1.0: no overlay)
 
 # %% ../../nbs/64_eval.portfolio.ipynb #f2cd6066
 def _targets(scores: pd.Series, held: set, k: int, buffer: int) -> list:
@@ -30,6 +33,29 @@ def _targets(scores: pd.Series, held: set, k: int, buffer: int) -> list:
     s = scores.dropna().sort_values(ascending=False, kind="stable")
     keep = [x for x in s.index[: k + buffer] if x in held][:k]
     return keep + [x for x in s.index if x not in keep][: k - len(keep)]
+
+# %% ../../nbs/64_eval.portfolio.ipynb #8de82220
+def shape_weights(
+    w: pd.Series,  # target weights (fractions of equity) by symbol, summing to <= 1
+    sector_cap: float | None,  # most weight one sector may hold; None: no cap
+    sectors: dict | None,  # {symbol: sector}; a symbol without one is its own sector
+    exposure: float = 1.0,  # share of equity invested (the regime overlay)
+) -> pd.Series:
+    "Weights after the sector cap (a sector above it is scaled down to it, the excess kept in cash), times `exposure`."
+    if sector_cap is not None and len(w):
+        sec = pd.Series([(sectors or {}).get(s, s) for s in w.index], index=w.index)
+        w = w * np.minimum(1.0, sector_cap / w.groupby(sec).transform("sum"))
+    return w * exposure
+
+# %% ../../nbs/64_eval.portfolio.ipynb #57de4166
+def regime_exposure(index_bars: pd.DataFrame | None, days: pd.DatetimeIndex, low: float = 1.0) -> pd.Series:
+    """Exposure per session (decided at its close): `low` while the index closes below its 200-session average, else
+    1.0 (also before 200 sessions and without index bars)."""
+    if index_bars is None or low >= 1.0 or not len(index_bars):
+        return pd.Series(1.0, index=days)
+    c = index_bars.set_index("ts")["close"].sort_index().astype(float)
+    below = (c < c.rolling(200, min_periods=200).mean()).reindex(days).fillna(False).to_numpy(bool)
+    return pd.Series(np.where(below, low, 1.0), index=days)
 
 # %% ../../nbs/64_eval.portfolio.ipynb #1f74e527
 @dataclass
@@ -47,6 +73,8 @@ def topk_portfolio(
     cfg: PortfolioConfig = PortfolioConfig(),
     start=None,
     end=None,  # first / last decision session (default: the scores' span)
+    sectors: dict | None = None,  # {symbol: sector} for `cfg.sector_cap` (a symbol without one is its own sector)
+    index_bars: pd.DataFrame | None = None,  # index bars (ts, close) for `cfg.regime_low`
 ) -> PortfolioResult:
     """Simulate the top-k portfolio: decide at the close of t, fill at the open of t+1, mark at every close. Raises
     ValueError."""
@@ -57,6 +85,11 @@ def topk_portfolio(
     op = bars.pivot(index="ts", columns="symbol", values="open").sort_index()
     cl = bars.pivot(index="ts", columns="symbol", values="close").reindex(op.index)
     vol = cl.pct_change(fill_method=None).rolling(20, min_periods=15).std()
+    expo = regime_exposure(index_bars, op.index, cfg.regime_low)
+    mtv = None
+    if cfg.adv_limit is not None:  # median traded value known at the decision's close
+        tv = bars.pivot(index="ts", columns="symbol", values="volume").reindex(op.index) * cl
+        mtv = tv.rolling(20, min_periods=15).median()
     sc = scores.pivot_table(index="ts", columns="symbol", values="score", aggfunc="last").reindex(columns=op.columns)
     days = op.index
     lo = pd.Timestamp(start, tz=days.tz) if start is not None else sc.index.min()
@@ -88,8 +121,11 @@ def topk_portfolio(
                 else (1 / vol.loc[d].reindex(want)).replace([np.inf], np.nan).fillna(0)
             )
             w = w / w.sum() if len(w) and w.sum() > 0 else w
+            val = shape_weights(w, cfg.sector_cap, sectors, float(expo.loc[d])) * eq
+            if mtv is not None:
+                val = np.minimum(val, cfg.adv_limit * mtv.loc[d].reindex(val.index).fillna(0.0))
             target = pd.Series(0.0, index=op.columns)
-            target[w.index] = (w * eq / o[w.index]).to_numpy()
+            target[val.index] = (val / o[val.index]).to_numpy()
             tradable = np.isfinite(o) & (o > 0)
             delta = (target - sh).where(tradable, 0.0)
             sells, buys = delta[delta < -1e-9], delta[delta > 1e-9]
