@@ -33,6 +33,7 @@ from .fit import predict_stockformer
 from .fit import predict_tft
 from .labels import bars_after
 from .metrics import band_coverage
+from .metrics import veto_lift
 from .veto import fit_veto
 from dataclasses import dataclass
 from dataclasses import field
@@ -210,6 +211,8 @@ def train_fold(
     Xv = veto_inputs(pv, ds)
     veto = fit_veto(Xv.iloc[: len(vfit)], yf[vfit], Xv.iloc[len(vfit) :], yf[vcal], seed=seed, iterations=trees)
     pt["p_fail"] = np.asarray(veto.predict_p_fail(veto_inputs(pt, ds)), float)
+    p_cal = np.asarray(veto.predict_p_fail(Xv.iloc[len(vfit) :]), float)  # validation rows the trees never saw (the calibrator did)
+    vlift = veto_lift(p_cal, yf[vcal], ds.frame.ts.to_numpy()[vcal], block=float(veto.thresholds.get("block", 0.65)))
     f = ds.frame.iloc[fold.test_idx]
     for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]:
         pt[k] = f[k].to_numpy(float)
@@ -277,6 +280,7 @@ def train_fold(
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
+    sizes |= {f"veto_valid_{k}": v for k, v in vlift.items() if np.isfinite(v)}  # does the veto raise precision on validation?
     return FoldResult(
         fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta
     )

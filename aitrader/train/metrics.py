@@ -9,7 +9,7 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['ic_by_date', 'rank_ic_by_date', 'ic_summary', 'direction_accuracy', 'brier_score', 'reliability_table',
-           'calibration_error', 'band_coverage', 'precision_at', 'signal_metrics']
+           'calibration_error', 'band_coverage', 'precision_at', 'veto_lift', 'signal_metrics']
 
 # %% ../../nbs/42_train.metrics.ipynb #55ae3393
 def _frame(dates, **cols) -> pd.DataFrame:
@@ -141,6 +141,35 @@ def precision_at(
     p, y = _prob(p, y)
     f = p >= threshold
     return float(y[f].mean()) if f.any() else float("nan")
+
+# %% ../../nbs/42_train.metrics.ipynb #fa63a908
+def veto_lift(
+    p_fail,  # float per row: the veto's calibrated P(fail)
+    fail,  # 0/1 per row: the meta-label (1: the trade failed)
+    dates,  # decision date per row (the bootstrap resamples whole dates)
+    block: float = 0.65,  # rows with p_fail >= block are blocked
+    n_boot: int = 400,
+    seed: int = 0,
+) -> dict:
+    """n_kept, n_blocked, precision_kept (success rate of kept rows), precision_blocked, base_rate (all rows), lift
+    (kept - blocked) with its 95% date-bootstrap interval lift_lo, lift_hi; NaN where a side is empty."""
+    p, y = np.asarray(p_fail, float), np.asarray(fail, float)
+    ok = np.isfinite(p) & np.isfinite(y)
+    keep, win = p[ok] < block, 1.0 - y[ok]
+    g = pd.DataFrame({"d": np.asarray(dates)[ok], "nk": keep, "wk": win * keep, "nb": ~keep, "wb": win * ~keep})
+    g = g.groupby("d")[["nk", "wk", "nb", "wb"]].sum().to_numpy(float)
+    tot = g.sum(axis=0)
+    rate = lambda w, n: w / n if n > 0 else float("nan")
+    out = dict(n_kept=int(tot[0]), n_blocked=int(tot[2]), precision_kept=rate(tot[1], tot[0]),
+               precision_blocked=rate(tot[3], tot[2]), base_rate=rate(tot[1] + tot[3], tot[0] + tot[2]))
+    out["lift"] = out["precision_kept"] - out["precision_blocked"]
+    rng = np.random.default_rng(seed)
+    b = g[rng.integers(0, len(g), size=(n_boot, len(g)))].sum(axis=1) if len(g) else np.zeros((0, 4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lifts = b[:, 1] / b[:, 0] - b[:, 3] / b[:, 2]
+    lifts = lifts[np.isfinite(lifts)]
+    out["lift_lo"], out["lift_hi"] = (np.quantile(lifts, [0.025, 0.975]).tolist() if len(lifts) else [np.nan] * 2)
+    return out
 
 # %% ../../nbs/42_train.metrics.ipynb #021a13ec
 def signal_metrics(
