@@ -141,6 +141,15 @@ def test_universe_mask_is_point_in_time(raw):
     assert universe_symbols("liquid100", cfg, "2020-06-30") == on and len(on) == 100
 
 
+def test_session_members_follow_the_monthly_rebalance(raw):
+    cfg, _ = raw
+    from aitrader.data.pit_universe import session_members, universe_table
+    members = session_members("liquid100", "2021-01-13", "2021-03-31", cfg)
+    assert members("2021-01-20") == sorted(universe_table("2021-01-13", 100, cfg).symbol)   # the window's first day
+    assert members("2021-02-26") == sorted(universe_table("2021-02-01", 100, cfg).symbol)   # February's rebalance
+    assert members("2021-03-01") != members("2021-02-26")                                   # March re-ranked
+
+
 def test_bars_machine_readable(raw):
     r = runner.invoke(app, ["bars", "TCS", "--tail", "2", "--format", "json"])
     assert r.exit_code == 0, r.output

@@ -26,10 +26,10 @@ def evaluate_cli(
     are missing, 2 on a bad range."""
     try:
         syms = None
-        if universe:
-            from aitrader.data.pit_universe import universe_symbols
+        from aitrader.data.pit_universe import NAMED, universe_symbols
 
-            syms = universe_symbols(universe, cfg or get_config(), start)  # a liquid universe: its members on `start`
+        if universe and universe.lower() not in NAMED:  # a liquid universe: evaluate takes members per session
+            syms = universe_symbols(universe, cfg or get_config())
         r = evaluate(
             start,
             end,
@@ -40,6 +40,7 @@ def evaluate_cli(
             walk_forward=walk_forward,
             no_smc_model=no_smc_model,
             symbols=syms,
+            universe=universe or "nifty50",
         )
     except (LookupError, FileNotFoundError) as e:
         print(f"evaluate: {e}")

@@ -11,8 +11,8 @@ from .bar_files import IST, as_ts
 
 # %% auto #0
 __all__ = ['MIN_HISTORY', 'VALUE_WINDOW', 'STALE_DAYS', 'NAMED', 'UNIVERSE_COLS', 'SURVIVORSHIP_NOTE', 'liquidity_panel',
-           'rank_at', 'universe_table', 'universe_members', 'universe_symbols', 'universe_at_rebalances',
-           'rebalance_sessions', 'universe_mask']
+           'rank_at', 'universe_table', 'universe_members', 'universe_symbols', 'session_members',
+           'universe_at_rebalances', 'rebalance_sessions', 'universe_mask']
 
 # %% ../../nbs/18a_data.pit_universe.ipynb #8f710d31
 MIN_HISTORY = 250     # bars before the date a symbol needs to be eligible
@@ -89,6 +89,26 @@ def universe_symbols(
 
         as_of = last_trading_day(cfg)
     return universe_members(name, as_of, cfg)
+
+# %% ../../nbs/18a_data.pit_universe.ipynb #aa9031a9
+def session_members(
+    name: str,  # liquid100 | liquid200 | liquid400
+    start,
+    end,  # first / last session of a window
+    cfg: Config | None = None,
+):
+    """A function session -> sorted member list for a window: the members of the last rebalance (`start` itself, then
+    the first session of each month) on or before the session, each ranked from the store's bars up to it."""
+    from aitrader.core.calendar import nse_sessions
+
+    days = nse_sessions(start, end)
+    if not len(days):
+        raise ValueError(f"no NSE session in [{start}, {end}]")
+    reb = [days[0]] + list(rebalance_sessions(days)[1:])
+    r = universe_at_rebalances(name, reb, cfg)
+    sets = {pd.Timestamp(d): sorted(g.symbol) for d, g in r.groupby("date")}
+    keys = sorted(sets)
+    return lambda d: sets[keys[max(0, np.searchsorted(keys, as_ts(d).tz_localize(None).normalize(), "right") - 1)]]
 
 # %% ../../nbs/18a_data.pit_universe.ipynb #caaab9fd
 def universe_at_rebalances(name:str, # as in universe_members

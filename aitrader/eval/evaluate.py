@@ -17,7 +17,8 @@ from ..features.ta import TA_FEATURES, ta_vector
 from ..signals.daily import DAILY_PARAMS, HISTORY_DAYS, score_daily, model_version
 from ..features.alpha import INDEX_SYMBOL, split_index
 from ..signals.params import DecisionParams
-from ..data.pit_universe import universe_symbols
+from ..data.pit_universe import NAMED, SURVIVORSHIP_NOTE, session_members, universe_symbols
+from ..core.calendar import nse_sessions
 from ..train.labels import make_labels
 from .regimes import regime_table, eval_closes
 from aitrader.train.metrics import (
@@ -178,10 +179,15 @@ def evaluate(
     b = load_model(model, cfg, folds=walk_forward)
     wf = isinstance(b, WalkForwardModel)
     s0, s1 = (pd.Timestamp(x).tz_localize(None) if pd.Timestamp(x).tzinfo else pd.Timestamp(x) for x in (start, end))
-    syms = list(symbols) if symbols is not None else universe_symbols(universe, cfg, s0)  # liquid: members on start
+    members, notes = None, []
+    if symbols is None and str(universe).lower() in NAMED:  # point in time: members per session (monthly rebalance)
+        members = session_members(universe, s0, s1, cfg)
+        syms = sorted(set().union(*(members(d) for d in nse_sessions(s0, s1))))
+        notes.append(f"{universe}: members of each session from bars up to its monthly rebalance; {SURVIVORSHIP_NOTE}")
+    else:
+        syms = list(symbols) if symbols is not None else universe_symbols(universe, cfg)
     if wf:
         b.for_session(s0)  # ValueError before the first fold
-    notes = []
     models = {}
     if NO_SMC in ablations:
         m = _ablation_model(cfg, no_smc_model, wf, notes)
@@ -246,6 +252,7 @@ def evaluate(
         {s.name: s.select.params for s in dec},
         progress,
         {s.name: models[s.select.model] for s in dec if s.select.model != "stack"},
+        members=members,
     )
     bt = bt or BacktestConfig(entry=entry)
     labels = make_labels(bars).labels  # realized outcomes, computed once for every strategy's signals

@@ -129,6 +129,7 @@ def score_range(
     params: dict | None = None,  # {name: DecisionParams}; default {'stack': DecisionParams()}
     progress: bool = False,
     models: dict | None = None,  # {name: Bundle or WalkForwardModel} replacing `bundle` for that name (ablation models)
+    members=None,  # session -> symbols of that session (a point-in-time universe); None: `symbols` every session
 ) -> dict[str, pd.DataFrame]:
     """{name: signals of every session (score_daily's columns)} for each decision parameter set; errors are dropped (as
     in the daily job)."""
@@ -148,7 +149,13 @@ def score_range(
         for m, (first, *rest) in groups.values():
             m = m.for_session(d) if isinstance(m, WalkForwardModel) else m
             r = score_daily(
-                cfg, m, as_of=d, universe=symbols, bars=w, params=params[first], variants={k: params[k] for k in rest}
+                cfg,
+                m,
+                as_of=d,
+                universe=symbols if members is None else members(d),
+                bars=w,
+                params=params[first],
+                variants={k: params[k] for k in rest},
             )
             out[first].append(r.signals)
             for k in rest:
