@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS desk_accounts (account_id TEXT PRIMARY KEY, name TEXT
   status TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
 CREATE TABLE IF NOT EXISTS desk_mandates (account_id TEXT NOT NULL, version INTEGER NOT NULL, mandate TEXT NOT NULL,
   created_at TIMESTAMPTZ NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (account_id, version));
-CREATE TABLE IF NOT EXISTS desk_funding (account_id TEXT PRIMARY KEY, plan TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS desk_funding (account_id TEXT PRIMARY KEY, plan TEXT NOT NULL, \
+updated_at TIMESTAMPTZ NOT NULL);
 CREATE TABLE IF NOT EXISTS desk_capital_tx (tx_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, kind TEXT NOT NULL,
   amount DOUBLE PRECISION NOT NULL, value_date DATE NOT NULL, status TEXT NOT NULL, counterparty TEXT, pair_id TEXT,
   note TEXT, created_by TEXT NOT NULL, approved_by TEXT, created_at TIMESTAMPTZ NOT NULL);
@@ -150,8 +151,8 @@ def accounts(cfg: Config | None = None, status: str | None = "ACTIVE") -> pd.Dat
     "account_id, name, kind, status, mandate_version of the accounts (ACTIVE by default; None: all)."
     with desk_db(cfg, *DDLS) as db:
         rows = db.all(
-            "SELECT a.account_id, a.name, a.kind, a.status, (SELECT max(version) FROM desk_mandates m WHERE m.account_id = a.account_id) "
-            "FROM desk_accounts a WHERE ? IS NULL OR a.status = ? ORDER BY a.account_id",
+            "SELECT a.account_id, a.name, a.kind, a.status, (SELECT max(version) FROM desk_mandates m WHERE "
+            "m.account_id = a.account_id) FROM desk_accounts a WHERE ? IS NULL OR a.status = ? ORDER BY a.account_id",
             [status, status],
         )
     return pd.DataFrame(rows, columns=["account_id", "name", "kind", "status", "mandate_version"])
@@ -183,7 +184,8 @@ def mandate(cfg: Config | None, account_id: str, version: int | None = None) -> 
     "(version, Mandate) of the account, the latest by default. Raises KeyError."
     with desk_db(cfg, *DDLS) as db:
         r = db.one(
-            "SELECT version, mandate FROM desk_mandates WHERE account_id = ? AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
+            "SELECT version, mandate FROM desk_mandates WHERE account_id = ? AND (? IS NULL OR version = ?) ORDER BY "
+            "version DESC LIMIT 1",
             [account_id, version, version],
         )
     if r is None:

@@ -138,7 +138,8 @@ PROPOSAL_COLS = [
 
 # %% ../../nbs/85b_desk.allocator.ipynb #f8ec08b4
 def allocate(
-    signals: pd.DataFrame,  # one session's signals (SignalStore rows: id, symbol, direction, confidence, exp_ret_*, p_fail, entry, atr14)
+    # one session's signals (SignalStore rows: id, symbol, direction, confidence, exp_ret_*, p_fail, entry, atr14)
+    signals: pd.DataFrame,
     m: Mandate,
     st: AccountState,
     market: pd.DataFrame,  # `market_stats` of the signals' symbols on the decision date

@@ -213,7 +213,8 @@ def _bc_row(r: list, day, b: Bulletin, file: str, line: int) -> dict | None:
     p = parse_purpose(purpose)
     if p is None:
         return b.bad("unknown_purpose", raw, file, line)
-    return event_row("corporate_action", sym, exd, p[0], purpose, sec, day, file, line, series=ser, ratio=p[1], amount=p[2])
+    return event_row(
+        "corporate_action", sym, exd, p[0], purpose, sec, day, file, line, series=ser, ratio=p[1], amount=p[2])
 
 # %% ../../nbs/85i_desk.bulletin.ipynb #e492bd10
 def parse_actions(raw: bytes, day, b: Bulletin, file: str) -> None:

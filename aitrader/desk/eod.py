@@ -249,8 +249,12 @@ def write_html(rep: dict, path: str | Path) -> Path:
         "<h2>Audit trail of the day</h2>",
         t(rep["audit"].assign(hash=rep["audit"]["hash"].str[:12])),
     ]
-    css = "body{font-family:sans-serif;font-size:13px;margin:2em} table{border-collapse:collapse;margin-bottom:1em} td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} img{display:block;margin:1em 0}"
+    css = (
+        "body{font-family:sans-serif;font-size:13px;margin:2em} table{border-collapse:collapse;margin-bottom:1em} "
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} img{display:block;margin:1em 0}"
+    )
     p.write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Desk EOD {rep['day']:%Y-%m-%d}</title><style>{css}</style></head><body>{''.join(body)}</body></html>"
+        "<!doctype html><html><head><meta charset='utf-8'><title>Desk EOD "
+        f"{rep['day']:%Y-%m-%d}</title><style>{css}</style></head><body>{''.join(body)}</body></html>"
     )
     return p

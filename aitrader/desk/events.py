@@ -157,7 +157,8 @@ def ingest_events(
     with desk_db(cfg, AUDIT_DDL, EVENTS_DDL) as db, db.transaction():
         before = db.one("SELECT count(*) FROM desk_events")[0]
         db.con.executemany(
-            f"INSERT INTO desk_events ({', '.join(EVENT_COLS)}, ingested_at) VALUES ({', '.join('?' * len(EVENT_COLS))}, now()) "
+            f"INSERT INTO desk_events ({', '.join(EVENT_COLS)}, "
+            f"ingested_at) VALUES ({', '.join('?' * len(EVENT_COLS))}, now()) "
             "ON CONFLICT (event_id) DO NOTHING",
             rows,
         )
@@ -180,8 +181,8 @@ def events(cfg: Config | None = None, start=None, end=None, symbols: list | None
     "Stored events (EVENT_COLS, `event_date` a naive Timestamp) with start <= event_date <= end, by date."
     with desk_db(cfg, AUDIT_DDL, EVENTS_DDL) as db:
         rows = db.all(
-            f"SELECT {', '.join(EVENT_COLS)} FROM desk_events WHERE (? IS NULL OR event_date >= ?) AND (? IS NULL OR event_date <= ?) "
-            "ORDER BY event_date, symbol",
+            f"SELECT {', '.join(EVENT_COLS)} FROM desk_events WHERE (? IS NULL OR event_date >= ?) AND (? IS NULL OR "
+            "event_date <= ?) ORDER BY event_date, symbol",
             [
                 *(2 * [None if start is None else pd.Timestamp(start).date()]),
                 *(2 * [None if end is None else pd.Timestamp(end).date()]),

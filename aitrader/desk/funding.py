@@ -54,7 +54,8 @@ def post_tx(
         if kind == "WITHDRAWAL" and amount > cash_posted(db, account_id) + 1e-9:
             raise ValueError(f"withdrawal of {amount:,.0f} INR exceeds the account's posted capital")
         db.con.execute(
-            f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'POSTED', NULL, NULL, ?, ?, NULL, now())",
+            f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'POSTED', NULL, "
+            "NULL, ?, ?, NULL, now())",
             [tid, account_id, kind, float(amount), pd.Timestamp(value_date).date(), note, actor],
         )
         append(
@@ -94,7 +95,8 @@ def request_transfer(
                 raise ValueError(f"no account {a!r}")
         for a, k, cp in ((src, "TRANSFER_OUT", dst), (dst, "TRANSFER_IN", src)):
             db.con.execute(
-                f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, NULL, now())",
+                f"INSERT INTO desk_capital_tx ({', '.join(TX_COLS)}, created_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, "
+                "?, ?, ?, NULL, now())",
                 [f"{pid}:{k[9:].lower()}", a, k, float(amount), pd.Timestamp(value_date).date(), cp, pid, note, actor],
             )
         append(
@@ -134,7 +136,8 @@ def capital_tx(cfg: Config | None, account_id: str | None = None) -> pd.DataFram
     "The capital transactions (TX_COLS), oldest first."
     with desk_db(cfg, *DDLS) as db:
         rows = db.all(
-            f"SELECT {', '.join(TX_COLS)} FROM desk_capital_tx WHERE ? IS NULL OR account_id = ? ORDER BY value_date, created_at",
+            f"SELECT {', '.join(TX_COLS)} FROM desk_capital_tx WHERE ? IS NULL OR account_id = ? ORDER BY value_date, "
+            "created_at",
             [account_id, account_id],
         )
     return pd.DataFrame(rows, columns=TX_COLS)
@@ -204,8 +207,8 @@ def budget(
     with desk_db(cfg, *DDLS) as db:
         cap = float(
             db.one(
-                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
-                "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?",
+                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), "
+                "0) FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?",
                 [account_id, d.date()],
             )[0]
         )

@@ -24,7 +24,8 @@ from .bracket_store import _now
 from .bracket_store import _policy
 from .bracket_store import _py
 from .bracket_store import _Bars
-from .bracket_store import brackets, transitions, bracket_orders  # part of the bracket API (`desk.book.bracket_api`)
+# part of the bracket API (`desk.book.bracket_api`)
+from .bracket_store import brackets, transitions, bracket_orders
 
 # %% auto #0
 __all__ = ['open_bracket', 'step_brackets', 'close_bracket']
@@ -63,8 +64,9 @@ def open_bracket(
             raise ExecutionRefused(423, "kill_switch", f"kill switch is on: {k['reason'] or 'no reason given'}")
         with db.transaction():
             db.con.execute(
-                "INSERT INTO brackets (bracket_id, account, signal_id, symbol, signal_as_of, qty, entry_type, entry_limit, stop_loss, "
-                "take_profit, policy, status, state, order_ref, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
+                "INSERT INTO brackets (bracket_id, account, signal_id, symbol, signal_as_of, qty, entry_type, "
+                "entry_limit, stop_loss, take_profit, policy, status, state, order_ref, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', NULL, ?, ?, ?)",
                 [
                     bid,
                     account,
@@ -108,7 +110,8 @@ def _fill_exit(r: _Rec, st: dict, why: str, q: int, px: float, ts, cm: CostModel
     )
     if r.ref is not None:  # a bracket carrying out an API order: its shares leave the key's API position too
         r.db.con.execute(
-            "UPDATE positions SET cost = cost * (qty - ?) / qty, qty = qty - ?, updated_at = ? WHERE key_id = ? AND symbol = ? AND qty >= ?",
+            "UPDATE positions SET cost = cost * (qty - ?) / qty, qty = qty - ?, updated_at = ? WHERE key_id = ? AND "
+            "symbol = ? AND qty >= ?",
             [int(q), int(q), _now(), r.account, r.symbol, int(q)],
         )
     if st["qty"] > 0:
@@ -127,8 +130,8 @@ def _close_position(r: _Rec, st: dict, why: str, ts) -> None:
     pnl = float(p[3] - p[1])
     rr = pnl / (p[0] * p[2])
     r.db.con.execute(
-        "UPDATE bracket_positions SET status = 'CLOSED', net_pnl = ?, net_r = ?, exit_reason = ?, closed_ts = ?, days_held = ? "
-        "WHERE position_id = ?",
+        "UPDATE bracket_positions SET status = 'CLOSED', net_pnl = ?, net_r = ?, exit_reason = ?, closed_ts = ?, "
+        "days_held = ? WHERE position_id = ?",
         [pnl, rr, why, _py(ts), int(st["days"]), r.bid],
     )
     r.tr("position", r.bid, "OPEN", "CLOSED", why, ts, net_pnl=pnl, net_r=rr)
@@ -177,8 +180,9 @@ def _entry(
     st = open_state(pol, px, q, b["stop_loss"], b["take_profit"], prev_atr)
     st["at_open"] = at_open
     r.db.con.execute(
-        "INSERT INTO bracket_positions (position_id, bracket_id, account, symbol, status, qty0, qty, entry_price, entry_cost, "
-        "risk_per_share, stop, target, proceeds, opened_ts, days_held) VALUES (?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)",
+        "INSERT INTO bracket_positions (position_id, bracket_id, account, symbol, status, qty0, qty, entry_price, "
+        "entry_cost, risk_per_share, stop, target, proceeds, opened_ts, days_held) VALUES (?, ?, ?, ?, 'OPEN', ?, ?, "
+        "?, ?, ?, ?, ?, 0, ?, 0)",
         [
             r.bid,
             r.bid,

@@ -59,24 +59,30 @@ class _Bars:
 
 # %% ../../nbs/59_exits.bracket_store.ipynb #81f4e125
 BRACKET_DDL = """
-CREATE TABLE IF NOT EXISTS brackets (bracket_id TEXT PRIMARY KEY, account TEXT NOT NULL, signal_id TEXT, symbol TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS brackets (bracket_id TEXT PRIMARY KEY, account TEXT NOT NULL, signal_id TEXT, \
+symbol TEXT NOT NULL,
   signal_as_of DATE NOT NULL, qty BIGINT NOT NULL, entry_type TEXT NOT NULL, entry_limit DOUBLE PRECISION,
-  stop_loss DOUBLE PRECISION NOT NULL, take_profit DOUBLE PRECISION NOT NULL, policy TEXT NOT NULL, status TEXT NOT NULL,
+  stop_loss DOUBLE PRECISION NOT NULL, take_profit DOUBLE PRECISION NOT NULL, policy TEXT NOT NULL, \
+status TEXT NOT NULL,
   state TEXT, order_ref BIGINT, exit_reason TEXT, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
 CREATE TABLE IF NOT EXISTS bracket_orders (order_id TEXT PRIMARY KEY, bracket_id TEXT NOT NULL, role TEXT NOT NULL,
   side TEXT NOT NULL, qty BIGINT NOT NULL, order_type TEXT NOT NULL, price DOUBLE PRECISION, status TEXT NOT NULL,
   reason TEXT, fill_ts TIMESTAMPTZ, ref_price DOUBLE PRECISION, fill_price DOUBLE PRECISION, value DOUBLE PRECISION,
   charges DOUBLE PRECISION, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS bracket_positions (position_id TEXT PRIMARY KEY, bracket_id TEXT NOT NULL, account TEXT NOT NULL,
-  symbol TEXT NOT NULL, status TEXT NOT NULL, qty0 BIGINT NOT NULL, qty BIGINT NOT NULL, entry_price DOUBLE PRECISION NOT NULL,
-  entry_cost DOUBLE PRECISION NOT NULL, risk_per_share DOUBLE PRECISION NOT NULL, stop DOUBLE PRECISION, target DOUBLE PRECISION,
+CREATE TABLE IF NOT EXISTS bracket_positions (position_id TEXT PRIMARY KEY, bracket_id TEXT NOT NULL, \
+account TEXT NOT NULL,
+  symbol TEXT NOT NULL, status TEXT NOT NULL, qty0 BIGINT NOT NULL, qty BIGINT NOT NULL, \
+entry_price DOUBLE PRECISION NOT NULL,
+  entry_cost DOUBLE PRECISION NOT NULL, risk_per_share DOUBLE PRECISION NOT NULL, stop DOUBLE PRECISION, \
+target DOUBLE PRECISION,
   proceeds DOUBLE PRECISION NOT NULL, net_pnl DOUBLE PRECISION, net_r DOUBLE PRECISION, exit_reason TEXT,
   opened_ts TIMESTAMPTZ NOT NULL, closed_ts TIMESTAMPTZ, days_held INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bracket_transitions (bracket_id TEXT NOT NULL, seq BIGINT NOT NULL, entity TEXT NOT NULL,
   entity_id TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, reason TEXT, bar_ts TIMESTAMPTZ, detail TEXT,
   recorded_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (bracket_id, seq));
 CREATE TABLE IF NOT EXISTS exit_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS exit_decisions (bracket_id TEXT NOT NULL, bar_date DATE NOT NULL, decided_at TIMESTAMPTZ NOT NULL,
+CREATE TABLE IF NOT EXISTS exit_decisions (bracket_id TEXT NOT NULL, bar_date DATE NOT NULL, \
+decided_at TIMESTAMPTZ NOT NULL,
   policy TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, obs TEXT, PRIMARY KEY (bracket_id, bar_date));
 """
 register_schema("bracket", BRACKET_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
@@ -272,11 +278,11 @@ def brackets(cfg: Config, account: str | None = None, status: str | None = None)
     ]
     with BracketStore(cfg) as db:
         rows = db.all(
-            "SELECT b.bracket_id, b.account, b.signal_id, b.symbol, b.signal_as_of, b.status, b.qty, b.entry_type, b.entry_limit, "
-            "b.stop_loss, b.take_profit, b.policy, p.status, p.qty, p.entry_price, p.stop, p.target, p.net_pnl, p.net_r, "
-            "b.exit_reason, p.days_held, p.opened_ts, p.closed_ts, b.created_at FROM brackets b "
-            "LEFT JOIN bracket_positions p ON p.bracket_id = b.bracket_id WHERE (? IS NULL OR b.account = ?) AND (? IS NULL OR b.status = ?) "
-            "ORDER BY b.created_at DESC, b.bracket_id",
+            "SELECT b.bracket_id, b.account, b.signal_id, b.symbol, b.signal_as_of, b.status, b.qty, b.entry_type, "
+            "b.entry_limit, b.stop_loss, b.take_profit, b.policy, p.status, p.qty, p.entry_price, p.stop, p.target, "
+            "p.net_pnl, p.net_r, b.exit_reason, p.days_held, p.opened_ts, p.closed_ts, b.created_at FROM brackets b "
+            "LEFT JOIN bracket_positions p ON p.bracket_id = b.bracket_id WHERE (? IS NULL OR b.account = ?) AND (? IS "
+            "NULL OR b.status = ?) ORDER BY b.created_at DESC, b.bracket_id",
             [account, account, status, status],
         )
     df = _ist(pd.DataFrame(rows, columns=cols), "opened_ts", "closed_ts", "created_at")
@@ -288,7 +294,8 @@ def transitions(cfg: Config, bracket_id: str | None = None) -> pd.DataFrame:
     "Every recorded transition (TRANSITION_COLS) of one bracket (or all), in order."
     with BracketStore(cfg) as db:
         rows = db.all(
-            f"SELECT {', '.join(TRANSITION_COLS)} FROM bracket_transitions WHERE ? IS NULL OR bracket_id = ? ORDER BY recorded_at, bracket_id, seq",
+            f"SELECT {', '.join(TRANSITION_COLS)} FROM bracket_transitions WHERE ? IS NULL OR bracket_id = ? ORDER BY "
+            "recorded_at, bracket_id, seq",
             [bracket_id, bracket_id],
         )
     return _ist(pd.DataFrame(rows, columns=TRANSITION_COLS), "bar_ts", "recorded_at")

@@ -43,7 +43,8 @@ def evaluate_exits(
     first_year: int = 2016,  # first year of training entries
     seeds: tuple = (0, 1, 2),
     timesteps: int = 20_000,  # PPO steps per seed and test year
-    strategy: str = "momentum_20d",  # the TopK evaluation strategy giving the entries, or 'stack': `model`'s walk-forward stack signals
+    # the TopK evaluation strategy giving the entries, or 'stack': `model`'s walk-forward stack signals
+    strategy: str = "momentum_20d",
     model: str = "champion",  # with strategy 'stack': the registered version (its per-fold bundles score each year)
     universe: str = "nifty50",
     cm: CostModel = CostModel(),

@@ -95,8 +95,8 @@ def manage_exits(
                 _save(r, st, last)
                 row = [b["bracket_id"], pd.Timestamp(last).date(), name, action, reason]
                 db.con.execute(
-                    "INSERT INTO exit_decisions (bracket_id, bar_date, decided_at, policy, action, reason, obs) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (bracket_id, bar_date) DO NOTHING",
+                    "INSERT INTO exit_decisions (bracket_id, bar_date, decided_at, policy, action, reason, "
+                    "obs) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bracket_id, bar_date) DO NOTHING",
                     [*row[:2], _now(), *row[2:], json.dumps([round(float(v), 4) for v in obs])],
                 )
             out.append(row)
@@ -115,7 +115,8 @@ def _carry_out(r: _Rec, st: dict, x, a: dict, t: int, name: str) -> tuple[str, s
         tg = "none" if not np.isfinite(st["target"]) else f"{st['target']:.2f}"
         return (
             "hold",
-            f"{name}: hold; stop {st['stop']:.2f}, target {tg}, {st['days']} sessions held, {(c - st['entry']) / st['r']:+.2f} R at the close {c:.2f}",
+            f"{name}: hold; stop {st['stop']:.2f}, target {tg}, {st['days']} sessions held, "
+            f"{(c - st['entry']) / st['r']:+.2f} R at the close {c:.2f}",
         )
     if x == TIGHTEN:
         new = c - atr

@@ -69,8 +69,8 @@ def ppo_act(model):
 
 # %% ../../nbs/59c_exits.ppo.ipynb #97307d76
 def agent_trades(panel: Panel, entries: pd.DataFrame, act, cm: CostModel = CostModel()) -> pd.DataFrame:
-    """One trade row per filled entry (as `simulate_exits`) with exits decided by `act` at each close and filled from the
-    next session."""
+    """One trade row per filled entry (as `simulate_exits`) with exits decided by `act` at each close and filled from
+    the next session."""
     env = ExitEnv(panel, entries, cm, shuffle=False)
     rows = []
     for k, e in zip(entries.index, entries.itertuples()):

@@ -17,7 +17,8 @@ ENTRY_COLS = ["symbol", "as_of", "entry", "stop_loss", "take_profit", "score", "
 
 # %% ../../nbs/59f_exits.stack.ipynb #551cc1dc
 def signal_entries(
-    signals: pd.DataFrame,  # score_daily rows: symbol, as_of (tz-aware session), direction, entry, stop_loss, take_profit, score
+    # score_daily rows: symbol, as_of (tz-aware session), direction, entry, stop_loss, take_profit, score
+    signals: pd.DataFrame,
     sessions,  # every session (tz-aware), ascending: the cooldown counts these
     cooldown: int = 5,  # sessions before the same symbol may enter again
 ) -> pd.DataFrame:
@@ -86,7 +87,8 @@ def stack_signals(cfg: Config | None, model, years, universe: str = "nifty50", p
         sg.to_parquet(p)
         out.append(sg)
         log(
-            f"{y}: scored {len(d)} sessions, {int((sg.direction == 'BUY').sum())} BUY signals (fold {max(x for x in wf.bundles if x <= y)})"
+            f"{y}: scored {len(d)} sessions, {int((sg.direction == 'BUY').sum())} BUY signals (fold "
+            f"{max(x for x in wf.bundles if x <= y)})"
         )
     return pd.concat(out, ignore_index=True), days[0].append(days[1:])
 

@@ -137,8 +137,8 @@ def alpha158(
     bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close, volume), sorted by symbol, ts
     last: int = 0,  # rolling values only for each symbol's last `last` bars (scoring); 0: all bars
 ) -> pd.DataFrame:
-    """symbol, ts + the 158 `ALPHA158` columns (float64, unitless ratios; NaN during warm-up). Raises `ValueError` on bad
-    bars."""
+    """symbol, ts + the 158 `ALPHA158` columns (float64, unitless ratios; NaN during warm-up). Raises `ValueError` on
+    bad bars."""
     sym, bd, o, h, l, c, v = _bars_arrays(bars)
     f = _alpha158_cols(sym, bd, o, h, l, c, v, last=last)
     return pd.concat([bars[["symbol", "ts"]].reset_index(drop=True), pd.DataFrame({k: f[k] for k in ALPHA158})], axis=1)
@@ -222,7 +222,8 @@ def features_on(
 def cs_normalize(
     frame: pd.DataFrame,  # symbol, ts + feature columns
     cols=None,  # columns to normalise; None: every column but symbol, ts
-    how: str = "robust",  # 'robust': (x - median) / (1.4826 MAD); 'zscore': (x - mean) / std; 'rank': centred percentile rank
+    how: str =
+        "robust",  # 'robust': (x - median) / (1.4826 MAD); 'zscore': (x - mean) / std; 'rank': centred percentile rank
     clip: float = 3.0,  # clip to [-clip, clip] after scaling (None: no clip)
     fill: float | None = 0.0,  # value for NaN after scaling (None: keep NaN)
 ) -> pd.DataFrame:

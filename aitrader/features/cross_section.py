@@ -42,7 +42,8 @@ def _date_mean(x, code, n) -> np.ndarray:
 
 # %% ../../nbs/25a_features.cross_section.ipynb #8108aa4f
 def market_features(
-    bars: pd.DataFrame,  # bars frame (symbol, ts, OHLCV), sorted; the universe of each date is the symbols with a bar on it
+    # bars frame (symbol, ts, OHLCV), sorted; the universe of each date is the symbols with a bar on it
+    bars: pd.DataFrame,
     index_bars: pd.DataFrame | None = None,  # one index's bars (ts, close), e.g. NIFTY 50; None: RELI* are NaN
     last: int = 0,  # rolling values only for each symbol's last `last` bars; 0: all
 ) -> pd.DataFrame:

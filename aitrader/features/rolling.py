@@ -123,7 +123,9 @@ def roll(
     x,
     bounds,  # float values (n,), rows sorted by symbol then ts; `group_bounds` of the symbols
     w: int,  # window, bars of the symbol
-    op: str,  # one of sum, mean, std (ddof 1), max, min, idxmax, idxmin (1-based from the oldest bar), quantile, rank, slope, rsquare, resi
+    # one of sum, mean, std (ddof 1), max, min, idxmax, idxmin (1-based from the oldest bar), quantile, rank, slope,
+    # rsquare, resi
+    op: str,
     q: float = 0.5,  # quantile level for op='quantile' (linear interpolation, as pandas)
     last: int = 0,  # compute only the last `last` rows of each symbol (others NaN); 0: every row
 ) -> np.ndarray:

@@ -97,8 +97,8 @@ def smc_run(
     p: SMCParams | None = None,
     **params,
 ):
-    """Run the engine on every symbol: (events float64 (n, 8) with a leading row-offset column, state float64 (len(bars),
-    24))."""
+    """Run the engine on every symbol: (events float64 (n, 8) with a leading row-offset column, state float64
+    (len(bars), 24))."""
     p = p or SMCParams(**params)
     px, sym, ts, spans = _spans(bars)
     one = lambda ab: smc_arrays(*(np.ascontiguousarray(px[ab[0] : ab[1], j]) for j in range(4)), p)

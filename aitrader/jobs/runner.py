@@ -149,7 +149,8 @@ class Job:
 
     name: str
     notebook: str  # file in the project's runs/ folder
-    prepare: Callable  # (params: dict, cfg) -> (notebook params, run_date or None, executed notebook path); raises ValueError/LookupError
+    # (params: dict, cfg) -> (notebook params, run_date or None, executed notebook path); raises ValueError/LookupError
+    prepare: Callable
     on_success: Callable | None = (
         None  # (store, run_id, glued, params, cfg) -> dict | None, before the run is marked success
     )
@@ -295,6 +296,7 @@ def session_date(
         raise ValueError(f"{what} {s!r} is not a valid ISO date (YYYY-MM-DD): {e}") from None
     if not bool(is_session([d])[0]):
         raise ValueError(
-            f"{what} {s} is not an NSE session (weekend or exchange holiday); the session before it is {previous_session(d):%Y-%m-%d}"
+            f"{what} {s} is not an NSE session (weekend or exchange holiday); the session before it is "
+            f"{previous_session(d):%Y-%m-%d}"
         )
     return d

@@ -114,8 +114,8 @@ def verify_weights_file(
     size: int,  # pinned size in bytes
     sha256: str,  # pinned hex sha256
 ) -> str:
-    """The file's sha256 once it matches the pins; raises KronosWeightsError naming `<folder>/<file>` on a size or sha256
-    mismatch."""
+    """The file's sha256 once it matches the pins; raises KronosWeightsError naming `<folder>/<file>` on a size or
+    sha256 mismatch."""
     path, label = Path(path), f"{Path(path).parent.name}/{Path(path).name}"
     got = path.stat().st_size
     if got != size:

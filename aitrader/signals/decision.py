@@ -148,7 +148,8 @@ def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
             if fz.dir != 0
             else ([f"veto blocks: p_fail {r.p_fail:.2f} >= {p.veto_block:.2f}"] if fz.blocked else [])
             + [
-                f"rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score (percentile {fz.pct:.0%}): not in the top or bottom {p.k}"
+                f"rank {int(fz.rank)}/{int(fz.n_ranked)} by stack score (percentile {fz.pct:.0%}): not in the top or "
+                f"bottom {p.k}"
             ]
         )
     if fz.disagree:

@@ -131,7 +131,8 @@ def refine(
     ok_stop = not (d * (px - stop) <= 0)  # NaN stop: not checked
     fmt = lambda b, a: f"{b:+d}" if a else "n/a"
     reasons = [
-        f"1H bias {fmt(b1, a1)}, 4H bias {fmt(b4, a4)}: {'aligned with' if ok_align else 'not aligned with'} {direction}",
+        f"1H bias {fmt(b1, a1)}, 4H bias {fmt(b4, a4)}: {'aligned with' if ok_align else 'not aligned with'} "
+        f"{direction}",
         why_micro,
         f"price {px:,.1f} is {ext:+.2f} ATR from entry {entry:,.1f}"
         + ("" if ok_ext else f": extended > {params.max_ext_atr:g} ATR"),

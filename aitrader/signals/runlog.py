@@ -65,8 +65,8 @@ def start_run(
                     [_jmerge(None, {"_run": f"stale lock: pid {stale.get('pid')} died"}), stale["run_id"]],
                 )
             con.execute(
-                "INSERT INTO runs (run_id, job, run_date, status, started_at, model_version, counts, errors, notebook, pid, host) "
-                "VALUES (?, ?, ?, 'running', ?, ?, '{}', '{}', ?, ?, ?)",
+                "INSERT INTO runs (run_id, job, run_date, status, started_at, model_version, counts, errors, notebook, "
+                "pid, host) VALUES (?, ?, ?, 'running', ?, ?, '{}', '{}', ?, ?, ?)",
                 [run_id, job, day, now, model_version, notebook, os.getpid(), socket.gethostname()],
             )
     except BaseException:

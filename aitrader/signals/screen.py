@@ -57,8 +57,8 @@ def screen_values(
     tail: int = SCREEN_TAIL,  # bars per symbol to read
     symbols: list[str] | None = None,  # only these symbols; None = all
 ) -> pd.DataFrame:
-    """One row per symbol (sorted): last_ts, bars, close, median_value_20 (INR), atr_pct, sma_150, sma_slope, stage; from
-    bars up to `as_of` only."""
+    """One row per symbol (sorted): last_ts, bars, close, median_value_20 (INR), atr_pct, sma_150, sma_slope, stage;
+    from bars up to `as_of` only."""
     ref = session_on_or_before(as_of)
     pos = _tail_positions(bars, ref + pd.Timedelta(days=1), tail, symbols)
     b = bars[["symbol", "ts", "open", "high", "low", "close", "volume"]].iloc[pos].reset_index(drop=True)

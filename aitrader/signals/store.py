@@ -44,22 +44,28 @@ CREATE TABLE IF NOT EXISTS signals (
   direction TEXT NOT NULL CHECK (direction IN {_IN(DIRECTIONS)}),
   confidence DOUBLE PRECISION NOT NULL CHECK (confidence BETWEEN 0 AND 1),
   exp_ret_3d DOUBLE PRECISION, exp_ret_5d DOUBLE PRECISION, exp_ret_10d DOUBLE PRECISION,
-  up_prob_3d DOUBLE PRECISION CHECK (up_prob_3d BETWEEN 0 AND 1), up_prob_5d DOUBLE PRECISION CHECK (up_prob_5d BETWEEN 0 AND 1),
+  up_prob_3d DOUBLE PRECISION CHECK (up_prob_3d BETWEEN 0 AND 1), up_prob_5d DOUBLE PRECISION CHECK (up_prob_5d \
+BETWEEN 0 AND 1),
   up_prob_10d DOUBLE PRECISION CHECK (up_prob_10d BETWEEN 0 AND 1), vol_10d DOUBLE PRECISION CHECK (vol_10d >= 0),
-  p10_10d DOUBLE PRECISION, p50_10d DOUBLE PRECISION, p90_10d DOUBLE PRECISION, upper_10d DOUBLE PRECISION, lower_10d DOUBLE PRECISION,
+  p10_10d DOUBLE PRECISION, p50_10d DOUBLE PRECISION, p90_10d DOUBLE PRECISION, upper_10d DOUBLE PRECISION, \
+lower_10d DOUBLE PRECISION,
   p_fail DOUBLE PRECISION CHECK (p_fail BETWEEN 0 AND 1),
-  entry DOUBLE PRECISION CHECK (entry > 0 AND entry < 1e300), stop_loss DOUBLE PRECISION CHECK (stop_loss > 0 AND stop_loss < 1e300),
-  take_profit DOUBLE PRECISION CHECK (take_profit > 0 AND take_profit < 1e300), risk_reward DOUBLE PRECISION CHECK (risk_reward > 0 AND risk_reward < 1e300),
+  entry DOUBLE PRECISION CHECK (entry > 0 AND entry < 1e300), stop_loss DOUBLE PRECISION CHECK (stop_loss > 0 AND \
+stop_loss < 1e300),
+  take_profit DOUBLE PRECISION CHECK (take_profit > 0 AND take_profit < 1e300), risk_reward DOUBLE PRECISION CHECK \
+(risk_reward > 0 AND risk_reward < 1e300),
   atr14 DOUBLE PRECISION CHECK (atr14 > 0 AND atr14 < 1e300),
   smc_flags TEXT, tf_align TEXT, reasons TEXT,
-  model_version TEXT NOT NULL CHECK (model_version <> ''), feature_schema_hash TEXT NOT NULL CHECK (feature_schema_hash <> ''),
+  model_version TEXT NOT NULL CHECK (model_version <> ''), feature_schema_hash TEXT NOT NULL CHECK \
+(feature_schema_hash <> ''),
   kronos_status TEXT, status TEXT NOT NULL CHECK (status IN {_IN(STATUSES)}), created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (as_of, symbol), UNIQUE (id, direction),
   CHECK ((entry IS NULL AND stop_loss IS NULL AND take_profit IS NULL)
          OR (stop_loss < entry AND entry < take_profit) OR (take_profit < entry AND entry < stop_loss)));
 CREATE TABLE IF NOT EXISTS signal_events (
   signal_id TEXT NOT NULL, "at" TIMESTAMPTZ NOT NULL,
-  old_status TEXT NOT NULL CHECK (old_status IN {_IN(STATUSES)}), new_status TEXT NOT NULL CHECK (new_status IN {_IN(STATUSES)}),
+  old_status TEXT NOT NULL CHECK (old_status IN {_IN(STATUSES)}), new_status TEXT NOT NULL CHECK (new_status IN \
+{_IN(STATUSES)}),
   direction TEXT NOT NULL, reasons TEXT, run_id TEXT, recorded_at TIMESTAMPTZ NOT NULL,
   FOREIGN KEY (signal_id, direction) REFERENCES signals (id, direction));
 """
@@ -173,8 +179,8 @@ def publish_signals(
     df: pd.DataFrame,  # one row per symbol (see `prepare_signals`)
     drop_events: bool = False,  # re-publishing a date with hourly events: delete them first (own transaction)
 ) -> dict:
-    """Replace the date's signals with `df` in one transaction; returns {'deleted', 'inserted', 'events_dropped'}. Raises
-    `SignalsInvalid`, `SignalsInUse`, `ValueError`."""
+    """Replace the date's signals with `df` in one transaction; returns {'deleted', 'inserted', 'events_dropped'}.
+    Raises `SignalsInvalid`, `SignalsInUse`, `ValueError`."""
     rows = prepare_signals(df, run_id, as_of)
     v = validate_signals(rows) if len(rows) else []  # an empty frame publishes "no signals for this date"
     if len(v):
@@ -289,8 +295,8 @@ def set_status(
     run_id: str | None = None,  # the hourly run
     direction: str | None = None,  # the direction the caller believes the signal has (checked)
 ) -> dict | None:
-    """Append a signal_events row and set signals.status; the event as a dict, or None when unchanged. Raises `KeyError`,
-    `ValueError`."""
+    """Append a signal_events row and set signals.status; the event as a dict, or None when unchanged. Raises
+    `KeyError`, `ValueError`."""
     if new_status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {new_status!r}")
     t = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)

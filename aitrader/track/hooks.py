@@ -33,7 +33,8 @@ def signal_alerts(cfg: Config, day, events: list[dict] = ()) -> dict:
             "new_buy",
             f"new_buy:{r.id}",
             f"aitrader BUY {r.symbol} ({r.as_of})",
-            f"entry {r.entry:.2f}, stop {r.stop_loss:.2f}, target {r.take_profit:.2f}, confidence {r.confidence:.2f}; model {r.model_version}",
+            f"entry {r.entry:.2f}, stop {r.stop_loss:.2f}, target {r.take_profit:.2f}, confidence {r.confidence:.2f}; "
+            f"model {r.model_version}",
             cfg=cfg,
         )
         res[k] = res.get(k, 0) + 1

@@ -230,10 +230,13 @@ def outcomes(
 _IN = lambda vals: "(" + ", ".join(f"'{v}'" for v in vals) + ")"
 TRACK_DDL = f"""
 CREATE TABLE IF NOT EXISTS signal_outcomes (
-  signal_id TEXT PRIMARY KEY, source TEXT NOT NULL, model_version TEXT, role TEXT, as_of DATE NOT NULL, symbol TEXT NOT NULL,
+  signal_id TEXT PRIMARY KEY, source TEXT NOT NULL, model_version TEXT, role TEXT, as_of DATE NOT NULL, \
+symbol TEXT NOT NULL,
   direction TEXT NOT NULL CHECK (direction IN ('BUY', 'SELL')), confidence DOUBLE PRECISION,
-  entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL, take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION,
-  status TEXT NOT NULL CHECK (status IN {_IN(OUTCOME_STATUSES)}), reason TEXT, fill_date DATE, fill_price DOUBLE PRECISION,
+  entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL, take_profit DOUBLE PRECISION NOT NULL, \
+atr14 DOUBLE PRECISION,
+  status TEXT NOT NULL CHECK (status IN {_IN(OUTCOME_STATUSES)}), reason TEXT, fill_date DATE, \
+fill_price DOUBLE PRECISION,
   exit_date DATE, exit_price DOUBLE PRECISION, bars_held INTEGER, holding_days INTEGER, qty BIGINT,
   gross_return DOUBLE PRECISION, net_return DOUBLE PRECISION, net_pnl DOUBLE PRECISION, r_multiple DOUBLE PRECISION,
   mae DOUBLE PRECISION, mfe DOUBLE PRECISION, through DATE NOT NULL);
@@ -241,7 +244,8 @@ CREATE TABLE IF NOT EXISTS track_signals (
   id TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('replay', 'shadow')), role TEXT NOT NULL, run_id TEXT,
   as_of DATE NOT NULL, symbol TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('BUY', 'SELL')),
   confidence DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL,
-  take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION, model_version TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+  take_profit DOUBLE PRECISION NOT NULL, atr14 DOUBLE PRECISION, model_version TEXT NOT NULL, \
+created_at TIMESTAMPTZ NOT NULL,
   UNIQUE (source, model_version, as_of, symbol));
 """
 register_schema("track", TRACK_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
@@ -276,7 +280,8 @@ def save_outcomes(store: SignalStore, out: pd.DataFrame) -> int:
         return 0
     cols = OUTCOME_TABLE_COLS
     sql = (
-        f"INSERT INTO signal_outcomes ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (signal_id) DO UPDATE SET "
+        f"INSERT INTO signal_outcomes ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT "
+        "(signal_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
         + " WHERE signal_outcomes.through <= excluded.through"
     )
@@ -332,8 +337,9 @@ def live_signals(store: SignalStore, before) -> pd.DataFrame:
     fin = ", ".join(f"'{s}'" for s in FINAL)
     with store.connect() as con:
         rows = con.execute(
-            "SELECT id, model_version, as_of, symbol, direction, confidence, entry, stop_loss, take_profit, atr14, status "
-            f"FROM signals WHERE direction IN ('BUY', 'SELL') AND as_of < ? AND status NOT IN ({fin}) ORDER BY as_of, id",
+            "SELECT id, model_version, as_of, symbol, direction, confidence, entry, stop_loss, take_profit, atr14, "
+            f"status FROM signals WHERE direction IN ('BUY', 'SELL') AND as_of < ? AND status NOT IN ({fin}) ORDER BY "
+            "as_of, id",
             [pd.Timestamp(before).date()],
         ).fetchall()
     df = pd.DataFrame(
@@ -366,8 +372,8 @@ def track_live(
     p: TrackParams = TrackParams(),
     cm: CostModel = CostModel(),
 ) -> dict:
-    """Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed', 'transitions',
-    'events'}."""
+    """Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed',
+    'transitions', 'events'}."""
     from aitrader.data.window import read_window
     from aitrader.data.window import last_trading_day
 

@@ -20,8 +20,10 @@ __all__ = ['REGIMES_DDL', 'REGIME_COLS', 'update_regimes', 'read_regimes', 'regi
 # %% ../../nbs/66b_track.regimes.ipynb #b3251cfe
 REGIMES_DDL = """
 CREATE TABLE IF NOT EXISTS market_regimes (
-  day DATE PRIMARY KEY, symbol TEXT NOT NULL, close DOUBLE PRECISION NOT NULL, sma DOUBLE PRECISION, slope DOUBLE PRECISION,
-  rv DOUBLE PRECISION, rv_lo DOUBLE PRECISION, rv_hi DOUBLE PRECISION, trend TEXT NOT NULL, vol TEXT NOT NULL, regime TEXT NOT NULL);
+  day DATE PRIMARY KEY, symbol TEXT NOT NULL, close DOUBLE PRECISION NOT NULL, sma DOUBLE PRECISION, \
+slope DOUBLE PRECISION,
+  rv DOUBLE PRECISION, rv_lo DOUBLE PRECISION, rv_hi DOUBLE PRECISION, trend TEXT NOT NULL, vol TEXT NOT NULL, \
+regime TEXT NOT NULL);
 """
 register_schema("regimes", REGIMES_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
 REGIME_COLS = ["day", "symbol", "close", "sma", "slope", "rv", "rv_lo", "rv_hi", "trend", "vol", "regime"]
@@ -31,7 +33,9 @@ def update_regimes(
     cfg: Config | None = None,
     through=None,
     symbol: str = INDEX_SYMBOL,
-    full: bool = False,  # upsert every day; else only the days from 10 sessions before the last stored one (labels are causal: older ones cannot change)
+    # upsert every day; else only the days from 10 sessions before the last stored one (labels are causal: older ones
+    # cannot change)
+    full: bool = False,
 ) -> pd.DataFrame:
     """Compute the regimes from the stored index bars up to `through` and upsert them into `market_regimes`; returns the
     frame (all days)."""

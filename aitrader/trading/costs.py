@@ -14,8 +14,8 @@ __all__ = ['COST_COLS', 'CostModel', 'cost_frame', 'trade_costs', 'buy_rate', 't
 # %% ../../nbs/26_trading.costs.ipynb #15dccdb9
 @dataclass(frozen=True)
 class CostModel:
-    """NSE cash-market delivery cost stack (rates are fractions of traded value unless stated; defaults as of 2024-10-01,
-    see the table above)."""
+    """NSE cash-market delivery cost stack (rates are fractions of traded value unless stated; defaults as of
+    2024-10-01, see the table above)."""
 
     brokerage_pct: float = 0.0  # brokerage, fraction of value per order (0: discount-broker delivery)
     brokerage_cap: float = 20.0  # brokerage cap, INR per order (applies when brokerage_pct > 0)

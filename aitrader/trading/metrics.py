@@ -71,8 +71,8 @@ def sharpe(r, rf: float = 0.0, periods: int = 252) -> float:
 
 # %% ../../nbs/26a_trading.metrics.ipynb #883b1642
 def sortino(r, rf: float = 0.0, periods: int = 252) -> float:
-    """Annualized Sortino ratio: mean excess return over the downside deviation about 0 across all days; NaN without down
-    days."""
+    """Annualized Sortino ratio: mean excess return over the downside deviation about 0 across all days; NaN without
+    down days."""
     x = _excess(r, rf, periods)
     dd = np.sqrt((np.minimum(x, 0) ** 2).sum() / len(x))
     return float(x.mean() / dd * np.sqrt(periods)) if dd > 0 else float("nan")
