@@ -22,6 +22,10 @@ N = 5000
 def many(tmp_path, monkeypatch):
     monkeypatch.setenv("AITRADER_HOME", str(tmp_path))
     cfg = get_config({"AITRADER_HOME": str(tmp_path)})
+    from aitrader.desk.accounts import FundingPlan, Mandate, create_account
+    for a in ("a", "b"):
+        create_account(cfg, a.upper(), "LUMP_SUM", Mandate(objective="MAX_PROFIT"),
+                       FundingPlan("LUMP_SUM", "2024-10-01", lump_amount=1e6, tranches=[1.0]), "tester", account_id=a)
     now = pd.Timestamp("2024-11-22 10:00", tz="UTC").to_pydatetime()
     rows = []
     for i in range(N):
@@ -33,10 +37,10 @@ def many(tmp_path, monkeypatch):
                  checklist=json.dumps([{"check": "test", "ok": True, "note": "synthetic"}]), warnings="[]",
                  status="PENDING" if i % 5 else "REJECTED", reason=None, expires_on=(d + pd.Timedelta(days=3)).date(),
                  bracket_id=None, pnl=None, created_at=now, decided_at=None, decided_by=None)
-        rows.append([r[c] for c in CARD_COLS])
+        rows.append(list(r.values()))
+    cols = list(r)
     with desk_db(cfg, *C_DDLS) as db:
-        db.con.executemany(f"INSERT INTO desk_cards ({', '.join(CARD_COLS)}) VALUES ({', '.join('?' * len(CARD_COLS))})",
-                           rows)
+        db.con.executemany(f"INSERT INTO desk_cards ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
     c = TestClient(create_app(cfg, clock=lambda: pd.Timestamp("2024-11-22 18:00", tz="Asia/Kolkata")))
     return cfg, c, {"X-API-Key": K.create_key("admin", "test admin", cfg)}
 
