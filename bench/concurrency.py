@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/concurrency.py [--seconds 30] [--rate 10] [--scenarios idle,daily,ingest,desk]
        [--tree /path/to/an/aitrader/checkout]   (the code measured; default: this checkout)
+       [--pg]   (the stores in a throwaway PostgreSQL server instead of the DuckDB files)
 
 Starts `uvicorn` (one process, as `aitrader serve`) on 127.0.0.1 and a free port, in a subprocess, on a temporary
 AITRADER_HOME holding the REAL daily bars of RELIANCE, TCS and INFY cut after 2024-11-22 and SYNTHETIC test signals
@@ -18,7 +19,8 @@ for that date (the app's clock stands on that evening), then:
    - desk: holds the API file `api.duckdb` read-write 4 s out of every 4.5 s (a desk job);
    after each scenario it checks that no webhook answered 503/timeout was stored (ids read back from the store).
 Prints one table: per scenario and kind, n, ok (2xx), rule (4xx, a business refusal), busy (503), timeout, other,
-p50 / p99 latency (ms), and stored-after-refusal. Everything is bounded in count and time and stops by itself.
+p50 / p99 latency (ms), and stored-after-refusal (webhooks: refused or timed-out alerts found in the store; orders:
+orders stored beyond those answered 2xx, cumulative). Everything is bounded in count and time and stops by itself.
 """
 import argparse, json, os, socket, subprocess, sys, tempfile, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -67,7 +69,11 @@ STORED = """
 import sys, json
 from aitrader.core.config import get_config
 from aitrader.track.external import read_external
-print(json.dumps(sorted(read_external(get_config({"AITRADER_HOME": sys.argv[1]})).id)))
+from aitrader.storage.apistore import ApiStore
+cfg = get_config({"AITRADER_HOME": sys.argv[1]})
+with ApiStore(cfg, wait=60) as db:
+    n = db.one("SELECT count(*) FROM orders")[0]
+print(json.dumps([sorted(read_external(cfg).id), n]))
 """
 
 
@@ -88,11 +94,13 @@ def alert(i: int, strategy: str) -> dict:
 
 
 class Bench:
-    def __init__(self, tree: str, data_dir: str):
+    def __init__(self, tree: str, data_dir: str, pg_url: str | None = None):
         self.home = tempfile.mkdtemp(prefix="bench24-")
         self.env = {**os.environ, "PYTHONPATH": tree, "AITRADER_HOME": self.home, "OMP_NUM_THREADS": "1",
                     "AITRADER_TV_SECRETS": f"bench:{SECRET}", "AITRADER_DATA_DIR": data_dir}
         self.env.pop("AITRADER_DB_URL", None)
+        if pg_url:
+            self.env["AITRADER_DB_URL"] = pg_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.srv = subprocess.Popen([sys.executable, "-c", SERVER, self.home, str(self.port), data_dir], env=self.env,
@@ -159,14 +167,29 @@ class Bench:
             res = [f.result() for f in futs]
         return res
 
-    def stored(self) -> set:
+    def stored(self) -> tuple[set, int]:
+        "(ids of the stored alerts, number of stored orders)."
         out = subprocess.run([sys.executable, "-c", STORED, self.home], env=self.env, capture_output=True, text=True,
                              cwd=self.home)
-        return set(json.loads(out.stdout)) if out.returncode == 0 else set()
+        ids, n = json.loads(out.stdout) if out.returncode == 0 else ([], -1)
+        return set(ids), n
 
 
 def run(args) -> list:
-    b, rows = Bench(args.tree, args.data), []
+    pg = None
+    if args.pg:
+        sys.path.insert(0, args.tree)
+        from aitrader.storage.pgserver import TempPostgres
+        pg = TempPostgres().__enter__()
+    try:
+        return _run(args, pg.create_db() if pg else None)
+    finally:
+        if pg is not None:
+            pg.__exit__(None, None, None)
+
+
+def _run(args, url) -> list:
+    b, rows, ok_orders = Bench(args.tree, args.data, url), [], 0
     try:
         rows.append(("burst", "8 identical", "codes", json.dumps(b.burst(8, 8, True, "same"))))
         rows.append(("burst", "40 distinct @8", "codes", json.dumps(b.burst(40, 8, False, "distinct"))))
@@ -182,14 +205,16 @@ def run(args) -> list:
             if hold is not None:
                 hold.wait(args.seconds + 30)
             time.sleep(1)
-            have = b.stored()
+            have, n_orders = b.stored()
+            ok_orders += sum(1 for k, o, _, _ in res if k == "order" and o == "ok")
             ghost = sum(1 for i, (k, o, _, aid) in enumerate(res) if k == "webhook" and o in ("busy", "timeout")
                         and _alert_id(b, i, sc) in have)
             for kind in ["webhook", "order", "kill"]:
                 r = [x for x in res if x[0] == kind]
                 cnt = {o: sum(1 for x in r if x[1] == o) for o in ["ok", "rule", "busy", "timeout", "other"]}
                 lat = [x[2] * 1000 for x in r]
-                rows.append((sc, kind, len(r), cnt, pct(lat, 50), pct(lat, 99), ghost if kind == "webhook" else ""))
+                extra = ghost if kind == "webhook" else n_orders - ok_orders if kind == "order" else ""
+                rows.append((sc, kind, len(r), cnt, pct(lat, 50), pct(lat, 99), extra))
                 show(rows[-1:])
     finally:
         b.close()
@@ -210,11 +235,13 @@ def main():
     ap.add_argument("--scenarios", default="idle,daily,ingest,desk")
     ap.add_argument("--tree", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--data", default=os.environ.get("AITRADER_DATA_DIR", "/work/shared/data/nse"))
+    ap.add_argument("--pg", action="store_true", help="the stores in a throwaway PostgreSQL server (storage.pgserver)")
     args = ap.parse_args()
     if not os.path.isdir(os.path.join(args.data, "daily")):
         print(f"SKIP: no NSE data folder at {args.data} (set AITRADER_DATA_DIR)")
         return
-    print(f"tree {args.tree}, {args.rate:g} writes/s for {args.seconds:g} s per scenario, client timeout 10 s")
+    print(f"tree {args.tree}, {'PostgreSQL' if args.pg else 'DuckDB'}, {args.rate:g} writes/s for {args.seconds:g} s "
+          "per scenario, client timeout 10 s")
     print(f"{'scenario':9} {'kind':15} {'n':>4} {'ok':>4} {'rule':>4} {'busy':>4} {'t/o':>4} {'oth':>4} "
           f"{'p50 ms':>8} {'p99 ms':>8} {'stored-after-refusal':>20}", flush=True)
     run(args)
