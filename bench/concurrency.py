@@ -20,7 +20,7 @@ for that date (the app's clock stands on that evening), then:
    after each scenario it checks that no webhook answered 503/timeout was stored (ids read back from the store).
 Prints one table: per scenario and kind, n, ok (2xx), rule (4xx, a business refusal), busy (503), timeout, other,
 p50 / p99 latency (ms), and stored-after-refusal (webhooks: refused or timed-out alerts found in the store; orders:
-orders stored beyond those answered 2xx, cumulative). Everything is bounded in count and time and stops by itself.
+live (not cancelled) orders stored beyond those answered 2xx, cumulative). Everything is bounded in count and time and stops by itself.
 """
 import argparse, json, os, socket, subprocess, sys, tempfile, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -72,7 +72,7 @@ from aitrader.track.external import read_external
 from aitrader.storage.apistore import ApiStore
 cfg = get_config({"AITRADER_HOME": sys.argv[1]})
 with ApiStore(cfg, wait=60) as db:
-    n = db.one("SELECT count(*) FROM orders")[0]
+    n = db.one("SELECT count(*) FROM orders WHERE status <> 'CANCELLED'")[0]  # live orders
 print(json.dumps([sorted(read_external(cfg).id), n]))
 """
 
