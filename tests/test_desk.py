@@ -66,8 +66,9 @@ def test_audit_tamper_named(desk):
     assert "BROKEN at entry 2" in r.output and "was edited" in r.output, r.output
 
 
-def test_daily_loss_pauses_one_account(desk):
-    from aitrader.desk.audit import NOTIFIERS, audit_log
+def test_daily_loss_pauses_one_account(desk, monkeypatch):
+    from aitrader.desk.audit import audit_log
+    from aitrader.notify import Receiver
     from aitrader.desk.approval import CardRefused, approve, sync_cards
     from aitrader.desk.cards import cards, make_cards
     from aitrader.desk.eod import run_session
@@ -83,11 +84,12 @@ def test_daily_loss_pauses_one_account(desk):
     snap = snapshot(desk, d2, store=False)
     loss = -0.05 * snap.loc[snap.account_id == "a", "capital"].iat[0]        # the simulated loss: 5% of capital in a day
     snap.loc[snap.account_id == "a", ["daily_pnl", "pnl"]] = loss
-    alerts = []
-    NOTIFIERS.append(lambda e, p: alerts.append((e, p["account_id"])))
+    rx = Receiver()                                        # the one alert path: apprise (notify.notify)
+    monkeypatch.setenv("AITRADER_ALERT_URLS", rx.url)
     try: got = check_kills(desk, d2, snap, vr=1.0)
-    finally: NOTIFIERS.clear()
-    assert [g.get("tripped") for g in got] == ["max_daily_loss"] and alerts == [("kill:max_daily_loss", "a")]
+    finally: rx.close(); monkeypatch.delenv("AITRADER_ALERT_URLS")
+    alerts = [m["title"] for m in rx.got]
+    assert [g.get("tripped") for g in got] == ["max_daily_loss"] and alerts == ["aitrader desk: kill:max_daily_loss a"]
     assert is_paused(desk, "a") and not is_paused(desk, "b")
     assert len(audit_log(desk, kind="kill", account_id="a")) == 1
     ca, cb = (new[new.account_id == x].card_id.iat[0] for x in ("a", "b"))
