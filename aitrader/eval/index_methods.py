@@ -22,7 +22,7 @@ def _members(bars: pd.DataFrame, member: np.ndarray | None, like: pd.DataFrame) 
     "sessions x symbols bool: member on that session (every bar when `member` is None)."
     m = bars.assign(_m=True if member is None else np.asarray(member, bool))
     m = m.pivot(index="ts", columns="symbol", values="_m").reindex(index=like.index, columns=like.columns)
-    return m.fillna(False).astype(bool)
+    return m.eq(True)  # a missing bar is not a member
 
 # %% ../../nbs/64a_eval.index_methods.ipynb #8056d330
 def _long(score: pd.DataFrame) -> pd.DataFrame:
