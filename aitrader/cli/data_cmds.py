@@ -136,7 +136,8 @@ def bars(
     start: Optional[str] = typer.Option(None, callback=iso_date, help="first bar date (YYYY-MM-DD)"),
     end: Optional[str] = typer.Option(None, callback=iso_date, help="last bar date (YYYY-MM-DD)"),
     tail: int = typer.Option(20, help="rows to print (from the end); 0: all"),
-    format: str = typer.Option("table", "--format", help="table | csv | json (csv/json: machine-readable, full precision)"),
+    format: str = typer.Option(
+        "table", "--format", help="table | csv | json (csv/json: machine-readable, full precision)"),
 ):
     "Print the bars of one symbol (stored or derived timeframe)."
     from aitrader.data.store import BarStore

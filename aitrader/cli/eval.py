@@ -49,8 +49,8 @@ def evaluate_cli(
         print(f"evaluate: {e}")
         return 2
     print(
-        f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, {r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, "
-        f"{r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s"
+        f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, "
+        f"{r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, {r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s"
     )
     print(r.table.to_string(float_format=lambda v: f"{v:.4f}"))
     print("Rank IC 5d by year:\n" + r.ic_by_year.to_string(float_format=lambda v: f"{v:.4f}"))

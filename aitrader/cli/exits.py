@@ -73,8 +73,9 @@ def evaluate_cmd(
     )
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(
-            f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, {len(ev.entries)} in the test years "
-            f"(training entries from {first_year}); net of Indian costs; R = entry - signal stop\n"
+            f"\nentries: {ev.choice['entries']}{'' if strategy == 'stack' else ' top-k'}, "
+            f"{len(ev.entries)} in the test years (training entries from {first_year}); net of Indian costs; R = entry "
+            "- signal stop\n"
         )
         print("avg net R per trade, exit policy x test year\n" + ev.table.round(3).to_string())
         print("\nall metrics (PPO: mean over seeds)\n" + detail_table(ev.long).round(3).to_string())
@@ -89,7 +90,8 @@ def evaluate_cmd(
     t = ev.timings
     print(
         f"\ntimings: panel {t['panel_s']:.1f} s, entries {t['entries_s']:.1f} s, rules {t['rules_s']:.1f} s, "
-        f"PPO {len(t['ppo_train_s'])} runs x {timesteps} steps: {np.mean(t['ppo_train_s']):.0f} s each, total {t['total_s']:.0f} s"
+        f"PPO {len(t['ppo_train_s'])} runs x {timesteps} steps: {np.mean(t['ppo_train_s']):.0f} s each, "
+        f"total {t['total_s']:.0f} s"
     )
     print(f"\nchoice: {ev.choice['policy']} ({ev.choice['kind']}): {ev.choice['reason']}")
     if save:

@@ -35,7 +35,8 @@ def train(
     ),
     rank_loss: str = typer.Option(
         "",
-        help="networks trained to rank: ic | listnet (whole dates per batch, early stopping on validation Rank IC); empty = their own losses",
+        help="networks trained to rank: ic | listnet (whole dates per batch, early stopping on validation Rank IC); "
+             "empty = their own losses",
     ),
     n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)"),
 ):
@@ -81,7 +82,8 @@ def promote(
         console.print(f"shadow record: {why}")
         if not ok:
             raise typer.Exit(1)
-    from aitrader.signals.daily import DAILY_PARAMS  # the daily decision's rule: the veto gates promotion only if it filters BUYs
+    # the daily decision's rule: the veto gates promotion only if it filters BUYs
+    from aitrader.signals.daily import DAILY_PARAMS
 
     raise typer.Exit(
         promote_cli(force=force, reason=reason, min_improvement=min_improvement, veto_used=DAILY_PARAMS.use_veto)
@@ -187,7 +189,8 @@ def benchmark(
     if r.grid is not None:
         _print_frame(
             r.grid.round(3).reset_index(),
-            "portfolio configurations of the chosen recipe (chosen on the first test years, evaluated on the later ones)",
+            "portfolio configurations of the chosen recipe (chosen on the first test years, "
+            "evaluated on the later ones)",
         )
     if r.members is not None:
         _print_frame(

@@ -81,8 +81,8 @@ def track_record_cmd(
     by: str = typer.Option("model_version,source,direction,regime", help="grouping columns"),
     equity_rows: int = typer.Option(5, help="last rows of the equity curve to print"),
 ):
-    """Per model version, source, direction and regime: count, fill rate, hit rate, avg R, expectancy, profit factor, net
-    return, 95% bootstrap CIs."""
+    """Per model version, source, direction and regime: count, fill rate, hit rate, avg R, expectancy, profit factor,
+    net return, 95% bootstrap CIs."""
     from aitrader.track.record import track_record
 
     t, eq = track_record(get_config(), from_, to, model, source, tuple(c for c in by.split(",") if c))
@@ -93,12 +93,14 @@ def track_record_cmd(
     if len(eq):
         _show(
             eq.tail(equity_rows).round(4),
-            f"equity, every signal at its planned size (final {eq.equity.iat[-1]:,.0f} INR, max drawdown {eq.drawdown.min():.2%})",
+            f"equity, every signal at its planned size (final {eq.equity.iat[-1]:,.0f} INR, "
+            f"max drawdown {eq.drawdown.min():.2%})",
         )
 
 # %% ../../nbs/90c_cli.track.ipynb #55f9c5b8
 def regimes_cmd(
-    start: str = typer.Option("2012-01-01", callback=iso_date), end: Optional[str] = typer.Option(None, callback=iso_date)
+    start: str = typer.Option(
+        "2012-01-01", callback=iso_date), end: Optional[str] = typer.Option(None, callback=iso_date)
 ):
     "Recompute the NIFTY 50 regimes and print the share of sessions per regime."
     from aitrader.track.regimes import update_regimes, regime_shares

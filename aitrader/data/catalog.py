@@ -16,8 +16,8 @@ __all__ = ['CATALOG_DDL', 'TABLES', 'QUARANTINE_COLS', 'ACTION_COLS', 'Catalog']
 
 # %% ../../nbs/13b_data.catalog.ipynb #fed2c901
 class Catalog:
-    """The bar store's DuckDB catalog (quarantine, corporate actions, ingest log, conflicts): the SQL half of `BarStore`,
-    which inherits it and holds the connection (`self.con`)."""
+    """The bar store's DuckDB catalog (quarantine, corporate actions, ingest log, conflicts): the SQL half of
+    `BarStore`, which inherits it and holds the connection (`self.con`)."""
 
 # %% ../../nbs/13b_data.catalog.ipynb #1d900400
 CATALOG_DDL = """
@@ -169,7 +169,8 @@ def conflict_summary(self: Catalog) -> pd.DataFrame:
     """One row per (symbol, timeframe) with conflicts: bars, fields, kept and other source kinds, max rel_diff, first,
     last."""
     d = self.con.sql("""SELECT symbol, timeframe, count(DISTINCT ts) AS bars, count(*) AS fields,
-        string_agg(DISTINCT kept_source, ',' ORDER BY kept_source) AS kept, string_agg(DISTINCT other_source, ',' ORDER BY other_source) AS other,
+        string_agg(DISTINCT kept_source, ',' ORDER BY kept_source) AS kept, string_agg(DISTINCT other_source, \
+',' ORDER BY other_source) AS other,
         round(max(rel_diff), 4) AS max_rel_diff, min(ts) AS first, max(ts) AS last
         FROM conflicts GROUP BY ALL ORDER BY bars DESC, symbol""").df()
     for c in ("first", "last"):

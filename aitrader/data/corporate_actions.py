@@ -120,7 +120,8 @@ def detect_corporate_actions(
                         row.kind,
                         float(row.ratio),
                         "price_ratio",
-                        f"prev close {pc[i]:.2f} / open {o[i]:.2f} = {ro[i]:.3f}, / close {c[i]:.2f} = {rc[i]:.3f}; {row.label}",
+                        f"prev close {pc[i]:.2f} / open {o[i]:.2f} = {ro[i]:.3f}, / close {c[i]:.2f} = {rc[i]:.3f}; "
+                        f"{row.label}",
                         sf[i],
                     )
                 )

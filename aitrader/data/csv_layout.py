@@ -34,8 +34,8 @@ _XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: an old .xls workbook
 
 # %% ../../nbs/09c_data.csv_layout.ipynb #39bfe487
 def _read_bytes(src, name: str | None = None) -> tuple[bytes, str, str]:
-    """(bytes, label, content hash of the bytes as stored) of a path or bytes; gunzips a .gz, unzips a single-member zip; refuses Excel workbooks; BOM
-    stripped."""
+    """(bytes, label, content hash of the bytes as stored) of a path or bytes; gunzips a .gz, unzips a single-member
+    zip; refuses Excel workbooks; BOM stripped."""
     if isinstance(src, (bytes, bytearray)):
         data, label = bytes(src), name or "<bytes>"
     else:

@@ -98,8 +98,9 @@ class IngestReport:
         r = self.row()
         return (
             f"IngestReport({r['source']} {r['path']} {r['timeframe']}: {r['symbols']} symbols, {r['errors']} errors, "
-            f"{r['failed']} failed files, read {r['read']}, new {r['new']}, unchanged {r['unchanged']}, conflicts {r['conflicts']}, "
-            f"skipped {r['skipped']}, quarantined {r['quarantined']} [{r['by_rule']}], {r['seconds']} s)"
+            f"{r['failed']} failed files, read {r['read']}, new {r['new']}, unchanged {r['unchanged']}, "
+            f"conflicts {r['conflicts']}, skipped {r['skipped']}, quarantined {r['quarantined']} [{r['by_rule']}], "
+            f"{r['seconds']} s)"
         )
 
 # %% ../../nbs/16a_data.ingest_report.ipynb #ce339a6f

@@ -21,8 +21,8 @@ YF_INTERVALS = {"1d": "1d", "1h": "60m", "15m": "15m"}
 
 # %% ../../nbs/10a_data.online.ipynb #68d59bcc
 def yf_ticker(symbol: str) -> str:
-    """Yahoo ticker of an NSE symbol: `RELIANCE` -> `RELIANCE.NS`, `NIFTY50` -> `^NSEI`; a ticker with a suffix or `^` is
-    kept."""
+    """Yahoo ticker of an NSE symbol: `RELIANCE` -> `RELIANCE.NS`, `NIFTY50` -> `^NSEI`; a ticker with a suffix or `^`
+    is kept."""
     s = symbol.strip().upper()
     if s in ("NIFTY50", "NIFTY 50", "NIFTY"):
         return "^NSEI"

@@ -46,7 +46,8 @@ def _tf_name(m: int) -> str:
 
 # %% ../../nbs/10_data.sources.ipynb #9968f30d
 def measure_interval(bars: pd.DataFrame) -> pd.Series:
-    """Minutes between bars per `src_file`: the modal positive gap within a day (0: daily, one bar a day mostly at 00:00;
+    """Minutes between bars per `src_file`: the modal positive gap within a day (0: daily, one bar a day mostly at
+    00:00;
     -1: no gap to measure)."""
     if bars.empty:
         return pd.Series(dtype="int64")

@@ -48,7 +48,8 @@ class BarStore(Catalog):
         self,
         cfg: Config | None = None,  # settings; `get_config()` when None
         read_only: bool = False,  # open the catalog read-only (several readers may share it)
-        retry_s: float = 30.0,  # seconds to wait while another process holds the catalog (`aitrader.storage.db.connect`)
+        # seconds to wait while another process holds the catalog (`aitrader.storage.db.connect`)
+        retry_s: float = 30.0,
     ):
         self.cfg = cfg or get_config()
         self.cache_dir = Path(self.cfg.cache_dir)

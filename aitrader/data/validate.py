@@ -127,7 +127,8 @@ def large_moves(
             "ratio": np.nan,
             "method": "persistent_move",
             "evidence": [
-                f"close {cl[k - 1]:.2f} -> {cl[k]:.2f} ({mv[k]:+.1%}) and no return within the next bars: kept as a real move"
+                f"close {cl[k - 1]:.2f} -> {cl[k]:.2f} ({mv[k]:+.1%}) and no return within the next bars: kept as a "
+                "real move"
                 for k in i
             ],
             "src_file": clean.src_file.to_numpy()[i] if "src_file" in clean else None,

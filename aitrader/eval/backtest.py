@@ -104,7 +104,8 @@ def _signals(signals: pd.DataFrame, dates: pd.DatetimeIndex, symbols: pd.Index) 
 # %% ../../nbs/61_eval.backtest.ipynb #d32784a3
 def backtest(
     bars: pd.DataFrame,  # bars frame (symbol, ts, open, high, low, close), daily, validated
-    signals: pd.DataFrame,  # symbol, as_of (decision date t), entry (limit, INR), stop_loss, take_profit, optional score/confidence
+    # symbol, as_of (decision date t), entry (limit, INR), stop_loss, take_profit, optional score/confidence
+    signals: pd.DataFrame,
     cfg: BacktestConfig = BacktestConfig(),
     cm: CostModel = CostModel(),
 ) -> BacktestResult:
@@ -274,8 +275,8 @@ def momentum_signals(
     stop_atr: float = 2.0,
     target_atr: float = 4.0,  # Wilder ATR window; stop and target distances in ATRs
 ) -> pd.DataFrame:
-    """BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session; uses
-    bars up to as_of only."""
+    """BASELINE signals (symbol, as_of, entry, stop_loss, take_profit, score): top-k `lookback` return each session;
+    uses bars up to as_of only."""
     b = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
     return topk_signals(
         b, momentum_score(b.close, group_bounds(b.symbol.to_numpy()), lookback), k, atr_n, stop_atr, target_atr

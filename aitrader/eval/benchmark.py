@@ -136,9 +136,10 @@ def selection_table(
     per_year: pd.DataFrame,  # `run_study(...)["per_year"]`: model, year, rank_ic_5 (test year)
     candidates=RECIPE_CANDIDATES,
 ) -> pd.DataFrame:
-    """One row per candidate recipe, best validation first: valid_rank_ic_5 (mean over folds of the validation-year Rank IC 5d),
-    test_rank_ic_5 (mean over the test years), chosen (True for the best on validation), and `walk_forward`: the Rank IC 5d of
-    the recipe chosen anew each year by the validation years up to that fold only (no test year ever picks a recipe)."""
+    """One row per candidate recipe, best validation first: valid_rank_ic_5 (mean over folds of the validation-year Rank
+    IC 5d), test_rank_ic_5 (mean over the test years), chosen (True for the best on validation), and `walk_forward`:
+    the Rank IC 5d of the recipe chosen anew each year by the validation years up to that fold only (no test year
+    ever picks a recipe)."""
     v = valid[valid.model.isin(candidates)].pivot_table(index="year", columns="model", values="valid_rank_ic_5")
     t = per_year[per_year.model.isin(candidates)].pivot_table(index="year", columns="model", values="rank_ic_5")
     out = pd.DataFrame({"valid_rank_ic_5": v.mean(), "test_rank_ic_5": t.mean().reindex(v.columns)})
@@ -162,8 +163,9 @@ def portfolio_grid(
     buffer: int = 5,
     cost=None,
 ) -> pd.DataFrame:
-    """One row per (k, rebalance, weighting) and 'ew_buy_hold': cagr, sharpe, max_drawdown, turnover on the selection years and on
-    the later years (suffix `_sel` / `_eval`); `chosen` marks the best Sharpe on the selection years (the later years never choose)."""
+    """One row per (k, rebalance, weighting) and 'ew_buy_hold': cagr, sharpe, max_drawdown, turnover on the selection
+    years and on the later years (suffix `_sel` / `_eval`); `chosen` marks the best Sharpe on the selection years
+    (the later years never choose)."""
     import itertools
 
     cost = cost or PortfolioConfig().cost
@@ -256,7 +258,8 @@ def benchmark(
     t0 = time.perf_counter()
     cfg = cfg or get_config()
     bars, ix, member, notes = benchmark_bars(cfg, symbols, universe)
-    notes.append("labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return")
+    notes.append("labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), "
+                 "Rank IC per date vs the raw return")
     if ix is None:
         notes.append(
             "no NIFTY50 index bars in the store: the index-relative features are NaN (set to 0 after normalisation)"
@@ -264,7 +267,8 @@ def benchmark(
     data = study_data(bars, ix, start="2012-01-01", member=member)
     folds = study_folds(data.frame, tuple(years))
     log(
-        f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, test years {list(years)}; {notes[0]}"
+        f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, "
+        f"test years {list(years)}; {notes[0]}"
     )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
@@ -368,7 +372,8 @@ def benchmark_json(r: BenchmarkResult) -> dict:
     ic = r.summary["rank_ic_5"] if "rank_ic_5" in r.summary else pd.Series(dtype=float)
     out = {}
     for name, row in r.strategies.iterrows():
-        v = {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
+        v = {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in (
+            "cagr", "sharpe", "max_drawdown", "turnover")}
         v["trades"] = None if pd.isna(row.get("trades")) else int(row["trades"])
         v["rank_ic_5d"] = float(ic[name]) if name in ic.index and pd.notna(ic[name]) else None
         out[name] = v

@@ -216,7 +216,8 @@ def evaluate(
             + (
                 f"{data_dir}"
                 if data_dir
-                else f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily --timeframe 1d` or pass --data-dir"
+                else f"the bar store {cfg.store_path}: run `aitrader ingest --source csv --path <data>/daily "
+                     "--timeframe 1d` or pass --data-dir"
             )
         )
     bars = bars.sort_values(["symbol", "ts"]).reset_index(drop=True)
@@ -229,7 +230,8 @@ def evaluate(
     n_in = 0 if oos is None else int((days.tz_localize(None) < oos).sum())
     if n_in:
         notes.append(
-            f"{n_in} of {len(days)} sessions precede {oos:%Y-%m-%d}, the first date the model never saw: those are in-sample"
+            f"{n_in} of {len(days)} sessions precede {oos:%Y-%m-%d}, the first date the model never saw: those are "
+            "in-sample"
         )
         warnings.warn(notes[-1], stacklevel=2)
     run = [

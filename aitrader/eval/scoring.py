@@ -41,12 +41,13 @@ class WalkForwardModel:
     origin: str  # 'models:/aitrader/<k>'
 
     def for_session(self, d) -> "Bundle":
-        """The bundle for session `d`: fold year(d), else the latest fold before it. Raises `ValueError` before the first
-        test year."""
+        """The bundle for session `d`: fold year(d), else the latest fold before it. Raises `ValueError` before the
+        first test year."""
         y, ys = pd.Timestamp(d).year, sorted(self.bundles)
         if y < ys[0]:
             raise ValueError(
-                f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on it"
+                f"{pd.Timestamp(d):%Y-%m-%d} is before the first walk-forward test year {ys[0]}: every fold trained on "
+                "it"
             )
         return self.bundles[max(x for x in ys if x <= y)]
 
@@ -77,7 +78,8 @@ def load_model(
         return b
     if not c.list_artifacts(mv.run_id, "fold_bundles"):
         raise LookupError(
-            f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader train`"
+            f"version {mv.version} has no per-fold bundles (trained before they were kept): retrain with `aitrader "
+            "train`"
         )
     p = download_version(c, mv, "fold_bundles", cfg.artifacts_dir / "registry" / f"{MODEL_NAME}-v{mv.version}-folds")
     bs = {}
@@ -227,8 +229,8 @@ def signal_scores(
 
 # %% ../../nbs/62b_eval.scoring.ipynb #ac27cf5c
 def catboost_ta_score(ctx: EvalContext) -> pd.DataFrame:
-    """Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped` without
-    the baseline."""
+    """Score of the `catboost_ta` strategy: `catboost_ta_scores` of the evaluated model. Raises `StrategySkipped`
+    without the baseline."""
     cs = catboost_ta_scores(ctx.model, ctx.hist, ctx.lo, ctx.hi)
     if cs is None:
         raise StrategySkipped("the model's bundle has no baselines/catboost_ta.cbm (trained before it was kept)")

@@ -50,7 +50,8 @@ def _daily_publish(store: SignalStore, rid: str, glued: dict, params: dict, cfg:
     out = store.publish_signals(
         rid, pd.Timestamp(params["run_date"]).date(), pd.read_parquet(p), drop_events=bool(params.get("drop_events"))
     )
-    from aitrader.track.hooks import after_daily  # outcomes, regimes, shadow challenger, external signals, alerts (issue 14)
+    # outcomes, regimes, shadow challenger, external signals, alerts (issue 14)
+    from aitrader.track.hooks import after_daily
 
     return {**out, "track": after_daily(store, rid, params, cfg)}
 

@@ -363,7 +363,8 @@ def plot_signal(
         ev,
         start=d.ts.iloc[max(len(d) - n_bars, 0)],
         ax=ax,
-        title=f"{signal['symbol']} {signal['direction']} as of {pd.Timestamp(as_of):%Y-%m-%d}, confidence {signal['confidence']:.2f}",
+        title=f"{signal['symbol']} {signal['direction']} as of {pd.Timestamp(as_of):%Y-%m-%d}, "
+              f"confidence {signal['confidence']:.2f}",
     )
     for k, c in (("entry", "tab:blue"), ("stop_loss", "tab:red"), ("take_profit", "tab:green")):
         v = signal.get(k)

@@ -118,8 +118,8 @@ def make_manifest(
     veto: CatBoostClassifier,
     files: dict,  # {relative path: sha256} of BUNDLE_FILES
 ) -> dict:
-    """The v1 manifest: the caller's keys (they win) over the filled-in defaults. Raises ValueError on a missing required
-    key."""
+    """The v1 manifest: the caller's keys (they win) over the filled-in defaults. Raises ValueError on a missing
+    required key."""
     missing = [k for k in REQUIRED_MANIFEST_KEYS if k not in manifest]
     if missing:
         raise ValueError(f"manifest lacks {missing} (the training job must give them)")
@@ -151,7 +151,8 @@ def save_bundle(
     manifest: dict,  # training facts, see `make_manifest`
     veto_config: dict | None = None,  # extra veto settings for veto/config.json (thresholds, calibration)
     gbm: list
-    | None = None,  # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
+    # the gradient-boosting member: fitted `models.gbm.GBMRanker`s (a seed ensemble), saved as gbm/seed<k>/
+    | None = None,
     cbta=None,  # the CatBoost-on-TA member: a fitted `catboost.CatBoostRegressor`, saved as cbta/model.cbm
     overwrite: bool = False,  # replace an existing bundle in `dir`
 ) -> Path:
@@ -234,7 +235,8 @@ def bundle_problems(
         out.append("the manifest's feature schema does not hash to its feature_schema_hash")
     if man.get("normalization_hash") != normalization_hash():
         out.append(
-            f"normalization hash {str(man.get('normalization_hash'))[:12]} differs from the code's {normalization_hash()[:12]}"
+            f"normalization hash {str(man.get('normalization_hash'))[:12]} differs from the code's "
+            f"{normalization_hash()[:12]}"
         )
     if man.get("kronos_required"):
         st = kronos_status(env)["kronos"]

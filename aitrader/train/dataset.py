@@ -40,7 +40,8 @@ def label_definitions(
         "decision": "after the close of trading day t; sessions are the symbol's own bars",
         "entry": "open of session t+1 (the next session's open), INR",
         **{
-            f"ret_{h}": f"close[t+{h}] / open[t+1] - 1 (enter at the next open, exit at the close of session t+{h}), fraction"
+            f"ret_{h}": f"close[t+{h}] / open[t+1] - 1 (enter at the next open, exit at the close of session t+{h}), "
+                        "fraction"
             for h in HORIZONS
         },
         **{f"up_{h}": f"1.0 when ret_{h} > 0 else 0.0 (a zero return is not up)" for h in HORIZONS},
@@ -52,7 +53,8 @@ def label_definitions(
         "timeout; an open through a barrier hits it; a bar touching both counts as the stop",
         "hit_day": "k in 1..10 for the session t+k that hit a barrier; NA on timeout",
         "veto_fail": "1.0 when the stop is hit first, else 0.0 (a timeout is not a failure)",
-        "label_end": f"ts of session t+{max(*HORIZONS, barrier_days)}, the last bar any label reads (purging window [ts, label_end])",
+        "label_end": f"ts of session t+{max(*HORIZONS, barrier_days)}, the last bar any label reads (purging window "
+                     "[ts, label_end])",
         "barriers": {"a": a, "b": b, "days": barrier_days, "atr_n": 14},
     }
 

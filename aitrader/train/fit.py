@@ -22,7 +22,8 @@ __all__ = ['RET_COLS', 'UP_COLS', 'VOL_COL', 'EXC_COLS', 'torch_session', 'krono
 @contextlib.contextmanager
 def torch_session(
     seed: int = 0,  # seeds torch, numpy and random
-    num_threads: int = 1,  # intra-op CPU threads (1: a shared 2-core machine runs faster than with 2 spin-waiting threads)
+    # intra-op CPU threads (1: a shared 2-core machine runs faster than with 2 spin-waiting threads)
+    num_threads: int = 1,
     deterministic: bool = True,  # torch.use_deterministic_algorithms(True, warn_only=True) inside
 ):
     "Context with fixed seeds, a thread count and deterministic torch kernels; restores the previous settings on exit."

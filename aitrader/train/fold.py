@@ -190,7 +190,8 @@ def train_fold(
     gfold=None,  # `train.rank_study.study_data` and its fold of the same test year: fit the gbm member
     gbm_kw: dict | None = None,  # `train.gbm_member.fit_member` keywords (seeds, n_trials)
     net_kw: dict
-    | None = None,  # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
+    # networks trained to rank: `train.rank_loss.fit_seeds` keywords (rank_loss, seeds, w_rank); None: `train.fit`
+    | None = None,
 ) -> FoldResult:
     "Fit the stack on one fold and score it (and the baselines) on the fold's test year."
     t0 = time.perf_counter()
@@ -211,7 +212,8 @@ def train_fold(
     Xv = veto_inputs(pv, ds)
     veto = fit_veto(Xv.iloc[: len(vfit)], yf[vfit], Xv.iloc[len(vfit) :], yf[vcal], seed=seed, iterations=trees)
     pt["p_fail"] = np.asarray(veto.predict_p_fail(veto_inputs(pt, ds)), float)
-    p_cal = np.asarray(veto.predict_p_fail(Xv.iloc[len(vfit) :]), float)  # validation rows the trees never saw (the calibrator did)
+    # validation rows the trees never saw (the calibrator did)
+    p_cal = np.asarray(veto.predict_p_fail(Xv.iloc[len(vfit) :]), float)
     vlift = veto_lift(p_cal, yf[vcal], ds.frame.ts.to_numpy()[vcal], block=float(veto.thresholds.get("block", 0.65)))
     f = ds.frame.iloc[fold.test_idx]
     for k in ["ret_3", "ret_5", "ret_10", "veto_fail"]:
@@ -280,7 +282,8 @@ def train_fold(
     scores = pd.DataFrame(rows).assign(year=fold.year)
     hist = pd.concat([hs.assign(model="stockformer"), ht.assign(model="tft")], ignore_index=True)
     sizes = dict(fold.sizes(), veto_fit=len(vfit), veto_cal=len(vcal))
-    sizes |= {f"veto_valid_{k}": v for k, v in vlift.items() if np.isfinite(v)}  # does the veto raise precision on validation?
+    # does the veto raise precision on validation?
+    sizes |= {f"veto_valid_{k}": v for k, v in vlift.items() if np.isfinite(v)}
     return FoldResult(
         fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta
     )

@@ -60,8 +60,8 @@ FUSION_CANDIDATES = ["gbm_score", "cbta_score", "sf_ret_5d", "tft_p50_5d"]  # th
 
 # %% ../../nbs/48b_train.gbm_member.ipynb #394940ec
 def with_member(pred: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    """`pred` (symbol, ts, ...) with `gbm_score` joined on (symbol, ts); a row the factor library does not cover gets its
-    date's median."""
+    """`pred` (symbol, ts, ...) with `gbm_score` joined on (symbol, ts); a row the factor library does not cover gets
+    its date's median."""
     out = pred.merge(scores[["symbol", "ts", "gbm_score"]], on=["symbol", "ts"], how="left")
     return out.assign(gbm_score=out["gbm_score"].fillna(out.groupby("ts")["gbm_score"].transform("median")).fillna(0.0))
 
@@ -71,8 +71,8 @@ def fuse_members(
     gd: StudyData,
     min_gain: float = 0.002,
 ) -> dict:
-    """The `fusion` entry of the manifest (`fit_fusion` of the `FUSION_CANDIDATES` present in the rows, on the validation
-    rows against the study's ret_5)."""
+    """The `fusion` entry of the manifest (`fit_fusion` of the `FUSION_CANDIDATES` present in the rows, on the
+    validation rows against the study's ret_5)."""
     v = valid_pred.merge(gd.frame[["symbol", "ts", "ret_5"]], on=["symbol", "ts"], how="inner")
     return fit_fusion(v, [c for c in FUSION_CANDIDATES if c in v], "ret_5", min_gain)
 

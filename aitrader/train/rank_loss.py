@@ -64,8 +64,8 @@ def ic_loss(
     y: torch.Tensor,
     mask: torch.Tensor,  # (D, N) padded scores, labels (NaN allowed), valid cells
 ) -> torch.Tensor:
-    """Minus the mean over dates of the Pearson correlation between the score and the label's per-date rank; dates with <
-    2 labelled rows are skipped (0 when none)."""
+    """Minus the mean over dates of the Pearson correlation between the score and the label's per-date rank; dates with
+    < 2 labelled rows are skipped (0 when none)."""
     m = mask & ~torch.isnan(y)
     ok = m.sum(1) >= 2
     if not bool(ok.any()):

@@ -170,7 +170,8 @@ def comparison_table(
     ch: dict,
     ref: dict,
     min_improvement: float = 0.0,
-    veto_used: bool = True,  # the daily decision filters BUYs with the veto; when False the BRIER row is shown but passes
+    # the daily decision filters BUYs with the veto; when False the BRIER row is shown but passes
+    veto_used: bool = True,
 ) -> pd.DataFrame:
     """Rows PRIMARY (higher wins, by more than `min_improvement`) and BRIER (lower or equal passes; n/a passes; passes
     when the veto is not used)."""
@@ -348,8 +349,8 @@ def load_champion(
 
 # %% ../../nbs/46_train.registry.ipynb #c5b9c437
 def resolve_version(ref, cfg: Config | None = None):
-    """The `ModelVersion` of 'champion', 'challenger' (any alias) or a version number. Raises `LookupError` when there is
-    none."""
+    """The `ModelVersion` of 'champion', 'challenger' (any alias) or a version number. Raises `LookupError` when there
+    is none."""
     c = mlflow_client(cfg or get_config())
     try:
         mv = c.get_model_version(MODEL_NAME, str(int(ref))) if str(ref).isdigit() else _alias(c, str(ref))

@@ -118,7 +118,8 @@ def train(
     patience: int = 2,
     cache: bool = True,  # reuse / write training_data/v1
     baselines: bool = True,
-    drop_features: str = "",  # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
+    # feature groups zeroed in training and inference ('smc'): an ablation model, registered without alias
+    drop_features: str = "",
     gbm: bool = True,  # fit the gradient-boosting member and the fusion weights (`train.gbm_member`)
     gbm_kw: dict | None = None,  # `fit_member` keywords (seeds, n_trials); None: `RECIPE`
     rank_loss: str
@@ -175,7 +176,8 @@ def train(
     if mask:
         ds = replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in mask}))  # the ablation: these inputs carry nothing
     say(
-        f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, bars from {src}{' (cached)' if cached else ''}"
+        f"dataset: {len(ds)} samples, {ds.frame.symbol.nunique()} symbols, "
+        f"bars from {src}{' (cached)' if cached else ''}"
     )
     fl = dataset_folds(ds, years)
     gd = gfolds = None
@@ -188,7 +190,8 @@ def train(
         )  # a year of warm-up for the 252-bar features
         gfolds = {g.year: g for g in study_folds(gd.frame, years)}
         say(
-            f"factor library: {len(gd.frame)} samples x {gd.frame.shape[1]} columns in {time.perf_counter() - t_g:.0f} s"
+            f"factor library: {len(gd.frame)} samples x {gd.frame.shape[1]} columns in {time.perf_counter() - t_g:.0f} "
+            "s"
         )
     params = dict(
         symbols=",".join(sorted(ds.frame.symbol.unique())) if symbols else f"all ({ds.frame.symbol.nunique()})",
@@ -303,7 +306,8 @@ def train(
                 if universe
                 else "carried back: today's index members (survivorship)"
             ),
-            final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, veto on {last.year - 1} predictions",
+            final_model=f"fold {last.year}: StockFormer/TFT fitted before {last.year - 1}, "
+                        f"veto on {last.year - 1} predictions",
         )
         bundle_dir = save_fold_bundle(cfg.artifacts_dir / "train" / run_id, last, man)
         fdir = cfg.artifacts_dir / "train" / f"{run_id}-folds"
@@ -318,7 +322,8 @@ def train(
                     man,
                     data_range=fr,
                     fold_year=r.year,
-                    final_model=f"fold {r.year}: StockFormer/TFT fitted before {r.year - 1}, veto on {r.year - 1} predictions",
+                    final_model=f"fold {r.year}: StockFormer/TFT fitted before {r.year - 1}, "
+                                f"veto on {r.year - 1} predictions",
                 ),
             )
         mlflow_client(cfg).log_artifacts(run_id, str(fdir), "fold_bundles")
