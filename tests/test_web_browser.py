@@ -22,7 +22,7 @@ from aitrader.desk.funding import apply_funding
 from aitrader.desk.cards import make_cards
 from aitrader.signals.store import SignalStore
 from aitrader.testing import ingest_real, publish_synthetic, synthetic_signals, with_real
-from aitrader.track.outcomes import track_live
+from aitrader.track.live import track_live
 
 CHROMIUM = os.environ.get("AITRADER_CHROMIUM", "/usr/bin/chromium")
 SCREENS = Path(os.environ.get("AITRADER_SCREENS", Path(__file__).parent / "artifacts" / "screens"))

@@ -27,7 +27,7 @@ def site(tmp_path, data_dir):
     from aitrader.desk.accounts import FundingPlan, Mandate, create_account
     from aitrader.desk.funding import apply_funding
     from aitrader.desk.cards import make_cards
-    from aitrader.track.outcomes import track_live
+    from aitrader.track.live import track_live
     cfg = get_config({"AITRADER_HOME": str(tmp_path), "AITRADER_DATA_DIR": str(data_dir)})
     ingest_real(cfg, data_dir, ["RELIANCE", "TCS"], last="2024-11-21")
     for d, seed in [("2024-10-01", 3), ("2024-10-15", 4)]:

@@ -11,11 +11,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from .pgsql import is_ddl, pg_ddl, plain, to_pg
 
 # %% auto #0
 __all__ = ['LINGER', 'MAX_HOLD', 'YIELD_S', 'ON_CONNECT', 'StoreBusy', 'wait_cap', 'capped', 'spend', 'is_lock_error',
-           'set_linger', 'release_all', 'duck_connect', 'db_url', 'to_pg', 'is_ddl', 'pg_ddl', 'plain', 'PgCon',
-           'frame', 'close_pools', 'pg_connect', 'connect', 'is_pg', 'lock']
+           'set_linger', 'release_all', 'duck_connect', 'db_url', 'PgCon', 'frame', 'close_pools', 'pg_connect',
+           'connect', 'is_pg', 'lock']
 
 # %% ../../nbs/02_storage.db.ipynb #89398562
 class StoreBusy(duckdb.IOException):
@@ -194,58 +195,6 @@ def db_url() -> str | None:
     "The PostgreSQL URL from `AITRADER_DB_URL` (postgresql:// or postgres://), None for the embedded DuckDB default."
     u = os.environ.get("AITRADER_DB_URL", "").strip()
     return u if u.startswith(("postgresql://", "postgres://")) else None
-
-# %% ../../nbs/02_storage.db.ipynb #5f195555
-_IS_NULL = re.compile(r"\s+IS\s+(NOT\s+)?NULL\b", re.I)
-
-# %% ../../nbs/02_storage.db.ipynb #dc1b89b9
-def to_pg(sql: str) -> str:
-    """`sql` with `?` placeholders as `%s` (`? IS NULL` as `CAST(%s AS TEXT) IS NULL`: PostgreSQL cannot type a bare NULL
-    parameter) and literal `%` doubled; string literals and quoted names left alone."""
-    out, q = [], None
-    for i, ch in enumerate(sql):
-        if q:
-            if ch == q:
-                q = None
-            out.append("%%" if ch == "%" else ch)
-        elif ch in "'\"":
-            q = ch
-            out.append(ch)
-        elif ch == "?":
-            out.append("CAST(%s AS TEXT)" if _IS_NULL.match(sql, i + 1) else "%s")
-        elif ch == "%":
-            out.append("%%")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-# %% ../../nbs/02_storage.db.ipynb #908fb497
-_DDL_TYPES = [(r"\bDOUBLE\b(?!\s+PRECISION)", "DOUBLE PRECISION"), (r"\bBLOB\b", "BYTEA"), (r"\bJSON\b", "TEXT")]
-
-# %% ../../nbs/02_storage.db.ipynb #a52d304a
-def is_ddl(sql: str) -> bool:
-    return re.match(r"\s*(CREATE|ALTER)\s", sql, re.I) is not None
-
-# %% ../../nbs/02_storage.db.ipynb #9e053203
-def pg_ddl(sql: str) -> str:
-    """DuckDB spellings of types in CREATE/ALTER statements made PostgreSQL's (DOUBLE -> DOUBLE PRECISION, BLOB -> BYTEA,
-    JSON -> TEXT); other SQL unchanged."""
-    if not is_ddl(sql):
-        return sql
-    for a, b in _DDL_TYPES:
-        sql = re.sub(a, b, sql)
-    return sql
-
-# %% ../../nbs/02_storage.db.ipynb #1c9a61a7
-def plain(v):
-    "A parameter psycopg can send: numpy scalars -> Python, `pd.Timestamp` -> datetime, NaT -> None."
-    if v is None or v is pd.NaT:
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
 
 # %% ../../nbs/02_storage.db.ipynb #72f43bca
 class PgCon:

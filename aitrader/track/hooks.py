@@ -55,7 +55,7 @@ def signal_alerts(cfg: Config, day, events: list[dict] = ()) -> dict:
 # %% ../../nbs/68_track.hooks.ipynb #c42da31d
 def after_daily(store: SignalStore, rid: str, params: dict, cfg: Config) -> dict:
     "The tracking steps above for the run's date; a JSON-able summary (errors as strings)."
-    from aitrader.track.outcomes import track_live
+    from aitrader.track.live import track_live
     from aitrader.track.regimes import update_regimes
     from aitrader.track.replay import shadow_daily
     from aitrader.track.external import follow_external

@@ -16,9 +16,8 @@ from ..signals.frame import STATUSES, TRANSITIONS
 from ..storage.migrations import register_schema
 
 # %% auto #0
-__all__ = ['OUTCOME_STATUSES', 'VALIDITY', 'OUTCOME_COLS', 'SIGNAL_KEYS', 'TRACK_DDL', 'OUTCOME_TABLE_COLS', 'FINAL',
-           'TrackParams', 'follow', 'outcomes', 'track_store', 'save_outcomes', 'read_outcomes', 'select',
-           'status_path', 'live_signals', 'track_live']
+__all__ = ['OUTCOME_STATUSES', 'VALIDITY', 'OUTCOME_COLS', 'SIGNAL_KEYS', 'TRACK_DDL', 'OUTCOME_TABLE_COLS', 'TrackParams',
+           'follow', 'outcomes', 'track_store', 'save_outcomes', 'read_outcomes', 'select']
 
 # %% ../../nbs/66_track.outcomes.ipynb #0d766316
 OUTCOME_STATUSES = (
@@ -313,89 +312,3 @@ def select(store: SignalStore, sql: str, params: list | None = None) -> list:
         if "does not exist" in str(e) or type(e).__name__ in ("CatalogException", "UndefinedTable"):
             return []
         raise
-
-# %% ../../nbs/66_track.outcomes.ipynb #286172c5
-FINAL = tuple(s for s, nxt in TRANSITIONS.items() if not nxt)
-
-# %% ../../nbs/66_track.outcomes.ipynb #ee672d0a
-def status_path(old: str, new: str) -> list[str]:
-    """The statuses to pass through from `old` to the outcome status `new` ([] when already there or behind). Raises
-    ValueError."""
-    if old == new or new == "NEW" or old in FINAL:
-        return []
-    if new in TRANSITIONS[old]:
-        return [new]
-    if "FILLED" in TRANSITIONS[old] and new in TRANSITIONS["FILLED"]:
-        return ["FILLED", new]
-    if old == "FILLED" and new == "FILLED":
-        return []
-    raise ValueError(f"no path {old} -> {new} in the transition table")
-
-# %% ../../nbs/66_track.outcomes.ipynb #3bb4e2e6
-def live_signals(store: SignalStore, before) -> pd.DataFrame:
-    "Published BUY/SELL signals decided before `before` whose status is not final (SIGNAL_KEYS + status)."
-    fin = ", ".join(f"'{s}'" for s in FINAL)
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT id, model_version, as_of, symbol, direction, confidence, entry, stop_loss, take_profit, atr14, "
-            f"status FROM signals WHERE direction IN ('BUY', 'SELL') AND as_of < ? AND status NOT IN ({fin}) ORDER BY "
-            "as_of, id",
-            [pd.Timestamp(before).date()],
-        ).fetchall()
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "signal_id",
-            "model_version",
-            "as_of",
-            "symbol",
-            "direction",
-            "confidence",
-            "entry",
-            "stop_loss",
-            "take_profit",
-            "atr14",
-            "status",
-        ],
-    )
-    return df.assign(source="live", role="champion")
-
-# %% ../../nbs/66_track.outcomes.ipynb #1409c367
-def _close_at(day) -> pd.Timestamp:
-    return pd.Timestamp(day).tz_localize("Asia/Kolkata") + pd.Timedelta(hours=15, minutes=30)
-
-# %% ../../nbs/66_track.outcomes.ipynb #de46de80
-def track_live(
-    cfg: Config | None = None,
-    through=None,  # last session to use; the last daily bar in the store when None
-    run_id: str | None = None,  # the daily run that triggered it (recorded on the events)
-    p: TrackParams = TrackParams(),
-    cm: CostModel = CostModel(),
-) -> dict:
-    """Follow the open live signals to `through`: upsert their outcomes, move their statuses; {'followed',
-    'transitions', 'events'}."""
-    from aitrader.data.window import read_window
-    from aitrader.data.window import last_trading_day
-
-    cfg = cfg or get_config()
-    st = track_store(cfg)
-    thr = pd.Timestamp(through if through is not None else last_trading_day(cfg).tz_localize(None)).normalize()
-    sig = live_signals(st, thr)
-    if sig.empty:
-        return dict(followed=0, transitions=0, events=[])
-    bars = read_window(cfg, sorted(sig.symbol.unique()), pd.Timestamp(min(sig.as_of)), thr)
-    out = outcomes(sig, bars, thr, p, cm)
-    save_outcomes(st, out)
-    evs = []
-    for r, (_, o) in zip(sig.itertuples(index=False), out.iterrows()):
-        for nxt in status_path(r.status, o.status):
-            at = o.exit_date if nxt.startswith("CLOSED") else (o.fill_date if nxt == "FILLED" else thr)
-            why = [f"{o.reason}"] + (
-                [f"R {o.r_multiple:.2f}, net {o.net_return:+.2%}"] if nxt.startswith("CLOSED") else []
-            )
-            ev = st.set_status(r.signal_id, nxt, at=_close_at(at), reasons=why, run_id=run_id, direction=r.direction)
-            if ev:
-                evs.append(
-                    dict(signal_id=r.signal_id, symbol=r.symbol, direction=r.direction, old=ev["old_status"], new=nxt)
-                )
-    return dict(followed=len(sig), transitions=len(evs), events=evs)
