@@ -29,19 +29,21 @@ def test_transition_table_in_code_and_store(tmp_path, backend):
 
 
 def test_old_store_is_widened_with_its_rows(tmp_path, monkeypatch):   # DuckDB only: a file from before issue 14
-    import aitrader.signals.store as S
     cfg = get_config({"AITRADER_HOME": str(tmp_path)})
     cfg.store_path.parent.mkdir(parents=True)
     with duckdb.connect(str(cfg.store_path)) as con:
         con.execute(OLD)
         sql = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()[0]
         assert "CLOSED_TIME" not in sql
-    monkeypatch.setattr(S, "_widen_statuses", lambda con: False)   # the code before issue 14: rows and an event in the old schema
+    from aitrader.storage import migrations as M
+    monkeypatch.setitem(M.UPGRADES, "signals", lambda con: False)   # the code before issue 14: rows and an event in the old schema
     publish_synthetic(cfg, "2024-11-21", n=5, seed=3)
     st = SignalStore(cfg)
     sid = st.latest_signals(direction="BUY").id.iat[0]
     st.set_status(sid, "WAIT", at="2024-11-22 10:15")
     monkeypatch.undo()
+    with duckdb.connect(str(cfg.store_path)) as con:   # a file from before issue 14 never recorded the current DDL
+        con.execute("DELETE FROM schema_migrations WHERE name = 'signals'")
     st2 = SignalStore(cfg)                                    # migrates, keeping the rows and the event                                    # a second open changes nothing
     with st2.connect() as con:
         assert "CLOSED_TIME" in con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'signals'").fetchone()[0]

@@ -112,7 +112,8 @@ def _row_rules(df:pd.DataFrame, how:np.ndarray) -> np.ndarray:
     rule, on = np.full(len(df), None, dtype=object), how > 0
     rule[on & (px[:, :4].min(axis=1) <= 0)] = "zero_price"
     d, ci = df.date.to_numpy(), np.flatnonzero(on)
-    o = np.argsort(d[ci], kind="stable"); cd, ci = d[ci][o], ci[o]
+    o = np.argsort(d[ci], kind="stable")
+    cd, ci = d[ci][o], ci[o]
     off = np.flatnonzero(~on)
     k = np.clip(np.searchsorted(cd, d[off]), 0, max(len(cd) - 1, 0))
     dup = (cd[k] == d[off]) & (px[off] == px[ci[k]]).all(axis=1) if len(cd) else np.zeros(len(off), bool)

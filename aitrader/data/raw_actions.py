@@ -74,7 +74,8 @@ def _calm(sym:np.ndarray, resid:np.ndarray, i:int, w:int=10) -> float:
 # %% ../../nbs/13c_data.raw_actions.ipynb #577f3021
 def _day_verdict(x:float, xo:float, calm:float, tight:bool) -> tuple[int, str]:
     "(FACTORS row or -1, verdict 'apply' | 'flag' | '') of a day candidate: close residual x, open residual xo."
-    (k,), (dx,) = _nearest([x]); (ko,), (do,) = _nearest([xo])
+    (k,), (dx,) = _nearest([x])
+    (ko,), (do,) = _nearest([xo])
     f = FACTORS.factor.iat[k]
     if k != ko: return -1, ""
     tol = TOL_DEEP if f <= DEEP else TOL_CLOSE

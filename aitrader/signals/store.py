@@ -94,8 +94,8 @@ def _ist(df: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../../nbs/51_signals.store.ipynb #61ed4b37
 def _widen_statuses(con) -> bool:
-    """A store created before FILLED/CLOSED_* existed: rebuild signals and signal_events with the current CHECKs (rows
-    kept); True when rebuilt."""
+    """`migrate`'s upgrade step for a store created before FILLED/CLOSED_* existed: rebuild signals and signal_events
+    with the current CHECKs (rows kept); True when rebuilt."""
     if getattr(con, "backend", "duckdb") == "postgres":
         return False  # PostgreSQL stores were created with the widened CHECKs
     try:
@@ -104,20 +104,15 @@ def _widen_statuses(con) -> bool:
         return False
     if ddl is None or "'CLOSED_TIME'" in ddl[0]:
         return False
-    con.execute("BEGIN")
-    try:
-        con.execute(
-            "CREATE TEMP TABLE _sig AS SELECT * FROM signals; CREATE TEMP TABLE _ev AS SELECT * FROM signal_events"
-        )
-        con.execute("DROP TABLE signal_events; DROP TABLE signals")
-        con.execute(STORE_DDL)
-        con.execute("INSERT INTO signals SELECT * FROM _sig; INSERT INTO signal_events SELECT * FROM _ev")
-        con.execute("DROP TABLE _sig; DROP TABLE _ev")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    con.execute("CREATE TEMP TABLE _sig AS SELECT * FROM signals; CREATE TEMP TABLE _ev AS SELECT * FROM signal_events")
+    con.execute("DROP TABLE signal_events; DROP TABLE signals")
+    con.execute(STORE_DDL)
+    con.execute("INSERT INTO signals SELECT * FROM _sig; INSERT INTO signal_events SELECT * FROM _ev")
+    con.execute("DROP TABLE _sig; DROP TABLE _ev")
     return True
+
+
+register_schema("signals", STORE_DDL, upgrade=_widen_statuses)  # `migrate` runs the upgrade inside its transaction
 
 # %% ../../nbs/51_signals.store.ipynb #622e3465
 class SignalStore(RunLog):
@@ -135,7 +130,6 @@ class SignalStore(RunLog):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.connect() as con:
                 migrate(con, ["signals"])
-                _widen_statuses(con)
 
     def connect(self):
         """A connection to the store (context manager): the DuckDB file, retried while another process holds it, or a

@@ -9,11 +9,12 @@ from pathlib import Path
 from .db import ON_CONNECT, _migrated
 
 # %% auto #0
-__all__ = ['SCHEMAS', 'CORE_DDL', 'VERSION_DDL', 'register_schema', 'statements', 'sha', 'migrate', 'lock', 'applied',
+__all__ = ['SCHEMAS', 'UPGRADES', 'CORE_DDL', 'VERSION_DDL', 'register_schema', 'statements', 'sha', 'migrate', 'lock', 'applied',
            'bump_version', 'versions']
 
 # %% ../../nbs/02a_storage.migrations.ipynb #510b9eb9
 SCHEMAS: dict[str, str] = {}  # name -> DDL text, in registration order
+UPGRADES: dict = {}  # name -> `f(con)` run after the DDL of a new version (rewrites an old store's tables)
 _fresh_until = [0.0]  # monotonic time until which `current_versions` re-reads (this process just wrote)
 CORE_DDL = """
 CREATE TABLE IF NOT EXISTS versions (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
@@ -23,9 +24,12 @@ CREATE TABLE IF NOT EXISTS versions (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
 def register_schema(
     name: str,  # unique name of the module's tables ('signals', 'api', 'track', ...)
     ddl: str,  # `CREATE TABLE IF NOT EXISTS ...;` statements in the portable subset
+    upgrade=None,  # `f(con)`: brings tables made by an older DDL up to this one, inside the same transaction
 ) -> str:
-    "Register (or replace) a module's DDL for `migrate`; returns the DDL."
+    "Register (or replace) a module's DDL (and its upgrade step) for `migrate`; returns the DDL."
     SCHEMAS[name] = ddl
+    if upgrade is not None:
+        UPGRADES[name] = upgrade
     return ddl
 
 # %% ../../nbs/02a_storage.migrations.ipynb #3e797c1f
@@ -86,6 +90,8 @@ def migrate(
             ):
                 for st in statements(ddl):
                     con.execute(st)
+                if name in UPGRADES:
+                    UPGRADES[name](con)
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [name, sha(ddl)])
                 applied.append(name)
         except BaseException:
