@@ -10,15 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..core.config import Config, get_config
-from ..trading.metrics import portfolio_metrics
-from .portfolio import PortfolioConfig, topk_portfolio
+from .portfolio import PortfolioConfig
 from ..train.rank_study import load_bars, run_study, study_data, study_folds
-from .portfolio import PortfolioResult
-from .index_methods import index_method_portfolios
+from .bench_portfolios import portfolio_grid, portfolio_table, year_table
+from ..features.cross_section import industry_map
 
 # %% auto #0
-__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'PORTFOLIO_GRID', 'BenchmarkResult', 'buy_and_hold',
-           'trade_count', 'equal_weight', 'portfolio_table', 'selection_table', 'portfolio_grid', 'member_rows',
+__all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'BenchmarkResult', 'selection_table', 'member_rows',
            'benchmark_bars', 'benchmark', 'log_benchmark', 'benchmark_json']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
@@ -59,76 +57,8 @@ class BenchmarkResult:
     )
     scores: dict | None = None  # {model: symbol, ts, score} out-of-sample scores (logged as scores.parquet)
     universe: str = ""  # the universe the rows came from (a list name or a point-in-time liquid universe)
+    by_year: pd.DataFrame | None = None  # `year_table`: strategy x year (return, sharpe, max_drawdown)
 
-# %% ../../nbs/65_eval.benchmark.ipynb #01123677
-def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
-    """Equal-weight buy-and-hold of every symbol with bars in [lo, hi] (one purchase at the first open after lo, never
-    traded again)."""
-    held = bars[(bars.ts >= lo) & (bars.ts <= hi)]
-    bh = pd.DataFrame({"symbol": held.symbol, "ts": held.ts, "score": 1.0})
-    return topk_portfolio(bars, bh, PortfolioConfig(k=held.symbol.nunique(), rebalance=10**9, buffer=0, cost=cost))
-
-# %% ../../nbs/65_eval.benchmark.ipynb #82226548
-def trade_count(r: "PortfolioResult") -> int:
-    "Entries plus exits over the decisions of a top-k portfolio (a name bought and later sold counts twice)."
-    held, n = set(), 0
-    for syms in r.holdings.symbols:
-        n += len(set(syms) ^ held)
-        held = set(syms)
-    return n
-
-# %% ../../nbs/65_eval.benchmark.ipynb #e9d82dec
-def equal_weight(
-    bars: pd.DataFrame,  # daily bars (symbol, ts, open, close)
-    member: np.ndarray | None,  # bool per row: the names held on that date (None: every symbol with a bar)
-    lo,
-    hi,  # first / last decision session
-    cost,  # CostModel
-    rebalance: int = 21,  # sessions between rebalances (21: about monthly)
-) -> "PortfolioResult":
-    """Equal weight in the members of each rebalance date, rebalanced every `rebalance` sessions, next-open fills, net
-    of `cost`: the universe a user could buy instead of the signals."""
-    m = (bars.ts >= lo) & (bars.ts <= hi)
-    if member is not None:
-        m &= np.asarray(member, bool)
-    s = pd.DataFrame({"symbol": bars.symbol[m], "ts": bars.ts[m], "score": 1.0})
-    k = int(s.groupby("ts").size().max()) if len(s) else 1
-    return topk_portfolio(bars, s, PortfolioConfig(k=k, rebalance=rebalance, buffer=0, cost=cost))
-
-# %% ../../nbs/65_eval.benchmark.ipynb #54b50cf2
-def portfolio_table(
-    bars: pd.DataFrame,
-    scores: dict,
-    cfg: PortfolioConfig = PortfolioConfig(),
-    member: np.ndarray | None = None,  # bool per row of `bars`: adds 'ew_universe' (the members, monthly rebalanced)
-    index_bars: pd.DataFrame | None = None,  # adds 'nifty50_index' (the index bought and held)
-    methods: bool = False,  # adds the strategy-index rows of `eval.index_methods` (momentum_30, low_vol_30, ...)
-) -> tuple[pd.DataFrame, dict]:
-    """(one row of `portfolio_metrics` per scored model + 'ew_buy_hold' [+ 'ew_universe', 'nifty50_index']),
-    {name: equity frame}) over the scores' span."""
-    rows, eq = {}, {}
-
-    def add(name, r):
-        rows[name] = portfolio_metrics(r.equity, cfg.initial_capital) | dict(trades=trade_count(r))
-        eq[name] = r.equity
-
-    for name, s in scores.items():
-        add(name, topk_portfolio(bars, s, cfg))
-    if scores:
-        r = buy_and_hold(
-            bars, min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values()), cfg.cost
-        )
-        add("ew_buy_hold", r)
-        lo, hi = min(s.ts.min() for s in scores.values()), max(s.ts.max() for s in scores.values())
-        extra = {"ew_universe": (bars, member), "nifty50_index": (index_bars, None)}
-        for name, (b, m) in extra.items():
-            if b is not None and (name != "ew_universe" or m is not None):
-                add(name, equal_weight(b, m, lo, hi, cfg.cost))
-        if methods:
-            for name, r in index_method_portfolios(bars, member, lo, hi, cfg.cost).items():
-                add(name, r)
-    keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover", "trades"]
-    return pd.DataFrame(rows).T[keep].astype(float), eq
 
 # %% ../../nbs/65_eval.benchmark.ipynb #b3d9d6ba
 def selection_table(
@@ -150,45 +80,6 @@ def selection_table(
     out.attrs["walk_forward_rank_ic_5"] = float(np.mean(wf)) if wf else float("nan")
     out.attrs["walk_forward_choices"] = picks
     return out
-
-# %% ../../nbs/65_eval.benchmark.ipynb #4a9ab93e
-PORTFOLIO_GRID = dict(k=(5, 10), rebalance=(5, 10, 20), weighting=("equal", "inverse_vol"))
-
-# %% ../../nbs/65_eval.benchmark.ipynb #f8ce82bf
-def portfolio_grid(
-    bars: pd.DataFrame,  # daily bars (symbol, ts, open, close)
-    scores: pd.DataFrame,  # symbol, ts, score: one model's out-of-sample scores
-    grid: dict = PORTFOLIO_GRID,
-    select_years=(2019, 2020, 2021),  # the config is chosen by Sharpe on these years only
-    buffer: int = 5,
-    cost=None,
-) -> pd.DataFrame:
-    """One row per (k, rebalance, weighting) and 'ew_buy_hold': cagr, sharpe, max_drawdown, turnover on the selection
-    years and on the later years (suffix `_sel` / `_eval`); `chosen` marks the best Sharpe on the selection years
-    (the later years never choose)."""
-    import itertools
-
-    cost = cost or PortfolioConfig().cost
-
-    def split(eq: pd.DataFrame) -> dict:
-        y = eq.index.year
-        out = {}
-        for tag, m in (("sel", np.isin(y, select_years)), ("eval", y > max(select_years))):
-            if m.sum() < 20:
-                continue
-            part = eq[m]
-            r = portfolio_metrics(part, float(part["equity"].iloc[0]))
-            out |= {f"{k}_{tag}": r[k] for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
-        return out
-
-    rows = []
-    for k, rb, w in itertools.product(grid["k"], grid["rebalance"], grid["weighting"]):
-        r = topk_portfolio(bars, scores, PortfolioConfig(k=k, rebalance=rb, buffer=buffer, weighting=w, cost=cost))
-        rows.append(dict(config=f"k{k}_r{rb}_{w}", k=k, rebalance=rb, weighting=w, **split(r.equity)))
-    rows.append(dict(config="ew_buy_hold", **split(buy_and_hold(bars, scores.ts.min(), scores.ts.max(), cost).equity)))
-    out = pd.DataFrame(rows).set_index("config")
-    best = out.drop(index="ew_buy_hold")["sharpe_sel"].idxmax()
-    return out.assign(chosen=out.index == best)
 
 # %% ../../nbs/65_eval.benchmark.ipynb #75bdb70a
 def member_rows(version: str, cfg: Config) -> pd.DataFrame | None:
@@ -272,12 +163,12 @@ def benchmark(
     )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
-    strat, _ = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
+    strat, eqs = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
     members = member_rows(model, cfg) if model else None
     if model and members is None:
         notes.append(f"model {model}: its training run logged no per-fold member rows")
     sel = selection_table(res["valid"], res["per_year"]) if len(res["valid"]) else None
-    grid = None
+    grid, by_year = None, year_table(eqs)
     if sel is not None:
         chosen = sel.index[0]
         notes.append(
@@ -286,11 +177,13 @@ def benchmark(
             f"{sel.attrs['walk_forward_rank_ic_5']:.4f} on the test years ({sel.attrs['walk_forward_choices']})"
         )
         if len(years) > 3:
-            grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost)
+            grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost,
+                                  member=member, index_bars=ix, sectors=industry_map(cfg.data_dir))
             notes.append(
-                f"portfolio of {chosen}: {len(grid) - 1} configurations; chosen by Sharpe on {list(years[:3])}: "
-                f"{grid.index[grid.chosen][0]} (the later years are its out-of-sample test)"
+                f"decision layer on {chosen}'s scores: {grid.attrs['n_configs']} configurations tried, chosen by Sharpe "
+                f"on {list(years[:3])} only: {grid.attrs['chosen']} (the later years are its out-of-sample test)"
             )
+            by_year = year_table(grid.attrs["equity"])
     out = BenchmarkResult(
         res["per_year"],
         res["summary"].set_index("model"),
@@ -304,6 +197,7 @@ def benchmark(
         grid=grid,
         scores=res["scores"],
         universe=universe if symbols is None else f"{len(symbols)} symbols",
+        by_year=by_year,
     )
     if log_mlflow:
         out.mlflow_run_id = log_benchmark(

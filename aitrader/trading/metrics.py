@@ -120,6 +120,9 @@ def portfolio_metrics(
     )
     if "turnover" in df:
         m["turnover"] = float(df["turnover"].mean() * periods / 2)
+        m["weekly_turnover"] = float(df["turnover"].mean() * 5 / 2)  # one-way, per 5 sessions
+    if "costs" in df:  # INR paid per session: charges + slippage as a share of equity, per year
+        m["cost_drag"] = float((df["costs"] / df["equity"].shift(1).fillna(initial_capital)).mean() * periods)
     if "exposure" in df:
         m["exposure"] = float(df["exposure"].mean())
     if "n_positions" in df:
