@@ -187,10 +187,18 @@ def benchmark(
             "recipes on validation (mean validation-year Rank IC 5d; LightGBM rows early-stopped on it) and test",
         )
     if r.grid is not None:
+        from aitrader.eval.bench_portfolios import grid_summary
+
         _print_frame(
-            r.grid.round(3).reset_index(),
-            "portfolio configurations of the chosen recipe (chosen on the first test years, "
-            "evaluated on the later ones)",
+            grid_summary(r.grid).astype(object).round(3).reset_index(names="config"),
+            f"decision layer of the chosen recipe: {r.grid.attrs.get('n_configs', len(r.grid))} configurations, "
+            "chosen by Sharpe on the selection years (_sel), tested on the later years (_eval); benchmarks below",
+        )
+    if r.by_year is not None and len(r.by_year):
+        _print_frame(
+            r.by_year.pivot_table(index="strategy", columns="year", values="total_return").round(3).reset_index(),
+            "total return by year (net of costs)",
+            max_rows=40,
         )
     if r.members is not None:
         _print_frame(

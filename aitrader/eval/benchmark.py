@@ -168,7 +168,7 @@ def benchmark(
     if model and members is None:
         notes.append(f"model {model}: its training run logged no per-fold member rows")
     sel = selection_table(res["valid"], res["per_year"]) if len(res["valid"]) else None
-    grid, by_year = None, year_table(eqs)
+    grid, by_year, geq = None, year_table(eqs), {}
     if sel is not None:
         chosen = sel.index[0]
         notes.append(
@@ -178,12 +178,12 @@ def benchmark(
         )
         if len(years) > 3:
             grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost,
-                                  member=member, index_bars=ix, sectors=industry_map(cfg.data_dir))
+                                  member=member, index_bars=ix, sectors=industry_map(cfg.data_dir), equity_out=geq)
             notes.append(
                 f"decision layer on {chosen}'s scores: {grid.attrs['n_configs']} configurations tried, chosen by Sharpe "
                 f"on {list(years[:3])} only: {grid.attrs['chosen']} (the later years are its out-of-sample test)"
             )
-            by_year = year_table(grid.attrs["equity"])
+            by_year = year_table(geq)
     out = BenchmarkResult(
         res["per_year"],
         res["summary"].set_index("model"),
@@ -243,7 +243,7 @@ def log_benchmark(r: BenchmarkResult, cfg: Config, params: dict) -> str:
             if np.isfinite(v):
                 c.log_metric(rid, f"strategy_{m}_{k}", float(v))
     with tempfile.TemporaryDirectory() as d:
-        for name in ("per_year", "summary", "strategies", "info", "valid", "selection", "grid"):
+        for name in ("per_year", "summary", "strategies", "info", "valid", "selection", "grid", "by_year"):
             if getattr(r, name) is not None:
                 getattr(r, name).to_csv(Path(d) / f"{name}.csv")
         sc = r.scores
