@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from ..trading.costs import CostModel, cost_frame
+from ..trading.book import book_targets
 
 # %% auto #0
 __all__ = ['PortfolioConfig', 'shape_weights', 'regime_exposure', 'PortfolioResult', 'topk_portfolio']
@@ -26,13 +27,6 @@ class PortfolioConfig:
     sector_cap: float | None = None  # most weight one sector may hold (fraction of equity); the excess stays in cash
     adv_limit: float | None = None  # a position's value <= this share of its 20-session median traded value (INR)
     regime_low: float = 1.0  # exposure while the index closes below its 200-session average (1.0: no overlay)
-
-# %% ../../nbs/64_eval.portfolio.ipynb #f2cd6066
-def _targets(scores: pd.Series, held: set, k: int, buffer: int) -> list:
-    "Names to hold after a decision: holdings ranked within k + buffer, then the best new names up to k."
-    s = scores.dropna().sort_values(ascending=False, kind="stable")
-    keep = [x for x in s.index[: k + buffer] if x in held][:k]
-    return keep + [x for x in s.index if x not in keep][: k - len(keep)]
 
 # %% ../../nbs/64_eval.portfolio.ipynb #8de82220
 def shape_weights(
@@ -109,7 +103,7 @@ def topk_portfolio(
             o = op.loc[t]
             held = set(sh.index[sh > 0])
             want = [
-                s for s in _targets(sc.loc[d], held, cfg.k, cfg.buffer) if np.isfinite(o.get(s, np.nan)) and o[s] > 0
+                s for s in book_targets(sc.loc[d], held, cfg.k, cfg.buffer) if np.isfinite(o.get(s, np.nan)) and o[s] > 0
             ]
             keep_px = o.where(
                 np.isfinite(o) & (o > 0), last_close.loc[d]
