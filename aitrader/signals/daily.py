@@ -17,6 +17,7 @@ from ..features.mtf import MTF_AVAIL, MTF_FEATURES
 from ..features.smc import smc_events
 from .params import DecisionParams
 from .decision import cross_section, decide
+from .book import with_book
 from .screen import ScreenResult, screen
 from ..data.pit_universe import universe_symbols
 from ..core.calendar import session_on_or_before
@@ -28,7 +29,7 @@ from ..features.cross_section import industry_map
 from ..data.window import last_trading_day
 
 # %% auto #0
-__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'read_bars',
+__all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'BOOK_PARAMS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'read_bars',
            'model_version', 'factor_inputs', 'DailyScore', 'score_daily', 'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
@@ -61,6 +62,9 @@ def read_bars(
 INFERENCE_THREADS = (
     1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower
 )
+BOOK_PARAMS = DecisionParams(
+    rule="book", k=5, buffer=5, min_rr=1.0
+)  # the daily job's book: top 5 kept within rank 10; target the model's 10-day upper quantile, at least 1R
 DAILY_PARAMS = DecisionParams(
     rule="topk", k=5, min_pct=0.5
 )  # the daily job's rule: BUY the 5 best-ranked, SELL the 5 worst
@@ -237,6 +241,7 @@ def score_daily(
     env: dict | None = None,  # environment for Kronos (os.environ when None)
     variants: dict
     | None = None,  # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
+    held: set | None = None,  # the book before this session (`signals.book.held_book`), for `params.rule == "book"`
 ) -> DailyScore:
     """Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError`
     without bars."""
@@ -329,7 +334,8 @@ def score_daily(
     def decided(p: DecisionParams, err: dict) -> pd.DataFrame:
         """Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and
         dropped."""
-        dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), inp, err, "decision")
+        x = with_book(inp, held, p) if p.rule == "book" else inp
+        dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), x, err, "decision")
         sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
         sig["score"] = inp.set_index("symbol")["score"].reindex(sig["symbol"]).to_numpy(np.float64)
         for r in validate_signals(prepare_signals(sig, "check", day.date())).itertuples():

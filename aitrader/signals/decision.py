@@ -4,6 +4,7 @@
 
 # %% ../../nbs/52_signals.decision.ipynb #33a7c4a3
 from __future__ import annotations
+import dataclasses
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from .params import DecisionParams
 from .params import INPUT_COLS
 
 # %% auto #0
-__all__ = ['TOPK_COLS', 'fuse', 'cross_section', 'fuse_topk', 'decide']
+__all__ = ['TOPK_COLS', 'fuse', 'cross_section', 'fuse_topk', 'fuse_book', 'decide']
 
 # %% ../../nbs/52_signals.decision.ipynb #fa7ec055
 def fuse(
@@ -31,8 +32,10 @@ def fuse(
     flags."""
     if p.rule == "topk":
         return fuse_topk(x, p)
+    if p.rule == "book":
+        return fuse_book(x, p)
     if p.rule != "threshold":
-        raise ValueError(f"unknown decision rule {p.rule!r}: 'threshold' or 'topk'")
+        raise ValueError(f"unknown decision rule {p.rule!r}: 'threshold', 'topk' or 'book'")
     e_sf, e_tft, up, pf = (x[k].to_numpy(np.float64) for k in ("sf_ret_5d", "tft_p50_5d", "sf_up_5d", "p_fail"))
     c, a = x["close"].to_numpy(np.float64), x["atr14"].to_numpy(np.float64)
     e = (e_sf + e_tft) / 2
@@ -120,6 +123,38 @@ def fuse_topk(
         index=x.index,
     )
 
+# %% ../../nbs/52_signals.decision.ipynb #15fbea63
+def fuse_book(
+    x: pd.DataFrame,  # INPUT_COLS + TOPK_COLS + book_action (ENTER / KEEP / EXIT / OUT), one row per symbol
+    p: DecisionParams = DecisionParams(rule="book"),
+) -> pd.DataFrame:
+    "As `fuse_topk`, from the book's changes: ENTER -> BUY, EXIT -> SELL, KEEP and OUT -> HOLD (flag `book`)."
+    if "book_action" not in x:
+        raise ValueError("the book rule needs a book_action column (see `trading.book.book_changes`)")
+    out = fuse_topk(x, dataclasses.replace(p, rule="topk", use_veto=False))
+    act = x["book_action"].astype(str).to_numpy()
+    ok = ~out["missing"].to_numpy()
+    out["dir"] = np.where(ok & (act == "ENTER"), 1, np.where(ok & (act == "EXIT"), -1, 0)).astype(np.int8)
+    out["cand"] = np.where(act == "EXIT", -1, 1).astype(np.int8)
+    out["conf"] = np.where(act == "EXIT", 1 - out["pct"], out["pct"])
+    out["conf"] = out["conf"].fillna(0.0)
+    out["book"] = act
+    return out
+
+# %% ../../nbs/52_signals.decision.ipynb #00f7ff14
+def _book_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
+    "Reasons of a book row: what the book did with the name and why (rank against k and k + buffer), then the levels."
+    rk = f"rank {int(fz.rank)}/{int(fz.n_ranked)}" if np.isfinite(fz.rank) else "unranked today"
+    say = {
+        "ENTER": f"book: ENTER at 1/{p.k} of the book ({rk}, within the top {p.k})",
+        "KEEP": f"book: KEEP ({rk} <= k + buffer = {p.k + p.buffer})",
+        "EXIT": f"book: EXIT ({rk} > k + buffer = {p.k + p.buffer}); informational for non-holders",
+        "OUT": f"book: not held ({rk})",
+    }[fz.book]
+    if fz.missing:
+        return [say, "missing input: model output NaN or close/ATR not positive (no levels)"]
+    return [say] + (_level_reasons(fz, lv, p) if fz.dir != 0 else [])
+
 # %% ../../nbs/52_signals.decision.ipynb #190259b0
 def _topk_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     "Reasons of a top-k BUY/SELL: rank, percentile, the members' top feature attributions, then the levels."
@@ -142,6 +177,8 @@ def _reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     side = "BUY" if fz.cand == 1 else "SELL"
     if fz.missing:
         return ["missing input: model output NaN or close/ATR not positive"]
+    if getattr(fz, "book", None):
+        return _book_reasons(r, fz, lv, p)
     if getattr(fz, "topk", False):
         return (
             _topk_reasons(r, fz, lv, p)

@@ -24,12 +24,13 @@ class DecisionParams:
     stop_max_atr: float = 3.0  # ... upper bound
     stop_default_atr: float = 1.5  # stop distance when no structural level exists (the veto label's stop)
     min_rr: float = 2.0  # target at least min_rr * risk away from the entry
-    rule: str = "threshold"  # 'threshold': the absolute rules of `fuse`; 'topk': cross-sectional ranks (`fuse_topk`)
+    rule: str = "threshold"  # 'threshold': absolute rules (`fuse`); 'topk': ranks (`fuse_topk`); 'book': `fuse_book`
     k: int = 5  # topk: BUY the k best-ranked symbols, SELL (informational) the k worst
     min_pct: float = 0.5  # topk: a BUY needs a score percentile >= min_pct (a SELL <= 1 - min_pct)
     use_veto: bool = (
         False  # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
     )
+    buffer: int = 5  # book: a held name stays while its rank <= k + buffer (`trading.book`)
 
 # %% ../../nbs/51a_signals.params.ipynb #e5ed2d0b
 INPUT_COLS = [
