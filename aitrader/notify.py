@@ -98,7 +98,8 @@ def notify(
             ).fetchone()[0]
             status = "rate_limited" if n >= rate else ("sent" if _send(urls, title, body) else "failed")
             con.execute(
-                "INSERT INTO sent_alerts (event_key, kind, title, body, status, targets, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO sent_alerts (event_key, kind, title, body, status, targets, sent_at) VALUES (?, ?, ?, ?, "
+                "?, ?, ?) "
                 "ON CONFLICT (event_key) DO UPDATE SET status = excluded.status, sent_at = excluded.sent_at",
                 [key, kind, title, body, status, len(urls), now.to_pydatetime()],
             )

@@ -18,7 +18,8 @@ db_app = typer.Typer(help="The store database: backend, schema migrations, copy 
 # %% ../../nbs/90e_cli.db.ipynb #621559ca
 def _load_schemas() -> None:
     "Import the modules that register schemas (signals, API, track, notify, desk)."
-    import aitrader.signals.store, aitrader.storage.apistore, aitrader.track.outcomes, aitrader.track.regimes  # noqa: F401
+    # noqa: F401
+    import aitrader.signals.store, aitrader.storage.apistore, aitrader.track.outcomes, aitrader.track.regimes
     import aitrader.track.external, aitrader.notify, aitrader.desk.cards, aitrader.exits.bracket  # noqa: F401
     import aitrader.desk.bulletin_store, aitrader.desk.accounts  # noqa: F401
 

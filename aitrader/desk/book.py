@@ -129,7 +129,8 @@ class Book:
     cost_open: float
     cost_pending: float
     open_risk: float
-    positions: pd.DataFrame  # symbol, sector, status (OPEN/PENDING), qty, entry_price, mark, cost, unrealised, open_risk, bracket_id, signal_id
+    # symbol, sector, status (OPEN/PENDING), qty, entry_price, mark, cost, unrealised, open_risk, bracket_id, signal_id
+    positions: pd.DataFrame
     closed: pd.DataFrame  # closed brackets: symbol, net_pnl, exit_reason, closed_ts
 
     @property
@@ -166,7 +167,8 @@ def book(cfg: Config | None, account_id: str, day, brk: pd.DataFrame | None = No
     with desk_db(cfg, *DDLS) as db:
         cap = float(
             db.one(
-                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), 0) "
+                "SELECT coalesce(sum(CASE WHEN kind IN ('WITHDRAWAL', 'TRANSFER_OUT') THEN -amount ELSE amount END), "
+                "0) "
                 "FROM desk_capital_tx WHERE account_id = ? AND status = 'POSTED' AND value_date <= ?",
                 [account_id, d.date()],
             )[0]

@@ -21,13 +21,15 @@ __all__ = ['RISK_DDL', 'R_DDLS', 'SNAP_COLS', 'snapshot', 'snapshots', 'kill_sta
 # %% ../../nbs/85d_desk.risk.ipynb #acfca9e7
 RISK_DDL = """
 CREATE TABLE IF NOT EXISTS desk_risk (account_id TEXT NOT NULL, at_utc TEXT NOT NULL, kind TEXT NOT NULL, day DATE NOT NULL,
-  capital DOUBLE PRECISION, equity DOUBLE PRECISION, cash DOUBLE PRECISION, realised DOUBLE PRECISION, unrealised DOUBLE PRECISION,
+  capital DOUBLE PRECISION, equity DOUBLE PRECISION, cash DOUBLE PRECISION, realised DOUBLE PRECISION,
+  unrealised DOUBLE PRECISION,
   pnl DOUBLE PRECISION, daily_pnl DOUBLE PRECISION, open_risk DOUBLE PRECISION, daily_new_risk DOUBLE PRECISION,
   drawdown DOUBLE PRECISION, gross DOUBLE PRECISION, n_open INTEGER, n_pending INTEGER, sectors TEXT,
   PRIMARY KEY (account_id, at_utc, kind));
 CREATE TABLE IF NOT EXISTS desk_kill (account_id TEXT PRIMARY KEY, engaged BOOLEAN NOT NULL, rule TEXT, reason TEXT,
   auto_reset TEXT, set_day DATE, set_by TEXT, set_at TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS desk_kill_events (account_id TEXT NOT NULL, at_utc TEXT NOT NULL, day DATE, engaged BOOLEAN NOT NULL,
+CREATE TABLE IF NOT EXISTS desk_kill_events
+(account_id TEXT NOT NULL, at_utc TEXT NOT NULL, day DATE, engaged BOOLEAN NOT NULL,
   rule TEXT, reason TEXT, actor TEXT NOT NULL);
 """
 register_schema("risk", RISK_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
@@ -57,7 +59,8 @@ SNAP_COLS = [
 def _prev(db, aid: str, d) -> tuple[float, float]:
     "(pnl of the last eod snapshot before day d, highest eod pnl before d); (0, 0) when none."
     r = db.one(
-        "SELECT pnl FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ? ORDER BY day DESC, at_utc DESC LIMIT 1",
+        "SELECT pnl FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ? ORDER BY day DESC, at_utc DESC "
+        "LIMIT 1",
         [aid, d],
     )
     m = db.one("SELECT max(pnl) FROM desk_risk WHERE account_id = ? AND kind = 'eod' AND day < ?", [aid, d])
@@ -140,7 +143,8 @@ def snapshots(cfg: Config | None = None, account_id: str | None = None, kind: st
     "Stored snapshots (SNAP_COLS), by day."
     with desk_db(cfg, *R_DDLS) as db:
         rows = db.all(
-            f"SELECT {', '.join(SNAP_COLS)} FROM desk_risk WHERE (? IS NULL OR account_id = ?) AND (? IS NULL OR kind = ?) ORDER BY day, at_utc, account_id",
+            f"SELECT {', '.join(SNAP_COLS)} FROM desk_risk WHERE (? IS NULL OR account_id = ?) AND (? IS NULL OR kind "
+            "= ?) ORDER BY day, at_utc, account_id",
             [account_id, account_id, kind, kind],
         )
     df = pd.DataFrame(rows, columns=SNAP_COLS)
@@ -149,7 +153,8 @@ def snapshots(cfg: Config | None = None, account_id: str | None = None, kind: st
 
 # %% ../../nbs/85d_desk.risk.ipynb #00124d42
 def kill_state(cfg: Config | None, account_id: str) -> dict:
-    """{'engaged', 'rule', 'reason', 'auto_reset', 'set_day'} of the account's switch (disengaged when never set). The one
+    """{'engaged', 'rule', 'reason', 'auto_reset', 'set_day'} of the
+    account's switch (disengaged when never set). The one
     global kill switch (`broker.execution.kill_state`) holds every account: then rule is 'global'."""
     g = execution_kill_state(cfg or get_config())
     if g["engaged"]:
@@ -174,9 +179,12 @@ def _set(cfg, aid: str, engaged: bool, rule, reason: str, auto_reset, day, actor
     d = None if day is None else pd.Timestamp(day).date()
     with desk_db(cfg, *R_DDLS) as db, db.transaction():
         db.con.execute(
-            "INSERT INTO desk_kill (account_id, engaged, rule, reason, auto_reset, set_day, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
-            "ON CONFLICT (account_id) DO UPDATE SET engaged = excluded.engaged, rule = excluded.rule, reason = excluded.reason, "
-            "auto_reset = excluded.auto_reset, set_day = excluded.set_day, set_by = excluded.set_by, set_at = excluded.set_at",
+            "INSERT INTO desk_kill (account_id, engaged, rule, reason, auto_reset, set_day, set_by, set_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, now()) "
+            "ON CONFLICT (account_id) DO UPDATE SET engaged = excluded.engaged, rule = excluded.rule, reason = "
+            "excluded.reason, "
+            "auto_reset = excluded.auto_reset, set_day = excluded.set_day, set_by = excluded.set_by, set_at = "
+            "excluded.set_at",
             [aid, engaged, rule, reason, auto_reset, d, actor],
         )
         db.con.execute(

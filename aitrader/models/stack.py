@@ -193,7 +193,8 @@ class GBMMember(Member):
 
 # %% ../../nbs/35_models.stack.ipynb #d78b0ae0
 class TAMember(Member):
-    """CatBoost on the 12 TA features of the context (`features.ta.TA_FEATURES`, the CatBoost-on-TA baseline as a member):
+    """CatBoost on the 12 TA features of the context
+    (`features.ta.TA_FEATURES`, the CatBoost-on-TA baseline as a member):
     `cbta_score`, its predicted 5-day return (fraction; only its rank within a date is used by the fusion)."""
 
     name, columns = "cbta", ["cbta_score"]

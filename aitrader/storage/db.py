@@ -363,7 +363,8 @@ def is_pg() -> bool:
 
 # %% ../../nbs/02_storage.db.ipynb #b983c942
 def lock(con, name: str) -> None:
-    """Inside a transaction: serialize writers named `name` across processes (PostgreSQL); a no-op on DuckDB (one writing
+    """Inside a transaction: serialize writers named `name` across processes (PostgreSQL);
+    a no-op on DuckDB (one writing
     process)."""
     if getattr(con, "backend", "duckdb") == "postgres":
         con.lock(name)

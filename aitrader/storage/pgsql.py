@@ -16,7 +16,8 @@ _IS_NULL = re.compile(r"\s+IS\s+(NOT\s+)?NULL\b", re.I)
 
 # %% ../../nbs/02f_storage.pgsql.ipynb #dc1b89b9
 def to_pg(sql: str) -> str:
-    """`sql` with `?` placeholders as `%s` (`? IS NULL` as `CAST(%s AS TEXT) IS NULL`: PostgreSQL cannot type a bare NULL
+    """`sql` with `?` placeholders as `%s`
+    (`? IS NULL` as `CAST(%s AS TEXT) IS NULL`: PostgreSQL cannot type a bare NULL
     parameter) and literal `%` doubled; string literals and quoted names left alone."""
     out, q = [], None
     for i, ch in enumerate(sql):
@@ -44,7 +45,8 @@ def is_ddl(sql: str) -> bool:
 
 # %% ../../nbs/02f_storage.pgsql.ipynb #9e053203
 def pg_ddl(sql: str) -> str:
-    """DuckDB spellings of types in CREATE/ALTER statements made PostgreSQL's (DOUBLE -> DOUBLE PRECISION, BLOB -> BYTEA,
+    """DuckDB spellings of types in CREATE/ALTER statements made
+    PostgreSQL's (DOUBLE -> DOUBLE PRECISION, BLOB -> BYTEA,
     JSON -> TEXT); other SQL unchanged."""
     if not is_ddl(sql):
         return sql

@@ -17,7 +17,8 @@ __all__ = ['VERSION_TTL_S', 'current_versions']
 _vlock, _vcache = threading.Lock(), {}
 VERSION_TTL_S = float(
     os.environ.get("AITRADER_VERSION_TTL_S", "0")
-)  # how stale another worker's change may be seen (0: read on every request, so a revoke or a kill switch holds at once)
+# how stale another worker's change may be seen (0: read on every request, so a revoke or a kill switch holds at once)
+)
 
 # %% ../../nbs/02c_storage.versions.ipynb #2c1771d5
 def current_versions(max_age_s: float | None = None) -> dict[str, int]:

@@ -46,7 +46,8 @@ SOURCE_RE = r"^[a-z0-9_-]{1,40}$"
 
 # %% ../../nbs/66d_track.external.ipynb #80d444cb
 def tv_secrets(env: dict | None = None) -> dict[str, str]:
-    """{source name: secret} from AITRADER_TV_SECRETS ({} when unset). Raises ValueError on a malformed entry (the secret
+    """{source name: secret} from AITRADER_TV_SECRETS ({} when unset). Raises ValueError on a malformed entry
+    (the secret
     is never quoted)."""
     v = (env if env is not None else os.environ).get("AITRADER_TV_SECRETS", "")
     out = {}
@@ -54,7 +55,8 @@ def tv_secrets(env: dict | None = None) -> dict[str, str]:
         name, sep, secret = part.partition(":")
         if not sep or not re.match(SOURCE_RE, name) or len(secret) < 8:
             raise ValueError(
-                f"AITRADER_TV_SECRETS: entry {len(out) + 1} must be 'name:secret' (name {SOURCE_RE}, secret >= 8 characters)"
+                f"AITRADER_TV_SECRETS: entry {len(out) + 1} must be 'name:secret' (name {SOURCE_RE}, secret >= 8 "
+                "characters)"
             )
         out[name] = secret
     return out
@@ -89,9 +91,12 @@ def nse_symbol(ticker: str, known: set[str]) -> str:
 EXTERNAL_DDL = """
 CREATE TABLE IF NOT EXISTS external_signals (
   id TEXT PRIMARY KEY, source TEXT NOT NULL, strategy TEXT, ticker TEXT NOT NULL, symbol TEXT NOT NULL,
-  direction TEXT NOT NULL CHECK (direction IN ('BUY', 'SELL')), price DOUBLE PRECISION NOT NULL, bar_time TIMESTAMPTZ NOT NULL,
-  as_of DATE NOT NULL, interval TEXT, received_at TIMESTAMPTZ NOT NULL, last_close DOUBLE PRECISION, atr14 DOUBLE PRECISION,
-  support DOUBLE PRECISION, resistance DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL, stop_loss DOUBLE PRECISION NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('BUY', 'SELL')), price DOUBLE PRECISION NOT NULL,
+  bar_time TIMESTAMPTZ NOT NULL,
+  as_of DATE NOT NULL, interval TEXT, received_at TIMESTAMPTZ NOT NULL, last_close DOUBLE PRECISION,
+  atr14 DOUBLE PRECISION,
+  support DOUBLE PRECISION, resistance DOUBLE PRECISION, entry DOUBLE PRECISION NOT NULL,
+  stop_loss DOUBLE PRECISION NOT NULL,
   take_profit DOUBLE PRECISION NOT NULL, payload TEXT);
 """
 register_schema("external", EXTERNAL_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
