@@ -54,7 +54,7 @@ def active_zones(
             bottom=float(r.bottom),
             since=str(pd.Timestamp(r.confirmed_at).date()),
             confirmed_at=r.confirmed_at,
-            label=f"{'bullish' if r.direction > 0 else 'bearish'} {'order block' if r.kind == 'ob' else 'fair value gap'}",
+            label=("bullish " if r.direction > 0 else "bearish ") + ("order block" if r.kind == "ob" else "fair value gap"),
         )
         for r in z.itertuples()
     ]

@@ -157,7 +157,8 @@ def data_actions(
     symbol: Optional[str] = typer.Argument(None, help="one symbol; default: all"),
     format: str = typer.Option("table", "--format", help="table | csv | json"),
 ):
-    "Corporate actions in the store: symbol, ex_date, factor (multiplies earlier prices; empty: flagged), kind, evidence."
+    """Corporate actions in the store: symbol, ex_date, factor (multiplies earlier prices; empty: flagged), kind,
+    evidence."""
     from aitrader.data.raw_actions import actions_frame
     from aitrader.data.store import BarStore
 

@@ -20,7 +20,8 @@ __all__ = ['RISK_DDL', 'R_DDLS', 'SNAP_COLS', 'snapshot', 'snapshots', 'kill_sta
 
 # %% ../../nbs/85d_desk.risk.ipynb #acfca9e7
 RISK_DDL = """
-CREATE TABLE IF NOT EXISTS desk_risk (account_id TEXT NOT NULL, at_utc TEXT NOT NULL, kind TEXT NOT NULL, day DATE NOT NULL,
+CREATE TABLE IF NOT EXISTS desk_risk
+(account_id TEXT NOT NULL, at_utc TEXT NOT NULL, kind TEXT NOT NULL, day DATE NOT NULL,
   capital DOUBLE PRECISION, equity DOUBLE PRECISION, cash DOUBLE PRECISION, realised DOUBLE PRECISION,
   unrealised DOUBLE PRECISION,
   pnl DOUBLE PRECISION, daily_pnl DOUBLE PRECISION, open_risk DOUBLE PRECISION, daily_new_risk DOUBLE PRECISION,

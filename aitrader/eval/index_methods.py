@@ -54,7 +54,8 @@ def momentum_30_scores(bars: pd.DataFrame, member: np.ndarray | None = None) -> 
 def low_vol_30_scores(bars: pd.DataFrame, member: np.ndarray | None = None) -> pd.DataFrame:
     "symbol, ts, score: minus the 1-year volatility of daily returns (higher = calmer) among the members."
     c = _panel(bars)
-    return _long((-(c.pct_change(fill_method=None).rolling(252, min_periods=226).std())).where(_members(bars, member, c)))
+    vol = c.pct_change(fill_method=None).rolling(252, min_periods=226).std()
+    return _long((-vol).where(_members(bars, member, c)))
 
 # %% ../../nbs/64a_eval.index_methods.ipynb #a47a39e2
 def momentum_12_1_scores(bars: pd.DataFrame, member: np.ndarray | None = None) -> pd.DataFrame:

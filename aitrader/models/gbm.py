@@ -311,7 +311,8 @@ def tune_gbm(
     early_stopping_rounds: int = 50,
     labels=None,  # candidate training labels (searched too); validation Rank IC is always on `label`
 ) -> dict:
-    """{'params': best LightGBM parameters (over DEFAULT_PARAMS), 'label': chosen training label, 'valid_rank_ic': float,
+    """{'params': best LightGBM parameters (over DEFAULT_PARAMS), 'label': chosen training label,
+    'valid_rank_ic': float,
     'n_trials': int, 'trials': DataFrame}."""
     import optuna
 

@@ -53,7 +53,10 @@ def statements(ddl: str) -> list[str]:
 register_schema("core", CORE_DDL)
 
 # %% ../../nbs/02a_storage.migrations.ipynb #1179740d
-VERSION_DDL = "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT NOT NULL, sha TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (name, sha))"
+VERSION_DDL = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(name TEXT NOT NULL, sha TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (name, sha))"
+)
 
 # %% ../../nbs/02a_storage.migrations.ipynb #8b3f0be1
 def sha(ddl: str) -> str:
