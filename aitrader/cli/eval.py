@@ -6,10 +6,29 @@
 from __future__ import annotations
 from ..core.config import Config
 from ..core.config import get_config
-from ..eval.evaluate import evaluate
+import json
+import pandas as pd
+from ..eval.evaluate import evaluate, summary_dict
+from ..eval.benchmark import benchmark_rows
 
 # %% auto #0
-__all__ = ['evaluate_cli']
+__all__ = ['evaluate_json', 'evaluate_cli']
+
+# %% ../../nbs/90g_cli.eval.ipynb #c0c54d9d
+def evaluate_json(r, bench: pd.DataFrame | None) -> dict:
+    """`summary_dict(r)` plus "strategies": {name: {cagr, sharpe, max_drawdown, turnover, trades, rank_ic_5d}} for every
+    row of the evaluation table and every benchmark portfolio (None where a row has no such number)."""
+    num = lambda v: None if v is None or pd.isna(v) else float(v)
+    out = {}
+    for name, row in r.table.iterrows():
+        out[name] = dict(cagr=num(row.get("cagr")), sharpe=num(row.get("sharpe")),
+                         max_drawdown=num(row.get("max_drawdown")), turnover=None,
+                         trades=None if pd.isna(row.get("n_trades")) else int(row["n_trades"]),
+                         rank_ic_5d=num(row.get("rank_ic_5d")))
+    for name, row in (bench if bench is not None else pd.DataFrame()).iterrows():
+        out[name] = {k: num(row.get(k)) for k in ("cagr", "sharpe", "max_drawdown", "turnover")}
+        out[name] |= dict(trades=None if pd.isna(row.get("trades")) else int(row["trades"]), rank_ic_5d=None)
+    return summary_dict(r) | {"strategies": out}
 
 # %% ../../nbs/90g_cli.eval.ipynb #2026006b
 def evaluate_cli(
@@ -21,6 +40,7 @@ def evaluate_cli(
     walk_forward: bool = False,  # each session scored by its own fold's models
     no_smc_model: str | None = None,  # the no-SMC ablation version; None = the newest registered one
     universe: str | None = None,  # a universe list (nifty50, nifty100, ...) or a CSV of symbols; None: nifty50
+    format: str = "table",  # 'table' or 'json' (`summary_dict` + "strategies": {name: {cagr, sharpe, ...}})
 ) -> int:
     """Print the evaluation table, Rank IC by year, signal metrics and notes; 0 on success, 1 when the model or the bars
     are missing, 2 on a bad range."""
@@ -48,6 +68,14 @@ def evaluate_cli(
     except ValueError as e:
         print(f"evaluate: {e}")
         return 2
+    try:
+        bench = benchmark_rows(cfg or get_config(), universe or "nifty50", syms, r.start, r.end)
+    except ValueError as e:
+        bench = None
+        r.notes.append(f"benchmark rows: {e}")
+    if format == "json":
+        print(json.dumps(evaluate_json(r, bench), indent=1))
+        return 0
     print(
         f"model {r.model_version}{' (walk-forward folds)' if r.walk_forward else ''}, "
         f"{r.start:%Y-%m-%d} .. {r.end:%Y-%m-%d}, {r.signals.symbol.nunique()} symbols, {r.seconds:.0f} s"
@@ -60,6 +88,10 @@ def evaluate_cli(
             f"trades by market regime of the decision date ({r.regime_source}):\n"
             + r.by_regime.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         )
+    if bench is not None:
+        cols = ["cagr", "sharpe", "max_drawdown", "turnover", "weekly_turnover", "cost_drag", "ir_vs_universe"]
+        print("portfolios a user could buy instead (same dates, same costs):\n"
+              + bench[cols].to_string(float_format=lambda v: f"{v:.4f}"))
     for n in r.notes:
         print("note:", n)
     return 0

@@ -103,8 +103,9 @@ def evaluate(
     universe: Optional[str] = typer.Option(
         None, help="universe list (nifty50, nifty100, ...) or a CSV of symbols; default nifty50"
     ),
+    format: str = typer.Option("table", "--format", help="table | json (summary and strategies with cagr, sharpe, ...)"),
 ):
-    "Causal evaluation of the signals with costs, against ablations and baselines."
+    "Causal evaluation of the signals with costs, against ablations, baselines and the portfolios a user could buy."
     from aitrader.cli.eval import evaluate_cli
 
     raise typer.Exit(
@@ -116,6 +117,7 @@ def evaluate(
             walk_forward=walk_forward,
             no_smc_model=no_smc_model,
             universe=universe,
+            format=format,
         )
     )
 

@@ -17,7 +17,7 @@ from ..features.cross_section import industry_map
 
 # %% auto #0
 __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'BenchmarkResult', 'selection_table', 'member_rows',
-           'benchmark_bars', 'benchmark', 'log_benchmark', 'benchmark_json']
+           'benchmark_bars', 'benchmark', 'log_benchmark', 'benchmark_json', 'benchmark_rows']
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
@@ -272,3 +272,22 @@ def benchmark_json(r: BenchmarkResult) -> dict:
         v["rank_ic_5d"] = float(ic[name]) if name in ic.index and pd.notna(ic[name]) else None
         out[name] = v
     return {"universe": r.universe, "notes": list(r.notes), "strategies": out}
+
+# %% ../../nbs/65_eval.benchmark.ipynb #89a5d5c1
+def benchmark_rows(
+    cfg: Config,
+    universe: str = "nifty50",  # a list or a point-in-time liquid universe
+    symbols: list | None = None,  # the symbols instead of the universe list
+    start=None,
+    end=None,  # first / last decision session (ISO)
+) -> pd.DataFrame:
+    """The portfolios a user could buy instead over [start, end], same costs as the signals: ew_buy_hold, ew_universe
+    (liquid universes), nifty50_index (with index bars), momentum_30, low_vol_30, momentum_12_1; `portfolio_table`
+    columns. Raises ValueError without bars in the span."""
+    bars, ix, member, _ = benchmark_bars(cfg, symbols, universe)
+    tz = bars.ts.dt.tz
+    span = tuple(pd.Timestamp(t).tz_localize(tz) for t in (start, end))
+    if not ((bars.ts >= span[0]) & (bars.ts <= span[1])).any():
+        raise ValueError(f"no bars between {start} and {end} for {universe}")
+    tab, _ = portfolio_table(bars, {}, PortfolioConfig(), member, ix, methods=True, span=span)
+    return tab

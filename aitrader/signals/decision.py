@@ -123,7 +123,7 @@ def fuse_topk(
         index=x.index,
     )
 
-# %% ../../nbs/52_signals.decision.ipynb #ea223112
+# %% ../../nbs/52_signals.decision.ipynb #7e687020
 def fuse_book(
     x: pd.DataFrame,  # INPUT_COLS + TOPK_COLS + book_action (ENTER / KEEP / EXIT / OUT), one row per symbol
     p: DecisionParams = DecisionParams(rule="book"),
@@ -141,7 +141,7 @@ def fuse_book(
     out["book"] = act
     return out
 
-# %% ../../nbs/52_signals.decision.ipynb #816311c2
+# %% ../../nbs/52_signals.decision.ipynb #7b363a78
 def _book_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     "Reasons of a book row: what the book did with the name and why (rank against k and k + buffer), then the levels."
     rk = f"rank {int(fz.rank)}/{int(fz.n_ranked)}" if np.isfinite(fz.rank) else "unranked today"
