@@ -14,7 +14,7 @@ from ..eval.benchmark import benchmark_rows
 # %% auto #0
 __all__ = ['evaluate_json', 'evaluate_cli']
 
-# %% ../../nbs/90g_cli.eval.ipynb #c0c54d9d
+# %% ../../nbs/90g_cli.eval.ipynb #4ae16741
 def evaluate_json(r, bench: pd.DataFrame | None) -> dict:
     """`summary_dict(r)` plus "strategies": {name: {cagr, sharpe, max_drawdown, turnover, trades, rank_ic_5d}} for every
     row of the evaluation table and every benchmark portfolio (None where a row has no such number)."""

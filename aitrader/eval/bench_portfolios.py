@@ -13,7 +13,7 @@ from .index_methods import index_method_portfolios
 
 # %% auto #0
 __all__ = ['PORTFOLIO_GRID', 'ADV_LIMIT', 'SPLIT_METRICS', 'GRID_VIEW', 'buy_and_hold', 'trade_count', 'equal_weight',
-           'excess_ir', 'portfolio_table', 'split_years', 'grid_configs', 'portfolio_grid', 'year_table',
+           'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'grid_configs', 'portfolio_grid', 'year_table',
            'grid_summary']
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #01123677
@@ -92,8 +92,18 @@ def portfolio_table(
         if methods:
             for name, r in index_method_portfolios(bars, member, lo, hi, cfg.cost).items():
                 add(name, r)
-    keep = ["cagr", "sharpe", "sortino", "max_drawdown", "calmar", "volatility", "turnover", "weekly_turnover",
-            "cost_drag", "trades"]
+    keep = [
+        "cagr",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+        "volatility",
+        "turnover",
+        "weekly_turnover",
+        "cost_drag",
+        "trades",
+    ]
     out = pd.DataFrame(rows, index=keep).T[keep].astype(float) if rows else pd.DataFrame(columns=keep)
     base = eq.get("ew_universe", eq.get("ew_buy_hold"))
     out["ir_vs_universe"] = [excess_ir(eq[n], base) if base is not None else np.nan for n in out.index]
@@ -101,8 +111,12 @@ def portfolio_table(
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #ddb59ceb
 PORTFOLIO_GRID = dict(
-    k=(10, 20), buffer=(0, 10), rebalance=(5, 10), weighting=("equal", "inverse_vol"),
-    regime_low=(1.0, 0.5), sector_cap=(None, 0.25),
+    k=(10, 20),
+    buffer=(0, 10),
+    rebalance=(5, 10),
+    weighting=("equal", "inverse_vol"),
+    regime_low=(1.0, 0.5),
+    sector_cap=(None, 0.25),
 )  # 64 configurations
 ADV_LIMIT = 0.02  # a position <= 2% of its 20-session median traded value (INR)
 SPLIT_METRICS = ("cagr", "sharpe", "max_drawdown", "turnover", "weekly_turnover", "cost_drag")
@@ -116,6 +130,18 @@ def split_years(eq: pd.DataFrame, select_years) -> dict:
             r = portfolio_metrics(eq[m], float(eq["equity"][m].iloc[0]))
             out |= {f"{k}_{tag}": r.get(k, np.nan) for k in SPLIT_METRICS}
     return out
+
+# %% ../../nbs/64b_eval.bench_portfolios.ipynb #7fb27b941602401d91542211134fc71a
+def mean_hold(r: PortfolioResult, rebalance: int) -> float:
+    """Mean length of a completed or open holding, in sessions (decisions held x `rebalance`): how long a name stays
+    in the book once bought; NaN without holdings."""
+    runs, cur = [], {}
+    for syms in r.holdings.symbols:
+        now = set(syms)
+        runs += [n for s, n in cur.items() if s not in now]
+        cur = {s: cur.get(s, 0) + 1 for s in now}
+    runs += list(cur.values())
+    return float(np.mean(runs) * rebalance) if runs else float("nan")
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #b7ac1dd3
 def grid_configs(grid: dict, buffer: int = 5, cost=None) -> dict:
@@ -147,18 +173,35 @@ def portfolio_grid(
     equity_out: dict | None = None,  # filled with {name: equity frame} of the chosen config and the benchmarks
 ) -> pd.DataFrame:
     """One row per configuration and per benchmark (ew_buy_hold, ew_universe, nifty50_index, momentum_30, ...):
-    `SPLIT_METRICS` on the selection years (`_sel`) and the later years (`_eval`), `ir_eval` (information ratio over
+    `SPLIT_METRICS` on the selection years (`_sel`) and the later years (`_eval`), hold_sessions (`mean_hold`),
+    `ir_eval` (information ratio over
     ew_universe, or ew_buy_hold, on the later years); `chosen` marks the best Sharpe on the selection years (the later
     years never choose). attrs: n_configs, chosen (its name)."""
     cfgs = grid_configs(grid, buffer, cost)
     rows, eqs = {}, {}
     for name, pc in cfgs.items():
         pc = dataclasses.replace(pc, adv_limit=adv_limit)
-        eqs[name] = topk_portfolio(bars, scores, pc, sectors=sectors, index_bars=index_bars).equity
-        rows[name] = dict(k=pc.k, buffer=pc.buffer, rebalance=pc.rebalance, weighting=pc.weighting,
-                          regime_low=pc.regime_low, sector_cap=pc.sector_cap, **split_years(eqs[name], select_years))
-    _, bench = portfolio_table(bars, {}, PortfolioConfig(cost=cost or PortfolioConfig().cost), member, index_bars,
-                               methods=member is not None, span=(scores.ts.min(), scores.ts.max()))
+        res = topk_portfolio(bars, scores, pc, sectors=sectors, index_bars=index_bars)
+        eqs[name] = res.equity
+        rows[name] = dict(
+            k=pc.k,
+            buffer=pc.buffer,
+            rebalance=pc.rebalance,
+            weighting=pc.weighting,
+            regime_low=pc.regime_low,
+            sector_cap=pc.sector_cap,
+            hold_sessions=mean_hold(res, pc.rebalance),
+            **split_years(eqs[name], select_years),
+        )
+    _, bench = portfolio_table(
+        bars,
+        {},
+        PortfolioConfig(cost=cost or PortfolioConfig().cost),
+        member,
+        index_bars,
+        methods=member is not None,
+        span=(scores.ts.min(), scores.ts.max()),
+    )
     for name, eq in bench.items():
         rows[name], eqs[name] = split_years(eq, select_years), eq
     out = pd.DataFrame(rows).T
@@ -180,12 +223,24 @@ def year_table(eqs: dict) -> pd.DataFrame:
         for y, part in eq.groupby(eq.index.year):
             if len(part) >= 20:
                 m = portfolio_metrics(part, float(part["equity"].iloc[0]))
-                rows.append(dict(strategy=name, year=int(y), **{k: m[k] for k in ("total_return", "sharpe", "max_drawdown")}))
+                rows.append(
+                    dict(strategy=name, year=int(y), **{k: m[k] for k in ("total_return", "sharpe", "max_drawdown")})
+                )
     return pd.DataFrame(rows, columns=["strategy", "year", "total_return", "sharpe", "max_drawdown"])
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #bf553065
-GRID_VIEW = ("sharpe_sel", "cagr_sel", "sharpe_eval", "cagr_eval", "max_drawdown_eval", "weekly_turnover_eval",
-             "cost_drag_eval", "ir_eval", "chosen")
+GRID_VIEW = (
+    "sharpe_sel",
+    "cagr_sel",
+    "sharpe_eval",
+    "cagr_eval",
+    "max_drawdown_eval",
+    "weekly_turnover_eval",
+    "cost_drag_eval",
+    "ir_eval",
+    "hold_sessions",
+    "chosen",
+)
 
 
 def grid_summary(grid: pd.DataFrame, top: int = 10) -> pd.DataFrame:

@@ -59,7 +59,6 @@ class BenchmarkResult:
     universe: str = ""  # the universe the rows came from (a list name or a point-in-time liquid universe)
     by_year: pd.DataFrame | None = None  # `year_table`: strategy x year (return, sharpe, max_drawdown)
 
-
 # %% ../../nbs/65_eval.benchmark.ipynb #b3d9d6ba
 def selection_table(
     valid: pd.DataFrame,  # `run_study(...)["valid"]`: model, year, valid_rank_ic_5
@@ -149,8 +148,9 @@ def benchmark(
     t0 = time.perf_counter()
     cfg = cfg or get_config()
     bars, ix, member, notes = benchmark_bars(cfg, symbols, universe)
-    notes.append("labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), "
-                 "Rank IC per date vs the raw return")
+    notes.append(
+        "labels: close(t+h) / open(t+1) - 1 (fills after the decision bar), Rank IC per date vs the raw return"
+    )
     if ix is None:
         notes.append(
             "no NIFTY50 index bars in the store: the index-relative features are NaN (set to 0 after normalisation)"
@@ -177,10 +177,19 @@ def benchmark(
             f"{sel.attrs['walk_forward_rank_ic_5']:.4f} on the test years ({sel.attrs['walk_forward_choices']})"
         )
         if len(years) > 3:
-            grid = portfolio_grid(data.bars, res["scores"][chosen], select_years=tuple(years[:3]), cost=portfolio.cost,
-                                  member=member, index_bars=ix, sectors=industry_map(cfg.data_dir), equity_out=geq)
+            grid = portfolio_grid(
+                data.bars,
+                res["scores"][chosen],
+                select_years=tuple(years[:3]),
+                cost=portfolio.cost,
+                member=member,
+                index_bars=ix,
+                sectors=industry_map(cfg.data_dir),
+                equity_out=geq,
+            )
             notes.append(
-                f"decision layer on {chosen}'s scores: {grid.attrs['n_configs']} configurations tried, chosen by Sharpe "
+                f"decision layer on {chosen}'s scores: {grid.attrs['n_configs']} configurations tried, chosen by "
+                "Sharpe "
                 f"on {list(years[:3])} only: {grid.attrs['chosen']} (the later years are its out-of-sample test)"
             )
             by_year = year_table(geq)
@@ -266,14 +275,15 @@ def benchmark_json(r: BenchmarkResult) -> dict:
     ic = r.summary["rank_ic_5"] if "rank_ic_5" in r.summary else pd.Series(dtype=float)
     out = {}
     for name, row in r.strategies.iterrows():
-        v = {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in (
-            "cagr", "sharpe", "max_drawdown", "turnover")}
+        v = {
+            k: (None if pd.isna(row.get(k)) else float(row[k])) for k in ("cagr", "sharpe", "max_drawdown", "turnover")
+        }
         v["trades"] = None if pd.isna(row.get("trades")) else int(row["trades"])
         v["rank_ic_5d"] = float(ic[name]) if name in ic.index and pd.notna(ic[name]) else None
         out[name] = v
     return {"universe": r.universe, "notes": list(r.notes), "strategies": out}
 
-# %% ../../nbs/65_eval.benchmark.ipynb #89a5d5c1
+# %% ../../nbs/65_eval.benchmark.ipynb #7c233b0a
 def benchmark_rows(
     cfg: Config,
     universe: str = "nifty50",  # a list or a point-in-time liquid universe
