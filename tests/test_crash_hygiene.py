@@ -107,8 +107,8 @@ def test_kill9_job_repaired_by_next_start_of_another_job(tmp_path, home):
     assert r.exit_code == 1 and rid in r.output and "running notebook" in r.output, r.output
     # the next start of ANOTHER job cleans up
     register(Job("quick", "unused.ipynb", lambda p, c: ({}, None, c.runs_out / "quick" / "out.ipynb")))
-    q = run("quick", {}, cfg, notebook=_nb(tmp_path, "quick.ipynb", "from aitrader.jobs.runner import glue\nglue('n', 1)"),
-            timeout=120)
+    quick = _nb(tmp_path, "quick.ipynb", "from aitrader.jobs.runner import glue\nglue('n', 1)")
+    q = run("quick", {}, cfg, notebook=quick, timeout=120)
     assert q.ok, q.error
     assert _running(cfg) == []
     assert list(cfg.runs_out.rglob("*.running.ipynb")) == []

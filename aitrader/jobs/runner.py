@@ -219,8 +219,8 @@ def run(
     notebook: Path | None = None,  # a different notebook to execute (tests)
     timeout: int | None = None,  # seconds per cell; the job's default when None
 ) -> JobRun:
-    """Repair what killed jobs left (any job's), then lock, record, execute, then `on_success` and `success`, or `failed`
-    with nothing published. Raises `RunLocked`, ValueError, LookupError."""
+    """Repair what killed jobs left (any job's), then lock, record, execute, then `on_success` and `success`, or
+    `failed` with nothing published. Raises `RunLocked`, ValueError, LookupError."""
     cfg = cfg or get_config()
     j = JOBS[job] if job in JOBS else prepare(job)  # prepare raises the unknown-job error
     nb_params, run_date, final = j.prepare(dict(params or {}), cfg)
