@@ -24,6 +24,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from typing import Optional
 from urllib.parse import urlencode
+from .session import see_other
+from .session import take_flash
 
 # %% auto #0
 __all__ = ['runs_page', 'admin_page', 'admin_kill', 'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of',
@@ -82,9 +84,10 @@ def _admin_page(
 
 # %% ../../nbs/78e_api.web_admin.ipynb #9e4591ab
 @router.get("/admin")
-def admin_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("admin"))):
-    "Kill switch, job triggers, keys."
-    return _admin_page(request, s, msg)
+def admin_page(request: Request, s: Session = Depends(session("admin"))):
+    "Kill switch, job triggers, keys; the status message the server stored for this session, never one from the URL."
+    msg, kind = take_flash(request, s)
+    return _admin_page(request, s, msg, kind or "ok")
 
 # %% ../../nbs/78e_api.web_admin.ipynb #79e47c67
 @router.post("/admin/kill")
@@ -102,7 +105,7 @@ def admin_kill(
         if st["engaged"]
         else "Kill switch released"
     )
-    return RedirectResponse("/ui/admin?" + urlencode({"msg": msg}), 303)
+    return see_other(request, s, "/ui/admin", msg)
 
 # %% ../../nbs/78e_api.web_admin.ipynb #14c986a1
 @router.post("/admin/run/{job}")
@@ -150,9 +153,8 @@ def admin_key_create(
 def admin_key_revoke(request: Request, key_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
     check_csrf(s, csrf)
     ok = revoke_key(key_id, api(request).cfg)
-    return RedirectResponse(
-        "/ui/admin?" + urlencode({"msg": f"key {key_id} revoked" if ok else f"no live key {key_id}"}), 303
-    )
+    msg = f"key {key_id} revoked" if ok else f"no live key {key_id}"
+    return see_other(request, s, "/ui/admin", msg, "ok" if ok else "err")
 
 # %% ../../nbs/78e_api.web_admin.ipynb #f96f7798
 def orders_of(cfg, key_id: str, limit: int = 50) -> list[dict]:
@@ -169,9 +171,10 @@ def orders_of(cfg, key_id: str, limit: int = 50) -> list[dict]:
 
 # %% ../../nbs/78e_api.web_admin.ipynb #7e4c50f8
 @router.get("/elite")
-def elite_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("elite"))):
+def elite_page(request: Request, s: Session = Depends(session("elite"))):
     "Automatic-execution toggle, positions and orders of this key."
     a = api(request)
+    msg, kind = take_flash(request, s)
     X.settle_pending(a.cfg, a.cm, key_id=s.who.key_id)
     auto = X.get_auto(a.cfg, s.who.key_id)
     pos = X.positions(a.cfg, s.who.key_id)
@@ -182,6 +185,7 @@ def elite_page(request: Request, msg: Optional[str] = None, s: Session = Depends
         auto=auto,
         kill=X.kill_state(a.cfg),
         msg=msg,
+        msg_kind=kind,
         positions=[] if pos.empty else pos.to_dict("records"),
         orders=orders_of(a.cfg, s.who.key_id),
     )
@@ -197,6 +201,4 @@ def elite_auto(
     cfg = api(request).cfg
     cur = X.get_auto(cfg, s.who.key_id) or X.AutoSettings()
     X.set_auto(cfg, s.who.key_id, replace(cur, enabled=enabled == "true"))
-    return RedirectResponse(
-        "/ui/elite?" + urlencode({"msg": f"automatic execution {'on' if enabled == 'true' else 'off'}"}), 303
-    )
+    return see_other(request, s, "/ui/elite", f"automatic execution {'on' if enabled == 'true' else 'off'}")
