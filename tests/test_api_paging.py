@@ -16,6 +16,7 @@ from aitrader.storage.apistore import ApiStore
 from aitrader.testing import publish_synthetic
 
 T0 = pd.Timestamp("2024-11-22 10:00", tz="UTC")
+pytestmark = pytest.mark.usefixtures("backend")   # every test on DuckDB and on PostgreSQL
 
 
 @pytest.fixture()
@@ -54,8 +55,9 @@ def _runs(cfg, n, start=0, at=T0):
     st = SignalStore(cfg)
     rows = [(f"synthetic-{start + i:06d}", "daily", "success", at + pd.Timedelta(seconds=start + i)) for i in range(n)]
     with st.transaction() as con:
-        con.executemany("INSERT INTO runs (run_id, job, status, started_at, counts, errors) VALUES (?, ?, ?, ?, '{}', '{}')",
-                        rows)
+        con.executemany(
+            "INSERT INTO runs (run_id, job, status, started_at, counts, errors) VALUES (?, ?, ?, ?, '{}', '{}')", rows
+        )
     return [r[0] for r in rows]
 
 
@@ -81,8 +83,8 @@ def _orders(cfg, key, n, start=1):
     for oid in range(start, start + n):
         resp = dict(order_id=oid, status="PENDING", signal_id=f"2024-11-22:TEST{oid:04d}", symbol=f"TEST{oid:04d}",
                     side="BUY", qty=1, order_type="market", limit_price=None, signal_as_of="2024-11-22")
-        rows.append((oid, kid, f"idem-{oid}", "h", resp["signal_id"], resp["symbol"], 1, "market", None, "2024-11-22",
-                     "PENDING", T0, json.dumps(resp)))
+        rows.append((oid, kid, f"idem-{oid}", "h", resp["signal_id"], resp["symbol"], 1, "market", None,
+                     "2024-11-22", "PENDING", T0, json.dumps(resp)))
     with ApiStore(cfg) as db:
         db.con.executemany("INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, "
                            "qty, order_type, limit_price, signal_as_of, status, created_at, response) "
@@ -109,14 +111,14 @@ def _alerts(cfg, n, start=0, late=0):
     from aitrader.track.external import EXT_COLS
     rows = []
     for i in range(start, start + n):
-        r = dict(id=f"synthetic-{i:06d}", source="test", strategy="s", ticker=f"NSE:TEST{i % 50}", symbol=f"TEST{i % 50}",
-                 direction="BUY", price=100.0, bar_time=T0, as_of=T0.date(), interval="1D",
+        r = dict(id=f"synthetic-{i:06d}", source="test", strategy="s", ticker=f"NSE:TEST{i % 50}",
+                 symbol=f"TEST{i % 50}", direction="BUY", price=100.0, bar_time=T0, as_of=T0.date(), interval="1D",
                  received_at=T0 + pd.Timedelta(seconds=late + i % 300), last_close=100.0, atr14=2.0, support=95.0,
                  resistance=110.0, entry=100.0, stop_loss=96.0, take_profit=108.0, payload="{}")
         rows.append([r[k] for k in EXT_COLS])
     with ApiStore(cfg, schemas=("external",)) as db:
-        db.con.executemany(f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({', '.join('?' * len(EXT_COLS))})",
-                           rows)
+        marks = ", ".join("?" * len(EXT_COLS))
+        db.con.executemany(f"INSERT INTO external_signals ({', '.join(EXT_COLS)}) VALUES ({marks})", rows)
     return [r[0] for r in rows]
 
 
@@ -155,3 +157,40 @@ def test_signals_paged_and_a_walk_keeps_its_date(site):
     assert e["as_of"] == "2024-11-25"
     assert c.get(f"/signals/latest?cursor={e['next_cursor']}", headers=H["basic"]).status_code == 422
     assert c.get(f"/signals/latest?cursor={e['next_cursor']}", headers=H["elite"]).status_code == 200
+
+
+def _ui_walk(c, url, row_re):
+    "Rows of every page of a dashboard list, following its `next-page` links."
+    import html
+    import re
+    seen, pages = [], 0
+    while url:
+        r = c.get(url)
+        assert r.status_code == 200, r.text[:300]
+        seen += re.findall(row_re, r.text)
+        pages += 1
+        m = re.search(r'id="next-page" href="([^"]+)"', r.text)
+        url = html.unescape(m.group(1)) if m else None
+    return seen, pages
+
+
+def test_dashboard_lists_paged(site):
+    from aitrader.api.session import sign_in
+    cfg, _, H, keys = site
+    publish_synthetic(cfg, "2024-11-21", n=1300, seed=2)
+    _runs(cfg, 250)
+    _orders(cfg, keys["admin"], 230)
+    c = TestClient(create_app(cfg), base_url="https://testserver")
+    sign_in(c, keys["admin"])
+    first = c.get("/ui/signals").text
+    assert first.count('<a href="/ui/signals/2024-11-21:') == 100 and 'id="next-page"' in first   # default 100
+    seen, pages = _ui_walk(c, "/ui/signals?limit=1000", r'<a href="/ui/signals/(2024-11-21:TEST\d+)"')
+    assert pages == 2 and len(seen) == len(set(seen)) == 1300
+    seen, pages = _ui_walk(c, "/ui/signals?direction=BUY&limit=200", r'<a href="/ui/signals/(2024-11-21:TEST\d+)"')
+    assert len(seen) == len(set(seen)) == SignalStore(cfg).latest_signals(5000, direction="BUY").shape[0]
+    seen, pages = _ui_walk(c, "/ui/runs", r"<td>(synthetic-\d+)</td>")
+    assert pages == 3 and len(seen) == len(set(seen)) == 250
+    seen, pages = _ui_walk(c, "/ui/elite", r"<tr><td>(\d+)</td><td>2024-11-22:TEST")
+    assert pages == 3 and len(seen) == len(set(seen)) == 230
+    for u in ("/ui/signals", "/ui/runs", "/ui/elite"):
+        assert c.get(f"{u}?limit=1001").status_code == 422 and c.get(f"{u}?cursor=%21%21").status_code == 422

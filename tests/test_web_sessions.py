@@ -95,7 +95,8 @@ def test_status_messages_come_from_the_server_not_the_url(site):
         r = c.get(f"{page}?msg={XSS}&msg_kind=ok")
         assert r.status_code == 200, (page, r.status_code)
         assert "alert(1)" not in r.text and 'id="msg"' not in r.text, page
-    r = c.post("/ui/admin/kill", data={"engaged": "true", "reason": "session test", "csrf": tok}, follow_redirects=False)
+    r = c.post("/ui/admin/kill", data={"engaged": "true", "reason": "session test", "csrf": tok},
+               follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/ui/admin"   # no message in the link
     page = c.get("/ui/admin").text
     assert 'id="msg"' in page and "Kill switch engaged" in page            # stored for the session, shown once

@@ -16,7 +16,7 @@ from .paging import BAD_CURSOR, cursor_param, decode_cursor, limit_param
 from .snapshot import records
 
 # %% auto #0
-__all__ = ['router', 'DAY', 'stored_day', 'signals_latest', 'find_signal', 'signal_one']
+__all__ = ['router', 'DAY', 'stored_day', 'cursor_rows', 'signals_latest', 'find_signal', 'signal_one']
 
 # %% ../../nbs/76a_api.signals.ipynb #4038ac12
 router = APIRouter(tags=["signals"])
@@ -31,6 +31,19 @@ def stored_day(request: Request, day: str) -> list[dict]:
         return records(api(request).cache.store().latest_signals(limit=10**6, as_of=day))
     except Exception as e:
         raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
+
+# %% ../../nbs/76a_api.signals.ipynb #29ec982e
+def cursor_rows(request: Request, snap, tier: str, cursor: str | None) -> tuple:
+    """(the cursor's key, the rows of its date when the snapshot no longer holds it, else None); (None, None) on the
+    first page. 422 for a malformed cursor or a date the tier may not see (basic: only dates before the latest)."""
+    after = decode_cursor(cursor, (str, float, str))
+    if after is None:
+        return None, None
+    if not DAY.match(after[0]) or snap.latest is None or after[0] > snap.latest:
+        raise HTTPException(422, BAD_CURSOR)
+    if tier == "basic" and after[0] >= snap.latest:
+        raise HTTPException(422, BAD_CURSOR)
+    return after, (None if after[0] in snap.full else stored_day(request, after[0]))
 
 # %% ../../nbs/76a_api.signals.ipynb #82ef12e8
 @router.get(
@@ -49,16 +62,8 @@ def signals_latest(
     t = tier or ("elite" if who.tier == "admin" else who.tier)
     if tier_rank(t) > tier_rank(who.tier):
         raise HTTPException(403, f"a {who.tier} key cannot read the {t} view")
-    a = api(request)
-    snap, after = a.cache.get(), decode_cursor(cursor, (str, float, str))
-    rows = None
-    if after is not None:
-        if not DAY.match(after[0]) or snap.latest is None or after[0] > snap.latest:
-            raise HTTPException(422, BAD_CURSOR)
-        if t == "basic" and after[0] >= snap.latest:
-            raise HTTPException(422, BAD_CURSOR)  # basic sees only dates before the latest
-        if after[0] not in snap.full:
-            rows = stored_day(request, after[0])
+    snap = api(request).cache.get()
+    after, rows = cursor_rows(request, snap, t, cursor)
     return Response(page(snap, t, limit, direction, after, rows), media_type="application/json")
 
 # %% ../../nbs/76a_api.signals.ipynb #c05fed7d

@@ -27,6 +27,9 @@ from .session import LOGIN_CSRF
 from .session import Session
 from .session import check_csrf
 from .session import see_other
+from .paging import cursor_param, limit_param, page_rows
+from .signals import cursor_rows
+from .snapshot import signal_key, view_rows
 from .session import sessions
 from .session import take_flash
 from ..storage.uisessions import SESSION_TTL_S
@@ -167,12 +170,16 @@ def signals_page(
     direction: Optional[str] = None,
     min_conf: Optional[str] = None,
     q: Optional[str] = None,
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
     s: Session = Depends(session()),
 ):
     """Today's signals for the tier (basic: the previous date, actionable only) with direction, confidence and symbol
-    filters."""
+    filters, one page at a time (`limit`, `cursor`: a link to the next page)."""
     d = direction if direction in ("BUY", "SELL", "HOLD") else None
-    as_of, rows = view(api(request).cache.get(), s.view_tier, 500, d)
+    snap = api(request).cache.get()
+    after, stored = cursor_rows(request, snap, s.view_tier, cursor)
+    as_of, rows = view_rows(snap, s.view_tier, d, None if after is None else after[0], stored)
     try:
         mc = float(min_conf) if min_conf not in (None, "") else None
     except ValueError:
@@ -181,14 +188,20 @@ def signals_page(
         rows = [r for r in rows if (r.get("confidence") or 0) >= mc]
     if q:
         rows = [r for r in rows if q.strip().upper() in str(r.get("symbol", "")).upper()]
+    out, nxt = page_rows(rows, signal_key, after, limit)
+    f = dict(direction=d, min_conf=mc, q=q)
+    link = {k: v for k, v in f.items() if v not in (None, "")}
     return render(
         "signals.html",
         s,
         title="Signals",
         as_of=as_of,
-        rows=rows,
+        rows=[project(r, s.view_tier) for r in out],
+        total=len(rows),
+        cursor=cursor,
+        next_url=None if nxt is None else "/ui/signals?" + urlencode({**link, "limit": limit, "cursor": nxt}),
         cols=columns(s.view_tier),
-        f=dict(direction=d, min_conf=mc, q=q),
+        f=f,
     )
 
 # %% ../../nbs/78_api.web.ipynb #32a3b660
