@@ -86,9 +86,10 @@ def _orders(cfg, key, n, start=1):
         rows.append((oid, kid, f"idem-{oid}", "h", resp["signal_id"], resp["symbol"], 1, "market", None,
                      "2024-11-22", "PENDING", T0, json.dumps(resp)))
     with ApiStore(cfg) as db:
-        db.con.executemany("INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, "
-                           "qty, order_type, limit_price, signal_as_of, status, created_at, response) "
-                           "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, ?, ?)", rows)
+        db.con.executemany(
+            "INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, "
+            "order_type, limit_price, signal_as_of, status, created_at, response) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, ?, ?)", rows)
     return list(range(start, start + n))
 
 
