@@ -25,9 +25,12 @@ import sys
 from pathlib import Path
 from aitrader.core.config import get_config
 from aitrader.jobs.runner import Job, register, run
-register(Job("crashy", "unused.ipynb", lambda p, c: ({}, None, c.runs_out / "crashy" / "out.ipynb")))
-run("crashy", {}, get_config(), notebook=Path(sys.argv[1]), timeout=300)
+job, out = sys.argv[2], sys.argv[3]  # the job's name and its executed notebook, as the catalog names them
+register(Job(job, "unused.ipynb", lambda p, c: ({}, "2024-11-22", c.runs_out / job / out)))
+run(job, {}, get_config(), notebook=Path(sys.argv[1]), timeout=300)
 '''
+# the job names and notebook names of the catalog's daily, hourly and train jobs (a test notebook runs in each)
+KILLED = [("daily", "2024-11-22.ipynb"), ("hourly", "2024-11-22T1015.ipynb"), ("train", "20241122T101500Z.ipynb")]
 
 LOCKER = '''
 import time
@@ -89,11 +92,12 @@ def home(tmp_path, monkeypatch):
     return tmp_path / "home", get_config({"AITRADER_HOME": str(tmp_path / "home")})
 
 
-def test_kill9_job_repaired_by_next_start_of_another_job(tmp_path, home):
+@pytest.mark.parametrize("job,nb", KILLED)
+def test_kill9_job_repaired_by_next_start_of_another_job(tmp_path, home, job, nb):
     h, cfg = home
     sleepy = _nb(tmp_path, "sleepy.ipynb", "import time\ntime.sleep(240)")
-    p = _spawn(h, JOB, str(sleepy))
-    out = cfg.runs_out / "crashy"
+    p = _spawn(h, JOB, str(sleepy), job, nb)
+    out = cfg.runs_out / job
     t0 = time.time()
     while not list(out.glob("*.running.ipynb")) or not _running(cfg):
         assert p.poll() is None, "the job ended before it could be killed"
@@ -102,7 +106,7 @@ def test_kill9_job_repaired_by_next_start_of_another_job(tmp_path, home):
     time.sleep(1.0)
     _kill9(p)
     (rid,) = _running(cfg)
-    assert rid.startswith("crashy-") and len(list(out.glob("*.running.ipynb"))) == 1
+    assert rid.startswith(f"{job}-2024-11-22-") and len(list(out.glob("*.running.ipynb"))) == 1
     r = _doctor()
     assert r.exit_code == 1 and rid in r.output and "running notebook" in r.output, r.output
     # the next start of ANOTHER job cleans up
@@ -115,8 +119,9 @@ def test_kill9_job_repaired_by_next_start_of_another_job(tmp_path, home):
     old = SignalStore(cfg).get_run(rid)
     assert old["status"] == "failed" and old["errors"]["_run"].startswith("killed: pid"), old
     assert "start of a quick job" in old["errors"]["_run"]
-    assert old["notebook"] == f"runs/out/crashy/out.killed-{rid[-6:]}.ipynb" and (h / old["notebook"]).exists()
-    assert not SignalStore(cfg).lock_path("crashy").exists()
+    stem = nb[: -len(".ipynb")]
+    assert old["notebook"] == f"runs/out/{job}/{stem}.killed-{rid[-6:]}.ipynb" and (h / old["notebook"]).exists()
+    assert not SignalStore(cfg).lock_path(job).exists()
     r = _doctor()
     assert r.exit_code == 0 and "no leftovers" in r.output, r.output
 
