@@ -50,7 +50,7 @@ def test_cards_paged_and_cursor_walks_all(many):
     n_pend = count_cards(cfg, "PENDING")
     assert n_pend == N - N // 5
     r = c.get("/desk/cards", headers=H).json()
-    assert len(r["cards"]) == 100 and r["total"] == n_pend and r["next_cursor"] == "100"
+    assert len(r["cards"]) == 100 and r["total"] == n_pend and r["next_cursor"]
     assert c.get("/desk/cards?limit=1001", headers=H).status_code == 422
     assert c.get("/desk/cards?cursor=abc", headers=H).status_code == 422
     seen, cur, pages = [], None, 0
@@ -64,6 +64,32 @@ def test_cards_paged_and_cursor_walks_all(many):
             break
     assert pages == 4 and len(seen) == n_pend and len(set(seen)) == n_pend
     assert list(cards(cfg, "PENDING", limit=3).card_id) == seen[:3]
+
+
+def test_cards_walk_once_while_cards_are_added_and_decided(many):
+    "Between pages, newer cards are added and cards of the first page are decided: the walk still sees each once."
+    cfg, c, H = many
+    before = set(cards(cfg, "PENDING").card_id)
+    with desk_db(cfg, *C_DDLS) as db:
+        names = list(CARD_COLS) + [x for x in ("created_at", "decided_at", "decided_by") if x not in CARD_COLS]
+        cols = ", ".join(names)
+        tpl = db.all(f"SELECT {cols} FROM desk_cards WHERE card_id = 'card-000001'")[0]
+    seen, cur, i = [], None, 0
+    while True:
+        r = c.get("/desk/cards?limit=700" + (f"&cursor={cur}" if cur else ""), headers=H).json()
+        seen += [x["card_id"] for x in r["cards"]]
+        cur, i = r["next_cursor"], i + 1
+        if cur is None:
+            break
+        with desk_db(cfg, *C_DDLS) as db:   # a newer session's cards arrive; two cards already seen get decided
+            new = [(f"card-new{i}{k:03d}", pd.Timestamp("2024-11-25").date()) for k in range(5)]
+            for cid, d in new:
+                row = dict(zip(names, tpl), card_id=cid, as_of=d, signal_id=f"2024-11-25:{cid}")
+                db.con.execute(f"INSERT INTO desk_cards ({cols}) VALUES ({', '.join('?' * len(names))})",
+                               list(row.values()))
+            db.con.execute("UPDATE desk_cards SET status = 'REJECTED' WHERE card_id IN (?, ?)", seen[:2])
+    assert len(seen) == len(set(seen)) == len(before) and set(seen) == before
+    assert c.get("/desk/cards?cursor=WyJ4Il0", headers=H).status_code == 422
 
 
 def test_ui_desk_one_page(many):

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from aitrader.api import keys as K
 from aitrader.api.app import create_app
-from aitrader.api.session import csrf_token
+from aitrader.api.session import COOKIE, csrf_token
 from aitrader.core.config import get_config
 from aitrader.core.calendar import IST
 from aitrader.data.window import read_window
@@ -78,7 +78,7 @@ def test_desk_queue_approve_and_reject(site):
     page = a.get("/ui/desk").text
     ids = re.findall(r'class="card pending" id="(card-[0-9a-f]{10})"', page)
     assert len(ids) == 2 and page.count('class="checklist"') == 2
-    tok = csrf_token(keys["admin"])
+    tok = csrf_token(a.cookies.get(COOKIE))                                            # the session's form token
     assert a.post(f"/ui/desk/cards/{ids[0]}/approve", data={}).status_code == 403                        # no CSRF token
     r = a.post(f"/ui/desk/cards/{ids[0]}/approve", data={"csrf": tok})
     assert r.status_code == 200 and "Approved" in r.text and "APPROVED" in r.text

@@ -11,6 +11,8 @@ from .deps import api, need
 from .keys import KeyInfo
 from .schemas import Strict, errs
 from .snapshot import jsonable
+from .paging import cursor_param, decode_cursor, limit_param, trim, ts_param
+import pandas as pd
 
 # %% auto #0
 __all__ = ['CARD_ID', 'ACCOUNT_ID', 'router', 'CardOut', 'CardsOut', 'AccountOut', 'ApproveIn', 'RejectIn', 'AuditOut',
@@ -118,17 +120,21 @@ def desk_cards(
     request: Request,
     status: Optional[Literal["PENDING", "APPROVED", "REJECTED", "EXECUTED", "CLOSED", "EXPIRED"]] = Query("PENDING"),
     account: Optional[str] = Query(None, pattern=ACCOUNT_ID),
-    limit: int = Query(100, ge=1, le=1000, description="cards per page (at most 1,000)"),
-    cursor: Optional[str] = Query(None, pattern=r"^\d{1,9}$", description="`next_cursor` of the previous page"),
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
     who: KeyInfo = Depends(need("admin")),
 ):
-    "The approval queue: cards of a status (PENDING by default), newest session first, one page at a time."
+    """The approval queue: cards of a status (PENDING by default), newest session first, one page at a time (a keyset
+    cursor: cards added or decided between two pages are neither repeated nor skipped)."""
     from aitrader.desk.cards import cards, count_cards
 
-    cfg, off = api(request).cfg, int(cursor or 0)
-    df, n = cards(cfg, status, account, limit=limit, offset=off), count_cards(cfg, status, account)
-    nxt = str(off + len(df)) if off + len(df) < n else None
-    return CardsOut(cards=[_card(c) for c in df.to_dict("records")], total=n, next_cursor=nxt)
+    cfg, after = api(request).cfg, decode_cursor(cursor, (str, str, int, str))
+    if after is not None:
+        ts_param(after[0] + "T00:00+00:00")  # 422 unless a date
+    df, n = cards(cfg, status, account, limit=limit + 1, after=after), count_cards(cfg, status, account)
+    key = lambda c: (str(pd.Timestamp(c["as_of"]).date()), c["account_id"], int(c["rank"]), c["card_id"])
+    rows, nxt = trim(df.to_dict("records"), limit, key)
+    return CardsOut(cards=[_card(c) for c in rows], total=n, next_cursor=nxt)
 
 # %% ../../nbs/76g_api.desk.ipynb #58772fe9
 @router.get("/cards/{card_id}", response_model=CardOut, responses=errs(401, 403, 404, 422, 503))

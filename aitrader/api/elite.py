@@ -8,7 +8,7 @@ import json, re
 from typing import Optional
 import pandas as pd
 from pydantic import BaseModel
-from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path as PathParam, Query, Request, Response
 from .keys import KeyInfo
 from .deps import api, need
 from .schemas import IDEMPOTENCY_KEY, AutoIn, ExecuteIn, OrderOut, errs
@@ -16,9 +16,11 @@ from .signals import find_signal
 from ..broker import execution as X
 from ..exits import bracket as B
 from ..storage.db import StoreBusy, wait_cap
+from .paging import cursor_param, decode_cursor, limit_param, page_rows
 
 # %% auto #0
-__all__ = ['router', 'auto_enable', 'trade_execute', 'order_get', 'PositionOut', 'positions_list', 'position_close']
+__all__ = ['router', 'auto_enable', 'trade_execute', 'order_get', 'PositionOut', 'PositionsOut', 'positions_list',
+           'position_close']
 
 # %% ../../nbs/76b_api.elite.ipynb #3711c248
 router = APIRouter(tags=["elite"])
@@ -137,6 +139,12 @@ class PositionOut(BaseModel):
     exit_reason: Optional[str] = None
     orders: list[dict] = []
 
+# %% ../../nbs/76b_api.elite.ipynb #f6ded3af
+class PositionsOut(BaseModel):
+    positions: list[PositionOut]
+    total: int = 0  # the caller's positions (of this status) over all pages
+    next_cursor: Optional[str] = None  # pass as `cursor` for the next page; null on the last page
+
 # %% ../../nbs/76b_api.elite.ipynb #c912565f
 def _records(df: pd.DataFrame) -> list[dict]:
     "JSON-able rows: NaN as None, timestamps as ISO strings."
@@ -152,13 +160,25 @@ def _pos_out(cfg, bk: pd.DataFrame) -> list[dict]:
     return out
 
 # %% ../../nbs/76b_api.elite.ipynb #5e1fce20
-@router.get("/elite/positions", response_model=list[PositionOut], responses=errs(401, 403, 503))
-def positions_list(request: Request, status: Optional[str] = None, who: KeyInfo = Depends(need("elite"))):
+@router.get("/elite/positions", response_model=PositionsOut, responses=errs(401, 403, 422, 503))
+def positions_list(
+    request: Request,
+    status: Optional[str] = Query(None, pattern=r"^[A-Z_]{1,20}$"),
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
+    who: KeyInfo = Depends(need("elite")),
+):
     """The caller's brackets with their positions and orders, newest first, after advancing every bracket on the stored
-    bars."""
+    bars; one page at a time."""
     a = api(request)
+    after = decode_cursor(cursor, (int, str))
     B.step_brackets(a.cfg, cm=a.cm)
-    return _pos_out(a.cfg, B.brackets(a.cfg, account=who.key_id, status=status))
+    bk = B.brackets(a.cfg, account=who.key_id, status=status)
+    key = lambda r: (-int(pd.Timestamp(r["created_at"]).value), str(r["bracket_id"]))
+    rows, nxt = page_rows(sorted(bk.to_dict("records"), key=key), key, after, limit)
+    page = bk[bk.bracket_id.isin([r["bracket_id"] for r in rows])]
+    out = sorted(_pos_out(a.cfg, page), key=lambda d: [r["bracket_id"] for r in rows].index(d["bracket_id"]))
+    return PositionsOut(positions=out, total=len(bk), next_cursor=nxt)
 
 # %% ../../nbs/76b_api.elite.ipynb #ac246086
 @router.post(

@@ -12,6 +12,7 @@ from ..core.config import Config, get_config
 from ..storage.db import StoreBusy, is_pg
 from ..storage.versions import current_versions
 from ..storage.apistore import ApiStore
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TIERS', 'KEY_PREFIX', 'tier_rank', 'parse_key', 'gen_path', 'bump_generation', 'generation_stamp', 'KeyInfo',
@@ -173,6 +174,14 @@ class KeyRing:
         "Whether `key_id` exists (revoked or not), from memory."
         self._fresh()
         return key_id in self._rows
+
+# %% ../../nbs/70_api.keys.ipynb #68cfe557
+@patch
+def info(self: KeyRing, key_id: str | None) -> KeyInfo | None:
+    "The owner and tier of a live (known, unrevoked) key by its id, from memory; None otherwise."
+    self._fresh()
+    row = self._rows.get(str(key_id)) if key_id else None
+    return None if row is None or row[4] else KeyInfo(key_id, row[0], row[1])
 
 # %% ../../nbs/70_api.keys.ipynb #7698eb28
 def keys_create(

@@ -104,8 +104,10 @@ class SignalsPage(BaseModel):
     tier: str
     as_of: Optional[str]  # the date shown (basic: the previous date)
     run_ids: list[str]  # the run(s) that wrote the rows shown: one per date
-    count: int
+    count: int  # rows on this page
     signals: list[SignalOut]
+    total: int = 0  # rows of this view over all pages
+    next_cursor: Optional[str] = None  # pass as `cursor` for the next page; null on the last page
 
 # %% ../../nbs/72_api.schemas.ipynb #b85d6fe7
 class OrderOut(BaseModel):

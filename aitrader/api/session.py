@@ -7,24 +7,20 @@ from __future__ import annotations
 from .deps import api
 from .keys import KeyInfo
 from .keys import tier_rank
+from ..storage.apistore import ApiStore
+from ..storage.uisessions import SESSION_TTL_S
 from dataclasses import dataclass
 from fastapi import HTTPException
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from typing import Callable
 import hashlib
 import hmac
-from .deps import api
-from .keys import KeyInfo
-from .keys import tier_rank
-from dataclasses import dataclass
-from fastapi import HTTPException
-from fastapi import Request
-from typing import Callable
-import hashlib
-import hmac
+import re
 
 # %% auto #0
-__all__ = ['NAV', 'COOKIE', 'LOGIN_CSRF', 'NavItem', 'register_page', 'nav_for', 'csrf_token', 'Session', 'session', 'check_csrf']
+__all__ = ['NAV', 'COOKIE', 'LOGIN_CSRF', 'NavItem', 'register_page', 'nav_for', 'csrf_token', 'Session', 'sessions', 'session',
+           'check_csrf', 'take_flash', 'see_other', 'sign_in']
 
 # %% ../../nbs/78d_api.session.ipynb #6aaa45eb
 @dataclass(frozen=True)
@@ -61,19 +57,19 @@ register_page("/ui/admin", "Admin", "admin", 90)
 COOKIE = "aitrader_session"
 
 # %% ../../nbs/78d_api.session.ipynb #6e11b570
-def csrf_token(key: str) -> str:
-    "The form token for a session key (32 hex characters)."
-    return hmac.new(key.encode(), b"aitrader-csrf", hashlib.sha256).hexdigest()[:32]
+def csrf_token(sid: str) -> str:
+    "The form token of a session (32 hex characters), derived from its id: no second secret to store."
+    return hmac.new(str(sid).encode(), b"aitrader-csrf", hashlib.sha256).hexdigest()[:32]
 
 # %% ../../nbs/78d_api.session.ipynb #caf2b51f
 @dataclass
 class Session:
-    who: KeyInfo
-    key: str
+    who: KeyInfo  # the key the session was opened with (checked live at each request)
+    sid: str  # the random session id of the cookie (the store holds its hash)
 
     @property
     def csrf(self) -> str:
-        return csrf_token(self.key)
+        return csrf_token(self.sid)
 
     @property
     def view_tier(self) -> str:
@@ -83,18 +79,28 @@ class Session:
 def _login_redirect() -> HTTPException:
     return HTTPException(303, "sign in", headers={"Location": "/ui/login"})
 
+# %% ../../nbs/78d_api.session.ipynb #bfadd227
+def sessions(request: Request) -> ApiStore:
+    "The API store with the `ui_sessions` table (`with sessions(request) as db:`)."
+    return ApiStore(api(request).cfg, schemas=("ui_sessions",))
+
 # %% ../../nbs/78d_api.session.ipynb #d59483fc
 def session(min_tier: str = "basic") -> Callable:
-    "A dependency: the signed-in `Session`; 303 to the login page without a valid key, 403 below `min_tier`."
+    """A dependency: the signed-in `Session` (a live, unexpired server-side session of a live key); 303 to the login
+    page otherwise, 403 below `min_tier`."""
 
     def dep(request: Request) -> Session:
-        key = request.cookies.get(COOKIE)
-        who = api(request).keys.verify(key) if key else None
+        sid = request.cookies.get(COOKIE)
+        kid = None
+        if sid:
+            with sessions(request) as db:
+                kid = db.session_key(sid)
+        who = api(request).keys.info(kid) if kid else None
         if who is None:
             raise _login_redirect()
         if tier_rank(who.tier) < tier_rank(min_tier):
             raise HTTPException(403, f"this page needs the {min_tier} tier")
-        return Session(who, key)
+        return Session(who, sid)
 
     return dep
 
@@ -103,6 +109,30 @@ def check_csrf(s: Session, token: str) -> None:
     "Raises a 403 `HTTPException` unless `token` is the session's CSRF token."
     if not hmac.compare_digest(str(token or ""), s.csrf):
         raise HTTPException(403, "bad or missing CSRF token")
+
+# %% ../../nbs/78d_api.session.ipynb #8e0f0492
+def take_flash(request: Request, s: Session) -> tuple[str | None, str | None]:
+    """(message, kind) the server stored for this session's next page, cleared once shown; (None, None) when there is
+    none. Pages never show a message from their URL."""
+    with sessions(request) as db:
+        return db.pop_flash(s.sid) or (None, None)
+
+# %% ../../nbs/78d_api.session.ipynb #3f715bca
+def see_other(request: Request, s: Session, url: str, msg: str, kind: str = "ok") -> RedirectResponse:
+    "303 to `url` (a path of ours) after storing `msg` as the session's status message for that page."
+    with sessions(request) as db:
+        db.set_flash(s.sid, msg, kind)
+    return RedirectResponse(url, 303)
+
+# %% ../../nbs/78d_api.session.ipynb #09c3185f
+def sign_in(client, key: str) -> str:
+    """Sign a test client in like a browser (GET the form, POST it back with its token); returns the new session's
+    CSRF token. Raises `AssertionError` when refused."""
+    page = client.get("/ui/login").text
+    tok = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = client.post("/ui/login", data={"key": key, "csrf": tok}, follow_redirects=False)
+    assert r.status_code == 303, f"sign-in refused: {r.status_code}"
+    return csrf_token(client.cookies.get(COOKIE))
 
 # %% ../../nbs/78d_api.session.ipynb #1c2bc52b
 LOGIN_CSRF = (

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/76a_api.signals.ipynb #761b855c
 from __future__ import annotations
+import re
 from typing import Literal, Optional
 from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import Response
@@ -11,29 +12,59 @@ from .keys import KeyInfo, tier_rank
 from .deps import api, need
 from .schemas import SIGNAL_ID, SignalOut, SignalsPage, errs
 from .snapshot import jsonable, page, project
+from .paging import BAD_CURSOR, cursor_param, decode_cursor, limit_param
+from .snapshot import records
 
 # %% auto #0
-__all__ = ['router', 'signals_latest', 'find_signal', 'signal_one']
+__all__ = ['router', 'DAY', 'stored_day', 'cursor_rows', 'signals_latest', 'find_signal', 'signal_one']
 
 # %% ../../nbs/76a_api.signals.ipynb #4038ac12
 router = APIRouter(tags=["signals"])
 
+# %% ../../nbs/76a_api.signals.ipynb #5cfdfe7f
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# %% ../../nbs/76a_api.signals.ipynb #130c1924
+def stored_day(request: Request, day: str) -> list[dict]:
+    "Every signal of a date the snapshot no longer holds, from the store (JSON-ready). 503 when the store is busy."
+    try:
+        return records(api(request).cache.store().latest_signals(limit=10**6, as_of=day))
+    except Exception as e:
+        raise HTTPException(503, f"store busy: {type(e).__name__}", headers={"Retry-After": "5"})
+
+# %% ../../nbs/76a_api.signals.ipynb #29ec982e
+def cursor_rows(request: Request, snap, tier: str, cursor: str | None) -> tuple:
+    """(the cursor's key, the rows of its date when the snapshot no longer holds it, else None); (None, None) on the
+    first page. 422 for a malformed cursor or a date the tier may not see (basic: only dates before the latest)."""
+    after = decode_cursor(cursor, (str, float, str))
+    if after is None:
+        return None, None
+    if not DAY.match(after[0]) or snap.latest is None or after[0] > snap.latest:
+        raise HTTPException(422, BAD_CURSOR)
+    if tier == "basic" and after[0] >= snap.latest:
+        raise HTTPException(422, BAD_CURSOR)
+    return after, (None if after[0] in snap.full else stored_day(request, after[0]))
+
 # %% ../../nbs/76a_api.signals.ipynb #82ef12e8
 @router.get(
-    "/signals/latest", response_model=SignalsPage, response_model_exclude_unset=True, responses=errs(401, 403, 422)
+    "/signals/latest", response_model=SignalsPage, response_model_exclude_unset=True, responses=errs(401, 403, 422, 503)
 )
 def signals_latest(
     request: Request,
-    limit: int = Query(50, ge=1, le=500),
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
     tier: Optional[Literal["basic", "pro", "elite"]] = None,
     direction: Optional[Literal["BUY", "SELL", "HOLD"]] = None,
     who: KeyInfo = Depends(need("basic")),
 ):
-    "The latest signals the caller's tier (or a lower `tier`) may see, most confident first."
+    """The latest signals the caller's tier (or a lower `tier`) may see, most confident first, one page at a time: a
+    cursor keeps to its page's date, so a walk ends on the date it began even when a new date is published."""
     t = tier or ("elite" if who.tier == "admin" else who.tier)
     if tier_rank(t) > tier_rank(who.tier):
         raise HTTPException(403, f"a {who.tier} key cannot read the {t} view")
-    return Response(page(api(request).cache.get(), t, limit, direction), media_type="application/json")
+    snap = api(request).cache.get()
+    after, rows = cursor_rows(request, snap, t, cursor)
+    return Response(page(snap, t, limit, direction, after, rows), media_type="application/json")
 
 # %% ../../nbs/76a_api.signals.ipynb #c05fed7d
 def find_signal(request: Request, signal_id: str) -> dict | None:

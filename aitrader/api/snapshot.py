@@ -12,10 +12,11 @@ from ..core.config import Config
 from ..signals.store import SignalStore
 from ..storage.db import is_pg
 from ..storage.versions import current_versions
+from .paging import page_rows
 
 # %% auto #0
-__all__ = ['BASIC_FIELDS', 'HIDDEN_FROM_PRO', 'ACTIONABLE', 'jsonable', 'records', 'Snapshot', 'SignalCache', 'project', 'view',
-           'page']
+__all__ = ['BASIC_FIELDS', 'HIDDEN_FROM_PRO', 'ACTIONABLE', 'jsonable', 'records', 'Snapshot', 'SignalCache', 'project',
+           'signal_key', 'view_rows', 'view', 'page']
 
 # %% ../../nbs/73_api.snapshot.ipynb #8f451f2e
 BASIC_FIELDS = ["id", "as_of", "symbol", "direction", "confidence"]
@@ -126,27 +127,52 @@ def project(r: dict, tier: str) -> dict:
     return dict(r)
 
 # %% ../../nbs/73_api.snapshot.ipynb #83b03b4f
-def view(snap: Snapshot, tier: str, limit: int = 50, direction: str | None = None) -> tuple[str | None, list[dict]]:
-    "(as_of, rows) that `tier` sees: basic one date behind and projected, pro without status, elite all."
+def signal_key(r: dict) -> tuple:
+    "The paging key of a signal: its date, then most confident first, then id (unique)."
+    return (str(r["as_of"]), -float(r.get("confidence") or 0.0), str(r["id"]))
+
+# %% ../../nbs/73_api.snapshot.ipynb #d00b4eda
+def view_rows(snap: Snapshot, tier: str, direction: str | None = None, day: str | None = None, rows=None) -> tuple:
+    """(as_of, rows) of a tier's view, unprojected, in `signal_key` order: `day` (default: basic one date behind the
+    latest, the others the latest) from `rows` or the snapshot; basic sees only BUY/SELL."""
+    d = day or (snap.previous if tier == "basic" else snap.latest)
+    rows = snap.full.get(d, []) if rows is None else rows
     if tier == "basic":
-        d, rows = snap.previous, [r for r in snap.full.get(snap.previous, []) if r["direction"] in ACTIONABLE]
-    else:
-        d, rows = snap.latest, snap.full.get(snap.latest, [])
+        rows = [r for r in rows if r["direction"] in ACTIONABLE]
     if direction:
         rows = [r for r in rows if r["direction"] == direction]
+    return d, sorted(rows, key=signal_key)
+
+# %% ../../nbs/73_api.snapshot.ipynb #00ec53a7
+def view(snap: Snapshot, tier: str, limit: int = 50, direction: str | None = None) -> tuple[str | None, list[dict]]:
+    "(as_of, rows) that `tier` sees: basic one date behind and projected, pro without status, elite all."
+    d, rows = view_rows(snap, tier, direction)
     return d, [project(r, tier) for r in rows[:limit]]
 
 # %% ../../nbs/73_api.snapshot.ipynb #96efac8c
-def page(snap: Snapshot, tier: str, limit: int = 50, direction: str | None = None) -> bytes:
-    "The JSON page of a view (tier, as_of, run_ids, count, signals), serialized once per snapshot."
-    body = snap.pages.get((tier, limit, direction))
-    if body is None:
-        d, rows = view(snap, tier, limit, direction)
-        body = json.dumps(
-            dict(tier=tier, as_of=d, run_ids=snap.run_ids.get(d, []), count=len(rows), signals=rows),
-            separators=(",", ":"),
-        ).encode()
+def page(
+    snap: Snapshot,
+    tier: str,
+    limit: int = 100,
+    direction: str | None = None,
+    after: tuple | None = None,  # the key of the previous page's cursor (`signal_key`); None: the first page
+    rows: list | None = None,  # the rows of the cursor's date when the snapshot no longer holds it
+) -> bytes:
+    """The JSON page of a view (tier, as_of, run_ids, count, total, signals, next_cursor); first pages serialized once
+    per snapshot."""
+    ck = (tier, limit, direction)
+    if after is None and ck in snap.pages:
+        return snap.pages[ck]
+    d, allr = view_rows(snap, tier, direction, None if after is None else after[0], rows)
+    out, nxt = page_rows(allr, signal_key, after, limit)
+    runs = snap.run_ids.get(d) if rows is None else sorted({r["run_id"] for r in rows})
+    body = json.dumps(
+        dict(tier=tier, as_of=d, run_ids=runs or [], count=len(out), total=len(allr),
+             signals=[project(r, tier) for r in out], next_cursor=nxt),
+        separators=(",", ":"),
+    ).encode()
+    if after is None:
         if len(snap.pages) >= 64:
             snap.pages.clear()
-        snap.pages[(tier, limit, direction)] = body
+        snap.pages[ck] = body
     return body

@@ -56,10 +56,10 @@ TEMPLATES = {
 {% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select></label>
 <label>Min confidence <input name="min_conf" type="number" step="0.05" min="0" max="1" value="{{ f.min_conf or '' }}" style="width:5rem"></label>
 <label>Symbol <input name="q" value="{{ f.q or '' }}" size="10"></label> <button>Filter</button></form>
-<p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong> · {{ rows|length }} signal(s) · {{ s.view_tier }} view</p>
+<p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong> · {{ total }} signal(s){{ ', ' ~ rows|length ~ ' on this page' if next_url or cursor }} · {{ s.view_tier }} view</p>
 <div class="card scroll"><table id="signals"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt(r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
-</table></div>{% endblock %}""",
+</table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "signal.html": """{% extends "base.html" %}{% block body %}
 <div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span> · confidence {{ fmt(r.confidence) }} · as of {{ r.as_of }}
 {% if r.status %} · status <span class="pill" id="status">{{ r.status }}</span>{% endif %}
@@ -79,7 +79,7 @@ TEMPLATES = {
 <div class="card" id="health">Store: <strong>{{ 'reachable' if health.ok else 'degraded' }}</strong>{% if health.stale %} (stale){% endif %} ·
 latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if health.kill else 'released' }}</strong>{% if health.error %}<br><code>{{ health.error }}</code>{% endif %}</div>
 <div class="card scroll"><table id="runs"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% endblock %}""",
+{% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "admin.html": """{% extends "base.html" %}{% block body %}
 {% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code></p>{% endif %}
 <div class="card"><h3>Kill switch: <span id="kill-state">{{ 'ENGAGED' if kill.engaged else 'released' }}</span></h3>
@@ -106,7 +106,7 @@ latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if
 <div class="card scroll"><h3>Positions</h3><table id="positions"><tr><th>symbol</th><th>qty</th><th>cost (INR)</th><th>avg cost</th></tr>
 {% for p in positions %}<tr><td>{{ p.symbol }}</td><td>{{ p.qty }}</td><td>{{ fmt(p.cost) }}</td><td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table></div>
 <div class="card scroll"><h3>Orders</h3><table id="orders"><tr><th>id</th><th>signal</th><th>qty</th><th>type</th><th>status</th><th>created</th></tr>
-{% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td><td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table></div>{% endblock %}""",
+{% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td><td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
 }
 
 # %% ../../nbs/78b_api.templates.ipynb #33673ab5

@@ -26,6 +26,13 @@ from .session import COOKIE
 from .session import LOGIN_CSRF
 from .session import Session
 from .session import check_csrf
+from .session import see_other
+from .paging import cursor_param, limit_param, page_rows
+from .signals import cursor_rows
+from .snapshot import signal_key, view_rows
+from .session import sessions
+from .session import take_flash
+from ..storage.uisessions import SESSION_TTL_S
 from .session import session
 from .templates import CHART_JS
 from .templates import CSS
@@ -98,7 +105,7 @@ def ping():
 def home():
     return RedirectResponse("/ui/signals", 303)
 
-# %% ../../nbs/78_api.web.ipynb #63becdef
+# %% ../../nbs/78_api.web.ipynb #6a2fc2fb
 def login_form(request: Request, msg: str | None = None, status: int = 200) -> HTMLResponse:
     "The sign-in page with a fresh random token in the form and in a short-lived HttpOnly SameSite=Strict cookie."
     tok = secrets.token_urlsafe(24)
@@ -122,30 +129,36 @@ def login_page(request: Request):
 # %% ../../nbs/78_api.web.ipynb #cb0341fb
 @router.post("/login")
 def login(request: Request, key: str = Form(..., max_length=200), csrf: str = Form("", max_length=100)):
-    """Check the form's token against its cookie (403 otherwise: a cross-site sign-in), then the key; on success set the
-    session cookie and go to the signals."""
+    """Check the form's token against its cookie (403 otherwise: a cross-site sign-in), then the key; on success open a
+    server-side session (its random id in the cookie, never the key) and go to the signals."""
     tok = request.cookies.get(LOGIN_CSRF, "")
     if not tok or not hmac.compare_digest(str(csrf), tok):
         return login_form(request, "Bad or missing sign-in form token: reload and try again", 403)
-    if api(request).keys.verify(key) is None:
+    who = api(request).keys.verify(key)
+    if who is None:
         return login_form(request, "Unknown or revoked key", 401)
+    with sessions(request) as db:
+        sid = db.add_session(who.key_id)
     r = RedirectResponse("/ui/signals", 303)
     r.delete_cookie(LOGIN_CSRF, path="/ui/login")
     r.set_cookie(
         COOKIE,
-        key,
+        sid,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/ui",
-        max_age=12 * 3600,
+        max_age=int(SESSION_TTL_S),
     )
     return r
 
 # %% ../../nbs/78_api.web.ipynb #691d3a64
 @router.post("/logout")
-def logout(csrf: str = Form(""), s: Session = Depends(session())):
+def logout(request: Request, csrf: str = Form(""), s: Session = Depends(session())):
+    "End the session in the store (the old cookie no longer signs in) and drop the cookie."
     check_csrf(s, csrf)
+    with sessions(request) as db:
+        db.revoke_session(s.sid)
     r = RedirectResponse("/ui/login", 303)
     r.delete_cookie(COOKIE, path="/ui")
     return r
@@ -157,12 +170,16 @@ def signals_page(
     direction: Optional[str] = None,
     min_conf: Optional[str] = None,
     q: Optional[str] = None,
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
     s: Session = Depends(session()),
 ):
     """Today's signals for the tier (basic: the previous date, actionable only) with direction, confidence and symbol
-    filters."""
+    filters, one page at a time (`limit`, `cursor`: a link to the next page)."""
     d = direction if direction in ("BUY", "SELL", "HOLD") else None
-    as_of, rows = view(api(request).cache.get(), s.view_tier, 500, d)
+    snap = api(request).cache.get()
+    after, stored = cursor_rows(request, snap, s.view_tier, cursor)
+    as_of, rows = view_rows(snap, s.view_tier, d, None if after is None else after[0], stored)
     try:
         mc = float(min_conf) if min_conf not in (None, "") else None
     except ValueError:
@@ -171,14 +188,20 @@ def signals_page(
         rows = [r for r in rows if (r.get("confidence") or 0) >= mc]
     if q:
         rows = [r for r in rows if q.strip().upper() in str(r.get("symbol", "")).upper()]
+    out, nxt = page_rows(rows, signal_key, after, limit)
+    f = dict(direction=d, min_conf=mc, q=q)
+    link = {k: v for k, v in f.items() if v not in (None, "")}
     return render(
         "signals.html",
         s,
         title="Signals",
         as_of=as_of,
-        rows=rows,
+        rows=[project(r, s.view_tier) for r in out],
+        total=len(rows),
+        cursor=cursor,
+        next_url=None if nxt is None else "/ui/signals?" + urlencode({**link, "limit": limit, "cursor": nxt}),
         cols=columns(s.view_tier),
-        f=dict(direction=d, min_conf=mc, q=q),
+        f=f,
     )
 
 # %% ../../nbs/78_api.web.ipynb #32a3b660
@@ -192,10 +215,11 @@ def _signal_for(request: Request, s: Session, signal_id: str) -> dict:
 
 # %% ../../nbs/78_api.web.ipynb #95845326
 @router.get("/signals/{signal_id}")
-def signal_page(request: Request, signal_id: str, msg: Optional[str] = None, s: Session = Depends(session())):
+def signal_page(request: Request, signal_id: str, s: Session = Depends(session())):
     "One signal: levels, chart (daily / 4H) with zones and levels, reasons, outcome; an execute form for elite keys."
     r = _signal_for(request, s, signal_id)
     full = find_signal(request, signal_id)
+    msg, kind = take_flash(request, s)
     data, zones = (
         chart_data(api(request).cfg, full)
         if s.view_tier != "basic"
@@ -218,7 +242,7 @@ def signal_page(request: Request, signal_id: str, msg: Optional[str] = None, s: 
         fields=fields,
         can_execute=tier_rank(s.who.tier) >= tier_rank("elite") and r.get("direction") == "BUY",
         msg=msg,
-        msg_kind="err" if msg and msg.startswith("Refused") else "ok",
+        msg_kind=kind,
     )
 
 # %% ../../nbs/78_api.web.ipynb #af39851f
@@ -253,8 +277,8 @@ def signal_execute(
             now=a.clock(),
         )
         a.metrics.executions.labels(resp["status"].lower()).inc()
-        msg = f"Order {resp['order_id']} accepted: {resp['status']}"
+        msg, kind = f"Order {resp['order_id']} accepted: {resp['status']}", "ok"
     except X.ExecutionRefused as e:
         a.metrics.executions.labels(e.code).inc()
-        msg = f"Refused ({e.code}): {e.msg}"
-    return RedirectResponse(f"/ui/signals/{signal_id}?" + urlencode({"msg": msg}), 303)
+        msg, kind = f"Refused ({e.code}): {e.msg}", "err"
+    return see_other(request, s, f"/ui/signals/{signal_id}", msg, kind)

@@ -24,6 +24,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from typing import Optional
 from urllib.parse import urlencode
+from .session import see_other
+from .paging import cursor_param, decode_cursor, keyset_sql, limit_param, trim, ts_param
+from .session import take_flash
 
 # %% auto #0
 __all__ = ['runs_page', 'admin_page', 'admin_kill', 'admin_run', 'admin_key_create', 'admin_key_revoke', 'orders_of',
@@ -31,8 +34,13 @@ __all__ = ['runs_page', 'admin_page', 'admin_kill', 'admin_run', 'admin_key_crea
 
 # %% ../../nbs/78e_api.web_admin.ipynb #b251a736
 @router.get("/runs")
-def runs_page(request: Request, s: Session = Depends(session("admin"))):
-    "The latest runs of every job and the health of the store."
+def runs_page(
+    request: Request,
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
+    s: Session = Depends(session("admin")),
+):
+    "The runs of every job, newest first, one page at a time, and the health of the store."
     a = api(request)
     snap = a.cache.get()
     try:
@@ -40,14 +48,17 @@ def runs_page(request: Request, s: Session = Depends(session("admin"))):
     except Exception:
         kill = None
     cols = ["run_id", "job", "run_date", "status", "started_at", "duration_s", "model_version"]
-    df = a.cache.store().runs(limit=30)
-    runs = [] if df.empty else [dict(zip(df.columns, r)) for r in df.itertuples(index=False)]
+    after = decode_cursor(cursor, (str, str))
+    df = a.cache.store().runs_page(before=None if after is None else (ts_param(after[0]), after[1]), n=limit + 1)
+    key = lambda r: (r["started_at"].isoformat(), r["run_id"])
+    runs, nxt = trim([] if df.empty else df.to_dict("records"), limit, key)
     return render(
         "runs.html",
         s,
         title="Runs & health",
         cols=cols,
         runs=runs,
+        next_url=None if nxt is None else "/ui/runs?" + urlencode({"limit": limit, "cursor": nxt}),
         health=dict(ok=snap.error is None, stale=snap.stale, latest=snap.latest, kill=kill, error=snap.error),
     )
 
@@ -82,9 +93,10 @@ def _admin_page(
 
 # %% ../../nbs/78e_api.web_admin.ipynb #9e4591ab
 @router.get("/admin")
-def admin_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("admin"))):
-    "Kill switch, job triggers, keys."
-    return _admin_page(request, s, msg)
+def admin_page(request: Request, s: Session = Depends(session("admin"))):
+    "Kill switch, job triggers, keys; the status message the server stored for this session, never one from the URL."
+    msg, kind = take_flash(request, s)
+    return _admin_page(request, s, msg, kind or "ok")
 
 # %% ../../nbs/78e_api.web_admin.ipynb #79e47c67
 @router.post("/admin/kill")
@@ -102,7 +114,7 @@ def admin_kill(
         if st["engaged"]
         else "Kill switch released"
     )
-    return RedirectResponse("/ui/admin?" + urlencode({"msg": msg}), 303)
+    return see_other(request, s, "/ui/admin", msg)
 
 # %% ../../nbs/78e_api.web_admin.ipynb #14c986a1
 @router.post("/admin/run/{job}")
@@ -150,31 +162,36 @@ def admin_key_create(
 def admin_key_revoke(request: Request, key_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
     check_csrf(s, csrf)
     ok = revoke_key(key_id, api(request).cfg)
-    return RedirectResponse(
-        "/ui/admin?" + urlencode({"msg": f"key {key_id} revoked" if ok else f"no live key {key_id}"}), 303
-    )
+    msg = f"key {key_id} revoked" if ok else f"no live key {key_id}"
+    return see_other(request, s, "/ui/admin", msg, "ok" if ok else "err")
 
 # %% ../../nbs/78e_api.web_admin.ipynb #f96f7798
-def orders_of(cfg, key_id: str, limit: int = 50) -> list[dict]:
-    "The key's latest orders, newest first: order_id, signal_id, symbol, qty, order_type, status, created_at."
+def orders_of(cfg, key_id: str, limit: int = 100, before: int | None = None) -> tuple[list[dict], str | None]:
+    """(one page of the key's orders, newest first: order_id, signal_id, symbol, qty, order_type, status, created_at;
+    the cursor of the next page or None). `before`: the last order id of the previous page."""
     cols = ["order_id", "signal_id", "symbol", "qty", "order_type", "status", "created_at"]
+    after = None if before is None else (before,)
+    sql, p = keyset_sql(f"SELECT {', '.join(cols)} FROM orders", ["key_id = ?"], [key_id], ["order_id"], after, limit)
     with ApiStore(cfg) as db:
-        return [
-            dict(zip(cols, r))
-            for r in db.all(
-                f"SELECT {', '.join(cols)} FROM orders WHERE key_id = ? ORDER BY order_id DESC LIMIT {int(limit)}",
-                [key_id],
-            )
-        ]
+        rows = [dict(zip(cols, r)) for r in db.all(sql, p)]
+    return trim(rows, limit, lambda r: (int(r["order_id"]),))
 
 # %% ../../nbs/78e_api.web_admin.ipynb #7e4c50f8
 @router.get("/elite")
-def elite_page(request: Request, msg: Optional[str] = None, s: Session = Depends(session("elite"))):
-    "Automatic-execution toggle, positions and orders of this key."
+def elite_page(
+    request: Request,
+    limit: int = limit_param(),
+    cursor: Optional[str] = cursor_param(),
+    s: Session = Depends(session("elite")),
+):
+    "Automatic-execution toggle, positions and orders of this key (one page of orders at a time)."
     a = api(request)
+    msg, kind = take_flash(request, s)
     X.settle_pending(a.cfg, a.cm, key_id=s.who.key_id)
     auto = X.get_auto(a.cfg, s.who.key_id)
     pos = X.positions(a.cfg, s.who.key_id)
+    after = decode_cursor(cursor, (int,))
+    orders, nxt = orders_of(a.cfg, s.who.key_id, limit, None if after is None else after[0])
     return render(
         "elite.html",
         s,
@@ -182,8 +199,10 @@ def elite_page(request: Request, msg: Optional[str] = None, s: Session = Depends
         auto=auto,
         kill=X.kill_state(a.cfg),
         msg=msg,
+        msg_kind=kind,
         positions=[] if pos.empty else pos.to_dict("records"),
-        orders=orders_of(a.cfg, s.who.key_id),
+        orders=orders,
+        next_url=None if nxt is None else "/ui/elite?" + urlencode({"limit": limit, "cursor": nxt}),
     )
 
 # %% ../../nbs/78e_api.web_admin.ipynb #71cf718d
@@ -197,6 +216,4 @@ def elite_auto(
     cfg = api(request).cfg
     cur = X.get_auto(cfg, s.who.key_id) or X.AutoSettings()
     X.set_auto(cfg, s.who.key_id, replace(cur, enabled=enabled == "true"))
-    return RedirectResponse(
-        "/ui/elite?" + urlencode({"msg": f"automatic execution {'on' if enabled == 'true' else 'off'}"}), 303
-    )
+    return see_other(request, s, "/ui/elite", f"automatic execution {'on' if enabled == 'true' else 'off'}")

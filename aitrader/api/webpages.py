@@ -16,6 +16,8 @@ from .keys import tier_rank
 from .web import OUTCOME_HOOKS
 from .templates import TEMPLATES, render
 from .session import Session, check_csrf, register_page, session
+from .session import see_other
+from .session import take_flash
 
 # %% auto #0
 __all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'PAGE_CARDS', 'EVENT_LINK', 'track_outcome', 'record_rows', 'equity_points',
@@ -215,7 +217,6 @@ def _day(request: Request) -> pd.Timestamp:
 @router.get("/desk")
 def desk_page(
     request: Request,
-    msg: Optional[str] = None,
     page: int = Query(0, ge=0, le=10**6),  # page of PENDING cards (PAGE_CARDS each), newest first
     s: Session = Depends(session("admin")),
 ):
@@ -226,6 +227,7 @@ def desk_page(
     from aitrader.desk.risk import kill_state
 
     cfg = api(request).cfg
+    msg, kind = take_flash(request, s)
     pend = cards(cfg, "PENDING", limit=PAGE_CARDS, offset=page * PAGE_CARDS)
     acc, n_pend = accounts(cfg, None), count_cards(cfg, "PENDING")
     out = []
@@ -251,7 +253,7 @@ def desk_page(
         more=(page + 1) * PAGE_CARDS < n_pend,
         day=str(_day(request).date()),
         msg=msg,
-        msg_kind="err" if msg and msg.startswith("Refused") else "ok",
+        msg_kind=kind,
     )
 
 # %% ../../nbs/78a_api.webpages.ipynb #e02e7c79
@@ -263,12 +265,12 @@ def desk_approve_form(request: Request, card_id: str, csrf: str = Form(""), s: S
     check_csrf(s, csrf)
     try:
         c = approve(api(request).cfg, card_id, _actor(s), day=_day(request))
-        msg = f"Approved {c['symbol']} for {c['account_id']}: bracket {c['bracket_id']}"
+        msg, kind = f"Approved {c['symbol']} for {c['account_id']}: bracket {c['bracket_id']}", "ok"
     except KeyError as e:
         raise HTTPException(404, str(e).strip("'\""))
     except (CardRefused, RuntimeError, ValueError) as e:
-        msg = f"Refused ({getattr(e, 'code', type(e).__name__)}): {e}"
-    return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
+        msg, kind = f"Refused ({getattr(e, 'code', type(e).__name__)}): {e}", "err"
+    return see_other(request, s, "/ui/desk", msg[:400], kind)
 
 # %% ../../nbs/78a_api.webpages.ipynb #df89828d
 @router.post("/desk/cards/{card_id}/reject")
@@ -285,12 +287,12 @@ def desk_reject_form(
     check_csrf(s, csrf)
     try:
         c = reject(api(request).cfg, card_id, _actor(s), reason)
-        msg = f"Rejected {c['symbol']} for {c['account_id']}"
+        msg, kind = f"Rejected {c['symbol']} for {c['account_id']}", "ok"
     except KeyError as e:
         raise HTTPException(404, str(e).strip("'\""))
     except CardRefused as e:
-        msg = f"Refused ({e.code}): {e}"
-    return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
+        msg, kind = f"Refused ({e.code}): {e}", "err"
+    return see_other(request, s, "/ui/desk", msg[:400], kind)
 
 # %% ../../nbs/78a_api.webpages.ipynb #63f40438
 TEMPLATES["events.html"] = """{% extends "base.html" %}{% block body %}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'run_app', 'keys_app']
+__all__ = ['app', 'data_app', 'run_app', 'keys_app', 'runs_app']
 
 # %% ../../nbs/89_cli.app.ipynb #0b0e93a1
 app = typer.Typer(
@@ -23,3 +23,7 @@ app.add_typer(run_app, name="run")
 # %% ../../nbs/89_cli.app.ipynb #455c9fb0
 keys_app = typer.Typer(no_args_is_help=True, help="Manage API keys.")
 app.add_typer(keys_app, name="keys")
+
+# %% ../../nbs/89_cli.app.ipynb #8f76326e
+runs_app = typer.Typer(no_args_is_help=True, help="Inspect and repair job runs.")
+app.add_typer(runs_app, name="runs")

@@ -21,7 +21,7 @@ def _load_schemas() -> None:
     # noqa: F401
     import aitrader.signals.store, aitrader.storage.apistore, aitrader.track.outcomes, aitrader.track.regimes
     import aitrader.track.external, aitrader.notify, aitrader.desk.cards, aitrader.exits.bracket  # noqa: F401
-    import aitrader.desk.bulletin_store, aitrader.desk.accounts  # noqa: F401
+    import aitrader.desk.bulletin_store, aitrader.desk.accounts, aitrader.storage.uisessions  # noqa: F401
 
 # %% ../../nbs/90e_cli.db.ipynb #f43a5570
 SIGNALS_FILE = ("signals", "track", "regimes", "alerts")  # DuckDB: the tables of the job file (the rest: the API file)

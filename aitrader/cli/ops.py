@@ -7,6 +7,7 @@ from __future__ import annotations
 from .app import app
 from .app import keys_app
 from .app import run_app
+from .app import runs_app
 from .common import _print_frame
 from .common import console
 from .common import iso_date
@@ -16,7 +17,7 @@ import pandas as pd
 import typer
 
 # %% auto #0
-__all__ = ['run_daily_cmd', 'run_hourly_cmd', 'serve', 'keys_create', 'keys_revoke']
+__all__ = ['run_daily_cmd', 'run_hourly_cmd', 'serve', 'runs_doctor', 'keys_create', 'keys_revoke']
 
 # %% ../../nbs/90j_cli.ops.ipynb #88217a9c
 def _run_job(job: str, params: dict, cfg=None):
@@ -97,6 +98,24 @@ def serve(
     except ValueError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)
+
+# %% ../../nbs/90j_cli.ops.ipynb #e5a6e58b
+@runs_app.command("doctor")
+def runs_doctor(fix: bool = typer.Option(False, "--fix", help="repair: rows failed (killed), notebooks renamed")):
+    """What killed jobs left: `running` rows of dead jobs, stale `*.running.ipynb`, dead owners' locks. Exit 1 when some
+    are left (without --fix), 0 when clean or repaired."""
+    from aitrader.signals.hygiene import find_leftovers, repair_leftovers
+    from aitrader.signals.store import SignalStore
+
+    cfg = get_config()
+    st = SignalStore(cfg)
+    lo = repair_leftovers(st, cfg, by="runs doctor --fix") if fix else find_leftovers(st, cfg)
+    if not len(lo):
+        console.print("no leftovers: no running row of a dead job, no stale running notebook, no stale lock")
+        return
+    _print_frame(lo.table(), "repaired" if fix else "leftovers of killed jobs (repair with --fix)")
+    if not fix:
+        raise typer.Exit(1)
 
 # %% ../../nbs/90j_cli.ops.ipynb #f78f0c0d
 @keys_app.command("create")

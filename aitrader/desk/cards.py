@@ -294,9 +294,18 @@ def cards(
     limit: int | None = None,  # at most this many (a page); None = all
     offset: int = 0,  # skip this many first (the page's start)
     decided: bool = False,  # only cards no longer PENDING
+    after: tuple | None = None,  # (as_of ISO, account_id, rank, card_id) of the previous page's last card (keyset)
 ) -> pd.DataFrame:
-    "Cards (CARD_COLS; checklist and warnings decoded), newest session first then by account, rank and id."
+    """Cards (CARD_COLS; checklist and warnings decoded), newest session first then by account, rank and id; `after`
+    starts strictly after a card (pages that neither repeat nor skip a card when cards are added or decided)."""
     w, p = _card_where(status, account_id, day, decided)
+    if after is not None:
+        a, acc, rk, cid = pd.Timestamp(after[0]).date(), after[1], int(after[2]), after[3]
+        w += (
+            " AND (as_of < ? OR (as_of = ? AND (account_id > ? OR (account_id = ? AND (rank > ? OR (rank = ? AND "
+            "card_id > ?))))))"
+        )
+        p = [*p, a, a, acc, acc, rk, rk, cid]
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
     with desk_db(cfg, *C_DDLS) as db:
         rows = db.all(

@@ -9,6 +9,7 @@ from ..core.config import get_config
 from ..core.config import project_root
 from ..signals.frame import prepare_signals
 from ..signals.store import SignalStore
+from ..signals.hygiene import repair_leftovers
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +200,17 @@ def prepare(
         raise ValueError(f"unknown job {job!r}; jobs: {sorted(JOBS)}")
     return JOBS[job].prepare(dict(params or {}), cfg or get_config())
 
+# %% ../../nbs/80_jobs.runner.ipynb #b1d4ec54
+def _clean_leftovers(store, cfg: Config, job: str) -> None:
+    "`repair_leftovers` before a job starts; a failure to repair is printed, never stops the job."
+    try:
+        lo = repair_leftovers(store, cfg, by=f"start of a {job} job")
+    except Exception as e:
+        print(f"crash hygiene skipped: {type(e).__name__}: {e}")
+        return
+    if len(lo):
+        print(f"repaired what killed jobs left: {len(lo.rows)} running row(s), {len(lo.notebooks)} notebook(s)")
+
 # %% ../../nbs/80_jobs.runner.ipynb #45aa7eaa
 def run(
     job: str,  # a name in `JOBS`
@@ -207,14 +219,15 @@ def run(
     notebook: Path | None = None,  # a different notebook to execute (tests)
     timeout: int | None = None,  # seconds per cell; the job's default when None
 ) -> JobRun:
-    """Lock, record, execute, then `on_success` and `success`, or `failed` with nothing published. Raises `RunLocked`,
-    ValueError, LookupError."""
+    """Repair what killed jobs left (any job's), then lock, record, execute, then `on_success` and `success`, or
+    `failed` with nothing published. Raises `RunLocked`, ValueError, LookupError."""
     cfg = cfg or get_config()
     j = JOBS[job] if job in JOBS else prepare(job)  # prepare raises the unknown-job error
     nb_params, run_date, final = j.prepare(dict(params or {}), cfg)
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     store, t0 = SignalStore(cfg), time.perf_counter()
+    _clean_leftovers(store, cfg, job)
     rid = store.start_run(job, run_date, notebook=_rel(cfg, final))
     tmp = final.with_name(f"{final.stem}.{rid[-6:]}.running.ipynb")
     glued, pub, err, nbp = {}, None, None, final

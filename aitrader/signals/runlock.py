@@ -19,15 +19,27 @@ class RunLocked(RuntimeError):
 
 # %% ../../nbs/50b_signals.runlock.ipynb #13874dff
 def _pid_alive(pid: int) -> bool:
+    "Is process `pid` running (a zombie, killed but not yet reaped, counts as dead): psutil when installed, else /proc."
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     except (ValueError, OverflowError):
         return False
-    return True
+    try:
+        import psutil
+
+        return psutil.Process(int(pid)).status() != psutil.STATUS_ZOMBIE
+    except ImportError:
+        pass
+    except Exception:  # psutil.NoSuchProcess: gone since os.kill
+        return False
+    try:
+        return Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): os.kill said it exists
 
 # %% ../../nbs/50b_signals.runlock.ipynb #5c4d9253
 def proc_start(pid: int) -> str | None:

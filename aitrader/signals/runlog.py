@@ -147,6 +147,37 @@ def runs(self: RunLog, job: str | None = None, limit: int = 20) -> pd.DataFrame:
     w, p = ("WHERE job = ?", [job]) if job else ("", [])
     return self._df(f"SELECT * FROM runs {w} ORDER BY started_at DESC LIMIT {int(limit)}", p)
 
+# %% ../../nbs/50c_signals.runlog.ipynb #385da993
+@patch
+def runs_page(
+    self: RunLog,
+    job: str | None = None,
+    status: str | None = None,
+    before: tuple | None = None,  # (started_at, run_id) of the last row of the previous page; None = the newest
+    n: int = 101,  # rows to read (a page and one more: tells whether another page follows)
+) -> pd.DataFrame:
+    "Runs newest first (started_at, then run_id, both descending) strictly after the key `before`; a keyset page."
+    w, p = ["TRUE"], []
+    if job:
+        w, p = w + ["job = ?"], p + [job]
+    if status:
+        w, p = w + ["status = ?"], p + [status]
+    if before is not None:
+        w, p = w + ["(started_at < ? OR (started_at = ? AND run_id < ?))"], p + [before[0], before[0], before[1]]
+    sql = f"SELECT * FROM runs WHERE {' AND '.join(w)} ORDER BY started_at DESC, run_id DESC LIMIT {int(n)}"
+    return self._df(sql, p)
+
+# %% ../../nbs/50c_signals.runlog.ipynb #ffe3bf01
+@patch
+def count_runs(self: RunLog, job: str | None = None, status: str | None = None) -> int:
+    "How many runs (of a job, of a status)."
+    df = self._df(
+        "SELECT count(*) AS n FROM runs WHERE (CAST(? AS TEXT) IS NULL OR job = ?) AND (CAST(? AS TEXT) IS NULL OR "
+        "status = ?)",
+        [job, job, status, status],
+    )
+    return 0 if df.empty else int(df.n.iat[0])
+
 # %% ../../nbs/50c_signals.runlog.ipynb #d2803c21
 @patch
 @contextmanager
