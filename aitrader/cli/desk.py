@@ -49,7 +49,8 @@ def _actor(actor: str | None) -> str:
 
 # %% ../../nbs/90d_cli.desk.ipynb #637c5043
 def _fail(e: Exception) -> None:
-    console.print(f"[red]{type(e).__name__}: {e}[/red]")
+    msg = [x for x in (str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)).splitlines() if x.strip()]
+    console.print(f"[red]{type(e).__name__}: {msg[0] if msg else ''}[/red]", soft_wrap=True)  # one line
     raise typer.Exit(1)
 
 # %% ../../nbs/90d_cli.desk.ipynb #b139c16c
