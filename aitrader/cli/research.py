@@ -19,7 +19,7 @@ import typer
 # %% auto #0
 __all__ = ['train', 'promote', 'evaluate', 'benchmark', 'report']
 
-# %% ../../nbs/90i_cli.research.ipynb #e00129be
+# %% ../../nbs/90i_cli.research.ipynb #8f291aca
 def _ints(text: str, opt: str) -> tuple[int, ...]:
     "A comma list of integers; typer.BadParameter naming the option otherwise."
     try:
@@ -28,7 +28,7 @@ def _ints(text: str, opt: str) -> tuple[int, ...]:
         raise typer.BadParameter(f"{opt} {text!r}: a comma list of integers, e.g. 2023,2024") from None
 
 
-# %% ../../nbs/90i_cli.research.ipynb #a7b39496
+# %% ../../nbs/90i_cli.research.ipynb #e5f4c9cb
 def _check_train_args(folds: str, config: str, rank_loss: str, universe: str) -> None:
     "Refuse bad `train` options before the job starts (typer.BadParameter; an unknown universe raises ValueError)."
     try:
