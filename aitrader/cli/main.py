@@ -17,7 +17,8 @@ from .app import app
 from .ops import _report_job
 from .ops import _run_job
 from .ops import _top_signals
-import aitrader.cli.data_cmds, aitrader.cli.research, aitrader.cli.ops, aitrader.cli.scan  # noqa: F401  (their commands register on `app`)
+import aitrader.cli.scan  # noqa: F401  (aitrader scan)
+import aitrader.cli.data_cmds, aitrader.cli.research, aitrader.cli.ops  # noqa: F401  (their commands register on `app`)
 
 # %% auto #0
 __all__ = ['main', 'main_job']
