@@ -35,7 +35,13 @@ def test_main_job_end_to_end_and_idempotent(home, data_dir):
     s1 = _signals(cfg)
     assert len(s1) > 0 and set(pd.to_datetime(s1.as_of).dt.date) == {last}
     assert (home / "runs" / "out" / "daily" / f"{last}.ipynb").exists()
-    assert "top signals" in r1.stdout
+    # the output: the signals table first, then the skill block (measured, or the plain bootstrap warning)
+    out = r1.stdout
+    first = next(x for x in out.splitlines() if x.strip())
+    assert first.strip().startswith(f"signals {last}"), out[:2000]
+    assert out.index("How good is this model") > out.index("┃ rank") > 0
+    assert ("is a bootstrap model with no measured skill" in out) or ("walk-forward Rank IC 5d" in out), out
+    assert "Next" in out and "aitrader benchmark" in out and out.rstrip().splitlines()[-1].startswith("data: ")
     assert SignalStore(cfg, read_only=True).violations().empty
     from aitrader.signals.daily import DAILY_PARAMS
     buys = s1[s1.direction == "BUY"]          # the top-k rule: k BUYs, each with its rank and the ranker's attributions

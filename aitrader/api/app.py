@@ -24,6 +24,8 @@ from ..storage.apistore import api_db_path
 from . import web
 from . import webpages  # track record and desk pages (registers the signal page's outcome hook)
 from . import web_admin  # noqa: F401  (its pages register on `web.router` before it is included)
+from . import scan as scan_api  # the scans: JSON routes and the /ui/scan page
+from fastapi.responses import RedirectResponse
 
 # %% auto #0
 __all__ = ['create_app', 'serve']
@@ -63,6 +65,9 @@ def create_app(
         app.include_router(r.router)
     app.include_router(web.router)  # the dashboard under /ui
     app.include_router(webpages.router)  # its track record and desk pages
+    app.include_router(scan_api.router)  # GET /scans, /scans/{name}
+    app.include_router(scan_api.ui_router)  # /ui/scan
+    app.add_api_route("/", lambda: RedirectResponse("/ui", 307), include_in_schema=False)  # / -> the dashboard
     busy = lambda request, exc: JSONResponse(
         {"detail": f"store busy, nothing was stored: retry ({type(exc).__name__})"},
         status_code=503,

@@ -7,10 +7,30 @@ from __future__ import annotations
 import typer
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'run_app', 'keys_app', 'runs_app']
+__all__ = ['USER_ERRORS', 'app', 'data_app', 'run_app', 'keys_app', 'runs_app', 'one_line', 'UserErrorGroup']
+
+# %% ../../nbs/89_cli.app.ipynb #deaf25bf
+USER_ERRORS = (ValueError, LookupError, OSError)  # KeyError, FileNotFoundError, pandas' DateParseError included
+
+def one_line(e: BaseException) -> str:
+    "The first non-empty line of an exception's message (KeyError quotes stripped), at most 300 characters."
+    msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    lines = [x.strip() for x in msg.splitlines() if x.strip()]
+    return (lines[0] if lines else type(e).__name__)[:300]
+
+class UserErrorGroup(typer.core.TyperGroup):
+    "The top-level command group: a user error of any command prints `error: <one line>` and exits 1."
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as e:
+            typer.echo(f"error: {one_line(e)}", err=True)
+            raise typer.Exit(1) from None
 
 # %% ../../nbs/89_cli.app.ipynb #0b0e93a1
 app = typer.Typer(
+    cls=UserErrorGroup,
     add_completion=False, no_args_is_help=True, help="aitrader: NSE swing-trading research and production jobs."
 )
 data_app = typer.Typer(no_args_is_help=True, help="Inspect the bar store.")

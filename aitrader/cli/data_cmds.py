@@ -163,7 +163,10 @@ def data_actions(
     from aitrader.data.store import BarStore
 
     with BarStore(get_config()) as st:
-        a = actions_frame(st.table("corporate_actions"), symbol.strip().upper() if symbol else None)
+        sym = symbol.strip().upper() if symbol else None
+        if sym is not None and sym not in st.symbols("1d"):
+            raise LookupError(f"unknown symbol {sym!r}: no daily bars in the store (`aitrader data status` lists them)")
+        a = actions_frame(st.table("corporate_actions"), sym)
     if format != "table":
         return _emit(a, format)
     if a.empty:

@@ -8,6 +8,7 @@ import getpass
 from typing import List, Optional
 import pandas as pd
 import typer
+from .common import iso_date
 from rich.console import Console
 from rich.table import Table
 from ..core.config import get_config
@@ -49,7 +50,8 @@ def _actor(actor: str | None) -> str:
 
 # %% ../../nbs/90d_cli.desk.ipynb #637c5043
 def _fail(e: Exception) -> None:
-    console.print(f"[red]{type(e).__name__}: {e}[/red]")
+    msg = [x for x in (str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)).splitlines() if x.strip()]
+    console.print(f"[red]{type(e).__name__}: {msg[0] if msg else ''}[/red]", soft_wrap=True)  # one line
     raise typer.Exit(1)
 
 # %% ../../nbs/90d_cli.desk.ipynb #b139c16c
@@ -70,7 +72,7 @@ def cards_cmd(
         "PENDING", help="PENDING | APPROVED | REJECTED | EXECUTED | CLOSED | EXPIRED | all"
     ),
     account: Optional[str] = typer.Option(None, help="one account id"),
-    date: Optional[str] = typer.Option(None, help="ISO session date of the signals"),
+    date: Optional[str] = typer.Option(None, callback=iso_date, help="ISO session date of the signals"),
 ):
     "The approval queue (PENDING cards by default)."
     from aitrader.desk.cards import cards
@@ -121,7 +123,9 @@ def show_cmd(card_id: str):
 def approve_cmd(
     card_id: str,
     actor: Optional[str] = typer.Option(None, help="who approves (default: the login name)"),
-    date: Optional[str] = typer.Option(None, help="session of the approval (replays); default today"),
+    date: Optional[str] = typer.Option(
+        None, callback=iso_date, help="session of the approval (replays); default today"
+    ),
     market: bool = typer.Option(False, help="enter at the next open instead of a limit at the card's entry"),
 ):
     "Approve a PENDING card: opens its bracket on the paper broker."
@@ -151,7 +155,9 @@ def reject_cmd(
 
 # %% ../../nbs/90d_cli.desk.ipynb #c859e0d1
 @desk_app.command("session")
-def session_cmd(date: str = typer.Option(..., help="ISO session date (after its close and the daily job)")):
+def session_cmd(
+    date: str = typer.Option(..., callback=iso_date, help="ISO session date (after its close and the daily job)"),
+):
     """The session's unattended steps: funding, brackets, sync, risk snapshot and kill switches, new cards (never an
     approval)."""
     from aitrader.desk.eod import run_session
@@ -200,7 +206,7 @@ def transfer_cmd(
     src: str,
     dst: str,
     amount: float,
-    date: str = typer.Option(..., help="value date (ISO)"),
+    date: str = typer.Option(..., callback=iso_date, help="value date (ISO)"),
     actor: Optional[str] = typer.Option(None),
     note: str = "",
 ):
@@ -230,7 +236,7 @@ def transfer_decide_cmd(
 
 # %% ../../nbs/90d_cli.desk.ipynb #4509d5af
 @desk_app.command("eod")
-def eod_cmd(date: Optional[str] = typer.Option(None, help="ISO session date; default today")):
+def eod_cmd(date: Optional[str] = typer.Option(None, callback=iso_date, help="ISO session date; default today")):
     "Run the end-of-day report job (runs/eod.ipynb -> HTML)."
     from aitrader.jobs.catalog import run
 
@@ -270,7 +276,7 @@ def audit_anchor_cmd():
 # %% ../../nbs/90d_cli.desk.ipynb #2f0f0092
 @audit_app.command("log")
 def audit_log_cmd(
-    date: Optional[str] = typer.Option(None, help="IST date"),
+    date: Optional[str] = typer.Option(None, callback=iso_date, help="IST date"),
     account: Optional[str] = None,
     kind: Optional[str] = None,
     limit: int = 60,

@@ -17,6 +17,7 @@ __all__ = ['exits_app', 'detail_table', 'evaluate_cmd', 'kill_closes_cmd', 'step
 
 # %% ../../nbs/90f_cli.exits.ipynb #f169e26e
 import typer
+from .common import iso_date
 
 exits_app = typer.Typer(
     no_args_is_help=True, help="Exit policies: paper brackets, rule exits and the PPO exit manager."
@@ -114,7 +115,7 @@ def kill_closes_cmd(
 
 # %% ../../nbs/90f_cli.exits.ipynb #b663a965
 @exits_app.command("step")
-def step_cmd(until: str = typer.Option("", help="last session (ISO date); empty: every stored one")):
+def step_cmd(until: str = typer.Option("", callback=iso_date, help="last session (ISO date); empty: every stored one")):
     "Advance the paper brackets on the stored bars; print the transitions made."
     from aitrader.exits.bracket import step_brackets
 

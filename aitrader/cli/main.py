@@ -17,6 +17,7 @@ from .app import app
 from .ops import _report_job
 from .ops import _run_job
 from .ops import _top_signals
+import aitrader.cli.scan  # noqa: F401  (aitrader scan)
 import aitrader.cli.data_cmds, aitrader.cli.research, aitrader.cli.ops  # noqa: F401  (their commands register on `app`)
 
 # %% auto #0
@@ -31,10 +32,15 @@ def main():
 @app.command("main")
 def main_job(
     train_if_missing: bool = typer.Option(True, help="train and promote a small model when there is no champion"),
+    verbose: bool = typer.Option(False, "--verbose", help="also print the ingest and data status tables"),
 ):
-    "The main job: ingest -> champion -> daily job for the last trading day -> top signals."
+    """The main job: ingest -> champion -> daily job for the last trading day. Prints the signals first, then how good
+    the model is (or that its skill was never measured), the next commands and one line of data status."""
     from aitrader.data.ingest import ingest_local, data_status as _status
     from aitrader.data.ingest_report import summarize
+    from aitrader.jobs.bootstrap import ensure_champion
+    from aitrader.signals.store import SignalStore
+    from .skill import NEXT_COMMANDS, champion_skill, signal_table, skill_lines
 
     cfg = get_config()
     if cfg.data_dir is None:
@@ -45,25 +51,35 @@ def main_job(
         raise typer.Exit(1)
     t0 = time.perf_counter()
     reports = ingest_local(cfg)
-    _print_frame(summarize(reports).drop(columns=["path"]), "ingest")
     st = _status(cfg)
-    main = st[st.symbol.ne("") & (st.bars >= 250)]  # series with history (the bhavcopy-only symbols have 3 days)
-    _print_frame(
-        main,
-        f"data status: {len(main)} series with >= 250 bars; {len(st) - len(main)} more in `aitrader data status`",
-        max_rows=120,
-    )
     errs = {s: e for r in reports for s, e in r.errors.items()}
+    champ = ensure_champion(cfg, verbose=verbose) if train_if_missing else None
+    r = _run_job("daily", {}, cfg)
+    if not r.ok:
+        _report_job(r)  # prints the failure, exits 1
+    sig = SignalStore(cfg, read_only=True).latest_signals(limit=1000, as_of=r.run_date)
+    _print_frame(signal_table(sig), f"signals {r.run_date}: BUY/SELL first, by rank (1 = strongest)")
+    console.print("[bold]How good is this model[/bold]")
+    for line in skill_lines(champion_skill(cfg)):
+        console.print(line, soft_wrap=True, markup=False)
+    console.print("[bold]Next[/bold]")
+    for line in NEXT_COMMANDS:
+        console.print("  " + line, markup=False)
+    main = st[st.symbol.ne("") & (st.bars >= 250)]  # series with history (the bhavcopy-only symbols have 3 days)
+    last = pd.to_datetime(main["last"]).max() if len(main) else None
+    console.print(
+        f"data: {len(main)} series with >= 250 bars (last {last:%Y-%m-%d}), {int(st.quarantined.sum())} quarantined "
+        f"bars, {len(errs)} ingest error(s); champion {champ or '-'}; daily run {r.run_id} ({r.status}); "
+        f"{time.perf_counter() - t0:.1f} s. --verbose for the tables"
+        if last is not None else "data: no daily series with >= 250 bars",
+        soft_wrap=True,
+    )
+    if verbose:
+        _print_frame(summarize(reports).drop(columns=["path"]), "ingest")
+        _print_frame(main, "data status: series with >= 250 bars (`aitrader data status` for all)", max_rows=120)
+        _report_job(r)
     for s, e in errs.items():
         console.print(f"[red]{s}: {e}[/red]")
-    from aitrader.jobs.bootstrap import ensure_champion
-
-    if train_if_missing:
-        console.print(f"champion: {ensure_champion(cfg)}")
-    r = _run_job("daily", {}, cfg)
-    _report_job(r)
-    _print_frame(_top_signals(cfg, r.run_date), f"top signals {r.run_date}")
-    console.print(f"main job done in {time.perf_counter() - t0:.1f} s")
     if errs:
         raise typer.Exit(1)
 

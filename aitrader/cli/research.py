@@ -19,6 +19,32 @@ import typer
 # %% auto #0
 __all__ = ['train', 'promote', 'evaluate', 'benchmark', 'report']
 
+# %% ../../nbs/90i_cli.research.ipynb #8f291aca
+def _ints(text: str, opt: str) -> tuple[int, ...]:
+    "A comma list of integers; typer.BadParameter naming the option otherwise."
+    try:
+        return tuple(int(y) for y in text.split(",") if y.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{opt} {text!r}: a comma list of integers, e.g. 2023,2024") from None
+
+
+# %% ../../nbs/90i_cli.research.ipynb #e5f4c9cb
+def _check_train_args(folds: str, config: str, rank_loss: str, universe: str) -> None:
+    "Refuse bad `train` options before the job starts (typer.BadParameter; an unknown universe raises ValueError)."
+    try:
+        [int(y) for y in folds.split(",") if y.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--folds {folds!r}: a comma list of test years, e.g. 2023,2024") from None
+    if config not in ("default", "tiny"):
+        raise typer.BadParameter(f"--config {config!r}: default or tiny")
+    if rank_loss not in ("", "ic", "listnet"):
+        raise typer.BadParameter(f"--rank-loss {rank_loss!r}: ic, listnet or empty")
+    from aitrader.data.pit_universe import NAMED
+    if universe and universe.lower() not in NAMED:
+        from aitrader.data.universe import load_universe
+        load_universe(universe)
+
+
 # %% ../../nbs/90i_cli.research.ipynb #a8d4e545
 @app.command()
 def train(
@@ -41,6 +67,7 @@ def train(
     n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)"),
 ):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
+    _check_train_args(folds, config, rank_loss, universe)
     r = _run_job(
         "train",
         dict(
@@ -146,9 +173,9 @@ def benchmark(
             cfg,
             None,
             universe=universe,
-            years=tuple(int(y) for y in years.split(",") if y.strip()),
+            years=_ints(years, "--years"),
             n_trials=trials,
-            seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),
+            seeds=_ints(seeds, "--seeds"),
             checks=checks,
             model=model,
         )
