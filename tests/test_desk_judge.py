@@ -140,3 +140,28 @@ def test_settings_from_env(monkeypatch):
     s = LLMSettings.from_env()
     assert (s.endpoint, s.model) == ("http://127.0.0.1:9/v1/chat/completions", "m1")
     assert KEY not in repr(s)
+
+
+def test_api_and_cli_show_the_judge(desk, monkeypatch):
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+    from aitrader.api.app import create_app
+    from aitrader.api.keys import create_key
+    from aitrader.cli.main import app as cli
+    cfg, cid = desk
+    monkeypatch.delenv("AITRADER_LLM_URL", raising=False)
+    c = TestClient(create_app(cfg))
+    admin, pro = {"X-API-Key": create_key("admin", "desk", cfg)}, {"X-API-Key": create_key("pro", "p", cfg)}
+    assert c.get(f"/desk/cards/{cid}", headers=admin).json()["judgement"] is None
+    assert c.post(f"/desk/cards/{cid}/judge", headers=pro).status_code == 403
+    assert c.post(f"/desk/cards/{cid}/judge").status_code == 401
+    assert c.post("/desk/cards/card-0000000000/judge", headers=admin).status_code == 404
+    r = c.post(f"/desk/cards/{cid}/judge", headers=admin)
+    assert r.status_code == 200 and r.json()["judge"] == "template"
+    g = c.get(f"/desk/cards/{cid}", headers=admin).json()
+    assert g["judgement"]["thesis"].startswith("TEMPLATE") and g["qty"] > 0
+    assert "/desk/cards/{card_id}/judge" in c.get("/openapi.json").json()["paths"]
+    r = CliRunner().invoke(cli, ["desk", "judge", cid])
+    assert r.exit_code == 0 and "TEMPLATE (no LLM)" in r.output, r.output
+    r = CliRunner().invoke(cli, ["desk", "show", cid])
+    assert r.exit_code == 0 and "judge" in r.output and "evidence:" in r.output, r.output
