@@ -1,6 +1,7 @@
 """Issue #26: the desk's LLM judge against a fake OpenAI-compatible server started here (valid, malformed,
 schema-violating, slow, 401/429/500, refusal), the offline template judge, the audit of every call, and the advisory
-rule: no reply changes a card's direction, size or levels. Cards are built by the desk from real NSE bars."""
+rule: no reply changes a card's direction, size or levels. Cards are built by the desk from real NSE bars, on DuckDB
+and on PostgreSQL."""
 import json
 import pytest
 from aitrader.core.config import get_config
@@ -15,7 +16,7 @@ LEVELS = ("symbol", "qty", "entry", "stop", "target", "size_inr", "risk_inr", "r
 
 
 @pytest.fixture()
-def desk(home, data_dir):
+def desk(home, data_dir, backend):
     from aitrader.desk.accounts import FundingPlan, Mandate, create_account
     from aitrader.desk.funding import apply_funding
     from aitrader.desk.cards import make_cards
