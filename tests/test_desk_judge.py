@@ -82,6 +82,8 @@ def test_valid_reply_is_grounded(desk, llm):
     p, a = judge_entries(cfg)
     assert p[0]["outcome"] == "ok" and p[0]["model"] == "fake-model" and p[0]["latency_ms"] >= 0
     assert p[0]["endpoint"].startswith("http://127.0.0.1:")
+    from aitrader.desk.audit import verify
+    assert verify(cfg).ok                                             # judge entries are chained and signed like the rest
 
 
 @pytest.mark.parametrize("mode,reply,outcome,attempts", [
