@@ -168,3 +168,17 @@ def test_api_and_cli_show_the_judge(desk, monkeypatch):
     assert r.exit_code == 0 and "TEMPLATE (no LLM)" in r.output, r.output
     r = CliRunner().invoke(cli, ["desk", "show", cid])
     assert r.exit_code == 0 and "judge" in r.output and "evidence:" in r.output, r.output
+
+
+def test_session_judges_its_new_cards(desk, monkeypatch):
+    from aitrader.desk.cards import cards
+    from aitrader.desk.eod import run_session
+    from aitrader.desk.judge import judgements
+    cfg, _ = desk
+    monkeypatch.delenv("AITRADER_LLM_URL", raising=False)
+    publish_real_buys(cfg, "2024-10-15", SYMS)
+    r = run_session(cfg, "2024-10-15")
+    new = cards(cfg, day="2024-10-15")
+    assert r["cards"] == r["judged"] == len(new) > 0
+    assert {k: v.judge for k, v in judgements(cfg, list(new.card_id)).items()} == {c: "template" for c in new.card_id}
+    assert run_session(cfg, "2024-10-15", judge=False)["judged"] == 0
