@@ -209,7 +209,7 @@ def chat_judge(s: LLMSettings, messages: list[dict], transport=None) -> CallResu
                     try:
                         oc, text = _content(resp.json())
                     except ValueError:
-                        oc, text = "invalid_schema", None
+                        oc, text = "invalid_schema", "the answer is not a chat-completions JSON body"
                     p = _parse(text) if oc == "ok" else CallResult(oc, detail=str(text))
                     r.outcome, r.reply, r.detail = p.outcome, p.reply, p.detail
                     break
