@@ -21,7 +21,7 @@ def client(home, data_dir):
     cfg = get_config()
     ingest_real(cfg, data_dir, SYMS)
     for d in DAYS:
-        publish_real_buys(cfg, d, SYMS, reasons=["BUY: TEST", "top attributions: KLEN +0.0300, ROC5 -0.0100, KUP +0.0020"])
+        publish_real_buys(cfg, d, SYMS, reasons=["BUY: TEST", "top attributions: KLEN +0.03, ROC5 -0.01, KUP +0.002"])
     track_live(cfg, through="2024-10-31")
     keys = {t: {"X-API-Key": create_key(t, t, cfg)} for t in ("basic", "pro", "elite", "admin")}
     return TestClient(create_app(cfg)), keys, cfg

@@ -72,7 +72,7 @@ def test_valid_reply_is_grounded(desk, llm):
     c0 = card(cfg, cid)
     j = judge_card(cfg, cid, settings(llm))
     assert (j.judge, j.outcome, j.model, j.confidence) == ("llm", "ok", "fake-model", 0.7)
-    assert [(e.fact, e.value) for e in j.evidence] == [("entry", round(c0["entry"], 4))]   # card's value; invented dropped
+    assert [(e.fact, e.value) for e in j.evidence] == [("entry", round(c0["entry"], 4))]  # the card's; invented dropped
     assert "1 evidence item" in j.note
     liq = next(x for x in j.checklist if x.item == "liquidity")
     assert liq.passed == next(x["ok"] for x in c0["checklist"] if x["check"] == "liquidity")  # measured, not the llm's
@@ -83,7 +83,7 @@ def test_valid_reply_is_grounded(desk, llm):
     assert p[0]["outcome"] == "ok" and p[0]["model"] == "fake-model" and p[0]["latency_ms"] >= 0
     assert p[0]["endpoint"].startswith("http://127.0.0.1:")
     from aitrader.desk.audit import verify
-    assert verify(cfg).ok                                             # judge entries are chained and signed like the rest
+    assert verify(cfg).ok                                   # judge entries are chained and signed like the rest
 
 
 @pytest.mark.parametrize("mode,reply,outcome,attempts", [
