@@ -10,7 +10,7 @@ import pandas as pd
 from .core.config import Config
 
 # %% auto #0
-__all__ = ['synthetic_signals', 'with_real', 'publish_synthetic', 'cut_csv', 'ingest_real']
+__all__ = ['synthetic_signals', 'with_real', 'publish_synthetic', 'cut_csv', 'ingest_real', 'publish_real_buys', 'FakeLLM']
 
 # %% ../nbs/79_testing.ipynb #f3ea0848
 def synthetic_signals(
@@ -89,3 +89,86 @@ def ingest_real(cfg: Config, data_dir: Path, symbols=("RELIANCE", "TCS", "INFY")
         for s in symbols:
             p = cut_csv(data_dir, s, last, Path(t)) if last else Path(data_dir) / "daily" / f"{s}.csv"
             ingest(cfg, "csv", p, "1d", progress=False)
+
+# %% ../nbs/79_testing.ipynb #1a999aeb
+def publish_real_buys(cfg: Config, day, symbols: list, reasons: list | None = None) -> str:
+    "Publish one TEST BUY row per symbol for session `day` (see above); returns the run id."
+    from aitrader.data.window import read_window
+    from aitrader.signals.store import SignalStore
+
+    d = pd.Timestamp(day)
+    b = read_window(cfg, list(symbols), d - pd.Timedelta(days=40), d)
+    rows = []
+    for s, g in b.groupby("symbol"):
+        hl, hc, lc = g.high - g.low, (g.high - g.close.shift()).abs(), (g.low - g.close.shift()).abs()
+        e, atr = float(g.close.iat[-1]), float(pd.concat([hl, hc, lc], axis=1).max(axis=1).tail(14).mean())
+        why = reasons or [f"BUY: TEST row for {s}", "top attributions: TEST_A +0.0100, TEST_B +0.0050"]
+        rows.append(
+            dict(symbol=s, direction="BUY", confidence=0.8, exp_ret_3d=0.006, exp_ret_5d=0.01, exp_ret_10d=0.015,
+                 p_fail=0.3, entry=e, stop_loss=e - 1.5 * atr, take_profit=e + 3 * atr, risk_reward=2.0, atr14=atr,
+                 vol_10d=0.02, tf_align=[1, 0, 0, 0, 0], smc_flags={}, reasons=why, model_version="TEST",
+                 feature_schema_hash="TEST", kronos_status="disabled")
+        )
+    st = SignalStore(cfg)
+    with st.run("daily", d.date()) as rid:
+        st.publish_signals(rid, d.date(), pd.DataFrame(rows), drop_events=True)
+    return rid
+
+# %% ../nbs/79_testing.ipynb #c939622d
+class FakeLLM:
+    "`with FakeLLM() as f:` `f.url`, `f.mode = 'valid'`, `f.content = '{...}'`; `f.requests` holds the bodies received."
+
+    def __init__(self, content: str = "{}", delay_s: float = 2.0):
+        self.mode, self.content, self.delay_s, self.requests, self.headers = "valid", content, delay_s, [], []
+
+    def _answer(self) -> tuple[int, bytes]:
+        import json, time
+
+        m = self.mode
+        if m in ("401", "429", "500"):
+            return int(m), json.dumps({"error": {"message": f"fake {m}"}}).encode()
+        if m == "slow":
+            time.sleep(self.delay_s)
+        if m == "refusal":
+            msg = {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+        else:
+            msg = {"role": "assistant", "content": "{not json" if m == "malformed" else self.content}
+        body = {"id": "fake", "object": "chat.completion", "choices": [{"index": 0, "message": msg,
+                "finish_reason": "stop"}], "model": "fake-model"}
+        return 200, json.dumps(body).encode()
+
+    def __enter__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                import json
+
+                n = int(self.headers.get("content-length", 0))
+                outer.requests.append(json.loads(self.rfile.read(n) or b"{}"))
+                outer.headers.append(dict(self.headers))
+                code, body = outer._answer()
+                try:
+                    self.send_response(code)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (its timeout)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *a):
+        self.server.shutdown()
+        self.server.server_close()

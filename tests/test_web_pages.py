@@ -92,6 +92,22 @@ def test_desk_queue_approve_and_reject(site):
     assert who == f"key:{K.parse_key(keys['admin'])[0]}:pages admin"                                    # the signed-in person
 
 
+def test_desk_page_shows_the_judge(site, monkeypatch):
+    cfg, client, keys = site
+    from aitrader.desk.cards import cards
+    monkeypatch.delenv("AITRADER_LLM_URL", raising=False)
+    a = client("admin")
+    ids = re.findall(r'class="card pending" id="(card-[0-9a-f]{10})"', a.get("/ui/desk").text)
+    assert 'class="judge"' not in a.get("/ui/desk").text
+    assert a.post(f"/ui/desk/cards/{ids[0]}/judge", data={}).status_code == 403                          # no CSRF token
+    before = cards(cfg).set_index("card_id").loc[ids[0], ["qty", "entry", "stop", "target", "status"]].to_dict()
+    r = a.post(f"/ui/desk/cards/{ids[0]}/judge", data={"csrf": csrf_token(keys["admin"])})
+    assert r.status_code == 200 and "Judged" in r.text
+    box = r.text.split(f'id="judge-{ids[0]}"')[1].split("</div>")[0]
+    assert "TEMPLATE (no LLM)" in box and "evidence: symbol = " in box and f'id="judge-{ids[1]}"' not in r.text
+    assert cards(cfg).set_index("card_id").loc[ids[0], ["qty", "entry", "stop", "target", "status"]].to_dict() == before
+
+
 def test_desk_api_refuses_bad_input_and_approves_a_card_once_under_concurrency(site):
     "The desk API: unauthorised 401/403, malformed 422, unknown 404, oversized 413; four simultaneous approvals of one card open one bracket."
     import threading

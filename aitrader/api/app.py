@@ -18,6 +18,7 @@ from .deps import ApiState, Champion
 from .admin import Jobs, job_runner
 from . import public, signals, elite, admin, data
 from . import track, desk, lists
+from . import explain
 from ..trading.costs import CostModel
 from ..storage.db import is_pg, set_linger
 from ..storage.apistore import api_db_path
@@ -61,7 +62,7 @@ def create_app(
     if clock is not None:
         st.clock = clock
     app.state.api = st
-    for r in (public, signals, elite, admin, data, track, desk, lists):
+    for r in (public, signals, elite, admin, data, track, desk, lists, explain):
         app.include_router(r.router)
     app.include_router(web.router)  # the dashboard under /ui
     app.include_router(webpages.router)  # its track record and desk pages

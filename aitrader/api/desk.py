@@ -13,10 +13,11 @@ from .schemas import Strict, errs
 from .snapshot import jsonable
 from .paging import cursor_param, decode_cursor, limit_param, trim, ts_param
 import pandas as pd
+from ..desk.judge import Judgement
 
 # %% auto #0
 __all__ = ['CARD_ID', 'ACCOUNT_ID', 'router', 'CardOut', 'CardsOut', 'AccountOut', 'ApproveIn', 'RejectIn', 'AuditOut',
-           'desk_accounts', 'desk_cards', 'desk_card', 'desk_approve', 'desk_reject', 'desk_audit_verify']
+           'desk_accounts', 'desk_cards', 'desk_card', 'desk_approve', 'desk_reject', 'desk_judge', 'desk_audit_verify']
 
 # %% ../../nbs/76g_api.desk.ipynb #d681518e
 CARD_ID = r"^card-[0-9a-f]{10}$"
@@ -53,6 +54,7 @@ class CardOut(BaseModel):
     expires_on: str
     bracket_id: Optional[str] = None
     pnl: Optional[float] = None
+    judgement: Optional[Judgement] = None  # the latest judgement (one card's GET; `POST .../judge` makes one)
 
 # %% ../../nbs/76g_api.desk.ipynb #cabfea4c
 class CardsOut(BaseModel):
@@ -139,11 +141,13 @@ def desk_cards(
 # %% ../../nbs/76g_api.desk.ipynb #58772fe9
 @router.get("/cards/{card_id}", response_model=CardOut, responses=errs(401, 403, 404, 422, 503))
 def desk_card(request: Request, card_id: str = PathParam(..., pattern=CARD_ID), who: KeyInfo = Depends(need("admin"))):
-    "One card with its thesis and checklist."
+    "One card with its thesis, checklist and latest judgement (null until `POST /desk/cards/{card_id}/judge`)."
     from aitrader.desk.cards import card
+    from aitrader.desk.judge import judgement
 
+    cfg = api(request).cfg
     try:
-        return _card(card(api(request).cfg, card_id))
+        return _card(card(cfg, card_id)).model_copy(update=dict(judgement=judgement(cfg, card_id)))
     except KeyError as e:
         raise HTTPException(404, str(e).strip("'\""))
 
@@ -195,6 +199,18 @@ def desk_reject(
         raise HTTPException(404, str(e).strip("'\""))
     except CardRefused as e:
         raise _refused(e)
+
+# %% ../../nbs/76g_api.desk.ipynb #67dfaf68
+@router.post("/cards/{card_id}/judge", response_model=Judgement, responses=errs(401, 403, 404, 422, 503))
+def desk_judge(request: Request, card_id: str = PathParam(..., pattern=CARD_ID), who: KeyInfo = Depends(need("admin"))):
+    """Judge a card (the "Judge & trade card" step): the LLM of `AITRADER_LLM_URL`, else the offline template judge
+    (`judge: "template"`); advisory only, audited, stored as the card's latest judgement."""
+    from aitrader.desk.judge import judge_card
+
+    try:
+        return judge_card(api(request).cfg, card_id, actor=_actor(who))
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
 
 # %% ../../nbs/76g_api.desk.ipynb #0637f183
 @router.get("/audit/verify", response_model=AuditOut, responses=errs(401, 403, 503))

@@ -21,7 +21,8 @@ from .session import take_flash
 
 # %% auto #0
 __all__ = ['OUTCOME_FIELDS', 'EQUITY_JS', 'router', 'PAGE_CARDS', 'EVENT_LINK', 'track_outcome', 'record_rows', 'equity_points',
-           'equity_js', 'track_page', 'desk_page', 'desk_approve_form', 'desk_reject_form', 'events_page']
+           'equity_js', 'track_page', 'desk_page', 'desk_approve_form', 'desk_reject_form', 'desk_judge_form',
+           'events_page']
 
 # %% ../../nbs/78a_api.webpages.ipynb #0d1d9683
 OUTCOME_FIELDS = [
@@ -193,6 +194,10 @@ entry {{ fmt(c.entry) }} · stop {{ fmt(c.stop) }} · target {{ fmt(c.target) }}
 <p class="thesis">{{ c.thesis }}</p>
 <ul class="checklist">{% for k in c.checklist %}<li>{{ '✔' if k.ok else '✘' }} <strong>{{ k.check }}</strong>: {{ k.note }}</li>{% endfor %}</ul>
 {% if c.warnings %}<p class="msg err">{{ c.warnings|join('; ') }}</p>{% endif %}
+{% set j = c.judgement %}{% if j %}<div class="judge" id="judge-{{ c.card_id }}"><strong>Judge: {{ 'TEMPLATE (no LLM)' if j.judge == 'template' else 'LLM ' ~ j.model }}</strong> · outcome {{ j.outcome }} · confidence {{ fmt(j.confidence) }} (advisory: levels and size stay the card's){% if j.note %} · {{ j.note }}{% endif %}
+<p>{{ j.thesis }}</p><ul class="risks">{% for r in j.risks %}<li>{{ r }}</li>{% endfor %}</ul>
+<p class="evidence">evidence: {% for e in j.evidence %}{{ e.fact }} = {{ e.value }}{{ '' if loop.last else ', ' }}{% endfor %}</p></div>{% endif %}
+<form class="inline judge" method="post" action="/ui/desk/cards/{{ c.card_id }}/judge"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Judge</button></form>
 <form class="inline approve" method="post" action="/ui/desk/cards/{{ c.card_id }}/approve"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Approve</button></form>
 <form class="inline reject" method="post" action="/ui/desk/cards/{{ c.card_id }}/reject"><input type="hidden" name="csrf" value="{{ s.csrf }}">
 <input name="reason" placeholder="reason" maxlength="500" required> <button>Reject</button></form></div>{% endfor %}</div>{% endfor %}
@@ -225,20 +230,23 @@ def desk_page(
     from aitrader.desk.accounts import accounts
     from aitrader.desk.cards import cards, count_cards
     from aitrader.desk.risk import kill_state
+    from aitrader.desk.judge import judgements
 
     cfg = api(request).cfg
     msg, kind = take_flash(request, s)
     pend = cards(cfg, "PENDING", limit=PAGE_CARDS, offset=page * PAGE_CARDS)
     acc, n_pend = accounts(cfg, None), count_cards(cfg, "PENDING")
+    js = judgements(cfg, list(pend["card_id"]))  # the latest judgement of each card on the page
     out = []
     for a in acc.to_dict("records"):
         k = kill_state(cfg, a["account_id"])
+        mine = pend[pend.account_id == a["account_id"]].to_dict("records")
         out.append(
             dict(
                 a,
                 paused=k["engaged"],
                 kill_rule=k["rule"],
-                cards=pend[pend.account_id == a["account_id"]].to_dict("records"),
+                cards=[dict(c, judgement=js.get(c["card_id"])) for c in mine],
             )
         )
     decided = cards(cfg, limit=30, decided=True).to_dict("records")
@@ -293,6 +301,20 @@ def desk_reject_form(
     except CardRefused as e:
         msg, kind = f"Refused ({e.code}): {e}", "err"
     return see_other(request, s, "/ui/desk", msg[:400], kind)
+
+# %% ../../nbs/78a_api.webpages.ipynb #92663ab3
+@router.post("/desk/cards/{card_id}/judge")
+def desk_judge_form(request: Request, card_id: str, csrf: str = Form(""), s: Session = Depends(session("admin"))):
+    "Judge a card (the LLM of AITRADER_LLM_URL, else the template); back to the queue, the judgement under the card."
+    from aitrader.desk.judge import judge_card
+
+    check_csrf(s, csrf)
+    try:
+        j = judge_card(api(request).cfg, card_id, actor=_actor(s))
+    except KeyError as e:
+        raise HTTPException(404, str(e).strip("'\""))
+    msg = f"Judged {card_id}: {j.judge} ({j.outcome}), confidence {j.confidence:.2f}"
+    return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
 
 # %% ../../nbs/78a_api.webpages.ipynb #63f40438
 TEMPLATES["events.html"] = """{% extends "base.html" %}{% block body %}

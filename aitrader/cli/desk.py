@@ -14,7 +14,7 @@ from rich.table import Table
 from ..core.config import get_config
 
 # %% auto #0
-__all__ = ['desk_app', 'audit_app', 'console', 'accounts_cmd', 'cards_cmd', 'show_cmd', 'approve_cmd', 'reject_cmd',
+__all__ = ['desk_app', 'audit_app', 'console', 'accounts_cmd', 'cards_cmd', 'show_cmd', 'judge_cmd', 'approve_cmd', 'reject_cmd',
            'session_cmd', 'hourly_cmd', 'release_cmd', 'transfer_cmd', 'transfer_decide_cmd', 'eod_cmd',
            'audit_verify_cmd', 'audit_anchor_cmd', 'audit_log_cmd', 'ingest_events_cmd']
 
@@ -102,11 +102,25 @@ def cards_cmd(
         f"{len(c)} card(s)",
     )
 
+# %% ../../nbs/90d_cli.desk.ipynb #640f9cec
+def _print_judgement(j) -> None:
+    "The judge's output under a card: who judged, thesis, confidence, risks, cited facts, checklist."
+    who = "TEMPLATE (no LLM)" if j.judge == "template" else f"LLM {j.model}"
+    console.print(f"[bold]judge[/bold]: {who}, outcome {j.outcome}, confidence {j.confidence:.2f}" +
+                  (f" ({j.note})" if j.note else ""))
+    console.print(j.thesis)
+    for r in j.risks:
+        console.print(f"  risk: {r}")
+    console.print("  evidence: " + ", ".join(f"{e.fact}={e.value}" for e in j.evidence))
+    for x in j.checklist:
+        console.print(f"  {'[green]pass[/green]' if x.passed else '[yellow]fail[/yellow]'} {x.item}: {x.note}")
+
 # %% ../../nbs/90d_cli.desk.ipynb #f21868b8
 @desk_app.command("show")
 def show_cmd(card_id: str):
-    "One card: thesis and guardrail checklist."
+    "One card: thesis, guardrail checklist and its latest judgement (`aitrader desk judge`)."
     from aitrader.desk.cards import card
+    from aitrader.desk.judge import judgement
 
     try:
         c = card(get_config(), card_id)
@@ -117,6 +131,22 @@ def show_cmd(card_id: str):
     )
     for x in c["checklist"]:
         console.print(f"  {'[green]ok[/green]' if x['ok'] else '[yellow]warn[/yellow]'} {x['check']}: {x['note']}")
+    j = judgement(get_config(), card_id)
+    if j is not None:
+        _print_judgement(j)
+
+# %% ../../nbs/90d_cli.desk.ipynb #e03a4a4a
+@desk_app.command("judge")
+def judge_cmd(card_id: str):
+    """Judge a card: the LLM of AITRADER_LLM_URL / AITRADER_LLM_MODEL (key AITRADER_LLM_KEY), else the offline template;
+    advisory only (direction, size and levels stay the card's), audited."""
+    from aitrader.desk.judge import judge_card
+
+    try:
+        j = judge_card(get_config(), card_id, actor=f"cli:{_actor(None)}")
+    except KeyError as e:
+        _fail(e)
+    _print_judgement(j)
 
 # %% ../../nbs/90d_cli.desk.ipynb #e7cc44d8
 @desk_app.command("approve")

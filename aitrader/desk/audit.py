@@ -78,6 +78,7 @@ KINDS = (
     "kill",
     "reset",
     "report",
+    "judge",  # an LLM or template judgement of a card (desk.judge): model, prompt sha256, latency, outcome
 )
 AUDIT_COLS = [
     *["seq", "at_utc", "kind", "account_id", "actor", "model_version", "ref", "payload", "prev_hash", "hash"],

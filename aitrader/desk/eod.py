@@ -15,14 +15,16 @@ from .funding import apply_funding, capital_tx
 from .book import book, bracket_api, desk_brackets
 from .cards import cards, make_cards
 from .approval import sync_cards
+from .judge import judge_cards
 from .risk import check_kills, kill_events, kill_state, snapshot, snapshots
 
 # %% auto #0
 __all__ = ['run_session', 'hourly_check', 'eod_report', 'plot_equity', 'plot_sectors', 'write_html']
 
 # %% ../../nbs/85g_desk.eod.ipynb #30c92990
-def run_session(cfg: Config | None, day, actor: str = "system:desk") -> dict:
-    "One session's unattended steps (above); {'funded', 'transitions', 'executed', 'closed', 'kills', 'cards'}."
+def run_session(cfg: Config | None, day, actor: str = "system:desk", judge: bool = True) -> dict:
+    """One session's unattended steps (above); {'funded', 'transitions', 'executed', 'closed', 'kills', 'cards',
+    'judged'}. `judge`: each new card judged (`desk.judge`: the LLM of AITRADER_LLM_URL, else the template)."""
     cfg, d = cfg or get_config(), pd.Timestamp(day).normalize()
     funded = [t for a in accounts(cfg).account_id for t in apply_funding(cfg, a, d)]
     B = bracket_api()
@@ -33,7 +35,8 @@ def run_session(cfg: Config | None, day, actor: str = "system:desk") -> dict:
     snap = snapshot(cfg, d, "eod")
     kills = check_kills(cfg, d, snap, actor="system:risk")
     new = make_cards(cfg, d)
-    return dict(funded=len(funded), transitions=len(tr), **sy, kills=kills, cards=len(new))
+    judged = judge_cards(cfg, list(new["card_id"])) if judge else 0
+    return dict(funded=len(funded), transitions=len(tr), **sy, kills=kills, cards=len(new), judged=judged)
 
 # %% ../../nbs/85g_desk.eod.ipynb #faaecc91
 def hourly_check(cfg: Config | None, at) -> dict:
