@@ -43,12 +43,14 @@ def test_main_job_end_to_end_and_idempotent(home, data_dir):
     assert ("is a bootstrap model with no measured skill" in out) or ("walk-forward Rank IC 5d" in out), out
     assert "Next" in out and "aitrader benchmark" in out and out.rstrip().splitlines()[-1].startswith("data: ")
     assert SignalStore(cfg, read_only=True).violations().empty
-    from aitrader.signals.daily import DAILY_PARAMS
-    buys = s1[s1.direction == "BUY"]          # the top-k rule: k BUYs, each with its rank and the ranker's attributions
-    assert len(buys) == DAILY_PARAMS.k, s1[["symbol", "direction"]]
+    from aitrader.signals.daily import BOOK_PARAMS
+    buys = s1[s1.direction == "BUY"]   # the book rule on an empty book: k entries, each with its rank and attributions
+    assert len(buys) == BOOK_PARAMS.k, s1[["symbol", "direction"]]
+    assert (s1.direction != "SELL").all()   # nothing is held yet, so nothing exits
     for r in buys.reasons:
         r = list(r) if not isinstance(r, str) else __import__("json").loads(r)
-        assert r[0].startswith("BUY: rank ") and "score percentile" in r[0], r
+        assert r[0].startswith("book: ENTER at 1/5 of the book"), r
+        assert r[1].startswith("BUY: rank ") and "score percentile" in r[1], r
         assert any(x.startswith("top attributions: ") for x in r), r
     # a second run: no count changes, the same signals
     r2 = _main(home)

@@ -153,7 +153,7 @@ def _book_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     }[fz.book]
     if fz.missing:
         return [say, "missing input: model output NaN or close/ATR not positive (no levels)"]
-    return [say] + (_level_reasons(fz, lv, p) if fz.dir != 0 else [])
+    return [say] + (_topk_reasons(r, fz, lv, p) if fz.dir != 0 else [])  # rank, attributions, levels
 
 # %% ../../nbs/52_signals.decision.ipynb #190259b0
 def _topk_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
