@@ -12,9 +12,9 @@ from .portfolio import PortfolioConfig, PortfolioResult, topk_portfolio
 from .index_methods import index_method_portfolios
 
 # %% auto #0
-__all__ = ['PORTFOLIO_GRID', 'ADV_LIMIT', 'SPLIT_METRICS', 'GRID_VIEW', 'buy_and_hold', 'trade_count', 'equal_weight',
-           'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'grid_configs', 'portfolio_grid', 'year_table',
-           'grid_summary']
+__all__ = ['PORTFOLIO_GRID', 'MAX_WEEKLY_TURNOVER', 'ADV_LIMIT', 'SPLIT_METRICS', 'GRID_VIEW', 'buy_and_hold', 'trade_count',
+           'equal_weight', 'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'grid_configs', 'portfolio_grid',
+           'year_table', 'grid_summary']
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #01123677
 def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
@@ -111,13 +111,14 @@ def portfolio_table(
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #ddb59ceb
 PORTFOLIO_GRID = dict(
-    k=(10, 20),
-    buffer=(0, 10),
-    rebalance=(5, 10),
+    k=(10, 20, 30),
+    buffer=(0, 10, 20),
+    rebalance=(5, 10, 20),
     weighting=("equal", "inverse_vol"),
     regime_low=(1.0, 0.5),
-    sector_cap=(None, 0.25),
-)  # 64 configurations
+    sector_cap=(0.25,),
+)  # 108 configurations
+MAX_WEEKLY_TURNOVER = 0.20  # the choice: best selection-year Sharpe among configs turning over <= 20% a week (#28)
 ADV_LIMIT = 0.02  # a position <= 2% of its 20-session median traded value (INR)
 SPLIT_METRICS = ("cagr", "sharpe", "max_drawdown", "turnover", "weekly_turnover", "cost_drag")
 
@@ -171,12 +172,14 @@ def portfolio_grid(
     sectors: dict | None = None,  # {symbol: sector} for the sector cap
     adv_limit: float | None = ADV_LIMIT,
     equity_out: dict | None = None,  # filled with {name: equity frame} of the chosen config and the benchmarks
+    max_weekly_turnover: float | None = MAX_WEEKLY_TURNOVER,  # only configs at or under it (selection years) may win
 ) -> pd.DataFrame:
     """One row per configuration and per benchmark (ew_buy_hold, ew_universe, nifty50_index, momentum_30, ...):
     `SPLIT_METRICS` on the selection years (`_sel`) and the later years (`_eval`), hold_sessions (`mean_hold`),
     `ir_eval` (information ratio over
     ew_universe, or ew_buy_hold, on the later years); `chosen` marks the best Sharpe on the selection years (the later
-    years never choose). attrs: n_configs, chosen (its name)."""
+    years never choose; with `max_weekly_turnover`, only configs at or under it on the selection years compete).
+    attrs: n_configs, chosen (its name), turnover_capped (whether the cap left configs out)."""
     cfgs = grid_configs(grid, buffer, cost)
     rows, eqs = {}, {}
     for name, pc in cfgs.items():
@@ -208,7 +211,12 @@ def portfolio_grid(
     base = eqs.get("ew_universe", eqs.get("ew_buy_hold"))
     late = lambda e: e[e.index.year > max(select_years)]
     out["ir_eval"] = [excess_ir(late(eqs[n]), late(base)) for n in out.index]
-    best = out.loc[list(cfgs), "sharpe_sel"].astype(float).idxmax()
+    cand = out.loc[list(cfgs)]
+    if max_weekly_turnover is not None and "weekly_turnover_sel" in cand:
+        ok = cand[cand["weekly_turnover_sel"].astype(float) <= max_weekly_turnover]
+        cand = ok if len(ok) else cand  # none qualifies: the best overall (attrs say so)
+    out.attrs["turnover_capped"] = bool(max_weekly_turnover is not None and len(cand) < len(cfgs))
+    best = cand["sharpe_sel"].astype(float).idxmax()
     out = out.assign(chosen=out.index == best)
     out.attrs |= dict(n_configs=len(cfgs), chosen=best)
     if equity_out is not None:
