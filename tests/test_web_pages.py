@@ -101,7 +101,7 @@ def test_desk_page_shows_the_judge(site, monkeypatch):
     assert 'class="judge"' not in a.get("/ui/desk").text
     assert a.post(f"/ui/desk/cards/{ids[0]}/judge", data={}).status_code == 403                          # no CSRF token
     before = cards(cfg).set_index("card_id").loc[ids[0], ["qty", "entry", "stop", "target", "status"]].to_dict()
-    r = a.post(f"/ui/desk/cards/{ids[0]}/judge", data={"csrf": csrf_token(keys["admin"])})
+    r = a.post(f"/ui/desk/cards/{ids[0]}/judge", data={"csrf": csrf_token(a.cookies.get(COOKIE))})  # the session token
     assert r.status_code == 200 and "Judged" in r.text
     box = r.text.split(f'id="judge-{ids[0]}"')[1].split("</div>")[0]
     assert "TEMPLATE (no LLM)" in box and "evidence: symbol = " in box and f'id="judge-{ids[1]}"' not in r.text

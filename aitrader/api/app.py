@@ -95,7 +95,8 @@ def serve(
     cfg: Config | None = None,
     workers: int = 1,  # uvicorn worker processes; more than 1 needs AITRADER_DB_URL (PostgreSQL)
 ) -> None:
-    """Run the API with uvicorn: one process on DuckDB (one writing process per file), `workers` processes on PostgreSQL.
+    """Run the API with uvicorn: one process on DuckDB (one writing process per file),
+    `workers` processes on PostgreSQL.
     Raises `ValueError`."""
     import uvicorn
 

@@ -44,44 +44,64 @@ TEMPLATES = {
 <link rel="stylesheet" href="/ui/static/app.css"></head><body>
 <header><strong>aitrader</strong>{% for n in nav %}<a href="{{ n.path }}">{{ n.label }}</a>{% endfor %}
 {% if s %}<span class="me">{{ s.who.name }} · <span id="tier">{{ s.who.tier }}</span>
-<form class="inline" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Sign out</button></form></span>{% endif %}
+<form class="inline" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{ s.csrf }}">
+<button>Sign out</button></form></span>{% endif %}
 </header><main><h1>{{ title }}</h1>
 {% if msg %}<p class="msg {{ msg_kind or '' }}" id="msg">{{ msg }}</p>{% endif %}
 {% block body %}{% endblock %}</main></body></html>""",
     "login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
 <input type="hidden" name="csrf" value="{{ login_csrf }}">
-<label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br><button>Sign in</button></form></div>{% endblock %}""",
+<label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br>
+<button>Sign in</button></form></div>{% endblock %}""",
     "signals.html": """{% extends "base.html" %}{% block body %}
 <form class="card" method="get"><label>Direction <select name="direction"><option value="">all</option>
-{% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select></label>
+{% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select>
+</label>
 <label>Min confidence <input name="min_conf" type="number" step="0.05" min="0" max="1" value="{{ f.min_conf or '' }}" style="width:5rem"></label>
 <label>Symbol <input name="q" value="{{ f.q or '' }}" size="10"></label> <button>Filter</button></form>
-<p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong> · {{ total }} signal(s){{ ', ' ~ rows|length ~ ' on this page' if next_url or cursor }} · {{ s.view_tier }} view</p>
+<p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong>
+· {{ total }} signal(s){{ ', ' ~ rows|length ~ ' on this page' if next_url or cursor }} · {{ s.view_tier }} view</p>
 <div class="card scroll"><table id="signals"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt(r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "signal.html": """{% extends "base.html" %}{% block body %}
-<div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span> · confidence {{ fmt(r.confidence) }} · as of {{ r.as_of }}
+<div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span>
+· confidence {{ fmt(r.confidence) }} · as of {{ r.as_of }}
 {% if r.status %} · status <span class="pill" id="status">{{ r.status }}</span>{% endif %}
-{% if levels %}<p id="levels">{% for l in levels %}{{ l.title }} <strong>{{ fmt(l.price) }}</strong>{{ ' · ' if not loop.last }}{% endfor %}</p>{% endif %}</div>
+{% if levels %}<p id="levels">{% for l in levels %}{{ l.title }}
+<strong>{{ fmt(l.price) }}</strong>{{ ' · ' if not loop.last }}{% endfor %}</p>{% endif %}</div>
 <div class="card"><div class="tabs">{% for tf in charts %}<button data-tf="{{ tf }}" class="{{ 'on' if loop.first }}">{{ tf }}</button>{% endfor %}</div>
-{% if charts %}<div id="chart" class="chart"></div>{% else %}<p id="no-chart">No stored bars for {{ r.symbol }}.</p>{% endif %}
+{% if charts %}<div id="chart" class="chart">
+</div>{% else %}<p id="no-chart">No stored bars for {{ r.symbol }}.</p>{% endif %}
 <script type="application/json" id="chart-data">{{ chart_json|safe }}</script></div>
-{% if zones %}<div class="card scroll"><h3>SMC zones (active at {{ r.as_of }})</h3><table id="zones"><tr><th>zone</th><th>bottom</th><th>top</th><th>since</th></tr>
-{% for z in zones %}<tr><td>{{ z.label }}</td><td>{{ fmt(z.bottom) }}</td><td>{{ fmt(z.top) }}</td><td>{{ z.since }}</td></tr>{% endfor %}</table></div>{% endif %}
-{% if r.reasons %}<div class="card"><h3>Reasons</h3><ul id="reasons">{% for x in r.reasons %}<li>{{ x }}</li>{% endfor %}</ul></div>{% endif %}
-<div class="card" id="outcome"><h3>Outcome</h3>{% if outcome %}<table>{% for k, v in outcome.items() %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table>{% else %}<p>Not known yet.</p>{% endif %}</div>
-{% if can_execute %}<div class="card"><h3>Paper order (BUY only)</h3><form method="post" action="/ui/signals/{{ r.id }}/execute" id="execute">
-<input type="hidden" name="csrf" value="{{ s.csrf }}"><label>Quantity <input name="qty" type="number" min="1" value="1" style="width:6rem"></label> <button>Execute</button></form></div>{% endif %}
-<div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table></div>
-<script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/static/chart.js"></script>{% endblock %}""",
+{% if zones %}<div class="card scroll"><h3>SMC zones (active at {{ r.as_of }})</h3><table id="zones"><tr><th>zone</th>
+<th>bottom</th><th>top</th><th>since</th></tr>
+{% for z in zones %}<tr><td>{{ z.label }}</td><td>{{ fmt(z.bottom) }}</td><td>{{ fmt(z.top) }}</td>
+<td>{{ z.since }}</td></tr>{% endfor %}</table></div>{% endif %}
+{% if r.reasons %}<div class="card"><h3>Reasons</h3>
+<ul id="reasons">{% for x in r.reasons %}<li>{{ x }}</li>{% endfor %}</ul></div>{% endif %}
+<div class="card" id="outcome"><h3>Outcome</h3>{% if outcome %}<table>{% for k, v in outcome.items() %}<tr>
+<th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table>{% else %}<p>Not known yet.</p>{% endif %}</div>
+{% if can_execute %}<div class="card"><h3>Paper order (BUY only)</h3>
+<form method="post" action="/ui/signals/{{ r.id }}/execute" id="execute">
+<input type="hidden" name="csrf" value="{{ s.csrf }}">
+<label>Quantity <input name="qty" type="number" min="1" value="1" style="width:6rem"></label> <button>Execute</button>
+</form></div>{% endif %}
+<div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td>
+</tr>{% endfor %}</table></div>
+<script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/static/chart.js">
+</script>{% endblock %}""",
     "runs.html": """{% extends "base.html" %}{% block body %}
 <div class="card" id="health">Store: <strong>{{ 'reachable' if health.ok else 'degraded' }}</strong>{% if health.stale %} (stale){% endif %} ·
-latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if health.kill else 'released' }}</strong>{% if health.error %}<br><code>{{ health.error }}</code>{% endif %}</div>
+latest signals {{ health.latest or '-' }} · kill switch
+<strong>{{ 'ENGAGED' if health.kill else 'released' }}</strong>{% if health.error %}<br>
+<code>{{ health.error }}</code>{% endif %}</div>
 <div class="card scroll"><table id="runs"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
+{% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table>
+</div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "admin.html": """{% extends "base.html" %}{% block body %}
-{% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code></p>{% endif %}
+{% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code>
+</p>{% endif %}
 <div class="card"><h3>Kill switch: <span id="kill-state">{{ 'ENGAGED' if kill.engaged else 'released' }}</span></h3>
 {% if kill.engaged %}<p>{{ kill.reason }} (by {{ kill.set_by }}, {{ kill.set_at }})</p>{% endif %}
 <form method="post" action="/ui/admin/kill" id="kill-form"><input type="hidden" name="csrf" value="{{ s.csrf }}">
@@ -91,22 +111,34 @@ latest signals {{ health.latest or '-' }} · kill switch <strong>{{ 'ENGAGED' if
 <div class="card"><h3>Jobs</h3>{% for job, field, ph in [("daily", "run_date", "YYYY-MM-DD (default: last session)"), ("hourly", "at", "YYYY-MM-DD HH:MM")] %}
 <form method="post" action="/ui/admin/run/{{ job }}"><input type="hidden" name="csrf" value="{{ s.csrf }}">
 <input name="{{ field }}" placeholder="{{ ph }}" size="28"> <button>Run {{ job }}</button></form>{% endfor %}</div>
-<div class="card"><h3>Keys</h3><form method="post" action="/ui/admin/keys"><input type="hidden" name="csrf" value="{{ s.csrf }}">
-<select name="tier">{% for t in tiers %}<option>{{ t }}</option>{% endfor %}</select> <input name="name" placeholder="name" maxlength="100" required> <button>Create key</button></form>
-<div class="scroll"><table id="keys"><tr><th>id</th><th>name</th><th>tier</th><th>created</th><th>revoked</th><th></th></tr>
-{% for k in keys %}<tr><td>{{ k.key_id }}</td><td>{{ k.name }}</td><td>{{ k.tier }}</td><td>{{ fmt(k.created_at) }}</td><td>{{ fmt(k.revoked_at) }}</td>
-<td>{% if not k.revoked_at %}<form class="inline" method="post" action="/ui/admin/keys/{{ k.key_id }}/revoke"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Revoke</button></form>{% endif %}</td></tr>{% endfor %}
+<div class="card"><h3>Keys</h3><form method="post" action="/ui/admin/keys">
+<input type="hidden" name="csrf" value="{{ s.csrf }}">
+<select name="tier">{% for t in tiers %}<option>{{ t }}</option>{% endfor %}</select>
+<input name="name" placeholder="name" maxlength="100" required> <button>Create key</button></form>
+<div class="scroll"><table id="keys"><tr><th>id</th><th>name</th><th>tier</th><th>created</th><th>revoked</th><th>
+</th></tr>
+{% for k in keys %}<tr><td>{{ k.key_id }}</td><td>{{ k.name }}</td><td>{{ k.tier }}</td>
+<td>{{ fmt(k.created_at) }}</td><td>{{ fmt(k.revoked_at) }}</td>
+<td>{% if not k.revoked_at %}<form class="inline" method="post" action="/ui/admin/keys/{{ k.key_id }}/revoke">
+<input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Revoke</button></form>{% endif %}</td></tr>{% endfor %}
 </table></div></div>{% endblock %}""",
     "elite.html": """{% extends "base.html" %}{% block body %}
-<div class="card"><h3>Automatic execution: <span id="auto-state">{{ 'on' if auto and auto.enabled else 'off' }}</span></h3>
-<form method="post" action="/ui/elite/auto"><input type="hidden" name="csrf" value="{{ s.csrf }}"><input type="hidden" name="enabled" value="{{ 'false' if auto and auto.enabled else 'true' }}">
+<div class="card"><h3>Automatic execution: <span id="auto-state">{{ 'on' if auto and auto.enabled else 'off' }}</span>
+</h3>
+<form method="post" action="/ui/elite/auto"><input type="hidden" name="csrf" value="{{ s.csrf }}">
+<input type="hidden" name="enabled" value="{{ 'false' if auto and auto.enabled else 'true' }}">
 <button id="auto-toggle">{{ 'Turn off' if auto and auto.enabled else 'Turn on' }}</button></form>
 {% if auto %}<p>max {{ auto.max_open_positions }} positions · {{ fmt(auto.max_notional) }} INR per symbol · daily loss limit {{ fmt(auto.daily_loss_limit) }} INR</p>{% endif %}
 <p>Kill switch: <strong>{{ 'ENGAGED: no order is accepted' if kill.engaged else 'released' }}</strong></p></div>
-<div class="card scroll"><h3>Positions</h3><table id="positions"><tr><th>symbol</th><th>qty</th><th>cost (INR)</th><th>avg cost</th></tr>
-{% for p in positions %}<tr><td>{{ p.symbol }}</td><td>{{ p.qty }}</td><td>{{ fmt(p.cost) }}</td><td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table></div>
-<div class="card scroll"><h3>Orders</h3><table id="orders"><tr><th>id</th><th>signal</th><th>qty</th><th>type</th><th>status</th><th>created</th></tr>
-{% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td><td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
+<div class="card scroll"><h3>Positions</h3><table id="positions"><tr><th>symbol</th><th>qty</th><th>cost (INR)</th>
+<th>avg cost</th></tr>
+{% for p in positions %}<tr><td>{{ p.symbol }}</td><td>{{ p.qty }}</td><td>{{ fmt(p.cost) }}</td>
+<td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table></div>
+<div class="card scroll"><h3>Orders</h3><table id="orders"><tr><th>id</th><th>signal</th><th>qty</th><th>type</th>
+<th>status</th><th>created</th></tr>
+{% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td>
+<td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table>
+</div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
 }
 
 # %% ../../nbs/78b_api.templates.ipynb #33673ab5
@@ -146,7 +178,8 @@ def render(name: str, s: Session | None = None, status: int = 200, **ctx) -> HTM
 # %% ../../nbs/78b_api.templates.ipynb #5a862280
 CHART_JS = r"""
 (function(){
-  const el = document.getElementById('chart'); const data = JSON.parse(document.getElementById('chart-data').textContent || '{}');
+  const el = document.getElementById('chart');
+  const data = JSON.parse(document.getElementById('chart-data').textContent || '{}');
   window.aitraderChart = {ready: false, levels: [], zones: 0, bars: 0, tf: null};
   if (!el || !window.LightweightCharts) return;
   const chart = LightweightCharts.createChart(el, {autoSize: true, layout: {background: {color: '#ffffff'}, textColor: '#222'},
@@ -166,7 +199,8 @@ CHART_JS = r"""
     window.aitraderChart = {ready: true, levels: levels, zones: (c.zones || []).length, bars: c.bars.length, tf: tf};
   }
   document.querySelectorAll('.tabs button').forEach(b => b.addEventListener('click', () => {
-    document.querySelectorAll('.tabs button').forEach(x => x.classList.remove('on')); b.classList.add('on'); draw(b.dataset.tf); }));
+    document.querySelectorAll('.tabs button').forEach(x => x.classList.remove('on')); b.classList.add('on');
+    draw(b.dataset.tf); }));
   const first = Object.keys(data.charts || {})[0]; if (first) draw(first);
 })();
 """

@@ -122,7 +122,8 @@ def equity_points(eq: pd.DataFrame) -> list[dict]:
 
 # %% ../../nbs/78a_api.webpages.ipynb #87d4e7af
 TEMPLATES["track.html"] = """{% extends "base.html" %}{% block body %}
-<p>{{ n }} tracked signal(s), every one taken at its planned size after costs; intervals are 95% bootstrap intervals of the mean.
+<p>{{ n }} tracked signal(s), every one taken at its planned size after costs;
+intervals are 95% bootstrap intervals of the mean.
 {% if s.view_tier == 'basic' %}Pro keys see the split by model, source, direction and regime.{% endif %}</p>
 <div class="card scroll"><table id="record"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in rows %}<tr>{% for c in cols %}<td>{{ r[c] }}</td>{% endfor %}</tr>{% endfor %}</table>
@@ -130,12 +131,14 @@ TEMPLATES["track.html"] = """{% extends "base.html" %}{% block body %}
 {% if show_equity %}<div class="card"><h3>Equity of every signal at its planned size (INR, from {{ capital }})</h3>
 {% if equity %}<div id="equity" class="chart"></div>{% else %}<p id="no-equity">No closed signal yet.</p>{% endif %}
 <script type="application/json" id="equity-data">{{ equity_json|safe }}</script></div>
-<script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/track/equity.js"></script>{% endif %}
+<script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/track/equity.js">
+</script>{% endif %}
 {% endblock %}"""
 
 EQUITY_JS = r"""
 (function(){
-  const el = document.getElementById('equity'); const pts = JSON.parse(document.getElementById('equity-data').textContent || '[]');
+  const el = document.getElementById('equity');
+  const pts = JSON.parse(document.getElementById('equity-data').textContent || '[]');
   window.aitraderEquity = {ready: false, points: pts.length};
   if (!el || !window.LightweightCharts || !pts.length) return;
   const chart = LightweightCharts.createChart(el, {autoSize: true, layout: {background: {color: '#ffffff'}, textColor: '#222'}});
@@ -185,28 +188,39 @@ def track_page(request: Request, s: Session = Depends(session())):
 # %% ../../nbs/78a_api.webpages.ipynb #6f43db05
 PAGE_CARDS = 100  # PENDING cards per page of /ui/desk
 TEMPLATES["desk.html"] = """{% extends "base.html" %}{% block body %}
-<p>Session <strong id="session-day">{{ day }}</strong> · approving opens a bracket on the paper broker; every decision is audited.</p>
-{% for a in accounts %}<div class="card account" id="account-{{ a.account_id }}"><h3>{{ a.name }} <small>({{ a.account_id }}, {{ a.kind }})</small>
+<p>Session <strong id="session-day">{{ day }}</strong>
+· approving opens a bracket on the paper broker; every decision is audited.</p>
+{% for a in accounts %}<div class="card account" id="account-{{ a.account_id }}">
+<h3>{{ a.name }} <small>({{ a.account_id }}, {{ a.kind }})</small>
 {% if a.paused %}<span class="pill err">paused: {{ a.kill_rule }}</span>{% endif %}</h3>
 {% if not a.cards %}<p class="none">No pending card.</p>{% endif %}
-{% for c in a.cards %}<div class="card pending" id="{{ c.card_id }}"><strong>{{ c.symbol }}</strong> · {{ c.as_of }} · qty {{ c.qty }} ·
+{% for c in a.cards %}<div class="card pending" id="{{ c.card_id }}">
+<strong>{{ c.symbol }}</strong> · {{ c.as_of }} · qty {{ c.qty }} ·
 entry {{ fmt(c.entry) }} · stop {{ fmt(c.stop) }} · target {{ fmt(c.target) }} · R:R {{ fmt(c.rr) }} · risk {{ fmt(c.risk_inr) }} INR · expires {{ c.expires_on }}
 <p class="thesis">{{ c.thesis }}</p>
-<ul class="checklist">{% for k in c.checklist %}<li>{{ '✔' if k.ok else '✘' }} <strong>{{ k.check }}</strong>: {{ k.note }}</li>{% endfor %}</ul>
+<ul class="checklist">{% for k in c.checklist %}<li>{{ '✔' if k.ok else '✘' }}
+<strong>{{ k.check }}</strong>: {{ k.note }}</li>{% endfor %}</ul>
 {% if c.warnings %}<p class="msg err">{{ c.warnings|join('; ') }}</p>{% endif %}
 {% set j = c.judgement %}{% if j %}<div class="judge" id="judge-{{ c.card_id }}"><strong>Judge: {{ 'TEMPLATE (no LLM)' if j.judge == 'template' else 'LLM ' ~ j.model }}</strong> · outcome {{ j.outcome }} · confidence {{ fmt(j.confidence) }} (advisory: levels and size stay the card's){% if j.note %} · {{ j.note }}{% endif %}
 <p>{{ j.thesis }}</p><ul class="risks">{% for r in j.risks %}<li>{{ r }}</li>{% endfor %}</ul>
 <p class="evidence">evidence: {% for e in j.evidence %}{{ e.fact }} = {{ e.value }}{{ '' if loop.last else ', ' }}{% endfor %}</p></div>{% endif %}
-<form class="inline judge" method="post" action="/ui/desk/cards/{{ c.card_id }}/judge"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Judge</button></form>
-<form class="inline approve" method="post" action="/ui/desk/cards/{{ c.card_id }}/approve"><input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Approve</button></form>
-<form class="inline reject" method="post" action="/ui/desk/cards/{{ c.card_id }}/reject"><input type="hidden" name="csrf" value="{{ s.csrf }}">
-<input name="reason" placeholder="reason" maxlength="500" required> <button>Reject</button></form></div>{% endfor %}</div>{% endfor %}
+<form class="inline judge" method="post" action="/ui/desk/cards/{{ c.card_id }}/judge">
+<input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Judge</button></form>
+<form class="inline approve" method="post" action="/ui/desk/cards/{{ c.card_id }}/approve">
+<input type="hidden" name="csrf" value="{{ s.csrf }}"><button>Approve</button></form>
+<form class="inline reject" method="post" action="/ui/desk/cards/{{ c.card_id }}/reject">
+<input type="hidden" name="csrf" value="{{ s.csrf }}">
+<input name="reason" placeholder="reason" maxlength="500" required> <button>Reject</button></form>
+</div>{% endfor %}</div>{% endfor %}
 {% if page or more %}<p id="pages">{{ n_pending }} pending cards, page {{ page + 1 }}:
 {% if page %}<a id="prev-page" href="/ui/desk?page={{ page - 1 }}">newer</a>{% endif %}
 {% if more %}<a id="next-page" href="/ui/desk?page={{ page + 1 }}">older</a>{% endif %}</p>{% endif %}
 {% if not accounts %}<p class="card" id="no-accounts">No desk account: create one with `aitrader desk account create`.</p>{% endif %}
-{% if decided %}<div class="card scroll"><h3>Decided cards</h3><table id="decided"><tr><th>card</th><th>account</th><th>symbol</th><th>status</th><th>reason</th><th>bracket</th></tr>
-{% for c in decided %}<tr><td>{{ c.card_id }}</td><td>{{ c.account_id }}</td><td>{{ c.symbol }}</td><td>{{ c.status }}</td><td>{{ c.reason or '' }}</td><td>{{ c.bracket_id or '' }}</td></tr>{% endfor %}</table></div>{% endif %}
+{% if decided %}<div class="card scroll"><h3>Decided cards</h3><table id="decided"><tr><th>card</th><th>account</th>
+<th>symbol</th><th>status</th><th>reason</th><th>bracket</th></tr>
+{% for c in decided %}<tr><td>{{ c.card_id }}</td><td>{{ c.account_id }}</td><td>{{ c.symbol }}</td>
+<td>{{ c.status }}</td><td>{{ c.reason or '' }}</td><td>{{ c.bracket_id or '' }}</td></tr>{% endfor %}</table>
+</div>{% endif %}
 {% endblock %}"""
 
 # %% ../../nbs/78a_api.webpages.ipynb #adbbd740
@@ -314,7 +328,7 @@ def desk_judge_form(request: Request, card_id: str, csrf: str = Form(""), s: Ses
     except KeyError as e:
         raise HTTPException(404, str(e).strip("'\""))
     msg = f"Judged {card_id}: {j.judge} ({j.outcome}), confidence {j.confidence:.2f}"
-    return RedirectResponse("/ui/desk?" + urlencode({"msg": msg[:400]}), 303)
+    return see_other(request, s, "/ui/desk", msg[:400], "ok")
 
 # %% ../../nbs/78a_api.webpages.ipynb #63f40438
 TEMPLATES["events.html"] = """{% extends "base.html" %}{% block body %}
@@ -325,9 +339,11 @@ maxlength="20"> Day <input name="day" type="date" value="{{ day }}"> <button>Sho
 <th>type</th><th>stance</th><th>gist</th><th>source</th></tr>
 {% for e in rows %}<tr><td><a href="/ui/events?day={{ e.event_date }}">{{ e.event_date }}</a></td>
 <td><a href="/ui/events?symbol={{ e.symbol }}">{{ e.symbol }}</a></td><td>{{ e.kind }}</td><td>{{ e.category }}</td>
-<td>{{ e.event_type }}</td><td>{{ e.stance }}{{ ' (' + e.stance_rule + ')' if e.stance_rule }}</td><td>{{ e.text[:240] }}</td>
+<td>{{ e.event_type }}</td><td>{{ e.stance }}{{ ' (' + e.stance_rule + ')' if e.stance_rule }}</td>
+<td>{{ e.text[:240] }}</td>
 <td>{{ e.src_file }}:{{ e.src_line }}</td></tr>{% endfor %}</table>
-{% if not rows %}<p id="no-events">No stored event here: <code>aitrader ingest-events --path DIR</code> stores a bulletin.</p>
+{% if not rows %}<p id="no-events">No stored event here: <code>aitrader ingest-events --path DIR</code>
+stores a bulletin.</p>
 {% endif %}</div>{% endblock %}"""
 
 # %% ../../nbs/78a_api.webpages.ipynb #2d8f390c

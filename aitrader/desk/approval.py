@@ -40,7 +40,8 @@ def _human(actor: str) -> str:
 
 # %% ../../nbs/85g_desk.approval.ipynb #2d4f0f1f
 def exit_policy(m: Mandate, account_id: str) -> dict:
-    """The bracket exit policy of a card: its own stop and target, trailing per the mandate, a time exit at the mandate's
+    """The bracket exit policy of a card: its own stop and target, trailing per the mandate,
+    a time exit at the mandate's
     longest horizon."""
     return dict(
         name=f"desk:{account_id}",

@@ -56,7 +56,8 @@ def new_id(prefix: str) -> str:
 # %% ../../nbs/85e_desk.audit.ipynb #3be488d3
 AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS desk_audit (seq BIGINT PRIMARY KEY, at_utc TEXT NOT NULL, kind TEXT NOT NULL, account_id TEXT,
-  actor TEXT NOT NULL, model_version TEXT, ref TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  actor TEXT NOT NULL, model_version TEXT, ref TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
 ALTER TABLE desk_audit ADD COLUMN IF NOT EXISTS mac TEXT;
 """
 register_schema("audit", AUDIT_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)

@@ -24,11 +24,16 @@ __all__ = ['CARD_STATUSES', 'CARDS_DDL', 'C_DDLS', 'CARD_COLS', 'thesis', 'regim
 CARD_STATUSES = ("PENDING", "APPROVED", "REJECTED", "EXECUTED", "CLOSED", "EXPIRED")
 CARDS_DDL = """
 CREATE TABLE IF NOT EXISTS desk_cards (card_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, signal_id TEXT NOT NULL, as_of DATE NOT NULL,
-  symbol TEXT NOT NULL, sector TEXT, mandate_version INTEGER NOT NULL, model_version TEXT, rank INTEGER, score DOUBLE PRECISION,
-  entry DOUBLE PRECISION NOT NULL, qty BIGINT NOT NULL, size_inr DOUBLE PRECISION NOT NULL, stop DOUBLE PRECISION NOT NULL,
-  target DOUBLE PRECISION NOT NULL, trail_on BOOLEAN NOT NULL, trail_atr DOUBLE PRECISION, risk_inr DOUBLE PRECISION NOT NULL,
-  reward_inr DOUBLE PRECISION NOT NULL, rr DOUBLE PRECISION NOT NULL, horizon INTEGER, thesis TEXT NOT NULL, checklist TEXT NOT NULL,
-  warnings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, expires_on DATE NOT NULL, bracket_id TEXT, pnl DOUBLE PRECISION,
+  symbol TEXT NOT NULL, sector TEXT, mandate_version INTEGER NOT NULL, model_version TEXT, rank INTEGER,
+  score DOUBLE PRECISION,
+  entry DOUBLE PRECISION NOT NULL, qty BIGINT NOT NULL, size_inr DOUBLE PRECISION NOT NULL,
+  stop DOUBLE PRECISION NOT NULL,
+  target DOUBLE PRECISION NOT NULL, trail_on BOOLEAN NOT NULL, trail_atr DOUBLE PRECISION,
+  risk_inr DOUBLE PRECISION NOT NULL,
+  reward_inr DOUBLE PRECISION NOT NULL, rr DOUBLE PRECISION NOT NULL, horizon INTEGER, thesis TEXT NOT NULL,
+  checklist TEXT NOT NULL,
+  warnings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, expires_on DATE NOT NULL, bracket_id TEXT,
+  pnl DOUBLE PRECISION,
   created_at TIMESTAMPTZ NOT NULL, decided_at TIMESTAMPTZ, decided_by TEXT, UNIQUE (account_id, signal_id));
 """
 register_schema("cards", CARDS_DDL)  # PostgreSQL: created by the migrations (aitrader.storage.migrations)
@@ -81,9 +86,12 @@ def thesis(sig: dict, prop: dict, m: Mandate) -> str:
     if att:
         s += f" Strongest drivers: {att}."
     s += (
-        f" Buy {prop['qty']} at {prop['entry']:,.2f} ({prop['size_inr']:,.0f} INR), stop {prop['stop']:,.2f} ({m.stop_atr:g} ATR), "
-        f"target {prop['target']:,.2f} ({m.target_atr:g} ATR): risk {prop['risk_inr']:,.0f} INR for {prop['reward_inr']:,.0f} INR (R:R {prop['rr']:.1f})"
-        f"{', trailing ' + format(m.trail_atr, 'g') + ' ATR' if m.trailing else ''}; size set by {prop['bound_by']} under the {m.objective} mandate."
+        f" Buy {prop['qty']} at {prop['entry']:,.2f} ({prop['size_inr']:,.0f} INR), stop {prop['stop']:,.2f} "
+        f"({m.stop_atr:g} ATR), "
+        f"target {prop['target']:,.2f} ({m.target_atr:g} ATR): risk {prop['risk_inr']:,.0f} INR for "
+        f"{prop['reward_inr']:,.0f} INR (R:R {prop['rr']:.1f})"
+        f"{', trailing ' + format(m.trail_atr, 'g') + ' ATR' if m.trailing else ''}; size set by {prop['bound_by']} "
+        f"under the {m.objective} mandate."
     )
     return s
 
@@ -260,7 +268,8 @@ def make_cards(
                     pnl=None,
                 )
                 n = db.con.execute(
-                    f"INSERT INTO desk_cards ({', '.join(CARD_COLS)}, created_at) VALUES ({', '.join('?' * len(CARD_COLS))}, now()) "
+                    f"INSERT INTO desk_cards ({', '.join(CARD_COLS)}, created_at) VALUES "
+                    f"({', '.join('?' * len(CARD_COLS))}, now()) "
                     "ON CONFLICT (account_id, signal_id) DO NOTHING RETURNING card_id",
                     [row[c] for c in CARD_COLS],
                 ).fetchall()

@@ -23,18 +23,23 @@ CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL
   hash BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS kill_switch (id INTEGER PRIMARY KEY, engaged BOOLEAN NOT NULL, reason TEXT, set_by TEXT, set_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS kill_events (event_at TIMESTAMPTZ, engaged BOOLEAN, reason TEXT, set_by TEXT);
-CREATE TABLE IF NOT EXISTS auto_settings (key_id TEXT PRIMARY KEY, enabled BOOLEAN NOT NULL, max_open_positions INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS auto_settings
+(key_id TEXT PRIMARY KEY, enabled BOOLEAN NOT NULL, max_open_positions INTEGER NOT NULL,
   max_notional DOUBLE PRECISION NOT NULL, daily_loss_limit DOUBLE PRECISION NOT NULL, updated_at TIMESTAMPTZ);
 ALTER TABLE auto_settings ADD COLUMN IF NOT EXISTS max_total_notional DOUBLE PRECISION;
 CREATE TABLE IF NOT EXISTS orders (order_id BIGINT PRIMARY KEY, key_id TEXT NOT NULL, idempotency_key TEXT,
   request_hash TEXT NOT NULL, signal_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL CHECK (side = 'BUY'),
-  qty BIGINT NOT NULL CHECK (qty > 0), order_type TEXT NOT NULL, limit_price DOUBLE PRECISION, signal_as_of DATE NOT NULL,
+  qty BIGINT NOT NULL CHECK (qty > 0), order_type TEXT NOT NULL, limit_price DOUBLE PRECISION,
+  signal_as_of DATE NOT NULL,
   status TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, response TEXT, UNIQUE (key_id, idempotency_key));
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS est_price DOUBLE PRECISION;
 CREATE TABLE IF NOT EXISTS fills (order_id BIGINT PRIMARY KEY, key_id TEXT NOT NULL, symbol TEXT NOT NULL,
-  side TEXT NOT NULL CHECK (side = 'BUY'), qty BIGINT NOT NULL, bar_ts TIMESTAMPTZ NOT NULL, ref_price DOUBLE PRECISION NOT NULL,
-  fill_price DOUBLE PRECISION, value DOUBLE PRECISION, brokerage DOUBLE PRECISION, stt DOUBLE PRECISION, exchange DOUBLE PRECISION, sebi DOUBLE PRECISION, stamp DOUBLE PRECISION, dp DOUBLE PRECISION,
-  ipft DOUBLE PRECISION, gst DOUBLE PRECISION, charges DOUBLE PRECISION, slippage DOUBLE PRECISION, total DOUBLE PRECISION, filled_at TIMESTAMPTZ);
+  side TEXT NOT NULL CHECK (side = 'BUY'), qty BIGINT NOT NULL, bar_ts TIMESTAMPTZ NOT NULL,
+  ref_price DOUBLE PRECISION NOT NULL,
+  fill_price DOUBLE PRECISION, value DOUBLE PRECISION, brokerage DOUBLE PRECISION, stt DOUBLE PRECISION,
+  exchange DOUBLE PRECISION, sebi DOUBLE PRECISION, stamp DOUBLE PRECISION, dp DOUBLE PRECISION,
+  ipft DOUBLE PRECISION, gst DOUBLE PRECISION, charges DOUBLE PRECISION, slippage DOUBLE PRECISION,
+  total DOUBLE PRECISION, filled_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS positions (key_id TEXT NOT NULL, symbol TEXT NOT NULL, qty BIGINT NOT NULL,
   cost DOUBLE PRECISION NOT NULL, opened_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY (key_id, symbol));
 CREATE TABLE IF NOT EXISTS bhavcopy_uploads (sha256 TEXT PRIMARY KEY, name TEXT, uploaded_at TIMESTAMPTZ, report TEXT);
@@ -131,7 +136,8 @@ def add_key(self: ApiStore, tier: str, name: str, salt: bytes, digest: bytes) ->
 def key_rows(self: ApiStore, key_id: str | None = None) -> dict[str, tuple]:
     "{key_id: (name, tier, salt, hash, revoked)} of every key (or of `key_id`)."
     rows = self.all(
-        "SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE CAST(? AS TEXT) IS NULL OR key_id = ?",
+        "SELECT key_id, name, tier, salt, hash, revoked_at IS NOT NULL FROM api_keys WHERE CAST(? AS TEXT) IS NULL OR "
+        "key_id = ?",
         [key_id, key_id],
     )
     return {r[0]: (r[1], r[2], bytes(r[3]), bytes(r[4]), bool(r[5])) for r in rows}
@@ -221,7 +227,8 @@ def set_auto(self: ApiStore, key_id: str, s: dict) -> None:
     "Store the key's settings (AUTO_COLS), replacing any."
     self.con.execute(
         f"INSERT INTO auto_settings (key_id, {', '.join(AUTO_COLS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, now()) "
-        f"ON CONFLICT (key_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in AUTO_COLS)}, updated_at = excluded.updated_at",
+        f"ON CONFLICT (key_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in AUTO_COLS)}, updated_at = "
+        "excluded.updated_at",
         [key_id, *[s[c] for c in AUTO_COLS]],
     )
 
@@ -249,7 +256,8 @@ def add_order(
     oid = int(self.one("SELECT coalesce(max(order_id), 0) + 1 FROM orders")[0])
     resp["order_id"] = oid  # inside `transaction` (locked)
     self.con.execute(
-        "INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, order_type, "
+        "INSERT INTO orders (order_id, key_id, idempotency_key, request_hash, signal_id, symbol, side, qty, "
+        "order_type, "
         "limit_price, signal_as_of, status, created_at, response, est_price) "
         "VALUES (?, ?, ?, ?, ?, ?, 'BUY', ?, ?, ?, CAST(? AS DATE), ?, now(), ?, ?)",
         [
@@ -285,7 +293,8 @@ def pending(self: ApiStore, key_id: str | None = None) -> list[dict]:
     signal_as_of."""
     cols = ["order_id", "key_id", "symbol", "qty", "order_type", "limit_price", "signal_as_of"]
     rows = self.all(
-        f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (CAST(? AS TEXT) IS NULL OR key_id = ?) ORDER BY order_id",
+        f"SELECT {', '.join(cols)} FROM orders WHERE status = 'PENDING' AND (CAST(? AS TEXT) IS NULL OR key_id = ?) "
+        "ORDER BY order_id",
         [key_id, key_id],
     )
     return [dict(zip(cols, r)) for r in rows]
@@ -334,12 +343,14 @@ FILL_COLS = [
 def add_fill(self: ApiStore, order_id: int, key_id: str, symbol: str, qty: int, f: dict) -> None:
     "Insert a fill (bar_ts, ref_price and FILL_COLS of `f`, INR) and add it to the position (cost = value + charges)."
     self.con.execute(
-        f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, CAST(? AS TIMESTAMPTZ), ?, {', '.join('?' * len(FILL_COLS))}, now())",
+        f"INSERT INTO fills VALUES (?, ?, ?, 'BUY', ?, CAST(? AS TIMESTAMPTZ), ?, {', '.join('?' * len(FILL_COLS))}, "
+        "now())",
         [order_id, key_id, symbol, qty, f["bar_ts"], f["ref_price"], *[f[c] for c in FILL_COLS]],
     )
     self.con.execute(
         """INSERT INTO positions VALUES (?, ?, ?, ?, now(), now()) ON CONFLICT (key_id, symbol) DO UPDATE
-                        SET qty = positions.qty + excluded.qty, cost = positions.cost + excluded.cost, updated_at = now()""",
+                        SET qty = positions.qty + excluded.qty, cost = positions.cost + excluded.cost,
+                        updated_at = now()""",
         [key_id, symbol, qty, f["value"] + f["charges"]],
     )
 
