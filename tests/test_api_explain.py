@@ -17,7 +17,7 @@ def client(home, data_dir):
     from fastapi.testclient import TestClient
     from aitrader.api.app import create_app
     from aitrader.api.keys import create_key
-    from aitrader.track.outcomes import track_live
+    from aitrader.track.live import track_live
     cfg = get_config()
     ingest_real(cfg, data_dir, SYMS)
     for d in DAYS:
