@@ -13,8 +13,8 @@ from .index_methods import index_method_portfolios
 
 # %% auto #0
 __all__ = ['PORTFOLIO_GRID', 'MAX_WEEKLY_TURNOVER', 'ADV_LIMIT', 'SPLIT_METRICS', 'GRID_VIEW', 'buy_and_hold', 'trade_count',
-           'equal_weight', 'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'grid_configs', 'portfolio_grid',
-           'year_table', 'grid_summary']
+           'equal_weight', 'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'smooth_scores', 'grid_configs',
+           'portfolio_grid', 'year_table', 'grid_summary']
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #01123677
 def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
@@ -112,12 +112,13 @@ def portfolio_table(
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #ddb59ceb
 PORTFOLIO_GRID = dict(
     k=(10, 20, 30),
-    buffer=(0, 10, 20),
+    buffer=(0, 20, 50, 100),  # up to half the liquid200 list: qlib's TopkDropout keeps a name far longer than it buys
     rebalance=(5, 10, 20),
     weighting=("equal", "inverse_vol"),
     regime_low=(1.0, 0.5),
     sector_cap=(0.25,),
-)  # 108 configurations
+    smooth=(1, 10),  # `smooth_scores` window: 1 = the day's score, 10 = mean rank percentile of the last 10 scores
+)  # 288 configurations
 MAX_WEEKLY_TURNOVER = 0.20  # the choice: best selection-year Sharpe among configs turning over <= 20% a week (#28)
 ADV_LIMIT = 0.02  # a position <= 2% of its 20-session median traded value (INR)
 SPLIT_METRICS = ("cagr", "sharpe", "max_drawdown", "turnover", "weekly_turnover", "cost_drag")
@@ -144,6 +145,22 @@ def mean_hold(r: PortfolioResult, rebalance: int) -> float:
     runs += list(cur.values())
     return float(np.mean(runs) * rebalance) if runs else float("nan")
 
+# %% ../../nbs/64b_eval.bench_portfolios.ipynb #9285d144
+def smooth_scores(
+    scores: pd.DataFrame,  # symbol, ts, score: one model's scores
+    window: int,  # scores averaged per symbol (1 = unchanged)
+) -> pd.DataFrame:
+    """Causal score smoothing (a turnover control, #28): each date's score becomes its cross-sectional rank percentile
+    (0-1], averaged per symbol over its last `window` scored dates, the current one included. Uses no later score:
+    the value at t equals the one computed on scores truncated at t. Same rows and columns as `scores`."""
+    if window <= 1:
+        return scores
+    s = scores.sort_values(["symbol", "ts"], kind="stable").copy()
+    s["score"] = s.groupby("ts")["score"].rank(pct=True)
+    s["score"] = s.groupby("symbol")["score"].transform(lambda x: x.rolling(window, min_periods=1).mean())
+    return s.sort_values(["ts", "symbol"], kind="stable").reset_index(drop=True)
+
+
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #b7ac1dd3
 def grid_configs(grid: dict, buffer: int = 5, cost=None) -> dict:
     """{name: PortfolioConfig} for every combination of `grid` (keys among k, buffer, rebalance, weighting, regime_low,
@@ -151,6 +168,7 @@ def grid_configs(grid: dict, buffer: int = 5, cost=None) -> dict:
     import itertools
 
     keys = [k for k in ("k", "buffer", "rebalance", "weighting", "regime_low", "sector_cap") if k in grid]
+    # 'smooth' is not a PortfolioConfig field: `portfolio_grid` smooths the scores and suffixes the name
     tag = dict(k="k{}", buffer="b{}", rebalance="r{}", weighting="{}", regime_low="reg{}", sector_cap="sec{}")
     out = {}
     for vals in itertools.product(*(grid[k] for k in keys)):
@@ -176,18 +194,21 @@ def portfolio_grid(
 ) -> pd.DataFrame:
     """One row per configuration and per benchmark (ew_buy_hold, ew_universe, nifty50_index, momentum_30, ...):
     `SPLIT_METRICS` on the selection years (`_sel`) and the later years (`_eval`), hold_sessions (`mean_hold`),
+    smooth (the `smooth_scores` window of the grid's 'smooth' key, named `_sm{w}`),
     `ir_eval` (information ratio over
     ew_universe, or ew_buy_hold, on the later years); `chosen` marks the best Sharpe on the selection years (the later
     years never choose; with `max_weekly_turnover`, only configs at or under it on the selection years compete).
     attrs: n_configs, chosen (its name), turnover_capped (whether the cap left configs out)."""
-    cfgs = grid_configs(grid, buffer, cost)
-    rows, eqs = {}, {}
-    for name, pc in cfgs.items():
+    base_cfgs, smooths = grid_configs(grid, buffer, cost), tuple(grid.get("smooth", (1,)))
+    cfgs = {f"{n}_sm{w}" if "smooth" in grid else n: (pc, w) for w in smooths for n, pc in base_cfgs.items()}
+    rows, eqs, smoothed = {}, {}, {w: smooth_scores(scores, w) for w in smooths}
+    for name, (pc, w) in cfgs.items():
         pc = dataclasses.replace(pc, adv_limit=adv_limit)
-        res = topk_portfolio(bars, scores, pc, sectors=sectors, index_bars=index_bars)
+        res = topk_portfolio(bars, smoothed[w], pc, sectors=sectors, index_bars=index_bars)
         eqs[name] = res.equity
         rows[name] = dict(
             k=pc.k,
+            smooth=w,
             buffer=pc.buffer,
             rebalance=pc.rebalance,
             weighting=pc.weighting,
