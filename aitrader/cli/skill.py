@@ -9,7 +9,7 @@ import pandas as pd
 from ..core.config import Config
 
 # %% auto #0
-__all__ = ['SIGNAL_TABLE_COLS', 'NEXT_COMMANDS', 'signal_table', 'champion_skill', 'skill_lines']
+__all__ = ['SIGNAL_TABLE_COLS', 'BENCH_ROWS', 'NEXT_COMMANDS', 'signal_table', 'champion_skill', 'skill_lines']
 
 # %% ../../nbs/90l_cli.skill.ipynb #dbc79f4f
 SIGNAL_TABLE_COLS = ["rank", "symbol", "direction", "entry", "stop", "target", "exp_move_5d_pct", "target_pct"]
@@ -56,6 +56,27 @@ def _registry_skill(cfg: Config) -> dict:
                              if len(v) >= 2 and v.std(ddof=1) > 0 else (None, ""))
     return sk
 
+# %% ../../nbs/90l_cli.skill.ipynb #067489c5
+BENCH_ROWS = ("ew_buy_hold", "ew_universe", "nifty50_index", "momentum_30", "low_vol_30", "momentum_12_1")
+
+def _benchmark_skill(cfg: Config) -> dict:
+    """The latest finished benchmark run: run id, universe, years, the stack's Rank IC 5d and HAC t, and Sharpe after
+    costs of `stack` and of every `BENCH_ROWS` row it logged; {} without one."""
+    from aitrader.train.registry import mlflow_client
+
+    c = mlflow_client(cfg)
+    exp = c.get_experiment_by_name("aitrader-benchmark")
+    runs = [] if exp is None else c.search_runs([exp.experiment_id], "attributes.status = 'FINISHED'",
+                                                order_by=["attributes.start_time DESC"], max_results=1)
+    if not runs:
+        return {}
+    r = runs[0]
+    m, p = r.data.metrics, r.data.params
+    sharpe = {n: m[f"strategy_{n}_sharpe"] for n in ("stack", *BENCH_ROWS) if f"strategy_{n}_sharpe" in m}
+    return dict(run=r.info.run_id, universe=p.get("universe", "?"), years=p.get("years", ""),
+                rank_ic_5d=m.get("stack_rank_ic_5"), hac_t=m.get("stack_hac_t_5"), sharpe=sharpe)
+
+
 # %% ../../nbs/90l_cli.skill.ipynb #ea9d2d0f
 def _track_skill(cfg: Config) -> dict:
     "Closed trades of the track record: closed, hit_rate, avg_r with 95% CIs; {} when none is stored."
@@ -72,7 +93,7 @@ def _track_skill(cfg: Config) -> dict:
 
 def champion_skill(cfg: Config) -> dict:
     "What the registry and the track record hold about the champion (see above); the key `track` holds the record."
-    return {**_registry_skill(cfg), "track": _track_skill(cfg)}
+    return {**_registry_skill(cfg), "track": _track_skill(cfg), "benchmark": _benchmark_skill(cfg)}
 
 # %% ../../nbs/90l_cli.skill.ipynb #155efe44
 def _f(x, nd=4) -> str:
@@ -99,6 +120,22 @@ def skill_lines(sk: dict) -> list[str]:
                    f"[{_f(tr['avg_r_lo'], 2)}, {_f(tr['avg_r_hi'], 2)}] (95% CI)")
     else:
         out.append("  track record: no closed trade yet (`aitrader replay` replays past days)")
+    return out + _benchmark_lines(sk.get("benchmark") or {})
+
+def _benchmark_lines(b: dict) -> list[str]:
+    "The benchmark line of `skill_lines`: the recipe's Rank IC and its top-k Sharpe against the best benchmark row."
+    if not b:
+        return ["  benchmark: none run yet (`aitrader benchmark` measures the recipe against buy-and-hold and indices)"]
+    yrs = b["years"].split(",")
+    out = [f"  benchmark of the default recipe (not these weights), {b['universe']}, test years "
+           f"{yrs[0]}-{yrs[-1]}, run {b['run'][:8]}: Rank IC 5d {_f(b.get('rank_ic_5d'))} (HAC t {_f(b.get('hac_t'), 1)})"]
+    sh = dict(b.get("sharpe") or {})
+    st, rest = sh.pop("stack", None), {k: v for k, v in sh.items() if np.isfinite(v)}
+    if st is not None and rest:
+        best = max(rest, key=rest.get)
+        verdict = "beats" if st > rest[best] else "does NOT beat"
+        out.append(f"    top-k Sharpe after costs {_f(st, 2)} vs best benchmark {best} {_f(rest[best], 2)}, "
+                   f"ew_buy_hold {_f(rest.get('ew_buy_hold'), 2)}: the strategy {verdict} what an investor would hold")
     return out
 
 NEXT_COMMANDS = [
