@@ -177,9 +177,10 @@ def fit(
     self: GBMRanker,
     train: pd.DataFrame,  # features + label + ts: the fit part
     valid: pd.DataFrame | None = None,  # same columns: the validation part (early stopping); None: all trees
+    init_model: GBMRanker | None = None,  # continued boosting: new trees on top of this fitted ranker's trees
 ) -> GBMRanker:
-    """Fit on `train` (rows with a NaN label dropped), early stopping on `valid`; returns self. Raises `ValueError` on
-    missing columns."""
+    """Fit on `train` (rows with a NaN label dropped), early stopping on `valid`; returns self. With `init_model`,
+    `best_iteration` counts its trees too. Raises `ValueError` on missing columns."""
     t0 = time.perf_counter()
     X, y, _ = self._xy(train)
     if len(y) == 0:
@@ -198,10 +199,15 @@ def fit(
             kw["feval"] = lambda pred, _d: ("rank_ic", _ric(group_ranks(pred, g), ry, g), True)
         else:
             p["metric"] = "l2"
+    n0 = 0
+    if init_model is not None:
+        n0 = int(init_model.best_iteration)  # only the trees it predicts with
+        kw["init_model"] = lgb.Booster(model_str=init_model.booster.model_to_string(num_iteration=n0))
+        kw["keep_training_booster"] = True
     b = lgb.train(p, dtr, num_boost_round=self.num_boost_round, **kw)
     if valid is not None:
         self.history = list(stop.hist)
-        self.best_iteration = stop.it or len(self.history)
+        self.best_iteration = n0 + (stop.it or len(self.history))
         self.best_score = stop.score if stop.it else float(self.history[-1])
     else:
         self.best_iteration = b.current_iteration()
