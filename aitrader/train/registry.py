@@ -144,11 +144,19 @@ class PromotionDecision:
     record_run_id: str | None = None  # the run in PROMOTION_EXPERIMENT that records it
 
 # %% ../../nbs/46_train.registry.ipynb #8a055141
-def _reference(c: MlflowClient, challenger_metrics: dict) -> tuple[str, dict, int | None]:
-    "(label, {PRIMARY, BRIER} of the reference, champion version or None)."
+def _reference(
+    c: MlflowClient,
+    challenger_metrics: dict,
+    parent: str | None = None,  # the challenger's `parent_version` tag (an incremental child, `train.incremental`)
+) -> tuple[str, dict, int | None]:
+    """(label, {PRIMARY, BRIER} of the reference, champion version or None). A child of the champion that measured
+    its parent on its own holdout (`reference_<PRIMARY>`) is compared with that: the same rows."""
     champ = _alias(c, CHAMPION)
     if champ is not None:
         m = c.get_run(champ.run_id).data.metrics
+        same = challenger_metrics.get("reference_" + PRIMARY)
+        if parent == str(champ.version) and same is not None:
+            return f"champion v{champ.version} (same holdout)", {PRIMARY: same, BRIER: m.get(BRIER)}, _version(champ)
         return f"champion v{champ.version}", {PRIMARY: m.get(PRIMARY), BRIER: m.get(BRIER)}, _version(champ)
     suffix = "_" + PRIMARY
     base = {
@@ -267,7 +275,7 @@ def promote(
     if ch is None:
         raise LookupError(f"no version of {MODEL_NAME!r} holds the alias {CHALLENGER!r}: train and register first")
     chm = c.get_run(ch.run_id).data.metrics
-    label, ref, champ_v = _reference(c, chm)
+    label, ref, champ_v = _reference(c, chm, (ch.tags or {}).get("parent_version"))
     tab = comparison_table(chm, ref, min_improvement, veto_used=veto_used)
     v = _version(ch)
     if champ_v == v:
