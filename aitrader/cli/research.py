@@ -45,6 +45,22 @@ def _check_train_args(folds: str, config: str, rank_loss: str, universe: str) ->
         load_universe(universe)
 
 
+# %% ../../nbs/90i_cli.research.ipynb #a8d4e546
+def _train_incremental(replay: float, rounds: int, seed: int) -> None:
+    "`train --incremental`: `train.incremental.train_incremental`, its lineage and gate metrics printed; exit 1 on failure."
+    if not 0 <= replay < 1:
+        raise typer.BadParameter(f"--replay {replay}: a share in [0, 1), e.g. 0.3")
+    from aitrader.train.incremental import train_incremental
+
+    try:
+        r = train_incremental(get_config(), replay=replay, rounds=rounds, seed=seed, verbose=False)
+    except (LookupError, ValueError) as e:
+        console.print(f"train --incremental: {e}")
+        raise typer.Exit(1)
+    console.print(json.dumps(dict(version=r.model_version, seconds=round(r.seconds, 1), **r.metrics, **r.lineage), indent=1))
+    console.print(f"registered v{r.model_version} (alias challenger, parent v{r.parent_version}); next: aitrader promote")
+
+
 # %% ../../nbs/90i_cli.research.ipynb #a8d4e545
 @app.command()
 def train(
@@ -65,8 +81,16 @@ def train(
              "empty = their own losses",
     ),
     n_seeds: int = typer.Option(1, help="networks per seed ensemble (seeds seed..seed+n-1)"),
+    incremental: bool = typer.Option(
+        False, help="warm-start the champion's gbm member on the sessions since its training end + replay; "
+                    "registers a challenger with its lineage (then `aitrader promote`)"
+    ),
+    replay: float = typer.Option(0.3, help="--incremental: share of old rows among the fit rows (0.3 = 30% old, 70% new)"),
+    rounds: int = typer.Option(50, help="--incremental: new trees per LightGBM seed"),
 ):
     "Walk-forward training of StockFormer -> TFT -> CatBoost veto with baselines, tracked in MLflow."
+    if incremental:
+        return _train_incremental(replay, rounds, seed)
     _check_train_args(folds, config, rank_loss, universe)
     r = _run_job(
         "train",
