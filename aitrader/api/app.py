@@ -34,7 +34,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 # %% auto #0
 __all__ = ['ui_errors', 'create_app', 'serve']
 
-# %% ../../nbs/77_api.app.ipynb #ed2e38c7
+# %% ../../nbs/77_api.app.ipynb #8780cd44
 def _wants_html(request) -> bool:
     "A browser asking for a dashboard page: a path under /ui that accepts text/html."
     return request.url.path.startswith("/ui") and "text/html" in request.headers.get("accept", "")
