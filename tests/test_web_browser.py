@@ -131,6 +131,9 @@ def test_signal_detail_chart_draws_the_levels(site):
     assert c["levels"] == ["entry", "stop", "target"] and c["tf"] == "1d" and c["bars"] > 150
     assert page.locator("#chart canvas").count() > 0
     assert "entry 1,230.00" in page.inner_text("#levels") and "synthetic test data" in page.inner_text("#reasons")
+    time.sleep(0.5)                                                             # the price scale is drawn on the next frame
+    sc, lv = page.evaluate("window.aitraderScale()"), page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).levels")
+    assert all(sc["bottom"] <= l["price"] <= sc["top"] for l in lv), (sc, lv)  # the price scale contains entry, stop and target
     _shot(page, "signal_detail_1d")
     page.click(".tabs button[data-tf='4h']")
     _until(page, "window.aitraderChart.tf === '4h'")
