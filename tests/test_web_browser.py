@@ -131,6 +131,9 @@ def test_signal_detail_chart_draws_the_levels(site):
     assert c["levels"] == ["entry", "stop", "target"] and c["tf"] == "1d" and c["bars"] > 150
     assert page.locator("#chart canvas").count() > 0
     assert "entry 1,230.00" in page.inner_text("#levels") and "synthetic test data" in page.inner_text("#reasons")
+    time.sleep(0.5)                                                             # the price scale is drawn on the next frame
+    sc, lv = page.evaluate("window.aitraderScale()"), page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).levels")
+    assert all(sc["bottom"] <= l["price"] <= sc["top"] for l in lv), (sc, lv)  # the price scale contains entry, stop and target
     _shot(page, "signal_detail_1d")
     page.click(".tabs button[data-tf='4h']")
     _until(page, "window.aitraderChart.tf === '4h'")
@@ -206,3 +209,27 @@ def test_desk_queue_approve_from_the_browser(site):
             nxt.locator("form.reject button").click()
         assert admin.inner_text("#msg").startswith("Rejected")
     admin.context.close()
+
+
+def test_every_page_screenshot(site):
+    "One screenshot per page (signals, detail 1d/4h, performance, track, scan, desk, admin, an error page) under SCREENS."
+    base, keys, browser = site
+    page = _login(browser, base, keys["admin"], viewport={"width": 1200, "height": 900})
+    shots = [_shot(page, "page_signals")]
+    page.goto(f"{base}/ui/signals/{SID}"); _until(page, "window.aitraderChart && window.aitraderChart.ready")
+    shots.append(_shot(page, "page_detail_1d"))
+    page.click(".tabs button[data-tf='4h']"); _until(page, "window.aitraderChart.tf === '4h'")
+    shots.append(_shot(page, "page_detail_4h"))
+    page.goto(f"{base}/ui/performance"); _until(page, "window.aitraderPerf && window.aitraderPerf.ready")
+    drawn = page.evaluate("window.aitraderPerf.series")
+    assert {"buy_hold", "nifty50"} <= set(drawn), drawn                       # benchmarks on the same chart
+    assert "no measured skill" in page.inner_text("#skill") or "No champion" in page.inner_text("#skill")
+    assert "hit rate [95% CI]" in page.inner_text("main") and "never counted as shorts" in page.inner_text("main")
+    shots.append(_shot(page, "page_performance"))
+    for path, name in [("/ui/track", "page_track"), ("/ui/scan", "page_scan"), ("/ui/desk", "page_desk"), ("/ui/admin", "page_admin")]:
+        page.goto(base + path); shots.append(_shot(page, name))
+    r = page.goto(f"{base}/ui/signals/2024-11-21:NOSUCH")                     # an error page: HTML, not raw JSON
+    assert r.status == 404 and "text/html" in r.headers["content-type"] and page.locator("#error").count() == 1
+    shots.append(_shot(page, "page_error_404"))
+    assert all(p.stat().st_size > 1000 for p in shots)
+    page.context.close()

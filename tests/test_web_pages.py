@@ -138,3 +138,21 @@ def test_desk_api_refuses_bad_input_and_approves_a_card_once_under_concurrency(s
     got = cards(cfg).set_index("card_id")
     assert got.status[cid] == "APPROVED"
     assert (brackets(cfg).bracket_id == got.bracket_id[cid]).sum() == 1 and len(brackets(cfg)) == 1           # one bracket
+
+
+def test_performance_page(site):
+    cfg, client, keys = site
+    b, a = client("basic"), client("admin")
+    rb, ra = b.get("/ui/performance"), a.get("/ui/performance")
+    assert rb.status_code == ra.status_code == 200
+    assert "No champion model is registered" in ra.text and "hit rate [95% CI]" in ra.text
+    assert 'id="perf-data"' not in rb.text and "By market regime" not in rb.text       # basic: the overall record only
+    data = json.loads(re.search(r'<script type="application/json" id="perf-data">(.*?)</script>', ra.text, re.S).group(1))
+    s = {x["key"]: x for x in data["series"]}
+    from aitrader.track.record import equity, load_outcomes
+    o = load_outcomes(cfg)
+    assert len(s["track"]["points"]) == len(equity(o))                                   # BUYs only
+    assert s["buy_hold"]["points"][0]["value"] == pytest.approx(1e6) and s["buy_hold"]["points"][0]["time"] == "2024-10-01"
+    r = a.get("/ui/signals/2024-11-21:NOSUCH", headers={"accept": "text/html"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and 'id="error"' in r.text
+    assert a.get("/ui/signals/2024-11-21:NOSUCH").headers["content-type"].startswith("application/json")  # no browser: JSON

@@ -27,9 +27,31 @@ from . import webpages  # track record and desk pages (registers the signal page
 from . import web_admin  # noqa: F401  (its pages register on `web.router` before it is included)
 from . import scan as scan_api  # the scans: JSON routes and the /ui/scan page
 from fastapi.responses import RedirectResponse
+from . import performance as perf_page  # /ui/performance
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 
 # %% auto #0
-__all__ = ['create_app', 'serve']
+__all__ = ['ui_errors', 'create_app', 'serve']
+
+# %% ../../nbs/77_api.app.ipynb #8780cd44
+def _wants_html(request) -> bool:
+    "A browser asking for a dashboard page: a path under /ui that accepts text/html."
+    return request.url.path.startswith("/ui") and "text/html" in request.headers.get("accept", "")
+
+def ui_errors(json_handler: Callable) -> Callable:
+    """An exception handler: an HTML error page (status and one sentence) for browser requests under /ui, the JSON
+    `json_handler` answer otherwise; redirects (the sign-in 303) pass through."""
+    async def handler(request, exc):
+        status = getattr(exc, "status_code", 422)
+        if not _wants_html(request) or status < 400:
+            return await json_handler(request, exc)
+        detail = exc.detail if isinstance(getattr(exc, "detail", None), str) else "the request's parameters are not valid"
+        r = scan_api.error_page(None, status, detail)
+        for k, v in (getattr(exc, "headers", None) or {}).items():
+            r.headers[k] = v
+        return r
+    return handler
 
 # %% ../../nbs/77_api.app.ipynb #bb02049a
 def create_app(
@@ -68,6 +90,7 @@ def create_app(
     app.include_router(webpages.router)  # its track record and desk pages
     app.include_router(scan_api.router)  # GET /scans, /scans/{name}
     app.include_router(scan_api.ui_router)  # /ui/scan
+    app.include_router(perf_page.router)  # /ui/performance
     app.add_api_route("/", lambda: RedirectResponse("/ui", 307), include_in_schema=False)  # / -> the dashboard
     busy = lambda request, exc: JSONResponse(
         {"detail": f"store busy, nothing was stored: retry ({type(exc).__name__})"},
@@ -77,7 +100,8 @@ def create_app(
     app.add_exception_handler(StoreBusy, busy)
     app.add_exception_handler(duckdb.Error, busy)  # a DuckDB file held by another process, or a write conflict
     app.add_exception_handler(psycopg.OperationalError, busy)  # PostgreSQL unreachable or a serialization conflict
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RequestValidationError, ui_errors(validation_error))
+    app.add_exception_handler(StarletteHTTPException, ui_errors(http_exception_handler))
     app.add_middleware(
         BodyLimit,
         default=max_body_bytes,

@@ -187,7 +187,10 @@ CHART_JS = r"""
   let series = [];
   function draw(tf) {
     series.forEach(s => chart.removeSeries(s)); series = [];
-    const c = data.charts[tf]; const candles = chart.addCandlestickSeries({upColor: '#0a7d32', downColor: '#b42318', wickUpColor: '#0a7d32', wickDownColor: '#b42318', borderVisible: false});
+    const c = data.charts[tf]; const candles = chart.addCandlestickSeries({upColor: '#0a7d32', downColor: '#b42318', wickUpColor: '#0a7d32', wickDownColor: '#b42318', borderVisible: false,
+      autoscaleInfoProvider: orig => { const r = orig(); const ps = (data.levels || []).map(l => l.price); if (!r || !ps.length) return r;
+        return {priceRange: {minValue: Math.min(r.priceRange.minValue, ...ps), maxValue: Math.max(r.priceRange.maxValue, ...ps)}, margins: r.margins}; }});
+    window.aitraderScale = () => ({top: candles.coordinateToPrice(0), bottom: candles.coordinateToPrice(el.clientHeight - 30)});
     candles.setData(c.bars); series.push(candles);
     const levels = [];
     (data.levels || []).forEach(l => { candles.createPriceLine({price: l.price, color: l.color, lineWidth: 2, lineStyle: 0, axisLabelVisible: true, title: l.title}); levels.push(l.title); });

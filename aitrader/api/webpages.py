@@ -215,7 +215,7 @@ entry {{ fmt(c.entry) }} · stop {{ fmt(c.stop) }} · target {{ fmt(c.target) }}
 {% if page or more %}<p id="pages">{{ n_pending }} pending cards, page {{ page + 1 }}:
 {% if page %}<a id="prev-page" href="/ui/desk?page={{ page - 1 }}">newer</a>{% endif %}
 {% if more %}<a id="next-page" href="/ui/desk?page={{ page + 1 }}">older</a>{% endif %}</p>{% endif %}
-{% if not accounts %}<p class="card" id="no-accounts">No desk account: create one with `aitrader desk account create`.</p>{% endif %}
+{% if not accounts %}<p class="card" id="no-accounts">No desk account: there is no CLI command for it yet; create one in Python with <code>aitrader.desk.accounts.create_account</code> then <code>aitrader.desk.funding.apply_funding</code>.</p>{% endif %}
 {% if decided %}<div class="card scroll"><h3>Decided cards</h3><table id="decided"><tr><th>card</th><th>account</th>
 <th>symbol</th><th>status</th><th>reason</th><th>bracket</th></tr>
 {% for c in decided %}<tr><td>{{ c.card_id }}</td><td>{{ c.account_id }}</td><td>{{ c.symbol }}</td>

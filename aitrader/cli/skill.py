@@ -9,7 +9,7 @@ import pandas as pd
 from ..core.config import Config
 
 # %% auto #0
-__all__ = ['SIGNAL_TABLE_COLS', 'BENCH_ROWS', 'NEXT_COMMANDS', 'signal_table', 'champion_skill', 'skill_lines']
+__all__ = ['SIGNAL_TABLE_COLS', 'NEXT_COMMANDS', 'signal_table', 'skill_lines']
 
 # %% ../../nbs/90l_cli.skill.ipynb #dbc79f4f
 SIGNAL_TABLE_COLS = ["rank", "symbol", "direction", "entry", "stop", "target", "exp_move_5d_pct", "target_pct"]
@@ -29,71 +29,7 @@ def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     return out.head(limit).reset_index(drop=True)
 
 # %% ../../nbs/90l_cli.skill.ipynb #fa6285d9
-def _registry_skill(cfg: Config) -> dict:
-    "The champion's version, promotion record and walk-forward Rank IC from MLflow; {} without a champion."
-    from mlflow.exceptions import MlflowException
-    from aitrader.train.registry import CHAMPION, MODEL_NAME, PRIMARY, mlflow_client
-
-    c = mlflow_client(cfg)
-    try:
-        mv = c.get_model_version_by_alias(MODEL_NAME, CHAMPION)
-    except MlflowException:
-        return {}
-    t = mv.tags or {}
-    sk = dict(version=int(mv.version), decision=t.get("promotion_decision", ""), reason=t.get("promotion_reason", ""))
-    sk["bootstrap"] = sk["decision"] == "forced" and sk["reason"].startswith("bootstrap")
-    try:
-        m = c.get_run(mv.run_id).data.metrics
-        folds = {int(x.step): float(x.value) for x in c.get_metric_history(mv.run_id, "rank_ic_5d")}
-    except MlflowException:
-        m, folds = {}, {}
-    sk["rank_ic_5d_mean"] = m.get(PRIMARY)
-    sk["rank_ic_5d_by_year"] = dict(sorted(folds.items()))
-    hac = [k for k in m if "hac_t" in k and "5" in k]
-    v = np.array(list(folds.values()))
-    sk["t"], sk["t_kind"] = ((m[hac[0]], "HAC t") if hac else
-                             (v.mean() / (v.std(ddof=1) / np.sqrt(len(v))), f"t over {len(v)} test years")
-                             if len(v) >= 2 and v.std(ddof=1) > 0 else (None, ""))
-    return sk
-
-# %% ../../nbs/90l_cli.skill.ipynb #067489c5
-BENCH_ROWS = ("ew_buy_hold", "ew_universe", "nifty50_index", "momentum_30", "low_vol_30", "momentum_12_1")
-
-def _benchmark_skill(cfg: Config) -> dict:
-    """The latest finished benchmark run: run id, universe, years, the stack's Rank IC 5d and HAC t, and Sharpe after
-    costs of `stack` and of every `BENCH_ROWS` row it logged; {} without one."""
-    from aitrader.train.registry import mlflow_client
-
-    c = mlflow_client(cfg)
-    exp = c.get_experiment_by_name("aitrader-benchmark")
-    runs = [] if exp is None else c.search_runs([exp.experiment_id], "attributes.status = 'FINISHED'",
-                                                order_by=["attributes.start_time DESC"], max_results=1)
-    if not runs:
-        return {}
-    r = runs[0]
-    m, p = r.data.metrics, r.data.params
-    sharpe = {n: m[f"strategy_{n}_sharpe"] for n in ("stack", *BENCH_ROWS) if f"strategy_{n}_sharpe" in m}
-    return dict(run=r.info.run_id, universe=p.get("universe", "?"), years=p.get("years", ""),
-                rank_ic_5d=m.get("stack_rank_ic_5"), hac_t=m.get("stack_hac_t_5"), sharpe=sharpe)
-
-
-# %% ../../nbs/90l_cli.skill.ipynb #ea9d2d0f
-def _track_skill(cfg: Config) -> dict:
-    "Closed trades of the track record: closed, hit_rate, avg_r with 95% CIs; {} when none is stored."
-    from aitrader.track.record import load_outcomes, record
-
-    try:
-        o = load_outcomes(cfg)
-    except (LookupError, ValueError, OSError):
-        return {}
-    if not len(o):
-        return {}
-    r = record(o, (), n_boot=1000).iloc[0].to_dict()
-    return {k: r.get(k) for k in ("closed", "hit_rate", "hit_rate_lo", "hit_rate_hi", "avg_r", "avg_r_lo", "avg_r_hi")}
-
-def champion_skill(cfg: Config) -> dict:
-    "What the registry and the track record hold about the champion (see above); the key `track` holds the record."
-    return {**_registry_skill(cfg), "track": _track_skill(cfg), "benchmark": _benchmark_skill(cfg)}
+from ..track.performance import BENCH_ROWS, champion_skill
 
 # %% ../../nbs/90l_cli.skill.ipynb #155efe44
 def _f(x, nd=4) -> str:

@@ -101,10 +101,11 @@ def record(
 def equity(
     o: pd.DataFrame,  # outcomes
     capital: float = TrackParams.capital,  # starting equity, INR
+    longs_only: bool = True,  # BUYs only: a SELL is informational (cash equities cannot be shorted overnight)
 ) -> pd.DataFrame:
-    """Equity of taking every signal at its planned size: closed trades' net P&L summed on their exit dates (day, pnl,
-    trades, equity, drawdown)."""
-    c = o[o.status.isin(CLOSED)]
+    """Equity of taking every BUY signal at its planned size: closed trades' net P&L summed on their exit dates (day,
+    pnl, trades, equity, drawdown). SELLs are never counted as shorts unless `longs_only=False`."""
+    c = o[o.status.isin(CLOSED) & (o.direction.eq("BUY") if longs_only else True)]
     if c.empty:
         return pd.DataFrame(columns=["day", "pnl", "trades", "equity", "drawdown"])
     g = (
