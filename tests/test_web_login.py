@@ -25,6 +25,7 @@ def test_login_needs_the_form_token(tmp_path):
     assert r.status_code == 403 and "Bad or missing sign-in form token" in r.text
     c = TestClient(app, base_url="https://testserver")
     page = c.get("/ui/login")
+    assert "aitrader keys create --tier basic" in page.text                     # the page says how to get a key
     set_cookie = page.headers["set-cookie"]
     assert LOGIN_CSRF in set_cookie and "HttpOnly" in set_cookie and "samesite=strict" in set_cookie.lower() and "Path=/ui/login" in set_cookie
     assert c.post("/ui/login", data={"key": key, "csrf": "x" * 32}, follow_redirects=False).status_code == 403   # a wrong token

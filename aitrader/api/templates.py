@@ -52,7 +52,9 @@ TEMPLATES = {
     "login.html": """{% extends "base.html" %}{% block body %}<div class="card"><form method="post" action="/ui/login">
 <input type="hidden" name="csrf" value="{{ login_csrf }}">
 <label>API key<br><input name="key" type="password" autocomplete="off" size="50" required></label><br>
-<button>Sign in</button></form></div>{% endblock %}""",
+<button>Sign in</button></form>
+<p class="muted">No key yet? The operator creates one on the server: <code>aitrader keys create --tier basic --name you</code>
+(tiers: basic, pro, elite, admin); it is printed once.</p></div>{% endblock %}""",
     "signals.html": """{% extends "base.html" %}{% block body %}
 <form class="card" method="get"><label>Direction <select name="direction"><option value="">all</option>
 {% for d in ["BUY","SELL","HOLD"] %}<option {{ 'selected' if f.direction == d }}>{{ d }}</option>{% endfor %}</select>
