@@ -9,13 +9,13 @@ cap; ADV limit) with the benchmark portfolios on the same dates and costs. The c
 only (best Sharpe among configs at or under the weekly-turnover cap); the later years are its out-of-sample test. No
 model is retrained, so the whole grid takes minutes instead of the benchmark's hour.
 """
-import argparse, time
+import argparse, json, time
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from aitrader.core.config import get_config
 from aitrader.eval.benchmark import benchmark_bars
-from aitrader.eval.bench_portfolios import grid_summary, portfolio_grid, year_table
+from aitrader.eval.bench_portfolios import PORTFOLIO_GRID, grid_summary, portfolio_grid, year_table
 from aitrader.features.cross_section import industry_map
 from aitrader.train.registry import mlflow_client
 
@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--model", default=None, help="whose scores (default: the recipe the run chose on validation)")
     ap.add_argument("--select-years", default=None, help="default: the run's first three test years")
     ap.add_argument("--max-weekly-turnover", type=float, default=0.20)
+    ap.add_argument("--grid", default=None, help='a JSON dict replacing PORTFOLIO_GRID, e.g. \'{"k": [10, 20], "smooth": [1, 10]}\'')
     a = ap.parse_args()
     cfg, t0 = get_config(), time.perf_counter()
     c = mlflow_client(cfg)
@@ -49,7 +50,8 @@ def main():
     bars, ix, member, notes = benchmark_bars(cfg, None, universe)
     s = scores[scores.model == model][["symbol", "ts", "score"]] if "model" in scores else scores
     eqs = {}
-    g = portfolio_grid(bars, s, select_years=sel, member=member, index_bars=ix, sectors=industry_map(cfg.data_dir),
+    grid = {k: tuple(v) for k, v in json.loads(a.grid).items()} if a.grid else PORTFOLIO_GRID
+    g = portfolio_grid(bars, s, grid, select_years=sel, member=member, index_bars=ix, sectors=industry_map(cfg.data_dir),
                        equity_out=eqs, max_weekly_turnover=a.max_weekly_turnover)
     show(grid_summary(g, top=12), f"{model} on {universe}: {g.attrs['n_configs']} configurations, chosen on {list(sel)} "
          f"(weekly turnover <= {a.max_weekly_turnover:.0%}{'' if g.attrs['turnover_capped'] else ': none qualified'})")
