@@ -10,18 +10,20 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ZONE_COLORS', 'active_zones', 'chart_data']
+__all__ = ['ZONE_COLORS', 'IST_OFFSET_S', 'active_zones', 'chart_data']
 
 # %% ../../nbs/78c_api.charts.ipynb #6cbb687b
 ZONE_COLORS = {("ob", 1): "#0a7d32", ("ob", -1): "#b42318", ("fvg", 1): "#2f6fde", ("fvg", -1): "#c77700"}
 
 # %% ../../nbs/78c_api.charts.ipynb #cc6465d7
+IST_OFFSET_S = 19_800  # Lightweight Charts draws epoch seconds as UTC: shifted by +5:30 its axis reads IST
+
+
 def _epoch(ts) -> int:
-    return (
-        int(pd.Timestamp(ts).tz_convert("UTC").timestamp())
-        if pd.Timestamp(ts).tzinfo
-        else int(pd.Timestamp(ts).tz_localize("Asia/Kolkata").timestamp())
-    )
+    "Chart time of a bar: IST wall-clock seconds (a 09:15 IST open is drawn at 09:15, not 03:45)."
+    t = pd.Timestamp(ts)
+    t = t.tz_convert("UTC") if t.tzinfo else t.tz_localize("Asia/Kolkata").tz_convert("UTC")
+    return int(t.timestamp()) + IST_OFFSET_S
 
 # %% ../../nbs/78c_api.charts.ipynb #04fbc224
 def active_zones(
@@ -61,8 +63,8 @@ def active_zones(
 
 # %% ../../nbs/78c_api.charts.ipynb #009f2cac
 def chart_data(cfg, signal: dict) -> tuple[dict, list[dict]]:
-    """({'levels', 'charts': {'1d'|'4h': {'bars', 'zones', 'signal_time'}}}, daily zones) for a signal; charts empty
-    without stored bars."""
+    """({'levels', 'direction', 'charts': {'1d'|'1w'|'4h'|'1h': {'bars', 'zones', 'signal_time'}}}, daily zones) for
+    a signal; a timeframe without stored bars has no tab. Times are IST wall-clock epoch seconds (`_epoch`)."""
     from aitrader.data.window import read_window
 
     day = pd.Timestamp(signal["as_of"])
@@ -77,9 +79,9 @@ def chart_data(cfg, signal: dict) -> tuple[dict, list[dict]]:
         if signal.get(k) is not None and np.isfinite(float(signal[k]))
     ]
     charts, zones = {}, []
-    for tf, back, fwd in [("1d", 270, 45), ("4h", 35, 10)]:
+    for tf, store_tf, back, fwd in [("1d", "1d", 270, 45), ("1w", "1W", 1500, 120), ("4h", "4h", 35, 10), ("1h", "1h", 12, 4)]:
         try:
-            b = read_window(cfg, [sym], day - pd.Timedelta(days=back), day + pd.Timedelta(days=fwd), tf)
+            b = read_window(cfg, [sym], day - pd.Timedelta(days=back), day + pd.Timedelta(days=fwd), store_tf)
         except (ValueError, LookupError, FileNotFoundError):
             continue
         if b.empty:
@@ -110,4 +112,4 @@ def chart_data(cfg, signal: dict) -> tuple[dict, list[dict]]:
         )
     for z in zones:
         z.pop("confirmed_at", None)
-    return dict(levels=levels, charts=charts), zones
+    return dict(levels=levels, direction=str(signal.get("direction") or ""), charts=charts), zones

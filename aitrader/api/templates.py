@@ -199,7 +199,9 @@ CHART_JS = r"""
     (c.zones || []).forEach(z => { ['top', 'bottom'].forEach(edge => {
       const s = chart.addLineSeries({color: z.color, lineWidth: 1, lineStyle: 2, priceLineVisible: false, lastValueVisible: false});
       s.setData(z.points.map(p => ({time: p, value: z[edge]}))); series.push(s); }); });
-    if (c.signal_time) candles.setMarkers([{time: c.signal_time, position: 'belowBar', color: '#12263a', shape: 'arrowUp', text: 'signal'}]);
+    const sell = data.direction === 'SELL';
+    if (c.signal_time) candles.setMarkers([{time: c.signal_time, position: sell ? 'aboveBar' : 'belowBar', color: '#12263a',
+      shape: sell ? 'arrowDown' : 'arrowUp', text: data.direction || 'signal'}]);
     chart.timeScale().fitContent();
     window.aitraderChart = {ready: true, levels: levels, zones: (c.zones || []).length, bars: c.bars.length, tf: tf};
   }
