@@ -15,6 +15,7 @@ from .session import Session, register_page, session
 from .templates import TEMPLATES, render
 from .webpages import equity_points, record_rows
 from ..track.outcomes import TrackParams
+from ..track.performance import benchmark_verdict
 
 # %% auto #0
 __all__ = ['SERIES', 'PERF_JS', 'router', 'skill_summary', 'perf_series', 'perf_js', 'performance_page']
@@ -42,12 +43,11 @@ def skill_summary(sk: dict) -> dict:
         yrs = b["years"].split(",")
         bench.append(f"Latest benchmark of the default recipe (not these weights), {b['universe']}, test years "
                      f"{yrs[0]}-{yrs[-1]}: Rank IC 5d {_f(b.get('rank_ic_5d'))} (HAC t {_f(b.get('hac_t'), 1)}).")
-        sh = dict(b.get("sharpe") or {})
-        st, rest = sh.pop("stack", None), {k: v for k, v in sh.items() if np.isfinite(v)}
-        if st is not None and rest:
-            best = max(rest, key=rest.get)
-            bench.append(f"Top-k Sharpe after costs {_f(st, 2)} vs the best benchmark {best} {_f(rest[best], 2)}: the "
-                         f"strategy {'beats' if st > rest[best] else 'does NOT beat'} what an investor would hold.")
+        v = benchmark_verdict(b)
+        if v:
+            bench.append(f"Top-k Sharpe after costs {_f(v['stack'], 2)} vs the best benchmark {v['best']} "
+                         f"{_f(v['best_sharpe'], 2)}: the strategy {'beats' if v['beats'] else 'does NOT beat'} "
+                         "what an investor would hold.")
     return dict(kind=kind, headline=head, by_year=list((sk.get("rank_ic_5d_by_year") or {}).items()), benchmark=bench)
 
 # %% ../../nbs/78g_api.performance.ipynb #6fcc6555

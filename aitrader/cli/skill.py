@@ -29,7 +29,7 @@ def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     return out.head(limit).reset_index(drop=True)
 
 # %% ../../nbs/90l_cli.skill.ipynb #fa6285d9
-from ..track.performance import BENCH_ROWS, champion_skill
+from ..track.performance import BENCH_ROWS, benchmark_verdict, champion_skill
 
 # %% ../../nbs/90l_cli.skill.ipynb #155efe44
 def _f(x, nd=4) -> str:
@@ -65,13 +65,11 @@ def _benchmark_lines(b: dict) -> list[str]:
     yrs = b["years"].split(",")
     out = [f"  benchmark of the default recipe (not these weights), {b['universe']}, test years "
            f"{yrs[0]}-{yrs[-1]}, run {b['run'][:8]}: Rank IC 5d {_f(b.get('rank_ic_5d'))} (HAC t {_f(b.get('hac_t'), 1)})"]
-    sh = dict(b.get("sharpe") or {})
-    st, rest = sh.pop("stack", None), {k: v for k, v in sh.items() if np.isfinite(v)}
-    if st is not None and rest:
-        best = max(rest, key=rest.get)
-        verdict = "beats" if st > rest[best] else "does NOT beat"
-        out.append(f"    top-k Sharpe after costs {_f(st, 2)} vs best benchmark {best} {_f(rest[best], 2)}, "
-                   f"ew_buy_hold {_f(rest.get('ew_buy_hold'), 2)}: the strategy {verdict} what an investor would hold")
+    v = benchmark_verdict(b)
+    if v:
+        out.append(f"    top-k Sharpe after costs {_f(v['stack'], 2)} vs best benchmark {v['best']} "
+                   f"{_f(v['best_sharpe'], 2)}, ew_buy_hold {_f(v['rows'].get('ew_buy_hold'), 2)}: the strategy "
+                   f"{'beats' if v['beats'] else 'does NOT beat'} what an investor would hold")
     return out
 
 NEXT_COMMANDS = [

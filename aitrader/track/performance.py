@@ -11,8 +11,8 @@ from .outcomes import TrackParams
 from .record import equity, load_outcomes, record
 
 # %% auto #0
-__all__ = ['BENCH_ROWS', 'registry_skill', 'benchmark_skill', 'track_skill', 'champion_skill', 'buy_hold_equity', 'index_equity',
-           'performance']
+__all__ = ['BENCH_ROWS', 'registry_skill', 'benchmark_skill', 'track_skill', 'champion_skill', 'benchmark_verdict',
+           'buy_hold_equity', 'index_equity', 'performance']
 
 # %% ../../nbs/66h_track.performance.ipynb #7bb53766
 def registry_skill(cfg: Config) -> dict:
@@ -61,20 +61,36 @@ def benchmark_skill(cfg: Config) -> dict:
                 rank_ic_5d=m.get("stack_rank_ic_5"), hac_t=m.get("stack_hac_t_5"), sharpe=sharpe)
 
 # %% ../../nbs/66h_track.performance.ipynb #22c97174
+def _track_row(overall: pd.DataFrame) -> dict:
+    "closed, hit_rate, avg_r with 95% CIs from the overall row of `record`; {} for an empty record."
+    if overall.empty:
+        return {}
+    r = overall.iloc[0].to_dict()
+    return {k: r.get(k) for k in ("closed", "hit_rate", "hit_rate_lo", "hit_rate_hi", "avg_r", "avg_r_lo", "avg_r_hi")}
+
 def track_skill(cfg: Config) -> dict:
     "Closed trades of the track record: closed, hit_rate, avg_r with 95% CIs; {} when none is stored."
     try:
         o = load_outcomes(cfg)
     except (LookupError, ValueError, OSError):
         return {}
-    if not len(o):
-        return {}
-    r = record(o, (), n_boot=1000).iloc[0].to_dict()
-    return {k: r.get(k) for k in ("closed", "hit_rate", "hit_rate_lo", "hit_rate_hi", "avg_r", "avg_r_lo", "avg_r_hi")}
+    return _track_row(record(o, (), n_boot=1000)) if len(o) else {}
 
-def champion_skill(cfg: Config) -> dict:
-    "What the registry and the track record hold about the champion (see above); the key `track` holds the record."
-    return {**registry_skill(cfg), "track": track_skill(cfg), "benchmark": benchmark_skill(cfg)}
+def champion_skill(cfg: Config, track: dict | None = None) -> dict:
+    """What the registry and the track record hold about the champion (see above); the key `track` holds the record
+    (`track` given: used as is, the outcomes are not read again)."""
+    return {**registry_skill(cfg), "track": track_skill(cfg) if track is None else track,
+            "benchmark": benchmark_skill(cfg)}
+
+def benchmark_verdict(b: dict) -> dict | None:
+    """{stack, best, best_sharpe, beats} of a `benchmark_skill` record: the stack's top-k Sharpe against the best
+    finite benchmark row; None without both."""
+    sh = dict(b.get("sharpe") or {})
+    st, rest = sh.pop("stack", None), {k: v for k, v in sh.items() if np.isfinite(v)}
+    if st is None or not rest:
+        return None
+    best = max(rest, key=rest.get)
+    return dict(stack=st, best=best, best_sharpe=rest[best], beats=st > rest[best], rows=rest)
 
 # %% ../../nbs/66h_track.performance.ipynb #895221a7
 def _window(o: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -124,9 +140,10 @@ def performance(cfg: Config, n_boot: int = 1000) -> dict:
     (record tables with 95% CIs), `equity` (track record, BUYs only), `buy_hold`, `nifty50` (frames of day, equity)."""
     o = load_outcomes(cfg)
     empty = pd.DataFrame()
+    overall = record(o, (), n_boot) if len(o) else empty
     return dict(
-        skill=champion_skill(cfg), n=len(o),
-        overall=record(o, (), n_boot) if len(o) else empty,
+        skill=champion_skill(cfg, track=_track_row(overall)), n=len(o),
+        overall=overall,
         by_direction=record(o, ("direction",), n_boot) if len(o) else empty,
         by_regime=record(o, ("regime",), n_boot) if len(o) else empty,
         equity=equity(o), buy_hold=buy_hold_equity(cfg, o), nifty50=index_equity(cfg, o),
