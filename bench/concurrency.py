@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/concurrency.py [--seconds 30] [--rate 10] [--scenarios idle,daily,ingest,desk]
        [--tree /path/to/an/aitrader/checkout]   (the code measured; default: this checkout)
        [--pg]   (the stores in a throwaway PostgreSQL server instead of the DuckDB files)
+       [--workers N]   (with --pg: N uvicorn worker processes, as `aitrader serve --workers N`)
 
 Starts `uvicorn` (one process, as `aitrader serve`) on 127.0.0.1 and a free port, in a subprocess, on a temporary
 AITRADER_HOME holding the REAL daily bars of RELIANCE, TCS and INFY cut after 2024-11-22 and SYNTHETIC test signals
@@ -40,8 +41,18 @@ ingest_real(cfg, cfg.data_dir, ["RELIANCE", "TCS", "INFY"], last="2024-11-22")
 publish_synthetic(cfg, "2024-11-22", n=6, seed=2, real=[("RELIANCE", "BUY", 1285.0), ("TCS", "BUY", 4300.0)])
 print("KEYS", create_key("elite", "bench", cfg), create_key("admin", "bench", cfg), flush=True)
 EVENING = pd.Timestamp("2024-11-22 18:00", tz="Asia/Kolkata")
-uvicorn.run(create_app(cfg, clock=lambda: EVENING), host="127.0.0.1", port=int(sys.argv[2]), log_level="error",
-            access_log=False)
+if int(sys.argv[4]) > 1:  # as `aitrader serve --workers N`: each worker process builds its app from the environment
+    import os
+    os.environ.update(AITRADER_HOME=sys.argv[1], AITRADER_DATA_DIR=sys.argv[3])
+    open(os.path.join(sys.argv[1], "benchapp.py"), "w").write(
+        "import pandas as pd\\nfrom aitrader.api.app import create_app\\n"
+        "def app():\\n    return create_app(clock=lambda: pd.Timestamp('2024-11-22 18:00', tz='Asia/Kolkata'))\\n")
+    sys.path.insert(0, sys.argv[1])
+    uvicorn.run("benchapp:app", factory=True, workers=int(sys.argv[4]), host="127.0.0.1", port=int(sys.argv[2]),
+                log_level="error", access_log=False)
+else:
+    uvicorn.run(create_app(cfg, clock=lambda: EVENING), host="127.0.0.1", port=int(sys.argv[2]), log_level="error",
+                access_log=False)
 """
 HOLDER = """
 import sys, time
@@ -94,7 +105,7 @@ def alert(i: int, strategy: str) -> dict:
 
 
 class Bench:
-    def __init__(self, tree: str, data_dir: str, pg_url: str | None = None):
+    def __init__(self, tree: str, data_dir: str, pg_url: str | None = None, workers: int = 1):
         self.home = tempfile.mkdtemp(prefix="bench24-")
         self.env = {**os.environ, "PYTHONPATH": tree, "AITRADER_HOME": self.home, "OMP_NUM_THREADS": "1",
                     "AITRADER_TV_SECRETS": f"bench:{SECRET}", "AITRADER_DATA_DIR": data_dir}
@@ -103,7 +114,7 @@ class Bench:
             self.env["AITRADER_DB_URL"] = pg_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.srv = subprocess.Popen([sys.executable, "-c", SERVER, self.home, str(self.port), data_dir], env=self.env,
+        self.srv = subprocess.Popen([sys.executable, "-c", SERVER, self.home, str(self.port), data_dir, str(workers)], env=self.env,
                                     stdout=subprocess.PIPE, text=True, cwd=self.home)
         line = self.srv.stdout.readline().split()
         if not line or line[0] != "KEYS":
@@ -189,7 +200,7 @@ def run(args) -> list:
 
 
 def _run(args, url) -> list:
-    b, rows, ok_orders = Bench(args.tree, args.data, url), [], 0
+    b, rows, ok_orders = Bench(args.tree, args.data, url, args.workers), [], 0
     try:
         rows.append(("burst", "8 identical", "codes", json.dumps(b.burst(8, 8, True, "same"))))
         rows.append(("burst", "40 distinct @8", "codes", json.dumps(b.burst(40, 8, False, "distinct"))))
@@ -236,11 +247,14 @@ def main():
     ap.add_argument("--tree", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--data", default=os.environ.get("AITRADER_DATA_DIR", "/work/shared/data/nse"))
     ap.add_argument("--pg", action="store_true", help="the stores in a throwaway PostgreSQL server (storage.pgserver)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (more than 1 needs --pg)")
     args = ap.parse_args()
+    if args.workers > 1 and not args.pg:
+        raise SystemExit("--workers > 1 needs --pg: DuckDB allows one writing process per file")
     if not os.path.isdir(os.path.join(args.data, "daily")):
         print(f"SKIP: no NSE data folder at {args.data} (set AITRADER_DATA_DIR)")
         return
-    print(f"tree {args.tree}, {'PostgreSQL' if args.pg else 'DuckDB'}, {args.rate:g} writes/s for {args.seconds:g} s "
+    print(f"tree {args.tree}, {'PostgreSQL' if args.pg else 'DuckDB'}, {args.workers} worker(s), {args.rate:g} writes/s for {args.seconds:g} s "
           "per scenario, client timeout 10 s")
     print(f"{'scenario':9} {'kind':15} {'n':>4} {'ok':>4} {'rule':>4} {'busy':>4} {'t/o':>4} {'oth':>4} "
           f"{'p50 ms':>8} {'p99 ms':>8} {'stored-after-refusal':>20}", flush=True)

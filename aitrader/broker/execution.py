@@ -295,14 +295,18 @@ def settle_pending(
 ) -> int:
     """Fill, expire or cancel (limits broken at the fill price) the PENDING orders whose next bar is stored; how many
     changed. Nothing while the kill switch is on."""
-    n = 0
+    n, bars = 0, {}
     with exec_lock, ApiStore(cfg) as db, db.exclusive():
         db.sync_kill()
         if db.kill()["engaged"]:
             return 0
         for o in db.pending(key_id):
             oid, kid, sym, qty = o["order_id"], o["key_id"], o["symbol"], int(o["qty"])
-            f = paper_fill(next_bar(cfg, sym, o["signal_as_of"]), qty, o["order_type"], o["limit_price"], cm)
+            if (sym, o["signal_as_of"]) not in bars:  # one bar lookup per symbol and date, not per order
+                bars[sym, o["signal_as_of"]] = next_bar(cfg, sym, o["signal_as_of"])
+            if bars[sym, o["signal_as_of"]] is None:
+                continue
+            f = paper_fill(bars[sym, o["signal_as_of"]], qty, o["order_type"], o["limit_price"], cm)
             if f is None:
                 continue
             with db.transaction():
