@@ -152,6 +152,9 @@ def test_performance_page(site):
     from aitrader.track.record import equity, load_outcomes
     o = load_outcomes(cfg)
     assert len(s["track"]["points"]) == len(equity(o))                                   # BUYs only
+    from aitrader.track.performance import direction_stability
+    st = direction_stability(o)
+    assert f"{st['flips']} of {st['signals']} signal(s)" in ra.text                       # direction stability line
     assert s["buy_hold"]["points"][0]["value"] == pytest.approx(1e6) and s["buy_hold"]["points"][0]["time"] == "2024-10-01"
     r = a.get("/ui/signals/2024-11-21:NOSUCH", headers={"accept": "text/html"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and 'id="error"' in r.text

@@ -90,6 +90,9 @@ SELLs are informational: they are followed and scored but never counted as short
 {% if tables %}{% for name, t in tables %}<h4>{{ name }}</h4><table id="record-{{ loop.index }}">
 <tr>{% for c in t[0] %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in t[1] %}<tr>{% for c in t[0] %}<td>{{ r[c] }}</td>{% endfor %}</tr>{% endfor %}</table>{% endfor %}
+{% if stab.signals %}<p id="stability">Direction stability: {{ stab.flips }} of {{ stab.signals }} signal(s)
+({{ '%.1f'|format(100 * stab.flip_rate) }}%) reversed their symbol's direction of the previous {{ stab.window }}
+sessions; {{ stab.symbols_flipped }} of {{ stab.symbols }} symbol(s) flipped at least once.</p>{% endif %}
 {% else %}<p id="no-record">No tracked outcome yet: <code>aitrader replay --start D --end D</code> replays past days,
 and the daily run's tracker follows new signals.</p>{% endif %}</div>
 {% if show_equity %}<div class="card"><h3>Equity from {{ capital }} INR: the track record against buy-and-hold and NIFTY 50</h3>
@@ -121,6 +124,7 @@ def performance_page(request: Request, s: Session = Depends(session())):
     show = tier_rank(s.view_tier) >= tier_rank("elite")
     series = perf_series(p) if show else []
     return render("performance.html", s, title="Performance", sk=skill_summary(p["skill"]), n=p["n"], tables=tables,
+                  stab=p["stability"],
                   show_equity=show, series=series, any_points=any(x["points"] for x in series),
                   capital=f"{TrackParams.capital:,.0f}",
                   perf_json=json.dumps(dict(series=series)).replace("</", "<\\/"))

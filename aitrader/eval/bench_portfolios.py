@@ -7,14 +7,14 @@ from __future__ import annotations
 import dataclasses
 import numpy as np
 import pandas as pd
-from ..trading.metrics import portfolio_metrics
+from ..trading.metrics import daily_returns, portfolio_metrics, sharpe
 from .portfolio import PortfolioConfig, PortfolioResult, topk_portfolio
 from .index_methods import index_method_portfolios
 
 # %% auto #0
 __all__ = ['PORTFOLIO_GRID', 'MAX_WEEKLY_TURNOVER', 'ADV_LIMIT', 'SPLIT_METRICS', 'GRID_VIEW', 'buy_and_hold', 'trade_count',
            'equal_weight', 'excess_ir', 'portfolio_table', 'split_years', 'mean_hold', 'smooth_scores', 'grid_configs',
-           'portfolio_grid', 'year_table', 'grid_summary']
+           'walk_forward_choice', 'portfolio_grid', 'year_table', 'grid_summary']
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #01123677
 def buy_and_hold(bars: pd.DataFrame, lo, hi, cost) -> "PortfolioResult":
@@ -177,6 +177,45 @@ def grid_configs(grid: dict, buffer: int = 5, cost=None) -> dict:
         out["_".join(tag[k].format(v) for k, v in zip(keys, vals))] = PortfolioConfig(**kw)
     return out
 
+# %% ../../nbs/64b_eval.bench_portfolios.ipynb #07247c2f
+def walk_forward_choice(
+    eqs: dict,  # {config name: equity frame (equity, turnover, costs) of `topk_portfolio`}, all on the same sessions
+    first_year: int,  # the first year decided; every earlier year is only history
+    max_weekly_turnover: float | None = MAX_WEEKLY_TURNOVER,  # only configs at or under it on the history may win
+    initial_capital: float = 1_000_000.0,  # INR
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decision layer chosen anew each year (#28): for each year Y >= `first_year`, the config with the best Sharpe
+    on every session before Y (among those turning over at most `max_weekly_turnover` a week there; all when none
+    does), held through Y. Returns (the spliced equity frame: equity INR, turnover and costs as in `topk_portfolio`;
+    a change of config is charged on Y's first session as a full switch of the book, turnover 2 (1 for the first
+    purchase) at that config's own mean cost per INR traded), (one row per year: year, chosen, sharpe_before,
+    switched)."""
+    names = list(eqs)
+    idx = eqs[names[0]].index
+    ret = pd.DataFrame({n: daily_returns(e["equity"], initial_capital) for n, e in eqs.items()})
+    tov = pd.DataFrame({n: e["turnover"] for n, e in eqs.items()})
+    rate = {n: float(e["costs"].sum() / max((e["turnover"] * e["equity"]).sum(), 1e-9)) for n, e in eqs.items()}
+    parts, rows, prev = [], [], None
+    for y in sorted(set(idx.year[idx.year >= first_year])):
+        hist, cur = idx.year < y, idx.year == y
+        sh = {n: sharpe(ret.loc[hist, n]) for n in names}
+        ok = [n for n in names if max_weekly_turnover is None or tov.loc[hist, n].mean() * 5 / 2 <= max_weekly_turnover]
+        best = max(ok or names, key=lambda n: -np.inf if np.isnan(sh[n]) else sh[n])
+        r, t = ret.loc[cur, best].copy(), tov.loc[cur, best].copy()
+        c = (eqs[best]["costs"] / eqs[best]["equity"].shift(1).fillna(initial_capital))[cur]
+        switch = 0.0 if best == prev else 1.0 if prev is None else 2.0
+        r.iloc[0] -= switch * rate[best]
+        t.iloc[0] += switch
+        c.iloc[0] += switch * rate[best]
+        parts.append(pd.DataFrame({"r": r, "turnover": t, "cost_frac": c}))
+        rows.append(dict(year=int(y), chosen=best, sharpe_before=sh[best], switched=best != prev))
+        prev = best
+    d = pd.concat(parts)
+    eq = initial_capital * (1 + d["r"]).cumprod()
+    costs = d["cost_frac"] * eq.shift(1).fillna(initial_capital)
+    return pd.DataFrame({"equity": eq, "turnover": d["turnover"], "costs": costs}), pd.DataFrame(rows)
+
+
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #1097cb37
 def portfolio_grid(
     bars: pd.DataFrame,  # daily bars (symbol, ts, open, close, volume)
@@ -198,7 +237,10 @@ def portfolio_grid(
     `ir_eval` (information ratio over
     ew_universe, or ew_buy_hold, on the later years); `chosen` marks the best Sharpe on the selection years (the later
     years never choose; with `max_weekly_turnover`, only configs at or under it on the selection years compete).
-    attrs: n_configs, chosen (its name), turnover_capped (whether the cap left configs out)."""
+    Row `walk_forward`: the config re-chosen each later year from every year before it (`walk_forward_choice`), its
+    metrics on the later years (`_eval`).
+    attrs: n_configs, chosen (its name), turnover_capped (whether the cap left configs out), walk_forward (the
+    choice per year, a frame; None without later years)."""
     base_cfgs, smooths = grid_configs(grid, buffer, cost), tuple(grid.get("smooth", (1,)))
     cfgs = {f"{n}_sm{w}" if "smooth" in grid else n: (pc, w) for w in smooths for n, pc in base_cfgs.items()}
     rows, eqs, smoothed = {}, {}, {w: smooth_scores(scores, w) for w in smooths}
@@ -217,6 +259,10 @@ def portfolio_grid(
             hold_sessions=mean_hold(res, pc.rebalance),
             **split_years(eqs[name], select_years),
         )
+    wf_choice = None
+    if (eqs[next(iter(cfgs))].index.year > max(select_years)).any():  # re-chosen each later year from the years before
+        wf, wf_choice = walk_forward_choice({n: eqs[n] for n in cfgs}, max(select_years) + 1, max_weekly_turnover)
+        eqs["walk_forward"], rows["walk_forward"] = wf, split_years(wf, select_years)
     _, bench = portfolio_table(
         bars,
         {},
@@ -239,9 +285,9 @@ def portfolio_grid(
     out.attrs["turnover_capped"] = bool(max_weekly_turnover is not None and len(cand) < len(cfgs))
     best = cand["sharpe_sel"].astype(float).idxmax()
     out = out.assign(chosen=out.index == best)
-    out.attrs |= dict(n_configs=len(cfgs), chosen=best)
+    out.attrs |= dict(n_configs=len(cfgs), chosen=best, walk_forward=wf_choice)
     if equity_out is not None:
-        equity_out |= {n: eqs[n] for n in [best, *bench]}
+        equity_out |= {n: eqs[n] for n in [best, *(["walk_forward"] if wf_choice is not None else []), *bench]}
     return out
 
 # %% ../../nbs/64b_eval.bench_portfolios.ipynb #bbfe5794
@@ -277,5 +323,6 @@ def grid_summary(grid: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     columns): what a reader needs from a 64-row grid."""
     cfg_rows = grid[grid["k"].notna()] if "k" in grid else grid.iloc[:0]
     best = cfg_rows.sort_values("sharpe_sel", ascending=False).head(top)
-    rows = pd.concat([grid[grid.chosen], best[~best.chosen], grid.drop(index=cfg_rows.index)])
+    wf = grid.loc[[n for n in ["walk_forward"] if n in grid.index]]
+    rows = pd.concat([grid[grid.chosen], wf, best[~best.chosen], grid.drop(index=[*cfg_rows.index, *wf.index])])
     return rows.reindex(columns=[c for c in GRID_VIEW if c in grid])

@@ -6,13 +6,14 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
+from ..core.calendar import nse_sessions
 from ..core.config import Config
 from .outcomes import TrackParams
 from .record import equity, load_outcomes, record
 
 # %% auto #0
 __all__ = ['BENCH_ROWS', 'registry_skill', 'benchmark_skill', 'track_skill', 'champion_skill', 'benchmark_verdict',
-           'buy_hold_equity', 'index_equity', 'performance']
+           'buy_hold_equity', 'index_equity', 'direction_stability', 'performance']
 
 # %% ../../nbs/66h_track.performance.ipynb #7bb53766
 def registry_skill(cfg: Config) -> dict:
@@ -134,10 +135,37 @@ def index_equity(
         return pd.DataFrame(columns=["day", "equity"])
     return pd.DataFrame({"day": s.index, "equity": (capital * s / s.iloc[0]).to_numpy()})
 
+# %% ../../nbs/66h_track.performance.ipynb #8c6c27f4
+def direction_stability(
+    o: pd.DataFrame,  # outcomes or signals: symbol, as_of, direction (+ source, model_version where present)
+    window: int = 5,  # sessions
+) -> dict:
+    """{signals, flips, flip_rate, symbols, symbols_flipped, window}: how many BUY/SELL signals reversed their symbol's
+    direction of the previous `window` sessions of the same stream; flip_rate is NaN without signals."""
+    d = o[o["direction"].isin(["BUY", "SELL"])] if len(o) else o
+    out = dict(signals=len(d), flips=0, flip_rate=float("nan"), symbols=0, symbols_flipped=0, window=window)
+    if not len(d):
+        return out
+    day = pd.to_datetime(d["as_of"]).dt.tz_localize(None).dt.normalize()
+    cal = nse_sessions(day.min(), day.max())
+    d = d.assign(_pos=np.searchsorted(cal.to_numpy(), day.to_numpy())).sort_values("_pos", kind="stable")
+    keys = [c for c in ("source", "model_version") if c in d] + ["symbol"]
+    flipped = set()
+    for key, g in d.groupby(keys, sort=False):
+        last = {"BUY": -np.inf, "SELL": -np.inf}
+        for pos, di in zip(g["_pos"], g["direction"]):
+            if pos - last["SELL" if di == "BUY" else "BUY"] <= window:
+                out["flips"] += 1
+                flipped.add(key[-1])
+            last[di] = pos
+    return out | dict(flip_rate=out["flips"] / len(d), symbols=d["symbol"].nunique(), symbols_flipped=len(flipped))
+
+
 # %% ../../nbs/66h_track.performance.ipynb #f67973d0
 def performance(cfg: Config, n_boot: int = 1000) -> dict:
     """Everything the Performance page shows: `skill` (champion_skill), `overall` / `by_direction` / `by_regime`
-    (record tables with 95% CIs), `equity` (track record, BUYs only), `buy_hold`, `nifty50` (frames of day, equity)."""
+    (record tables with 95% CIs), `equity` (track record, BUYs only), `buy_hold`, `nifty50` (frames of day, equity),
+    `stability` (`direction_stability` over 5 sessions)."""
     o = load_outcomes(cfg)
     empty = pd.DataFrame()
     overall = record(o, (), n_boot) if len(o) else empty
@@ -147,4 +175,5 @@ def performance(cfg: Config, n_boot: int = 1000) -> dict:
         by_direction=record(o, ("direction",), n_boot) if len(o) else empty,
         by_regime=record(o, ("regime",), n_boot) if len(o) else empty,
         equity=equity(o), buy_hold=buy_hold_equity(cfg, o), nifty50=index_equity(cfg, o),
+        stability=direction_stability(o),
     )
