@@ -57,7 +57,7 @@ def main():
          f"(weekly turnover <= {a.max_weekly_turnover:.0%}{'' if g.attrs['turnover_capped'] else ': none qualified'})")
     show(year_table(eqs).pivot_table(index="strategy", columns="year", values="total_return"), "total return by year")
     if g.attrs.get("walk_forward") is not None:
-        show(g.attrs["walk_forward"].set_index("year"), "the decision layer re-chosen each year from every year before it "
+        show(pd.DataFrame(g.attrs["walk_forward"]).set_index("year"), "the decision layer re-chosen each year from every year before it "
              "(walk_forward row; a change of config is charged as a full switch of the book)")
     for n in notes:
         print("note:", n)

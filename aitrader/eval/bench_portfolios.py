@@ -177,7 +177,7 @@ def grid_configs(grid: dict, buffer: int = 5, cost=None) -> dict:
         out["_".join(tag[k].format(v) for k, v in zip(keys, vals))] = PortfolioConfig(**kw)
     return out
 
-# %% ../../nbs/64b_eval.bench_portfolios.ipynb #07247c2f
+# %% ../../nbs/64b_eval.bench_portfolios.ipynb #80f02ec9
 def walk_forward_choice(
     eqs: dict,  # {config name: equity frame (equity, turnover, costs) of `topk_portfolio`}, all on the same sessions
     first_year: int,  # the first year decided; every earlier year is only history
@@ -240,7 +240,7 @@ def portfolio_grid(
     Row `walk_forward`: the config re-chosen each later year from every year before it (`walk_forward_choice`), its
     metrics on the later years (`_eval`).
     attrs: n_configs, chosen (its name), turnover_capped (whether the cap left configs out), walk_forward (the
-    choice per year, a frame; None without later years)."""
+    choice per year as records: year, chosen, sharpe_before, switched; None without later years)."""
     base_cfgs, smooths = grid_configs(grid, buffer, cost), tuple(grid.get("smooth", (1,)))
     cfgs = {f"{n}_sm{w}" if "smooth" in grid else n: (pc, w) for w in smooths for n, pc in base_cfgs.items()}
     rows, eqs, smoothed = {}, {}, {w: smooth_scores(scores, w) for w in smooths}
@@ -285,7 +285,7 @@ def portfolio_grid(
     out.attrs["turnover_capped"] = bool(max_weekly_turnover is not None and len(cand) < len(cfgs))
     best = cand["sharpe_sel"].astype(float).idxmax()
     out = out.assign(chosen=out.index == best)
-    out.attrs |= dict(n_configs=len(cfgs), chosen=best, walk_forward=wf_choice)
+    out.attrs |= dict(n_configs=len(cfgs), chosen=best, walk_forward=None if wf_choice is None else wf_choice.to_dict("records"))
     if equity_out is not None:
         equity_out |= {n: eqs[n] for n in [best, *(["walk_forward"] if wf_choice is not None else []), *bench]}
     return out

@@ -135,7 +135,7 @@ def index_equity(
         return pd.DataFrame(columns=["day", "equity"])
     return pd.DataFrame({"day": s.index, "equity": (capital * s / s.iloc[0]).to_numpy()})
 
-# %% ../../nbs/66h_track.performance.ipynb #8c6c27f4
+# %% ../../nbs/66h_track.performance.ipynb #1c94c582
 def direction_stability(
     o: pd.DataFrame,  # outcomes or signals: symbol, as_of, direction (+ source, model_version where present)
     window: int = 5,  # sessions
