@@ -10,9 +10,17 @@ from .store import SignalStore
 from ..trading.book import book_changes
 
 # %% auto #0
-__all__ = ['held_book', 'with_book']
+__all__ = ['book_after', 'held_book', 'with_book']
 
 # %% ../../nbs/55a_signals.book.ipynb #58d19ad2
+def book_after(
+    signals: pd.DataFrame,  # one session's signals: symbol, direction, reasons (list of str, the first the book action)
+) -> set:
+    "The symbols held after that session: its BUYs (entries) and the names whose first reason is 'book: KEEP'."
+    keep = [bool(r) and str(r[0]).startswith("book: KEEP") for r in signals["reasons"]]
+    return set(signals.symbol[(signals.direction == "BUY").to_numpy() | pd.Series(keep, dtype=bool).to_numpy()])
+
+
 def held_book(
     store: SignalStore,
     day,  # the session about to be decided; the book is read from the latest published session before it
@@ -22,10 +30,7 @@ def held_book(
     d = prev["d"].iat[0] if len(prev) else None
     if d is None or pd.isna(d):
         return None, set()
-    sig = store.latest_signals(limit=100_000, as_of=d)
-    keep = [bool(r) and str(r[0]).startswith("book: KEEP") for r in sig["reasons"]]
-    held = set(sig.symbol[(sig.direction == "BUY").to_numpy() | pd.Series(keep, dtype=bool).to_numpy()])
-    return str(pd.Timestamp(d).date()), held
+    return str(pd.Timestamp(d).date()), book_after(store.latest_signals(limit=100_000, as_of=d))
 
 # %% ../../nbs/55a_signals.book.ipynb #f53bfedd
 def with_book(

@@ -164,11 +164,13 @@ def replay(
     mode: str | None = None,
     verbose: bool = True,
 ) -> dict:
-    """Score every session in [start, end] with the daily job's code path, store the BUY/SELL rows (source 'replay'),
+    """Score every session in [start, end] with the daily job's code path and rule (the book, `BOOK_PARAMS`, carried
+    from one replayed session to the next from an empty book on `start`), store the BUY/SELL rows (source 'replay'),
     follow them; a summary dict."""
     import torch
     from aitrader.core.calendar import nse_sessions
-    from aitrader.signals.daily import score_daily, INFERENCE_THREADS
+    from aitrader.signals.book import book_after
+    from aitrader.signals.daily import BOOK_PARAMS, score_daily, INFERENCE_THREADS
     from aitrader.data.window import last_trading_day
     from aitrader.data.pit_universe import universe_symbols
     from aitrader.track.regimes import update_regimes
@@ -188,11 +190,12 @@ def replay(
                 stacks["challenger"] = ch
         except LookupError:
             pass
-    t0, n = time.perf_counter(), {r: 0 for r in stacks}
+    t0, n, held = time.perf_counter(), {r: 0 for r in stacks}, {r: set() for r in stacks}
     with st.run("replay", days[-1]) as rid:
         for i, d in enumerate(days):
             for role, stack in stacks.items():
-                sc = score_daily(cfg, stack, d, universe)
+                sc = score_daily(cfg, stack, d, universe, params=BOOK_PARAMS, held=held[role])
+                held[role] = book_after(sc.signals)
                 n[role] += save_track(st, track_rows(sc.signals, "replay", role, rid), d, "replay", stack.version)
             if verbose and (i % 20 == 0 or i == len(days) - 1):
                 print(f"replay {d:%Y-%m-%d} ({i + 1}/{len(days)}) {time.perf_counter() - t0:.0f} s")
