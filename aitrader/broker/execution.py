@@ -302,11 +302,10 @@ def settle_pending(
             return 0
         for o in db.pending(key_id):
             oid, kid, sym, qty = o["order_id"], o["key_id"], o["symbol"], int(o["qty"])
-            if (sym, o["signal_as_of"]) not in bars:  # one bar lookup per symbol and date, not per order
-                bars[sym, o["signal_as_of"]] = next_bar(cfg, sym, o["signal_as_of"])
-            if bars[sym, o["signal_as_of"]] is None:
-                continue
-            f = paper_fill(bars[sym, o["signal_as_of"]], qty, o["order_type"], o["limit_price"], cm)
+            k = (sym, o["signal_as_of"])
+            if k not in bars:  # one bar lookup per symbol and date, not per pending order
+                bars[k] = next_bar(cfg, sym, o["signal_as_of"])
+            f = paper_fill(bars[k], qty, o["order_type"], o["limit_price"], cm)
             if f is None:
                 continue
             with db.transaction():
