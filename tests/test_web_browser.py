@@ -134,6 +134,11 @@ def test_signal_detail_chart_draws_the_levels(site):
     time.sleep(0.5)                                                             # the price scale is drawn on the next frame
     sc, lv = page.evaluate("window.aitraderScale()"), page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).levels")
     assert all(sc["bottom"] <= l["price"] <= sc["top"] for l in lv), (sc, lv)  # the price scale contains entry, stop and target
+    zones = page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).charts['1d'].zones")
+    boxes = page.evaluate("window.aitraderBoxes")                              # SMC zones are drawn as filled boxes
+    print(f"1d zones {len(zones)}, boxes drawn {len(boxes)}")
+    assert sorted((b["top"], b["bottom"]) for b in boxes) == sorted((z["top"], z["bottom"]) for z in zones if z["points"])
+    assert all(b["w"] >= 0 and b["h"] > 0 for b in boxes), boxes              # top above bottom, left to right
     _shot(page, "signal_detail_1d")
     page.click(".tabs button[data-tf='4h']")
     _until(page, "window.aitraderChart.tf === '4h'")

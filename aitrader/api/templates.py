@@ -4,14 +4,8 @@
 
 # %% ../../nbs/78b_api.templates.ipynb #106ac7ee
 from __future__ import annotations
-from .session import Session
-from .session import nav_for
-from .snapshot import jsonable
-from fastapi.responses import HTMLResponse
-from jinja2 import DictLoader
-from jinja2 import Environment
-from jinja2 import select_autoescape
-from pathlib import Path
+import re
+import pandas as pd
 from .session import Session
 from .session import nav_for
 from .snapshot import jsonable
@@ -22,7 +16,7 @@ from jinja2 import select_autoescape
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CSS', 'TEMPLATES', 'ENV', 'CSP', 'CHART_JS', 'fmt', 'render', 'static_dir']
+__all__ = ['CSS', 'TEMPLATES', 'PCT_FIELDS', 'ENV', 'CSP', 'CHART_JS', 'ist', 'fmt', 'fmt_field', 'render', 'static_dir']
 
 # %% ../../nbs/78b_api.templates.ipynb #d438bfcf
 CSS = """
@@ -64,7 +58,7 @@ TEMPLATES = {
 <p>As of <strong id="as-of">{{ as_of or 'no signals yet' }}</strong>
 · {{ total }} signal(s){{ ', ' ~ rows|length ~ ' on this page' if next_url or cursor }} · {{ s.view_tier }} view</p>
 <div class="card scroll"><table id="signals"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt(r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
+{% for r in rows %}<tr>{% for c in cols %}<td class="{{ r[c] if c == 'direction' }}">{% if c == 'symbol' %}<a href="/ui/signals/{{ r.id }}">{{ r[c] }}</a>{% else %}{{ fmt_field(c, r[c]) }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table></div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "signal.html": """{% extends "base.html" %}{% block body %}
 <div class="card"><span class="{{ r.direction }}">{{ r.direction }}</span>
@@ -83,13 +77,13 @@ TEMPLATES = {
 {% if r.reasons %}<div class="card"><h3>Reasons</h3>
 <ul id="reasons">{% for x in r.reasons %}<li>{{ x }}</li>{% endfor %}</ul></div>{% endif %}
 <div class="card" id="outcome"><h3>Outcome</h3>{% if outcome %}<table>{% for k, v in outcome.items() %}<tr>
-<th>{{ k }}</th><td>{{ fmt(v) }}</td></tr>{% endfor %}</table>{% else %}<p>Not known yet.</p>{% endif %}</div>
+<th>{{ k }}</th><td>{{ fmt_field(k, v) }}</td></tr>{% endfor %}</table>{% else %}<p>Not known yet.</p>{% endif %}</div>
 {% if can_execute %}<div class="card"><h3>Paper order (BUY only)</h3>
 <form method="post" action="/ui/signals/{{ r.id }}/execute" id="execute">
 <input type="hidden" name="csrf" value="{{ s.csrf }}">
 <label>Quantity <input name="qty" type="number" min="1" value="1" style="width:6rem"></label> <button>Execute</button>
 </form></div>{% endif %}
-<div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt(v) }}</td>
+<div class="card scroll"><table>{% for k, v in fields %}<tr><th>{{ k }}</th><td>{{ fmt_field(k, v) }}</td>
 </tr>{% endfor %}</table></div>
 <script src="/ui/static/lightweight-charts.standalone.production.js"></script><script src="/ui/static/chart.js">
 </script>{% endblock %}""",
@@ -100,12 +94,13 @@ latest signals {{ health.latest or '-' }} · kill switch
 <code>{{ health.error }}</code>{% endif %}</div>
 <div class="card scroll"><table id="runs"><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for r in runs %}<tr>{% for c in cols %}<td>{{ fmt(r[c]) }}</td>{% endfor %}</tr>{% endfor %}</table>
+{% if not runs %}<p class="empty" id="no-runs">No run recorded yet: <code>make run</code> (or <code>aitrader main</code>) runs the daily job, <code>aitrader run hourly</code> the hourly one.</p>{% endif %}
 </div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
     "admin.html": """{% extends "base.html" %}{% block body %}
 {% if new_key %}<p class="msg ok">New key (shown once, store it now): <code id="new-key">{{ new_key }}</code>
 </p>{% endif %}
 <div class="card"><h3>Kill switch: <span id="kill-state">{{ 'ENGAGED' if kill.engaged else 'released' }}</span></h3>
-{% if kill.engaged %}<p>{{ kill.reason }} (by {{ kill.set_by }}, {{ kill.set_at }})</p>{% endif %}
+{% if kill.engaged %}<p>{{ kill.reason }} (by {{ kill.set_by }}, {{ fmt(kill.set_at) }})</p>{% endif %}
 <form method="post" action="/ui/admin/kill" id="kill-form"><input type="hidden" name="csrf" value="{{ s.csrf }}">
 <input type="hidden" name="engaged" value="{{ 'false' if kill.engaged else 'true' }}">
 {% if not kill.engaged %}<input name="reason" placeholder="reason" maxlength="500">{% endif %}
@@ -135,17 +130,33 @@ latest signals {{ health.latest or '-' }} · kill switch
 <div class="card scroll"><h3>Positions</h3><table id="positions"><tr><th>symbol</th><th>qty</th><th>cost (INR)</th>
 <th>avg cost</th></tr>
 {% for p in positions %}<tr><td>{{ p.symbol }}</td><td>{{ p.qty }}</td><td>{{ fmt(p.cost) }}</td>
-<td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table></div>
+<td>{{ fmt(p.avg_cost) }}</td></tr>{% endfor %}</table>
+{% if not positions %}<p class="empty" id="no-positions">No open position. A position opens when an order fills at the next session's open: use Execute on a signal's page, <code>POST /elite/trade/execute</code> with an elite key, or turn on automatic execution above.</p>{% endif %}</div>
 <div class="card scroll"><h3>Orders</h3><table id="orders"><tr><th>id</th><th>signal</th><th>qty</th><th>type</th>
 <th>status</th><th>created</th></tr>
 {% for o in orders %}<tr><td>{{ o.order_id }}</td><td>{{ o.signal_id }}</td><td>{{ o.qty }}</td>
 <td>{{ o.order_type }}</td><td>{{ o.status }}</td><td>{{ fmt(o.created_at) }}</td></tr>{% endfor %}</table>
+{% if not orders %}<p class="empty" id="no-orders">No order yet for this key. Orders come from Execute on a signal's page, <code>POST /elite/trade/execute</code>, or automatic execution after the daily job (<code>aitrader run daily</code>).</p>{% endif %}
 </div>{% if next_url %}<p><a id="next-page" href="{{ next_url }}">next page</a></p>{% endif %}{% endblock %}""",
 }
 
 # %% ../../nbs/78b_api.templates.ipynb #33673ab5
+_TS = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$")
+
+
+def ist(v) -> str | None:
+    "A zone-aware timestamp (datetime, pandas Timestamp or ISO text with an offset) as 'YYYY-MM-DD HH:MM IST'; None otherwise."
+    if isinstance(v, str) and _TS.match(v):
+        v = pd.Timestamp(v)
+    if getattr(v, "tzinfo", None) is None or not hasattr(v, "isoformat"):
+        return None
+    return pd.Timestamp(v).tz_convert("Asia/Kolkata").strftime("%Y-%m-%d %H:%M IST")
+
+
 def fmt(v) -> str:
-    "A cell as text: floats to 4 significant decimals, None/NaN as '-', lists joined."
+    "A cell as text: zone-aware timestamps in IST, floats to 4 significant decimals, None/NaN as '-', lists joined."
+    if (t := ist(v)) is not None:
+        return t
     v = jsonable(v)
     if v is None:
         return "-"
@@ -159,9 +170,21 @@ def fmt(v) -> str:
         return ", ".join(f"{k}: {x}" for k, x in v.items()) or "-"
     return str(v)
 
+
+PCT_FIELDS = re.compile(r"^(exp_ret_\d+d|p\d0_\d+d|upper_\d+d|lower_\d+d|vol_\d+d|net_return|mae|mfe)$")
+
+
+def fmt_field(k: str, v) -> str:
+    "A named field as text: returns (PCT_FIELDS, stored as fractions) in % with 2 decimals, the rest as `fmt`."
+    v2 = jsonable(v)
+    if PCT_FIELDS.match(k) and isinstance(v2, (int, float)) and not isinstance(v2, bool):
+        return f"{100 * v2:+.2f}%"
+    return fmt(v)
+
 # %% ../../nbs/78b_api.templates.ipynb #d40062c7
 ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
 ENV.globals["fmt"] = fmt
+ENV.globals["fmt_field"] = fmt_field
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -187,6 +210,23 @@ CHART_JS = r"""
   const chart = LightweightCharts.createChart(el, {autoSize: true, layout: {background: {color: '#ffffff'}, textColor: '#222'},
     timeScale: {timeVisible: true}, rightPriceScale: {borderVisible: false}});
   let series = [];
+  // SMC zones as filled boxes (a series primitive): from the bar that confirmed the zone to the last bar, top to bottom
+  class ZoneBoxes {
+    constructor(zones) { this.zones = zones; this.views = [{zOrder: () => 'bottom', renderer: () => this}]; }
+    attached(p) { this.chart = p.chart; this.series = p.series; }
+    paneViews() { return this.views; }
+    draw(target) { target.useBitmapCoordinateSpace(sc => {
+      const ctx = sc.context, ts = this.chart.timeScale(), hr = sc.horizontalPixelRatio, vr = sc.verticalPixelRatio, drawn = [];
+      this.zones.forEach(z => {
+        const x1 = ts.timeToCoordinate(z.points[0]), x2 = ts.timeToCoordinate(z.points[z.points.length - 1]);
+        const y1 = this.series.priceToCoordinate(z.top), y2 = this.series.priceToCoordinate(z.bottom);
+        if (x1 === null || x2 === null || y1 === null || y2 === null) return;
+        const x = Math.round(x1 * hr), y = Math.round(y1 * vr), w = Math.max(1, Math.round((x2 - x1) * hr) + 4 * hr), h = Math.max(1, Math.round((y2 - y1) * vr));
+        ctx.globalAlpha = 0.16; ctx.fillStyle = z.color; ctx.fillRect(x, y, w, h);
+        ctx.globalAlpha = 0.7; ctx.strokeStyle = z.color; ctx.lineWidth = hr; ctx.strokeRect(x, y, w, h); ctx.globalAlpha = 1;
+        drawn.push({top: z.top, bottom: z.bottom, x: x1, y: y1, w: x2 - x1, h: y2 - y1}); });
+      window.aitraderBoxes = drawn; }); }
+  }
   function draw(tf) {
     series.forEach(s => chart.removeSeries(s)); series = [];
     const c = data.charts[tf]; const candles = chart.addCandlestickSeries({upColor: '#0a7d32', downColor: '#b42318', wickUpColor: '#0a7d32', wickDownColor: '#b42318', borderVisible: false,
@@ -196,9 +236,8 @@ CHART_JS = r"""
     candles.setData(c.bars); series.push(candles);
     const levels = [];
     (data.levels || []).forEach(l => { candles.createPriceLine({price: l.price, color: l.color, lineWidth: 2, lineStyle: 0, axisLabelVisible: true, title: l.title}); levels.push(l.title); });
-    (c.zones || []).forEach(z => { ['top', 'bottom'].forEach(edge => {
-      const s = chart.addLineSeries({color: z.color, lineWidth: 1, lineStyle: 2, priceLineVisible: false, lastValueVisible: false});
-      s.setData(z.points.map(p => ({time: p, value: z[edge]}))); series.push(s); }); });
+    const zs = (c.zones || []).filter(z => z.points.length);
+    candles.attachPrimitive(new ZoneBoxes(zs)); window.aitraderBoxes = [];
     const sell = data.direction === 'SELL';
     if (c.signal_time) candles.setMarkers([{time: c.signal_time, position: sell ? 'aboveBar' : 'belowBar', color: '#12263a',
       shape: sell ? 'arrowDown' : 'arrowUp', text: data.direction || 'signal'}]);
