@@ -40,7 +40,7 @@ def main_job(
     from aitrader.data.ingest_report import summarize
     from aitrader.jobs.bootstrap import ensure_champion
     from aitrader.signals.store import SignalStore
-    from .skill import NEXT_COMMANDS, champion_skill, signal_table, skill_lines
+    from .skill import NEXT_COMMANDS, champion_skill, confidence_line, signal_table, skill_lines
 
     cfg = get_config()
     if cfg.data_dir is None:
@@ -59,6 +59,8 @@ def main_job(
         _report_job(r)  # prints the failure, exits 1
     sig = SignalStore(cfg, read_only=True).latest_signals(limit=1000, as_of=r.run_date)
     _print_frame(signal_table(sig), f"signals {r.run_date}: BUY/SELL first, by rank (1 = strongest)")
+    if (cl := confidence_line(sig)) is not None:
+        console.print("  " + cl, soft_wrap=True, markup=False)
     console.print("[bold]How good is this model[/bold]")
     for line in skill_lines(champion_skill(cfg)):
         console.print(line, soft_wrap=True, markup=False)

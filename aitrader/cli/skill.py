@@ -9,10 +9,10 @@ import pandas as pd
 from ..core.config import Config
 
 # %% auto #0
-__all__ = ['SIGNAL_TABLE_COLS', 'NEXT_COMMANDS', 'signal_table', 'skill_lines']
+__all__ = ['SIGNAL_TABLE_COLS', 'NEXT_COMMANDS', 'signal_table', 'confidence_line', 'skill_lines']
 
 # %% ../../nbs/90l_cli.skill.ipynb #dbc79f4f
-SIGNAL_TABLE_COLS = ["rank", "symbol", "direction", "entry", "stop", "target", "exp_move_5d_pct", "target_pct"]
+SIGNAL_TABLE_COLS = ["rank", "symbol", "direction", "entry", "stop", "target", "exp_move_5d_pct", "target_pct", "confidence"]
 
 def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     "SIGNAL_TABLE_COLS of a day's signals (`SignalStore.latest_signals`), actionable first, by rank; INR and % rounded."
@@ -25,8 +25,21 @@ def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
                         "entry": num("entry").round(2), "stop": num("stop_loss").round(2),
                         "target": num("take_profit").round(2),
                         "exp_move_5d_pct": (100 * num("exp_ret_5d")).round(2),
-                        "target_pct": (100 * (num("take_profit") / num("entry") - 1)).round(2)})
+                        "target_pct": (100 * (num("take_profit") / num("entry") - 1)).round(2),
+                        "confidence": num("confidence").round(2)})  # calibrated P(5d move in the signal's direction)
     return out.head(limit).reset_index(drop=True)
+
+# %% ../../nbs/90l_cli.skill.ipynb #452479d3
+def confidence_line(df: pd.DataFrame) -> str | None:
+    """What the signals' `confidence` is, from the first BUY/SELL reason that says it (`signals.daily.with_confidence`):
+    a calibrated probability with its fit year, or a rank percentile; None when no row says."""
+    for di, rs in zip(df.get("direction", []), df.get("reasons", [])):
+        for x in (rs if di in ("BUY", "SELL") and isinstance(rs, (list, tuple, np.ndarray)) else []):
+            if str(x).startswith("confidence ") and " = " in str(x):
+                what = str(x).split(" = ", 1)[1].replace("P(5-session return <= 0)", "P(5-session return > 0)")
+                return "confidence = " + what.replace("P(5-session return > 0)", "P(5-session return > 0) for a BUY or HOLD, P(<= 0) for a SELL", 1)
+    return None
+
 
 # %% ../../nbs/90l_cli.skill.ipynb #fa6285d9
 from ..track.performance import BENCH_ROWS, benchmark_verdict, champion_skill

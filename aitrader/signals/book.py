@@ -8,9 +8,11 @@ import pandas as pd
 from .params import DecisionParams
 from .store import SignalStore
 from ..trading.book import book_changes
+from ..core.calendar import nse_sessions
+import numpy as np
 
 # %% auto #0
-__all__ = ['book_after', 'held_book', 'with_book']
+__all__ = ['book_after', 'held_book', 'held_since', 'book_since', 'held_sessions', 'with_book']
 
 # %% ../../nbs/55a_signals.book.ipynb #58d19ad2
 def book_after(
@@ -32,12 +34,57 @@ def held_book(
         return None, set()
     return str(pd.Timestamp(d).date()), book_after(store.latest_signals(limit=100_000, as_of=d))
 
+
+def held_since(
+    store: SignalStore,
+    day,  # the session about to be decided
+    held: set,  # the names held (`held_book`)
+) -> dict:
+    "{symbol: date of its latest BUY (entry) signal before `day`} for the held names that have one."
+    if not held:
+        return {}
+    q = ",".join("?" * len(held))
+    df = store._df(f"SELECT symbol, max(as_of) AS d FROM signals WHERE direction = 'BUY' AND as_of < ? AND symbol IN ({q}) "
+                   "GROUP BY symbol", [pd.Timestamp(day).date(), *sorted(held)])
+    return {str(s): pd.Timestamp(d).normalize() for s, d in zip(df["symbol"], df["d"]) if not pd.isna(d)}
+
+
+def book_since(
+    signals: pd.DataFrame,  # one session's signals (as `book_after`)
+    prev: dict,  # the entry dates before that session
+    day,  # that session
+) -> dict:
+    "The entry dates after a session: its BUYs enter on `day`, kept names keep their date (unknown stays unknown)."
+    held = book_after(signals)
+    buys = set(signals.symbol[signals.direction == "BUY"])
+    d = pd.Timestamp(day).normalize()
+    return {s: d if s in buys else prev[s] for s in held if s in buys or s in prev}
+
+
+def held_sessions(
+    since: dict,  # {symbol: entry date}
+    day,  # the session decided
+) -> dict:
+    "{symbol: NSE sessions from its entry date to `day`} (0 on the entry day, 1 the next session, ...)."
+    if not since:
+        return {}
+    cal = nse_sessions(min(since.values()), day).to_numpy()
+    end = len(cal) - 1
+    return {s: int(end - np.searchsorted(cal, np.datetime64(pd.Timestamp(t).normalize()))) for s, t in since.items()}
+
 # %% ../../nbs/55a_signals.book.ipynb #f53bfedd
 def with_book(
     inputs: pd.DataFrame,  # decision inputs of one session with `symbol` and `score` (`signals.decision.cross_section`)
     held: set | None,  # the book before this session (`held_book`); None or empty: an empty book
-    p: DecisionParams,  # k and buffer of the book
+    p: DecisionParams,  # k, buffer and min_hold of the book
+    since: dict | None = None,  # entry session (date) of each held name (`held_since` / `book_since`); None: unknown
+    day=None,  # the session decided (needed with `since`)
 ) -> pd.DataFrame:
-    "`inputs` plus `book_action` (ENTER / KEEP / EXIT / OUT, `trading.book.book_changes`)."
-    ch = book_changes(inputs.set_index("symbol")["score"], set(held or ()), p.k, p.buffer)
-    return inputs.assign(book_action=ch["action"].reindex(inputs["symbol"]).to_numpy())
+    """`inputs` plus `book_action` (ENTER / KEEP / EXIT / OUT, `trading.book.book_changes`) and `book_held` (NSE
+    sessions since the held name's entry signal, NaN when not held or unknown). A held name with fewer than
+    `p.min_hold` sessions is locked: it stays in the book whatever its rank, if it has a score."""
+    age = held_sessions(since or {}, day) if since and day is not None else {}
+    locked = {s for s, a in age.items() if a < p.min_hold}
+    ch = book_changes(inputs.set_index("symbol")["score"], set(held or ()), p.k, p.buffer, locked)
+    held_s = [float(age[s]) if s in age and s in (held or ()) else float("nan") for s in inputs["symbol"]]
+    return inputs.assign(book_action=ch["action"].reindex(inputs["symbol"]).to_numpy(), book_held=held_s)

@@ -24,13 +24,14 @@ from ..core.calendar import session_on_or_before
 from .store import SignalStore
 from .frame import prepare_signals, validate_signals
 from ..models.stack import Stack, StackInputs
+from ..models.confidence import calibrated_confidence
 from ..features.alpha import INDEX_SYMBOL, cs_normalize, features_on, split_index
 from ..features.cross_section import industry_map
 from ..data.window import last_trading_day
 
 # %% auto #0
 __all__ = ['HISTORY_DAYS', 'INTRADAY_DAYS', 'INFERENCE_THREADS', 'BOOK_PARAMS', 'DAILY_PARAMS', 'SIGNAL_FRAME_COLS', 'read_bars',
-           'model_version', 'factor_inputs', 'DailyScore', 'score_daily', 'plot_signal']
+           'model_version', 'factor_inputs', 'DailyScore', 'with_confidence', 'score_daily', 'plot_signal']
 
 # %% ../../nbs/55_signals.daily.ipynb #405c363e
 HISTORY_DAYS = 2200  # calendar days of daily bars read before as_of (~1,500 sessions)
@@ -63,8 +64,8 @@ INFERENCE_THREADS = (
     1  # torch intra-op threads for the daily batch: on a shared 2-core machine 2 threads were 30-100x slower
 )
 BOOK_PARAMS = DecisionParams(
-    rule="book", k=5, buffer=5, min_rr=1.0
-)  # the daily job's book: top 5 kept within rank 10; target the model's 10-day upper quantile, at least 1R
+    rule="book", k=5, buffer=5, min_rr=1.0, min_hold=10
+)  # the daily job's book: top 5 kept within rank 10 and for at least 10 sessions; target the 10-day upper quantile, >= 1R
 DAILY_PARAMS = DecisionParams(
     rule="topk", k=5, min_pct=0.5
 )  # the daily job's rule: BUY the 5 best-ranked, SELL the 5 worst
@@ -228,6 +229,27 @@ def _signals_frame(
     out["model_version"], out["feature_schema_hash"], out["kronos_status"], out["status"] = version, shash, kst, "NEW"
     return out[SIGNAL_FRAME_COLS[:-1]].reset_index(drop=True)
 
+# %% ../../nbs/55_signals.daily.ipynb #0a870ba3
+def with_confidence(
+    sig: pd.DataFrame,  # signal rows (direction, confidence, reasons: list of str), changed in place
+    pct,  # float (N,): each row's fused-score percentile of the day (`signals.decision.cross_section`)
+    cal: dict | None,  # the bundle manifest's `confidence` map (`models.confidence.fit_confidence`); None: none
+) -> pd.DataFrame:
+    """`confidence` as the calibrated P(5-session return > 0) (BUY, HOLD) or P(<= 0) (SELL) where the bundle has a map;
+    without one the rank percentile stays, and every BUY/SELL's reasons say which of the two it is."""
+    if cal:
+        sig["confidence"] = calibrated_confidence(cal, pct, sig["direction"])
+        t = cal.get("test") or {}
+        how = (f"calibrated on {cal.get('year')} (isotonic, base rate {cal['base_rate']:.0%}"
+               + (f"; test {t['year']} ECE {t['ece']:.3f})" if t else ")"))
+        say = lambda di, c: f"confidence {c:.2f} = P(5-session return {'<= 0' if di == 'SELL' else '> 0'}), {how}"
+    else:
+        say = lambda di, c: f"confidence {c:.2f} = rank percentile, not a probability (bundle without a calibration map)"
+    sig["reasons"] = [list(r) + ([say(di, c)] if di in ("BUY", "SELL") else [])
+                      for r, di, c in zip(sig["reasons"], sig["direction"], sig["confidence"])]
+    return sig
+
+
 # %% ../../nbs/55_signals.daily.ipynb #4676a43e
 def score_daily(
     cfg: Config | None,  # settings (bar store, data_dir for the universe list); `get_config()` when None
@@ -242,6 +264,7 @@ def score_daily(
     variants: dict
     | None = None,  # {name: DecisionParams} decided too on the same features and model outputs (evaluation ablations)
     held: set | None = None,  # the book before this session (`signals.book.held_book`), for `params.rule == "book"`
+    since: dict | None = None,  # the held names' entry dates (`signals.book.held_since`), for the book's min_hold
 ) -> DailyScore:
     """Signals of one session for the symbols passing the screen; failing symbols in `errors`. Raises `LookupError`
     without bars."""
@@ -334,10 +357,11 @@ def score_daily(
     def decided(p: DecisionParams, err: dict) -> pd.DataFrame:
         """Decision, signal rows and invariant check of the shared inputs under `p`; failing symbols into `err` and
         dropped."""
-        x = with_book(inp, held, p) if p.rule == "book" else inp
+        x = with_book(inp, held, p, since, day.tz_localize(None)) if p.rule == "book" else inp
         dec = _by_symbol(lambda g: decide(g, ev[ev["symbol"].isin(g["symbol"])], p), x, err, "decision")
         sig = _signals_frame(dec, pred, pf, version, schema_hash(), kst)
         sig["score"] = inp.set_index("symbol")["score"].reindex(sig["symbol"]).to_numpy(np.float64)
+        with_confidence(sig, inp.set_index("symbol")["pct"].reindex(sig["symbol"]).to_numpy(np.float64), stack.manifest.get("confidence"))
         for r in validate_signals(prepare_signals(sig, "check", day.date())).itertuples():
             if r.symbol is not None:
                 err.setdefault(r.symbol, f"invariant {r.rule}: {r.detail}")

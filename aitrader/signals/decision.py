@@ -139,6 +139,7 @@ def fuse_book(
     out["conf"] = np.where(act == "EXIT", 1 - out["pct"], out["pct"])
     out["conf"] = out["conf"].fillna(0.0)
     out["book"] = act
+    out["book_held"] = x["book_held"].to_numpy(np.float64) if "book_held" in x else np.nan  # sessions held (`with_book`)
     return out
 
 # %% ../../nbs/52_signals.decision.ipynb #7b363a78
@@ -147,7 +148,9 @@ def _book_reasons(r, fz, lv, p: DecisionParams) -> list[str]:
     rk = f"rank {int(fz.rank)}/{int(fz.n_ranked)}" if np.isfinite(fz.rank) else "unranked today"
     say = {
         "ENTER": f"book: ENTER at 1/{p.k} of the book ({rk}, within the top {p.k})",
-        "KEEP": f"book: KEEP ({rk} <= k + buffer = {p.k + p.buffer})",
+        "KEEP": f"book: KEEP ({rk}; held {int(fz.book_held)} of the minimum {p.min_hold} sessions)"
+        if np.isfinite(getattr(fz, "book_held", np.nan)) and fz.book_held < p.min_hold
+        else f"book: KEEP ({rk} <= k + buffer = {p.k + p.buffer})",
         "EXIT": f"book: EXIT ({rk} > k + buffer = {p.k + p.buffer}); informational for non-holders",
         "OUT": f"book: not held ({rk})",
     }[fz.book]

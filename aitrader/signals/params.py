@@ -31,6 +31,7 @@ class DecisionParams:
         False  # topk: drop BUYs with p_fail >= veto_block (only where the veto raised validation precision)
     )
     buffer: int = 5  # book: a held name stays while its rank <= k + buffer (`trading.book`)
+    min_hold: int = 0  # book: a held name stays at least min_hold NSE sessions after its entry signal (if scored)
 
 # %% ../../nbs/51a_signals.params.ipynb #e5ed2d0b
 INPUT_COLS = [

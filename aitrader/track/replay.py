@@ -169,7 +169,7 @@ def replay(
     follow them; a summary dict."""
     import torch
     from aitrader.core.calendar import nse_sessions
-    from aitrader.signals.book import book_after
+    from aitrader.signals.book import book_after, book_since
     from aitrader.signals.daily import BOOK_PARAMS, score_daily, INFERENCE_THREADS
     from aitrader.data.window import last_trading_day
     from aitrader.data.pit_universe import universe_symbols
@@ -190,12 +190,12 @@ def replay(
                 stacks["challenger"] = ch
         except LookupError:
             pass
-    t0, n, held = time.perf_counter(), {r: 0 for r in stacks}, {r: set() for r in stacks}
+    t0, n, held, since = time.perf_counter(), {r: 0 for r in stacks}, {r: set() for r in stacks}, {r: {} for r in stacks}
     with st.run("replay", days[-1]) as rid:
         for i, d in enumerate(days):
             for role, stack in stacks.items():
-                sc = score_daily(cfg, stack, d, universe, params=BOOK_PARAMS, held=held[role])
-                held[role] = book_after(sc.signals)
+                sc = score_daily(cfg, stack, d, universe, params=BOOK_PARAMS, held=held[role], since=since[role])
+                held[role], since[role] = book_after(sc.signals), book_since(sc.signals, since[role], d)
                 n[role] += save_track(st, track_rows(sc.signals, "replay", role, rid), d, "replay", stack.version)
             if verbose and (i % 20 == 0 or i == len(days) - 1):
                 print(f"replay {d:%Y-%m-%d} ({i + 1}/{len(days)}) {time.perf_counter() - t0:.0f} s")

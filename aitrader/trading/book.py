@@ -16,10 +16,13 @@ def book_targets(
     held: set,  # the names held before this decision
     k: int,  # names the book holds
     buffer: int,  # a holding stays while its rank <= k + buffer
+    locked: set = frozenset(),  # held names inside their minimum hold: they stay whatever their rank (if scored)
 ) -> list:
-    "Names to hold after a decision: holdings ranked within k + buffer (best first), then the best new names up to k."
+    """Names to hold after a decision: locked holdings (best first), then holdings ranked within k + buffer, then the
+    best new names up to k."""
     s = scores.dropna().sort_values(ascending=False, kind="stable")
-    keep = [x for x in s.index[: k + buffer] if x in held][:k]
+    lock = [x for x in s.index if x in held and x in locked][:k]
+    keep = lock + [x for x in s.index[: k + buffer] if x in held and x not in lock][: k - len(lock)]
     return keep + [x for x in s.index if x not in keep][: k - len(keep)]
 
 # %% ../../nbs/26d_trading.book.ipynb #25ae4d58
@@ -31,10 +34,11 @@ def book_changes(
     held: set,  # the book before the decision (names; may include names without a score today)
     k: int,
     buffer: int,
+    locked: set = frozenset(),  # held names inside their minimum hold (`book_targets`)
 ) -> pd.DataFrame:
     """One row per symbol of `scores` or `held`: action (`BOOK_ACTIONS`), rank (1 = best; NaN unranked), weight (1/k
     of the book for ENTER/KEEP, else 0). A held name without a score today is an EXIT."""
-    tgt = set(book_targets(scores, held, k, buffer))
+    tgt = set(book_targets(scores, held, k, buffer, locked))
     idx = pd.Index(sorted(set(scores.index) | set(held)))
     rank = scores.rank(ascending=False, method="first").reindex(idx)
     act = [("KEEP" if s in held else "ENTER") if s in tgt else ("EXIT" if s in held else "OUT") for s in idx]

@@ -45,7 +45,7 @@ import time
 
 # %% auto #0
 __all__ = ['CONFIGS', 'add_excursions', 'get_dataset', 'FoldResult', 'stack_predictions', 'veto_inputs', 'veto_split',
-           'train_fold']
+           'fold_confidence', 'train_fold']
 
 # %% ../../nbs/48e_train.fold.ipynb #0de05b57
 def add_excursions(ds: Dataset, bars: pd.DataFrame, days: int = 10) -> Dataset:
@@ -131,6 +131,7 @@ class FoldResult:
     gbm: list = field(default_factory=list)  # the gradient-boosting member's seed ensemble ([] when not trained)
     fusion: dict | None = None  # the rank-blend weights fitted on the validation year (`train.fusion`)
     cbta: object = None  # the CatBoost-on-TA member's regressor (`models.stack.TAMember`), None when not trained
+    confidence: dict | None = None  # the calibrated-confidence map fitted on the validation year (`fold_confidence`)
 
 # %% ../../nbs/48e_train.fold.ipynb #ee94dd41
 def stack_predictions(sf, tft, ds: Dataset, idx, batch_size: int = 4096) -> pd.DataFrame:
@@ -170,6 +171,31 @@ def _baseline_rows(ds: Dataset, fold, seed: int, trees: int) -> tuple[list[dict]
         [dict(model=name, **score_predictions(ds, p)) for name, p in preds.items()],
         {name: p.attrs["model"] for name, p in preds.items() if "model" in p.attrs},
     )
+
+# %% ../../nbs/48e_train.fold.ipynb #bd548862
+def fold_confidence(
+    pv: pd.DataFrame,  # validation-year predictions: symbol, ts + the member columns of `weights`
+    pt: pd.DataFrame,  # test-year predictions: the same columns + ret_5
+    ds: Dataset,
+    weights: dict,  # the fused score's rank-blend weights (the manifest's fusion, as `Stack.score`)
+    year: int,  # the fold's test year
+) -> dict | None:
+    """The fold's calibrated-confidence map (`models.confidence.fit_confidence`): P(ret_5 > 0) by the fused score's
+    per-date percentile on the validation rows, with its reliability on the test year under `test` (n, brier, ece,
+    base_rate, year). None when the validation part is too small (< 200 labelled rows) or one-sided."""
+    from aitrader.models.confidence import date_pct, fit_confidence, p_up, reliability
+    from aitrader.models.stack import rank_blend
+
+    lab = pv[["symbol", "ts"]].merge(ds.frame[["symbol", "ts", "ret_5"]], on=["symbol", "ts"], how="left")
+    try:
+        cal = fit_confidence(date_pct(rank_blend(pv, weights), pv["ts"]), lab["ret_5"], year=int(pd.Timestamp(pv["ts"].max()).year))
+    except ValueError:
+        return None
+    r = pt["ret_5"].to_numpy(np.float64)
+    _, cal["test"] = reliability(p_up(cal, date_pct(rank_blend(pt, weights), pt["ts"])), np.where(np.isfinite(r), r > 0, np.nan))
+    cal["test"]["year"] = int(year)
+    return cal
+
 
 # %% ../../nbs/48e_train.fold.ipynb #cdb0ff71
 def train_fold(
@@ -251,6 +277,7 @@ def train_fold(
         pt = with_member(pt, member_scores(m, gd, gfold.test_idx))
         pt["cbta_score"] = ta_score(pt)
         pt["score"] = fused_score(pt, fusion)
+        conf = fold_confidence(pvv, pt, ds, fusion["weights"], fold.year)  # P(up 5 sessions) by rank, fitted on validation
         q = pt[["symbol", "ts"]].merge(qlib_recipe_scores(gd, gfold), on=["symbol", "ts"], how="left")
         gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
         qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
@@ -271,6 +298,9 @@ def train_fold(
             *extra,
         ]
     else:
+        from aitrader.models.stack import DEFAULT_FUSION
+
+        conf = fold_confidence(pv, pt, ds, DEFAULT_FUSION["weights"], fold.year)
         rows = [
             dict(model="stack", **score_predictions(ds, sp), **bands),
             dict(model="tft_p50", **score_predictions(ds, tp)),
@@ -285,5 +315,5 @@ def train_fold(
     # does the veto raise precision on validation?
     sizes |= {f"veto_valid_{k}": v for k, v in vlift.items() if np.isfinite(v)}
     return FoldResult(
-        fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta
+        fold.year, sf, tft, veto, scores, pt, hist, sizes, time.perf_counter() - t0, bmodels, gbm, fusion, cbta, conf
     )

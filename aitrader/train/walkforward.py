@@ -35,6 +35,7 @@ from .fold import CONFIGS
 from .fold import FoldResult
 from .fold import get_dataset
 from .fold import train_fold
+from ..models.confidence import plot_confidence_reliability, reliability
 from .wf_report import _metric_prefix
 from .wf_report import plot_ic_by_fold
 from .wf_report import plot_reliability
@@ -43,7 +44,7 @@ from .wf_report import walkforward_table
 from .wf_report import REPORT_COLS
 
 # %% auto #0
-__all__ = ['DEFAULT_TEST_YEARS', 'TrainResult', 'last_fold_train_end', 'train', 'save_fold_bundle']
+__all__ = ['DEFAULT_TEST_YEARS', 'TrainResult', 'last_fold_train_end', 'confidence_test', 'train', 'save_fold_bundle']
 
 # %% ../../nbs/49_train.walkforward.ipynb #48f99616
 @dataclass
@@ -100,6 +101,25 @@ def _fold_metrics(scores: pd.DataFrame) -> dict:
         pre = _metric_prefix(r["model"])
         out.update({f"{pre}{k}": v for k, v in r.drop(["model", "year"]).items() if pd.notna(v)})
     return out
+
+# %% ../../nbs/49_train.walkforward.ipynb #14f95aba
+def confidence_test(
+    results: list,  # FoldResult per test year
+) -> pd.DataFrame:
+    """year, p_up (each fold's calibrated P(up 5 sessions) on its own test year), up (1.0 / 0.0, NaN without a label):
+    the rows behind the confidence reliability chart; empty when no fold has a map."""
+    from aitrader.models.confidence import date_pct, p_up
+    from aitrader.models.stack import DEFAULT_FUSION, rank_blend
+
+    out = []
+    for r in results:
+        if getattr(r, "confidence", None):
+            t = r.test_pred
+            pct = date_pct(rank_blend(t, (r.fusion or DEFAULT_FUSION)["weights"]), t["ts"])
+            y = t["ret_5"].to_numpy(np.float64)
+            out.append(pd.DataFrame({"year": r.year, "p_up": p_up(r.confidence, pct), "up": np.where(np.isfinite(y), y > 0, np.nan)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["year", "p_up", "up"])
+
 
 # %% ../../nbs/49_train.walkforward.ipynb #38a37a59
 def train(
@@ -273,6 +293,11 @@ def train(
     plt.close(plot_ic_by_fold(table, path=charts["ic_by_fold"]))
     pt = pd.concat([r.test_pred for r in results], ignore_index=True)
     plt.close(plot_reliability(pt.p_fail, pt.veto_fail, path=charts["veto_reliability"]))
+    cp = confidence_test(results)
+    if len(cp):  # the calibrated confidence on the test years (each fold's map on its own test year)
+        charts["confidence_reliability"] = tmp / "confidence_reliability.png"
+        plt.close(plot_confidence_reliability(cp.p_up, cp.up, "confidence on the test years", path=charts["confidence_reliability"]))
+        summary |= {f"confidence_{k}_test": v for k, v in reliability(cp.p_up, cp.up)[1].items() if k != "n"}
     table.to_csv(tmp / "walkforward.csv", index=False)
     pd.concat([r.history.assign(year=r.year) for r in results]).to_csv(tmp / "history.csv", index=False)
     bundle_dir, version = None, None
@@ -387,5 +412,7 @@ def save_fold_bundle(
         m.save_model(str(d / "baselines" / f"{name}.cbm"))
         extra[f"baselines/{name}.cbm"] = sha256_file(d / "baselines" / f"{name}.cbm")
     man = dict(manifest, baseline_files=extra, **({"fusion": _jsonable_tree(r.fusion)} if r.fusion else {}))
+    if getattr(r, "confidence", None):
+        man["confidence"] = _jsonable_tree(r.confidence)  # the signal confidence's calibration (`models.confidence`)
     save_bundle(d, r.stockformer, r.tft, r.veto.model, man, veto_config=veto_config(r.veto), gbm=r.gbm, cbta=r.cbta)
     return d
