@@ -4,6 +4,7 @@
 
 # %% ../../nbs/90l_cli.skill.ipynb #cd5fbd7e
 from __future__ import annotations
+import re
 import numpy as np
 import pandas as pd
 from ..core.config import Config
@@ -18,8 +19,12 @@ def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     "SIGNAL_TABLE_COLS of a day's signals (`SignalStore.latest_signals`), actionable first, by rank; INR and % rounded."
     if df.empty:
         return pd.DataFrame(columns=SIGNAL_TABLE_COLS)
-    d = df.assign(_a=df.direction.ne("HOLD")).sort_values(["_a", "confidence"], ascending=False, kind="stable")
-    d = d.assign(rank=d.confidence.rank(ascending=False, method="min").astype(int))
+    d = df.assign(_a=df.direction.ne("HOLD"), _r=[_reason_rank(r) for r in df.get("reasons", [None] * len(df))])
+    if d["_r"].notna().all():  # the model's cross-sectional rank, as the decision wrote it
+        d = d.sort_values(["_a", "_r"], ascending=[False, True], kind="stable").assign(rank=lambda x: x["_r"].astype(int))
+    else:  # rows without a rank in their reasons: by confidence
+        d = d.sort_values(["_a", "confidence"], ascending=False, kind="stable")
+        d = d.assign(rank=d.confidence.rank(ascending=False, method="min").astype(int))
     num = lambda c: pd.to_numeric(d[c], errors="coerce") if c in d else pd.Series(np.nan, d.index)
     out = pd.DataFrame({"rank": d["rank"], "symbol": d.symbol, "direction": d.direction,
                         "entry": num("entry").round(2), "stop": num("stop_loss").round(2),
@@ -30,6 +35,17 @@ def signal_table(df: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     return out.head(limit).reset_index(drop=True)
 
 # %% ../../nbs/90l_cli.skill.ipynb #452479d3
+_RANK = re.compile(r"\brank (\d+)/\d+")
+
+
+def _reason_rank(reasons) -> float:
+    "The first 'rank r/n' in a signal's reasons (`signals.decision`), NaN when none."
+    for x in reasons if isinstance(reasons, (list, tuple, np.ndarray)) else []:
+        if m := _RANK.search(str(x)):
+            return float(m.group(1))
+    return float("nan")
+
+
 def confidence_line(df: pd.DataFrame) -> str | None:
     """What the signals' `confidence` is, from the first BUY/SELL reason that says it (`signals.daily.with_confidence`):
     a calibrated probability with its fit year, or a rank percentile; None when no row says."""
