@@ -4,14 +4,16 @@
 
 # %% ../../nbs/90a_cli.common.ipynb #6fe8663f
 from __future__ import annotations
+from contextlib import contextmanager
 from rich.console import Console
 from rich.table import Table
 import json
+import os
 import pandas as pd
 import typer
 
 # %% auto #0
-__all__ = ['console', 'iso_date']
+__all__ = ['console', 'iso_date', 'progress_bar', 'watch_steps']
 
 # %% ../../nbs/90a_cli.common.ipynb #f141e330
 console = Console(width=160)
@@ -56,3 +58,85 @@ def iso_date(value: str | None) -> str | None:
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD (e.g. 2024-07-01)") from None
     return value
+
+# %% ../../nbs/90a_cli.common.ipynb #b41fc8a1
+class _Bar:
+    "An `on_step(done, total, label)` drawing rich bars on `console`, started at its first call."
+
+    def __init__(self, console: Console, name: str = ""):
+        import threading
+
+        self.console, self.name, self.progress, self.task, self.lock = console, name, None, None, threading.Lock()
+        self.done = self.total = 0
+
+    def _start(self):
+        import sys
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        tty = self.console.is_terminal and sys.stdout.isatty()
+        self.progress = Progress(*cols, console=self.console, redirect_stdout=tty, redirect_stderr=False)
+        self.progress.start()
+
+    def __call__(self, done: int, total: int, label: str = "") -> None:
+        with self.lock:
+            if self.progress is None:
+                self._start()
+            if self.task is None or total != self.total or done < self.done or self.done >= self.total:
+                self.task = self.progress.add_task("", total=total)
+            desc = " ".join(x for x in (self.name, str(label)) if x)
+            self.progress.update(self.task, completed=done, total=total, description=desc)
+            self.done, self.total = done, total
+
+    def close(self) -> None:
+        with self.lock:
+            if self.progress is not None:
+                self.progress.stop()
+
+# %% ../../nbs/90a_cli.common.ipynb #fd300cce
+@contextmanager
+def progress_bar(name: str = "", enabled: bool = True):
+    "Yield an `on_step(done, total, label)` drawing a rich bar on stderr for the block; None when disabled."
+    if not enabled or os.environ.get("AITRADER_PROGRESS", "1") == "0":
+        yield None
+        return
+    bar = _Bar(Console(stderr=True), name)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+# %% ../../nbs/90a_cli.common.ipynb #2c534640
+@contextmanager
+def watch_steps(on_step, interval: float = 0.5):
+    "Feed the steps a job kernel writes to env AITRADER_PROGRESS_FILE (a temp file, set for the block) into `on_step`."
+    if on_step is None:
+        yield None
+        return
+    import tempfile, threading
+    from aitrader.core.progress import PROGRESS_FILE, read_steps
+
+    fd, path = tempfile.mkstemp(prefix="aitrader-steps-", suffix=".jsonl")
+    os.close(fd)
+    old, stop, off = os.environ.get(PROGRESS_FILE), threading.Event(), [0]
+    os.environ[PROGRESS_FILE] = path
+
+    def pump():
+        got, off[0] = read_steps(path, off[0])
+        for s in got:
+            on_step(*s)
+
+    def loop():
+        while not stop.wait(interval):
+            pump()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        t.join()
+        pump()
+        os.environ.pop(PROGRESS_FILE) if old is None else os.environ.__setitem__(PROGRESS_FILE, old)
+        os.unlink(path)

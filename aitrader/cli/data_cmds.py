@@ -10,6 +10,7 @@ from .common import _emit
 from .common import _print_frame
 from .common import console
 from .common import iso_date
+from .common import progress_bar
 from ..core.config import get_config
 from typing import Optional
 import time
@@ -73,18 +74,20 @@ def ingest(
     cfg = get_config()
     t0 = time.perf_counter()
     try:
-        rep = _ingest(
-            cfg,
-            source or cfg.default_source,
-            path=path,
-            timeframe=timeframe,
-            symbols=symbols or None,
-            adjusted=adjusted,
-            symbol_map=symbol_map,
-            sep=sep,
-            series=None if series.lower() == "all" else tuple(series.upper().split(",")),
-            priority=priority,
-        )
+        with progress_bar("ingest") as bar:  # files read, then symbols stored, on stderr
+            rep = _ingest(
+                cfg,
+                source or cfg.default_source,
+                path=path,
+                timeframe=timeframe,
+                symbols=symbols or None,
+                adjusted=adjusted,
+                symbol_map=symbol_map,
+                sep=sep,
+                series=None if series.lower() == "all" else tuple(series.upper().split(",")),
+                priority=priority,
+                progress=bar,
+            )
     except (SourceError, ValueError, OSError) as e:  # a user error: the message, no traceback
         console.print(f"[red]ingest failed: {e}[/red]")
         raise typer.Exit(1)

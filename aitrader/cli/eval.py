@@ -10,6 +10,7 @@ import json
 import pandas as pd
 from ..eval.evaluate import evaluate, summary_dict
 from ..eval.benchmark import benchmark_rows
+from .common import progress_bar
 
 # %% auto #0
 __all__ = ['evaluate_json', 'evaluate_cli']
@@ -50,18 +51,19 @@ def evaluate_cli(
 
         if universe and universe.lower() not in NAMED:  # a liquid universe: evaluate takes members per session
             syms = universe_symbols(universe, cfg or get_config())
-        r = evaluate(
-            start,
-            end,
-            cfg,
-            model=model,
-            data_dir=data_dir,
-            progress=True,
-            walk_forward=walk_forward,
-            no_smc_model=no_smc_model,
-            symbols=syms,
-            universe=universe or "nifty50",
-        )
+        with progress_bar("evaluate", enabled=format != "json") as bar:  # sessions scored, on stderr
+            r = evaluate(
+                start,
+                end,
+                cfg,
+                model=model,
+                data_dir=data_dir,
+                progress=bar,
+                walk_forward=walk_forward,
+                no_smc_model=no_smc_model,
+                symbols=syms,
+                universe=universe or "nifty50",
+            )
     except (LookupError, FileNotFoundError) as e:
         print(f"evaluate: {e}")
         return 1

@@ -8,6 +8,8 @@ from .app import app
 from .common import _print_frame
 from .common import console
 from .common import iso_date
+from .common import progress_bar
+from .common import watch_steps
 from .ops import _report_job
 from .ops import _run_job
 from ..core.config import get_config
@@ -92,20 +94,21 @@ def train(
     if incremental:
         return _train_incremental(replay, rounds, seed)
     _check_train_args(folds, config, rank_loss, universe)
-    r = _run_job(
-        "train",
-        dict(
-            symbols=symbols,
-            folds=folds,
-            epochs=epochs,
-            config=config,
-            seed=seed,
-            drop_features=drop_features,
-            universe=universe,
-            rank_loss=rank_loss,
-            n_seeds=n_seeds,
-        ),
-    )
+    with progress_bar("train") as bar, watch_steps(bar):  # the job kernel's folds, on stderr
+        r = _run_job(
+            "train",
+            dict(
+                symbols=symbols,
+                folds=folds,
+                epochs=epochs,
+                config=config,
+                seed=seed,
+                drop_features=drop_features,
+                universe=universe,
+                rank_loss=rank_loss,
+                n_seeds=n_seeds,
+            ),
+        )
     if r.ok and r.glued.get("fold_table"):  # the walk-forward table, per test year and model (out of sample)
         ft = pd.DataFrame(r.glued["fold_table"])
         _print_frame(
@@ -193,16 +196,18 @@ def benchmark(
 
     cfg = get_config()
     try:
-        r = _bench(
-            cfg,
-            None,
-            universe=universe,
-            years=_ints(years, "--years"),
-            n_trials=trials,
-            seeds=_ints(seeds, "--seeds"),
-            checks=checks,
-            model=model,
-        )
+        with progress_bar("benchmark", enabled=format != "json") as bar:
+            r = _bench(
+                cfg,
+                None,
+                universe=universe,
+                years=_ints(years, "--years"),
+                n_trials=trials,
+                seeds=_ints(seeds, "--seeds"),
+                checks=checks,
+                model=model,
+                on_step=bar,
+            )
     except (ValueError, LookupError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2)

@@ -8,6 +8,7 @@ from typing import Optional
 import pandas as pd
 import typer
 from .common import iso_date
+from .common import progress_bar
 from ..core.config import get_config
 
 # %% auto #0
@@ -63,7 +64,9 @@ def replay_cmd(
     from aitrader.track.replay import replay
 
     try:
-        r = replay(start, end, universe, ("champion",) if champion_only else ("champion", "challenger"))
+        roles = ("champion",) if champion_only else ("champion", "challenger")
+        with progress_bar("replay") as bar:  # sessions, on stderr
+            r = replay(start, end, universe, roles, on_step=bar)
     except (ValueError, LookupError) as e:
         typer.echo(f"replay: {e}")
         raise typer.Exit(1)

@@ -20,7 +20,7 @@ from .csv_layout import _split_lines
 from .csv_layout import _table
 from .csv_layout import symbol_from_name
 from pathlib import Path
-from tqdm.auto import tqdm
+from ..core.progress import steps
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -141,7 +141,7 @@ def read_bhavcopy_folder(
     path,  # folder of bhavcopies (.csv or .zip), one trading day each
     series=("EQ",),  # series to read; None for all
     symbols: list[str] | None = None,  # keep only these symbols; None for all
-    progress: bool = True,  # show a tqdm progress bar
+    progress=True,  # True: a tqdm bar; a `core.progress.Step`: (files done, files, "bhavcopy <folder>")
 ) -> SourceRead:
     "Per-symbol daily history from every bhavcopy of a folder; a failing file becomes a `file_error` reject."
     path = Path(path)
@@ -149,7 +149,7 @@ def read_bhavcopy_folder(
         raise SourceFormatError(f"{path.name}: not_a_folder: no such folder", file=path.name, rule="not_a_folder")
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".zip"))
     reads = []
-    for f in tqdm(files, desc=f"bhavcopy {path.name}", unit="file", disable=not progress):
+    for f in steps(files, progress, f"bhavcopy {path.name}", unit="file"):
         try:
             reads.append(read_bhavcopy(f, series=series))
         except (SourceError, OSError, ValueError, pd.errors.ParserError) as e:

@@ -13,7 +13,7 @@ from .contract import _arrow
 from .contract import _assemble
 from .contract import _concat
 from pathlib import Path
-from tqdm.auto import tqdm
+from ..core.progress import steps
 from typing import NamedTuple
 import hashlib
 import io
@@ -217,7 +217,7 @@ def _file_error(path, err: Exception, symbol_map: dict | None = None) -> pd.Data
 def read_csv_folder(
     path,  # folder of CSV files, one symbol per file
     symbols: list[str] | None = None,  # read only these symbols (by file name or header); None for all
-    progress: bool = True,  # show a tqdm progress bar
+    progress=True,  # True: a tqdm bar; a `core.progress.Step`: (files done, files, "csv <folder>")
     **kw,
 ) -> SourceRead:
     """All `*.csv`, `*.csv.gz` and `*.zip` files of a folder read with `read_csv_bars`; a failing file becomes a
@@ -233,7 +233,7 @@ def read_csv_folder(
     if want is not None:
         files = [f for f in files if (_mapped(f, sm) or symbol_from_name(data_name(f))) in want]
     reads = []
-    for f in tqdm(files, desc=f"csv {path.name}", unit="file", disable=not progress):
+    for f in steps(files, progress, f"csv {path.name}", unit="file"):
         try:
             reads.append(read_csv_bars(f, **kw))
         except (SourceError, OSError, ValueError, UnicodeError, pa.ArrowException, pd.errors.ParserError) as e:

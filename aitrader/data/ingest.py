@@ -62,7 +62,7 @@ def ingest(
     symbols: list[str] | None = None,  # only these symbols (None: all in the input)
     adjusted: bool | None = None,  # prices already split/bonus adjusted? None: detect (see above)
     extend: bool = True,  # may new bars extend a series already stored? False: only check it
-    progress: bool = True,  # show progress bars
+    progress=True,  # True: tqdm bars (stderr); a `core.progress.Step`: files read, then symbols stored
     store: BarStore | None = None,  # an open store to use (else opened and closed here)
     symbol_map=None,  # CSV path or dict {file name, stem or derived symbol: NSE symbol}
     series=("EQ",),  # series read from files with a series column; others counted, not stored
@@ -296,7 +296,7 @@ def local_plan(cfg: Config) -> list[dict]:
 # %% ../../nbs/16_data.ingest.ipynb #85914360
 def ingest_local(
     cfg: Config | None = None,  # settings; `get_config()` when None
-    progress: bool = True,  # show progress bars
+    progress=True,  # True: tqdm bars (stderr); a `core.progress.Step`: files read, then symbols stored
 ) -> list[IngestReport]:
     "Ingest the standard local folders (see the table above) into one store; one report per step."
     cfg = cfg or get_config()

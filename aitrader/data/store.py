@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import duckdb
-from tqdm.auto import tqdm
+from ..core.progress import steps
 from fastcore.basics import patch
 from ..storage.db import connect
 from ..core.config import Config, get_config
@@ -120,7 +120,7 @@ def write(
     extend: bool = True,  # may new timestamps be added to an existing series?
     tol: float = CONFLICT_TOL,  # relative OHLC difference that makes a conflict
     on_error: str = "raise",  # 'raise', or 'record': a failing symbol gets its `error` and the rest go on
-    progress: bool = False,  # tqdm progress bar over symbols
+    progress=False,  # over symbols: True a tqdm bar, or a `core.progress.Step`
     priority=None,  # source kinds, highest first (see `source_priority`)
 ) -> pd.DataFrame:
     """Merge `bars` into the store; one row per symbol: read, new, unchanged, conflicts, skipped, quarantined, error. A
@@ -150,7 +150,7 @@ def write(
     syms = sorted(set(bi) | (set(rsym) if rj is not None else set()))
     rg = dict(list(rj.groupby(rsym.to_numpy(), sort=False))) if rj is not None else {}
     rows, created = [], False
-    for s in tqdm(syms, desc=f"store {source} {timeframe}", unit="symbol", disable=not progress):
+    for s in steps(syms, progress, f"store {source} {timeframe}", unit="symbol"):
         try:
             r = self._write_one(s, one(bi.get(s)), timeframe, source, rg.get(s), extend, tol)
             created |= r.pop("created")

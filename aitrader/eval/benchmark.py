@@ -143,6 +143,7 @@ def benchmark(
     log_mlflow: bool = True,
     log=print,
     universe: str = "nifty50",  # a list (nifty50, ...) or a point-in-time liquid universe (liquid100/200/400)
+    on_step=None,  # `core.progress.Step` per test year and stage (`run_study`); None: no reports
 ) -> BenchmarkResult:
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
     t0 = time.perf_counter()
@@ -161,7 +162,7 @@ def benchmark(
         f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, "
         f"test years {list(years)}; {notes[0]}"
     )
-    res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log)
+    res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log, on_step=on_step)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
     strat, eqs = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
     members = member_rows(model, cfg) if model else None

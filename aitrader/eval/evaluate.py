@@ -164,7 +164,7 @@ def evaluate(
     bars: pd.DataFrame | None = None,  # daily bars to use instead of the store (tests: truncated data)
     bt: BacktestConfig | None = None,
     cm: CostModel = CostModel(),
-    progress: bool = False,
+    progress=False,  # the scoring loop (`score_range`): True a tqdm bar, or a `core.progress.Step`
     walk_forward: bool = False,  # score each session with its own fold's models (`load_model(folds=True)`)
     no_smc_model=None,  # the no-SMC ablation model (version or model); None = the newest registered one
 ) -> EvalResult:

@@ -129,7 +129,7 @@ def score_range(
     end,  # first and last decision date
     symbols: list[str],  # the universe
     params: dict | None = None,  # {name: DecisionParams}; default {'stack': DecisionParams()}
-    progress: bool = False,
+    progress=False,  # True: a tqdm bar; a `core.progress.Step`: (sessions done, sessions, "scoring <date>")
     models: dict | None = None,  # {name: Bundle or WalkForwardModel} replacing `bundle` for that name (ablation models)
     members=None,  # session -> symbols of that session (a point-in-time universe); None: `symbols` every session
 ) -> dict[str, pd.DataFrame]:
@@ -141,12 +141,9 @@ def score_range(
     for k in params:
         groups.setdefault(id(models.get(k, bundle)), (models.get(k, bundle), []))[1].append(k)
     days = sessions(bars, start, end)
-    it = days
-    if progress:
-        from tqdm.auto import tqdm
+    from aitrader.core.progress import steps
 
-        it = tqdm(days, desc="scoring")
-    for d in it:
+    for d in steps(days, progress, "scoring" if progress is True else (lambda d: f"scoring {d:%Y-%m-%d}")):
         w = bars[(bars["ts"] <= d) & (bars["ts"] >= d - pd.Timedelta(days=HISTORY_DAYS))].reset_index(drop=True)
         for m, (first, *rest) in groups.values():
             m = m.for_session(d) if isinstance(m, WalkForwardModel) else m

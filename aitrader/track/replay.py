@@ -163,6 +163,7 @@ def replay(
     cfg: Config | None = None,
     mode: str | None = None,
     verbose: bool = True,
+    on_step=None,  # `core.progress.Step`: (sessions done, sessions, "<date>"); None: no reports
 ) -> dict:
     """Score every session in [start, end] with the daily job's code path and rule (the book, `BOOK_PARAMS`, carried
     from one replayed session to the next from an empty book on `start`), store the BUY/SELL rows (source 'replay'),
@@ -174,6 +175,7 @@ def replay(
     from aitrader.data.window import last_trading_day
     from aitrader.data.pit_universe import universe_symbols
     from aitrader.track.regimes import update_regimes
+    from aitrader.core.progress import steps
 
     cfg = cfg or get_config()
     torch.set_num_threads(INFERENCE_THREADS)
@@ -192,7 +194,7 @@ def replay(
             pass
     t0, n, held, since = time.perf_counter(), {r: 0 for r in stacks}, {r: set() for r in stacks}, {r: {} for r in stacks}
     with st.run("replay", days[-1]) as rid:
-        for i, d in enumerate(days):
+        for i, d in enumerate(steps(days, on_step, label=lambda d: f"{d:%Y-%m-%d}")):
             for role, stack in stacks.items():
                 sc = score_daily(cfg, stack, d, universe, params=BOOK_PARAMS, held=held[role], since=since[role])
                 held[role], since[role] = book_after(sc.signals), book_since(sc.signals, since[role], d)

@@ -194,6 +194,7 @@ def run_study(
     labels=("y_5",),  # training labels the search may choose from (validation Rank IC on y_5)
     features=None,  # features of the lgb_all family; None: ALL_FEATURES
     log=print,
+    on_step=None,  # `core.progress.Step`: (folds done, folds, "<year>: <stage>") at each stage; None: no reports
 ) -> dict:
     """{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit
     details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the
@@ -220,7 +221,10 @@ def run_study(
         preds.setdefault(name, []).append((np.asarray(idx), np.asarray(p, np.float64)))
         rows.append(dict(model=name, year=year, **score(p, F.iloc[idx])))
 
-    for fo in folds:
+    folds = list(folds)
+    tick = on_step or (lambda *a: None)
+    for k, fo in enumerate(folds):
+        tick(k, len(folds), f"{fo.year}: tuning")
         t_fold = time.perf_counter()
         tr, va, te = (_part(data, i, feats) for i in (fo.train_idx, fo.valid_idx, fo.test_idx))
         t0 = time.perf_counter()
@@ -228,6 +232,7 @@ def run_study(
         lab = best["label"]
         tune_s = time.perf_counter() - t0
         ps, pvs, trees, fit_s = [], [], [], []
+        tick(k, len(folds), f"{fo.year}: seeds, baselines")
         for sd in seeds:
             m = GBMRanker(feats, lab, best["params"], seed=sd, eval_label="y_5").fit(tr, va)
             p = m.predict(te)
@@ -292,6 +297,7 @@ def run_study(
             },
         )
         if checks:
+            tick(k, len(folds), f"{fo.year}: checks")
             trp, vap = tr.copy(), va.copy()
             trp["y_5"] = _shuffle(tr.y_5, tr.ts, fo.year)
             vap["y_5"] = _shuffle(va.y_5, va.ts, fo.year + 1)
@@ -313,6 +319,7 @@ def run_study(
             + ", ".join(f"{x['model']} {x['rank_ic_5']:.4f}" for x in r if not x["model"].startswith("lgb_all_seed"))
             + f" | tune {tune_s:.0f}s, fold {rec['fold_s']:.0f}s"
         )
+    tick(len(folds), len(folds), f"{folds[-1].year}: done" if folds else "done")
     summ, scores = [], {}
     for name, parts in preds.items():
         idx = np.concatenate([i for i, _ in parts])

@@ -148,6 +148,7 @@ def train(
     w_rank: float = 1.0,  # weight of the ranking term
     verbose: bool = True,
     universe: str | None = None,  # liquid100/200/400: every stored symbol, samples kept where a member that date
+    on_step=None,  # `core.progress.Step`, called per fold ("dataset" before the first); None: no reports
 ) -> TrainResult:
     "Walk-forward training of the stack (see the scheme above); logs to MLflow and registers the last fold's bundle."
     t0 = time.perf_counter()
@@ -187,6 +188,8 @@ def train(
         index_bars = ib[BAR_COLS] if len(ib) else None
     from aitrader.models.kronos import load_kronos
 
+    if on_step is not None:
+        on_step(0, len(years), "dataset")  # the features and windows take a while before the first fold
     kronos = load_kronos()  # None where the weights are absent (dev: Kronos disabled); prod raises KronosUnavailable
     ds, cached = get_dataset(bars, cfg, end=f"{years[-1]}-12-31", kronos=kronos, cache=cache)
     if member is not None:
@@ -247,7 +250,9 @@ def train(
             tags={"job": "train", "config": config, "drop_features": drop_features or "none"},
         )
     results = []
-    for f in fl:
+    from aitrader.core.progress import steps
+
+    for f in steps(fl, on_step, label=lambda f: f"fold {f.year}"):
         r = train_fold(
             ds,
             f,
