@@ -91,8 +91,9 @@ def test_benchmark_bar_and_json(monkeypatch, env):
     import aitrader.eval.benchmark as eb
     seen = []
 
-    def fake(cfg, symbols, on_step=None, **kw):
+    def fake(cfg, symbols, on_step=None, log=print, **kw):
         seen.append(on_step)
+        log("year 2023: rank IC 0.05")  # the benchmark's own per-year line
         if on_step is not None:
             on_step(0, 2, "2023: tuning")
             on_step(1, 2, "2024: checks")
@@ -104,10 +105,10 @@ def test_benchmark_bar_and_json(monkeypatch, env):
     monkeypatch.setattr(eb, "benchmark_json", lambda r: {"strategies": {}})
     r = _run(["benchmark", "--years", "2023,2024"], env)
     assert r.exit_code == 2 and "benchmark 2024: done" in r.stderr and "2/2" in r.stderr
-    assert r.stdout.strip() == "no daily bars for the universe"
+    assert r.stdout.strip() == "year 2023: rank IC 0.05\nno daily bars for the universe"
     j = _run(["benchmark", "--years", "2023,2024", "--format", "json"], env)
-    assert j.exit_code == 0 and seen[-1] is None and j.stderr == ""
-    assert json.loads(j.stdout) == {"strategies": {}}
+    assert j.exit_code == 0 and seen[-1] is None and j.stderr == "year 2023: rank IC 0.05\n"  # no bar; the log on stderr
+    assert json.loads(j.stdout) == {"strategies": {}}  # stdout is the JSON alone
 
 
 def test_train_bar_from_the_job_kernel(monkeypatch, env):

@@ -16,6 +16,7 @@ from ..core.config import get_config
 from typing import Optional
 import pandas as pd
 import json
+import sys
 import typer
 
 # %% auto #0
@@ -207,6 +208,7 @@ def benchmark(
                 checks=checks,
                 model=model,
                 on_step=bar,
+                log=print if format != "json" else (lambda *a, **k: print(*a, file=sys.stderr, **k)),  # stdout: JSON only
             )
     except (ValueError, LookupError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")
