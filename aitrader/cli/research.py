@@ -190,10 +190,12 @@ def benchmark(
         None, help="a registered version whose member rows (from its training run) are shown beside"
     ),
     format: str = typer.Option("table", "--format", help="table | json (strategies with cagr, sharpe, ...)"),
+    lstm: bool = typer.Option(False, "--lstm", help="also fit the LSTM-attention challenger (row lstm_attn; CPU minutes per fold)"),
 ):
     """Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k
     portfolios after costs (MLflow)."""
     from aitrader.eval.benchmark import benchmark as _bench
+    from aitrader.train.lstm_member import LSTMConfig
 
     cfg = get_config()
     try:
@@ -209,6 +211,7 @@ def benchmark(
                 model=model,
                 on_step=bar,
                 log=print if format != "json" else (lambda *a, **k: print(*a, file=sys.stderr, **k)),  # stdout: JSON only
+                **({"lstm": LSTMConfig()} if lstm else {}),
             )
     except (ValueError, LookupError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")

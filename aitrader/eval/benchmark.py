@@ -21,7 +21,7 @@ __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'BenchmarkRes
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
-STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "momentum_20", "reversal_5")
+STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "lstm_attn", "momentum_20", "reversal_5")
 RECIPE_CANDIDATES = (
     "stack",
     "blend_equal",
@@ -31,6 +31,7 @@ RECIPE_CANDIDATES = (
     "catboost_ta",
     "qlib_recipe_5d",
     "reversal_5",
+    "lstm_attn",  # only when the run fits it (`--lstm`)
 )
 
 # %% ../../nbs/65_eval.benchmark.ipynb #bae84735
@@ -144,6 +145,7 @@ def benchmark(
     log=print,
     universe: str = "nifty50",  # a list (nifty50, ...) or a point-in-time liquid universe (liquid100/200/400)
     on_step=None,  # `core.progress.Step` per test year and stage (`run_study`); None: no reports
+    lstm=None,  # a `train.lstm_member.LSTMConfig`: add the LSTM-attention challenger's rows; None: not fitted
 ) -> BenchmarkResult:
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
     t0 = time.perf_counter()
@@ -162,7 +164,8 @@ def benchmark(
         f"benchmark: {data.frame.symbol.nunique()} symbols, {len(data.frame)} samples, "
         f"test years {list(years)}; {notes[0]}"
     )
-    res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log, on_step=on_step)
+    res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log, on_step=on_step,
+                    lstm=lstm)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
     strat, eqs = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
     members = member_rows(model, cfg) if model else None

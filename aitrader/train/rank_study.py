@@ -195,6 +195,7 @@ def run_study(
     features=None,  # features of the lgb_all family; None: ALL_FEATURES
     log=print,
     on_step=None,  # `core.progress.Step`: (folds done, folds, "<year>: <stage>") at each stage; None: no reports
+    lstm=None,  # a `train.lstm_member.LSTMConfig`: also fit the LSTM-attention challenger (row `lstm_attn`); None: not
 ) -> dict:
     """{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit
     details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the
@@ -261,6 +262,14 @@ def run_study(
         q5 = GBMRanker(ALPHA158, "y5z", QLIB_PARAMS, **qk).fit(trq, vaq)
         add("qlib_recipe_5d", fo.year, fo.test_idx, q5.predict(teq))
         vadd("qlib_recipe_5d", fo.year, q5.predict(vaq))
+        if lstm is not None:
+            from aitrader.train.lstm_member import LSTMMember
+
+            tick(k, len(folds), f"{fo.year}: lstm_attn")
+            lm = LSTMMember(feats, lstm, seed=seeds[0]).fit(F, fo.train_idx, fo.valid_idx)
+            add("lstm_attn", fo.year, fo.test_idx, lm.predict(fo.test_idx))
+            vadd("lstm_attn", fo.year, lm.predict(fo.valid_idx))
+            lstm_info = dict(lstm_fit_s=lm.fit_seconds, lstm_best_epoch=lm.best_epoch, lstm_history=lm.history)
         R = data.raw.iloc[fo.test_idx]
         add("momentum_20", fo.year, fo.test_idx, R.RET20.to_numpy())
         add("reversal_5", fo.year, fo.test_idx, R.REV5.to_numpy())
@@ -312,6 +321,8 @@ def run_study(
             add("heldout_B", fo.year, fo.test_idx[b], mh.predict(te[b]))
             add("lgb_all_seed0_on_B", fo.year, fo.test_idx[b], ps[0][b])
         rec["fold_s"] = time.perf_counter() - t_fold
+        if lstm is not None:
+            rec.update(lstm_info)
         info.append(rec)
         r = [x for x in rows if x["year"] == fo.year]
         log(
