@@ -191,11 +191,13 @@ def benchmark(
     ),
     format: str = typer.Option("table", "--format", help="table | json (strategies with cagr, sharpe, ...)"),
     lstm: bool = typer.Option(False, "--lstm", help="also fit the LSTM-attention challenger (row lstm_attn; CPU minutes per fold)"),
+    cnn: bool = typer.Option(False, "--cnn", help="also fit the CNN on candlestick images (row cnn; CPU minutes per fold)"),
 ):
     """Walk-forward benchmark: the gbm member vs the qlib recipe and the baselines, per year, with HAC t and top-k
     portfolios after costs (MLflow)."""
     from aitrader.eval.benchmark import benchmark as _bench
     from aitrader.train.lstm_member import LSTMConfig
+    from aitrader.train.cnn_member import CNNConfig
 
     cfg = get_config()
     try:
@@ -212,6 +214,7 @@ def benchmark(
                 on_step=bar,
                 log=print if format != "json" else (lambda *a, **k: print(*a, file=sys.stderr, **k)),  # stdout: JSON only
                 **({"lstm": LSTMConfig()} if lstm else {}),
+                **({"cnn": CNNConfig()} if cnn else {}),
             )
     except (ValueError, LookupError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")

@@ -21,7 +21,8 @@ __all__ = ['SURVIVORSHIP', 'STRATEGY_MODELS', 'RECIPE_CANDIDATES', 'BenchmarkRes
 
 # %% ../../nbs/65_eval.benchmark.ipynb #daffb298
 SURVIVORSHIP = "universe: today's index members carried back in time (survivorship bias: the same for every row)"
-STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "lstm_attn", "momentum_20", "reversal_5")
+STRATEGY_MODELS = ("stack", "lgb_all", "lgb_all_default", "qlib_recipe", "catboost_ta", "lstm_attn", "cnn", "momentum_20",
+                   "reversal_5")
 RECIPE_CANDIDATES = (
     "stack",
     "blend_equal",
@@ -32,6 +33,7 @@ RECIPE_CANDIDATES = (
     "qlib_recipe_5d",
     "reversal_5",
     "lstm_attn",  # only when the run fits it (`--lstm`)
+    "cnn",  # only when the run fits it (`--cnn`)
 )
 
 # %% ../../nbs/65_eval.benchmark.ipynb #bae84735
@@ -146,6 +148,7 @@ def benchmark(
     universe: str = "nifty50",  # a list (nifty50, ...) or a point-in-time liquid universe (liquid100/200/400)
     on_step=None,  # `core.progress.Step` per test year and stage (`run_study`); None: no reports
     lstm=None,  # a `train.lstm_member.LSTMConfig`: add the LSTM-attention challenger's rows; None: not fitted
+    cnn=None,  # a `train.cnn_member.CNNConfig`: add the candlestick-image CNN's rows; None: not fitted
 ) -> BenchmarkResult:
     "Run the walk-forward benchmark on the bar store's daily bars. Raises ValueError on an empty store or universe."
     t0 = time.perf_counter()
@@ -165,7 +168,7 @@ def benchmark(
         f"test years {list(years)}; {notes[0]}"
     )
     res = run_study(data, folds, n_trials=n_trials, seeds=tuple(seeds), checks=checks, log=log, on_step=on_step,
-                    lstm=lstm)
+                    lstm=lstm, cnn=cnn)
     scores = {k: v for k, v in res["scores"].items() if k in STRATEGY_MODELS}
     strat, eqs = portfolio_table(data.bars, scores, portfolio, member=member, index_bars=ix, methods=True)
     members = member_rows(model, cfg) if model else None

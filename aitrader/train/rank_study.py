@@ -196,6 +196,7 @@ def run_study(
     log=print,
     on_step=None,  # `core.progress.Step`: (folds done, folds, "<year>: <stage>") at each stage; None: no reports
     lstm=None,  # a `train.lstm_member.LSTMConfig`: also fit the LSTM-attention challenger (row `lstm_attn`); None: not
+    cnn=None,  # a `train.cnn_member.CNNConfig`: also fit the CNN on candlestick images (row `cnn`); None: not
 ) -> dict:
     """{'per_year': one row per (model, year) of `score`, 'summary': pooled over all test days, 'info': per-fold fit
     details, 'scores': {model: symbol, ts, score of every test row}, 'valid': model, year, valid_rank_ic_5 (the
@@ -224,6 +225,12 @@ def run_study(
 
     folds = list(folds)
     tick = on_step or (lambda *a: None)
+    if cnn is not None:
+        from aitrader.train.cnn_member import CNNMember, sample_images
+
+        t_img = time.perf_counter()
+        images = sample_images(data.bars, F, cnn)  # every sample's image, drawn from bars up to its ts
+        log(f"cnn: {len(images)} images {images.shape[1]}x{images.shape[2]} in {time.perf_counter() - t_img:.0f} s")
     for k, fo in enumerate(folds):
         tick(k, len(folds), f"{fo.year}: tuning")
         t_fold = time.perf_counter()
@@ -270,6 +277,12 @@ def run_study(
             add("lstm_attn", fo.year, fo.test_idx, lm.predict(fo.test_idx))
             vadd("lstm_attn", fo.year, lm.predict(fo.valid_idx))
             lstm_info = dict(lstm_fit_s=lm.fit_seconds, lstm_best_epoch=lm.best_epoch, lstm_history=lm.history)
+        if cnn is not None:
+            tick(k, len(folds), f"{fo.year}: cnn")
+            cm = CNNMember(cnn, seed=seeds[0]).fit(images, F, fo.train_idx, fo.valid_idx)
+            add("cnn", fo.year, fo.test_idx, cm.predict(fo.test_idx))
+            vadd("cnn", fo.year, cm.predict(fo.valid_idx))
+            cnn_info = dict(cnn_fit_s=cm.fit_seconds, cnn_best_epoch=cm.best_epoch, cnn_history=cm.history)
         R = data.raw.iloc[fo.test_idx]
         add("momentum_20", fo.year, fo.test_idx, R.RET20.to_numpy())
         add("reversal_5", fo.year, fo.test_idx, R.REV5.to_numpy())
@@ -323,6 +336,8 @@ def run_study(
         rec["fold_s"] = time.perf_counter() - t_fold
         if lstm is not None:
             rec.update(lstm_info)
+        if cnn is not None:
+            rec.update(cnn_info)
         info.append(rec)
         r = [x for x in rows if x["year"] == fo.year]
         log(
