@@ -276,13 +276,15 @@ def run_study(
             lm = LSTMMember(feats, lstm, seed=seeds[0]).fit(F, fo.train_idx, fo.valid_idx)
             add("lstm_attn", fo.year, fo.test_idx, lm.predict(fo.test_idx))
             vadd("lstm_attn", fo.year, lm.predict(fo.valid_idx))
-            lstm_info = dict(lstm_fit_s=lm.fit_seconds, lstm_best_epoch=lm.best_epoch, lstm_history=lm.history)
+            lstm_info = dict(lstm_fit_s=lm.fit_seconds, lstm_best_epoch=lm.best_epoch, lstm_epochs=len(lm.history),
+                             lstm_valid_ic=" ".join(f"{h['valid_rank_ic']:.4f}" for h in lm.history))
         if cnn is not None:
             tick(k, len(folds), f"{fo.year}: cnn")
             cm = CNNMember(cnn, seed=seeds[0]).fit(images, F, fo.train_idx, fo.valid_idx)
             add("cnn", fo.year, fo.test_idx, cm.predict(fo.test_idx))
             vadd("cnn", fo.year, cm.predict(fo.valid_idx))
-            cnn_info = dict(cnn_fit_s=cm.fit_seconds, cnn_best_epoch=cm.best_epoch, cnn_history=cm.history)
+            cnn_info = dict(cnn_fit_s=cm.fit_seconds, cnn_best_epoch=cm.best_epoch, cnn_epochs=len(cm.history),
+                            cnn_valid_ic=" ".join(f"{h['valid_rank_ic']:.4f}" for h in cm.history))
         R = data.raw.iloc[fo.test_idx]
         add("momentum_20", fo.year, fo.test_idx, R.RET20.to_numpy())
         add("reversal_5", fo.year, fo.test_idx, R.REV5.to_numpy())
