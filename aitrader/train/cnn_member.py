@@ -122,6 +122,7 @@ def fit(self: CNNMember, images: np.ndarray, frame: pd.DataFrame, train_idx, val
     Rank IC (`eval_label`), stop after `patience` epochs without a better one. Raises ValueError on a shape mismatch."""
     import torch
     from aitrader.train.fusion import mean_rank_ic
+    from aitrader.train.lstm_member import early_stopped  # the same early-stopping rule as the LSTM member
 
     if len(images) != len(frame):
         raise ValueError(f"CNNMember.fit: {len(images)} images for {len(frame)} samples")
@@ -133,25 +134,17 @@ def fit(self: CNNMember, images: np.ndarray, frame: pd.DataFrame, train_idx, val
     va, vf = np.asarray(valid_idx), frame.iloc[np.asarray(valid_idx)][["ts", self.eval_label]]
     self.net = _cnn(self.c)
     opt = torch.optim.AdamW(self.net.parameters(), lr=self.c.lr, weight_decay=self.c.weight_decay)
-    best, state, bad = -np.inf, None, 0
-    for ep in range(self.c.epochs):
-        self.net.train()
+
+    def run_epoch():
         perm, tot = tr[rng.permutation(len(tr))], 0.0
         for a in range(0, len(perm), self.c.batch_size):
             b = perm[a : a + self.c.batch_size]
             loss = torch.nn.functional.mse_loss(self.net(self._x(b)).squeeze(-1), torch.from_numpy(y[b]))
             opt.zero_grad(); loss.backward(); opt.step()
             tot += float(loss) * len(b)
-        ic = mean_rank_ic(self.predict(va), vf, self.eval_label)
-        self.history.append(dict(epoch=ep, train_loss=tot / max(len(tr), 1), valid_rank_ic=ic, seconds=time.perf_counter() - t0))
-        if ic > best:
-            best, bad, self.best_epoch = ic, 0, ep
-            state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
-        else:
-            bad += 1
-            if bad > self.c.patience:
-                break
-    if state is not None:
-        self.net.load_state_dict(state)
+        return tot / max(len(tr), 1)
+
+    self.history, best, self.best_epoch = early_stopped(
+        self.net, run_epoch, lambda: mean_rank_ic(self.predict(va), vf, self.eval_label), self.c.epochs, self.c.patience)
     self.valid_rank_ic, self.fit_seconds = best, time.perf_counter() - t0
     return self

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['LSTMConfig', 'window_index', 'LSTMMember']
+__all__ = ['LSTMConfig', 'window_index', 'LSTMMember', 'early_stopped']
 
 # %% ../../nbs/48h_train.lstm_member.ipynb #4a6c5bce
 @dataclass(frozen=True)
@@ -102,6 +102,33 @@ class LSTMMember:
                 out.append(self.net(x, m).numpy())
         return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
+# %% ../../nbs/48h_train.lstm_member.ipynb #0c469ca4
+def early_stopped(
+    net,  # a torch module, trained in place; left with the weights of its best epoch
+    run_epoch,  # () -> mean training loss of one epoch over the training rows
+    valid_ic,  # () -> the validation mean daily Rank IC of the current weights
+    epochs: int,
+    patience: int,  # epochs without a better validation Rank IC before stopping
+) -> tuple[list, float, int]:
+    "(history: epoch, train_loss, valid_rank_ic, seconds; best validation Rank IC; best epoch) of an early-stopped fit."
+    t0, hist, best, state, bad, best_ep = time.perf_counter(), [], -np.inf, None, 0, -1
+    for ep in range(epochs):
+        net.train()
+        loss = run_epoch()
+        ic = valid_ic()
+        hist.append(dict(epoch=ep, train_loss=loss, valid_rank_ic=ic, seconds=time.perf_counter() - t0))
+        if ic > best:
+            best, bad, best_ep = ic, 0, ep
+            state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            bad += 1
+            if bad > patience:
+                break
+    if state is not None:
+        net.load_state_dict(state)
+    return hist, best, best_ep
+
+
 # %% ../../nbs/48h_train.lstm_member.ipynb #79676d83
 from fastcore.basics import patch
 
@@ -126,25 +153,17 @@ def fit(self: LSTMMember, frame: pd.DataFrame, train_idx, valid_idx) -> LSTMMemb
     va = np.asarray(valid_idx)
     self.net = _net(len(self.features), self.c)
     opt = torch.optim.AdamW(self.net.parameters(), lr=self.c.lr, weight_decay=self.c.weight_decay)
-    best, state, bad = -np.inf, None, 0
-    vf = frame.iloc[va][["ts", self.eval_label]]
-    for ep in range(self.c.epochs):
-        self.net.train()
+
+    def run_epoch():
         tot, n = 0.0, 0
         for b, x, m in self._batches(tr, True, rng):
             loss = torch.nn.functional.mse_loss(self.net(x, m), torch.from_numpy(y_all[b]))
             opt.zero_grad(); loss.backward(); opt.step()
             tot, n = tot + float(loss) * len(b), n + len(b)
-        ic = mean_rank_ic(self.predict(va), vf, self.eval_label)
-        self.history.append(dict(epoch=ep, train_loss=tot / max(n, 1), valid_rank_ic=ic, seconds=time.perf_counter() - t0))
-        if ic > best:
-            best, bad, self.best_epoch = ic, 0, ep
-            state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
-        else:
-            bad += 1
-            if bad > self.c.patience:
-                break
-    if state is not None:
-        self.net.load_state_dict(state)
+        return tot / max(n, 1)
+
+    vf = frame.iloc[va][["ts", self.eval_label]]
+    self.history, best, self.best_epoch = early_stopped(
+        self.net, run_epoch, lambda: mean_rank_ic(self.predict(va), vf, self.eval_label), self.c.epochs, self.c.patience)
     self.valid_rank_ic, self.fit_seconds = best, time.perf_counter() - t0
     return self
