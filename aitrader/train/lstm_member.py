@@ -102,7 +102,7 @@ class LSTMMember:
                 out.append(self.net(x, m).numpy())
         return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
-# %% ../../nbs/48h_train.lstm_member.ipynb #0c469ca4
+# %% ../../nbs/48h_train.lstm_member.ipynb #51575240
 def early_stopped(
     net,  # a torch module, trained in place; left with the weights of its best epoch
     run_epoch,  # () -> mean training loss of one epoch over the training rows
