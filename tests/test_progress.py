@@ -126,3 +126,21 @@ def test_train_bar_from_the_job_kernel(monkeypatch, env):
     assert r.exit_code == 0, r.output
     assert "train fold 2024" in r.stderr and "2/2" in r.stderr and "fold 2024" not in r.stdout
     assert "train run T1" in r.stdout
+
+
+def test_benchmark_challenger_flags(monkeypatch, env):
+    "`--lstm` / `--cnn` hand the challengers' configurations to the benchmark; without them nothing extra is fitted."
+    import aitrader.eval.benchmark as eb
+    from aitrader.train.cnn_member import CNNConfig
+    from aitrader.train.lstm_member import LSTMConfig
+    seen = []
+
+    def fake(cfg, symbols, **kw):
+        seen.append(kw)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(eb, "benchmark", fake)
+    _run(["benchmark", "--years", "2024", "--lstm", "--cnn"], env)
+    _run(["benchmark", "--years", "2024"], env)
+    assert seen[0]["lstm"] == LSTMConfig() and seen[0]["cnn"] == CNNConfig()
+    assert "lstm" not in seen[1] and "cnn" not in seen[1]
