@@ -27,6 +27,7 @@ class PortfolioConfig:
     sector_cap: float | None = None  # most weight one sector may hold (fraction of equity); the excess stays in cash
     adv_limit: float | None = None  # a position's value <= this share of its 20-session median traded value (INR)
     regime_low: float = 1.0  # exposure while the index closes below its 200-session average (1.0: no overlay)
+    min_hold: int = 0  # sessions a name stays after the decision that bought it, whatever its rank (`trading.book`)
 
 # %% ../../nbs/64_eval.portfolio.ipynb #8de82220
 def shape_weights(
@@ -94,6 +95,7 @@ def topk_portfolio(
     pos = {d: i for i, d in enumerate(days)}
     fills = {days[pos[d] + 1]: d for d in dec if pos[d] + 1 < len(days)}
     cash, sh, rows, hold_rows, paid = cfg.initial_capital, pd.Series(0.0, index=op.columns), [], [], 0.0
+    since = {}  # held name -> position (in `days`) of the decision that bought it, for `cfg.min_hold`
     last_close = cl.ffill()
     first = min(fills) if fills else None
     for t in days[(days >= (first if first is not None else days[-1] + pd.Timedelta(days=1)))]:
@@ -102,8 +104,11 @@ def topk_portfolio(
             d = fills[t]
             o = op.loc[t]
             held = set(sh.index[sh > 0])
+            locked = {s for s in held if s in since and pos[d] - since[s] < cfg.min_hold}
             want = [
-                s for s in book_targets(sc.loc[d], held, cfg.k, cfg.buffer) if np.isfinite(o.get(s, np.nan)) and o[s] > 0
+                s
+                for s in book_targets(sc.loc[d], held, cfg.k, cfg.buffer, locked)
+                if np.isfinite(o.get(s, np.nan)) and o[s] > 0
             ]
             keep_px = o.where(
                 np.isfinite(o) & (o > 0), last_close.loc[d]
@@ -137,6 +142,7 @@ def topk_portfolio(
                 traded += float(val.sum())
                 cost_t += float(cf["total"].sum())
             sh[sh.abs() < 1e-9] = 0.0
+            since = {s: since.get(s, pos[d]) if s in held else pos[d] for s in sh.index[sh > 0]}
             paid += cost_t
             hold_rows.append((d, t, sorted(want)))
         e = cash + float((sh * last_close.loc[t]).fillna(0).sum())
