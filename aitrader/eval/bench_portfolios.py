@@ -64,14 +64,15 @@ def portfolio_table(
     bars: pd.DataFrame,
     scores: dict,
     cfg: PortfolioConfig = PortfolioConfig(),
-    member: np.ndarray | None = None,  # bool per row of `bars`: adds 'ew_universe' (the members, monthly rebalanced)
+    member: np.ndarray | None = None,  # bool per row of `bars`: the members of 'ew_universe' (None: every symbol)
     index_bars: pd.DataFrame | None = None,  # adds 'nifty50_index' (the index bought and held)
     methods: bool = False,  # adds the strategy-index rows of `eval.index_methods` (momentum_30, low_vol_30, ...)
     span: tuple | None = None,  # (first, last decision session) of the benchmark rows; default: the scores' span
 ) -> tuple[pd.DataFrame, dict]:
-    """(one row of `portfolio_metrics` per scored model + 'ew_buy_hold' [+ 'ew_universe', 'nifty50_index']),
+    """(one row of `portfolio_metrics` per scored model + 'ew_buy_hold' + 'ew_universe' (equal weight, monthly
+    rebalanced; the members, or every symbol without a mask) [+ 'nifty50_index']),
     {name: equity frame}) over the scores' span; `ir_vs_universe`: information ratio of the daily excess return over
-    ew_universe (ew_buy_hold without a member mask)."""
+    ew_universe (ew_buy_hold drifts with its winners: bought once, never rebalanced)."""
     rows, eq = {}, {}
 
     def add(name, r):
@@ -87,7 +88,7 @@ def portfolio_table(
         add("ew_buy_hold", buy_and_hold(bars, lo, hi, cfg.cost))
         extra = {"ew_universe": (bars, member), "nifty50_index": (index_bars, None)}
         for name, (b, m) in extra.items():
-            if b is not None and (name != "ew_universe" or m is not None):
+            if b is not None:  # ew_universe without a member mask: every symbol with a bar, equal weight, monthly
                 add(name, equal_weight(b, m, lo, hi, cfg.cost))
         if methods:
             for name, r in index_method_portfolios(bars, member, lo, hi, cfg.cost).items():

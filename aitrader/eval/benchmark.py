@@ -298,7 +298,7 @@ def benchmark_rows(
     end=None,  # first / last decision session (ISO)
 ) -> pd.DataFrame:
     """The portfolios a user could buy instead over [start, end], same costs as the signals: ew_buy_hold, ew_universe
-    (liquid universes), nifty50_index (with index bars), momentum_30, low_vol_30, momentum_12_1; `portfolio_table`
+    (equal weight, monthly rebalanced), nifty50_index (with index bars), momentum_30, low_vol_30, momentum_12_1; `portfolio_table`
     columns. Raises ValueError without bars in the span."""
     bars, ix, member, _ = benchmark_bars(cfg, symbols, universe)
     tz = bars.ts.dt.tz
