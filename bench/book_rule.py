@@ -1,5 +1,6 @@
 """The daily job's published book (signals.daily.BOOK_PARAMS) simulated as a portfolio on a benchmark run's
-out-of-sample scores, with and without its minimum hold, next to equal-weight buy-and-hold (issues #25, #28).
+out-of-sample scores, with and without its minimum hold, next to equal-weight buy-and-hold (bought once) and the
+equal-weight universe rebalanced monthly (issues #25, #28).
 
 Usage: .venv/bin/python bench/book_rule.py --run RUN_ID [--model stack]
 Reads the run's `scores.parquet` (walk-forward test-year scores) from the MLflow store of AITRADER_HOME and the same
@@ -11,7 +12,7 @@ number is typed in. The minimum hold of 10 sessions was set from the liquid200 d
 import argparse, time
 import pandas as pd
 from aitrader.core.config import get_config
-from aitrader.eval.bench_portfolios import buy_and_hold, mean_hold
+from aitrader.eval.bench_portfolios import buy_and_hold, equal_weight, mean_hold
 from aitrader.eval.benchmark import benchmark_bars
 from aitrader.eval.portfolio import PortfolioConfig, topk_portfolio
 from aitrader.signals.daily import BOOK_PARAMS
@@ -49,6 +50,10 @@ def main():
     bh = buy_and_hold(bars, lo, hi, base.cost)
     m = portfolio_metrics(bh.equity, base.initial_capital)
     out["ew_buy_hold"] = dict(cagr=m["cagr"], sharpe=m["sharpe"], max_drawdown=m["max_drawdown"])
+    ew = equal_weight(bars, member, lo, hi, base.cost)  # equal weight, rebalanced monthly
+    m = portfolio_metrics(ew.equity, base.initial_capital)
+    out["ew_universe (monthly)"] = dict(cagr=m["cagr"], sharpe=m["sharpe"], max_drawdown=m["max_drawdown"],
+                                        weekly_turnover=m["weekly_turnover"], cost_drag=m["cost_drag"])
     t = pd.DataFrame(out).T
     print(f"{a.model} scores of run {a.run} on {universe}, {lo:%Y-%m-%d} .. {hi:%Y-%m-%d}; survivorship: {notes[0]}")
     print(t.astype(float).round(3).to_string())
