@@ -179,10 +179,11 @@ def fold_confidence(
     ds: Dataset,
     weights: dict,  # the fused score's rank-blend weights (the manifest's fusion, as `Stack.score`)
     year: int,  # the fold's test year
-) -> dict | None:
-    """The fold's calibrated-confidence map (`models.confidence.fit_confidence`): P(ret_5 > 0) by the fused score's
+) -> tuple[dict | None, np.ndarray]:
+    """(the fold's calibrated-confidence map (`models.confidence.fit_confidence`): P(ret_5 > 0) by the fused score's
     per-date percentile on the validation rows, with its reliability on the test year under `test` (n, brier, ece,
-    base_rate, year). None when the validation part is too small (< 200 labelled rows) or one-sided."""
+    base_rate, year), or None when the validation part is too small (< 200 labelled rows) or one-sided; float64 (len(pt),)
+    the test rows' calibrated P(up), NaN without a map)."""
     from aitrader.models.confidence import date_pct, fit_confidence, p_up, reliability
     from aitrader.models.stack import rank_blend
 
@@ -190,11 +191,11 @@ def fold_confidence(
     try:
         cal = fit_confidence(date_pct(rank_blend(pv, weights), pv["ts"]), lab["ret_5"], year=int(pd.Timestamp(pv["ts"].max()).year))
     except ValueError:
-        return None
-    r = pt["ret_5"].to_numpy(np.float64)
-    _, cal["test"] = reliability(p_up(cal, date_pct(rank_blend(pt, weights), pt["ts"])), np.where(np.isfinite(r), r > 0, np.nan))
+        return None, np.full(len(pt), np.nan)
+    r, pu = pt["ret_5"].to_numpy(np.float64), p_up(cal, date_pct(rank_blend(pt, weights), pt["ts"]))
+    _, cal["test"] = reliability(pu, np.where(np.isfinite(r), r > 0, np.nan))
     cal["test"]["year"] = int(year)
-    return cal
+    return cal, pu
 
 
 # %% ../../nbs/48e_train.fold.ipynb #cdb0ff71
@@ -277,7 +278,7 @@ def train_fold(
         pt = with_member(pt, member_scores(m, gd, gfold.test_idx))
         pt["cbta_score"] = ta_score(pt)
         pt["score"] = fused_score(pt, fusion)
-        conf = fold_confidence(pvv, pt, ds, fusion["weights"], fold.year)  # P(up 5 sessions) by rank, fitted on validation
+        conf, pt["p_up_5d"] = fold_confidence(pvv, pt, ds, fusion["weights"], fold.year)  # P(up 5 sessions), fit on valid
         q = pt[["symbol", "ts"]].merge(qlib_recipe_scores(gd, gfold), on=["symbol", "ts"], how="left")
         gp = pt[["row"]].assign(**{f"ret_{h}d": pt["gbm_score"] for h in HORIZONS})
         qp = pt[["row"]].assign(**{f"ret_{h}d": q["score"].to_numpy() for h in HORIZONS})
@@ -300,7 +301,7 @@ def train_fold(
     else:
         from aitrader.models.stack import DEFAULT_FUSION
 
-        conf = fold_confidence(pv, pt, ds, DEFAULT_FUSION["weights"], fold.year)
+        conf, pt["p_up_5d"] = fold_confidence(pv, pt, ds, DEFAULT_FUSION["weights"], fold.year)
         rows = [
             dict(model="stack", **score_predictions(ds, sp), **bands),
             dict(model="tft_p50", **score_predictions(ds, tp)),

@@ -106,18 +106,15 @@ def _fold_metrics(scores: pd.DataFrame) -> dict:
 def confidence_test(
     results: list,  # FoldResult per test year
 ) -> pd.DataFrame:
-    """year, p_up (each fold's calibrated P(up 5 sessions) on its own test year), up (1.0 / 0.0, NaN without a label):
-    the rows behind the confidence reliability chart; empty when no fold has a map."""
-    from aitrader.models.confidence import date_pct, p_up
-    from aitrader.models.stack import DEFAULT_FUSION, rank_blend
-
+    """year, p_up (each fold's calibrated P(up 5 sessions) on its own test year, `fold_confidence`), up (1.0 / 0.0, NaN
+    without a label): the rows behind the confidence reliability chart; empty when no fold has a map."""
     out = []
     for r in results:
         if getattr(r, "confidence", None):
             t = r.test_pred
-            pct = date_pct(rank_blend(t, (r.fusion or DEFAULT_FUSION)["weights"]), t["ts"])
             y = t["ret_5"].to_numpy(np.float64)
-            out.append(pd.DataFrame({"year": r.year, "p_up": p_up(r.confidence, pct), "up": np.where(np.isfinite(y), y > 0, np.nan)}))
+            out.append(pd.DataFrame({"year": r.year, "p_up": t["p_up_5d"].to_numpy(np.float64),
+                                     "up": np.where(np.isfinite(y), y > 0, np.nan)}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["year", "p_up", "up"])
 
 
